@@ -1,0 +1,91 @@
+# WANDA build. Plain GNU make + pkg-config.
+#   make                 build into $(O) (default build/)
+#   make O=build/asan SAN=1   sanitizer build (address,undefined)
+#   make O=build/cov COV=1    coverage build (gcov)
+#   make check           run every test (same as tests/run)
+#   make install PREFIX=/usr/local DESTDIR=...
+VERSION  := 0.1.0
+PREFIX   ?= /usr/local
+BINDIR   ?= $(PREFIX)/bin
+MANDIR   ?= $(PREFIX)/share/man
+DATADIR  ?= $(PREFIX)/share
+O        ?= build
+
+PKGS     := libcjson libcurl libarchive libmicrohttpd libqrencode libexif libcrypto
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=c11 -Wall -Wextra -Werror -Wno-format-truncation -D_DEFAULT_SOURCE -D_GNU_SOURCE \
+            -DWANDA_VERSION='"$(VERSION)"' -Ilib $(shell pkg-config --cflags $(PKGS))
+LDLIBS   += $(shell pkg-config --libs $(PKGS)) -ljq -lonig -ljpeg -lm -lpthread
+ifeq ($(SAN),1)
+CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS  += -fsanitize=address,undefined
+endif
+ifeq ($(COV),1)
+CFLAGS   += --coverage -O0
+LDFLAGS  += --coverage
+endif
+
+LIB_SRC  := $(wildcard lib/*.c)
+CMD_SRC  := $(wildcard cmd/*.c)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+TOOL_SRC := $(wildcard tests/tools/*.c)
+LIB_OBJ  := $(LIB_SRC:%.c=$(O)/%.o)
+PROGS    := $(CMD_SRC:cmd/%.c=$(O)/bin/%)
+UNITS    := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
+TOOLS    := $(TOOL_SRC:tests/tools/%.c=$(O)/tests/%)
+MAN1     := $(wildcard man/*.1)
+MAN5     := $(wildcard man/*.5)
+MAN7     := $(wildcard man/*.7)
+
+all: $(PROGS) $(UNITS) $(TOOLS)
+
+$(O)/%.o: %.c $(wildcard lib/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(O)/libwanda.a: $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(O)/bin/%: $(O)/cmd/%.o $(O)/libwanda.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(O)/tests/%: $(O)/tests/unit/%.o $(O)/libwanda.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(O)/tests/%: $(O)/tests/tools/%.o $(O)/libwanda.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+check test:
+	tests/run
+
+install: $(PROGS)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
+	  $(DESTDIR)$(DATADIR)/bash-completion/completions $(DESTDIR)$(DATADIR)/zsh/vendor-completions \
+	  $(DESTDIR)$(DATADIR)/fish/vendor_completions.d
+	install -m 755 $(PROGS) $(DESTDIR)$(BINDIR)/
+	$(if $(MAN1),install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/)
+	$(if $(MAN5),install -m 644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/)
+	$(if $(MAN7),install -m 644 $(MAN7) $(DESTDIR)$(MANDIR)/man7/)
+	install -m 644 completions/bash/* $(DESTDIR)$(DATADIR)/bash-completion/completions/
+	install -m 644 completions/zsh/* $(DESTDIR)$(DATADIR)/zsh/vendor-completions/
+	install -m 644 completions/fish/* $(DESTDIR)$(DATADIR)/fish/vendor_completions.d/
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(PROGS)))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MAN1)))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(MAN5)))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man7/,$(notdir $(MAN7)))
+	rm -f $(addprefix $(DESTDIR)$(DATADIR)/bash-completion/completions/,$(notdir $(wildcard completions/bash/*)))
+	rm -f $(addprefix $(DESTDIR)$(DATADIR)/zsh/vendor-completions/,$(notdir $(wildcard completions/zsh/*)))
+	rm -f $(addprefix $(DESTDIR)$(DATADIR)/fish/vendor_completions.d/,$(notdir $(wildcard completions/fish/*)))
+
+clean:
+	rm -rf build
+
+.PHONY: all check test install uninstall clean
+.SECONDARY:

@@ -1,0 +1,64 @@
+#!/usr/bin/env bats
+# Every program: --help, --version, bad flags, man page, completions.
+load helper
+
+programs() { for p in "$TOP"/cmd/wanda-*.c; do basename "$p" .c; done; }
+
+@test "every program prints --version" {
+	for p in $(programs); do
+		run "$p" --version
+		assert_success
+		assert_output --regexp "^$p \(WANDA\) [0-9]+\.[0-9]+\.[0-9]+$"
+	done
+}
+
+@test "every program's --help matches the SYNOPSIS of its man page" {
+	for p in $(programs); do
+		run "$p" --help
+		assert_success
+		assert_output --partial "usage: $p"
+		assert_file_exists "$TOP/man/$p.1"
+		# every option the help lists is documented in the man page
+		for opt in $(printf '%s\n' "$output" | grep -oE -- '--[a-z][a-z0-9-]+' | sort -u); do
+			grep -qF -- "${opt//-/\\-}" "$TOP/man/$p.1" || grep -qF -- "$opt" "$TOP/man/$p.1" ||
+				fail "$p: $opt in --help but not in man/$p.1"
+		done
+	done
+}
+
+@test "every program rejects an unknown flag with a usage error (64)" {
+	for p in $(programs); do
+		run "$p" --no-such-flag
+		[ "$status" -eq 64 ] || fail "$p exited $status"
+		assert_output --partial "$p"
+	done
+}
+
+@test "every program has bash, zsh and fish completions" {
+	for p in $(programs); do
+		assert_file_exists "$TOP/completions/bash/$p"
+		assert_file_exists "$TOP/completions/zsh/_$p"
+		assert_file_exists "$TOP/completions/fish/$p.fish"
+		bash -n "$TOP/completions/bash/$p"
+	done
+}
+
+@test "every man page renders without warnings" {
+	for m in "$TOP"/man/*.[157]; do
+		run bash -c "LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l '$m' 2>&1 >/dev/null"
+		assert_output ""
+	done
+}
+
+@test "make install and uninstall with DESTDIR" {
+	d="$BATS_TEST_TMPDIR/dest"
+	run make -C "$TOP" -s install O="${WANDA_BIN%/bin}" PREFIX=/usr DESTDIR="$d"
+	assert_success
+	for p in $(programs); do
+		assert_file_executable "$d/usr/bin/$p"
+		assert_file_exists "$d/usr/share/man/man1/$p.1"
+	done
+	run make -C "$TOP" -s uninstall O="${WANDA_BIN%/bin}" PREFIX=/usr DESTDIR="$d"
+	assert_success
+	[ -z "$(find "$d" -type f)" ] || fail "files left after uninstall: $(find "$d" -type f)"
+}

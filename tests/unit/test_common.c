@@ -1,0 +1,143 @@
+/* Unit tests for the shared modules: werr, config, atomicio, jsonl. */
+#include <stdlib.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include "tap.h"
+#include "werr.h"
+#include "config.h"
+#include "atomicio.h"
+#include "jsonl.h"
+
+static void
+test_parse(void)
+{
+	struct werr e = {0};
+	uint64_t sz;
+	int64_t ms;
+	long l;
+
+	ok(parse_size("10M", &sz, "--x", &e) == 0 && sz == 10485760, "10M is 10 MiB");
+	ok(parse_size("1GiB", &sz, "--x", &e) == 0 && sz == 1073741824ULL, "1GiB");
+	ok(parse_size("512", &sz, "--x", &e) == 0 && sz == 512, "bare bytes");
+	ok(parse_size("12Q", &sz, "--min-free", &e) < 0 && e.code == EX_USAGE &&
+	    strstr(e.msg, "--min-free") != NULL, "bad size names the argument");
+	ok(parse_duration_ms("30s", &ms, "--x", &e) == 0 && ms == 30000, "30s");
+	ok(parse_duration_ms("500ms", &ms, "--x", &e) == 0 && ms == 500, "500ms");
+	ok(parse_duration_ms("2h", &ms, "--x", &e) == 0 && ms == 7200000, "2h");
+	ok(parse_duration_ms("5", &ms, "--x", &e) == 0 && ms == 5000, "bare seconds");
+	ok(parse_duration_ms("5y", &ms, "--interval", &e) < 0 && strstr(e.msg, "--interval"), "bad duration");
+	ok(parse_long("42", 0, 100, &l, "--n", &e) == 0 && l == 42, "long");
+	ok(parse_long("101", 0, 100, &l, "--n", &e) < 0, "long out of range");
+	ok(parse_long("4x", 0, 100, &l, "--n", &e) < 0, "long with junk");
+}
+
+static void
+test_config(const char *dir)
+{
+	struct werr e = {0};
+	struct config *c;
+	char path[4096], url[256];
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/wanda.conf", dir);
+	f = fopen(path, "w");
+	fprintf(f, "# comment\nhome = /srv/wanda\nmin-free = 64M # trailing\n\napi=/ip4/127.0.0.1/tcp/5999\n");
+	fclose(f);
+	setenv("WANDA_CONF", path, 1);
+	setenv("WANDA_MIN_FREE", "128M", 1);
+	c = config_load(&e);
+	ok(c != NULL, "config loads");
+	is_str(config_get(c, "home"), "/srv/wanda", "file value");
+	is_str(config_get(c, "min_free"), "128M", "env overrides file");
+	ok(config_api_url(c, url, sizeof url, &e) == 0, "api url");
+	is_str(url, "http://127.0.0.1:5999", "multiaddr api");
+	config_set(c, "api", "http://localhost:1234/", &e);
+	config_api_url(c, url, sizeof url, &e);
+	is_str(url, "http://localhost:1234", "url api, trailing slash dropped");
+	is_str(config_home(c), "/srv/wanda", "home");
+	config_free(c);
+	unsetenv("WANDA_MIN_FREE");
+
+	f = fopen(path, "w");
+	fprintf(f, "home /x\n");
+	fclose(f);
+	c = config_load(&e);
+	ok(c == NULL && e.code == EX_CONFIG && strstr(e.msg, "wanda.conf:1") != NULL,
+	    "malformed config names file and line");
+	setenv("WANDA_CONF", "/nonexistent/wanda.conf", 1);
+	c = config_load(&e);
+	ok(c == NULL && strstr(e.msg, "/nonexistent/wanda.conf"), "missing explicit config is an error");
+	unsetenv("WANDA_CONF");
+	ok(multiaddr_to_url("/ip6/::1/tcp/5001", url, sizeof url, &e) == 0 &&
+	    strcmp(url, "http://[::1]:5001") == 0, "ip6 multiaddr");
+	ok(multiaddr_to_url("/unix/x", url, sizeof url, &e) < 0, "bad multiaddr");
+}
+
+static void
+test_atomic(const char *dir)
+{
+	struct werr e = {0};
+	char path[4096], sub[4096], *buf;
+	size_t len;
+
+	snprintf(sub, sizeof sub, "%s/a/b/c", dir);
+	ok(mkdir_p(sub, 0755, &e) == 0, "mkdir_p");
+	snprintf(path, sizeof path, "%s/file", sub);
+	ok(atomic_write(path, "hello", 5, &e) == 0, "atomic_write");
+	ok(read_file(path, &buf, &len, &e) == 0 && len == 5 && memcmp(buf, "hello", 5) == 0, "read back");
+	free(buf);
+	ok(atomic_write(path, "bye", 3, &e) == 0, "overwrite");
+	ok(read_file(path, &buf, &len, &e) == 0 && len == 3, "replaced whole");
+	free(buf);
+	ok(read_file("/nonexistent/x", &buf, &len, &e) < 0 && e.code == EX_NOINPUT &&
+	    strstr(e.msg, "/nonexistent/x"), "missing file named");
+	snprintf(path, sizeof path, "%s/nodir/file", dir);
+	ok(atomic_write(path, "x", 1, &e) < 0 && e.code == EX_CANTCREAT, "unwritable target");
+}
+
+static void
+test_jsonl(const char *dir)
+{
+	struct werr e = {0};
+	char path[4096], *buf;
+	FILE *f;
+	struct jsonl *j;
+	cJSON *o;
+
+	snprintf(path, sizeof path, "%s/out", dir);
+	f = fopen(path, "w");
+	j = jsonl_open(f, NULL, &e);
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "id", "x1");
+	cJSON_AddNumberToObject(o, "n", 3);
+	jsonl_emit(j, o, &e);
+	jsonl_close(j);
+	j = jsonl_open(f, ".id, .n+1", &e);
+	ok(j != NULL, "jq filter compiles");
+	jsonl_emit_take(j, o, &e);
+	jsonl_close(j);
+	fclose(f);
+	read_file(path, &buf, NULL, &e);
+	is_str(buf, "{\"id\":\"x1\",\"n\":3}\n\"x1\"\n4\n", "plain line then filtered outputs");
+	free(buf);
+	ok(jsonl_open(stdout, ".[", &e) == NULL && e.code == EX_USAGE && strstr(e.msg, "--jq"),
+	    "bad filter is a usage error naming --jq");
+}
+
+int
+main(void)
+{
+	char dir[] = "/tmp/wanda-unit-XXXXXX";
+	char cmd[256];
+
+	if (mkdtemp(dir) == NULL)
+		return 2;
+	test_parse();
+	test_config(dir);
+	test_atomic(dir);
+	test_jsonl(dir);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		return 2;
+	return done_testing();
+}
