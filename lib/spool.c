@@ -577,6 +577,46 @@ is_unreachable(const cJSON *o)
 	return k != NULL && strcmp(k, "unreachable") == 0;
 }
 
+/* 1 when some entry in new/ or cur/ failed as unreachable last time: a
+ * probe is already out, so no other unreachable entry may overtake it. */
+static int
+probe_in_flight(const char *spool_dir)
+{
+	static const int states[] = { SPOOL_NEW, SPOOL_CUR };
+	struct spool_item *v;
+	char path[4096];
+	size_t n;
+	int found = 0;
+
+	for (size_t s = 0; s < 2 && !found; s++) {
+		if (spool_list(spool_dir, states[s], &v, &n, NULL) < 0)
+			continue;
+		for (size_t i = 0; i < n && !found; i++) {
+			cJSON *o;
+			if (spool_path(spool_dir, states[s], v[i].name, path, sizeof path, NULL) < 0 ||
+			    (o = spool_read_entry(path, NULL)) == NULL)
+				continue;
+			found = is_unreachable(o);
+			cJSON_Delete(o);
+		}
+		free(v);
+	}
+	return found;
+}
+
+/* Whether an unreachable entry must wait: all but the oldest one (the
+ * probe) do, and that one too while an earlier probe is out. *probe is -1
+ * until the first unreachable entry of a pass is seen. */
+static int
+waits_behind_probe(const char *spool_dir, int *probe)
+{
+	if (*probe < 0) {
+		*probe = 1;
+		return probe_in_flight(spool_dir);
+	}
+	return 1;
+}
+
 /* One deferred entry: expire it, release it, or note when it is due. */
 static int
 release_one(const char *spool_dir, const char *path, const struct spool_policy *p,
@@ -599,7 +639,7 @@ release_one(const char *spool_dir, const char *path, const struct spool_policy *
 		    get_str(o, "last_error") ? get_str(o, "last_error") : "no attempt succeeded");
 		r->expired++;
 		rc = to_failed(spool_dir, path, o, reason, now_ms, e);
-	} else if (is_unreachable(o) && (*probe_seen)++) {
+	} else if (is_unreachable(o) && waits_behind_probe(spool_dir, probe_seen)) {
 		/* waits behind the probe; a success kicks it */
 	} else if (spool_parse_time(get_str(o, "next_attempt_at"), &due) < 0 || due <= now_ms) {
 		if ((rc = move_entry(spool_dir, path, SPOOL_NEW, get_str(o, "id"), e)) == 0)
@@ -618,7 +658,7 @@ spool_release_due(const char *spool_dir, const struct spool_policy *p, long long
 	struct spool_item *v;
 	size_t n;
 	char path[4096];
-	int probe_seen = 0, rc = 0;
+	int probe_seen = -1, rc = 0;
 
 	memset(r, 0, sizeof *r);
 	if (spool_list(spool_dir, SPOOL_DEFERRED, &v, &n, e) < 0)
