@@ -11,3 +11,9 @@ complete -c wanda-dag -n "not __fish_seen_subcommand_from $cmds" -a session -d '
 complete -c wanda-dag -n "not __fish_seen_subcommand_from $cmds" -a root -d 'build the node root DAG'
 complete -c wanda-dag -n "__fish_seen_subcommand_from verify ls" -F -a '(__fish_complete_suffix .car)'
 complete -c wanda-dag -n "__fish_seen_subcommand_from add" -F
+complete -c wanda-dag -n "__fish_seen_subcommand_from session root" -l car -r -F -d 'also write the CAR here'
+complete -c wanda-dag -n "__fish_seen_subcommand_from session root" -l no-import -d 'build without a daemon'
+complete -c wanda-dag -n "__fish_seen_subcommand_from session root" -l no-pin -d 'import without pinning'
+complete -c wanda-dag -n "__fish_seen_subcommand_from session" -l page-size -r -d 'captures per manifest page'
+complete -c wanda-dag -n "__fish_seen_subcommand_from session" -l from-spool -d 'read spool entries on stdin'
+complete -c wanda-dag -n "__fish_seen_subcommand_from session" -a '(ls (set -q WANDA_HOME; and echo $WANDA_HOME; or echo ~/.local/share/wanda)/captures 2>/dev/null)' -d session
