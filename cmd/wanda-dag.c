@@ -185,7 +185,7 @@ add_parse(int argc, char **argv, struct common *c, struct addcli *a, int *first)
 	struct werr e = {0};
 	int ch;
 
-	optind = 1;
+	optind = 0;   /* glibc: a full restart, so options may follow paths */
 	while ((ch = getopt_long(argc, argv, "hVJ:s:trwHqQn", lo, NULL)) != -1) {
 		if (common_opt(ch, c))
 			continue;
@@ -294,8 +294,9 @@ add_resolve(struct addcli *a)
 		im->trickle = 1;
 	if (a->maxl_set)
 		im->max_links = a->maxl;
-	if (a->base_set)
-		im->cid_base = a->base;
+	/* Only an explicit --cid-base changes how CIDs are shown (and shows a
+	 * v0 as v1); the profile's base32 is what a v1 CID shows anyway. */
+	im->cid_base = a->base_set ? a->base : 0;
 	if (im->mh_code != MH_SHA2_256) {
 		if (a->cidv_set && a->cidv == 0)
 			errx(EX_USAGE, "--hash %s: CIDv0 only supports sha2-256", mh_name(im->mh_code));
