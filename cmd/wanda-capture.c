@@ -416,8 +416,12 @@ main(int argc, char **argv)
 	read_run_opts(&r, &e);
 	if ((r.out = jsonl_open(stdout, jq, &e)) == NULL)
 		die(&e);
-	if (optind < argc && strcmp(argv[optind], "session") == 0)
-		return session_cmd(&r, argc - optind - 1, argv + optind + 1);
+	if (optind < argc && strcmp(argv[optind], "session") == 0) {
+		int rc = session_cmd(&r, argc - optind - 1, argv + optind + 1);
+		jsonl_close(r.out);
+		config_free(r.cfg);
+		return rc;
+	}
 	read_source_opts(&r, &e);
 	r.files = argv + optind;
 	r.nfiles = argc - optind;
