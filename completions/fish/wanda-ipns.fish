@@ -1,0 +1,22 @@
+# fish completion for wanda-ipns
+set -l cmds key publish resolve republish status
+complete -c wanda-ipns -f
+complete -c wanda-ipns -n "not __fish_seen_subcommand_from $cmds" -a key -d 'show (create once) the node key'
+complete -c wanda-ipns -n "not __fish_seen_subcommand_from $cmds" -a publish -d 'publish the root'
+complete -c wanda-ipns -n "not __fish_seen_subcommand_from $cmds" -a resolve -d 'resolve a name'
+complete -c wanda-ipns -n "not __fish_seen_subcommand_from $cmds" -a republish -d 'republish before expiry'
+complete -c wanda-ipns -n "not __fish_seen_subcommand_from $cmds" -a status -d 'last published value'
+complete -c wanda-ipns -l key -r -d 'IPNS key name'
+complete -c wanda-ipns -l lifetime -r -d 'record lifetime'
+complete -c wanda-ipns -l ttl -r -d 'record cache TTL'
+complete -c wanda-ipns -l allow-offline -d 'publish with no peers'
+complete -c wanda-ipns -l timeout -r -d 'limit for each daemon call'
+complete -c wanda-ipns -l debounce -r -d 'publish at most once per period'
+complete -c wanda-ipns -l background -d 'publish in a detached child'
+complete -c wanda-ipns -l retries -r -d 'failed attempts before giving up'
+complete -c wanda-ipns -l before -r -d 'republish when less than this is left'
+complete -c wanda-ipns -l force -d 'republish now'
+complete -c wanda-ipns -l nocache -d 'resolve without cache'
+complete -c wanda-ipns -l jq -r -d 'reshape the JSON output'
+complete -c wanda-ipns -l help -d 'print usage'
+complete -c wanda-ipns -l version -d 'print the version'
