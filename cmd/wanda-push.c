@@ -104,8 +104,10 @@ push_one(struct ctx *c, const char *path, const struct cid *expect, cJSON *in)
 	cJSON *note = in ? cJSON_Duplicate(in, 1) : cJSON_CreateObject();
 
 	put(note, "path", cJSON_CreateString(path));
-	if (push_file(c->k, &c->po, path, expect, note, &r) < 0)
+	if (push_file(c->k, &c->po, path, expect, note, &r) < 0) {
+		warnx("%s", r.err.msg);
 		note_status(c, r.err.code);
+	}
 	cJSON_Delete(note);
 	if (in != NULL)
 		put(in, "path", cJSON_CreateString(path));
@@ -185,8 +187,10 @@ on_flushed(void *ctx, const struct push_result *r, const cJSON *note, struct wer
 	cJSON *base = note ? cJSON_Duplicate(note, 1) : NULL;
 
 	(void)e;
-	if (r->kind != NULL)
+	if (r->kind != NULL) {
+		warnx("%s", r->err.msg);
 		note_status(c, r->err.code);
+	}
 	if (base != NULL && r->kind == NULL) {
 		const cJSON *sz = cJSON_GetObjectItemCaseSensitive(base, "size");
 		struct push_result rr = *r;

@@ -152,20 +152,45 @@ car_of_file(const char *path, const struct cid *root, int fd, struct werr *e)
 
 /* ---- the outbox ----------------------------------------------------------- */
 
+/* Append the note (with the file's cid and size) as a line of CAR.json:
+ * several inputs may have the same content, hence the same CAR, and flush
+ * reports each of them. One writer at a time (wanda-push runs once). */
 static int
-outbox_note(const char *car, const cJSON *note, struct werr *e)
+outbox_note(const char *car, const cJSON *note, const struct push_result *r, struct werr *e)
 {
-	char p[4200];
-	char *text;
+	char p[4200], *old = NULL, *line, *all;
+	size_t oldlen = 0;
+	cJSON *n;
 	int rc;
 
 	if (note == NULL)
 		return 0;
 	snprintf(p, sizeof p, "%.4090s.json", car);
-	if ((text = cJSON_PrintUnformatted(note)) == NULL)
+	if (read_file(p, &old, &oldlen, NULL) < 0)
+		oldlen = 0;
+	n = cJSON_Duplicate(note, 1);
+	cJSON_DeleteItemFromObjectCaseSensitive(n, "cid");
+	cJSON_DeleteItemFromObjectCaseSensitive(n, "size");
+	cJSON_AddStringToObject(n, "cid", r->cid);
+	cJSON_AddNumberToObject(n, "size", (double)r->size);
+	line = cJSON_PrintUnformatted(n);
+	cJSON_Delete(n);
+	all = line ? malloc(oldlen + strlen(line) + 2) : NULL;
+	if (all == NULL) {
+		free(old);
+		free(line);
 		return werr_set(e, EX_OSERR, "%s: cannot encode note", p);
-	rc = atomic_write(p, text, strlen(text), e);
-	free(text);
+	}
+	if (oldlen > 0)
+		memcpy(all, old, oldlen);
+	sprintf(all + oldlen, "%s\n", line);
+	if (oldlen > 0 && (strncmp(old, all + oldlen, strlen(line) + 1) == 0 ||
+	    strstr(old, all + oldlen - 1) != NULL))     /* "\nLINE\n": queued twice */
+		all[oldlen] = '\0';
+	rc = atomic_write(p, all, strlen(all), e);
+	free(old);
+	free(line);
+	free(all);
 	return rc;
 }
 
@@ -189,7 +214,7 @@ outbox_put(const struct push_opts *o, const char *path, const cJSON *note, struc
 		atomic_abort(&af);
 		return fail(r, r->err.code == EX_DATAERR ? "cid-mismatch" : "outbox", 0);
 	}
-	if (atomic_commit(&af, &r->err) < 0 || outbox_note(r->outbox_file, note, &r->err) < 0)
+	if (atomic_commit(&af, &r->err) < 0 || outbox_note(r->outbox_file, note, r, &r->err) < 0)
 		return fail(r, "outbox", 0);
 	r->queued = 1;
 	r->pinned = 0;
@@ -430,19 +455,27 @@ outbox_list(const char *dir, size_t *n, struct werr *e)
 	return v;
 }
 
+/* The notes stored with a CAR, one object per line (NULL when none). */
 static cJSON *
-read_note(const char *car)
+read_notes(const char *car)
 {
-	char p[4200], *text = NULL;
+	char p[4200], *text = NULL, *save = NULL;
 	size_t len;
-	cJSON *j;
+	cJSON *arr;
 
 	snprintf(p, sizeof p, "%.4090s.json", car);
 	if (read_file(p, &text, &len, NULL) < 0)
 		return NULL;
-	j = cJSON_Parse(text);
+	arr = cJSON_CreateArray();
+	for (char *l = strtok_r(text, "\n", &save); l != NULL; l = strtok_r(NULL, "\n", &save)) {
+		cJSON *j = cJSON_Parse(l);
+		if (cJSON_IsObject(j))
+			cJSON_AddItemToArray(arr, j);
+		else
+			cJSON_Delete(j);
+	}
 	free(text);
-	return j;
+	return arr;
 }
 
 static int
@@ -487,21 +520,29 @@ push_flush(struct kubo *k, const struct push_opts *o, push_flush_fn fn, void *ct
 	for (size_t i = 0; i < n; i++) {
 		struct push_result r;
 		long long t0 = mono_ms();
-		cJSON *note;
+		cJSON *notes;
 		int one;
 		char car[4200];
 
 		snprintf(car, sizeof car, "%.3900s/%s", o->outbox, names[i]);
-		note = read_note(car);
+		const cJSON *it;
+		int fnrc = 0;
+
+		notes = read_notes(car);
 		one = flush_one(k, o->outbox, names[i], &r);
 		r.ms = mono_ms() - t0;
 		if (one < 0 && rc == 0) {
 			*e = r.err;
 			rc = -1;
 		}
-		if (fn != NULL && fn(ctx, &r, note, e) < 0)
+		if (cJSON_GetArraySize(notes) == 0)
+			fnrc = fn != NULL ? fn(ctx, &r, NULL, e) : 0;
+		cJSON_ArrayForEach(it, notes)
+			if (fnrc == 0 && fn != NULL)
+				fnrc = fn(ctx, &r, it, e);
+		cJSON_Delete(notes);
+		if (fnrc < 0)
 			one = rc = -1, r.kind = "unreachable";
-		cJSON_Delete(note);
 		if (one < 0 && strcmp(r.kind, "unreachable") == 0)
 			break;          /* the rest would fail the same way */
 	}

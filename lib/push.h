@@ -61,7 +61,8 @@ int push_file(struct kubo *k, const struct push_opts *o, const char *path, const
 
 /* Called per outbox CAR by push_flush: res describes the import (cid,
  * pinned, outbox_file; kind set on failure), note is what push_file stored
- * (NULL when absent). Return 0 to go on, -1 to stop (e set). */
+ * with its "cid" and "size" (NULL when absent); called once per note when
+ * several files had the same content. Return 0 to go on, -1 to stop (e set). */
 typedef int (*push_flush_fn)(void *ctx, const struct push_result *res, const cJSON *note, struct werr *e);
 /* Import every CAR of the outbox (oldest first), pinning its root and
  * verifying the root the daemon reports; delete a CAR (and its note) only

@@ -19,6 +19,8 @@
  *   stall     200 headers, then nothing until the client gives up
  *   hangup    close the connection without answering
  *   wrongcid  a well-formed answer whose CID is -c (add, dag/import, pin/add)
+ *   corrupt   relay to the upstream, but flip one byte of the answer 2000
+ *             bytes after its headers (inside the data of a get's tar)
  *
  * The request body is read (and dropped) before a fault is answered, as a
  * daemon would, so an upload sees the fault and not a reset. -l appends
@@ -351,9 +353,30 @@ dial(const char *hostport)
 	return fd;
 }
 
+/* Flip the byte `at` bytes after the end of the answer's headers. */
+struct flip { long long at; size_t hdr_seen; long long body_seen; int in_body; };
+
+static void
+flip_byte(struct flip *f, char *buf, size_t n)
+{
+	static const char end[] = "\r\n\r\n";
+
+	for (size_t i = 0; i < n && f->at >= 0; i++) {
+		if (!f->in_body) {
+			f->hdr_seen = buf[i] == end[f->hdr_seen] ? f->hdr_seen + 1 : (buf[i] == '\r');
+			f->in_body = f->hdr_seen == 4;
+			continue;
+		}
+		if (f->body_seen++ == f->at) {
+			buf[i] ^= 0x01;
+			f->at = -1;
+		}
+	}
+}
+
 /* Copy both ways until the upstream closes its side. */
 static void
-relay(int cfd, struct req *r, const char *upstream)
+relay(int cfd, struct req *r, const char *upstream, struct flip *fl)
 {
 	static char out[HDR_MAX + 64];
 	char buf[65536];
@@ -382,6 +405,8 @@ relay(int cfd, struct req *r, const char *upstream)
 				shutdown(ufd, SHUT_WR);
 				continue;
 			}
+			if (i == 1 && fl != NULL)
+				flip_byte(fl, buf, (size_t)k);
 			if (send_all(p[1 - i].fd, buf, (size_t)k) < 0)
 				goto done;
 		}
@@ -450,7 +475,7 @@ static void
 parse_rules(struct opts *o, int argc, char **argv)
 {
 	static const char *modes[] = { "pass", "500", "400", "trailer", "cut", "cutchunk", "stall",
-	    "hangup", "wrongcid", NULL };
+	    "hangup", "wrongcid", "corrupt", NULL };
 
 	o->rules = calloc((size_t)argc + 1, sizeof *o->rules);
 	if (o->rules == NULL)
@@ -499,8 +524,11 @@ serve(int lfd, struct opts *o)
 		}
 		if ((pid = fork()) == 0) {
 			close(lfd);
+			struct flip fl = { .at = 2000 };
 			if (strcmp(mode, "pass") == 0 && o->upstream != NULL)
-				relay(cfd, &r, o->upstream);
+				relay(cfd, &r, o->upstream, NULL);
+			else if (strcmp(mode, "corrupt") == 0 && o->upstream != NULL)
+				relay(cfd, &r, o->upstream, &fl);
 			else if (strcmp(mode, "404") == 0 || strcmp(mode, "pass") == 0)
 				reply_error(cfd, 500, 0);
 			else
