@@ -3,6 +3,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -309,31 +311,58 @@ import_car(struct kubo *k, int fd, const char *path, struct bar *bar, struct pus
 	return 0;
 }
 
+/* The CAR is made by a thread into a pipe that the upload reads, so a
+ * big file never lands on disk a second time (SD cards wear). */
+struct car_job {
+	const char *path;
+	struct cid root;
+	int fd;                  /* the pipe's write end; closed by the thread */
+	int rc;
+	struct werr err;
+};
+
+static void *
+car_writer(void *arg)
+{
+	struct car_job *j = arg;
+	sigset_t pipe_set;
+
+	/* a daemon that stops reading must give EPIPE here, not kill us */
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_set, NULL);
+	j->rc = car_of_file(j->path, &j->root, j->fd, &j->err);
+	close(j->fd);
+	return NULL;
+}
+
 static int
 push_car(struct kubo *k, const char *path, struct bar *bar, struct push_result *r)
 {
-	const char *td = getenv("TMPDIR");
-	char tpl[4096];
-	struct cid root;
-	int fd, rc;
+	struct car_job j = { .path = path };
+	pthread_t th;
+	int p[2], rc;
 
-	snprintf(tpl, sizeof tpl, "%s/wanda-push-XXXXXX", td && *td ? td : "/tmp");
-	if ((fd = mkstemp(tpl)) < 0) {
-		werr_sys(&r->err, EX_CANTCREAT, "%s", tpl);
+	if (cid_parse(r->cid, &j.root, &r->err) < 0)
+		return fail(r, "protocol", 1);
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		werr_sys(&r->err, EX_OSERR, "%s: pipe", path);
 		return fail(r, "outbox", 0);
 	}
-	unlink(tpl);    /* gone when closed, whatever happens */
-	if (cid_parse(r->cid, &root, &r->err) < 0 || car_of_file(path, &root, fd, &r->err) < 0) {
-		close(fd);
-		return fail(r, r->err.code == EX_DATAERR ? "cid-mismatch" : "missing", 1);
-	}
-	if (lseek(fd, 0, SEEK_SET) < 0) {
-		werr_sys(&r->err, EX_IOERR, "%s", tpl);
-		close(fd);
+	j.fd = p[1];
+	if ((rc = pthread_create(&th, NULL, car_writer, &j)) != 0) {
+		close(p[0]);
+		close(p[1]);
+		werr_set(&r->err, EX_OSERR, "%s: thread: %s", path, strerror(rc));
 		return fail(r, "outbox", 0);
 	}
-	rc = import_car(k, fd, path, bar, r);
-	close(fd);
+	rc = import_car(k, p[0], path, bar, r);
+	close(p[0]);            /* a writer still going gets EPIPE and ends */
+	pthread_join(th, NULL);
+	if (j.rc < 0 && j.err.code != EX_IOERR) {       /* the file's fault, not the pipe's */
+		r->err = j.err;
+		return fail(r, j.err.code == EX_DATAERR ? "cid-mismatch" : "missing", 1);
+	}
 	return rc;
 }
 
