@@ -19,6 +19,7 @@ struct ctx {
 	char api[1024];
 	char outbox[4096];
 	int64_t timeout_ms;
+	long retries;
 };
 
 static void
@@ -26,7 +27,7 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: wanda-push [--via add|car] [--offline] [--no-outbox] [--api URL]\n"
-	    "                  [--timeout DURATION] [--jq FILTER] [FILE ...]\n"
+	    "                  [--timeout DURATION] [--retries N] [--jq FILTER] [FILE ...]\n"
 	    "       wanda-push --flush [--api URL] [--timeout DURATION] [--jq FILTER]\n"
 	    "       wanda-push pin add|rm|ls [CID ...]\n"
 	    "       wanda-push status\n"
@@ -332,7 +333,7 @@ parse_args(struct ctx *c, int argc, char **argv, const char **jq, struct config 
 		{"via", required_argument, NULL, 'v'}, {"offline", no_argument, NULL, 'o'},
 		{"no-outbox", no_argument, NULL, 'n'}, {"flush", no_argument, NULL, 'f'},
 		{"api", required_argument, NULL, 'a'}, {"timeout", required_argument, NULL, 't'},
-		CLI_COMMON_LONGOPTS, {NULL, 0, NULL, 0}
+		{"retries", required_argument, NULL, 'r'}, CLI_COMMON_LONGOPTS, {NULL, 0, NULL, 0}
 	};
 	struct werr e = {0};
 	int ch;
@@ -358,6 +359,10 @@ parse_args(struct ctx *c, int argc, char **argv, const char **jq, struct config 
 			if (parse_duration_ms(optarg, &c->timeout_ms, "--timeout", &e) < 0 || c->timeout_ms <= 0)
 				errx(EX_USAGE, "%s", e.code ? e.msg : "--timeout: must be positive");
 			break;
+		case 'r':
+			if (parse_long(optarg, 0, 100, &c->retries, "--retries", &e) < 0)
+				errx(EX_USAGE, "%s", e.msg);
+			break;
 		case 'J': *jq = optarg; break;
 		case 'V': cli_version("wanda-push"); exit(0);
 		case 'h': usage(stdout); exit(0);
@@ -379,6 +384,7 @@ open_client(struct ctx *c, const struct config *cf)
 	ko.connect_timeout_ms = c->timeout_ms < 5000 ? (long)c->timeout_ms : 5000;
 	ko.timeout_ms = (long)c->timeout_ms * 2;
 	ko.low_speed_s = (long)((c->timeout_ms + 999) / 1000);
+	ko.retries = (int)c->retries;
 	if ((c->k = kubo_new(c->api, &ko, &e)) == NULL)
 		errx(e.code, "%s", e.msg);
 }
@@ -386,7 +392,7 @@ open_client(struct ctx *c, const struct config *cf)
 int
 main(int argc, char **argv)
 {
-	struct ctx c = { .timeout_ms = 30000 };
+	struct ctx c = { .timeout_ms = 30000, .retries = 3 };
 	struct werr e = {0};
 	struct config *cf;
 	const char *jq = NULL;

@@ -9,6 +9,7 @@ complete -c wanda-push -l no-outbox -d 'fail instead of queuing when unreachable
 complete -c wanda-push -l flush -d 'import the outbox'
 complete -c wanda-push -l api -x -d 'daemon RPC address'
 complete -c wanda-push -l timeout -x -d 'give up after no progress for'
+complete -c wanda-push -l retries -x -d 'extra attempts for calls that may pass'
 complete -c wanda-push -l jq -x -d 'reshape the JSON output'
 complete -c wanda-push -l help -d 'print usage'
 complete -c wanda-push -l version -d 'print the version'

@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # wanda-push against a real IPFS node (js-ipfs, tests/ipfs-node).
+bats_require_minimum_version 1.5.0
 load helper
 load ipfs
 load push
@@ -16,7 +17,7 @@ setup() {
 push_ok() {
 	local f=$1 size
 	size=$(stat -c %s "$f")
-	run wanda-push "$@"
+	run --separate-stderr wanda-push "$@"
 	assert_success
 	line=$output
 	assert_equal "$(json_get "$line" .path)" "$f"
@@ -47,8 +48,8 @@ push_ok() {
 
 @test "the local CID agrees with wanda-dag add --profile=unixfs-v1-2025" {
 	gen_bytes d 2500000 >f
-	run wanda-dag add --profile=unixfs-v1-2025 -Q f
-	if [ "$status" -ne 0 ] && [[ $output == *"not implemented"* ]]; then
+	run --separate-stderr wanda-dag add --profile=unixfs-v1-2025 -Q f
+	if [ "$status" -ne 0 ] && [[ $stderr == *"not implemented"* ]]; then
 		skip "wanda-dag add is not implemented yet"
 	fi
 	assert_success
@@ -57,7 +58,7 @@ push_ok() {
 
 @test "--via car: blocks built locally, imported as a CAR, pinned, same CID" {
 	gen_bytes e 5000000 >f
-	run wanda-push --via car f
+	run --separate-stderr wanda-push --via car f
 	assert_success
 	cid=$(json_get "$output" .cid)
 	assert_equal "$cid" "$(ref_cid f)"
@@ -67,14 +68,14 @@ push_ok() {
 }
 
 @test "--via rejects anything but add or car" {
-	run wanda-push --via ftp x
+	run --separate-stderr wanda-push --via ftp x
 	assert_failure 64
-	assert_output --partial "--via"
+	[[ $stderr == *--via* ]] || fail "stderr: $stderr"
 }
 
 @test "paths on stdin, one per line, one result line each in order" {
 	gen_bytes 1 1000 >a; gen_bytes 2 2000 >b
-	run bash -c 'printf "a\n\n  b\n" | wanda-push'
+	run --separate-stderr bash -c 'printf "a\n\n  b\n" | wanda-push'
 	assert_success
 	assert_equal "${#lines[@]}" 2
 	assert_equal "$(json_get "${lines[0]}" .path)" a
@@ -85,7 +86,7 @@ push_ok() {
 @test "JSON lines on stdin: every field it does not set is copied through" {
 	gen_bytes 3 4000 >a
 	cid=$(ref_cid a)
-	run bash -c "printf '%s\n' '{\"id\":\"c1\",\"spool_file\":\"/s/cur/c1\",\"path\":\"a\",\"cid\":\"$cid\",\"kind\":\"capture\",\"attempts\":2}' | wanda-push"
+	run --separate-stderr bash -c "printf '%s\n' '{\"id\":\"c1\",\"spool_file\":\"/s/cur/c1\",\"path\":\"a\",\"cid\":\"$cid\",\"kind\":\"capture\",\"attempts\":2}' | wanda-push"
 	assert_success
 	assert_equal "$(json_get "$output" .id)" c1
 	assert_equal "$(json_get "$output" .spool_file)" /s/cur/c1
@@ -98,7 +99,7 @@ push_ok() {
 @test "an input CID that differs from the file's is a cid-mismatch; the batch goes on" {
 	gen_bytes 4 4000 >a; gen_bytes 5 5000 >b
 	other=$(ref_cid b)
-	run bash -c "printf '%s\n' '{\"id\":\"x\",\"path\":\"a\",\"cid\":\"$other\"}' '{\"id\":\"y\",\"path\":\"b\"}' | wanda-push"
+	run --separate-stderr bash -c "printf '%s\n' '{\"id\":\"x\",\"path\":\"a\",\"cid\":\"$other\"}' '{\"id\":\"y\",\"path\":\"b\"}' | wanda-push"
 	assert_failure 65
 	assert_equal "$(json_get "${lines[0]}" .id)" x
 	assert_equal "$(json_get "${lines[0]}" .error.kind)" cid-mismatch
@@ -110,7 +111,7 @@ push_ok() {
 
 @test "bad input lines are errors of kind input, the rest is pushed" {
 	gen_bytes 6 100 >a
-	run bash -c "printf '%s\n' '{\"nopath\":1}' '{broken' 'a' | wanda-push 2>err"
+	run --separate-stderr bash -c "printf '%s\n' '{\"nopath\":1}' '{broken' 'a' | wanda-push 2>err"
 	assert_failure 65
 	assert_equal "$(json_get "${lines[0]}" .error.kind)" input
 	assert_output --partial '"pinned":true'
@@ -119,7 +120,7 @@ push_ok() {
 
 @test "a missing file fails with 66 and the batch goes on" {
 	gen_bytes 7 100 >a
-	run wanda-push nosuch a
+	run --separate-stderr wanda-push nosuch a
 	assert_failure 66
 	assert_equal "$(json_get "${lines[0]}" .error.kind)" missing
 	assert_equal "$(json_get "${lines[0]}" .error.code)" 66
@@ -143,7 +144,7 @@ push_ok() {
 
 @test "--jq reshapes the output" {
 	gen_bytes 9 100 >a
-	run wanda-push --jq .cid a
+	run --separate-stderr wanda-push --jq .cid a
 	assert_success
 	assert_equal "$output" "\"$(ref_cid a)\""
 }
@@ -151,7 +152,7 @@ push_ok() {
 @test "--offline queues the blocks as a CAR in the outbox; --flush imports, pins and empties it" {
 	gen_bytes 10 3000000 >a
 	cid=$(ref_cid a)
-	run bash -c "printf '%s\n' '{\"id\":\"q1\",\"path\":\"a\"}' | wanda-push --offline"
+	run --separate-stderr bash -c "printf '%s\n' '{\"id\":\"q1\",\"path\":\"a\"}' | wanda-push --offline"
 	assert_success
 	assert_equal "$(json_get "$output" .queued)" true
 	assert_equal "$(json_get "$output" .pinned)" false
@@ -160,7 +161,7 @@ push_ok() {
 	assert_file_exists "$car"
 	run ipfs_rpc 1 pin/ls "arg=$cid"
 	assert_output --partial "not pinned"
-	run wanda-push --flush
+	run --separate-stderr wanda-push --flush
 	assert_success
 	assert_equal "$(json_get "$output" .id)" q1
 	assert_equal "$(json_get "$output" .cid)" "$cid"
@@ -174,27 +175,27 @@ push_ok() {
 @test "an unreachable daemon: files go to the outbox; --no-outbox makes it an error (69)" {
 	gen_bytes 11 1000 >a
 	dead="http://127.0.0.1:$(ipfs_dead_port)"
-	run wanda-push --api "$dead" a
+	run --separate-stderr wanda-push --api "$dead" a
 	assert_success
 	assert_equal "$(json_get "$output" .queued)" true
 	assert_file_exists "$(json_get "$output" .outbox)"
-	run wanda-push --api "$dead" --no-outbox a
+	run --separate-stderr wanda-push --api "$dead" --no-outbox a
 	assert_failure 69
 	assert_equal "$(json_get "$output" .error.kind)" unreachable
 	assert_equal "$(json_get "$output" .error.permanent)" false
 	# flush while still down keeps the CAR
-	run wanda-push --api "$dead" --flush
+	run --separate-stderr wanda-push --api "$dead" --flush
 	assert_failure 69
 	assert_file_exists "$WANDA_HOME/outbox/$(ref_cid a).car"
 	# back up: flushed
-	run wanda-push --flush
+	run --separate-stderr wanda-push --flush
 	assert_success
 	assert_equal "$(json_get "$output" .pinned)" true
 	[ -z "$(ls "$WANDA_HOME/outbox")" ] || fail "outbox not empty: $(ls "$WANDA_HOME/outbox")"
 }
 
 @test "--flush with an empty outbox does nothing and succeeds" {
-	run wanda-push --flush
+	run --separate-stderr wanda-push --flush
 	assert_success
 	assert_output ""
 }
@@ -202,38 +203,38 @@ push_ok() {
 @test "pin add, pin ls, pin rm" {
 	gen_bytes 12 1000 >a
 	cid=$(json_get "$(wanda-push a)" .cid)
-	run wanda-push pin rm "$cid"
+	run --separate-stderr wanda-push pin rm "$cid"
 	assert_success
 	assert_equal "$(json_get "$output" .pinned)" false
 	run ipfs_rpc 1 pin/ls "arg=$cid"
 	assert_output --partial "not pinned"
-	run wanda-push pin ls "$cid"
+	run --separate-stderr wanda-push pin ls "$cid"
 	assert_success
 	assert_equal "$(json_get "$output" .pinned)" false
-	run wanda-push pin add "$cid"
+	run --separate-stderr wanda-push pin add "$cid"
 	assert_success
 	assert_equal "$(json_get "$output" .pinned)" true
 	pinned_on_node "$cid"
-	run wanda-push pin ls "$cid"
+	run --separate-stderr wanda-push pin ls "$cid"
 	assert_equal "$(json_get "$output" .pinned)" true
 	assert_equal "$(json_get "$output" .type)" recursive
-	run wanda-push pin ls
+	run --separate-stderr wanda-push pin ls
 	assert_success
 	assert_output --partial "\"cid\":\"$cid\""
 }
 
 @test "pin with a bad CID or a bad verb" {
-	run wanda-push pin add notacid
+	run --separate-stderr wanda-push pin add notacid
 	assert_failure 65
 	assert_equal "$(json_get "$output" .error.kind)" input
-	run wanda-push pin frob x
+	run --separate-stderr wanda-push pin frob x
 	assert_failure 64
-	run wanda-push pin add
+	run --separate-stderr wanda-push pin add
 	assert_failure 64
 }
 
 @test "status: daemon up, version, peer id, peers, repo size and limit" {
-	run wanda-push status
+	run --separate-stderr wanda-push status
 	assert_success
 	assert_equal "$(json_get "$output" .up)" true
 	assert_equal "$(json_get "$output" .peer_id)" "$(ipfs_peer_id 1)"
@@ -244,21 +245,27 @@ push_ok() {
 }
 
 @test "status of an unreachable daemon: up false, 69" {
-	run wanda-push --api "http://127.0.0.1:$(ipfs_dead_port)" status
+	run --separate-stderr wanda-push --api "http://127.0.0.1:$(ipfs_dead_port)" status
 	assert_failure 69
 	assert_equal "$(json_get "${lines[-1]}" .up)" false
 	assert_equal "$(json_get "${lines[-1]}" .error.kind)" unreachable
 }
 
-@test "--timeout must be a duration" {
-	run wanda-push --timeout soon a
+@test "--retries must be a number from 0 to 100" {
+	run --separate-stderr wanda-push --retries many a
 	assert_failure 64
-	assert_output --partial "--timeout"
+	[[ $stderr == *--retries* ]] || fail "stderr: $stderr"
+}
+
+@test "--timeout must be a duration" {
+	run --separate-stderr wanda-push --timeout soon a
+	assert_failure 64
+	[[ $stderr == *--timeout* ]] || fail "stderr: $stderr"
 }
 
 @test "a progress bar on stderr only when it is a terminal" {
 	gen_bytes 13 33554432 >big
-	run bash -c 'wanda-push big 2>err >/dev/null; cat err'
+	run --separate-stderr bash -c 'wanda-push big 2>err >/dev/null; cat err'
 	assert_output ""
 	run script -qec "wanda-push big >/dev/null" /dev/null
 	assert_success

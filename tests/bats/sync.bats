@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # wanda-sync get / cat against real IPFS nodes (two: bitswap between them).
+bats_require_minimum_version 1.5.0
 load helper
 load ipfs
 load push
@@ -35,7 +36,7 @@ add_dir() {
 @test "cat of an empty file writes nothing" {
 	: >z
 	cid=$(json_get "$(wanda-push z)" .cid)
-	run wanda-sync cat "$cid"
+	run --separate-stderr wanda-sync cat "$cid"
 	assert_success
 	assert_output ""
 }
@@ -43,7 +44,7 @@ add_dir() {
 @test "get a file: written as DIR/CID, verified against its DAG" {
 	gen_bytes g1 3500000 >f
 	cid=$(json_get "$(wanda-push f)" .cid)
-	run wanda-sync get -o out "$cid"
+	run --separate-stderr wanda-sync get -o out "$cid"
 	assert_success
 	cmp f "out/$cid"
 	assert_equal "$(json_get "${lines[0]}" .path)" "out/$cid"
@@ -57,7 +58,7 @@ add_dir() {
 	gen_bytes d1 700000 >a; printf hello >b; : >e
 	cid=$(add_dir 1 "progress=false" a=d%2Fa.bin b=d%2Fsub%2Fb.txt e=d%2Fsub%2Fempty)
 	[[ $cid == Qm* ]] || fail "not a v0 CID: $cid"
-	run wanda-sync --output out get "$cid"
+	run --separate-stderr wanda-sync --output out get "$cid"
 	assert_success
 	cmp a "out/$cid/a.bin"
 	cmp b "out/$cid/sub/b.txt"
@@ -70,7 +71,7 @@ add_dir() {
 @test "get a directory with WANDA's profile, in the current directory by default" {
 	gen_bytes d2 2200000 >a; gen_bytes d3 10 >b
 	cid=$(add_dir 1 "cid-version=1&raw-leaves=true&chunker=size-1048576" a=s%2Fa.jpg b=s%2Fb.json)
-	run wanda-sync get "$cid"
+	run --separate-stderr wanda-sync get "$cid"
 	assert_success
 	cmp a "$cid/a.jpg"
 	cmp b "$cid/b.json"
@@ -81,7 +82,7 @@ add_dir() {
 	cid=$(json_get "$(wanda-push f)" .cid)
 	run ipfs_rpc 2 pin/ls "arg=$cid"
 	assert_output --partial "not pinned"
-	run wanda-sync --api "$(ipfs_api 2)" get -o out "$cid"
+	run --separate-stderr wanda-sync --api "$(ipfs_api 2)" get -o out "$cid"
 	assert_success
 	cmp f "out/$cid"
 	assert_equal "$(json_get "${lines[0]}" .verified)" dag
@@ -92,31 +93,31 @@ add_dir() {
 	gen_bytes k1 300000 >f
 	cid=$(json_get "$(wanda-push f)" .cid)
 	faultd_start -u "$(node_hostport)" -m /api/v0/get corrupt
-	run wanda-sync --api "$FAULTD_URL" get -o out "$cid"
+	run --separate-stderr wanda-sync --api "$FAULTD_URL" get -o out "$cid"
 	assert_failure 65
 	assert_output --partial "do not match"
 }
 
 @test "bad arguments: a bad CID 65, unknown command or missing CID 64" {
-	run wanda-sync get notacid
+	run --separate-stderr wanda-sync get notacid
 	assert_failure 65
-	run wanda-sync frob x
+	run --separate-stderr wanda-sync frob x
 	assert_failure 64
-	run wanda-sync get
+	run --separate-stderr wanda-sync get
 	assert_failure 64
-	run wanda-sync cat a b
+	run --separate-stderr wanda-sync cat a b
 	assert_failure 64
 }
 
 @test "an unreachable daemon: 69" {
-	run wanda-sync --api "http://127.0.0.1:$(ipfs_dead_port)" cat bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku
+	run --separate-stderr wanda-sync --api "http://127.0.0.1:$(ipfs_dead_port)" cat bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku
 	assert_failure 69
 }
 
 @test "--jq reshapes get's output" {
 	gen_bytes j1 1000 >f
 	cid=$(json_get "$(wanda-push f)" .cid)
-	run wanda-sync --jq 'select(.files) | .bytes' get -o out "$cid"
+	run --separate-stderr wanda-sync --jq 'select(.files) | .bytes' get -o out "$cid"
 	assert_success
 	assert_output 1000
 }
