@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "cid.h"
+#include "atomicio.h"
 #include "cli.h"
 #include "config.h"
 #include "dagverify.h"
@@ -126,6 +127,8 @@ cmd_get(struct ctx *c, const char *cid)
 		errx(EX_DATAERR, "%s", e.msg);
 	snprintf(c->root, sizeof c->root, "%s", cid);
 	snprintf(dest, sizeof dest, "%s/%s", c->outdir, cid);
+	if (mkdir_p(c->outdir, 0755, &e) < 0)
+		errx(e.code, "%s", e.msg);
 	if (kubo_get(c->k, cid, dest, &e) < 0)
 		errx(e.code, "%s", e.msg);
 	walk(c, dest, "");
