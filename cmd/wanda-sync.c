@@ -218,6 +218,7 @@ main(int argc, char **argv)
 		if (i < argc)
 			warnx("%s: unknown command", argv[i]);
 		usage(stderr);
+		config_free(cf);
 		return EX_USAGE;
 	}
 	if (argc - i != 2)
