@@ -10,10 +10,20 @@
 #include <string.h>
 #include <unistd.h>
 #include <cjson/cJSON.h>
+#include "addtree.h"
+#include "atomicio.h"
+#include "blockstore.h"
 #include "car.h"
 #include "cid.h"
 #include "cli.h"
+#include "config.h"
+#include "dagbuild.h"
+#include "importer.h"
+#include "kubo.h"
 #include "jsonl.h"
+#include "multibase.h"
+#include "multihash.h"
+#include "unixdir.h"
 #include "werr.h"
 
 #define PROG "wanda-dag"
@@ -26,15 +36,23 @@ usage(FILE *f)
 	    "       wanda-dag add [--jq FILTER] [options] PATH... | -\n"
 	    "       wanda-dag verify [--jq FILTER] FILE.car\n"
 	    "       wanda-dag ls [--jq FILTER] FILE.car\n"
-	    "       wanda-dag session [--jq FILTER] [options] SESSION\n"
-	    "       wanda-dag root [--jq FILTER] [options]\n"
+	    "       wanda-dag session [--jq FILTER] [--car FILE] [--no-import] [--no-pin]\n"
+	    "                         [--page-size N] SESSION... | --from-spool\n"
+	    "       wanda-dag root [--jq FILTER] [--car FILE] [--no-import] [--no-pin]\n"
 	    "       wanda-dag --help | --version\n"
 	    "commands:\n"
 	    "  add      compute the root CID `ipfs add --only-hash` would print\n"
 	    "  verify   check every block of a CAR file against its CID\n"
 	    "  ls       list the blocks of a CAR file\n"
 	    "  session  build a session's directory DAG\n"
-	    "  root     build the node root DAG\n");
+	    "  root     build the node root DAG\n"
+	    "add options (as ipfs add spells them):\n"
+	    "  --profile unixfs-v1-2025|unixfs-v0-2015  --cid-version 0|1  --raw-leaves[=bool]\n"
+	    "  -s, --chunker size-N  -t, --trickle  --hash sha2-256|sha2-512\n"
+	    "  --max-file-links N  --max-directory-links N  --hamt-threshold SIZE\n"
+	    "  --hamt-estimation links|block  --hamt-fanout N  -r, --recursive\n"
+	    "  -w, --wrap-with-directory  -H, --hidden  --stdin-name NAME  --cid-base BASE\n"
+	    "  -q, --quiet  -Q, --quieter  -n, --only-hash  --car OUT.car\n");
 }
 
 /* Shared flags. Returns 1 when ch was one of them (and handled), 0 otherwise. */
@@ -86,25 +104,524 @@ open_out(const struct common *c)
 	return j;
 }
 
+/* ---- add (owner: importer) ------------------------------------------------
+ * Flags as `ipfs add` spells them; the profile gives the defaults (Kubo's
+ * own, or unixfs-v1-2025), explicit flags override it, then Kubo's
+ * implications apply: a hash other than sha2-256 means CIDv1, and CIDv1
+ * means raw leaves unless raw leaves were set. */
+struct addcli {
+	struct add_opts o;
+	int cidv, cidv_set, raw, raw_set, trickle, maxl, maxl_set, dmaxl, dmaxl_set;
+	int fanout, fanout_set, est, est_set, quiet, quieter, base_set;
+	uint64_t mh, thresh;
+	int mh_set, thresh_set;
+	size_t chunk;
+	int chunk_set;
+	char base;
+	const char *profile, *car;
+};
+
+/* Go's strconv.ParseBool, which Kubo uses for --raw-leaves=VALUE. */
+static int
+parse_gobool(const char *s, int *v)
+{
+	static const char *t[] = {"1", "t", "T", "true", "TRUE", "True"};
+	static const char *f[] = {"0", "f", "F", "false", "FALSE", "False"};
+
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+		if (strcmp(s, t[i]) == 0)
+			return *v = 1, 0;
+		if (strcmp(s, f[i]) == 0)
+			return *v = 0, 0;
+	}
+	return -1;
+}
+
+static void
+add_usage_error(const char *fmt, const char *arg)
+{
+	warnx(fmt, arg);
+	exit(EX_USAGE);
+}
+
+static long
+add_number(const char *s, long lo, long hi, const char *flag)
+{
+	struct werr e = {0};
+	long v;
+
+	if (parse_long(s, lo, hi, &v, flag, &e) < 0)
+		errx(EX_USAGE, "%s", e.msg);
+	return v;
+}
+
+static void
+add_parse(int argc, char **argv, struct common *c, struct addcli *a, int *first)
+{
+	enum { O_CIDV = 256, O_RAW, O_HASH, O_MAXL, O_DMAXL, O_PROFILE, O_STDIN, O_BASE,
+	       O_THRESH, O_EST, O_FANOUT, O_CAR };
+	static const struct option lo[] = {
+		CLI_COMMON_LONGOPTS,
+		{"cid-version", required_argument, NULL, O_CIDV},
+		{"raw-leaves", optional_argument, NULL, O_RAW},
+		{"chunker", required_argument, NULL, 's'},
+		{"trickle", no_argument, NULL, 't'},
+		{"recursive", no_argument, NULL, 'r'},
+		{"wrap-with-directory", no_argument, NULL, 'w'},
+		{"hidden", no_argument, NULL, 'H'},
+		{"hash", required_argument, NULL, O_HASH},
+		{"max-file-links", required_argument, NULL, O_MAXL},
+		{"max-directory-links", required_argument, NULL, O_DMAXL},
+		{"profile", required_argument, NULL, O_PROFILE},
+		{"stdin-name", required_argument, NULL, O_STDIN},
+		{"cid-base", required_argument, NULL, O_BASE},
+		{"quiet", no_argument, NULL, 'q'},
+		{"quieter", no_argument, NULL, 'Q'},
+		{"only-hash", no_argument, NULL, 'n'},
+		{"hamt-threshold", required_argument, NULL, O_THRESH},
+		{"hamt-estimation", required_argument, NULL, O_EST},
+		{"hamt-fanout", required_argument, NULL, O_FANOUT},
+		{"max-hamt-fanout", required_argument, NULL, O_FANOUT},
+		{"car", required_argument, NULL, O_CAR},
+		{NULL, 0, NULL, 0}
+	};
+	struct werr e = {0};
+	int ch;
+
+	optind = 0;   /* glibc: a full restart, so options may follow paths */
+	while ((ch = getopt_long(argc, argv, "hVJ:s:trwHqQn", lo, NULL)) != -1) {
+		if (common_opt(ch, c))
+			continue;
+		switch (ch) {
+		case O_CIDV:
+			a->cidv = (int)add_number(optarg, 0, 1, "--cid-version");
+			a->cidv_set = 1;
+			break;
+		case O_RAW:
+			a->raw = 1;
+			if (optarg && parse_gobool(optarg, &a->raw) < 0)
+				add_usage_error("--raw-leaves=%s: not a boolean", optarg);
+			a->raw_set = 1;
+			break;
+		case 's':
+			if (strncmp(optarg, "size-", 5) != 0)
+				add_usage_error("--chunker %s: only size-N is supported", optarg);
+			a->chunk = (size_t)add_number(optarg + 5, 1, IMPORT_CHUNK_MAX, "--chunker size-N");
+			a->chunk_set = 1;
+			break;
+		case 't': a->trickle = 1; break;
+		case 'r': a->o.recursive = 1; break;
+		case 'w': a->o.wrap = 1; break;
+		case 'H': a->o.hidden = 1; break;
+		case 'q': a->quiet = 1; break;
+		case 'Q': a->quieter = 1; break;
+		case 'n': break;   /* --only-hash: nothing is ever stored anyway */
+		case O_HASH:
+			if (mh_code_from_name(optarg, &a->mh) < 0 || (a->mh != MH_SHA2_256 && a->mh != MH_SHA2_512))
+				add_usage_error("--hash %s: unsupported hash function (sha2-256, sha2-512)", optarg);
+			a->mh_set = 1;
+			break;
+		case O_MAXL:
+			a->maxl = (int)add_number(optarg, IMPORT_LINKS_MIN, 1 << 20, "--max-file-links");
+			a->maxl_set = 1;
+			break;
+		case O_DMAXL:
+			a->dmaxl = (int)add_number(optarg, 0, 1 << 30, "--max-directory-links");
+			a->dmaxl_set = 1;
+			break;
+		case O_PROFILE:
+			if (strcmp(optarg, "unixfs-v1-2025") != 0 && strcmp(optarg, "unixfs-v0-2015") != 0)
+				add_usage_error("--profile %s: unknown profile (unixfs-v1-2025, unixfs-v0-2015)", optarg);
+			a->profile = optarg;
+			break;
+		case O_STDIN: a->o.stdin_name = optarg; break;
+		case O_BASE:
+			if (mb_prefix_from_name(optarg, &a->base) < 0)
+				add_usage_error("--cid-base %s: unknown multibase", optarg);
+			a->base_set = 1;
+			break;
+		case O_THRESH:
+			if (parse_size(optarg, &a->thresh, "--hamt-threshold", &e) < 0)
+				errx(EX_USAGE, "%s", e.msg);
+			a->thresh_set = 1;
+			break;
+		case O_EST:
+			if (strcmp(optarg, "links") == 0)
+				a->est = HAMT_EST_LINKS;
+			else if (strcmp(optarg, "block") == 0)
+				a->est = HAMT_EST_BLOCK;
+			else
+				add_usage_error("--hamt-estimation %s: expected links or block", optarg);
+			a->est_set = 1;
+			break;
+		case O_FANOUT:
+			a->fanout = (int)add_number(optarg, 8, 1024, "--hamt-fanout");
+			if (a->fanout % 8 != 0 || (a->fanout & (a->fanout - 1)) != 0)
+				add_usage_error("--hamt-fanout %s: must be a power of 2 and a multiple of 8", optarg);
+			a->fanout_set = 1;
+			break;
+		case O_CAR: a->car = optarg; break;
+		default:
+			usage(stderr);
+			exit(EX_USAGE);
+		}
+	}
+	*first = optind;
+}
+
+/* Profile first, then the flags, then Kubo's implications. */
+static void
+add_resolve(struct addcli *a)
+{
+	struct import_opts *im = &a->o.imp;
+	struct dir_opts *d = &a->o.dir;
+	int wanda = a->profile && strcmp(a->profile, "unixfs-v1-2025") == 0;
+	int raw_set = a->raw_set || wanda;   /* the profile sets raw leaves */
+
+	if (wanda) {
+		import_opts_wanda(im);
+		dir_opts_wanda(d);
+	} else {
+		import_opts_kubo(im);
+		dir_opts_kubo(d);
+	}
+	if (a->cidv_set)
+		im->cid_version = a->cidv;
+	if (a->raw_set)
+		im->raw_leaves = a->raw;
+	if (a->mh_set)
+		im->mh_code = a->mh;
+	if (a->chunk_set)
+		im->chunk_size = a->chunk;
+	if (a->trickle)
+		im->trickle = 1;
+	if (a->maxl_set)
+		im->max_links = a->maxl;
+	/* Only an explicit --cid-base changes how CIDs are shown (and shows a
+	 * v0 as v1); the profile's base32 is what a v1 CID shows anyway. */
+	im->cid_base = a->base_set ? a->base : 0;
+	if (im->mh_code != MH_SHA2_256) {
+		if (a->cidv_set && a->cidv == 0)
+			errx(EX_USAGE, "--hash %s: CIDv0 only supports sha2-256", mh_name(im->mh_code));
+		im->cid_version = 1;
+	}
+	if (im->cid_version == 1 && !raw_set)
+		im->raw_leaves = 1;
+	if (a->dmaxl_set)
+		d->max_links = a->dmaxl;
+	if (a->thresh_set)
+		d->hamt_threshold = a->thresh;
+	if (a->est_set)
+		d->hamt_estimation = a->est;
+	if (a->fanout_set)
+		d->hamt_fanout = a->fanout;
+}
+
+/* Kubo shows a CIDv0 in another base as the same CID upgraded to v1. */
+static int
+add_fmt(const struct cid *c, char base, char *s, size_t cap, struct werr *e)
+{
+	struct cid u = *c;
+
+	if (u.version == 0 && base != 0 && base != 'z')
+		u.version = 1;
+	return cid_format(&u, base, s, cap, e);
+}
+
+struct addout {
+	struct addcli *a;
+	struct jsonl *j;
+	char last[CID_STR_MAX];
+	struct cid *roots;          /* every root printed, for the CAR header */
+	size_t nroots;
+};
+
+static int
+add_event_out(void *ctx, const struct add_event *ev, struct werr *e)
+{
+	struct addout *o = ctx;
+	cJSON *obj;
+
+	if (add_fmt(&ev->cid, o->a->o.imp.cid_base, o->last, sizeof o->last, e) < 0)
+		return -1;
+	if (ev->root) {
+		struct cid *r = realloc(o->roots, (o->nroots + 1) * sizeof *r);
+		if (r == NULL)
+			return werr_set(e, EX_OSERR, "add: out of memory");
+		o->roots = r;
+		o->roots[o->nroots++] = ev->cid;
+	}
+	if (o->a->quieter)
+		return 0;
+	if (o->a->quiet) {
+		if (printf("%s\n", o->last) < 0 || fflush(stdout) == EOF)
+			return werr_sys(e, EX_IOERR, "stdout");
+		return 0;
+	}
+	obj = cJSON_CreateObject();
+	cJSON_AddStringToObject(obj, "name", ev->name);
+	cJSON_AddStringToObject(obj, "cid", o->last);
+	cJSON_AddNumberToObject(obj, "size", (double)ev->size);
+	cJSON_AddNumberToObject(obj, "bytes", (double)ev->bytes);
+	return jsonl_emit_take(o->j, obj, e);
+}
+
+/* With --car, blocks go to a blockstore and are written out afterwards in
+ * `ipfs dag export` order (pre-order from the root); the CAR appears
+ * atomically, whole or not at all. Its roots are the roots printed. */
+static int
+add_run(struct addcli *a, const char *const *paths, size_t n, struct addout *out, struct werr *e)
+{
+	struct blockstore *bs;
+	struct atomic_file af;
+	int rc;
+
+	if (a->car == NULL)
+		return add_paths(paths, n, &a->o, NULL, NULL, add_event_out, out, NULL, e);
+	if ((bs = bs_new(BS_DEFAULT_MEM, NULL, e)) == NULL)
+		return -1;
+	rc = add_paths(paths, n, &a->o, bs_sink, bs, add_event_out, out, NULL, e);
+	if (rc == 0 && (rc = atomic_open(&af, a->car, e)) == 0) {
+		if (car_export(bs, out->roots, out->nroots, af.fd, a->car, e) < 0) {
+			atomic_abort(&af);
+			rc = -1;
+		} else {
+			rc = atomic_commit(&af, e);
+		}
+	}
+	bs_free(bs);
+	return rc;
+}
+
+/* add [options] PATH... | -: the CIDs `ipfs add --only-hash` prints, as
+ * JSON lines {"name","cid","size","bytes"}, root last. */
 static int
 cmd_add(int argc, char **argv, struct common *c)
 {
-	(void)argc, (void)argv, (void)c;
-	errx(EX_UNAVAILABLE, "add: not implemented yet");
+	struct addcli a;
+	struct addout out;
+	struct werr e = {0};
+	const char *dash[] = {"-"};
+	const char *const *paths;
+	size_t npaths;
+	int first, rc;
+
+	memset(&a, 0, sizeof a);
+	memset(&out, 0, sizeof out);
+	add_parse(argc, argv, c, &a, &first);
+	add_resolve(&a);
+	paths = (const char *const *)argv + first;
+	npaths = (size_t)(argc - first);
+	if (npaths == 0) {
+		if (isatty(0)) {
+			warnx("add: expected a file argument (or - for standard input)");
+			usage(stderr);
+			exit(EX_USAGE);
+		}
+		paths = dash;   /* like ipfs add with nothing but a pipe */
+		npaths = 1;
+	}
+	out.a = &a;
+	if (!a.quiet && !a.quieter)
+		out.j = open_out(c);
+	rc = add_run(&a, paths, npaths, &out, &e);
+	if (rc == 0 && a.quieter && printf("%s\n", out.last) < 0)
+		rc = werr_sys(&e, EX_IOERR, "stdout");
+	if (out.j)
+		jsonl_close(out.j);
+	free(out.roots);
+	if (rc < 0)
+		errx(e.code ? e.code : EX_SOFTWARE, "%s", e.msg);
+	return 0;
+}
+
+/* session and root: flags shared by both. */
+struct build_flags {
+	struct build_cfg b;
+	int import, from_spool;
+};
+
+static void
+build_parse(int argc, char **argv, struct common *c, struct build_flags *f, int session)
+{
+	static const struct option lo[] = {
+		{"car", required_argument, NULL, 'c'}, {"no-import", no_argument, NULL, 'n'},
+		{"no-pin", no_argument, NULL, 'p'}, {"page-size", required_argument, NULL, 's'},
+		{"from-spool", no_argument, NULL, 'f'}, CLI_COMMON_LONGOPTS, {NULL, 0, NULL, 0},
+	};
+	struct werr e = {0};
+	long n;
+	int ch;
+
+	f->import = f->b.pin = 1;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "+hVJ:", lo, NULL)) != -1) {
+		if (common_opt(ch, c))
+			continue;
+		if (ch == 'c')
+			f->b.car = optarg;
+		else if (ch == 'n')
+			f->import = 0;
+		else if (ch == 'p')
+			f->b.pin = 0;
+		else if (ch == 's' && session) {
+			if (parse_long(optarg, 1, 100000, &n, "--page-size", &e) < 0)
+				errx(e.code, "%s", e.msg);
+			f->b.page_size = (size_t)n;
+		} else if (ch == 'f' && session)
+			f->from_spool = 1;
+		else {
+			usage(stderr);
+			exit(EX_USAGE);
+		}
+	}
+}
+
+/* Config, home, and the daemon client unless --no-import. */
+static struct config *
+build_setup(struct build_flags *f)
+{
+	struct werr e = {0};
+	struct config *cf;
+	char url[1024];
+
+	if (!(cf = config_load(&e)))
+		errx(e.code, "%s", e.msg);
+	f->b.home = config_home(cf);
+	f->b.ipns_key = config_get_or(cf, "ipns_key", "wanda");
+	if (f->import && (config_api_url(cf, url, sizeof url, &e) < 0 ||
+	    !(f->b.k = kubo_new(url, NULL, &e))))
+		errx(e.code, "%s", e.msg);
+	return cf;
+}
+
+static const char *
+spool_error_kind(int code)
+{
+	switch (code) {
+	case EX_UNAVAILABLE: return "unreachable";
+	case EX_TEMPFAIL: return "timeout";
+	case EX_NOINPUT: return "missing";
+	case EX_USAGE: case EX_DATAERR: return "bad-entry";
+	default: return "build";
+	}
+}
+
+/* One spool line: a "session" entry is built (strict: it waits for its
+ * captures to be pushed), anything else passes through unchanged. The
+ * result carries id, spool_file and kind for wanda-queue ack. */
+static int
+spool_line(const struct build_cfg *b, cJSON *in, struct jsonl *out, struct werr *e)
+{
+	const cJSON *kind = cJSON_GetObjectItemCaseSensitive(in, "kind");
+	const cJSON *name = cJSON_GetObjectItemCaseSensitive(in, "session");
+	static const char *carry[] = {"id", "spool_file", "kind"};
+	struct werr be = {0};
+	cJSON *line = NULL, *err;
+
+	if (!cJSON_IsString(kind) || strcmp(kind->valuestring, "session"))
+		return jsonl_emit(out, in, e);
+	if (!cJSON_IsString(name))
+		werr_set(&be, EX_DATAERR, "spool entry: no \"session\" string");
+	else if (build_session(b, name->valuestring, &line, &be) == 0)
+		goto done;
+	line = cJSON_CreateObject();
+	if (cJSON_IsString(name))
+		cJSON_AddStringToObject(line, "session", name->valuestring);
+	err = cJSON_AddObjectToObject(line, "error");
+	cJSON_AddNumberToObject(err, "code", be.code);
+	cJSON_AddStringToObject(err, "kind", spool_error_kind(be.code));
+	cJSON_AddStringToObject(err, "message", be.msg);
+	cJSON_AddBoolToObject(err, "permanent", be.code == EX_DATAERR || be.code == EX_USAGE ||
+	                      be.code == EX_NOINPUT);
+	warnx("%s", be.msg);
+done:
+	for (size_t i = 0; i < sizeof carry / sizeof carry[0]; i++) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(in, carry[i]);
+		if (v && !cJSON_HasObjectItem(line, carry[i]))
+			cJSON_AddItemToObject(line, carry[i], cJSON_Duplicate(v, 1));
+	}
+	return jsonl_emit_take(out, line, e);
+}
+
+static int
+session_from_spool(struct build_cfg *b, struct jsonl *out, struct werr *e)
+{
+	char *buf = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int rc = 0;
+
+	b->strict = 1;
+	while (rc == 0 && (n = getline(&buf, &cap, stdin)) > 0) {
+		cJSON *in = cJSON_ParseWithLength(buf, (size_t)n);
+		if (!cJSON_IsObject(in))
+			warnx("stdin: skipping a line that is not a JSON object");
+		else
+			rc = spool_line(b, in, out, e);
+		cJSON_Delete(in);
+	}
+	free(buf);
+	return rc;
 }
 
 static int
 cmd_session(int argc, char **argv, struct common *c)
 {
-	(void)argc, (void)argv, (void)c;
-	errx(EX_UNAVAILABLE, "session: not implemented yet");
+	struct build_flags f = {0};
+	struct werr e = {0};
+	struct config *cf;
+	struct jsonl *j;
+	cJSON *line;
+	int rc = 0;
+
+	build_parse(argc, argv, c, &f, 1);
+	if (f.from_spool ? optind != argc : optind >= argc) {
+		usage(stderr);
+		return EX_USAGE;
+	}
+	if (f.b.car && argc - optind > 1)
+		errx(EX_USAGE, "session: --car takes one SESSION");
+	cf = build_setup(&f);
+	j = open_out(c);
+	if (f.from_spool)
+		rc = session_from_spool(&f.b, j, &e);
+	for (int i = optind; rc == 0 && i < argc; i++)
+		if ((rc = build_session(&f.b, argv[i], &line, &e)) == 0)
+			rc = jsonl_emit_take(j, line, &e);
+	jsonl_close(j);
+	kubo_free(f.b.k);
+	config_free(cf);
+	if (rc < 0)
+		errx(e.code, "%s", e.msg);
+	return 0;
 }
 
 static int
 cmd_root(int argc, char **argv, struct common *c)
 {
-	(void)argc, (void)argv, (void)c;
-	errx(EX_UNAVAILABLE, "root: not implemented yet");
+	struct build_flags f = {0};
+	struct werr e = {0};
+	struct config *cf;
+	struct jsonl *j;
+	cJSON *line;
+	int rc;
+
+	build_parse(argc, argv, c, &f, 0);
+	if (optind != argc) {
+		usage(stderr);
+		return EX_USAGE;
+	}
+	cf = build_setup(&f);
+	j = open_out(c);
+	if ((rc = build_root(&f.b, &line, &e)) == 0)
+		rc = jsonl_emit_take(j, line, &e);
+	jsonl_close(j);
+	kubo_free(f.b.k);
+	config_free(cf);
+	if (rc < 0)
+		errx(e.code, "%s", e.msg);
+	return 0;
 }
 
 /* Open FILE.car for reading (the single operand of verify and ls). */

@@ -127,9 +127,9 @@ static int cmd_publish(struct kubo *k, const struct opts *o, const char *cid, st
 	cJSON *line = NULL;
 	int publisher;
 
-	if (ipns_key(k, o->cfg.key, &key, NULL, e) < 0)
-		return -1;
 	if (o->debounce_ms <= 0) {
+		if (ipns_key(k, o->cfg.key, &key, NULL, e) < 0)
+			return -1;
 		if (!cid && ipns_current_root(o->cfg.home, root, sizeof root, e) < 0)
 			return -1;
 		if (ipns_publish(k, &o->cfg, cid ? cid : root, &line, e) < 0)
@@ -149,6 +149,10 @@ static int cmd_publish(struct kubo *k, const struct opts *o, const char *cid, st
 			return jsonl_emit_take(out, line, e);
 		}
 	}
+	/* Create the key when we can; when we cannot (daemon down), the
+	 * publish attempts report it and are retried. */
+	ipns_key(k, o->cfg.key, &key, NULL, e);
+	*e = (struct werr){0};
 	if (ipns_debounced(k, &o->cfg, cid, o->debounce_ms, (int)o->retries, emit_line, out,
 	                   &publisher, e) < 0)
 		return -1;

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "car.h"
+#include "dagpb.h"
 #include "varint.h"
 
 /* ---- the header: a tiny canonical CBOR subset ---- */
@@ -361,7 +362,7 @@ car_reader_next(struct car_reader *r, struct car_block *b, struct werr *e)
 		    (unsigned long long)at, (unsigned long long)len, CAR_MAX_SECTION);
 	b->offset = at;
 	at = r->off;
-	if (get_section(r, len, at, "section", e) < 0)
+	if (get_section(r, len, b->offset, "section", e) < 0)
 		return -1;
 	if (cid_from_bytes(r->sec, (size_t)len, &b->cid, &used, e) < 0)
 		return werr_prefix(e, "%s: offset %llu", r->name, (unsigned long long)at);
@@ -506,4 +507,102 @@ car_writer_close(struct car_writer *w, struct werr *e)
 	free(w->name);
 	free(w);
 	return rc;
+}
+
+/* ---- export ---- */
+
+struct frame {
+	struct cid *links;
+	size_t n, next;
+};
+
+/* Write c (unless already written) and, for dag-pb, push a frame of its links. */
+static int
+visit(struct blockstore *bs, struct car_writer *w, const struct cid *c, struct frame *top, struct werr *e)
+{
+	const uint8_t *data;
+	size_t len;
+	struct pb_node nd;
+	int m = bs_mark(bs, c);
+
+	if (m == 1)
+		return 0;
+	if (m < 0 && c->mh_len > 0 && c->mh[0] == MH_IDENTITY)
+		return 0;
+	if (bs_get(bs, c, &data, &len, e) < 0 || car_writer_put(w, c, data, len, e) < 0)
+		return -1;
+	if (c->codec != CODEC_DAG_PB)
+		return 0;
+	if (dagpb_decode(data, len, &nd, e) < 0)
+		return werr_prefix(e, "%s", w->name);
+	if (nd.nlinks > 0 && (top->links = malloc(nd.nlinks * sizeof *top->links)) == NULL) {
+		dagpb_node_free(&nd);
+		return werr_sys(e, EX_OSERR, "%s", w->name);
+	}
+	for (size_t i = 0; i < nd.nlinks; i++)
+		top->links[i] = nd.links[i].cid;
+	top->n = nd.nlinks;
+	top->next = 0;
+	dagpb_node_free(&nd);
+	return 1;
+}
+
+static int
+walk(struct blockstore *bs, struct car_writer *w, const struct cid *root, struct werr *e)
+{
+	struct frame *st = NULL, *q;
+	size_t depth = 0, cap = 0;
+	const struct cid *c = root;
+	int rc = 0;
+
+	for (;;) {
+		if (c != NULL) {
+			if (depth == cap) {
+				cap = cap ? cap * 2 : 16;
+				if ((q = realloc(st, cap * sizeof *st)) == NULL) {
+					rc = werr_sys(e, EX_OSERR, "%s", w->name);
+					break;
+				}
+				st = q;
+			}
+			memset(&st[depth], 0, sizeof st[depth]);
+			if ((rc = visit(bs, w, c, &st[depth], e)) < 0)
+				break;
+			if (rc == 1)
+				depth++;
+			rc = 0;
+		}
+		if (depth == 0)
+			break;
+		struct frame *f = &st[depth - 1];
+		if (f->next < f->n) {
+			c = &f->links[f->next++];
+		} else {
+			free(f->links);
+			depth--;
+			c = NULL;
+		}
+	}
+	while (depth > 0)
+		free(st[--depth].links);
+	free(st);
+	return rc;
+}
+
+int
+car_export(struct blockstore *bs, const struct cid *roots, size_t n, int fd, const char *name, struct werr *e)
+{
+	struct car_writer *w = car_writer_open(fd, name, roots, n, e);
+	int rc = 0;
+
+	if (w == NULL)
+		return -1;
+	bs_clear_marks(bs);
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = walk(bs, w, &roots[i], e);
+	if (rc < 0) {
+		car_writer_close(w, NULL);
+		return -1;
+	}
+	return car_writer_close(w, e);
 }

@@ -9,6 +9,7 @@
 #define WANDA_CAR_H
 #include <stddef.h>
 #include <stdint.h>
+#include "blockstore.h"
 #include "cid.h"
 #include "werr.h"
 
@@ -48,5 +49,14 @@ int  car_writer_put(struct car_writer *w, const struct cid *c, const uint8_t *da
 int  car_writer_close(struct car_writer *w, struct werr *e);
 /* A block_sink_fn adapter: ctx is a struct car_writer. */
 int  car_writer_sink(void *ctx, const struct cid *c, const uint8_t *data, size_t len, struct werr *e);
+
+/* ---- export ----
+ * Write the DAG under each root from bs to fd as a CAR: blocks depth-first,
+ * pre-order, in link order, each block once (dag-pb links are followed; raw
+ * and other codecs are leaves), which is the order of `ipfs dag export` and
+ * of @ipld/car's CarWriter fed by such a walk. Identity-hash CIDs that are
+ * not in bs are skipped (their data is in the CID). A missing block is an
+ * EX_SOFTWARE error naming its CID. */
+int car_export(struct blockstore *bs, const struct cid *roots, size_t n, int fd, const char *name, struct werr *e);
 
 #endif

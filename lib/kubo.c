@@ -1,21 +1,18 @@
-/* kubo: Kubo RPC client. First delivery: the API compiles; calls are
- * stubs that fail with EX_UNAVAILABLE "not implemented" until the
- * implementation lands. */
+/* kubo: Kubo RPC client over libcurl. The request machinery (URL, upload,
+ * response modes, error classes, retries) is here; the typed calls are in
+ * kubo_calls.c, `get` (tar through libarchive) in kubo_get.c, the pure
+ * helpers (URL escaping, NDJSON lines, error bodies, base64) in
+ * kubo_util.c. See kubo.h for the contract. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "kubo.h"
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include "kubo_int.h"
 
-struct kubo {
-	char *base;
-	struct kubo_opts o;
-	struct kubo_error err;
-};
-
-#define NI(k, e, what) do { \
-	(k)->err.kind = KUBO_E_LOCAL; (k)->err.permanent = 0; \
-	snprintf((k)->err.message, sizeof (k)->err.message, "%s: not implemented", what); \
-	return werr_set(e, EX_UNAVAILABLE, "%s: not implemented", what); } while (0)
+static int curl_ready;
 
 void
 kubo_opts_default(struct kubo_opts *o)
@@ -34,17 +31,39 @@ kubo_opts_default(struct kubo_opts *o)
 struct kubo *
 kubo_new(const char *base_url, const struct kubo_opts *o, struct werr *e)
 {
-	struct kubo *k = calloc(1, sizeof *k);
+	struct kubo *k;
+	size_t n;
 
-	if (k == NULL || (k->base = strdup(base_url)) == NULL) {
+	if (base_url == NULL || strncmp(base_url, "http", 4) != 0) {
+		werr_set(e, EX_CONFIG, "%s: not an http:// URL", base_url ? base_url : "(null)");
+		return NULL;
+	}
+	/* curl_global_init is not thread-safe before 7.84; programs make their
+	 * first client before starting threads. */
+	if (!curl_ready) {
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+			werr_set(e, EX_SOFTWARE, "curl_global_init failed");
+			return NULL;
+		}
+		curl_ready = 1;
+	}
+	if ((k = calloc(1, sizeof *k)) == NULL || (k->base = strdup(base_url)) == NULL) {
 		free(k);
 		werr_sys(e, EX_OSERR, "kubo");
 		return NULL;
 	}
+	n = strlen(k->base);
+	while (n > 0 && k->base[n - 1] == '/')
+		k->base[--n] = '\0';
 	if (o != NULL)
 		k->o = *o;
 	else
 		kubo_opts_default(&k->o);
+	if ((k->h = curl_easy_init()) == NULL) {
+		kubo_free(k);
+		werr_set(e, EX_SOFTWARE, "curl_easy_init failed");
+		return NULL;
+	}
 	return k;
 }
 
@@ -53,6 +72,8 @@ kubo_free(struct kubo *k)
 {
 	if (k == NULL)
 		return;
+	if (k->h != NULL)
+		curl_easy_cleanup(k->h);
 	free(k->base);
 	free(k);
 }
@@ -91,88 +112,592 @@ kubo_add_opts_kubo(struct kubo_add_opts *o)
 	o->pin = 1;
 }
 
-int kubo_add_fd(struct kubo *k, int fd, const struct kubo_add_opts *o, struct kubo_add_result *out, struct werr *e)
-{ (void)fd; (void)o; (void)out; NI(k, e, "add"); }
-int kubo_add_buf(struct kubo *k, const void *p, size_t n, const struct kubo_add_opts *o, struct kubo_add_result *out, struct werr *e)
-{ (void)p; (void)n; (void)o; (void)out; NI(k, e, "add"); }
-int kubo_cat(struct kubo *k, const char *path, uint64_t offset, int64_t length, kubo_data_fn fn, void *ctx, struct werr *e)
-{ (void)path; (void)offset; (void)length; (void)fn; (void)ctx; NI(k, e, "cat"); }
-int kubo_cat_fd(struct kubo *k, const char *path, int fd, struct werr *e)
-{ (void)path; (void)fd; NI(k, e, "cat"); }
-int kubo_get(struct kubo *k, const char *path, const char *dest, struct werr *e)
-{ (void)path; (void)dest; NI(k, e, "get"); }
-int kubo_pin_add(struct kubo *k, const char *path, int recursive, struct werr *e)
-{ (void)path; (void)recursive; NI(k, e, "pin/add"); }
-int kubo_pin_rm(struct kubo *k, const char *path, int recursive, struct werr *e)
-{ (void)path; (void)recursive; NI(k, e, "pin/rm"); }
-int kubo_pin_ls(struct kubo *k, const char *path, const char *type, kubo_pin_fn fn, void *ctx, struct werr *e)
-{ (void)path; (void)type; (void)fn; (void)ctx; NI(k, e, "pin/ls"); }
-int kubo_pin_check(struct kubo *k, const char *path, int *pinned, char *type, struct werr *e)
-{ (void)path; (void)pinned; (void)type; NI(k, e, "pin/ls"); }
-int kubo_id(struct kubo *k, struct kubo_id *out, struct werr *e)
-{ (void)out; NI(k, e, "id"); }
-int kubo_version(struct kubo *k, struct kubo_version *out, struct werr *e)
-{ (void)out; NI(k, e, "version"); }
-int kubo_repo_stat(struct kubo *k, struct kubo_repo_stat *out, struct werr *e)
-{ (void)out; NI(k, e, "repo/stat"); }
-int kubo_stats_bw(struct kubo *k, struct kubo_bw *out, struct werr *e)
-{ (void)out; NI(k, e, "stats/bw"); }
-int kubo_swarm_peers(struct kubo *k, kubo_peer_fn fn, void *ctx, size_t *count, struct werr *e)
-{ (void)fn; (void)ctx; (void)count; NI(k, e, "swarm/peers"); }
-int kubo_swarm_connect(struct kubo *k, const char *multiaddr, struct werr *e)
-{ (void)multiaddr; NI(k, e, "swarm/connect"); }
-int kubo_dag_import(struct kubo *k, int fd, const struct kubo_import_opts *o, kubo_root_fn fn, void *ctx, struct werr *e)
-{ (void)fd; (void)o; (void)fn; (void)ctx; NI(k, e, "dag/import"); }
-int kubo_dag_export(struct kubo *k, const char *cid, int fd, struct werr *e)
-{ (void)cid; (void)fd; NI(k, e, "dag/export"); }
-int kubo_dag_export_cb(struct kubo *k, const char *cid, kubo_data_fn fn, void *ctx, struct werr *e)
-{ (void)cid; (void)fn; (void)ctx; NI(k, e, "dag/export"); }
-int kubo_block_put(struct kubo *k, const void *p, size_t n, const char *codec, const char *mhtype, int pin, char cid_out[KUBO_CID_MAX], struct werr *e)
-{ (void)p; (void)n; (void)codec; (void)mhtype; (void)pin; (void)cid_out; NI(k, e, "block/put"); }
-int kubo_block_get(struct kubo *k, const char *cid, uint8_t **out, size_t *len, struct werr *e)
-{ (void)cid; (void)out; (void)len; NI(k, e, "block/get"); }
-int kubo_block_stat(struct kubo *k, const char *cid, struct kubo_block_stat *out, struct werr *e)
-{ (void)cid; (void)out; NI(k, e, "block/stat"); }
-int kubo_files_mkdir(struct kubo *k, const char *path, int parents, int cid_version, struct werr *e)
-{ (void)path; (void)parents; (void)cid_version; NI(k, e, "files/mkdir"); }
-int kubo_files_cp(struct kubo *k, const char *src, const char *dst, int parents, struct werr *e)
-{ (void)src; (void)dst; (void)parents; NI(k, e, "files/cp"); }
-int kubo_files_rm(struct kubo *k, const char *path, int recursive, int force, struct werr *e)
-{ (void)path; (void)recursive; (void)force; NI(k, e, "files/rm"); }
-int kubo_files_stat(struct kubo *k, const char *path, struct kubo_files_stat *out, struct werr *e)
-{ (void)path; (void)out; NI(k, e, "files/stat"); }
-int kubo_files_ls(struct kubo *k, const char *path, kubo_files_fn fn, void *ctx, struct werr *e)
-{ (void)path; (void)fn; (void)ctx; NI(k, e, "files/ls"); }
-int kubo_key_gen(struct kubo *k, const char *name, struct kubo_key *out, struct werr *e)
-{ (void)name; (void)out; NI(k, e, "key/gen"); }
-int kubo_key_list(struct kubo *k, kubo_key_fn fn, void *ctx, struct werr *e)
-{ (void)fn; (void)ctx; NI(k, e, "key/list"); }
-int kubo_key_find(struct kubo *k, const char *name, struct kubo_key *out, int *found, struct werr *e)
-{ (void)name; (void)out; (void)found; NI(k, e, "key/list"); }
-int kubo_name_publish(struct kubo *k, const char *path, const struct kubo_publish_opts *o, char name_out[KUBO_NAME_MAX], char value_out[KUBO_NAME_MAX], struct werr *e)
-{ (void)path; (void)o; (void)name_out; (void)value_out; NI(k, e, "name/publish"); }
-int kubo_name_resolve(struct kubo *k, const char *name, int nocache, char out[KUBO_NAME_MAX], struct werr *e)
-{ (void)name; (void)nocache; (void)out; NI(k, e, "name/resolve"); }
-int kubo_pubsub_pub(struct kubo *k, const char *topic, const void *p, size_t n, struct werr *e)
-{ (void)topic; (void)p; (void)n; NI(k, e, "pubsub/pub"); }
-int kubo_pubsub_sub(struct kubo *k, const char *topic, long tick_ms, kubo_sub_fn fn, void *ctx, struct werr *e)
-{ (void)topic; (void)tick_ms; (void)fn; (void)ctx; NI(k, e, "pubsub/sub"); }
-int kubo_routing_provide(struct kubo *k, const char *cid, int recursive, struct werr *e)
-{ (void)cid; (void)recursive; NI(k, e, "routing/provide"); }
-int kubo_rpc_json(struct kubo *k, const char *cmd, const struct kubo_param *params, int flags, cJSON **out, struct werr *e)
-{ (void)params; (void)flags; (void)out; NI(k, e, cmd); }
-int kubo_rpc_ndjson(struct kubo *k, const char *cmd, const struct kubo_param *params, int flags, kubo_json_fn fn, void *ctx, struct werr *e)
-{ (void)params; (void)flags; (void)fn; (void)ctx; NI(k, e, cmd); }
-char *kubo_build_url(const char *base, const char *cmd, const struct kubo_param *params, struct werr *e)
-{ (void)base; (void)cmd; (void)params; werr_set(e, EX_UNAVAILABLE, "kubo_build_url: not implemented"); return NULL; }
-int kubo_lines_feed(struct kubo_lines *l, const void *p, size_t n, kubo_line_fn fn, void *ctx, struct werr *e)
-{ (void)l; (void)p; (void)n; (void)fn; (void)ctx; return werr_set(e, EX_UNAVAILABLE, "not implemented"); }
-int kubo_lines_finish(struct kubo_lines *l, kubo_line_fn fn, void *ctx, struct werr *e)
-{ (void)l; (void)fn; (void)ctx; return werr_set(e, EX_UNAVAILABLE, "not implemented"); }
-void kubo_lines_free(struct kubo_lines *l) { free(l->buf); l->buf = NULL; }
-void kubo_error_from_http(int status, const char *body, size_t n, struct kubo_error *out)
-{ (void)body; (void)n; memset(out, 0, sizeof *out); out->kind = KUBO_E_HTTP; out->http_status = status; }
-int kubo_mb64_encode(const void *p, size_t n, char *out, size_t cap)
-{ (void)p; (void)n; (void)out; (void)cap; return -1; }
-int kubo_mb64_decode(const char *s, uint8_t *out, size_t cap, size_t *outlen)
-{ (void)s; (void)out; (void)cap; (void)outlen; return -1; }
+/* ---- errors ------------------------------------------------------------ */
+
+/* The werr code of an error (table in kubo.h). */
+static int
+kind_code(const struct kubo_error *ke, int local_code)
+{
+	switch (ke->kind) {
+	case KUBO_E_UNREACHABLE: return EX_UNAVAILABLE;
+	case KUBO_E_TIMEOUT: return EX_TEMPFAIL;
+	case KUBO_E_HTTP:
+		if (ke->http_status == 408 || ke->http_status == 429)
+			return EX_TEMPFAIL;
+		return ke->http_status < 500 ? EX_DATAERR : EX_SOFTWARE;
+	case KUBO_E_STREAM: case KUBO_E_PROTOCOL: return EX_PROTOCOL;
+	case KUBO_E_TRUNCATED: return EX_IOERR;
+	default: return local_code ? local_code : EX_SOFTWARE;
+	}
+}
+
+/* Record an error of this kind and fill e: "CMD: MESSAGE". */
+int
+kubo_fail(struct kubo *k, struct werr *e, const char *cmd, enum kubo_kind kind, int local_code,
+          const char *fmt, ...)
+{
+	va_list ap;
+
+	k->err.kind = kind;
+	k->err.permanent = kind == KUBO_E_LOCAL || kind == KUBO_E_ABORTED;
+	va_start(ap, fmt);
+	vsnprintf(k->err.message, sizeof k->err.message, fmt, ap);
+	va_end(ap);
+	return werr_set(e, kind_code(&k->err, local_code), "%s: %s", cmd, k->err.message);
+}
+
+/* ---- per-attempt transfer state ---------------------------------------- */
+
+static void
+xfer_reset(struct xfer *x, struct kubo *k, struct kreq *r)
+{
+	kubo_lines_free(&x->lines);
+	free(x->body.p);
+	free(x->errbody.p);
+	memset(x, 0, sizeof *x);
+	x->k = k;
+	x->r = r;
+	x->lines.max = r->max_line;
+}
+
+static void
+xfer_free(struct xfer *x)
+{
+	kubo_lines_free(&x->lines);
+	free(x->body.p);
+	free(x->errbody.p);
+	memset(&x->body, 0, sizeof x->body);
+	memset(&x->errbody, 0, sizeof x->errbody);
+}
+
+int
+kbuf_add(struct kbuf *b, const void *p, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		char *q;
+
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		if ((q = realloc(b->p, cap)) == NULL)
+			return -1;
+		b->p = q;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+	return 0;
+}
+
+/* A callback's failure: remember it, make curl stop. */
+static size_t
+xfer_abort(struct xfer *x, enum kubo_kind kind)
+{
+	x->failed = 1;
+	x->fail_kind = kind;
+	return 0;
+}
+
+/* One NDJSON line: parse, spot Kubo's in-band error object, hand on. */
+static int
+on_line(void *ctx, char *line, size_t n, struct werr *e)
+{
+	struct xfer *x = ctx;
+	cJSON *o = cJSON_ParseWithLength(line, n);
+	const cJSON *msg, *type;
+	int rc;
+
+	if (o == NULL || !cJSON_IsObject(o)) {
+		cJSON_Delete(o);
+		x->fail_kind = KUBO_E_PROTOCOL;
+		return werr_set(e, EX_PROTOCOL, "not a JSON object: %.80s", line);
+	}
+	type = cJSON_GetObjectItemCaseSensitive(o, "Type");
+	msg = cJSON_GetObjectItemCaseSensitive(o, "Message");
+	if (cJSON_IsString(type) && strcmp(type->valuestring, "error") == 0 && cJSON_IsString(msg)) {
+		snprintf(x->stream_error, sizeof x->stream_error, "%s", msg->valuestring);
+		x->has_stream_error = 1;
+		cJSON_Delete(o);
+		x->fail_kind = KUBO_E_STREAM;
+		return werr_set(e, EX_PROTOCOL, "%s", msg->valuestring);
+	}
+	rc = x->r->json_fn(x->r->ctx, o, e);
+	cJSON_Delete(o);
+	x->delivered++;
+	if (rc > 0)
+		x->stopped = 1;
+	if (rc != 0)
+		x->fail_kind = KUBO_E_ABORTED;
+	return rc != 0 ? -1 : 0;
+}
+
+static size_t
+on_write(char *p, size_t size, size_t nmemb, void *ctx)
+{
+	struct xfer *x = ctx;
+	size_t n = size * nmemb;
+	long status = 0;
+
+	curl_easy_getinfo(x->k->h, CURLINFO_RESPONSE_CODE, &status);
+	x->got_body = 1;
+	if (status >= 400) {
+		/* keep the start of an error body; Kubo's is one small object */
+		if (x->errbody.len < 65536 && kbuf_add(&x->errbody, p, n) < 0)
+			return xfer_abort(x, KUBO_E_LOCAL);
+		return n;
+	}
+	switch (x->r->mode) {
+	case RESP_JSON:
+		if (x->body.len + n > x->r->max_body) {
+			werr_set(&x->cb_err, EX_PROTOCOL, "answer over %zu bytes", x->r->max_body);
+			return xfer_abort(x, KUBO_E_PROTOCOL);
+		}
+		if (kbuf_add(&x->body, p, n) < 0)
+			return xfer_abort(x, KUBO_E_LOCAL);
+		return n;
+	case RESP_NDJSON:
+		if (kubo_lines_feed(&x->lines, p, n, on_line, x, &x->cb_err) < 0) {
+			if (x->stopped)
+				return 0;
+			x->failed = 1;
+			if (x->fail_kind == KUBO_E_NONE)
+				x->fail_kind = KUBO_E_PROTOCOL;
+			return 0;
+		}
+		return n;
+	default:
+		if (x->r->data_fn(x->r->ctx, p, n, &x->cb_err) < 0)
+			return xfer_abort(x, KUBO_E_ABORTED);
+		x->delivered += n;
+		return n;
+	}
+}
+
+/* Status lines (again after "100 Continue"), X-Stream-Error in the
+ * headers or, after a chunked body, in the trailers (libcurl passes
+ * trailer fields to this callback too), and the end of the headers. */
+static size_t
+on_header(char *p, size_t size, size_t nmemb, void *ctx)
+{
+	struct xfer *x = ctx;
+	size_t n = size * nmemb, m = n;
+	static const char xse[] = "x-stream-error:";
+	int code;
+
+	while (m > 0 && (p[m - 1] == '\n' || p[m - 1] == '\r'))
+		m--;
+	if (m >= 9 && strncmp(p, "HTTP/", 5) == 0) {
+		const char *sp = memchr(p, ' ', m);
+		if (sp != NULL && sscanf(sp, " %d", &code) == 1)
+			x->hdr_status = code;
+		return n;
+	}
+	if (m >= sizeof xse - 1 && strncasecmp(p, xse, sizeof xse - 1) == 0) {
+		const char *v = p + sizeof xse - 1;
+		size_t vl = m - (sizeof xse - 1);
+
+		while (vl > 0 && (*v == ' ' || *v == '\t'))
+			v++, vl--;
+		if (vl > 0) {
+			snprintf(x->stream_error, sizeof x->stream_error, "%.*s", (int)vl, v);
+			x->has_stream_error = 1;
+		}
+		return n;
+	}
+	if (m == 0 && x->hdr_status >= 200 && !x->headers_done) {
+		x->headers_done = 1;
+		if (x->hdr_status < 300 && x->r->on_ready != NULL) {
+			int rc = x->r->on_ready(x->r->ctx, &x->cb_err);
+
+			if (rc > 0)
+				x->stopped = 1;
+			if (rc < 0)
+				return xfer_abort(x, KUBO_E_ABORTED);
+			if (rc > 0)
+				return 0;
+		}
+	}
+	return n;
+}
+
+/* Upload body: the fd or buffer, counted for the progress callback. */
+static size_t
+on_read(char *p, size_t size, size_t nmemb, void *ctx)
+{
+	struct xfer *x = ctx;
+	struct kreq *r = x->r;
+	size_t want = size * nmemb;
+	ssize_t got;
+
+	if (r->up_fd >= 0) {
+		do
+			got = read(r->up_fd, p, want);
+		while (got < 0 && errno == EINTR);
+		if (got < 0) {
+			werr_sys(&x->cb_err, EX_IOERR, "reading %s", r->filename);
+			x->failed = 1;
+			x->fail_kind = KUBO_E_LOCAL;
+			return CURL_READFUNC_ABORT;
+		}
+	} else {
+		got = (ssize_t)(r->up_len - x->sent < want ? r->up_len - x->sent : want);
+		memcpy(p, (const char *)r->up_buf + x->sent, (size_t)got);
+	}
+	x->sent += (uint64_t)got;
+	if (r->progress != NULL)
+		r->progress(r->progress_ctx, x->sent,
+		    r->up_size >= 0 ? (uint64_t)r->up_size : r->progress_total_hint);
+	return (size_t)got;
+}
+
+/* Ticks for pubsub_sub (curl calls this at least once a second). */
+static int
+on_xferinfo(void *ctx, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+	struct xfer *x = ctx;
+	long long now = kubo_mono_ms();
+	int rc;
+
+	(void)dt; (void)dn; (void)ut; (void)un;
+	if (x->r->on_tick == NULL || now - x->last_tick < x->r->tick_ms)
+		return 0;
+	x->last_tick = now;
+	rc = x->r->on_tick(x->r->ctx, &x->cb_err);
+	if (rc > 0)
+		x->stopped = 1;
+	if (rc != 0) {
+		x->failed = rc < 0;
+		x->fail_kind = KUBO_E_ABORTED;
+		return 1;
+	}
+	return 0;
+}
+
+long long
+kubo_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- one attempt ------------------------------------------------------- */
+
+static curl_mime *
+make_mime(struct kubo *k, struct xfer *x, struct werr *e)
+{
+	struct kreq *r = x->r;
+	curl_mime *m = curl_mime_init(k->h);
+	curl_mimepart *part;
+	char fname[768];
+
+	if (m == NULL || (part = curl_mime_addpart(m)) == NULL) {
+		curl_mime_free(m);
+		werr_set(e, EX_OSERR, "%s: curl_mime: out of memory", r->cmd);
+		return NULL;
+	}
+	/* Kubo unescapes the filename (url.QueryUnescape): escape it */
+	kubo_escape(r->filename ? r->filename : "file", fname, sizeof fname);
+	curl_mime_name(part, "file");
+	curl_mime_filename(part, fname);
+	curl_mime_type(part, "application/octet-stream");
+	curl_mime_data_cb(part, r->up_size, on_read, NULL, NULL, x);
+	return m;
+}
+
+static void
+set_limits(struct kubo *k, const struct kreq *r)
+{
+	long total = r->transfer ? k->o.transfer_timeout_ms : k->o.timeout_ms;
+
+	curl_easy_setopt(k->h, CURLOPT_CONNECTTIMEOUT_MS, k->o.connect_timeout_ms);
+	if (r->stream_forever) {
+		curl_easy_setopt(k->h, CURLOPT_TIMEOUT_MS, 0L);
+		curl_easy_setopt(k->h, CURLOPT_LOW_SPEED_TIME, 0L);
+		curl_easy_setopt(k->h, CURLOPT_LOW_SPEED_LIMIT, 0L);
+		return;
+	}
+	curl_easy_setopt(k->h, CURLOPT_TIMEOUT_MS, total);
+	curl_easy_setopt(k->h, CURLOPT_LOW_SPEED_TIME, k->o.low_speed_s);
+	curl_easy_setopt(k->h, CURLOPT_LOW_SPEED_LIMIT, k->o.low_speed_s > 0 ? k->o.low_speed_bytes : 0L);
+}
+
+/* Configure the reused handle for this attempt. */
+int
+kubo_setup(struct kubo *k, struct xfer *x, const char *url, curl_mime **mime, struct werr *e)
+{
+	struct kreq *r = x->r;
+
+	curl_easy_reset(k->h);
+	*mime = NULL;
+	curl_easy_setopt(k->h, CURLOPT_URL, url);
+	curl_easy_setopt(k->h, CURLOPT_POST, 1L);
+	curl_easy_setopt(k->h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(k->h, CURLOPT_ERRORBUFFER, k->errbuf);
+	curl_easy_setopt(k->h, CURLOPT_USERAGENT, "wanda/" WANDA_VERSION);
+	curl_easy_setopt(k->h, CURLOPT_WRITEFUNCTION, on_write);
+	curl_easy_setopt(k->h, CURLOPT_WRITEDATA, x);
+	curl_easy_setopt(k->h, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(k->h, CURLOPT_HEADERDATA, x);
+	curl_easy_setopt(k->h, CURLOPT_TCP_KEEPALIVE, 1L);
+	if (r->on_tick != NULL) {
+		curl_easy_setopt(k->h, CURLOPT_NOPROGRESS, 0L);
+		curl_easy_setopt(k->h, CURLOPT_XFERINFOFUNCTION, on_xferinfo);
+		curl_easy_setopt(k->h, CURLOPT_XFERINFODATA, x);
+		x->last_tick = kubo_mono_ms();
+	}
+	set_limits(k, r);
+	if (r->has_upload) {
+		if ((*mime = make_mime(k, x, e)) == NULL)
+			return -1;
+		curl_easy_setopt(k->h, CURLOPT_MIMEPOST, *mime);
+	} else {
+		curl_easy_setopt(k->h, CURLOPT_POSTFIELDS, "");
+		curl_easy_setopt(k->h, CURLOPT_POSTFIELDSIZE, 0L);
+	}
+	k->errbuf[0] = '\0';
+	return 0;
+}
+
+/* What curl's result code means for us when no callback caused it. */
+static enum kubo_kind
+curl_kind(CURLcode rc, const struct xfer *x)
+{
+	switch (rc) {
+	case CURLE_COULDNT_CONNECT: case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_RESOLVE_PROXY:
+		return KUBO_E_UNREACHABLE;
+	case CURLE_OPERATION_TIMEDOUT:
+		return KUBO_E_TIMEOUT;
+	case CURLE_WEIRD_SERVER_REPLY: case CURLE_UNSUPPORTED_PROTOCOL: case CURLE_BAD_CONTENT_ENCODING:
+		return KUBO_E_PROTOCOL;
+	case CURLE_PARTIAL_FILE:
+		return KUBO_E_TRUNCATED;
+	case CURLE_GOT_NOTHING: case CURLE_RECV_ERROR: case CURLE_SEND_ERROR:
+		/* nothing came back: as good as unreachable; cut after the status line: truncated */
+		return x->hdr_status > 0 ? KUBO_E_TRUNCATED : KUBO_E_UNREACHABLE;
+	default:
+		return x->hdr_status > 0 ? KUBO_E_TRUNCATED : KUBO_E_UNREACHABLE;
+	}
+}
+
+/* Turn the outcome of one attempt into 0 or an error (kind in k->err). */
+int
+kubo_outcome(struct kubo *k, struct xfer *x, CURLcode rc, struct werr *e)
+{
+	const char *cmd = x->r->cmd;
+	long status = 0;
+
+	curl_easy_getinfo(k->h, CURLINFO_RESPONSE_CODE, &status);
+	k->err.http_status = (int)status;
+	if (x->stopped && !x->failed)
+		return 0;
+	if (status >= 400 && (rc == CURLE_OK || x->errbody.len > 0)) {
+		int st = k->err.http_status, att = k->err.attempts;
+
+		kubo_error_from_http(st, x->errbody.p ? x->errbody.p : "", x->errbody.len, &k->err);
+		k->err.attempts = att;
+		return werr_set(e, kind_code(&k->err, 0), "%s: HTTP %d: %s", cmd, st, k->err.message);
+	}
+	if (x->failed) {
+		/* a callback's error (its message is in cb_err); an in-band Kubo
+		 * error object counts as a stream error */
+		if (x->fail_kind == KUBO_E_STREAM)
+			return kubo_fail(k, e, cmd, KUBO_E_STREAM, 0, "stream error: %s", x->stream_error);
+		return kubo_fail(k, e, cmd, x->fail_kind, x->cb_err.code, "%s", x->cb_err.msg);
+	}
+	if (rc != CURLE_OK) {
+		enum kubo_kind kind = curl_kind(rc, x);
+		const char *why = k->errbuf[0] ? k->errbuf : curl_easy_strerror(rc);
+
+		return kubo_fail(k, e, cmd, kind, 0, "%s: %s", k->base, why);
+	}
+	if (x->has_stream_error)
+		return kubo_fail(k, e, cmd, KUBO_E_STREAM, 0, "stream error: %s", x->stream_error);
+	if (x->r->mode == RESP_NDJSON &&
+	    kubo_lines_finish(&x->lines, on_line, x, &x->cb_err) < 0) {
+		if (x->stopped && !x->failed)
+			return 0;
+		return kubo_fail(k, e, cmd, x->fail_kind ? x->fail_kind : KUBO_E_PROTOCOL,
+		    x->cb_err.code, "%s", x->cb_err.msg);
+	}
+	return 0;
+}
+
+static int
+retryable(const struct kubo_error *ke)
+{
+	switch (ke->kind) {
+	case KUBO_E_UNREACHABLE: case KUBO_E_TIMEOUT: case KUBO_E_TRUNCATED:
+		return 1;
+	case KUBO_E_HTTP:
+		return ke->http_status == 408 || ke->http_status == 429 || ke->http_status == 502 ||
+		    ke->http_status == 503 || ke->http_status == 504;
+	default:
+		return 0;
+	}
+}
+
+static void
+sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* Rewind the upload for another attempt; 0 when it cannot be. */
+static int
+rewind_upload(struct kreq *r)
+{
+	if (!r->has_upload || r->up_fd < 0)
+		return 1;
+	return r->up_seekable && lseek(r->up_fd, r->up_start, SEEK_SET) == r->up_start;
+}
+
+/* Size of the fd's rest, or -1 (a pipe: sent chunked). */
+void
+kubo_upload_fd(struct kreq *r, int fd, uint64_t hint)
+{
+	struct stat st;
+	off_t pos;
+
+	r->has_upload = 1;
+	r->up_fd = fd;
+	r->up_size = -1;
+	pos = lseek(fd, 0, SEEK_CUR);
+	r->up_seekable = pos >= 0;
+	r->up_start = pos >= 0 ? pos : 0;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && pos >= 0 && st.st_size >= pos)
+		r->up_size = st.st_size - pos;
+	r->progress_total_hint = hint;
+}
+
+void
+kubo_upload_buf(struct kreq *r, const void *p, size_t n)
+{
+	r->has_upload = 1;
+	r->up_fd = -1;
+	r->up_buf = p;
+	r->up_len = n;
+	r->up_size = (curl_off_t)n;
+}
+
+void
+kubo_req_init(struct kreq *r, const char *cmd, enum resp_mode mode)
+{
+	memset(r, 0, sizeof *r);
+	r->cmd = cmd;
+	r->mode = mode;
+	r->up_fd = -1;
+	r->max_body = 16u << 20;
+}
+
+/* Run a request with the retry policy of kubo.h. r->resume may rewrite
+ * what r->params point to between attempts (cat's offset). */
+int
+kubo_run(struct kubo *k, struct kreq *r, struct werr *e)
+{
+	struct xfer x;
+	char *url = NULL;
+	curl_mime *mime;
+	CURLcode rc;
+	long backoff = k->o.backoff_ms > 0 ? k->o.backoff_ms : 1;
+	int attempt, ret = -1;
+
+	memset(&x, 0, sizeof x);
+	memset(&k->err, 0, sizeof k->err);
+	k->err.kubo_code = -1;
+	for (attempt = 0;; attempt++) {
+		free(url);
+		if ((url = kubo_build_url(k->base, r->cmd, r->params, e)) == NULL) {
+			kubo_fail(k, NULL, r->cmd, KUBO_E_LOCAL, e->code, "%s", e->msg);
+			break;
+		}
+		xfer_reset(&x, k, r);
+		if (kubo_setup(k, &x, url, &mime, e) < 0) {
+			kubo_fail(k, NULL, r->cmd, KUBO_E_LOCAL, e->code, "%s", e->msg);
+			break;
+		}
+		k->err.attempts = attempt + 1;
+		rc = r->perform ? r->perform(k, &x) : curl_easy_perform(k->h);
+		ret = kubo_outcome(k, &x, rc, e);
+		curl_mime_free(mime);
+		curl_easy_setopt(k->h, CURLOPT_MIMEPOST, NULL);
+		if (ret == 0 || !r->idempotent || attempt >= k->o.retries || !retryable(&k->err))
+			break;
+		if (x.delivered > 0 && (r->resume == NULL || r->resume(r->resume_ctx, x.delivered) < 0))
+			break;
+		if (!rewind_upload(r))
+			break;
+		sleep_ms(backoff);
+		backoff = backoff * 2 > k->o.backoff_max_ms ? k->o.backoff_max_ms : backoff * 2;
+	}
+	k->last_stopped = x.stopped;
+	if (ret == 0) {
+		int att = k->err.attempts;
+
+		memset(&k->err, 0, sizeof k->err);
+		k->err.kubo_code = -1;
+		k->err.attempts = att;
+		if (r->mode == RESP_JSON && r->json_out != NULL) {
+			ret = kubo_parse_body(k, r, x.body.p, x.body.len, e);
+		}
+	}
+	xfer_free(&x);
+	free(url);
+	return ret;
+}
+
+/* JSON answer body to *r->json_out (NULL for an empty body). */
+int
+kubo_parse_body(struct kubo *k, struct kreq *r, const char *p, size_t n, struct werr *e)
+{
+	cJSON *o;
+
+	*r->json_out = NULL;
+	while (n > 0 && (p[n - 1] == '\n' || p[n - 1] == '\r' || p[n - 1] == ' '))
+		n--;
+	if (n == 0)
+		return 0;
+	if ((o = cJSON_ParseWithLength(p, n)) == NULL)
+		return kubo_fail(k, e, r->cmd, KUBO_E_PROTOCOL, 0, "answer is not JSON: %.80s", p);
+	*r->json_out = o;
+	return 0;
+}
+
+/* ---- generic calls ----------------------------------------------------- */
+
+int
+kubo_rpc_json(struct kubo *k, const char *cmd, const struct kubo_param *params, int flags,
+              cJSON **out, struct werr *e)
+{
+	struct kreq r;
+	cJSON *tmp = NULL;
+
+	kubo_req_init(&r, cmd, RESP_JSON);
+	r.idempotent = (flags & KUBO_IDEMPOTENT) != 0;
+	r.json_out = out ? out : &tmp;
+	r.params = params;
+	if (kubo_run(k, &r, e) < 0)
+		return -1;
+	cJSON_Delete(tmp);
+	return 0;
+}
+
+int
+kubo_rpc_ndjson(struct kubo *k, const char *cmd, const struct kubo_param *params, int flags,
+                kubo_json_fn fn, void *ctx, struct werr *e)
+{
+	struct kreq r;
+
+	kubo_req_init(&r, cmd, RESP_NDJSON);
+	r.idempotent = (flags & KUBO_IDEMPOTENT) != 0;
+	r.json_fn = fn;
+	r.ctx = ctx;
+	r.params = params;
+	return kubo_run(k, &r, e);
+}

@@ -294,3 +294,26 @@ out:
 	close(lk);
 	return rc;
 }
+
+int
+sidecar_set_fields(const char *path, const cJSON *fields, struct werr *e)
+{
+	const cJSON *f;
+	cJSON *o;
+	int lk, rc = -1;
+
+	if (!cJSON_IsObject(fields))
+		return werr_set(e, EX_USAGE, "%s: fields must be an object", path);
+	if ((lk = lock_parent(path, e)) < 0)
+		return -1;
+	if ((o = sidecar_read_json(path, e)) != NULL) {
+		cJSON_ArrayForEach(f, fields) {
+			cJSON_DeleteItemFromObjectCaseSensitive(o, f->string);
+			cJSON_AddItemToObject(o, f->string, cJSON_Duplicate(f, 1));
+		}
+		rc = write_json(path, o, e);
+		cJSON_Delete(o);
+	}
+	close(lk);
+	return rc;
+}

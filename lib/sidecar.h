@@ -67,6 +67,11 @@ cJSON *sidecar_read_json(const char *path, struct werr *e);
 int sidecar_update_ipfs(const char *path, const char *state, const char *cid,
     const char *error, struct werr *e);
 
+/* Set top-level fields (each key of the object `fields`, replacing any
+ * value there), under the same lock as sidecar_update_ipfs. Used by
+ * wanda-queue gc: {"image_removed_at": "..."}. */
+int sidecar_set_fields(const char *path, const cJSON *fields, struct werr *e);
+
 /* True for the state words the ipfs block may hold. */
 int sidecar_state_valid(const char *state);
 

@@ -1,0 +1,797 @@
+/* wanda-queue: the spool between capture and IPFS: watch (claim entries for
+ * wanda-push), ack (its results), list, stats, retry, recover, purge, gc. */
+#include <err.h>
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "cli.h"
+#include "config.h"
+#include "jsonl.h"
+#include "sidecar.h"
+#include "spool.h"
+#include "cid.h"
+#include "retention.h"
+
+#define PROG "wanda-queue"
+
+struct opts {
+	char spool[4096];
+	struct spool_policy pol;
+	long max_inflight;
+	int64_t rescan_ms;
+	int once, all, dry_run;
+	int64_t older_ms;
+	int has_older;
+	const char *state;
+	const char *jq;
+	struct retention_opts gc;
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: " PROG " [options] watch [--once] [--max-inflight N] [--rescan DURATION]\n"
+	    "       " PROG " [options] ack\n"
+	    "       " PROG " [options] list [--state STATE]\n"
+	    "       " PROG " [options] stats\n"
+	    "       " PROG " [options] retry --all | ID...\n"
+	    "       " PROG " [options] recover\n"
+	    "       " PROG " [options] purge --older-than AGE failed|corrupt...\n"
+	    "       " PROG " [options] gc --keep-free SIZE [--remote-pin URL] [--dry-run]\n"
+	    "options:\n"
+	    "  --home DIR              WANDA home (config home); the spool is DIR/spool\n"
+	    "  --once                  watch: claim what is queued, then exit\n"
+	    "  --max-inflight N        watch: entries claimed at most at once (config queue_max_inflight, 16)\n"
+	    "  --rescan DURATION       watch: full rescan period (config queue_rescan, 30s)\n"
+	    "  --backoff DURATION      first retry delay (config queue_backoff, 30s)\n"
+	    "  --max-backoff DURATION  cap of the doubling delay (config queue_max_backoff, 10m)\n"
+	    "  --max-lifetime DURATION then failed (config queue_max_lifetime, 5d; 0 = forever)\n"
+	    "  --max-attempts N        then failed (config queue_max_attempts, 0 = no limit)\n"
+	    "  --state STATE           list: only new, cur, deferred, failed or corrupt\n"
+	    "  --all                   retry: every deferred and failed entry\n"
+	    "  --older-than AGE        purge: entries in that state for at least AGE\n"
+	    "  --keep-free SIZE        gc: free space to keep on the home file system (config keep_free)\n"
+	    "  --remote-pin URL        gc: Pinning Service API endpoint that must also hold the pin\n"
+	    "                          (config remote_pin; token in config remote_pin_token)\n"
+	    "  --api URL               gc: Kubo RPC API (config api)\n"
+	    "  --dry-run               gc: report what would be removed, remove nothing\n"
+	    "  --jq FILTER             reshape the JSON output\n"
+	    "  --help, --version\n");
+}
+
+enum {
+	O_HOME = 256, O_ONCE, O_INFLIGHT, O_RESCAN, O_BACKOFF, O_MAXBACKOFF, O_LIFETIME,
+	O_ATTEMPTS, O_STATE, O_ALL, O_OLDER, O_KEEPFREE, O_REMOTE, O_API, O_DRYRUN,
+};
+
+static const struct option longopts[] = {
+	CLI_COMMON_LONGOPTS,
+	{"home", required_argument, NULL, O_HOME},
+	{"once", no_argument, NULL, O_ONCE},
+	{"max-inflight", required_argument, NULL, O_INFLIGHT},
+	{"rescan", required_argument, NULL, O_RESCAN},
+	{"backoff", required_argument, NULL, O_BACKOFF},
+	{"max-backoff", required_argument, NULL, O_MAXBACKOFF},
+	{"max-lifetime", required_argument, NULL, O_LIFETIME},
+	{"max-attempts", required_argument, NULL, O_ATTEMPTS},
+	{"state", required_argument, NULL, O_STATE},
+	{"all", no_argument, NULL, O_ALL},
+	{"older-than", required_argument, NULL, O_OLDER},
+	{"keep-free", required_argument, NULL, O_KEEPFREE},
+	{"remote-pin", required_argument, NULL, O_REMOTE},
+	{"api", required_argument, NULL, O_API},
+	{"dry-run", no_argument, NULL, O_DRYRUN},
+	{NULL, 0, NULL, 0},
+};
+
+/* Flags that are config keys go through config_set, so flag > env > file. */
+static const char *const flag_keys[] = {
+	[O_HOME - O_HOME] = "home",
+	[O_INFLIGHT - O_HOME] = "queue_max_inflight",
+	[O_RESCAN - O_HOME] = "queue_rescan",
+	[O_BACKOFF - O_HOME] = "queue_backoff",
+	[O_MAXBACKOFF - O_HOME] = "queue_max_backoff",
+	[O_LIFETIME - O_HOME] = "queue_max_lifetime",
+	[O_ATTEMPTS - O_HOME] = "queue_max_attempts",
+	[O_KEEPFREE - O_HOME] = "keep_free",
+	[O_REMOTE - O_HOME] = "remote_pin",
+	[O_API - O_HOME] = "api",
+};
+
+static int
+get_duration(const struct config *c, const char *key, const char *dflt, int64_t *out, struct werr *e)
+{
+	const char *v = config_get_or(c, key, dflt);
+
+	return parse_duration_ms(v, out, key, e);
+}
+
+static int
+get_long(const struct config *c, const char *key, const char *dflt, long lo, long *out, struct werr *e)
+{
+	return parse_long(config_get_or(c, key, dflt), lo, 1000000000L, out, key, e);
+}
+
+/* Everything from the merged configuration. */
+static int
+settle(const struct config *c, struct opts *o, struct werr *e)
+{
+	const char *kf;
+
+	snprintf(o->spool, sizeof o->spool, "%s/spool", config_home(c));
+	spool_policy_default(&o->pol);
+	if (get_duration(c, "queue_backoff", "30s", &o->pol.backoff_min_ms, e) < 0 ||
+	    get_duration(c, "queue_max_backoff", "10m", &o->pol.backoff_max_ms, e) < 0 ||
+	    get_duration(c, "queue_max_lifetime", "5d", &o->pol.max_lifetime_ms, e) < 0 ||
+	    get_long(c, "queue_max_attempts", "0", 0, &o->pol.max_attempts, e) < 0 ||
+	    get_long(c, "queue_max_inflight", "16", 1, &o->max_inflight, e) < 0 ||
+	    get_duration(c, "queue_rescan", "30s", &o->rescan_ms, e) < 0)
+		return -1;
+	if (o->pol.backoff_min_ms <= 0 || o->rescan_ms <= 0)
+		return werr_set(e, EX_USAGE, "--backoff and --rescan must be positive");
+	if (o->pol.backoff_max_ms < o->pol.backoff_min_ms)
+		o->pol.backoff_max_ms = o->pol.backoff_min_ms;
+	o->gc.home = config_home(c);
+	o->gc.remote_url = config_get(c, "remote_pin");
+	o->gc.remote_token = config_get(c, "remote_pin_token");
+	o->gc.has_keep_free = (kf = config_get(c, "keep_free")) != NULL;
+	if (kf && parse_size(kf, &o->gc.keep_free, "--keep-free", e) < 0)
+		return -1;
+	return config_api_url(c, o->gc.api, sizeof o->gc.api, e);
+}
+
+/* ---- watch ------------------------------------------------------------- */
+
+struct watch {
+	const struct opts *o;
+	struct jsonl *out;
+	struct spool_claimer me;
+	size_t waiting;          /* entries left in new/ after the last scan */
+	long long next_due;      /* wall ms a deferred entry becomes due; 0 none */
+};
+
+static int
+emit_claim(struct watch *w, cJSON *entry, const char *cur, struct werr *e)
+{
+	cJSON_DeleteItemFromObjectCaseSensitive(entry, "spool_file");
+	cJSON_AddStringToObject(entry, "spool_file", cur);
+	return jsonl_emit_take(w->out, entry, e);
+}
+
+/* One pass: due deferred entries back to new/, then claim the oldest
+ * new ones while in-flight slots (files in cur/, anyone's) are free. */
+static int
+scan(struct watch *w, struct werr *e)
+{
+	struct spool_release r;
+	struct spool_item *v;
+	size_t n, inflight, i;
+	char cur[4096];
+	int rc = 0;
+
+	if (spool_release_due(w->o->spool, &w->o->pol, wall_ms(), &r, e) < 0)
+		return -1;
+	w->next_due = r.next_due_ms;
+	if (spool_count(w->o->spool, SPOOL_CUR, &inflight, e) < 0 ||
+	    spool_list(w->o->spool, SPOOL_NEW, &v, &n, e) < 0)
+		return -1;
+	for (i = 0; i < n && inflight < (size_t)w->o->max_inflight; i++) {
+		cJSON *entry;
+		struct werr ce = {0};
+		int c = spool_claim(w->o->spool, v[i].id, &w->me, &entry, cur, sizeof cur, &ce);
+		if (c < 0) {
+			werr_set(e, ce.code, "%s", ce.msg);
+			rc = -1;
+			break;
+		}
+		if (c == 2)
+			warnx("quarantined: %s", ce.msg);
+		if (c != 1)
+			continue;
+		inflight++;
+		if ((rc = emit_claim(w, entry, cur, e)) < 0)
+			break;
+	}
+	w->waiting = n - i;
+	free(v);
+	return rc;
+}
+
+static int
+watch_dir(int fd, const char *spool, const char *sub, uint32_t mask, struct werr *e)
+{
+	char p[4096];
+
+	snprintf(p, sizeof p, "%s/%s", spool, sub);
+	if (inotify_add_watch(fd, p, mask) < 0)
+		return werr_sys(e, EX_OSERR, "inotify %s", p);
+	return 0;
+}
+
+static int
+watch_setup(const struct opts *o, struct werr *e)
+{
+	int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+
+	if (fd < 0)
+		return werr_sys(e, EX_OSERR, "inotify");
+	if (watch_dir(fd, o->spool, "new", IN_MOVED_TO | IN_CLOSE_WRITE, e) < 0 ||
+	    watch_dir(fd, o->spool, "cur", IN_DELETE | IN_MOVED_FROM, e) < 0 ||
+	    watch_dir(fd, o->spool, "deferred", IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE, e) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Sleep until an event, the rescan timer or the next due entry. Returns 1
+ * when standard output's reader is gone (the pipeline broke). inotify is
+ * only a hint: whatever woke us, the caller rescans everything. */
+static int
+watch_wait(const struct watch *w, int ino)
+{
+	struct pollfd pf[2] = { { ino, POLLIN, 0 }, { STDOUT_FILENO, 0, 0 } };
+	long long t = w->o->rescan_ms, now = wall_ms();
+	char buf[8192];
+
+	if (w->next_due > 0 && w->next_due - now < t)
+		t = w->next_due - now > 0 ? w->next_due - now + 5 : 0;
+	if (poll(pf, 2, (int)t) < 0 && errno != EINTR)
+		return -1;
+	if (pf[1].revents & (POLLERR | POLLHUP | POLLNVAL))
+		return 1;
+	/* drain; IN_Q_OVERFLOW needs nothing more than the rescan we do anyway */
+	while (read(ino, buf, sizeof buf) > 0)
+		;
+	return 0;
+}
+
+static int
+cmd_watch(const struct opts *o, struct jsonl *out, struct werr *e)
+{
+	struct watch w = { .o = o, .out = out };
+	size_t n;
+	int ino, rc = 0;
+
+	if (spool_init(o->spool, e) < 0 || spool_self(&w.me, e) < 0)
+		return -1;
+	/* claims of workers that are gone come back before anything else */
+	if (spool_recover(o->spool, &n, NULL, NULL, e) < 0)
+		return -1;
+	if (n > 0)
+		warnx("recovered %zu entries from workers that are gone", n);
+	if ((ino = watch_setup(o, e)) < 0)
+		return -1;
+	for (;;) {
+		if ((rc = scan(&w, e)) < 0)
+			break;
+		if (o->once && w.waiting == 0)
+			break;
+		if ((rc = watch_wait(&w, ino)) != 0) {
+			if (rc > 0)
+				rc = 0;   /* the reader left: nothing more to do */
+			else
+				werr_sys(e, EX_OSERR, "poll");
+			break;
+		}
+	}
+	close(ino);
+	return rc;
+}
+
+/* ---- ack --------------------------------------------------------------- */
+
+static const char *
+jstr(const cJSON *o, const char *key)
+{
+	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, key));
+}
+
+/* Find the claimed file for a result: its spool_file's name in our cur/,
+ * else any claim of its id. */
+static int
+find_claim(const char *spool, const cJSON *res, char *path, size_t len)
+{
+	const char *sf = jstr(res, "spool_file"), *id = jstr(res, "id"), *base;
+	struct spool_item *v;
+	size_t n;
+	int found = 0;
+
+	if (sf) {
+		base = strrchr(sf, '/') ? strrchr(sf, '/') + 1 : sf;
+		if (base[0] != '.' && snprintf(path, len, "%s/cur/%s", spool, base) < (int)len &&
+		    access(path, F_OK) == 0)
+			return 1;
+	}
+	if (id == NULL || spool_list(spool, SPOOL_CUR, &v, &n, NULL) < 0)
+		return 0;
+	for (size_t i = 0; i < n && !found; i++)
+		if (strcmp(v[i].id, id) == 0)
+			found = snprintf(path, len, "%s/cur/%s", spool, v[i].name) < (int)len;
+	free(v);
+	return found;
+}
+
+static cJSON *
+ack_line(const char *id, const char *state)
+{
+	cJSON *l = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(l, "id", id ? id : "");
+	cJSON_AddStringToObject(l, "state", state);
+	return l;
+}
+
+/* Daemons print CIDs in their own base: compare them decoded. */
+static int
+same_cid(const char *a, const char *b)
+{
+	struct cid x, y;
+
+	if (cid_parse(a, &x, NULL) < 0 || cid_parse(b, &y, NULL) < 0)
+		return strcmp(a, b) == 0;
+	return cid_equal(&x, &y);
+}
+
+/* Push succeeded: record it in the sidecar, then drop the entry. In that
+ * order: a crash in between pushes again (same CID, harmless). */
+static cJSON *
+ack_success(const struct opts *o, const cJSON *res, const cJSON *entry, const char *cur,
+    struct werr *e)
+{
+	const char *cid = jstr(res, "cid"), *want = entry ? jstr(entry, "cid") : NULL;
+	const char *sc = entry ? jstr(entry, "sidecar") : jstr(res, "sidecar");
+	int pinned = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(res, "pinned"));
+	size_t kicked;
+	cJSON *l;
+
+	if (want && !same_cid(want, cid))
+		return NULL;   /* caller treats it as a permanent failure */
+	if (sc && sidecar_update_ipfs(sc, pinned ? "pinned" : "pushed", cid, NULL, e) < 0 &&
+	    e->code != EX_NOINPUT)
+		return NULL;
+	if (cur && spool_done(cur, e) < 0 && e->code != EX_NOINPUT)
+		return NULL;
+	/* the daemon works: whatever waits for it goes now, oldest first */
+	if (spool_kick(o->spool, &kicked, e) < 0)
+		return NULL;
+	l = ack_line(jstr(res, "id"), cur ? "done" : "gone");
+	cJSON_AddStringToObject(l, "cid", cid);
+	cJSON_AddBoolToObject(l, "pinned", pinned);
+	if (kicked)
+		cJSON_AddNumberToObject(l, "released", (double)kicked);
+	return l;
+}
+
+static cJSON *
+ack_failure(const struct opts *o, const cJSON *res, const cJSON *entry, const char *cur,
+    struct werr *e)
+{
+	const cJSON *err = cJSON_GetObjectItemCaseSensitive(res, "error");
+	const char *kind = jstr(err, "kind"), *msg = jstr(err, "message");
+	const char *sc = entry ? jstr(entry, "sidecar") : NULL;
+	int perm = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(err, "permanent"));
+	char mbuf[600];
+	int st;
+	cJSON *l;
+
+	if (cJSON_IsString(err))
+		msg = err->valuestring;
+	if (kind == NULL && !cJSON_IsObject(err)) {
+		/* a success line whose CID is not the entry's */
+		kind = "cid-mismatch";
+		snprintf(mbuf, sizeof mbuf, "daemon CID %s, sidecar CID %s", jstr(res, "cid"),
+		    entry ? jstr(entry, "cid") : "?");
+		msg = mbuf;
+		perm = 1;
+	}
+	if (cur == NULL)
+		return ack_line(jstr(res, "id"), "gone");
+	if ((st = spool_fail(o->spool, cur, &o->pol, kind, msg, perm, wall_ms(), e)) < 0)
+		return e->code == EX_NOINPUT ? ack_line(jstr(res, "id"), "gone") : NULL;
+	if (st == SPOOL_FAILED && sc && sidecar_update_ipfs(sc, "failed", NULL, msg, e) < 0 &&
+	    e->code != EX_NOINPUT)
+		return NULL;
+	l = ack_line(jstr(res, "id"), spool_state_name(st));
+	cJSON_AddStringToObject(l, "kind", kind ? kind : "unknown");
+	cJSON_AddStringToObject(l, "error", msg ? msg : "unknown error");
+	return l;
+}
+
+/* The push worked but recording it did not (sidecar, disk): try again
+ * later rather than leave the entry holding an in-flight slot. */
+static cJSON *
+ack_local_failure(const struct opts *o, const cJSON *res, const char *cur, struct werr *e)
+{
+	char msg[sizeof e->msg];
+	int st;
+	cJSON *l;
+
+	snprintf(msg, sizeof msg, "%s", e->msg);
+	warnx("%s", msg);
+	if ((st = spool_fail(o->spool, cur, &o->pol, "local", msg, 0, wall_ms(), e)) < 0)
+		return NULL;
+	l = ack_line(jstr(res, "id"), spool_state_name(st));
+	cJSON_AddStringToObject(l, "kind", "local");
+	cJSON_AddStringToObject(l, "error", msg);
+	return l;
+}
+
+static int
+ack_one(const struct opts *o, struct jsonl *out, const char *text, struct werr *e)
+{
+	cJSON *res = cJSON_Parse(text), *entry = NULL, *l;
+	char cur[4096];
+	int have, ok;
+
+	if (!cJSON_IsObject(res) || (!jstr(res, "id") && !jstr(res, "spool_file"))) {
+		cJSON_Delete(res);
+		return werr_set(e, EX_DATAERR, "not a push result with \"id\" or \"spool_file\"");
+	}
+	have = find_claim(o->spool, res, cur, sizeof cur);
+	if (have)
+		entry = spool_read_entry(cur, NULL);
+	ok = cJSON_GetObjectItemCaseSensitive(res, "error") == NULL && jstr(res, "cid") != NULL;
+	l = NULL;
+	if (ok)
+		l = ack_success(o, res, entry, have ? cur : NULL, e);
+	if (!ok || (l == NULL && e->code == 0))
+		l = ack_failure(o, res, entry, have ? cur : NULL, e);
+	else if (l == NULL && have)
+		l = ack_local_failure(o, res, cur, e);
+	cJSON_Delete(entry);
+	cJSON_Delete(res);
+	if (l == NULL)
+		return -1;
+	return jsonl_emit_take(out, l, e);
+}
+
+static int
+cmd_ack(const struct opts *o, struct jsonl *out, struct werr *e)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	long lineno = 0, bad = 0;
+
+	if (spool_init(o->spool, e) < 0)
+		return -1;
+	while ((len = getline(&line, &cap, stdin)) > 0) {
+		struct werr le = {0};
+		lineno++;
+		if (len <= 1)
+			continue;
+		if (ack_one(o, out, line, &le) < 0) {
+			/* one bad line must not stop the pipeline */
+			warnx("stdin:%ld: %s", lineno, le.msg);
+			bad++;
+		}
+	}
+	free(line);
+	if (bad)
+		return werr_set(e, EX_DATAERR, "%ld of %ld result lines not acknowledged", bad, lineno);
+	return 0;
+}
+
+/* ---- list, stats ------------------------------------------------------- */
+
+/* Age in seconds from enqueued_at, else from the file's mtime. */
+static double
+age_s(const cJSON *entry, const char *path, long long now)
+{
+	long long t;
+	struct stat st;
+
+	if (entry && spool_parse_time(jstr(entry, "enqueued_at"), &t) == 0)
+		return (double)(now - t) / 1000.0;
+	if (stat(path, &st) == 0)
+		return (double)(now - (long long)st.st_mtime * 1000) / 1000.0;
+	return 0;
+}
+
+typedef int (*item_fn)(void *ctx, int state, const struct spool_item *it, cJSON *entry,
+    const char *path, struct werr *e);
+
+static int
+each_item(const char *spool, int only, item_fn fn, void *ctx, struct werr *e)
+{
+	for (int s = 0; s < SPOOL_NSTATES; s++) {
+		struct spool_item *v;
+		size_t n;
+		char path[4096];
+		int rc = 0;
+		if (only >= 0 && s != only)
+			continue;
+		if (spool_list(spool, s, &v, &n, e) < 0)
+			return -1;
+		for (size_t i = 0; i < n && rc == 0; i++) {
+			cJSON *entry;
+			if (spool_path(spool, s, v[i].name, path, sizeof path, e) < 0) {
+				rc = -1;
+				break;
+			}
+			entry = s == SPOOL_CORRUPT ? NULL : spool_read_entry(path, NULL);
+			rc = fn(ctx, s, &v[i], entry, path, e);
+		}
+		free(v);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+list_one(void *ctx, int state, const struct spool_item *it, cJSON *entry, const char *path,
+    struct werr *e)
+{
+	cJSON *l = entry ? entry : cJSON_CreateObject();
+
+	if (!entry)
+		cJSON_AddStringToObject(l, "id", it->id);
+	cJSON_AddStringToObject(l, "state", spool_state_name(state));
+	cJSON_AddNumberToObject(l, "age_s", age_s(entry, path, wall_ms()));
+	cJSON_AddStringToObject(l, "spool_file", path);
+	if (state == SPOOL_CUR) {
+		cJSON *c = cJSON_AddObjectToObject(l, "claimer");
+		cJSON_AddNumberToObject(c, "pid", it->claimed ? it->claimer.pid : 0);
+		cJSON_AddBoolToObject(c, "alive", it->claimed && spool_claimer_alive(&it->claimer));
+	}
+	if (state != SPOOL_CORRUPT && !entry)
+		cJSON_AddBoolToObject(l, "unreadable", 1);
+	return jsonl_emit_take(ctx, l, e);
+}
+
+/* qshape's buckets: minutes, doubling from 5. */
+static const int buckets_min[] = { 5, 10, 20, 40, 80, 160, 320, 640, 1280 };
+#define NBUCKETS (sizeof buckets_min / sizeof buckets_min[0] + 1)
+
+struct stats {
+	size_t count[SPOOL_NSTATES];
+	double oldest[SPOOL_NSTATES];
+	size_t bucket[SPOOL_NSTATES][NBUCKETS];
+};
+
+static int
+stats_one(void *ctx, int state, const struct spool_item *it, cJSON *entry, const char *path,
+    struct werr *e)
+{
+	struct stats *s = ctx;
+	double a = age_s(entry, path, wall_ms());
+	size_t b = 0;
+
+	(void)it;
+	(void)e;
+	cJSON_Delete(entry);
+	while (b < NBUCKETS - 1 && a > buckets_min[b] * 60.0)
+		b++;
+	s->count[state]++;
+	s->bucket[state][b]++;
+	if (a > s->oldest[state])
+		s->oldest[state] = a;
+	return 0;
+}
+
+static int
+cmd_stats(const struct opts *o, struct jsonl *out, struct werr *e)
+{
+	struct stats s = {0};
+	char key[16];
+
+	if (spool_init(o->spool, e) < 0 || each_item(o->spool, -1, stats_one, &s, e) < 0)
+		return -1;
+	for (int st = 0; st < SPOOL_NSTATES; st++) {
+		cJSON *l = cJSON_CreateObject(), *ages;
+		cJSON_AddStringToObject(l, "state", spool_state_name(st));
+		cJSON_AddNumberToObject(l, "count", (double)s.count[st]);
+		cJSON_AddNumberToObject(l, "oldest_s", s.oldest[st]);
+		ages = cJSON_AddObjectToObject(l, "ages");
+		for (size_t b = 0; b < NBUCKETS; b++) {
+			if (b < NBUCKETS - 1)
+				snprintf(key, sizeof key, "%dm", buckets_min[b]);
+			else
+				snprintf(key, sizeof key, "%dm+", buckets_min[b - 1]);
+			cJSON_AddNumberToObject(ages, key, (double)s.bucket[st][b]);
+		}
+		if (jsonl_emit_take(out, l, e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- retry, recover, purge --------------------------------------------- */
+
+static int
+retry_one(const struct opts *o, struct jsonl *out, const char *id, struct werr *e)
+{
+	int from = spool_retry(o->spool, id, wall_ms(), e);
+	cJSON *l;
+
+	if (from < 0)
+		return -1;
+	l = ack_line(id, "new");
+	cJSON_AddStringToObject(l, "from", spool_state_name(from));
+	return jsonl_emit_take(out, l, e);
+}
+
+static int
+cmd_retry(const struct opts *o, struct jsonl *out, int argc, char **argv, struct werr *e)
+{
+	int rc = 0;
+
+	if (o->all == (argc > 0))
+		return werr_set(e, EX_USAGE, "retry: give IDs or --all, not both or neither");
+	if (spool_init(o->spool, e) < 0)
+		return -1;
+	for (int i = 0; i < argc; i++) {
+		struct werr re = {0};
+		if (retry_one(o, out, argv[i], &re) < 0) {
+			warnx("%s", re.msg);
+			*e = re;
+			rc = -1;
+		}
+	}
+	for (int s = SPOOL_DEFERRED; o->all && s <= SPOOL_FAILED; s++) {
+		struct spool_item *v;
+		size_t n;
+		if (spool_list(o->spool, s, &v, &n, e) < 0)
+			return -1;
+		for (size_t i = 0; i < n && rc == 0; i++)
+			rc = retry_one(o, out, v[i].id, e);
+		free(v);
+	}
+	return rc;
+}
+
+struct moved { struct jsonl *out; const char *from, *to; int rc; struct werr *e; };
+
+static void
+moved_one(void *ctx, const char *id)
+{
+	struct moved *m = ctx;
+	cJSON *l = ack_line(id, m->to);
+
+	cJSON_AddStringToObject(l, "from", m->from);
+	if (jsonl_emit_take(m->out, l, m->e) < 0)
+		m->rc = -1;
+}
+
+static int
+cmd_recover(const struct opts *o, struct jsonl *out, struct werr *e)
+{
+	struct moved m = { out, "cur", "new", 0, e };
+
+	if (spool_init(o->spool, e) < 0 || spool_recover(o->spool, NULL, moved_one, &m, e) < 0)
+		return -1;
+	return m.rc;
+}
+
+static int
+cmd_purge(const struct opts *o, struct jsonl *out, int argc, char **argv, struct werr *e)
+{
+	if (!o->has_older)
+		return werr_set(e, EX_USAGE, "purge: --older-than AGE is required");
+	if (argc == 0)
+		return werr_set(e, EX_USAGE, "purge: name the states to purge (failed, corrupt)");
+	for (int i = 0; i < argc; i++) {
+		int st = spool_state_from_name(argv[i]);
+		struct moved m = { out, argv[i], "purged", 0, e };
+		if (st != SPOOL_FAILED && st != SPOOL_CORRUPT)
+			return werr_set(e, EX_USAGE, "purge: %s: only failed and corrupt can be purged", argv[i]);
+		if (spool_purge(o->spool, st, o->older_ms, wall_ms(), NULL, moved_one, &m, e) < 0 || m.rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+emit_take(void *ctx, cJSON *line, struct werr *e)
+{
+	return jsonl_emit_take(ctx, line, e);
+}
+
+/* ---- main -------------------------------------------------------------- */
+
+static int
+run(struct opts *o, struct jsonl *out, int argc, char **argv, struct werr *e)
+{
+	const char *cmd = argv[0];
+	int nargs_ok = argc == 1;
+
+	if (!strcmp(cmd, "retry"))
+		return cmd_retry(o, out, argc - 1, argv + 1, e);
+	if (!strcmp(cmd, "purge"))
+		return cmd_purge(o, out, argc - 1, argv + 1, e);
+	if (!nargs_ok && (!strcmp(cmd, "watch") || !strcmp(cmd, "ack") || !strcmp(cmd, "list") ||
+	    !strcmp(cmd, "stats") || !strcmp(cmd, "recover") || !strcmp(cmd, "gc")))
+		return werr_set(e, EX_USAGE, "%s: unexpected argument '%s'", cmd, argv[1]);
+	if (!strcmp(cmd, "watch"))
+		return cmd_watch(o, out, e);
+	if (!strcmp(cmd, "ack"))
+		return cmd_ack(o, out, e);
+	if (!strcmp(cmd, "list")) {
+		int st = o->state ? spool_state_from_name(o->state) : -1;
+		if (o->state && st < 0)
+			return werr_set(e, EX_USAGE, "--state: unknown state '%s'", o->state);
+		if (spool_init(o->spool, e) < 0)
+			return -1;
+		return each_item(o->spool, st, list_one, out, e);
+	}
+	if (!strcmp(cmd, "stats"))
+		return cmd_stats(o, out, e);
+	if (!strcmp(cmd, "recover"))
+		return cmd_recover(o, out, e);
+	if (!strcmp(cmd, "gc")) {
+		if (!o->gc.has_keep_free)
+			return werr_set(e, EX_USAGE, "gc: --keep-free SIZE (or config keep_free) is required");
+		o->gc.dry_run = o->dry_run;
+		return retention_run(&o->gc, emit_take, out, e);
+	}
+	return werr_set(e, EX_USAGE, "%s: unknown command", cmd);
+}
+
+static int
+parse_args(int argc, char **argv, struct config *c, struct opts *o, struct werr *e)
+{
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'h': usage(stdout); exit(0);
+		case 'V': cli_version(PROG); exit(0);
+		case 'J': o->jq = optarg; break;
+		case O_ONCE: o->once = 1; break;
+		case O_ALL: o->all = 1; break;
+		case O_DRYRUN: o->dry_run = 1; break;
+		case O_STATE: o->state = optarg; break;
+		case O_OLDER:
+			if (parse_duration_ms(optarg, &o->older_ms, "--older-than", e) < 0)
+				return -1;
+			o->has_older = 1;
+			break;
+		case O_HOME: case O_INFLIGHT: case O_RESCAN: case O_BACKOFF: case O_MAXBACKOFF:
+		case O_LIFETIME: case O_ATTEMPTS: case O_KEEPFREE: case O_REMOTE: case O_API:
+			if (config_set(c, flag_keys[ch - O_HOME], optarg, e) < 0)
+				return -1;
+			break;
+		default:
+			usage(stderr);
+			exit(EX_USAGE);
+		}
+	}
+	return optind;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct werr e = {0};
+	struct opts o = {0};
+	struct config *c;
+	struct jsonl *out;
+	int first, rc;
+
+	if ((c = config_load(&e)) == NULL)
+		errx(e.code, "%s", e.msg);
+	if ((first = parse_args(argc, argv, c, &o, &e)) < 0 || settle(c, &o, &e) < 0)
+		errx(e.code, "%s", e.msg);
+	if (first >= argc) {
+		usage(stderr);
+		exit(EX_USAGE);
+	}
+	if ((out = jsonl_open(stdout, o.jq, &e)) == NULL)
+		errx(e.code, "%s", e.msg);
+	rc = run(&o, out, argc - first, argv + first, &e);
+	jsonl_close(out);
+	config_free(c);
+	if (rc < 0)
+		errx(e.code ? e.code : EX_SOFTWARE, "%s", e.msg);
+	return 0;
+}

@@ -1,0 +1,468 @@
+#include "capture.h"
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <time.h>
+#include <unistd.h>
+#include "atomicio.h"
+#include "captureid.h"
+#include "cid.h"
+#include "cli.h"
+#include "exifdate.h"
+#include "importer.h"
+#include "jpegio.h"
+#include "sidecar.h"
+#include "spool.h"
+
+/* What this capture wrote so far, removed again on failure. */
+struct written { char path[5][4200]; int n; };
+
+static void
+undo(struct written *w)
+{
+	while (w->n > 0)
+		unlink(w->path[--w->n]);
+}
+
+static void
+wrote(struct written *w, const char *path)
+{
+	snprintf(w->path[w->n++], sizeof w->path[0], "%s", path);
+}
+
+int
+disk_free(const char *path, uint64_t *bytes, struct werr *e)
+{
+	struct statvfs sv;
+
+	if (statvfs(path, &sv) < 0)
+		return werr_sys(e, EX_IOERR, "%s", path);
+	*bytes = (uint64_t)sv.f_bavail * (uint64_t)sv.f_frsize;
+	return 0;
+}
+
+/* Write buf to path: temp file, fsync, then link() so an existing file is
+ * never replaced (EX_CANTCREAT), then fsync the directory. */
+static int
+write_new(const char *path, const void *buf, size_t len, struct werr *e)
+{
+	struct atomic_file af;
+	int rc = 0;
+
+	if (atomic_open(&af, path, e) < 0)
+		return -1;
+	if (write_all(af.fd, buf, len) < 0 || fsync(af.fd) < 0) {
+		werr_sys(e, EX_IOERR, "%s", path);
+		atomic_abort(&af);
+		return -1;
+	}
+	if (link(af.tmp, path) < 0)
+		rc = werr_sys(e, EX_CANTCREAT, "%s", path);
+	atomic_abort(&af);   /* closes and unlinks the temp name */
+	if (rc == 0 && fsync_parent(path, e) < 0) {
+		unlink(path);
+		return -1;
+	}
+	return rc;
+}
+
+/* CID and tsize with WANDA's profile, of bytes in memory. */
+static int
+cid_of(const uint8_t *p, size_t n, char *cid, size_t cidlen, uint64_t *tsize, struct werr *e)
+{
+	struct import_opts io;
+	struct file_importer *fi;
+	struct cid root;
+	uint64_t fsz;
+	int rc;
+
+	import_opts_wanda(&io);
+	if ((fi = fimp_new(&io, NULL, NULL, e)) == NULL)
+		return -1;
+	rc = fimp_write(fi, p, n, e);
+	if (rc == 0)
+		rc = fimp_finish(fi, &root, tsize, &fsz, e);
+	fimp_free(fi);
+	if (rc == 0)
+		rc = cid_format(&root, io.cid_base ? io.cid_base : 'b', cid, cidlen, e);
+	return rc;
+}
+
+static int
+file_cid(const char *path, char *cid, size_t cidlen, uint64_t *tsize, struct werr *e)
+{
+	struct import_opts io;
+	struct cid root;
+	uint64_t fsz;
+
+	import_opts_wanda(&io);
+	if (import_path(path, &io, NULL, NULL, &root, tsize, &fsz, e) < 0)
+		return -1;
+	return cid_format(&root, io.cid_base ? io.cid_base : 'b', cid, cidlen, e);
+}
+
+/* The JPEG as stored: with DateTimeOriginal when the source left it out.
+ * *owned is set when a new buffer was made. */
+static int
+with_exif_date(struct frame *f, uint8_t **img, size_t *len, int *owned, struct werr *e)
+{
+	char dt[64];
+
+	*owned = 0;
+	*img = f->jpeg;
+	*len = f->len;
+	if (exif_get_datetime_original(f->jpeg, f->len, dt, sizeof dt) == 0)
+		return 0;
+	if (exif_set_datetime_original(f->jpeg, f->len, f->start_ms, img, len, e) < 0)
+		return -1;
+	*owned = 1;
+	return 0;
+}
+
+static void
+fill_sidecar(struct sidecar *s, const struct capture_env *env, const struct capsrc_opts *o,
+    const struct frame *f, const char *id, size_t bytes)
+{
+	sidecar_init(s);
+	snprintf(s->id, sizeof s->id, "%s", id);
+	snprintf(s->session, sizeof s->session, "%s", env->session);
+	snprintf(s->file, sizeof s->file, "%s.jpg", id);
+	s->bytes = bytes;
+	rfc3339_ms(f->start_ms, s->captured_at, sizeof s->captured_at);
+	snprintf(s->camera, sizeof s->camera, "%s", f->camera);
+	s->width = f->width;
+	s->height = f->height;
+	s->exposure_us = o->exposure_us > 0 ? o->exposure_us : -1;
+	s->gain = o->gain;
+	if (o->awb)
+		snprintf(s->awb, sizeof s->awb, "%s", o->awb);
+	snprintf(s->thumb, sizeof s->thumb, "thumbs/%s/%s.jpg", env->session, id);
+}
+
+static int
+store_thumb(const struct capture_env *env, const uint8_t *img, size_t len, const char *path,
+    struct werr *e)
+{
+	uint8_t *t;
+	size_t tl;
+	int tw, th, rc;
+
+	if (jpeg_thumbnail(img, len, env->thumb_size, env->thumb_quality, &t, &tl, &tw, &th, e) < 0)
+		return -1;
+	rc = atomic_write(path, t, tl, e);
+	free(t);
+	return rc;
+}
+
+static int
+enqueue(const struct capture_env *env, const char *id, const char *img, const char *side,
+    const char *cid, struct werr *e)
+{
+	char spool[4096];
+	cJSON *en = cJSON_CreateObject();
+	int rc;
+
+	snprintf(spool, sizeof spool, "%s/spool", env->home);
+	cJSON_AddStringToObject(en, "id", id);
+	cJSON_AddStringToObject(en, "kind", "capture");
+	cJSON_AddStringToObject(en, "session", env->session);
+	cJSON_AddStringToObject(en, "path", img);
+	cJSON_AddStringToObject(en, "sidecar", side);
+	cJSON_AddStringToObject(en, "cid", cid);
+	rc = spool_init(spool, e);
+	if (rc == 0)
+		rc = spool_add(spool, id, en, e);
+	cJSON_Delete(en);
+	return rc;
+}
+
+static cJSON *
+result_line(const struct sidecar *s, const struct capsrc_opts *o, const char *img, const char *side,
+    const char *home, long long ms)
+{
+	cJSON *r = cJSON_CreateObject();
+	char thumb[4200], raw[4200];
+
+	snprintf(thumb, sizeof thumb, "%s/%s", home, s->thumb);
+	cJSON_AddStringToObject(r, "id", s->id);
+	cJSON_AddStringToObject(r, "session", s->session);
+	cJSON_AddStringToObject(r, "path", img);
+	cJSON_AddStringToObject(r, "sidecar", side);
+	cJSON_AddStringToObject(r, "thumb", thumb);
+	cJSON_AddStringToObject(r, "cid", s->cid);
+	cJSON_AddNumberToObject(r, "bytes", (double)s->bytes);
+	cJSON_AddNumberToObject(r, "tsize", (double)s->tsize);
+	cJSON_AddStringToObject(r, "captured_at", s->captured_at);
+	cJSON_AddStringToObject(r, "source", capsrc_name(o->kind));
+	cJSON_AddStringToObject(r, "camera", s->camera);
+	cJSON_AddNumberToObject(r, "width", s->width);
+	cJSON_AddNumberToObject(r, "height", s->height);
+	if (s->raw[0]) {
+		snprintf(raw, sizeof raw, "%.*s/%s", (int)(strrchr(img, '/') - img), img, s->raw);
+		cJSON_AddStringToObject(r, "raw", raw);
+		cJSON_AddStringToObject(r, "raw_cid", s->raw_cid);
+	}
+	cJSON_AddNumberToObject(r, "ms", (double)ms);
+	return r;
+}
+
+static int
+store_raw(const struct frame *f, const char *dir, struct sidecar *s, struct written *w, struct werr *e)
+{
+	char dng[4200];
+
+	if (!f->dng[0])
+		return 0;
+	snprintf(s->raw, sizeof s->raw, "%s.dng", s->id);
+	snprintf(dng, sizeof dng, "%s/%s", dir, s->raw);
+	if (link(f->dng, dng) < 0)
+		return werr_sys(e, EX_CANTCREAT, "%s", dng);
+	wrote(w, dng);
+	if (fsync_parent(dng, e) < 0)
+		return -1;
+	return file_cid(dng, s->raw_cid, sizeof s->raw_cid, &s->raw_tsize, e);
+}
+
+cJSON *
+capture_store(const struct capture_env *env, const struct capsrc_opts *o, struct frame *f,
+    struct werr *e)
+{
+	char id[CAPTUREID_MAX], dir[4096], tdir[4096], img[4200], side[4200], thumb[4200], st[4200];
+	struct written w = { .n = 0 };
+	struct sidecar s;
+	long long t0 = mono_ms();
+	uint8_t *buf;
+	size_t len;
+	int owned;
+
+	snprintf(dir, sizeof dir, "%s/captures/%s", env->home, env->session);
+	snprintf(tdir, sizeof tdir, "%s/thumbs/%s", env->home, env->session);
+	snprintf(st, sizeof st, "%s/state", env->home);
+	if (mkdir_p(dir, 0755, e) < 0 || mkdir_p(tdir, 0755, e) < 0 || mkdir_p(st, 0755, e) < 0)
+		return NULL;
+	snprintf(st, sizeof st, "%s/state/captureid", env->home);
+	if (captureid_issue(st, env->node, id, sizeof id, e) < 0)
+		return NULL;
+	if (with_exif_date(f, &buf, &len, &owned, e) < 0)
+		return NULL;
+	fill_sidecar(&s, env, o, f, id, len);
+	snprintf(img, sizeof img, "%s/%s.jpg", dir, id);
+	snprintf(side, sizeof side, "%s/%s.json", dir, id);
+	snprintf(thumb, sizeof thumb, "%s/%s.jpg", tdir, id);
+	if (write_new(img, buf, len, e) < 0)
+		goto fail;
+	wrote(&w, img);
+	if (cid_of(buf, len, s.cid, sizeof s.cid, &s.tsize, e) < 0 || store_raw(f, dir, &s, &w, e) < 0)
+		goto fail;
+	if (store_thumb(env, buf, len, thumb, e) < 0)
+		goto fail;
+	wrote(&w, thumb);
+	if (sidecar_write(side, &s, e) < 0)
+		goto fail;
+	wrote(&w, side);
+	if (!env->no_queue && enqueue(env, id, img, side, s.cid, e) < 0)
+		goto fail;
+	if (owned)
+		free(buf);
+	return result_line(&s, o, img, side, env->home, mono_ms() - t0);
+fail:
+	undo(&w);
+	if (owned)
+		free(buf);
+	return NULL;
+}
+
+int
+session_name_valid(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n > 64 || !isalnum((unsigned char)name[0]))
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)name[i]) && !strchr("._-", name[i]))
+			return 0;
+	return 1;
+}
+
+void
+session_default_name(long long ms, char *buf, size_t len)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%d", &tm);
+}
+
+static void
+session_path(const char *home, const char *name, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/state/sessions/%s.json", home, name);
+}
+
+static int
+session_write(const char *path, const char *name, const char *state, const char *started,
+    const char *stopped, struct werr *e)
+{
+	cJSON *o = cJSON_CreateObject();
+	char *txt;
+	int rc;
+
+	cJSON_AddStringToObject(o, "session", name);
+	cJSON_AddStringToObject(o, "state", state);
+	cJSON_AddStringToObject(o, "started_at", started);
+	if (stopped)
+		cJSON_AddStringToObject(o, "stopped_at", stopped);
+	else
+		cJSON_AddNullToObject(o, "stopped_at");
+	txt = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	rc = atomic_write(path, txt, strlen(txt), e);
+	free(txt);
+	return rc;
+}
+
+static cJSON *
+session_read(const char *path, struct werr *e)
+{
+	cJSON *o = sidecar_read_json(path, e);
+
+	if (o != NULL && !cJSON_IsString(cJSON_GetObjectItem(o, "state"))) {
+		werr_set(e, EX_DATAERR, "%s: session record has no state", path);
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+int
+session_open(const char *home, const char *name, int reopen, int *created, struct werr *e)
+{
+	char path[4200], dir[4200], now[40];
+	cJSON *o;
+
+	*created = 0;
+	if (!session_name_valid(name))
+		return werr_set(e, EX_USAGE, "--session: bad session name \"%s\" (letters, digits, . _ -)", name);
+	snprintf(dir, sizeof dir, "%s/state/sessions", home);
+	if (mkdir_p(dir, 0755, e) < 0)
+		return -1;
+	session_path(home, name, path, sizeof path);
+	rfc3339_ms(wall_ms(), now, sizeof now);
+	if (access(path, F_OK) != 0) {
+		*created = 1;
+		return session_write(path, name, "open", now, NULL, e);
+	}
+	if ((o = session_read(path, e)) == NULL)
+		return -1;
+	int closed = strcmp(cJSON_GetObjectItem(o, "state")->valuestring, "closed") == 0;
+	const char *started = cJSON_GetStringValue(cJSON_GetObjectItem(o, "started_at"));
+	int rc = 0;
+	if (closed && !reopen)
+		rc = werr_set(e, EX_DATAERR, "session %s is closed (wanda-capture session start %s reopens it)",
+		    name, name);
+	else if (closed)
+		rc = session_write(path, name, "open", started ? started : now, NULL, e);
+	cJSON_Delete(o);
+	return rc;
+}
+
+int
+session_close(const char *home, const char *name, const char *node, char *id, size_t idlen,
+    struct werr *e)
+{
+	char path[4200], now[40], spool[4200], st[4200], dir[4200];
+	cJSON *o, *en;
+	int rc;
+
+	if (!session_name_valid(name))
+		return werr_set(e, EX_USAGE, "bad session name \"%s\"", name);
+	session_path(home, name, path, sizeof path);
+	if ((o = session_read(path, e)) == NULL)
+		return e->code == EX_NOINPUT ? werr_set(e, EX_NOINPUT, "no session %s", name) : -1;
+	rfc3339_ms(wall_ms(), now, sizeof now);
+	const char *started = cJSON_GetStringValue(cJSON_GetObjectItem(o, "started_at"));
+	rc = session_write(path, name, "closed", started ? started : now, now, e);
+	cJSON_Delete(o);
+	if (rc < 0)
+		return -1;
+	/* the entry sorts among the captures by its time-ordered id */
+	snprintf(st, sizeof st, "%s/state/captureid", home);
+	if (captureid_issue(st, node, id, idlen, e) < 0)
+		return -1;
+	snprintf(spool, sizeof spool, "%s/spool", home);
+	snprintf(dir, sizeof dir, "%s/captures/%s", home, name);
+	en = cJSON_CreateObject();
+	cJSON_AddStringToObject(en, "kind", "session");
+	cJSON_AddStringToObject(en, "session", name);
+	cJSON_AddStringToObject(en, "path", dir);
+	rc = spool_init(spool, e);
+	if (rc == 0)
+		rc = spool_add(spool, id, en, e);
+	cJSON_Delete(en);
+	return rc;
+}
+
+static int
+count_captures(const char *home, const char *name)
+{
+	char dir[4200];
+	struct dirent *de;
+	int n = 0;
+	DIR *d;
+
+	snprintf(dir, sizeof dir, "%s/captures/%s", home, name);
+	if ((d = opendir(dir)) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		size_t l = strlen(de->d_name);
+		if (de->d_name[0] != '.' && l > 5 && strcmp(de->d_name + l - 5, ".json") == 0)
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+static int
+by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+cJSON *
+session_list(const char *home, struct werr *e)
+{
+	char dir[4200], path[4200 + 256];
+	char *names[4096];
+	size_t n = 0;
+	struct dirent *de;
+	cJSON *arr = cJSON_CreateArray();
+	DIR *d;
+
+	snprintf(dir, sizeof dir, "%s/state/sessions", home);
+	if ((d = opendir(dir)) == NULL)
+		return arr;   /* no session yet */
+	while ((de = readdir(d)) != NULL && n < 4096) {
+		size_t l = strlen(de->d_name);
+		if (de->d_name[0] != '.' && l > 5 && strcmp(de->d_name + l - 5, ".json") == 0)
+			names[n++] = strndup(de->d_name, l - 5);
+	}
+	closedir(d);
+	qsort(names, n, sizeof names[0], by_name);
+	for (size_t i = 0; i < n; i++) {
+		session_path(home, names[i], path, sizeof path);
+		cJSON *o = session_read(path, e);
+		if (o != NULL) {
+			cJSON_AddNumberToObject(o, "captures", count_captures(home, names[i]));
+			cJSON_AddItemToArray(arr, o);
+		}
+		free(names[i]);
+	}
+	return arr;
+}

@@ -1,0 +1,42 @@
+# bats helpers for a real IPFS node (tests/ipfs-node; docs/ipfs-test-node.md).
+# A node takes seconds to start, so start it once per file:
+#   load helper
+#   load ipfs
+#   setup_file()    { ipfs_start 1; }
+#   teardown_file() { ipfs_stop; }
+# Tests see what setup_file exported (WANDA_API, IPFS_NODE_DIR...), and
+# the functions here because the file loads them at top level.
+IPFS_NODE_SCRIPT="$(cd "$BATS_TEST_DIRNAME/.." && pwd)/ipfs-node"
+
+# ipfs_start N: N nodes (1-3), connected; exports WANDA_API (node 1),
+# IPFS_PATH (node 1's repo), IPFS_NODE_DIR, IPFS_NODES.
+ipfs_start() {
+	export IPFS_NODE_DIR="$BATS_FILE_TMPDIR/ipfs"
+	"$IPFS_NODE_SCRIPT" start "${1:-1}" "$IPFS_NODE_DIR" || return
+	# shellcheck disable=SC1091
+	. "$IPFS_NODE_DIR/env"
+}
+
+# Safe when start failed half-way, and when called twice.
+ipfs_stop() {
+	[ -n "${IPFS_NODE_DIR:-}" ] || return 0
+	"$IPFS_NODE_SCRIPT" stop "$IPFS_NODE_DIR"
+}
+
+# ipfs_api K / ipfs_gateway K / ipfs_peer_id K / ipfs_swarm_addr K / ipfs_repo K
+ipfs_api()        { cat "$IPFS_NODE_DIR/node${1:-1}/api_url"; }
+ipfs_gateway()    { cat "$IPFS_NODE_DIR/node${1:-1}/gateway_url"; }
+ipfs_peer_id()    { cat "$IPFS_NODE_DIR/node${1:-1}/peer_id"; }
+ipfs_swarm_addr() { cat "$IPFS_NODE_DIR/node${1:-1}/swarm_addr"; }
+ipfs_repo()       { echo "$IPFS_NODE_DIR/node${1:-1}/repo"; }
+
+# ipfs_rpc K CMD [QUERY]: raw POST to node K's RPC API (for assertions that
+# must not go through WANDA's own client), body on stdout.
+ipfs_rpc() {
+	curl -sS -m 60 -X POST "$(ipfs_api "$1")/api/v0/$2${3:+?$3}"
+}
+
+# A port where nothing listens (bound then released by the kernel's choice).
+ipfs_dead_port() {
+	node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })'
+}
