@@ -218,9 +218,10 @@ on_line(void *ctx, char *line, size_t n, struct werr *e)
 	if (cJSON_IsString(type) && strcmp(type->valuestring, "error") == 0 && cJSON_IsString(msg)) {
 		snprintf(x->stream_error, sizeof x->stream_error, "%s", msg->valuestring);
 		x->has_stream_error = 1;
-		cJSON_Delete(o);
 		x->fail_kind = KUBO_E_STREAM;
-		return werr_set(e, EX_PROTOCOL, "%s", msg->valuestring);
+		werr_set(e, EX_PROTOCOL, "%s", x->stream_error);
+		cJSON_Delete(o);
+		return -1;
 	}
 	rc = x->r->json_fn(x->r->ctx, o, e);
 	cJSON_Delete(o);
