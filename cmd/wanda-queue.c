@@ -425,6 +425,17 @@ ack_local_failure(const struct opts *o, const cJSON *res, const char *cur, struc
 	return l;
 }
 
+static cJSON *
+queued_error(void)
+{
+	cJSON *err = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(err, "kind", "unreachable");
+	cJSON_AddStringToObject(err, "message", "queued in the outbox: the daemon was unreachable");
+	cJSON_AddBoolToObject(err, "permanent", 0);
+	return err;
+}
+
 static int
 ack_one(const struct opts *o, struct jsonl *out, const char *text, struct werr *e)
 {
@@ -440,6 +451,11 @@ ack_one(const struct opts *o, struct jsonl *out, const char *text, struct werr *
 	if (have)
 		entry = spool_read_entry(cur, NULL);
 	ok = cJSON_GetObjectItemCaseSensitive(res, "error") == NULL && jstr(res, "cid") != NULL;
+	if (ok && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(res, "queued"))) {
+		/* in wanda-push's outbox, not on the daemon: the spool keeps it */
+		cJSON_AddItemToObject(res, "error", queued_error());
+		ok = 0;
+	}
 	l = NULL;
 	if (ok)
 		l = ack_success(o, res, entry, have ? cur : NULL, e);
