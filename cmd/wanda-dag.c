@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cjson/cJSON.h>
 #include "addtree.h"
@@ -366,30 +367,66 @@ add_event_out(void *ctx, const struct add_event *ev, struct werr *e)
 	return jsonl_emit_take(o->j, obj, e);
 }
 
+/* Every block passes here: into the blockstore with --car, and counted for
+ * the progress bar when stderr is a terminal. */
+struct addsink {
+	struct blockstore *bs;
+	struct progress pg;
+	unsigned long long done;
+};
+
+static int
+add_sink(void *ctx, const struct cid *c, const uint8_t *p, size_t n, struct werr *e)
+{
+	struct addsink *s = ctx;
+
+	s->done += n;
+	progress_update(&s->pg, s->done);
+	return s->bs ? bs_sink(s->bs, c, p, n, e) : 0;
+}
+
+/* Bytes to expect, for the bar: the sizes of the files named; 0 (unknown)
+ * when a directory or stdin is among them. */
+static unsigned long long
+add_total(const char *const *paths, size_t n)
+{
+	unsigned long long t = 0;
+	struct stat st;
+
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(paths[i], "-") == 0 || lstat(paths[i], &st) < 0 || !S_ISREG(st.st_mode))
+			return 0;
+		t += (unsigned long long)st.st_size;
+	}
+	return t;
+}
+
 /* With --car, blocks go to a blockstore and are written out afterwards in
  * `ipfs dag export` order (pre-order from the root); the CAR appears
  * atomically, whole or not at all. Its roots are the roots printed. */
 static int
 add_run(struct addcli *a, const char *const *paths, size_t n, struct addout *out, struct werr *e)
 {
-	struct blockstore *bs;
+	struct addsink s;
 	struct atomic_file af;
 	int rc;
 
-	if (a->car == NULL)
-		return add_paths(paths, n, &a->o, NULL, NULL, add_event_out, out, NULL, e);
-	if ((bs = bs_new(BS_DEFAULT_MEM, NULL, e)) == NULL)
+	memset(&s, 0, sizeof s);
+	progress_start(&s.pg, "add", add_total(paths, n));
+	if (a->car && (s.bs = bs_new(BS_DEFAULT_MEM, NULL, e)) == NULL)
 		return -1;
-	rc = add_paths(paths, n, &a->o, bs_sink, bs, add_event_out, out, NULL, e);
-	if (rc == 0 && (rc = atomic_open(&af, a->car, e)) == 0) {
-		if (car_export(bs, out->roots, out->nroots, af.fd, a->car, e) < 0) {
+	rc = add_paths(paths, n, &a->o, a->car || s.pg.enabled ? add_sink : NULL, &s,
+	    add_event_out, out, NULL, e);
+	progress_end(&s.pg);
+	if (rc == 0 && a->car && (rc = atomic_open(&af, a->car, e)) == 0) {
+		if (car_export(s.bs, out->roots, out->nroots, af.fd, a->car, e) < 0) {
 			atomic_abort(&af);
 			rc = -1;
 		} else {
 			rc = atomic_commit(&af, e);
 		}
 	}
-	bs_free(bs);
+	bs_free(s.bs);
 	return rc;
 }
 

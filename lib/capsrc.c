@@ -425,6 +425,8 @@ cam_geometry(const char *out, int *w, int *h, char *fmt, size_t fmtlen)
 {
 	for (const char *p = out; p && *p; p++) {
 		int a, b, n = 0;
+		if (p > out && (p[-1] >= '0' && p[-1] <= '9'))
+			continue;   /* only whole numbers: not "20x240" inside "320x240" */
 		char f[32];
 		if (sscanf(p, "%dx%d-%31[A-Z0-9_]%n", &a, &b, f, &n) == 3 && n > 0 && a > 0 && b > 0) {
 			*w = a;

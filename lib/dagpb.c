@@ -112,8 +112,8 @@ dagpb_decode(const uint8_t *p, size_t n, struct pb_node *out, struct werr *e)
 			werr_set(e, EX_DATAERR, "dag-pb: unexpected field %u (wire type %u)", field, wire);
 			goto fail;
 		}
-		if (out->has_data) {
-			werr_set(e, EX_DATAERR, "dag-pb: %s after Data", field == 1 ? "second Data" : "link");
+		if (field == 1 && out->has_data) {
+			werr_set(e, EX_DATAERR, "dag-pb: second Data field");
 			goto fail;
 		}
 		if (pbread_bytes(&r, &v, &vlen) < 0) {

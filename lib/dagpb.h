@@ -1,8 +1,9 @@
 /* dagpb: the dag-pb codec (PBNode { repeated PBLink Links = 2; bytes Data = 1; },
  * PBLink { bytes Hash = 1; string Name = 2; uint64 Tsize = 3; }), canonical
  * form: links first, then data. Decoding is strict as the dag-pb spec asks:
- * fields in canonical order, no duplicates, no unknown fields, every link
- * has a Hash that is a whole CID. */
+ * link fields in field-number order, no duplicates, no unknown fields or
+ * wire types, every link has a Hash that is a whole CID. The spec asks
+ * decoders to accept Data before Links too (such blocks exist), so it does. */
 #ifndef WANDA_DAGPB_H
 #define WANDA_DAGPB_H
 #include <stddef.h>

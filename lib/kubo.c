@@ -12,8 +12,6 @@
 #include <sys/stat.h>
 #include "kubo_int.h"
 
-static int curl_ready;
-
 void
 kubo_opts_default(struct kubo_opts *o)
 {
@@ -38,15 +36,8 @@ kubo_new(const char *base_url, const struct kubo_opts *o, struct werr *e)
 		werr_set(e, EX_CONFIG, "%s: not an http:// URL", base_url ? base_url : "(null)");
 		return NULL;
 	}
-	/* curl_global_init is not thread-safe before 7.84; programs make their
-	 * first client before starting threads. */
-	if (!curl_ready) {
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
-			werr_set(e, EX_SOFTWARE, "curl_global_init failed");
-			return NULL;
-		}
-		curl_ready = 1;
-	}
+	/* curl_easy_init() below runs curl_global_init() the first time;
+	 * threaded programs make their first client before their threads */
 	if ((k = calloc(1, sizeof *k)) == NULL || (k->base = strdup(base_url)) == NULL) {
 		free(k);
 		werr_sys(e, EX_OSERR, "kubo");
@@ -218,9 +209,10 @@ on_line(void *ctx, char *line, size_t n, struct werr *e)
 	if (cJSON_IsString(type) && strcmp(type->valuestring, "error") == 0 && cJSON_IsString(msg)) {
 		snprintf(x->stream_error, sizeof x->stream_error, "%s", msg->valuestring);
 		x->has_stream_error = 1;
-		cJSON_Delete(o);
 		x->fail_kind = KUBO_E_STREAM;
-		return werr_set(e, EX_PROTOCOL, "%s", msg->valuestring);
+		werr_set(e, EX_PROTOCOL, "%s", x->stream_error);
+		cJSON_Delete(o);
+		return -1;
 	}
 	rc = x->r->json_fn(x->r->ctx, o, e);
 	cJSON_Delete(o);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <cjson/cJSON.h>
+#include "cid.h"
 #include "config.h"
 #include "kubo.h"
 
@@ -29,7 +30,8 @@ usage(void)
 	    "  files-mkdir PATH | files-cp SRC DST | files-stat PATH | files-ls PATH | files-rm PATH\n"
 	    "  key-gen NAME | key-list | key-find NAME\n"
 	    "  name-publish PATH [KEY] | name-resolve NAME\n"
-	    "  pub TOPIC TEXT | sub TOPIC COUNT [READY_FILE [MAX_MS]] | provide CID | rpc CMD [KEY=VALUE...]\n");
+	    "  pub TOPIC TEXT | sub TOPIC COUNT [READY_FILE [MAX_MS]] | provide CID | rpc CMD [KEY=VALUE...]\n"
+	    "  cid-equal CID CID   (exit 0 when equal decoded, 1 when not)\n");
 	exit(EX_USAGE);
 }
 
@@ -453,6 +455,22 @@ dispatch(struct kubo *k, int argc, char **argv, struct werr *e)
 	return -1;
 }
 
+/* Decoded comparison, what every caller must do with daemon CIDs. */
+static int
+cid_equal_cmd(int argc, char **argv)
+{
+	struct cid a, b;
+	struct werr e = {0};
+
+	if (argc < 3)
+		usage();
+	if (cid_parse(argv[1], &a, &e) < 0 || cid_parse(argv[2], &b, &e) < 0) {
+		fprintf(stderr, "kubo_probe: %s\n", e.msg);
+		return 1;
+	}
+	return cid_equal(&a, &b) ? 0 : 1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -478,6 +496,8 @@ main(int argc, char **argv)
 	argv += optind;
 	if (argc < 1)
 		usage();
+	if (strcmp(argv[0], "cid-equal") == 0)
+		return cid_equal_cmd(argc, argv);
 	if (url[0] == '\0') {
 		if ((cfg = config_load(&e)) == NULL || config_api_url(cfg, url, sizeof url, &e) < 0) {
 			fprintf(stderr, "kubo_probe: %s\n", e.msg);

@@ -120,7 +120,22 @@ main(void)
 	test_encode();
 	test_decode();
 	reject("0a0208010a020801", "two Data fields", "second Data");
-	reject("0a020801120a0a080155000568656c6c", "link after Data", "link after Data");
+	reject("12060a04015500000a0208010a00", "two Data fields around a link", "second Data");
+	/* Data before Links: not canonical, but the spec says decoders accept it */
+	uint8_t b[64];
+	size_t n = unhex("0a02080112060a0401550000", b);
+	struct pb_node nd;
+	struct werr e = {0};
+	ok(dagpb_decode(b, n, &nd, &e) == 0 && nd.nlinks == 1 && nd.has_data && nd.data_len == 2 &&
+	    nd.links[0].cid.codec == CODEC_RAW, "Data before Links accepted: %s", e.msg);
+	uint8_t *out;
+	size_t on;
+	uint8_t want[64];
+	size_t wn = unhex("120a0a0401550000120018000a020801", want);
+	ok(dagpb_encode(nd.links, nd.nlinks, nd.data, nd.data_len, 1, &out, &on, &e) == 0 && on == wn &&
+	    memcmp(out, want, wn) == 0, "re-encodes canonically: links first, Name and Tsize written");
+	free(out);
+	dagpb_node_free(&nd);
 	reject("1a00", "unknown field 3", "unexpected field 3");
 	reject("0800", "Data as varint", "unexpected field 1");
 	reject("0a05080100", "truncated Data", "truncated Data");

@@ -1,0 +1,592 @@
+/* Unit tests for lib/kubo: the pure helpers (URL building, NDJSON lines,
+ * error bodies, multibase base64), and the client's error paths against
+ * a canned HTTP server in a thread (what a real node will not do on
+ * demand: trailers, cut bodies, stalls, 503s, in-band errors). */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <dirent.h>
+#include <archive.h>
+#include <archive_entry.h>
+#include "tap.h"
+#include "kubo.h"
+
+/* ---- pure helpers ------------------------------------------------------ */
+
+static void
+test_url(void)
+{
+	struct werr e = {0};
+	struct kubo_param p[] = { {"arg", "/ipfs/bafy x&y=z"}, {"arg", "two"}, {"skipped", NULL},
+		{"cid-version", "1"}, {NULL, NULL} };
+	char *u;
+
+	u = kubo_build_url("http://127.0.0.1:5001/", "add", p, &e);
+	is_str(u, "http://127.0.0.1:5001/api/v0/add?arg=%2Fipfs%2Fbafy%20x%26y%3Dz&arg=two&cid-version=1",
+	    "values escaped, args repeat, NULL values skipped, trailing slash dropped");
+	free(u);
+	u = kubo_build_url("http://h:1", "id", NULL, &e);
+	is_str(u, "http://h:1/api/v0/id", "no params, no '?'");
+	free(u);
+	u = kubo_build_url("http://h:1", "pin/ls", (struct kubo_param[]){ {"type", "all~._-"}, {NULL, NULL} }, &e);
+	is_str(u, "http://h:1/api/v0/pin/ls?type=all~._-", "unreserved characters stay");
+	free(u);
+	ok(kubo_build_url("http://h:1", "id?x=1", NULL, &e) == NULL && e.code == EX_SOFTWARE,
+	    "a command with '?' is refused");
+	ok(kubo_build_url("http://h:1", "", NULL, &e) == NULL, "an empty command is refused");
+	{
+		char big[300];
+		memset(big, 0xe9, sizeof big - 1);
+		big[sizeof big - 1] = '\0';
+		u = kubo_build_url("http://h:1", "cat", (struct kubo_param[]){ {"arg", big}, {NULL, NULL} }, &e);
+		ok(u != NULL && strlen(u) == strlen("http://h:1/api/v0/cat?arg=") + 3 * 299,
+		    "long values are escaped whole");
+		ok(u != NULL && strncmp(u + strlen(u) - 6, "%E9%E9", 6) == 0, "bytes over 0x7f escaped");
+		free(u);
+	}
+}
+
+struct got { int n; char lines[8][64]; int fail_at; };
+
+static int
+line_fn(void *ctx, char *line, size_t n, struct werr *e)
+{
+	struct got *g = ctx;
+
+	if (g->n == g->fail_at)
+		return werr_set(e, EX_PROTOCOL, "stop at %d", g->n);
+	if (g->n < 8)
+		snprintf(g->lines[g->n], sizeof g->lines[0], "%.*s", (int)n, line);
+	g->n++;
+	return 0;
+}
+
+static void
+test_lines(void)
+{
+	struct kubo_lines l = {0};
+	struct werr e = {0};
+	struct got g = { .fail_at = -1 };
+
+	ok(kubo_lines_feed(&l, "{\"a\":1}\n{\"b\"", 12, line_fn, &g, &e) == 0, "feed 1");
+	is_int(g.n, 1, "one complete line so far");
+	{ const char *f2 = ":2}\r\n\n  \n{\"c\":3}"; ok(kubo_lines_feed(&l, f2, strlen(f2), line_fn, &g, &e) == 0, "feed 2"); }
+	is_int(g.n, 2, "blank lines skipped, the split line joined");
+	is_str(g.lines[1], "{\"b\":2}", "CR dropped");
+	ok(kubo_lines_finish(&l, line_fn, &g, &e) == 0 && g.n == 3, "the last line without newline");
+	is_str(g.lines[2], "{\"c\":3}", "last line content");
+	ok(kubo_lines_finish(&l, line_fn, &g, &e) == 0 && g.n == 3, "finish twice adds nothing");
+	kubo_lines_free(&l);
+
+	l.max = 8;
+	memset(&g, 0, sizeof g);
+	g.fail_at = -1;
+	ok(kubo_lines_feed(&l, "0123456789", 10, line_fn, &g, &e) < 0 && e.code == EX_PROTOCOL,
+	    "a line over the limit is an error");
+	kubo_lines_free(&l);
+	memset(&l, 0, sizeof l);
+	memset(&g, 0, sizeof g);
+	g.fail_at = 1;
+	ok(kubo_lines_feed(&l, "a\nb\nc\n", 6, line_fn, &g, &e) < 0 && strstr(e.msg, "stop at 1"),
+	    "a callback error stops the feed");
+	kubo_lines_free(&l);
+}
+
+static void
+test_errors(void)
+{
+	struct kubo_error ke;
+	const char *kb = "{\"Message\":\"invalid path \\\"x\\\": bad\",\"Code\":0,\"Type\":\"error\"}";
+
+	kubo_error_from_http(500, kb, strlen(kb), &ke);
+	is_int(ke.kind, KUBO_E_HTTP, "kind http");
+	is_str(ke.message, "invalid path \"x\": bad", "Kubo's Message");
+	is_int(ke.kubo_code, 0, "Kubo's Code");
+	is_str(ke.kubo_type, "error", "Kubo's Type");
+	ok(!ke.permanent, "500 is not permanent");
+	kb = "{\"Message\":\"m\",\"Code\":1,\"Type\":\"error\"}";
+	kubo_error_from_http(400, kb, strlen(kb), &ke);
+	ok(ke.permanent && ke.kubo_code == 1, "400 is permanent");
+	kubo_error_from_http(429, "", 0, &ke);
+	ok(!ke.permanent, "429 is not permanent");
+	is_str(ke.message, "HTTP status 429", "empty body: the status");
+	kubo_error_from_http(502, "\n  <html>Bad Gateway</html>\nmore", 31, &ke);
+	is_str(ke.message, "<html>Bad Gateway</html>", "plain body: its first line");
+	is_int(ke.kubo_code, -1, "no Code");
+	kubo_error_from_http(500, "{\"Message\":\"a\\nb\"}", 18, &ke);
+	is_str(ke.message, "a b", "control characters flattened");
+	is_str(kubo_kind_name(KUBO_E_TRUNCATED), "truncated", "kind names");
+	is_str(kubo_kind_name((enum kubo_kind)99), "none", "unknown kind");
+}
+
+static void
+test_mb64(void)
+{
+	char out[64];
+	uint8_t b[64];
+	size_t n;
+
+	ok(kubo_mb64_encode("wanda/discovery", 15, out, sizeof out) == 0, "encode");
+	is_str(out, "ud2FuZGEvZGlzY292ZXJ5", "wanda/discovery in base64url multibase");
+	ok(kubo_mb64_encode("a", 1, out, sizeof out) == 0, "encode 1 byte");
+	is_str(out, "uYQ", "no padding");
+	ok(kubo_mb64_encode("ab", 2, out, sizeof out) == 0 && strcmp(out, "uYWI") == 0, "2 bytes");
+	ok(kubo_mb64_encode("", 0, out, sizeof out) == 0 && strcmp(out, "u") == 0, "empty");
+	ok(kubo_mb64_encode("abcdef", 6, out, 5) < 0, "too small a buffer");
+	ok(kubo_mb64_decode("uaGVsbG8Kd29ybGQ", b, sizeof b, &n) == 0 && n == 11 &&
+	    memcmp(b, "hello\nworld", 11) == 0, "decode what js-ipfs sent");
+	ok(kubo_mb64_decode("mPz8/", b, sizeof b, &n) == 0 && n == 3 && b[0] == 0x3f && b[2] == 0x3f,
+	    "'m' is standard base64");
+	ok(kubo_mb64_decode("mYQ==", b, sizeof b, &n) == 0 && n == 1 && b[0] == 'a', "padding accepted");
+	ok(kubo_mb64_decode("u-_8", b, sizeof b, &n) == 0 && n == 2 && b[0] == 0xfb && b[1] == 0xff,
+	    "url alphabet");
+	ok(kubo_mb64_decode("zabc", b, sizeof b, &n) < 0, "other bases refused");
+	ok(kubo_mb64_decode("uYR", b, sizeof b, &n) < 0, "non-zero padding bits refused");
+	ok(kubo_mb64_decode("mYQ==x", b, sizeof b, &n) < 0, "text after padding refused");
+	ok(kubo_mb64_decode("u+", b, sizeof b, &n) < 0, "'+' is not base64url");
+	ok(kubo_mb64_decode("uaGVsbG8", b, 3, &n) < 0, "output too small");
+}
+
+/* ---- a canned HTTP server ----------------------------------------------- */
+
+struct canned {
+	int lfd;
+	int port;
+	const char *resp[8];        /* one per connection; NULL ends */
+	size_t resp_len[8];         /* binary responses; 0 = strlen */
+	int stall_ms;               /* after writing, before closing */
+	char req[8][1024];          /* request lines seen */
+	int nreq;
+};
+
+static void
+read_request(int fd, char *line, size_t cap)
+{
+	char buf[65536];
+	size_t len = 0;
+	ssize_t n;
+	char *hdr_end, *cl, *eol;
+	long want = -1;
+
+	while ((n = read(fd, buf + len, sizeof buf - 1 - len)) > 0) {
+		len += (size_t)n;
+		buf[len] = '\0';
+		if ((hdr_end = strstr(buf, "\r\n\r\n")) == NULL)
+			continue;
+		if (want < 0) {
+			cl = strcasestr(buf, "content-length:");
+			want = cl && cl < hdr_end ? atol(cl + 15) : 0;
+			if (strcasestr(buf, "transfer-encoding: chunked") != NULL)
+				want = -2;
+		}
+		if (want == -2 ? strstr(hdr_end, "\r\n0\r\n\r\n") != NULL :
+		    (long)(len - (size_t)(hdr_end + 4 - buf)) >= want)
+			break;
+		if (len >= sizeof buf - 1)
+			len = (size_t)(hdr_end + 4 - buf);   /* drop body bytes */
+	}
+	buf[len] = '\0';
+	eol = strstr(buf, "\r\n");
+	snprintf(line, cap, "%.*s", eol ? (int)(eol - buf) : 0, buf);
+}
+
+static void *
+serve(void *arg)
+{
+	struct canned *c = arg;
+	int i;
+
+	for (i = 0; i < 8 && c->resp[i] != NULL; i++) {
+		int fd = accept(c->lfd, NULL, NULL);
+
+		if (fd < 0)
+			break;
+		read_request(fd, c->req[c->nreq], sizeof c->req[0]);
+		c->nreq++;
+		if (write(fd, c->resp[i], c->resp_len[i] ? c->resp_len[i] : strlen(c->resp[i])) < 0)
+			c->nreq = -100;
+		if (c->stall_ms)
+			usleep((useconds_t)c->stall_ms * 1000);
+		close(fd);
+	}
+	return NULL;
+}
+
+static void
+canned_start(struct canned *c, pthread_t *t)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t sl = sizeof sa;
+	int one = 1;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	c->lfd = socket(AF_INET, SOCK_STREAM, 0);
+	setsockopt(c->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	bind(c->lfd, (struct sockaddr *)&sa, sizeof sa);
+	listen(c->lfd, 8);
+	getsockname(c->lfd, (struct sockaddr *)&sa, &sl);
+	c->port = ntohs(sa.sin_port);
+	pthread_create(t, NULL, serve, c);
+}
+
+static void
+canned_stop(struct canned *c, pthread_t t)
+{
+	shutdown(c->lfd, SHUT_RDWR);
+	pthread_join(t, NULL);
+	close(c->lfd);
+}
+
+static struct kubo *
+client(int port, int retries)
+{
+	struct kubo_opts o;
+	struct werr e = {0};
+	char url[64];
+
+	kubo_opts_default(&o);
+	o.retries = retries;
+	o.backoff_ms = 10;
+	o.low_speed_s = 1;
+	o.timeout_ms = 5000;
+	snprintf(url, sizeof url, "http://127.0.0.1:%d/", port);
+	return kubo_new(url, &o, &e);
+}
+
+#define OKJSON(body) "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " \
+	#body "\r\nConnection: close\r\n\r\n"
+
+static const char chunked_hdr[] = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+	"Transfer-Encoding: chunked\r\nTrailer: X-Stream-Error\r\nConnection: close\r\n\r\n";
+
+/* A chunked response: the header, one chunk per part, then (when end)
+ * the last chunk with optional trailer lines. */
+static char *
+chunked(const char *const *parts, int end, const char *trailer)
+{
+	char *s = malloc(8192);
+	size_t o;
+
+	o = (size_t)snprintf(s, 8192, "%s", chunked_hdr);
+	for (; *parts != NULL; parts++)
+		o += (size_t)snprintf(s + o, 8192 - o, "%zx\r\n%s\r\n", strlen(*parts), *parts);
+	if (end)
+		snprintf(s + o, 8192 - o, "0\r\n%s\r\n", trailer ? trailer : "");
+	return s;
+}
+
+static void
+test_add_ok_and_trailer(void)
+{
+	struct canned c = {0};
+	pthread_t t;
+	struct kubo *k;
+	struct werr e = {0};
+	struct kubo_add_opts o;
+	struct kubo_add_result res;
+	char *ok_resp = chunked((const char *[]){ "{\"Name\":\"f\",\"Bytes\":5}\n",
+	    "{\"Name\":\"f\",\"Hash\":\"bafkqaaa\",\"Size\":\"5\"}\n", NULL }, 1, NULL);
+	char *trailer_resp = chunked((const char *[]){ "{\"Name\":\"f\",\"Bytes\":5}\n", NULL }, 1,
+	    "X-Stream-Error: datastore: disk full\r\n");
+
+	c.resp[0] = ok_resp;
+	c.resp[1] = trailer_resp;
+	canned_start(&c, &t);
+	k = client(c.port, 2);
+	kubo_add_opts_wanda(&o);
+	o.filename = "a b.jpg";
+	ok(kubo_add_buf(k, "hello", 5, &o, &res, &e) == 0, "add: %s", e.msg);
+	is_str(res.cid, "bafkqaaa", "the root's Hash");
+	is_int(res.size, 5, "Size as a string (Kubo)");
+	ok(strstr(c.req[0], "POST /api/v0/add?cid-version=1&raw-leaves=true&chunker=size-1048576"
+	    "&hash=sha2-256&trickle=false&pin=true") != NULL, "profile flags sent: %s", c.req[0]);
+	ok(kubo_add_buf(k, "hello", 5, &o, &res, &e) < 0, "trailer: add fails");
+	is_int(kubo_last_error(k)->kind, KUBO_E_STREAM, "kind stream");
+	is_int(e.code, EX_PROTOCOL, "EX_PROTOCOL");
+	ok(strstr(e.msg, "disk full") != NULL, "the trailer's text: %s", e.msg);
+	is_int(kubo_last_error(k)->attempts, 1, "stream errors are not retried");
+	kubo_free(k);
+	canned_stop(&c, t);
+	free(ok_resp);
+	free(trailer_resp);
+}
+
+static void
+test_http_errors(void)
+{
+	struct canned c = {0};
+	pthread_t t;
+	struct kubo *k;
+	struct werr e = {0};
+	struct kubo_id id;
+	struct kubo_version v;
+
+	c.resp[0] = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 5\r\nConnection: close\r\n\r\nbusy\n";
+	c.resp[1] = OKJSON(32) "{\"Version\":\"0.29.0\",\"Repo\":\"15\"}";
+	c.resp[2] = "HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nContent-Length: 57\r\n"
+	    "Connection: close\r\n\r\n{\"Message\":\"not pinned or pinned indirectly\",\"Code\":0}\n\n\n";
+	c.resp[3] = OKJSON(2) "[]";
+	canned_start(&c, &t);
+	k = client(c.port, 1);
+	ok(kubo_version(k, &v, &e) == 0, "a 503 is retried, then the answer: %s", e.msg);
+	is_str(v.version, "0.29.0", "version parsed");
+	is_int(kubo_last_error(k)->attempts, 2, "two attempts");
+	ok(kubo_pin_rm(k, "bafkqaaa", 1, &e) < 0, "500: pin/rm fails");
+	is_int(kubo_last_error(k)->kind, KUBO_E_HTTP, "kind http");
+	is_int(kubo_last_error(k)->http_status, 500, "status kept");
+	is_int(e.code, EX_SOFTWARE, "5xx: EX_SOFTWARE");
+	is_str(e.msg, "pin/rm: HTTP 500: not pinned or pinned indirectly", "message");
+	is_int(kubo_last_error(k)->attempts, 1, "500 is not retried");
+	ok(kubo_id(k, &id, &e) < 0 && kubo_last_error(k)->kind == KUBO_E_PROTOCOL,
+	    "an array where an object belongs: protocol");
+	kubo_free(k);
+	canned_stop(&c, t);
+}
+
+static int
+count_pin(void *ctx, const char *cid, const char *type, struct werr *e)
+{
+	(void)cid; (void)e;
+	(*(int *)ctx)++;
+	return strcmp(type, "recursive") == 0 ? 0 : werr_set(e, EX_DATAERR, "type %s", type);
+}
+
+static void
+test_truncated_and_inband(void)
+{
+	struct canned c = {0};
+	pthread_t t;
+	struct kubo *k;
+	struct werr e = {0};
+	int n = 0;
+	char *cut = chunked((const char *[]){ "{\"Cid\":\"bafkqaaa\",\"Type\":\"recursive\"}\n", NULL }, 0, NULL);
+	char *inband = chunked((const char *[]){ "{\"Message\":\"boom\",\"Code\":0,\"Type\":\"error\"}\n", NULL },
+	    1, NULL);
+
+	c.resp[0] = cut;
+	c.resp[1] = cut;
+	c.resp[2] = inband;
+	c.resp[3] = OKJSON(42) "{\"Keys\":{\"bafkqaaa\":{\"Type\":\"recursive\"}}}";
+	canned_start(&c, &t);
+	k = client(c.port, 1);
+	ok(kubo_pin_ls(k, NULL, NULL, count_pin, &n, &e) < 0, "a cut chunked body fails");
+	is_int(kubo_last_error(k)->kind, KUBO_E_TRUNCATED, "kind truncated");
+	is_int(e.code, EX_IOERR, "EX_IOERR");
+	is_int(kubo_last_error(k)->attempts, 1, "nothing re-delivered: objects were already handed on");
+	ok(kubo_pin_ls(k, NULL, "recursive", count_pin, &n, &e) < 0 &&
+	    kubo_last_error(k)->kind == KUBO_E_TRUNCATED, "again (drains the second canned cut)");
+	ok(kubo_pin_ls(k, NULL, NULL, count_pin, &n, &e) < 0, "in-band error object");
+	is_int(kubo_last_error(k)->kind, KUBO_E_STREAM, "kind stream");
+	ok(strstr(e.msg, "boom") != NULL, "its message");
+	n = 0;
+	ok(kubo_pin_ls(k, "bafkqaaa", NULL, count_pin, &n, &e) == 0 && n == 1,
+	    "a daemon that does not stream: the Keys object");
+	kubo_free(k);
+	canned_stop(&c, t);
+	free(cut);
+	free(inband);
+}
+
+static void
+test_stall_and_unreachable(void)
+{
+	struct canned c = {0};
+	pthread_t t;
+	struct kubo *k;
+	struct werr e = {0};
+	struct kubo_repo_stat rs;
+	int fd, port;
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t sl = sizeof sa;
+
+	c.resp[0] = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{";
+	c.stall_ms = 2500;
+	canned_start(&c, &t);
+	k = client(c.port, 0);
+	ok(kubo_repo_stat(k, &rs, &e) < 0, "a stalled body fails");
+	is_int(kubo_last_error(k)->kind, KUBO_E_TIMEOUT, "kind timeout (low-speed)");
+	is_int(e.code, EX_TEMPFAIL, "EX_TEMPFAIL");
+	kubo_free(k);
+	canned_stop(&c, t);
+
+	/* a bound socket that does not listen: connections are refused */
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	bind(fd, (struct sockaddr *)&sa, sizeof sa);
+	getsockname(fd, (struct sockaddr *)&sa, &sl);
+	port = ntohs(sa.sin_port);
+	k = client(port, 2);
+	ok(kubo_repo_stat(k, &rs, &e) < 0, "refused connection fails");
+	is_int(kubo_last_error(k)->kind, KUBO_E_UNREACHABLE, "kind unreachable");
+	is_int(e.code, EX_UNAVAILABLE, "EX_UNAVAILABLE");
+	is_int(kubo_last_error(k)->attempts, 3, "retried twice");
+	ok(kubo_pubsub_pub(k, "t", "x", 1, &e) < 0 && kubo_last_error(k)->attempts == 1,
+	    "pubsub/pub is never retried");
+	ok(!kubo_last_error(k)->permanent, "unreachable is not permanent");
+	kubo_free(k);
+	close(fd);
+	ok(kubo_new("ftp://x", NULL, &e) == NULL && e.code == EX_CONFIG, "non-http URL refused");
+}
+
+/* ---- get: tar streams, good and hostile ------------------------------------ */
+
+struct tent { const char *path; mode_t type; const char *data_or_link; };
+
+/* An HTTP response carrying a ustar/pax stream of these entries; cut
+ * the body short by `cut` bytes (Content-Length stays the full size). */
+static char *
+tar_response(const struct tent *ents, size_t cut, size_t *len)
+{
+	static char tarbuf[1 << 16];
+	size_t used = 0, hl;
+	struct archive *a = archive_write_new();
+	struct archive_entry *ae = archive_entry_new();
+	char *resp;
+
+	archive_write_set_format_pax_restricted(a);
+	archive_write_open_memory(a, tarbuf, sizeof tarbuf, &used);
+	for (; ents->path != NULL; ents++) {
+		archive_entry_clear(ae);
+		archive_entry_set_pathname(ae, ents->path);
+		archive_entry_set_filetype(ae, ents->type);
+		archive_entry_set_perm(ae, ents->type == AE_IFDIR ? 0755 : 0644);
+		if (ents->type == AE_IFLNK)
+			archive_entry_set_symlink(ae, ents->data_or_link);
+		if (ents->type == AE_IFREG)
+			archive_entry_set_size(ae, (la_int64_t)strlen(ents->data_or_link));
+		archive_write_header(a, ae);
+		if (ents->type == AE_IFREG)
+			archive_write_data(a, ents->data_or_link, strlen(ents->data_or_link));
+	}
+	archive_write_close(a);
+	archive_write_free(a);
+	archive_entry_free(ae);
+	resp = malloc(used + 256);
+	hl = (size_t)snprintf(resp, 256, "HTTP/1.1 200 OK\r\nContent-Type: application/x-tar\r\n"
+	    "Content-Length: %zu\r\nConnection: close\r\n\r\n", used);
+	memcpy(resp + hl, tarbuf, used - cut);
+	*len = hl + used - cut;
+	return resp;
+}
+
+static int
+no_leftovers(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int n = 0;
+
+	while (d != NULL && (de = readdir(d)) != NULL)
+		n += strstr(de->d_name, ".part-") != NULL;
+	if (d != NULL)
+		closedir(d);
+	return n == 0;
+}
+
+static void
+test_get(void)
+{
+	static const struct tent good[] = {
+		{"QmTop", AE_IFDIR, NULL}, {"QmTop/a", AE_IFREG, "hello"}, {"QmTop/sub", AE_IFDIR, NULL},
+		{"QmTop/sub/l", AE_IFLNK, "../a"}, {NULL, 0, NULL} };
+	static const struct tent dotdot[] = {
+		{"QmTop", AE_IFDIR, NULL}, {"QmTop/../evil", AE_IFREG, "x"}, {NULL, 0, NULL} };
+	static const struct tent absolute[] = { {"/tmp/evil-wanda", AE_IFREG, "x"}, {NULL, 0, NULL} };
+	static const struct tent badlink[] = {
+		{"QmTop", AE_IFDIR, NULL}, {"QmTop/l", AE_IFLNK, "../../etc/passwd"}, {NULL, 0, NULL} };
+	static const struct tent abslink[] = {
+		{"QmTop", AE_IFDIR, NULL}, {"QmTop/l", AE_IFLNK, "/etc/passwd"}, {NULL, 0, NULL} };
+	static const struct tent twotops[] = {
+		{"QmTop/a", AE_IFREG, "x"}, {"Other/b", AE_IFREG, "y"}, {NULL, 0, NULL} };
+	static const struct tent fifo[] = { {"QmTop", AE_IFIFO, NULL}, {NULL, 0, NULL} };
+	static const struct tent file[] = { {"QmFile", AE_IFREG, "just bytes"}, {NULL, 0, NULL} };
+	const struct tent *bad[] = { dotdot, absolute, badlink, abslink, twotops, fifo };
+	struct canned c = {0};
+	pthread_t t;
+	struct kubo *k;
+	struct werr e = {0};
+	char dir[] = "/tmp/test_kubo.XXXXXX", dest[128], buf[64], *resps[10];
+	struct stat st;
+	size_t i;
+	FILE *f;
+
+	if (mkdtemp(dir) == NULL)
+		return;
+	resps[0] = tar_response(good, 0, &c.resp_len[0]);
+	for (i = 0; i < 6; i++)
+		resps[1 + i] = tar_response(bad[i], 0, &c.resp_len[1 + i]);
+	for (i = 0; i < 7; i++)
+		c.resp[i] = resps[i];
+	canned_start(&c, &t);
+	k = client(c.port, 0);
+	snprintf(dest, sizeof dest, "%s/good", dir);
+	ok(kubo_get(k, "QmTop", dest, &e) == 0, "get a directory: %s", e.msg);
+	snprintf(dest, sizeof dest, "%s/good/a", dir);
+	f = fopen(dest, "r");
+	ok(f != NULL && fgets(buf, sizeof buf, f) != NULL && strcmp(buf, "hello") == 0, "its file, at dest");
+	if (f)
+		fclose(f);
+	snprintf(dest, sizeof dest, "%s/good/sub/l", dir);
+	ok(readlink(dest, buf, sizeof buf) == 4 && memcmp(buf, "../a", 4) == 0, "a symlink inside is kept");
+	ok(strstr(c.req[0], "/api/v0/get?arg=QmTop&archive=true") != NULL, "get?archive=true");
+	for (i = 0; i < 6; i++) {
+		snprintf(dest, sizeof dest, "%s/bad%zu", dir, i);
+		ok(kubo_get(k, "QmTop", dest, &e) < 0 && kubo_last_error(k)->kind == KUBO_E_PROTOCOL &&
+		    lstat(dest, &st) < 0, "hostile tar %zu refused, nothing at dest: %s", i, e.msg);
+	}
+	ok(lstat("/tmp/evil-wanda", &st) < 0 && lstat("/tmp/evil", &st) < 0, "nothing written outside");
+	snprintf(dest, sizeof dest, "%s/good", dir);
+	ok(kubo_get(k, "QmTop", dest, &e) < 0 && e.code == EX_CANTCREAT, "an existing dest is refused");
+	ok(no_leftovers(dir), "no temporary directories left");
+	kubo_free(k);
+	canned_stop(&c, t);
+	for (i = 0; i < 7; i++)
+		free(resps[i]);
+
+	memset(&c, 0, sizeof c);
+	resps[0] = tar_response(file, 0, &c.resp_len[0]);
+	resps[1] = tar_response(file, 700, &c.resp_len[1]);
+	c.resp[0] = resps[0];
+	c.resp[1] = resps[1];
+	c.resp[2] = "HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\n"
+	    "Content-Length: 29\r\nConnection: close\r\n\r\n{\"Message\":\"no link named x\"}";
+	canned_start(&c, &t);
+	k = client(c.port, 0);
+	snprintf(dest, sizeof dest, "%s/file", dir);
+	ok(kubo_get(k, "QmFile", dest, &e) == 0 && stat(dest, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_size == 10, "a single file lands as the file dest");
+	snprintf(dest, sizeof dest, "%s/cut", dir);
+	ok(kubo_get(k, "QmFile", dest, &e) < 0, "a cut tar stream fails");
+	is_int(kubo_last_error(k)->kind, KUBO_E_TRUNCATED, "kind truncated");
+	ok(lstat(dest, &st) < 0, "nothing at dest");
+	snprintf(dest, sizeof dest, "%s/err", dir);
+	ok(kubo_get(k, "QmFile/x", dest, &e) < 0 && kubo_last_error(k)->kind == KUBO_E_HTTP &&
+	    strstr(e.msg, "no link named x") != NULL, "HTTP 500: the node's message: %s", e.msg);
+	ok(no_leftovers(dir), "no temporary directories left");
+	kubo_free(k);
+	canned_stop(&c, t);
+	free(resps[0]);
+	free(resps[1]);
+	snprintf(buf, sizeof buf, "rm -rf %s", dir);
+	ok(system(buf) == 0, "clean up");
+}
+
+int
+main(void)
+{
+	test_url();
+	test_lines();
+	test_errors();
+	test_mb64();
+	test_add_ok_and_trailer();
+	test_http_errors();
+	test_truncated_and_inband();
+	test_stall_and_unreachable();
+	test_get();
+	return done_testing();
+}
