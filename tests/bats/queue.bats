@@ -127,6 +127,26 @@ drain() { wanda-queue watch --once | wanda-push --no-outbox | wanda-queue ack; }
 	assert_file_exists "$SP/new/a3"
 }
 
+@test "recover queues a capture cut short before its spool entry, and cleans tmp/" {
+	mkcap 1
+	mkcap 2
+	rm "$SP/new/$(id 2)"                       # the capture died before spool_add
+	jq '.ipfs.state = "pinned"' "$(sidecar 1)" >"$BATS_TEST_TMPDIR/x" && mv "$BATS_TEST_TMPDIR/x" "$(sidecar 1)"
+	rm "$SP/new/$(id 1)"                       # done and acknowledged: not an orphan
+	echo '{' >"$SP/tmp/$(id 3).999999999.abcdef"   # its writer is gone
+	run wq recover --jq '"\(.id) \(.from)"'
+	assert_success
+	assert_output ""                           # too young: might still be on its way
+	touch -d '-10 minutes' "$(sidecar 2)"
+	run wq recover --jq '"\(.id) \(.from)"'
+	assert_output "$(id 2) sidecar"
+	jq -e --arg p "$WANDA_HOME/captures/s1/$(id 2).jpg" '.path == $p and .kind == "capture" and (.cid | length > 0)' \
+		"$SP/new/$(id 2)" >/dev/null
+	[ -z "$(ls "$SP/tmp")" ]
+	run wq recover --orphan-age 0 --jq .id
+	assert_output ""                           # queued once only
+}
+
 @test "an entry that does not parse is quarantined in corrupt/, then purged explicitly" {
 	mkcap 1
 	mkdir -p "$SP/new"
