@@ -41,6 +41,8 @@ struct run {
 	char **files;
 	int nfiles;
 	int failures, last_code;
+	int disk_low;          /* the disk guard holds captures back */
+	long disk_skipped;     /* slots skipped meanwhile */
 };
 
 static void
@@ -290,6 +292,48 @@ capture_failed(struct run *r, long k, int timed_out, struct werr *e)
 	r->last_code = e->code ? e->code : EX_SOFTWARE;
 }
 
+/* Disk guard: 1 when `need` bytes can be written and --min-free still be
+ * left (--min-free 0 turns it off). Reports entering and leaving the low
+ * state once each. */
+static int
+disk_ok(struct run *r, uint64_t need)
+{
+	struct werr e = {0};
+	char dir[4200];
+	uint64_t avail;
+
+	if (r->min_free == 0)
+		return 1;
+	snprintf(dir, sizeof dir, "%s/captures", r->env.home);
+	if (disk_free(dir, &avail, &e) < 0)
+		die(&e);
+	if (avail >= r->min_free + need) {
+		if (r->disk_low) {
+			cJSON *ev = event_new("disk-ok");
+			cJSON_AddNumberToObject(ev, "free", (double)avail);
+			cJSON_AddNumberToObject(ev, "skipped", (double)r->disk_skipped);
+			emit_event(r, ev, "%s: %llu bytes free again, captures resume (%ld skipped)", dir,
+			    (unsigned long long)avail, r->disk_skipped);
+			r->disk_low = 0;
+			r->disk_skipped = 0;
+		}
+		return 1;
+	}
+	if (!r->disk_low) {
+		cJSON *ev = event_new("disk-low");
+		cJSON_AddNumberToObject(ev, "free", (double)avail);
+		cJSON_AddNumberToObject(ev, "min_free", (double)r->min_free);
+		cJSON_AddNumberToObject(ev, "need", (double)need);
+		emit_event(r, ev, "%s: %llu bytes free, a capture of %llu would go below --min-free %llu: not capturing",
+		    dir, (unsigned long long)avail, (unsigned long long)need, (unsigned long long)r->min_free);
+		r->disk_low = 1;
+	}
+	r->disk_skipped++;
+	r->failures++;
+	r->last_code = EX_CANTCREAT;
+	return 0;
+}
+
 /* One slot: take the picture, store it, print its line. */
 static void
 capture_slot(struct run *r, long k)
@@ -304,6 +348,11 @@ capture_slot(struct run *r, long k)
 		capture_failed(r, k, timed_out, &e);
 		return;
 	}
+	/* room for the image (twice: EXIF rewrite), its thumbnail and sidecar */
+	if (!disk_ok(r, 2 * (uint64_t)f.len + 65536)) {
+		frame_free(&f);
+		return;
+	}
 	res = capture_store(&r->env, &r->src, &f, &e);
 	frame_free(&f);
 	if (res == NULL) {
@@ -315,43 +364,6 @@ capture_slot(struct run *r, long k)
 	cJSON_AddNumberToObject(res, "slot", (double)k);
 	if (jsonl_emit_take(r->out, res, &e) < 0)
 		die(&e);
-}
-
-/* Disk guard: 1 when there is room. Reports entering and leaving the low state once. */
-static int
-disk_ok(struct run *r, int *low, long *skipped)
-{
-	struct werr e = {0};
-	char dir[4200];
-	uint64_t avail;
-
-	snprintf(dir, sizeof dir, "%s/captures", r->env.home);
-	if (disk_free(dir, &avail, &e) < 0)
-		die(&e);
-	if (avail >= r->min_free) {
-		if (*low) {
-			cJSON *ev = event_new("disk-ok");
-			cJSON_AddNumberToObject(ev, "free", (double)avail);
-			cJSON_AddNumberToObject(ev, "skipped", (double)*skipped);
-			emit_event(r, ev, "%s: %llu bytes free again, captures resume (%ld skipped)", dir,
-			    (unsigned long long)avail, *skipped);
-			*low = 0;
-			*skipped = 0;
-		}
-		return 1;
-	}
-	if (!*low) {
-		cJSON *ev = event_new("disk-low");
-		cJSON_AddNumberToObject(ev, "free", (double)avail);
-		cJSON_AddNumberToObject(ev, "min_free", (double)r->min_free);
-		emit_event(r, ev, "%s: only %llu bytes free, below --min-free %llu: not capturing", dir,
-		    (unsigned long long)avail, (unsigned long long)r->min_free);
-		*low = 1;
-	}
-	(*skipped)++;
-	r->failures++;
-	r->last_code = EX_CANTCREAT;
-	return 0;
 }
 
 /* Sleep until mono time t, waking early for a stop request. */
@@ -373,8 +385,7 @@ static void
 run_schedule(struct run *r)
 {
 	struct sched s;
-	long done = -1, k, nskip, skipped_low = 0;
-	int low = 0;
+	long done = -1, k, nskip;
 	long count = r->count;
 
 	if (r->src.kind == SRC_FILE)
@@ -396,7 +407,7 @@ run_schedule(struct run *r)
 		sleep_until(sched_slot(&s, k));
 		if (stop_requested)
 			break;
-		if (disk_ok(r, &low, &skipped_low))
+		if (disk_ok(r, 0))
 			capture_slot(r, k);
 		done = k;
 	}
@@ -416,8 +427,12 @@ main(int argc, char **argv)
 	read_run_opts(&r, &e);
 	if ((r.out = jsonl_open(stdout, jq, &e)) == NULL)
 		die(&e);
-	if (optind < argc && strcmp(argv[optind], "session") == 0)
-		return session_cmd(&r, argc - optind - 1, argv + optind + 1);
+	if (optind < argc && strcmp(argv[optind], "session") == 0) {
+		int rc = session_cmd(&r, argc - optind - 1, argv + optind + 1);
+		jsonl_close(r.out);
+		config_free(r.cfg);
+		return rc;
+	}
 	read_source_opts(&r, &e);
 	r.files = argv + optind;
 	r.nfiles = argc - optind;

@@ -183,7 +183,7 @@ enqueue(const struct capture_env *env, const char *id, const char *img, const ch
 
 static cJSON *
 result_line(const struct sidecar *s, const struct capsrc_opts *o, const char *img, const char *side,
-    const char *home, long long ms)
+    const char *home, long long ms, long long cid_ms)
 {
 	cJSON *r = cJSON_CreateObject();
 	char thumb[4200], raw[4200];
@@ -208,6 +208,7 @@ result_line(const struct sidecar *s, const struct capsrc_opts *o, const char *im
 		cJSON_AddStringToObject(r, "raw_cid", s->raw_cid);
 	}
 	cJSON_AddNumberToObject(r, "ms", (double)ms);
+	cJSON_AddNumberToObject(r, "cid_ms", (double)cid_ms);
 	return r;
 }
 
@@ -235,7 +236,7 @@ capture_store(const struct capture_env *env, const struct capsrc_opts *o, struct
 	char id[CAPTUREID_MAX], dir[4096], tdir[4096], img[4200], side[4200], thumb[4200], st[4200];
 	struct written w = { .n = 0 };
 	struct sidecar s;
-	long long t0 = mono_ms();
+	long long t0 = mono_ms(), t_file, cid_ms;
 	uint8_t *buf;
 	size_t len;
 	int owned;
@@ -257,7 +258,11 @@ capture_store(const struct capture_env *env, const struct capsrc_opts *o, struct
 	if (write_new(img, buf, len, e) < 0)
 		goto fail;
 	wrote(&w, img);
-	if (cid_of(buf, len, s.cid, sizeof s.cid, &s.tsize, e) < 0 || store_raw(f, dir, &s, &w, e) < 0)
+	t_file = mono_ms();
+	if (cid_of(buf, len, s.cid, sizeof s.cid, &s.tsize, e) < 0)
+		goto fail;
+	cid_ms = mono_ms() - t_file;   /* file complete -> CID known */
+	if (store_raw(f, dir, &s, &w, e) < 0)
 		goto fail;
 	if (store_thumb(env, buf, len, thumb, e) < 0)
 		goto fail;
@@ -269,7 +274,7 @@ capture_store(const struct capture_env *env, const struct capsrc_opts *o, struct
 		goto fail;
 	if (owned)
 		free(buf);
-	return result_line(&s, o, img, side, env->home, mono_ms() - t0);
+	return result_line(&s, o, img, side, env->home, mono_ms() - t0, cid_ms);
 fail:
 	undo(&w);
 	if (owned)

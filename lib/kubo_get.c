@@ -198,8 +198,11 @@ extract(struct pull *pl, struct werr *e)
 		goto done;
 	}
 	archive_read_support_format_tar(in);
+	/* paths are rewritten under the realpath of the temporary directory
+	 * (absolute, no "..", no symlinks), after map_path refused absolute
+	 * and ".." archive paths; libarchive re-checks both of those */
 	archive_write_disk_set_options(out, ARCHIVE_EXTRACT_SECURE_NODOTDOT |
-	    ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS);
+	    ARCHIVE_EXTRACT_SECURE_SYMLINKS);
 	if (archive_read_open(in, pl, NULL, pull_read, NULL) != ARCHIVE_OK) {
 		werr_set(e, EX_PROTOCOL, "not a tar stream: %s", archive_error_string(in));
 		goto done;
@@ -282,14 +285,19 @@ kubo_get(struct kubo *k, const char *path, const char *dest, struct werr *e)
 	struct pull pl = { .k = k };
 	struct kreq r;
 	struct stat st;
-	char tmp[PATH_MAX], root[PATH_MAX + 8];
+	char tmp[PATH_MAX], real[PATH_MAX], root[PATH_MAX + 8];
 	int rc;
 
 	if (lstat(dest, &st) == 0)
 		return kubo_fail(k, e, "get", KUBO_E_LOCAL, EX_CANTCREAT, "%s: already exists", dest);
 	if ((size_t)snprintf(tmp, sizeof tmp, "%s.part-XXXXXX", dest) >= sizeof tmp || mkdtemp(tmp) == NULL)
 		return kubo_fail(k, e, "get", KUBO_E_LOCAL, EX_CANTCREAT, "%s: %s", tmp, strerror(errno));
-	pl.tmp = tmp;
+	if (realpath(tmp, real) == NULL) {
+		rc = kubo_fail(k, e, "get", KUBO_E_LOCAL, EX_CANTCREAT, "%s: %s", tmp, strerror(errno));
+		rmdir(tmp);
+		return rc;
+	}
+	pl.tmp = real;
 	kubo_req_init(&r, "get", RESP_RAW);
 	r.params = p;
 	r.data_fn = pull_sink;
@@ -300,7 +308,7 @@ kubo_get(struct kubo *k, const char *path, const char *dest, struct werr *e)
 	r.perform = get_perform;
 	rc = kubo_run(k, &r, e);
 	free(pl.buf.p);
-	snprintf(root, sizeof root, "%s/root", tmp);
+	snprintf(root, sizeof root, "%s/root", real);
 	if (rc == 0 && rename(root, dest) < 0)
 		rc = kubo_fail(k, e, "get", KUBO_E_LOCAL, EX_CANTCREAT, "%s: %s", dest, strerror(errno));
 	nftw(tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);

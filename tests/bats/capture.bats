@@ -326,6 +326,18 @@ mount_small() {
 	[ "$(ls "$WANDA_HOME/captures/d" | grep -c jpg)" -eq 1 ]
 	[ "$(sha256sum <"$img")" = "$sum" ] || fail "earlier capture damaged"
 	[ "$(ref_cid "$img")" = "$(jq -r .cid "${img%.jpg}.json")" ] || fail "earlier capture's CID"
+	# above --min-free, but a 12 MP picture would take it below: refused too, nothing written
+	rm "$MNT/ballast"
+	avail=$(($(stat -f -c '%a*%S' "$MNT")))
+	head -c $((avail - 1572864)) /dev/zero >"$MNT/ballast"
+	run --separate-stderr wanda-capture --source test --session d --min-free 1M --width 4000 --height 3000
+	[ "$status" -eq 73 ] || fail "status $status"
+	[ "$(jq -r .event <<<"$output")" = disk-low ] || fail "output: $output"
+	[ "$(jq -r .need <<<"$output")" -gt 2000000 ] || fail "need: $output"
+	[ "$(ls "$WANDA_HOME/captures/d" | grep -c jpg)" -eq 1 ]
+	[ -z "$(find "$WANDA_HOME/captures" -name '.capture.*' -o -name '*.tmp.*')" ] || fail "scratch left"
+	rm "$MNT/ballast"
+	head -c 3000000 /dev/zero >"$MNT/ballast"
 	# a timelapse waits it out and resumes when space comes back
 	wanda-capture --source test --session d --min-free 1M --interval 400ms --count 8 >"$BATS_TEST_TMPDIR/tl" &
 	pid=$!

@@ -150,7 +150,7 @@ raw_add() {
 	probe get "$D" out
 	cmp a out/a.bin
 	cmp b out/sub/b.txt
-	probe get "$A" one
+	probe get "$A" "$PWD/one"   # absolute dest
 	cmp a one
 	run probe get "$A" one
 	assert_failure 73

@@ -9,6 +9,10 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <dirent.h>
+#include <archive.h>
+#include <archive_entry.h>
 #include "tap.h"
 #include "kubo.h"
 
@@ -154,6 +158,7 @@ struct canned {
 	int lfd;
 	int port;
 	const char *resp[8];        /* one per connection; NULL ends */
+	size_t resp_len[8];         /* binary responses; 0 = strlen */
 	int stall_ms;               /* after writing, before closing */
 	char req[8][1024];          /* request lines seen */
 	int nreq;
@@ -203,7 +208,7 @@ serve(void *arg)
 			break;
 		read_request(fd, c->req[c->nreq], sizeof c->req[0]);
 		c->nreq++;
-		if (write(fd, c->resp[i], strlen(c->resp[i])) < 0)
+		if (write(fd, c->resp[i], c->resp_len[i] ? c->resp_len[i] : strlen(c->resp[i])) < 0)
 			c->nreq = -100;
 		if (c->stall_ms)
 			usleep((useconds_t)c->stall_ms * 1000);
@@ -428,6 +433,149 @@ test_stall_and_unreachable(void)
 	ok(kubo_new("ftp://x", NULL, &e) == NULL && e.code == EX_CONFIG, "non-http URL refused");
 }
 
+/* ---- get: tar streams, good and hostile ------------------------------------ */
+
+struct tent { const char *path; mode_t type; const char *data_or_link; };
+
+/* An HTTP response carrying a ustar/pax stream of these entries; cut
+ * the body short by `cut` bytes (Content-Length stays the full size). */
+static char *
+tar_response(const struct tent *ents, size_t cut, size_t *len)
+{
+	static char tarbuf[1 << 16];
+	size_t used = 0, hl;
+	struct archive *a = archive_write_new();
+	struct archive_entry *ae = archive_entry_new();
+	char *resp;
+
+	archive_write_set_format_pax_restricted(a);
+	archive_write_open_memory(a, tarbuf, sizeof tarbuf, &used);
+	for (; ents->path != NULL; ents++) {
+		archive_entry_clear(ae);
+		archive_entry_set_pathname(ae, ents->path);
+		archive_entry_set_filetype(ae, ents->type);
+		archive_entry_set_perm(ae, ents->type == AE_IFDIR ? 0755 : 0644);
+		if (ents->type == AE_IFLNK)
+			archive_entry_set_symlink(ae, ents->data_or_link);
+		if (ents->type == AE_IFREG)
+			archive_entry_set_size(ae, (la_int64_t)strlen(ents->data_or_link));
+		archive_write_header(a, ae);
+		if (ents->type == AE_IFREG)
+			archive_write_data(a, ents->data_or_link, strlen(ents->data_or_link));
+	}
+	archive_write_close(a);
+	archive_write_free(a);
+	archive_entry_free(ae);
+	resp = malloc(used + 256);
+	hl = (size_t)snprintf(resp, 256, "HTTP/1.1 200 OK\r\nContent-Type: application/x-tar\r\n"
+	    "Content-Length: %zu\r\nConnection: close\r\n\r\n", used);
+	memcpy(resp + hl, tarbuf, used - cut);
+	*len = hl + used - cut;
+	return resp;
+}
+
+static int
+no_leftovers(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int n = 0;
+
+	while (d != NULL && (de = readdir(d)) != NULL)
+		n += strstr(de->d_name, ".part-") != NULL;
+	if (d != NULL)
+		closedir(d);
+	return n == 0;
+}
+
+static void
+test_get(void)
+{
+	static const struct tent good[] = {
+		{"QmTop", AE_IFDIR, NULL}, {"QmTop/a", AE_IFREG, "hello"}, {"QmTop/sub", AE_IFDIR, NULL},
+		{"QmTop/sub/l", AE_IFLNK, "../a"}, {NULL, 0, NULL} };
+	static const struct tent dotdot[] = {
+		{"QmTop", AE_IFDIR, NULL}, {"QmTop/../evil", AE_IFREG, "x"}, {NULL, 0, NULL} };
+	static const struct tent absolute[] = { {"/tmp/evil-wanda", AE_IFREG, "x"}, {NULL, 0, NULL} };
+	static const struct tent badlink[] = {
+		{"QmTop", AE_IFDIR, NULL}, {"QmTop/l", AE_IFLNK, "../../etc/passwd"}, {NULL, 0, NULL} };
+	static const struct tent abslink[] = {
+		{"QmTop", AE_IFDIR, NULL}, {"QmTop/l", AE_IFLNK, "/etc/passwd"}, {NULL, 0, NULL} };
+	static const struct tent twotops[] = {
+		{"QmTop/a", AE_IFREG, "x"}, {"Other/b", AE_IFREG, "y"}, {NULL, 0, NULL} };
+	static const struct tent fifo[] = { {"QmTop", AE_IFIFO, NULL}, {NULL, 0, NULL} };
+	static const struct tent file[] = { {"QmFile", AE_IFREG, "just bytes"}, {NULL, 0, NULL} };
+	const struct tent *bad[] = { dotdot, absolute, badlink, abslink, twotops, fifo };
+	struct canned c = {0};
+	pthread_t t;
+	struct kubo *k;
+	struct werr e = {0};
+	char dir[] = "/tmp/test_kubo.XXXXXX", dest[128], buf[64], *resps[10];
+	struct stat st;
+	size_t i;
+	FILE *f;
+
+	if (mkdtemp(dir) == NULL)
+		return;
+	resps[0] = tar_response(good, 0, &c.resp_len[0]);
+	for (i = 0; i < 6; i++)
+		resps[1 + i] = tar_response(bad[i], 0, &c.resp_len[1 + i]);
+	for (i = 0; i < 7; i++)
+		c.resp[i] = resps[i];
+	canned_start(&c, &t);
+	k = client(c.port, 0);
+	snprintf(dest, sizeof dest, "%s/good", dir);
+	ok(kubo_get(k, "QmTop", dest, &e) == 0, "get a directory: %s", e.msg);
+	snprintf(dest, sizeof dest, "%s/good/a", dir);
+	f = fopen(dest, "r");
+	ok(f != NULL && fgets(buf, sizeof buf, f) != NULL && strcmp(buf, "hello") == 0, "its file, at dest");
+	if (f)
+		fclose(f);
+	snprintf(dest, sizeof dest, "%s/good/sub/l", dir);
+	ok(readlink(dest, buf, sizeof buf) == 4 && memcmp(buf, "../a", 4) == 0, "a symlink inside is kept");
+	ok(strstr(c.req[0], "/api/v0/get?arg=QmTop&archive=true") != NULL, "get?archive=true");
+	for (i = 0; i < 6; i++) {
+		snprintf(dest, sizeof dest, "%s/bad%zu", dir, i);
+		ok(kubo_get(k, "QmTop", dest, &e) < 0 && kubo_last_error(k)->kind == KUBO_E_PROTOCOL &&
+		    lstat(dest, &st) < 0, "hostile tar %zu refused, nothing at dest: %s", i, e.msg);
+	}
+	ok(lstat("/tmp/evil-wanda", &st) < 0 && lstat("/tmp/evil", &st) < 0, "nothing written outside");
+	snprintf(dest, sizeof dest, "%s/good", dir);
+	ok(kubo_get(k, "QmTop", dest, &e) < 0 && e.code == EX_CANTCREAT, "an existing dest is refused");
+	ok(no_leftovers(dir), "no temporary directories left");
+	kubo_free(k);
+	canned_stop(&c, t);
+	for (i = 0; i < 7; i++)
+		free(resps[i]);
+
+	memset(&c, 0, sizeof c);
+	resps[0] = tar_response(file, 0, &c.resp_len[0]);
+	resps[1] = tar_response(file, 700, &c.resp_len[1]);
+	c.resp[0] = resps[0];
+	c.resp[1] = resps[1];
+	c.resp[2] = "HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\n"
+	    "Content-Length: 29\r\nConnection: close\r\n\r\n{\"Message\":\"no link named x\"}";
+	canned_start(&c, &t);
+	k = client(c.port, 0);
+	snprintf(dest, sizeof dest, "%s/file", dir);
+	ok(kubo_get(k, "QmFile", dest, &e) == 0 && stat(dest, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_size == 10, "a single file lands as the file dest");
+	snprintf(dest, sizeof dest, "%s/cut", dir);
+	ok(kubo_get(k, "QmFile", dest, &e) < 0, "a cut tar stream fails");
+	is_int(kubo_last_error(k)->kind, KUBO_E_TRUNCATED, "kind truncated");
+	ok(lstat(dest, &st) < 0, "nothing at dest");
+	snprintf(dest, sizeof dest, "%s/err", dir);
+	ok(kubo_get(k, "QmFile/x", dest, &e) < 0 && kubo_last_error(k)->kind == KUBO_E_HTTP &&
+	    strstr(e.msg, "no link named x") != NULL, "HTTP 500: the node's message: %s", e.msg);
+	ok(no_leftovers(dir), "no temporary directories left");
+	kubo_free(k);
+	canned_stop(&c, t);
+	free(resps[0]);
+	free(resps[1]);
+	snprintf(buf, sizeof buf, "rm -rf %s", dir);
+	ok(system(buf) == 0, "clean up");
+}
+
 int
 main(void)
 {
@@ -439,5 +587,6 @@ main(void)
 	test_http_errors();
 	test_truncated_and_inband();
 	test_stall_and_unreachable();
+	test_get();
 	return done_testing();
 }
