@@ -12,8 +12,6 @@
 #include <sys/stat.h>
 #include "kubo_int.h"
 
-static int curl_ready;
-
 void
 kubo_opts_default(struct kubo_opts *o)
 {
@@ -38,15 +36,8 @@ kubo_new(const char *base_url, const struct kubo_opts *o, struct werr *e)
 		werr_set(e, EX_CONFIG, "%s: not an http:// URL", base_url ? base_url : "(null)");
 		return NULL;
 	}
-	/* curl_global_init is not thread-safe before 7.84; programs make their
-	 * first client before starting threads. */
-	if (!curl_ready) {
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
-			werr_set(e, EX_SOFTWARE, "curl_global_init failed");
-			return NULL;
-		}
-		curl_ready = 1;
-	}
+	/* curl_easy_init() below runs curl_global_init() the first time;
+	 * threaded programs make their first client before their threads */
 	if ((k = calloc(1, sizeof *k)) == NULL || (k->base = strdup(base_url)) == NULL) {
 		free(k);
 		werr_sys(e, EX_OSERR, "kubo");

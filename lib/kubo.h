@@ -43,7 +43,8 @@
  * fd can be rewound (lseek to where it started), not when it is a pipe.
  * cat resumes at the offset it had reached; get and dag export are retried
  * only when nothing was delivered yet. pubsub pub, name publish, key gen,
- * files mkdir/cp/rm are not retried.
+ * pin rm, files mkdir/cp/rm are not retried (a repeat would fail or
+ * duplicate).
  *
  * CIDs come back as the daemon prints them (js-ipfs prints CIDv1 in
  * base58btc, Kubo in base32): compare them decoded (cid_parse + cid_equal,
@@ -151,8 +152,11 @@ int kubo_cat_fd(struct kubo *k, const char *path, int fd, struct werr *e);
 /* Fetch the tar stream of `path` and extract it with libarchive so the
  * content ends up AT dest (like `ipfs get -o dest`): a file becomes the
  * file dest, a directory the directory dest (created; must not exist).
- * Entries with absolute paths, ".." components, or links pointing out of
- * dest are refused (kind protocol). */
+ * Entries with absolute paths, ".." components, a second top-level name,
+ * links pointing out of dest, or types other than file, directory and
+ * symlink are refused (kind protocol). The tree is extracted into a
+ * temporary directory beside dest and renamed into place, so dest is
+ * complete or absent. An existing dest: kind local, EX_CANTCREAT. */
 int kubo_get(struct kubo *k, const char *path, const char *dest, struct werr *e);
 
 /* ---- pins -------------------------------------------------------------- */

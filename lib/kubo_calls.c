@@ -209,7 +209,9 @@ kubo_pin_rm(struct kubo *k, const char *path, int recursive, struct werr *e)
 {
 	struct kubo_param p[] = { {"arg", path}, {"recursive", B(recursive)}, {NULL, NULL} };
 
-	return call_void(k, "pin/rm", p, 1, e);
+	/* not retried: if a lost answer had removed it, the retry would
+	 * fail with "not pinned" */
+	return call_void(k, "pin/rm", p, 0, e);
 }
 
 struct pinls_ctx { kubo_pin_fn fn; void *ctx; };
