@@ -780,8 +780,13 @@ main(int argc, char **argv)
 		return EX_USAGE;
 	}
 	for (size_t k = 0; k < sizeof cmds / sizeof cmds[0]; k++)
-		if (strcmp(argv[i], cmds[k].name) == 0)
+		if (strcmp(argv[i], cmds[k].name) == 0) {
+			/* getopt names argv[0] in its messages: "wanda-dag ls: ..." */
+			char name[32];
+			snprintf(name, sizeof name, PROG " %s", cmds[k].name);
+			argv[i] = name;
 			return cmds[k].fn(argc - i, argv + i, &c);
+		}
 	warnx("%s: unknown command", argv[i]);
 	usage(stderr);
 	return EX_USAGE;

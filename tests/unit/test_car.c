@@ -2,6 +2,7 @@
  * order, and every reader error with its byte offset. */
 #include <stdint.h>
 #include <stdlib.h>
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 #include "tap.h"
@@ -182,6 +183,11 @@ test_reader_errors(void)
 	size_t n = small_car(car, &c0, &c1);
 
 	expect_err(car, 0, "empty file", "offset 0: empty file");
+	struct werr e = {0};
+	int dfd = open("/", O_RDONLY | O_DIRECTORY);
+	ok(car_reader_open(dfd, "dir.car", &e) == NULL && e.code == EX_IOERR && strstr(e.msg, "dir.car: offset 0: read"),
+	    "read error: %s", e.msg);
+	close(dfd);
 	expect_err((const uint8_t *)"\x00", 1, "zero header length", "offset 0: header length 0");
 	expect_err((const uint8_t *)"\x80\x80\x80\x01", 4, "2 MiB header", "offset 0: header length 2097152");
 	expect_err((const uint8_t *)"\x80", 1, "truncated header varint", "offset 0: truncated header length varint");
