@@ -1,0 +1,429 @@
+/* wanda-push: put files on IPFS, pinned, with a verified CID. */
+#include <err.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+#include "config.h"
+#include "jsonl.h"
+#include "kubo.h"
+#include "push.h"
+
+struct ctx {
+	struct push_opts po;
+	struct kubo *k;
+	struct jsonl *out;
+	int status;              /* exit status of the first failure */
+	int flush;
+	char api[1024];
+	char outbox[4096];
+	int64_t timeout_ms;
+	long retries;
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: wanda-push [--via add|car] [--offline] [--no-outbox] [--api URL]\n"
+	    "                  [--timeout DURATION] [--retries N] [--jq FILTER] [FILE ...]\n"
+	    "       wanda-push --flush [--api URL] [--timeout DURATION] [--jq FILTER]\n"
+	    "       wanda-push pin add|rm|ls [CID ...]\n"
+	    "       wanda-push status\n"
+	    "       wanda-push --help | --version\n");
+}
+
+static void
+note_status(struct ctx *c, int code)
+{
+	if (c->status == 0)
+		c->status = code;
+}
+
+/* Set obj[key] = item, replacing an input field of the same name. */
+static void
+put(cJSON *obj, const char *key, cJSON *item)
+{
+	cJSON_DeleteItemFromObjectCaseSensitive(obj, key);
+	cJSON_AddItemToObject(obj, key, item);
+}
+
+static cJSON *
+error_obj(int code, const char *kind, const char *msg, int permanent)
+{
+	cJSON *e = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(e, "code", code);
+	cJSON_AddStringToObject(e, "kind", kind);
+	cJSON_AddStringToObject(e, "message", msg);
+	cJSON_AddBoolToObject(e, "permanent", permanent);
+	return e;
+}
+
+/* The output line: the input's fields, then ours over them. */
+static cJSON *
+result_line(cJSON *base, const struct push_result *r)
+{
+	cJSON *o = base ? base : cJSON_CreateObject();
+
+	cJSON_DeleteItemFromObjectCaseSensitive(o, "error");
+	cJSON_DeleteItemFromObjectCaseSensitive(o, "queued");
+	cJSON_DeleteItemFromObjectCaseSensitive(o, "outbox");
+	if (cJSON_GetObjectItemCaseSensitive(o, "path") == NULL)
+		put(o, "path", cJSON_CreateString(r->path));
+	if (r->cid[0] != '\0')
+		put(o, "cid", cJSON_CreateString(r->cid));
+	if (r->kind != NULL) {
+		put(o, "error", error_obj(r->err.code, r->kind, r->err.msg, r->permanent));
+		return o;
+	}
+	put(o, "size", cJSON_CreateNumber((double)r->size));
+	put(o, "pinned", cJSON_CreateBool(r->pinned));
+	put(o, "ms", cJSON_CreateNumber((double)r->ms));
+	if (r->queued) {
+		put(o, "queued", cJSON_CreateTrue());
+		put(o, "outbox", cJSON_CreateString(r->outbox_file));
+	}
+	return o;
+}
+
+static void
+emit(struct ctx *c, cJSON *o)
+{
+	struct werr e = {0};
+
+	if (jsonl_emit_take(c->out, o, &e) < 0)
+		errx(e.code ? e.code : EX_IOERR, "stdout: %s", e.msg);
+}
+
+/* Push one file; in (owned, may be NULL) is the JSON input line. */
+static void
+push_one(struct ctx *c, const char *path, const struct cid *expect, cJSON *in)
+{
+	struct push_result r;
+	cJSON *note = in ? cJSON_Duplicate(in, 1) : cJSON_CreateObject();
+
+	put(note, "path", cJSON_CreateString(path));
+	if (push_file(c->k, &c->po, path, expect, note, &r) < 0) {
+		warnx("%s", r.err.msg);
+		note_status(c, r.err.code);
+	}
+	cJSON_Delete(note);
+	if (in != NULL)
+		put(in, "path", cJSON_CreateString(path));
+	emit(c, result_line(in, &r));
+}
+
+static void
+input_error(struct ctx *c, unsigned long lineno, const char *why)
+{
+	char msg[256];
+
+	snprintf(msg, sizeof msg, "stdin:%lu: %s", lineno, why);
+	warnx("%s", msg);
+	note_status(c, EX_DATAERR);
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddItemToObject(o, "error", error_obj(EX_DATAERR, "input", msg, 1));
+	emit(c, o);
+}
+
+/* A JSON line: {"path", "cid"?, ...}. */
+static void
+push_json(struct ctx *c, const char *line, unsigned long lineno)
+{
+	cJSON *in = cJSON_Parse(line);
+	const cJSON *p = cJSON_GetObjectItemCaseSensitive(in, "path");
+	const cJSON *cs = cJSON_GetObjectItemCaseSensitive(in, "cid");
+	struct cid want;
+	struct werr e = {0};
+
+	if (!cJSON_IsObject(in) || !cJSON_IsString(p) || p->valuestring[0] == '\0') {
+		input_error(c, lineno, in ? "no \"path\" in the object" : "not JSON");
+		cJSON_Delete(in);
+		return;
+	}
+	if (cJSON_IsString(cs) && cid_parse(cs->valuestring, &want, &e) < 0) {
+		input_error(c, lineno, e.msg);
+		cJSON_Delete(in);
+		return;
+	}
+	char *path = strdup(p->valuestring);
+	if (path == NULL)
+		err(EX_OSERR, "strdup");
+	push_one(c, path, cJSON_IsString(cs) ? &want : NULL, in);
+	free(path);
+}
+
+/* Read stdin one line at a time, as it comes (never the whole input). */
+static void
+push_stdin(struct ctx *c)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	unsigned long lineno = 0;
+
+	while ((n = getline(&line, &cap, stdin)) >= 0) {
+		char *s = line;
+		lineno++;
+		while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r'))
+			s[--n] = '\0';
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (*s == '\0')
+			continue;
+		if (*s == '{')
+			push_json(c, s, lineno);
+		else
+			push_one(c, s, NULL, NULL);
+	}
+	free(line);
+}
+
+static int
+on_flushed(void *ctx, const struct push_result *r, const cJSON *note, struct werr *e)
+{
+	struct ctx *c = ctx;
+	cJSON *base = note ? cJSON_Duplicate(note, 1) : NULL;
+
+	(void)e;
+	if (r->kind != NULL) {
+		warnx("%s", r->err.msg);
+		note_status(c, r->err.code);
+	}
+	if (base != NULL && r->kind == NULL) {
+		const cJSON *sz = cJSON_GetObjectItemCaseSensitive(base, "size");
+		struct push_result rr = *r;
+		rr.size = cJSON_IsNumber(sz) ? (uint64_t)sz->valuedouble : 0;
+		emit(c, result_line(base, &rr));
+		return 0;
+	}
+	emit(c, result_line(base, r));
+	return 0;
+}
+
+
+/* A failed pin/status call: an {"cid","error"} line; returns its code. */
+static int
+call_failed(struct ctx *c, cJSON *o, const struct werr *e)
+{
+	const struct kubo_error *ke = kubo_last_error(c->k);
+	const char *kind = kubo_kind_name(ke->kind);
+	int code = push_kind_code(kind);
+
+	warnx("%s", e->msg);
+	put(o, "error", error_obj(code, kind, e->msg, ke->permanent));
+	emit(c, o);
+	note_status(c, code);
+	return code;
+}
+
+/* CIDs as WANDA prints them (v1 base32), whatever the daemon's base. */
+static cJSON *
+cid_item(const char *s)
+{
+	struct cid id;
+	char buf[CID_STR_MAX];
+
+	if (cid_parse(s, &id, NULL) == 0 && cid_format(&id, 0, buf, sizeof buf, NULL) == 0)
+		return cJSON_CreateString(buf);
+	return cJSON_CreateString(s);
+}
+
+static int
+on_pin(void *ctx, const char *cid, const char *type, struct werr *e)
+{
+	struct ctx *c = ctx;
+	cJSON *o = cJSON_CreateObject();
+
+	(void)e;
+	cJSON_AddItemToObject(o, "cid", cid_item(cid));
+	cJSON_AddStringToObject(o, "type", type ? type : "");
+	emit(c, o);
+	return 0;
+}
+
+static void
+pin_one(struct ctx *c, const char *verb, const char *arg)
+{
+	struct werr e = {0};
+	struct cid id;
+	cJSON *o = cJSON_CreateObject();
+	char type[32] = "";
+	int pinned = 0, rc;
+
+	cJSON_AddItemToObject(o, "cid", cid_item(arg));
+	if (cid_parse(arg, &id, &e) < 0) {
+		warnx("%s", e.msg);
+		put(o, "error", error_obj(EX_DATAERR, "input", e.msg, 1));
+		emit(c, o);
+		note_status(c, EX_DATAERR);
+		return;
+	}
+	if (strcmp(verb, "add") == 0)
+		rc = kubo_pin_add(c->k, arg, 1, &e), pinned = 1;
+	else if (strcmp(verb, "rm") == 0)
+		rc = kubo_pin_rm(c->k, arg, 1, &e);
+	else
+		rc = kubo_pin_check(c->k, arg, &pinned, type, &e);
+	if (rc < 0) {
+		call_failed(c, o, &e);
+		return;
+	}
+	cJSON_AddBoolToObject(o, "pinned", pinned);
+	if (type[0] != '\0')
+		cJSON_AddStringToObject(o, "type", type);
+	emit(c, o);
+}
+
+static int
+cmd_pin(struct ctx *c, int argc, char **argv)
+{
+	struct werr e = {0};
+
+	if (argc < 1 || (strcmp(argv[0], "add") != 0 && strcmp(argv[0], "rm") != 0 &&
+	    strcmp(argv[0], "ls") != 0))
+		errx(EX_USAGE, "pin: expected add, rm or ls");
+	if (argc < 2 && strcmp(argv[0], "ls") != 0)
+		errx(EX_USAGE, "pin %s: no CID", argv[0]);
+	if (argc == 1) {
+		if (kubo_pin_ls(c->k, NULL, "recursive", on_pin, c, &e) < 0)
+			return call_failed(c, cJSON_CreateObject(), &e);
+		return c->status;
+	}
+	for (int i = 1; i < argc; i++)
+		pin_one(c, argv[0], argv[i]);
+	return c->status;
+}
+
+static int
+cmd_status(struct ctx *c, int argc)
+{
+	struct kubo_version v;
+	struct kubo_id id;
+	struct kubo_repo_stat rs;
+	struct werr e = {0};
+	size_t peers = 0;
+	cJSON *o = cJSON_CreateObject();
+
+	if (argc > 0)
+		errx(EX_USAGE, "status takes no argument");
+	cJSON_AddStringToObject(o, "api", c->api);
+	if (kubo_version(c->k, &v, &e) < 0 || kubo_id(c->k, &id, &e) < 0 ||
+	    kubo_swarm_peers(c->k, NULL, NULL, &peers, &e) < 0 || kubo_repo_stat(c->k, &rs, &e) < 0) {
+		cJSON_AddBoolToObject(o, "up", 0);
+		return call_failed(c, o, &e);
+	}
+	cJSON_AddBoolToObject(o, "up", 1);
+	cJSON_AddStringToObject(o, "version", v.version);
+	cJSON_AddStringToObject(o, "peer_id", id.id);
+	cJSON_AddNumberToObject(o, "peers", (double)peers);
+	cJSON_AddNumberToObject(o, "repo_size", (double)rs.repo_size);
+	cJSON_AddNumberToObject(o, "storage_max", (double)rs.storage_max);
+	cJSON_AddNumberToObject(o, "num_objects", (double)rs.num_objects);
+	emit(c, o);
+	return 0;
+}
+
+static int
+parse_args(struct ctx *c, int argc, char **argv, const char **jq, struct config *cf)
+{
+	static const struct option lo[] = {
+		{"via", required_argument, NULL, 'v'}, {"offline", no_argument, NULL, 'o'},
+		{"no-outbox", no_argument, NULL, 'n'}, {"flush", no_argument, NULL, 'f'},
+		{"api", required_argument, NULL, 'a'}, {"timeout", required_argument, NULL, 't'},
+		{"retries", required_argument, NULL, 'r'}, CLI_COMMON_LONGOPTS, {NULL, 0, NULL, 0}
+	};
+	struct werr e = {0};
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "hV", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'v':
+			if (strcmp(optarg, "add") == 0)
+				c->po.via = PUSH_VIA_ADD;
+			else if (strcmp(optarg, "car") == 0)
+				c->po.via = PUSH_VIA_CAR;
+			else
+				errx(EX_USAGE, "--via: '%s' is not add or car", optarg);
+			break;
+		case 'o': c->po.offline = 1; break;
+		case 'n': c->po.no_outbox = 1; break;
+		case 'f': c->flush = 1; break;
+		case 'a':
+			if (config_set(cf, "api", optarg, &e) < 0)
+				errx(e.code, "%s", e.msg);
+			break;
+		case 't':
+			if (parse_duration_ms(optarg, &c->timeout_ms, "--timeout", &e) < 0 || c->timeout_ms <= 0)
+				errx(EX_USAGE, "%s", e.code ? e.msg : "--timeout: must be positive");
+			break;
+		case 'r':
+			if (parse_long(optarg, 0, 100, &c->retries, "--retries", &e) < 0)
+				errx(EX_USAGE, "%s", e.msg);
+			break;
+		case 'J': *jq = optarg; break;
+		case 'V': cli_version("wanda-push"); exit(0);
+		case 'h': usage(stdout); exit(0);
+		default: usage(stderr); exit(EX_USAGE);
+		}
+	}
+	return optind;
+}
+
+static void
+open_client(struct ctx *c, const struct config *cf)
+{
+	struct kubo_opts ko;
+	struct werr e = {0};
+
+	if (config_api_url(cf, c->api, sizeof c->api, &e) < 0)
+		errx(e.code, "%s", e.msg);
+	kubo_opts_default(&ko);
+	ko.connect_timeout_ms = c->timeout_ms < 5000 ? (long)c->timeout_ms : 5000;
+	ko.timeout_ms = (long)c->timeout_ms * 2;
+	ko.low_speed_s = (long)((c->timeout_ms + 999) / 1000);
+	ko.retries = (int)c->retries;
+	if ((c->k = kubo_new(c->api, &ko, &e)) == NULL)
+		errx(e.code, "%s", e.msg);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct ctx c = { .timeout_ms = 30000, .retries = 3 };
+	struct werr e = {0};
+	struct config *cf;
+	const char *jq = NULL;
+	int i;
+
+	push_opts_default(&c.po);
+	if ((cf = config_load(&e)) == NULL)
+		errx(e.code, "%s", e.msg);
+	i = parse_args(&c, argc, argv, &jq, cf);
+	if ((c.out = jsonl_open(stdout, jq, &e)) == NULL)
+		errx(e.code, "%s", e.msg);
+	snprintf(c.outbox, sizeof c.outbox, "%s/outbox", config_home(cf));
+	c.po.outbox = c.outbox;
+	open_client(&c, cf);
+	if (i < argc && strcmp(argv[i], "pin") == 0)
+		c.status = cmd_pin(&c, argc - i - 1, argv + i + 1);
+	else if (i < argc && strcmp(argv[i], "status") == 0)
+		c.status = cmd_status(&c, argc - i - 1);
+	else if (c.flush) {
+		if (i < argc)
+			errx(EX_USAGE, "--flush takes no FILE");
+		if (push_flush(c.k, &c.po, on_flushed, &c, &e) < 0)
+			note_status(&c, e.code);
+	} else if (i < argc) {
+		for (; i < argc; i++)
+			push_one(&c, argv[i], NULL, NULL);
+	} else {
+		push_stdin(&c);
+	}
+	kubo_free(c.k);
+	jsonl_close(c.out);
+	config_free(cf);
+	return c.status;
+}

@@ -1,0 +1,582 @@
+/* push: one file onto IPFS, verified; the outbox while the daemon is away. */
+#include "push.h"
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "atomicio.h"
+#include "cli.h"
+#include "importer.h"
+#include "varint.h"
+
+/* Kubo's default links per node. A file of at most this many chunks has
+ * the same DAG whatever the daemon's link limit, so `add` is safe; above
+ * it the daemon's (unsendable) limit would decide the CID, so the blocks
+ * are built here with 1024 links and imported as a CAR instead. */
+#define KUBO_DEFAULT_LINKS 174
+
+void
+push_opts_default(struct push_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->via = PUSH_VIA_ADD;
+	o->progress_min = 16 << 20;
+}
+
+int
+push_kind_code(const char *kind)
+{
+	static const struct { const char *kind; int code; } t[] = {
+		{"missing", EX_NOINPUT}, {"cid-mismatch", EX_DATAERR}, {"unreachable", EX_UNAVAILABLE},
+		{"http", EX_SOFTWARE}, {"outbox", EX_CANTCREAT}, {"truncated", EX_IOERR},
+		{"timeout", EX_TEMPFAIL}, {"stream", EX_PROTOCOL}, {"protocol", EX_PROTOCOL},
+		{"input", EX_DATAERR},
+	};
+
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+		if (kind != NULL && strcmp(kind, t[i].kind) == 0)
+			return t[i].code;
+	return EX_SOFTWARE;
+}
+
+/* Record a failure of kind; the message is already in r->err. */
+static int
+fail(struct push_result *r, const char *kind, int permanent)
+{
+	r->kind = kind;
+	r->permanent = permanent;
+	r->err.code = push_kind_code(kind);
+	return -1;
+}
+
+/* Map the client's last error onto our kinds. */
+static int
+fail_kubo(struct push_result *r, const struct kubo *k)
+{
+	const struct kubo_error *ke = kubo_last_error(k);
+	const char *kind = kubo_kind_name(ke->kind);
+
+	if (ke->kind == KUBO_E_LOCAL)
+		return fail(r, "missing", 1);
+	if (ke->kind == KUBO_E_ABORTED || ke->kind == KUBO_E_NONE)
+		kind = "protocol";
+	return fail(r, kind, ke->permanent);
+}
+
+/* ---- CAR v1 written as blocks come out of the importer ------------------- */
+
+struct car_out {
+	int fd;
+	struct cid *seen;        /* blocks written, so a repeated chunk goes once */
+	size_t nseen, capseen;
+	struct werr *e;
+};
+
+/* The header {"roots":[root],"version":1} in DAG-CBOR, keys sorted by length. */
+static int
+car_header(int fd, const struct cid *root, struct werr *e)
+{
+	uint8_t cb[CID_MAX_BYTES], h[CID_MAX_BYTES + 40], vi[10];
+	size_t cl = cid_to_bytes(root, cb), n = 0, vl;
+
+	h[n++] = 0xa2;                                   /* map(2) */
+	h[n++] = 0x65; memcpy(h + n, "roots", 5); n += 5;
+	h[n++] = 0x81;                                   /* array(1) */
+	h[n++] = 0xd8; h[n++] = 0x2a;                    /* tag 42: CID */
+	if (cl + 1 < 24) {
+		h[n++] = (uint8_t)(0x40 + cl + 1);
+	} else {
+		h[n++] = 0x58;
+		h[n++] = (uint8_t)(cl + 1);
+	}
+	h[n++] = 0x00;                                   /* multibase identity prefix */
+	memcpy(h + n, cb, cl); n += cl;
+	h[n++] = 0x67; memcpy(h + n, "version", 7); n += 7;
+	h[n++] = 0x01;
+	vl = varint_put(n, vi);
+	if (write_all(fd, vi, vl) < 0 || write_all(fd, h, n) < 0)
+		return werr_sys(e, EX_IOERR, "CAR header");
+	return 0;
+}
+
+static int
+car_block(void *ctx, const struct cid *cid, const uint8_t *data, size_t len, struct werr *e)
+{
+	struct car_out *c = ctx;
+	uint8_t cb[CID_MAX_BYTES], vi[10];
+	size_t cl, vl;
+
+	for (size_t i = 0; i < c->nseen; i++)
+		if (cid_equal(&c->seen[i], cid))
+			return 0;
+	if (c->nseen == c->capseen) {
+		size_t cap = c->capseen ? c->capseen * 2 : 64;
+		struct cid *s = realloc(c->seen, cap * sizeof *s);
+		if (s == NULL)
+			return werr_sys(e, EX_OSERR, "CAR block list");
+		c->seen = s;
+		c->capseen = cap;
+	}
+	c->seen[c->nseen++] = *cid;
+	cl = cid_to_bytes(cid, cb);
+	vl = varint_put(cl + len, vi);
+	if (write_all(c->fd, vi, vl) < 0 || write_all(c->fd, cb, cl) < 0 ||
+	    (len > 0 && write_all(c->fd, data, len) < 0))
+		return werr_sys(e, EX_IOERR, "CAR block");
+	return 0;
+}
+
+/* Write the CAR of path (root already known) to fd. */
+static int
+car_of_file(const char *path, const struct cid *root, int fd, struct werr *e)
+{
+	struct import_opts io;
+	struct car_out c = { .fd = fd, .e = e };
+	struct cid again;
+	uint64_t tsize, fsize;
+	int rc;
+
+	import_opts_wanda(&io);
+	if (car_header(fd, root, e) < 0)
+		return -1;
+	rc = import_path(path, &io, car_block, &c, &again, &tsize, &fsize, e);
+	free(c.seen);
+	if (rc == 0 && !cid_equal(&again, root))
+		return werr_set(e, EX_DATAERR, "%s: changed while it was being read", path);
+	return rc;
+}
+
+/* ---- the outbox ----------------------------------------------------------- */
+
+/* Append the note (with the file's cid and size) as a line of CAR.json:
+ * several inputs may have the same content, hence the same CAR, and flush
+ * reports each of them. One writer at a time (wanda-push runs once). */
+static int
+outbox_note(const char *car, const cJSON *note, const struct push_result *r, struct werr *e)
+{
+	char p[4200], *old = NULL, *line, *all;
+	size_t oldlen = 0;
+	cJSON *n;
+	int rc;
+
+	if (note == NULL)
+		return 0;
+	snprintf(p, sizeof p, "%.4090s.json", car);
+	if (read_file(p, &old, &oldlen, NULL) < 0)
+		oldlen = 0;
+	n = cJSON_Duplicate(note, 1);
+	cJSON_DeleteItemFromObjectCaseSensitive(n, "cid");
+	cJSON_DeleteItemFromObjectCaseSensitive(n, "size");
+	cJSON_AddStringToObject(n, "cid", r->cid);
+	cJSON_AddNumberToObject(n, "size", (double)r->size);
+	line = cJSON_PrintUnformatted(n);
+	cJSON_Delete(n);
+	all = line ? malloc(oldlen + strlen(line) + 2) : NULL;
+	if (all == NULL) {
+		free(old);
+		free(line);
+		return werr_set(e, EX_OSERR, "%s: cannot encode note", p);
+	}
+	if (oldlen > 0)
+		memcpy(all, old, oldlen);
+	sprintf(all + oldlen, "%s\n", line);
+	if (oldlen > 0 && (strncmp(old, all + oldlen, strlen(line) + 1) == 0 ||
+	    strstr(old, all + oldlen - 1) != NULL))     /* "\nLINE\n": queued twice */
+		all[oldlen] = '\0';
+	rc = atomic_write(p, all, strlen(all), e);
+	free(old);
+	free(line);
+	free(all);
+	return rc;
+}
+
+/* Queue path's blocks as OUTBOX/CID.car (+ CID.car.json). */
+static int
+outbox_put(const struct push_opts *o, const char *path, const cJSON *note, struct push_result *r)
+{
+	struct atomic_file af;
+	struct cid root;
+
+	if (o->outbox == NULL || cid_parse(r->cid, &root, &r->err) < 0) {
+		werr_set(&r->err, EX_CANTCREAT, "%s: no outbox", path);
+		return fail(r, "outbox", 0);
+	}
+	if (mkdir_p(o->outbox, 0755, &r->err) < 0)
+		return fail(r, "outbox", 0);
+	snprintf(r->outbox_file, sizeof r->outbox_file, "%.3900s/%s.car", o->outbox, r->cid);
+	if (atomic_open(&af, r->outbox_file, &r->err) < 0)
+		return fail(r, "outbox", 0);
+	if (car_of_file(path, &root, af.fd, &r->err) < 0) {
+		atomic_abort(&af);
+		return fail(r, r->err.code == EX_DATAERR ? "cid-mismatch" : "outbox", 0);
+	}
+	if (atomic_commit(&af, &r->err) < 0 || outbox_note(r->outbox_file, note, r, &r->err) < 0)
+		return fail(r, "outbox", 0);
+	r->queued = 1;
+	r->pinned = 0;
+	return 0;
+}
+
+/* ---- online pushes -------------------------------------------------------- */
+
+struct bar { struct progress p; };
+
+static void
+on_progress(void *ctx, uint64_t sent, uint64_t total)
+{
+	struct bar *b = ctx;
+
+	(void)total;
+	progress_update(&b->p, sent);
+}
+
+/* Compare the daemon's CID string with the local one. */
+static int
+verify(const char *daemon, const struct push_result *r, const char *path, struct werr *e)
+{
+	struct cid a, b;
+
+	if (cid_parse(daemon, &a, e) < 0)
+		return werr_set(e, EX_PROTOCOL, "%s: daemon answered a bad CID '%s'", path, daemon);
+	if (cid_parse(r->cid, &b, e) < 0)
+		return -1;
+	if (!cid_equal(&a, &b))
+		return werr_set(e, EX_DATAERR, "%s: daemon CID %s differs from local CID %s", path, daemon, r->cid);
+	return 0;
+}
+
+static int
+push_add(struct kubo *k, const char *path, int fd, struct bar *bar, struct push_result *r)
+{
+	struct kubo_add_opts ao;
+	struct kubo_add_result res;
+	const char *base = strrchr(path, '/');
+
+	kubo_add_opts_wanda(&ao);
+	ao.pin = 1;
+	ao.filename = base ? base + 1 : path;
+	ao.size_hint = r->size;
+	if (bar != NULL) {
+		ao.progress = on_progress;
+		ao.progress_ctx = bar;
+	}
+	if (kubo_add_fd(k, fd, &ao, &res, &r->err) < 0)
+		return fail_kubo(r, k);
+	if (verify(res.cid, r, path, &r->err) < 0)
+		return fail(r, r->err.code == EX_DATAERR ? "cid-mismatch" : "protocol", r->err.code == EX_DATAERR);
+	r->pinned = 1;
+	return 0;
+}
+
+struct roots { const struct push_result *r; const char *path; int found; struct werr verr; };
+
+static int
+on_root(void *ctx, const char *cid, const char *pin_error, struct werr *e)
+{
+	struct roots *rs = ctx;
+
+	(void)pin_error;
+	(void)e;
+	if (verify(cid, rs->r, rs->path, &rs->verr) == 0)
+		rs->found = 1;
+	return 0;
+}
+
+/* Import a CAR (fd at its start) and check that root is among its roots. */
+static int
+import_car(struct kubo *k, int fd, const char *path, struct bar *bar, struct push_result *r)
+{
+	struct kubo_import_opts io = { .pin_roots = 1 };
+	struct roots rs = { .r = r, .path = path };
+
+	if (bar != NULL) {
+		io.progress = on_progress;
+		io.progress_ctx = bar;
+	}
+	if (kubo_dag_import(k, fd, &io, on_root, &rs, &r->err) < 0)
+		return fail_kubo(r, k);
+	if (!rs.found) {
+		r->err = rs.verr;
+		if (r->err.code == 0)
+			werr_set(&r->err, EX_DATAERR, "%s: daemon imported no root %s", path, r->cid);
+		return fail(r, r->err.code == EX_PROTOCOL ? "protocol" : "cid-mismatch", r->err.code != EX_PROTOCOL);
+	}
+	r->pinned = 1;
+	return 0;
+}
+
+/* The CAR is made by a thread into a pipe that the upload reads, so a
+ * big file never lands on disk a second time (SD cards wear). */
+struct car_job {
+	const char *path;
+	struct cid root;
+	int fd;                  /* the pipe's write end; closed by the thread */
+	int rc;
+	struct werr err;
+};
+
+static void *
+car_writer(void *arg)
+{
+	struct car_job *j = arg;
+	sigset_t pipe_set;
+
+	/* a daemon that stops reading must give EPIPE here, not kill us */
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_set, NULL);
+	j->rc = car_of_file(j->path, &j->root, j->fd, &j->err);
+	close(j->fd);
+	return NULL;
+}
+
+static int
+push_car(struct kubo *k, const char *path, struct bar *bar, struct push_result *r)
+{
+	struct car_job j = { .path = path };
+	pthread_t th;
+	int p[2], rc;
+
+	if (cid_parse(r->cid, &j.root, &r->err) < 0)
+		return fail(r, "protocol", 1);
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		werr_sys(&r->err, EX_OSERR, "%s: pipe", path);
+		return fail(r, "outbox", 0);
+	}
+	j.fd = p[1];
+	if ((rc = pthread_create(&th, NULL, car_writer, &j)) != 0) {
+		close(p[0]);
+		close(p[1]);
+		werr_set(&r->err, EX_OSERR, "%s: thread: %s", path, strerror(rc));
+		return fail(r, "outbox", 0);
+	}
+	rc = import_car(k, p[0], path, bar, r);
+	close(p[0]);            /* a writer still going gets EPIPE and ends */
+	pthread_join(th, NULL);
+	if (j.rc < 0 && j.err.code != EX_IOERR) {       /* the file's fault, not the pipe's */
+		r->err = j.err;
+		return fail(r, j.err.code == EX_DATAERR ? "cid-mismatch" : "missing", 1);
+	}
+	return rc;
+}
+
+/* The local CID of path (WANDA's profile); fills r->cid, r->size. */
+static int
+local_cid(const char *path, const struct cid *expect, struct push_result *r, uint64_t *leaves)
+{
+	struct import_opts io;
+	struct cid root;
+	uint64_t tsize, fsize;
+
+	import_opts_wanda(&io);
+	if (import_path(path, &io, NULL, NULL, &root, &tsize, &fsize, &r->err) < 0)
+		return fail(r, "missing", 1);
+	r->size = fsize;
+	*leaves = (fsize + io.chunk_size - 1) / io.chunk_size;
+	if (cid_format(&root, 'b', r->cid, sizeof r->cid, &r->err) < 0)
+		return fail(r, "protocol", 1);
+	if (expect != NULL && !cid_equal(expect, &root)) {
+		char want[CID_STR_MAX] = "?";
+		cid_format(expect, 'b', want, sizeof want, NULL);
+		werr_set(&r->err, EX_DATAERR, "%s: local CID %s differs from the recorded CID %s", path, r->cid, want);
+		return fail(r, "cid-mismatch", 1);
+	}
+	return 0;
+}
+
+static int
+push_online(struct kubo *k, const struct push_opts *o, const char *path, uint64_t leaves,
+            struct push_result *r)
+{
+	struct bar bar, *bp = NULL;
+	int fd, rc;
+
+	if (o->progress_min > 0 && r->size >= o->progress_min) {
+		progress_start(&bar.p, path, r->size);
+		bp = &bar;
+	}
+	if (o->via == PUSH_VIA_CAR || leaves > KUBO_DEFAULT_LINKS) {
+		rc = push_car(k, path, bp, r);
+	} else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		werr_sys(&r->err, EX_NOINPUT, "%s", path);
+		rc = fail(r, "missing", 1);
+	} else {
+		rc = push_add(k, path, fd, bp, r);
+		close(fd);
+	}
+	if (bp != NULL)
+		progress_end(&bar.p);
+	return rc;
+}
+
+int
+push_file(struct kubo *k, const struct push_opts *o, const char *path, const struct cid *expect,
+          const cJSON *note, struct push_result *r)
+{
+	long long t0 = mono_ms();
+	uint64_t leaves = 0;
+	int rc;
+
+	memset(r, 0, sizeof *r);
+	snprintf(r->path, sizeof r->path, "%s", path);
+	rc = local_cid(path, expect, r, &leaves);
+	if (rc == 0 && !o->offline && k != NULL) {
+		rc = push_online(k, o, path, leaves, r);
+		if (rc < 0 && strcmp(r->kind, "unreachable") == 0 && !o->no_outbox) {
+			r->kind = NULL;
+			rc = outbox_put(o, path, note, r);
+		}
+	} else if (rc == 0) {
+		rc = outbox_put(o, path, note, r);
+	}
+	r->ms = mono_ms() - t0;
+	return rc;
+}
+
+/* ---- flush ------------------------------------------------------------------ */
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The outbox's *.car names, sorted (CIDs sort in no useful order, but a
+ * stable one; the notes say what each was). */
+static char **
+outbox_list(const char *dir, size_t *n, struct werr *e)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char **v = NULL;
+	size_t cap = 0;
+
+	*n = 0;
+	if (d == NULL) {
+		if (errno == ENOENT)
+			return calloc(1, sizeof *v);
+		werr_sys(e, EX_NOINPUT, "%s", dir);
+		return NULL;
+	}
+	while ((de = readdir(d)) != NULL) {
+		size_t l = strlen(de->d_name);
+		if (l < 5 || de->d_name[0] == '.' || strcmp(de->d_name + l - 4, ".car") != 0)
+			continue;
+		if (*n + 1 >= cap) {
+			char **nv = realloc(v, (cap = cap ? cap * 2 : 16) * sizeof *v);
+			if (nv == NULL)
+				break;
+			v = nv;
+		}
+		v[(*n)++] = strdup(de->d_name);
+	}
+	closedir(d);
+	if (v == NULL)
+		v = calloc(1, sizeof *v);
+	if (v != NULL && *n > 1)
+		qsort(v, *n, sizeof *v, cmp_str);
+	return v;
+}
+
+/* The notes stored with a CAR, one object per line (NULL when none). */
+static cJSON *
+read_notes(const char *car)
+{
+	char p[4200], *text = NULL, *save = NULL;
+	size_t len;
+	cJSON *arr;
+
+	snprintf(p, sizeof p, "%.4090s.json", car);
+	if (read_file(p, &text, &len, NULL) < 0)
+		return NULL;
+	arr = cJSON_CreateArray();
+	for (char *l = strtok_r(text, "\n", &save); l != NULL; l = strtok_r(NULL, "\n", &save)) {
+		cJSON *j = cJSON_Parse(l);
+		if (cJSON_IsObject(j))
+			cJSON_AddItemToArray(arr, j);
+		else
+			cJSON_Delete(j);
+	}
+	free(text);
+	return arr;
+}
+
+static int
+flush_one(struct kubo *k, const char *dir, const char *name, struct push_result *r)
+{
+	char note[4200];
+	struct stat st;
+	int fd, rc;
+
+	memset(r, 0, sizeof *r);
+	snprintf(r->outbox_file, sizeof r->outbox_file, "%.3900s/%s", dir, name);
+	snprintf(r->cid, sizeof r->cid, "%.*s", (int)(strlen(name) - 4), name);
+	snprintf(r->path, sizeof r->path, "%s", r->outbox_file);
+	if ((fd = open(r->outbox_file, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) < 0) {
+		werr_sys(&r->err, EX_NOINPUT, "%s", r->outbox_file);
+		if (fd >= 0)
+			close(fd);
+		return fail(r, "missing", 1);
+	}
+	rc = import_car(k, fd, r->outbox_file, NULL, r);
+	close(fd);
+	if (rc < 0)
+		return -1;
+	snprintf(note, sizeof note, "%.4090s.json", r->outbox_file);
+	if (unlink(r->outbox_file) < 0 || (unlink(note) < 0 && errno != ENOENT)) {
+		werr_sys(&r->err, EX_CANTCREAT, "%s", r->outbox_file);
+		return fail(r, "outbox", 0);
+	}
+	fsync_dir(dir, NULL);
+	return 0;
+}
+
+int
+push_flush(struct kubo *k, const struct push_opts *o, push_flush_fn fn, void *ctx, struct werr *e)
+{
+	size_t n = 0;
+	char **names = outbox_list(o->outbox, &n, e);
+	int rc = 0;
+
+	if (names == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		struct push_result r;
+		long long t0 = mono_ms();
+		cJSON *notes;
+		int one;
+		char car[4200];
+
+		snprintf(car, sizeof car, "%.3900s/%s", o->outbox, names[i]);
+		const cJSON *it;
+		int fnrc = 0;
+
+		notes = read_notes(car);
+		one = flush_one(k, o->outbox, names[i], &r);
+		r.ms = mono_ms() - t0;
+		if (one < 0 && rc == 0) {
+			*e = r.err;
+			rc = -1;
+		}
+		if (cJSON_GetArraySize(notes) == 0)
+			fnrc = fn != NULL ? fn(ctx, &r, NULL, e) : 0;
+		cJSON_ArrayForEach(it, notes)
+			if (fnrc == 0 && fn != NULL)
+				fnrc = fn(ctx, &r, it, e);
+		cJSON_Delete(notes);
+		if (fnrc < 0)
+			one = rc = -1, r.kind = "unreachable";
+		if (one < 0 && strcmp(r.kind, "unreachable") == 0)
+			break;          /* the rest would fail the same way */
+	}
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return rc;
+}
