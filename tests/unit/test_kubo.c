@@ -576,6 +576,59 @@ test_get(void)
 	ok(system(buf) == 0, "clean up");
 }
 
+/* ---- retries that must re-send or resume --------------------------------- */
+
+static int
+collect(void *ctx, const void *p, size_t n, struct werr *e)
+{
+	char *buf = ctx;
+
+	(void)e;
+	strncat(buf, p, n);
+	return 0;
+}
+
+static void
+test_retry_rewind_resume(void)
+{
+	struct canned c = {0};
+	pthread_t t;
+	struct kubo *k;
+	struct werr e = {0};
+	struct kubo_add_opts o;
+	struct kubo_add_result res;
+	char path[] = "/tmp/test_kubo_add.XXXXXX", got[64] = "";
+	int fd = mkstemp(path), pfd[2];
+	char *okr = chunked((const char *[]){ "{\"Name\":\"x\",\"Hash\":\"bafkqaaa\",\"Size\":7}\n", NULL }, 1, NULL);
+	static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+
+	if (write(fd, "skip:payload", 12) != 12 || lseek(fd, 5, SEEK_SET) != 5)
+		ok(0, "temp file");
+	c.resp[0] = busy;
+	c.resp[1] = okr;
+	c.resp[2] = busy;
+	c.resp[3] = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\nConnection: close\r\n\r\n0123";
+	c.resp[4] = "HTTP/1.1 200 OK\r\nContent-Length: 6\r\nConnection: close\r\n\r\n456789";
+	canned_start(&c, &t);
+	k = client(c.port, 2);
+	kubo_add_opts_wanda(&o);
+	ok(kubo_add_fd(k, fd, &o, &res, &e) == 0 && kubo_last_error(k)->attempts == 2,
+	    "add from a file: a 503, then re-sent from where the fd started: %s", e.msg);
+	is_str(res.cid, "bafkqaaa", "its root");
+	ok(pipe(pfd) == 0 && write(pfd[1], "piped", 5) == 5 && close(pfd[1]) == 0, "a pipe");
+	ok(kubo_add_fd(k, pfd[0], &o, &res, &e) < 0 && kubo_last_error(k)->attempts == 1,
+	    "add from a pipe: not retried (it cannot be re-read)");
+	close(pfd[0]);
+	ok(kubo_cat(k, "bafkqaaa", 0, -1, collect, got, &e) == 0, "cat cut short, then resumed: %s", e.msg);
+	is_str(got, "0123456789", "the bytes, once each");
+	ok(strstr(c.req[4], "offset=4") != NULL, "the retry asked from offset 4: %s", c.req[4]);
+	kubo_free(k);
+	canned_stop(&c, t);
+	free(okr);
+	close(fd);
+	unlink(path);
+}
+
 int
 main(void)
 {
@@ -588,5 +641,6 @@ main(void)
 	test_truncated_and_inband();
 	test_stall_and_unreachable();
 	test_get();
+	test_retry_rewind_resume();
 	return done_testing();
 }
