@@ -337,6 +337,12 @@ fail:
 	return NULL;
 }
 
+int
+car_reader_fd(const struct car_reader *r)
+{
+	return r->fd;
+}
+
 size_t
 car_reader_nroots(const struct car_reader *r)
 {

@@ -147,6 +147,7 @@ test_roundtrip(void)
 	is_int(n, 57 + 41 + 1 + 36 + 5, "CAR size");
 	ok(r != NULL && car_reader_nroots(r) == 1 && cid_equal(car_reader_root(r, 0), &c0), "root read back");
 	ok(car_reader_root(r, 1) == NULL, "no second root");
+	is_int(car_reader_fd(r), fd, "car_reader_fd");
 	ok(car_reader_next(r, &b, &e) == 1 && cid_equal(&b.cid, &c0) && b.len == 6 && b.offset == 57 &&
 	    b.data_offset == 57 + 1 + 34, "first block, offsets");
 	ok(car_reader_next(r, &b, &e) == 1 && cid_equal(&b.cid, &c1) && b.len == 5 && memcmp(b.data, "hello", 5) == 0 &&
