@@ -191,6 +191,7 @@ test_cli(void)
 	p.last_ms = 0;
 	progress_update(&p, 70);
 	progress_end(&p);
+	fprintf(stderr, "\n");  /* keep the TAP stream line-aligned */
 	ok(cli_stderr_tty() == 0 || cli_stderr_tty() == 1, "tty check");
 }
 
