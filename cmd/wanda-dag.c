@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <cjson/cJSON.h>
 #include "addtree.h"
 #include "atomicio.h"
@@ -707,12 +708,19 @@ cmd_verify(int argc, char **argv, struct common *c)
 	struct car_block b;
 	struct werr e = {0};
 	unsigned long long blocks = 0, bytes = 0;
+	struct progress pg;
+	struct stat st;
 	cJSON *o;
 
+	/* a bar only for regular files: their size is the total */
+	progress_start(&pg, "verify", fstat(car_reader_fd(r), &st) == 0 && S_ISREG(st.st_mode) ?
+	    (unsigned long long)st.st_size : 0);
 	while ((rc = car_reader_next(r, &b, &e)) == 1) {
 		blocks++;
 		bytes += b.len;
+		progress_update(&pg, b.data_offset + b.len);
 	}
+	progress_end(&pg);
 	if (rc < 0)
 		errx(e.code, "%s", e.msg);
 	o = cJSON_CreateObject();
@@ -780,8 +788,13 @@ main(int argc, char **argv)
 		return EX_USAGE;
 	}
 	for (size_t k = 0; k < sizeof cmds / sizeof cmds[0]; k++)
-		if (strcmp(argv[i], cmds[k].name) == 0)
+		if (strcmp(argv[i], cmds[k].name) == 0) {
+			/* getopt names argv[0] in its messages: "wanda-dag ls: ..." */
+			char name[32];
+			snprintf(name, sizeof name, PROG " %s", cmds[k].name);
+			argv[i] = name;
 			return cmds[k].fn(argc - i, argv + i, &c);
+		}
 	warnx("%s: unknown command", argv[i]);
 	usage(stderr);
 	return EX_USAGE;

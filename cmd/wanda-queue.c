@@ -2,6 +2,7 @@
  * wanda-push), ack (its results), list, stats, retry, recover, purge, gc. */
 #include <err.h>
 #include <errno.h>
+#include <dirent.h>
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
@@ -26,6 +27,8 @@ struct opts {
 	struct spool_policy pol;
 	long max_inflight;
 	int64_t rescan_ms;
+	int64_t orphan_ms;
+	const char *home;
 	int once, all, dry_run;
 	int64_t older_ms;
 	int has_older;
@@ -43,7 +46,7 @@ usage(FILE *f)
 	    "       " PROG " [options] list [--state STATE]\n"
 	    "       " PROG " [options] stats\n"
 	    "       " PROG " [options] retry --all | ID...\n"
-	    "       " PROG " [options] recover\n"
+	    "       " PROG " [options] recover [--orphan-age DURATION]\n"
 	    "       " PROG " [options] purge --older-than AGE failed|corrupt...\n"
 	    "       " PROG " [options] gc --keep-free SIZE [--remote-pin URL] [--dry-run]\n"
 	    "options:\n"
@@ -57,6 +60,8 @@ usage(FILE *f)
 	    "  --max-attempts N        then failed (config queue_max_attempts, 0 = no limit)\n"
 	    "  --state STATE           list: only new, cur, deferred, failed or corrupt\n"
 	    "  --all                   retry: every deferred and failed entry\n"
+	    "  --orphan-age DURATION   recover: queue sidecars still \"queued\" this old with no entry\n"
+	    "                          (config queue_orphan_age, 5m)\n"
 	    "  --older-than AGE        purge: entries in that state for at least AGE\n"
 	    "  --keep-free SIZE        gc: free space to keep on the home file system (config keep_free)\n"
 	    "  --remote-pin URL        gc: Pinning Service API endpoint that must also hold the pin\n"
@@ -69,7 +74,7 @@ usage(FILE *f)
 
 enum {
 	O_HOME = 256, O_ONCE, O_INFLIGHT, O_RESCAN, O_BACKOFF, O_MAXBACKOFF, O_LIFETIME,
-	O_ATTEMPTS, O_STATE, O_ALL, O_OLDER, O_KEEPFREE, O_REMOTE, O_API, O_DRYRUN,
+	O_ATTEMPTS, O_STATE, O_ALL, O_OLDER, O_KEEPFREE, O_REMOTE, O_API, O_DRYRUN, O_ORPHAN,
 };
 
 static const struct option longopts[] = {
@@ -89,6 +94,7 @@ static const struct option longopts[] = {
 	{"remote-pin", required_argument, NULL, O_REMOTE},
 	{"api", required_argument, NULL, O_API},
 	{"dry-run", no_argument, NULL, O_DRYRUN},
+	{"orphan-age", required_argument, NULL, O_ORPHAN},
 	{NULL, 0, NULL, 0},
 };
 
@@ -104,6 +110,7 @@ static const char *const flag_keys[] = {
 	[O_KEEPFREE - O_HOME] = "keep_free",
 	[O_REMOTE - O_HOME] = "remote_pin",
 	[O_API - O_HOME] = "api",
+	[O_ORPHAN - O_HOME] = "queue_orphan_age",
 };
 
 static int
@@ -127,13 +134,15 @@ settle(const struct config *c, struct opts *o, struct werr *e)
 	const char *kf;
 
 	snprintf(o->spool, sizeof o->spool, "%s/spool", config_home(c));
+	o->home = config_home(c);
 	spool_policy_default(&o->pol);
 	if (get_duration(c, "queue_backoff", "30s", &o->pol.backoff_min_ms, e) < 0 ||
 	    get_duration(c, "queue_max_backoff", "10m", &o->pol.backoff_max_ms, e) < 0 ||
 	    get_duration(c, "queue_max_lifetime", "5d", &o->pol.max_lifetime_ms, e) < 0 ||
 	    get_long(c, "queue_max_attempts", "0", 0, &o->pol.max_attempts, e) < 0 ||
 	    get_long(c, "queue_max_inflight", "16", 1, &o->max_inflight, e) < 0 ||
-	    get_duration(c, "queue_rescan", "30s", &o->rescan_ms, e) < 0)
+	    get_duration(c, "queue_rescan", "30s", &o->rescan_ms, e) < 0 ||
+	    get_duration(c, "queue_orphan_age", "5m", &o->orphan_ms, e) < 0)
 		return -1;
 	if (o->pol.backoff_min_ms <= 0 || o->rescan_ms <= 0)
 		return werr_set(e, EX_USAGE, "--backoff and --rescan must be positive");
@@ -146,6 +155,81 @@ settle(const struct config *c, struct opts *o, struct werr *e)
 	if (kf && parse_size(kf, &o->gc.keep_free, "--keep-free", e) < 0)
 		return -1;
 	return config_api_url(c, o->gc.api, sizeof o->gc.api, e);
+}
+
+/* ---- orphans ----------------------------------------------------------- */
+
+/* A capture cut short between its sidecar and its spool entry (a crash of
+ * wanda-capture) would never be pushed: queue it. Only sidecars older than
+ * --orphan-age, so a capture still on its way is not raced. */
+static int
+orphan_one(const struct opts *o, const char *dir, const char *name, struct werr *e)
+{
+	char side[4096], img[4096];
+	const char *id, *file, *st;
+	struct stat sb;
+	cJSON *sc, *en;
+	int rc = 0;
+
+	snprintf(side, sizeof side, "%s/%s", dir, name);
+	if (stat(side, &sb) < 0 || wall_ms() - (long long)sb.st_mtime * 1000 < o->orphan_ms ||
+	    (sc = sidecar_read_json(side, NULL)) == NULL)
+		return 0;
+	id = cJSON_GetStringValue(cJSON_GetObjectItem(sc, "id"));
+	file = cJSON_GetStringValue(cJSON_GetObjectItem(sc, "file"));
+	st = cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(sc, "ipfs"), "state"));
+	if (id && file && spool_id_valid(id) && !strchr(file, '/') && (!st || !strcmp(st, "queued")) &&
+	    snprintf(img, sizeof img, "%s/%s", dir, file) < (int)sizeof img &&
+	    access(img, F_OK) == 0 && !spool_has(o->spool, id)) {
+		en = cJSON_CreateObject();
+		cJSON_AddStringToObject(en, "session", cJSON_GetStringValue(cJSON_GetObjectItem(sc, "session")) ?
+		    cJSON_GetStringValue(cJSON_GetObjectItem(sc, "session")) : "");
+		cJSON_AddStringToObject(en, "path", img);
+		cJSON_AddStringToObject(en, "sidecar", side);
+		if (cJSON_GetStringValue(cJSON_GetObjectItem(sc, "cid")))
+			cJSON_AddStringToObject(en, "cid", cJSON_GetStringValue(cJSON_GetObjectItem(sc, "cid")));
+		cJSON_AddStringToObject(en, "kind", "capture");
+		rc = spool_add(o->spool, id, en, e) < 0 ? (e->code == EX_CANTCREAT ? 0 : -1) : 1;
+		cJSON_Delete(en);
+	}
+	cJSON_Delete(sc);
+	return rc;
+}
+
+static int
+sweep_orphans(const struct opts *o, spool_id_fn fn, void *ctx, size_t *n, struct werr *e)
+{
+	char top[4096], dir[4096 + 256];
+	struct dirent *s, *f;
+	DIR *td, *sd;
+	int rc = 0;
+
+	*n = 0;
+	snprintf(top, sizeof top, "%s/captures", o->home);
+	if ((td = opendir(top)) == NULL)
+		return 0;
+	while (rc >= 0 && (s = readdir(td)) != NULL) {
+		if (s->d_name[0] == '.')
+			continue;
+		snprintf(dir, sizeof dir, "%s/%s", top, s->d_name);
+		if ((sd = opendir(dir)) == NULL)
+			continue;
+		while (rc >= 0 && (f = readdir(sd)) != NULL) {
+			size_t l = strlen(f->d_name);
+			if (f->d_name[0] == '.' || l < 6 || strcmp(f->d_name + l - 5, ".json") != 0)
+				continue;
+			if ((rc = orphan_one(o, dir, f->d_name, e)) > 0) {
+				(*n)++;
+				if (fn) {
+					f->d_name[l - 5] = '\0';
+					fn(ctx, f->d_name);
+				}
+			}
+		}
+		closedir(sd);
+	}
+	closedir(td);
+	return rc < 0 ? -1 : 0;
 }
 
 /* ---- watch ------------------------------------------------------------- */
@@ -268,6 +352,10 @@ cmd_watch(const struct opts *o, struct jsonl *out, struct werr *e)
 		return -1;
 	if (n > 0)
 		warnx("recovered %zu entries from workers that are gone", n);
+	if (spool_clean_tmp(o->spool, wall_ms(), NULL, e) < 0 || sweep_orphans(o, NULL, NULL, &n, e) < 0)
+		return -1;
+	if (n > 0)
+		warnx("queued %zu captures that had no spool entry", n);
 	if ((ino = watch_setup(o, e)) < 0)
 		return -1;
 	for (;;) {
@@ -425,6 +513,17 @@ ack_local_failure(const struct opts *o, const cJSON *res, const char *cur, struc
 	return l;
 }
 
+static cJSON *
+queued_error(void)
+{
+	cJSON *err = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(err, "kind", "unreachable");
+	cJSON_AddStringToObject(err, "message", "queued in the outbox: the daemon was unreachable");
+	cJSON_AddBoolToObject(err, "permanent", 0);
+	return err;
+}
+
 static int
 ack_one(const struct opts *o, struct jsonl *out, const char *text, struct werr *e)
 {
@@ -440,6 +539,11 @@ ack_one(const struct opts *o, struct jsonl *out, const char *text, struct werr *
 	if (have)
 		entry = spool_read_entry(cur, NULL);
 	ok = cJSON_GetObjectItemCaseSensitive(res, "error") == NULL && jstr(res, "cid") != NULL;
+	if (ok && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(res, "queued"))) {
+		/* in wanda-push's outbox, not on the daemon: the spool keeps it */
+		cJSON_AddItemToObject(res, "error", queued_error());
+		ok = 0;
+	}
 	l = NULL;
 	if (ok)
 		l = ack_success(o, res, entry, have ? cur : NULL, e);
@@ -667,10 +771,14 @@ static int
 cmd_recover(const struct opts *o, struct jsonl *out, struct werr *e)
 {
 	struct moved m = { out, "cur", "new", 0, e };
+	struct moved s = { out, "sidecar", "new", 0, e };
+	size_t n;
 
-	if (spool_init(o->spool, e) < 0 || spool_recover(o->spool, NULL, moved_one, &m, e) < 0)
+	if (spool_init(o->spool, e) < 0 || spool_recover(o->spool, NULL, moved_one, &m, e) < 0 ||
+	    spool_clean_tmp(o->spool, wall_ms(), NULL, e) < 0 ||
+	    sweep_orphans(o, moved_one, &s, &n, e) < 0)
 		return -1;
-	return m.rc;
+	return m.rc < 0 || s.rc < 0 ? -1 : 0;
 }
 
 static int
@@ -757,7 +865,7 @@ parse_args(int argc, char **argv, struct config *c, struct opts *o, struct werr 
 			o->has_older = 1;
 			break;
 		case O_HOME: case O_INFLIGHT: case O_RESCAN: case O_BACKOFF: case O_MAXBACKOFF:
-		case O_LIFETIME: case O_ATTEMPTS: case O_KEEPFREE: case O_REMOTE: case O_API:
+		case O_LIFETIME: case O_ATTEMPTS: case O_KEEPFREE: case O_REMOTE: case O_API: case O_ORPHAN:
 			if (config_set(c, flag_keys[ch - O_HOME], optarg, e) < 0)
 				return -1;
 			break;

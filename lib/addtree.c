@@ -148,7 +148,8 @@ list_dir(struct adder *a, const char *path, char ***names, size_t *n, struct wer
 		goto fail;
 	}
 	closedir(d);
-	qsort(*names, *n, sizeof **names, cmpstr);
+	if (*n > 1)	/* qsort(NULL, 0, ...) is undefined */
+		qsort(*names, *n, sizeof **names, cmpstr);
 	return 0;
 nomem:
 	oom(e);

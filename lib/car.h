@@ -33,6 +33,7 @@ struct car_block {
 /* Read and check the header. The fd is not closed by the reader; name is used in messages. */
 struct car_reader *car_reader_open(int fd, const char *name, struct werr *e);
 size_t car_reader_nroots(const struct car_reader *r);
+int    car_reader_fd(const struct car_reader *r);
 const struct cid *car_reader_root(const struct car_reader *r, size_t i);
 /* 1 = a verified block in *b, 0 = clean end of file, -1 = error. */
 int  car_reader_next(struct car_reader *r, struct car_block *b, struct werr *e);

@@ -256,6 +256,8 @@ static int publish_locked(struct kubo *k, const struct ipns_cfg *c, const char *
 	cJSON_AddStringToObject(*line, "value", path);
 	cJSON_AddStringToObject(*line, "cid", cid);
 	cJSON_AddNumberToObject(*line, "sequence", seq);
+	cJSON_AddStringToObject(*line, "published_at", when);
+	cJSON_AddNumberToObject(*line, "published_ms", (double)now);
 	cJSON_AddStringToObject(*line, "lifetime", lifetime);
 	cJSON_AddStringToObject(*line, "ttl", ttl);
 	cJSON_AddNumberToObject(*line, "ms", (double)(mono_ms() - t0));
@@ -319,16 +321,19 @@ static cJSON *error_line(const char *cid, const struct werr *e, int fails, int r
 	return o;
 }
 
-/* What to publish next: the marker's explicit CID, else the current root.
- * Returns 1 with target set, 0 when nothing is to be done. */
-static int next_target(const struct ipns_cfg *c, const cJSON *st, char *target, size_t len, struct werr *e)
+/* What to publish next: the marker's explicit CID, else the current root
+ * (the marker is taken first, so a caller that updates the root and then
+ * marks is never missed). Returns 1 with target set (*explicit when it came
+ * from a marker), 0 when there is nothing new, -1 on error. */
+static int next_target(const struct ipns_cfg *c, const cJSON *st, char *target, size_t len,
+                       int *explicit, struct werr *e)
 {
 	int marked = marker_take(c->home, target, len, e);
 	const char *last = jstr(st, "cid");
 
 	if (marked < 0)
 		return -1;
-	if (target[0])
+	if ((*explicit = target[0] != '\0'))
 		return 1;
 	if (ipns_current_root(c->home, target, len, e) < 0)
 		return -1;
@@ -337,32 +342,50 @@ static int next_target(const struct ipns_cfg *c, const cJSON *st, char *target, 
 	return 1;
 }
 
+/* One round: find a target, wait out the period, take the latest target
+ * (what arrived while waiting wins), publish it. 0 nothing to do, 1 done. */
+static int round_once(struct kubo *k, const struct ipns_cfg *c, int64_t period_ms, char *target,
+                      size_t len, int *explicit, cJSON **line, struct werr *e)
+{
+	char latest[KUBO_CID_MAX];
+	cJSON *st = NULL;
+	int rc, ex2;
+
+	if (ipns_state_load(c->home, &st, e) < 0)
+		return -1;
+	if ((rc = next_target(c, st, target, len, explicit, e)) <= 0)
+		goto out;
+	sleep_until((long long)jnum(st, "attempt_ms", 0) + period_ms, period_ms);
+	struct werr le = {0};
+	if (next_target(c, st, latest, sizeof latest, &ex2, &le) == 1) {
+		snprintf(target, len, "%s", latest);
+		*explicit = ex2;
+	}
+	rc = publish_locked(k, c, target, st, line, e) < 0 ? -1 : 1;
+out:
+	cJSON_Delete(st);
+	return rc;
+}
+
 /* The publisher's loop, lock held. */
 static int publisher(struct kubo *k, const struct ipns_cfg *c, int64_t period_ms, int retries,
                      ipns_emit_fn emit, void *ctx, struct werr *e)
 {
 	char target[KUBO_CID_MAX];
-	int fails = 0;
+	int fails = 0, explicit = 0;
 
 	for (;;) {
-		cJSON *st = NULL, *line = NULL;
+		cJSON *line = NULL;
 		int rc;
 
-		if (ipns_state_load(c->home, &st, e) < 0)
-			return -1;
-		if (!pending(c, st)) {
-			cJSON_Delete(st);
+		target[0] = '\0';
+		rc = round_once(k, c, period_ms, target, sizeof target, &explicit, &line, e);
+		if (rc == 0)
 			return 0;
-		}
-		sleep_until((long long)jnum(st, "attempt_ms", 0) + period_ms, period_ms);
-		rc = next_target(c, st, target, sizeof target, e);
-		if (rc == 1)
-			rc = publish_locked(k, c, target, st, &line, e);
-		cJSON_Delete(st);
 		if (rc < 0) {
 			struct werr pe = *e;
 			fails++;
-			ipns_mark_pending(c->home, target[0] ? target : NULL, e);
+			ipns_mark_pending(c->home, explicit ? target : NULL, e);
 			*e = pe;
 			if (emit(ctx, error_line(target, &pe, fails, retries), e) < 0 || fails > retries ||
 			    pe.code == EX_NOINPUT)
@@ -370,7 +393,7 @@ static int publisher(struct kubo *k, const struct ipns_cfg *c, int64_t period_ms
 			continue;
 		}
 		fails = 0;
-		if (line && emit(ctx, line, e) < 0)
+		if (emit(ctx, line, e) < 0)
 			return -1;
 	}
 }

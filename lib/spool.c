@@ -802,3 +802,71 @@ spool_purge(const char *spool_dir, int state, int64_t older_ms, long long now_ms
 		*removed = k;
 	return rc;
 }
+
+int
+spool_has(const char *spool_dir, const char *id)
+{
+	static const int states[] = { SPOOL_NEW, SPOOL_DEFERRED, SPOOL_FAILED };
+	struct spool_item *v;
+	char path[4096];
+	size_t n;
+	int found = 0;
+
+	for (size_t i = 0; i < 3; i++)
+		if (spool_path(spool_dir, states[i], id, path, sizeof path, NULL) == 0 &&
+		    access(path, F_OK) == 0)
+			return 1;
+	if (spool_list(spool_dir, SPOOL_CUR, &v, &n, NULL) < 0)
+		return 0;
+	for (size_t i = 0; i < n && !found; i++)
+		found = strcmp(v[i].id, id) == 0;
+	free(v);
+	return found;
+}
+
+/* tmp/ names are ID.PID.XXXXXX (write_tmp); 0 when the writer may still run. */
+static int
+tmp_abandoned(const char *name, const struct stat *st, long long now_ms)
+{
+	const char *dot = strrchr(name, '.');
+	long long pid = 0;
+	unsigned long long start;
+
+	if (now_ms - (long long)st->st_mtime * 1000 > 3600 * 1000)
+		return 1;
+	if (dot == NULL || dot == name)
+		return 0;
+	for (const char *p = dot - 1; p > name; p--)
+		if (*p == '.') {
+			if (sscanf(p + 1, "%lld", &pid) != 1 || pid <= 0)
+				return 0;
+			break;
+		}
+	return pid > 0 && spool_proc_start((pid_t)pid, &start) < 0;
+}
+
+int
+spool_clean_tmp(const char *spool_dir, long long now_ms, size_t *removed, struct werr *e)
+{
+	char dir[4096], path[4096 + 256];
+	struct dirent *d;
+	struct stat st;
+	size_t k = 0;
+	DIR *dp;
+
+	snprintf(dir, sizeof dir, "%s/tmp", spool_dir);
+	if ((dp = opendir(dir)) == NULL)
+		return werr_sys(e, EX_NOINPUT, "%s", dir);
+	while ((d = readdir(dp)) != NULL) {
+		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
+			continue;
+		snprintf(path, sizeof path, "%s/%s", dir, d->d_name);
+		if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && tmp_abandoned(d->d_name, &st, now_ms) &&
+		    unlink(path) == 0)
+			k++;
+	}
+	closedir(dp);
+	if (removed)
+		*removed = k;
+	return k > 0 ? fsync_dir(dir, e) : 0;
+}

@@ -136,6 +136,13 @@ int spool_retry(const char *spool_dir, const char *id, long long now_ms, struct 
 typedef void (*spool_id_fn)(void *ctx, const char *id);
 int spool_recover(const char *spool_dir, size_t *n, spool_id_fn fn, void *ctx, struct werr *e);
 
+/* tmp/ files left by writers that are gone (the name carries the writer's
+ * pid; an hour old counts as gone too). *n (may be NULL) = removed. */
+int spool_clean_tmp(const char *spool_dir, long long now_ms, size_t *n, struct werr *e);
+
+/* 1 when an entry for id exists in any state (cur/ claims included). */
+int spool_has(const char *spool_dir, const char *id);
+
 /* Delete the files of `state` (failed or corrupt only) last changed at
  * least older_ms ago. */
 int spool_purge(const char *spool_dir, int state, int64_t older_ms, long long now_ms,

@@ -186,18 +186,21 @@ ref_cid() {
 	assert_output --partial "no cameras available"
 }
 
-@test "timelapse: capture k starts at start + k*interval" {
-	run wanda-capture --source test --session tl --width 320 --height 240 --interval 700ms --count 5
+@test "timelapse: capture k starts at start + k*interval, however long captures take" {
+	# each capture takes ~0.45 s: a schedule that slept the interval after each
+	# capture would drift by that much per capture
+	run --separate-stderr env FAKE_SLEEP=0.45 wanda-capture --source rpicam --session tl --interval 1s --count 4
 	assert_success
-	[ "${#lines[@]}" -eq 5 ]
+	[ "${#lines[@]}" -eq 4 ]
 	t0=$(epoch_ms "$(jq -r .captured_at <<<"${lines[0]}")")
-	for k in 0 1 2 3 4; do
+	for k in 0 1 2 3; do
 		check_capture "${lines[$k]}"
 		[ "$(jq .slot <<<"${lines[$k]}")" -eq $k ]
 		t=$(epoch_ms "$(jq -r .captured_at <<<"${lines[$k]}")")
-		d=$((t - t0 - k * 700))
-		[ ${d#-} -le 70 ] || fail "capture $k off schedule by ${d} ms"
+		d=$((t - t0 - k * 1000))
+		[ ${d#-} -le 150 ] || fail "capture $k off schedule by ${d} ms"
 	done
+	[ -z "$stderr" ] || fail "unexpected events: $stderr"
 }
 
 @test "timelapse: an overrun is reported and its slot skipped, never shifted" {
@@ -214,7 +217,7 @@ ref_cid() {
 	t0=$(epoch_ms "$(jq -s -r '.[0].captured_at' <<<"$caps")")
 	t2=$(epoch_ms "$(jq -s -r '.[1].captured_at' <<<"$caps")")
 	d=$((t2 - t0 - 2000))
-	[ ${d#-} -le 100 ] || fail "slot 2 off by $d ms"
+	[ ${d#-} -le 150 ] || fail "slot 2 off by $d ms"
 	[ "$(grep -c '"event":"overrun"' "$WANDA_HOME/events.jsonl")" -eq 2 ]
 	[[ $stderr == *"overran"* ]] || fail "stderr: $stderr"
 }

@@ -192,6 +192,7 @@ first_section() {
 	assert_output --partial "usage: wanda-dag"
 	run wanda-dag verify --bogus "$D/v1.car"
 	assert_failure 64
+	assert_line --index 0 "wanda-dag verify: unrecognized option '--bogus'"
 }
 
 @test "re-exporting a 40 MiB DAG stays under 16 MiB of RSS" {

@@ -69,6 +69,13 @@ raw_add() {
 	assert_equal "$(ipfs_rpc 1 block/stat "arg=$C" | jq -r .Size)" "$(( $(jq -r .size <<<"$output") - 3000000 ))"
 }
 
+@test "add: a filename with spaces, '+' and '%' is escaped on the wire and comes back whole" {
+	gen_bytes name 100 >"a b+c%.jpg"
+	run probe add "a b+c%.jpg"
+	assert_success
+	assert_equal "$(jq -r .name <<<"$output")" "a b+c%.jpg"
+}
+
 @test "add from a pipe (chunked upload) gives the file's CID" {
 	gen_bytes pipe 1500000 >f
 	a=$(probe add f | jq -r .cid)

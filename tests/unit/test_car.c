@@ -2,6 +2,7 @@
  * order, and every reader error with its byte offset. */
 #include <stdint.h>
 #include <stdlib.h>
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 #include "tap.h"
@@ -146,6 +147,7 @@ test_roundtrip(void)
 	is_int(n, 57 + 41 + 1 + 36 + 5, "CAR size");
 	ok(r != NULL && car_reader_nroots(r) == 1 && cid_equal(car_reader_root(r, 0), &c0), "root read back");
 	ok(car_reader_root(r, 1) == NULL, "no second root");
+	is_int(car_reader_fd(r), fd, "car_reader_fd");
 	ok(car_reader_next(r, &b, &e) == 1 && cid_equal(&b.cid, &c0) && b.len == 6 && b.offset == 57 &&
 	    b.data_offset == 57 + 1 + 34, "first block, offsets");
 	ok(car_reader_next(r, &b, &e) == 1 && cid_equal(&b.cid, &c1) && b.len == 5 && memcmp(b.data, "hello", 5) == 0 &&
@@ -182,6 +184,11 @@ test_reader_errors(void)
 	size_t n = small_car(car, &c0, &c1);
 
 	expect_err(car, 0, "empty file", "offset 0: empty file");
+	struct werr e = {0};
+	int dfd = open("/", O_RDONLY | O_DIRECTORY);
+	ok(car_reader_open(dfd, "dir.car", &e) == NULL && e.code == EX_IOERR && strstr(e.msg, "dir.car: offset 0: read"),
+	    "read error: %s", e.msg);
+	close(dfd);
 	expect_err((const uint8_t *)"\x00", 1, "zero header length", "offset 0: header length 0");
 	expect_err((const uint8_t *)"\x80\x80\x80\x01", 4, "2 MiB header", "offset 0: header length 2097152");
 	expect_err((const uint8_t *)"\x80", 1, "truncated header varint", "offset 0: truncated header length varint");

@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -15,6 +16,15 @@
 #include <archive_entry.h>
 #include "tap.h"
 #include "kubo.h"
+
+static long long
+kubo_mono_ms_for_tests(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* ---- pure helpers ------------------------------------------------------ */
 
@@ -159,7 +169,7 @@ struct canned {
 	int port;
 	const char *resp[8];        /* one per connection; NULL ends */
 	size_t resp_len[8];         /* binary responses; 0 = strlen */
-	int stall_ms;               /* after writing, before closing */
+	int stall_ms;               /* after writing the first response, before closing */
 	char req[8][1024];          /* request lines seen */
 	int nreq;
 };
@@ -210,7 +220,7 @@ serve(void *arg)
 		c->nreq++;
 		if (write(fd, c->resp[i], c->resp_len[i] ? c->resp_len[i] : strlen(c->resp[i])) < 0)
 			c->nreq = -100;
-		if (c->stall_ms)
+		if (c->stall_ms && i == 0)
 			usleep((useconds_t)c->stall_ms * 1000);
 		close(fd);
 	}
@@ -576,6 +586,127 @@ test_get(void)
 	ok(system(buf) == 0, "clean up");
 }
 
+/* ---- retries that must re-send or resume --------------------------------- */
+
+static int
+collect(void *ctx, const void *p, size_t n, struct werr *e)
+{
+	char *buf = ctx;
+
+	(void)e;
+	strncat(buf, p, n);
+	return 0;
+}
+
+static void
+test_retry_rewind_resume(void)
+{
+	struct canned c = {0};
+	pthread_t t;
+	struct kubo *k;
+	struct werr e = {0};
+	struct kubo_add_opts o;
+	struct kubo_add_result res;
+	char path[] = "/tmp/test_kubo_add.XXXXXX", got[64] = "";
+	int fd = mkstemp(path), pfd[2];
+	char *okr = chunked((const char *[]){ "{\"Name\":\"x\",\"Hash\":\"bafkqaaa\",\"Size\":7}\n", NULL }, 1, NULL);
+	static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+
+	if (write(fd, "skip:payload", 12) != 12 || lseek(fd, 5, SEEK_SET) != 5)
+		ok(0, "temp file");
+	c.resp[0] = busy;
+	c.resp[1] = okr;
+	c.resp[2] = busy;
+	c.resp[3] = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\nConnection: close\r\n\r\n0123";
+	c.resp[4] = "HTTP/1.1 200 OK\r\nContent-Length: 6\r\nConnection: close\r\n\r\n456789";
+	canned_start(&c, &t);
+	k = client(c.port, 2);
+	kubo_add_opts_wanda(&o);
+	ok(kubo_add_fd(k, fd, &o, &res, &e) == 0 && kubo_last_error(k)->attempts == 2,
+	    "add from a file: a 503, then re-sent from where the fd started: %s", e.msg);
+	is_str(res.cid, "bafkqaaa", "its root");
+	ok(pipe(pfd) == 0 && write(pfd[1], "piped", 5) == 5 && close(pfd[1]) == 0, "a pipe");
+	ok(kubo_add_fd(k, pfd[0], &o, &res, &e) < 0 && kubo_last_error(k)->attempts == 1,
+	    "add from a pipe: not retried (it cannot be re-read)");
+	close(pfd[0]);
+	ok(kubo_cat(k, "bafkqaaa", 0, -1, collect, got, &e) == 0, "cat cut short, then resumed: %s", e.msg);
+	is_str(got, "0123456789", "the bytes, once each");
+	ok(strstr(c.req[4], "offset=4") != NULL, "the retry asked from offset 4: %s", c.req[4]);
+	kubo_free(k);
+	canned_stop(&c, t);
+	free(okr);
+	close(fd);
+	unlink(path);
+}
+
+/* ---- pubsub/sub: ready, messages, ticks, the end of the stream --------------- */
+
+struct subseen { int ready, msgs, ticks; char data[64]; char topic[64]; char from[64]; };
+
+static int
+sub_cb(void *ctx, enum kubo_sub_event ev, const struct kubo_pubsub_msg *m, struct werr *e)
+{
+	struct subseen *s = ctx;
+
+	(void)e;
+	if (ev == KUBO_SUB_READY)
+		s->ready++;
+	if (ev == KUBO_SUB_MESSAGE) {
+		s->msgs++;
+		snprintf(s->data, sizeof s->data, "%.*s", (int)m->len, (const char *)m->data);
+		snprintf(s->topic, sizeof s->topic, "%s", m->topic);
+		snprintf(s->from, sizeof s->from, "%s", m->from);
+	}
+	if (ev == KUBO_SUB_TICK && ++s->ticks >= 3)
+		return 1;
+	return 0;
+}
+
+static void
+test_sub(void)
+{
+	struct canned c = {0};
+	pthread_t t;
+	struct kubo *k;
+	struct werr e = {0};
+	struct subseen seen = {0};
+	long long t0;
+	char *open_stream = chunked((const char *[]){ "{}\n",
+	    "{\"from\":\"12D3KooWtest\",\"data\":\"uaGVsbG8\",\"seqno\":\"uAAE\",\"topicIDs\":[\"ud2FuZGEvZGlzY292ZXJ5\"]}\n",
+	    NULL }, 0, NULL);
+	char *ended = chunked((const char *[]){ "{}\n", NULL }, 1, NULL);
+	char *garbage = chunked((const char *[]){ "{\"from\":\"p\",\"data\":\"z123\"}\n", NULL }, 1, NULL);
+
+	c.resp[0] = open_stream;
+	c.resp[1] = ended;
+	c.resp[2] = garbage;
+	c.stall_ms = 1500;          /* the stream stays open this long */
+	canned_start(&c, &t);
+	k = client(c.port, 3);
+	t0 = kubo_mono_ms_for_tests();
+	ok(kubo_pubsub_sub(k, "wanda/discovery", 100, sub_cb, &seen, &e) == 0, "sub: the callback ends it: %s", e.msg);
+	ok(kubo_mono_ms_for_tests() - t0 < 1500, "3 ticks of 100 ms before the stream closed (not 1 a second)");
+	is_int(seen.ready, 1, "ready once");
+	is_int(seen.msgs, 1, "the empty {} skipped, one message");
+	is_str(seen.data, "hello", "data decoded");
+	is_str(seen.topic, "wanda/discovery", "topic decoded");
+	is_str(seen.from, "12D3KooWtest", "from");
+	ok(strstr(c.req[0], "/api/v0/pubsub/sub?arg=ud2FuZGEvZGlzY292ZXJ5 ") != NULL, "topic multibase in the URL");
+	memset(&seen, 0, sizeof seen);
+	ok(kubo_pubsub_sub(k, "wanda/discovery", 0, sub_cb, &seen, &e) < 0 &&
+	    kubo_last_error(k)->kind == KUBO_E_TRUNCATED, "the daemon ending the stream is an error: %s", e.msg);
+	ok(kubo_pubsub_sub(k, "wanda/discovery", 0, sub_cb, &seen, &e) < 0 &&
+	    kubo_last_error(k)->kind == KUBO_E_PROTOCOL, "data not in multibase base64: protocol");
+	is_int(kubo_last_error(k)->attempts, 1, "subscriptions are not retried");
+	ok(kubo_pubsub_sub(k, "", 0, sub_cb, &seen, &e) < 0 && e.code == EX_USAGE, "an empty topic");
+	kubo_free(k);
+	c.stall_ms = 0;
+	canned_stop(&c, t);
+	free(open_stream);
+	free(ended);
+	free(garbage);
+}
+
 int
 main(void)
 {
@@ -588,5 +719,7 @@ main(void)
 	test_truncated_and_inband();
 	test_stall_and_unreachable();
 	test_get();
+	test_retry_rewind_resume();
+	test_sub();
 	return done_testing();
 }

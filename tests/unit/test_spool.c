@@ -466,6 +466,38 @@ test_purge(void)
 	    "purge corrupt/");
 }
 
+static void
+test_tmp_and_has(void)
+{
+	char sp[4096], p[4096], cur[4096];
+	struct werr e = {0};
+	size_t n;
+	pid_t pid;
+	int st;
+
+	make_spool(sp, sizeof sp, "tmp");
+	if ((pid = fork()) == 0)
+		_exit(0);
+	waitpid(pid, &st, 0);
+	snprintf(p, sizeof p, "%s/tmp/x1.%ld.abcdef", sp, (long)pid);
+	atomic_write(p, "{", 1, &e);
+	snprintf(p, sizeof p, "%s/tmp/x2.%ld.abcdef", sp, (long)getpid());
+	atomic_write(p, "{", 1, &e);
+	snprintf(p, sizeof p, "%s/tmp/junk", sp);
+	atomic_write(p, "{", 1, &e);
+	ok(spool_clean_tmp(sp, wall_ms(), &n, &e) == 0 && n == 1, "the dead writer's tmp file removed");
+	ok(access(p, F_OK) == 0, "a name without a pid stays while young");
+	ok(spool_clean_tmp(sp, wall_ms() + 2 * 3600 * 1000LL, &n, &e) == 0 && n == 2,
+	    "anything an hour old goes");
+	ok(spool_clean_tmp("/nonexistent", wall_ms(), &n, &e) < 0, "missing spool");
+	ok(!spool_has(sp, "h1"), "no entry");
+	add(sp, "h1");
+	ok(spool_has(sp, "h1"), "entry in new/");
+	claim(sp, "h1", cur, sizeof cur);
+	ok(spool_has(sp, "h1"), "claimed entry found in cur/");
+	ok(!spool_has(sp, "h"), "a prefix is not the id");
+}
+
 int
 main(void)
 {
@@ -481,6 +513,7 @@ main(void)
 	test_retry();
 	test_recover();
 	test_purge();
+	test_tmp_and_has();
 	{
 		char cmd[4200];
 		snprintf(cmd, sizeof cmd, "rm -rf '%s'", top);

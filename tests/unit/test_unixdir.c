@@ -318,6 +318,24 @@ test_order_and_errors(void)
 	o.hamt_fanout = 2048;
 	ok(unixdir_build(a, 3, &o, NULL, NULL, &r1, NULL, &e) < 0, "fanout 2048 refused");
 	dir_opts_kubo(&o);
+	o.mh_code = MH_SHA2_512;
+	ok(unixdir_build(a, 3, &o, NULL, NULL, &r1, NULL, &e) < 0 && e.code == EX_USAGE,
+	    "CIDv0 with sha2-512 refused: %s", e.msg);
+	o.cid_version = 1;
+	ok(unixdir_build(a, 3, &o, NULL, NULL, &r1, NULL, &e) == 0 && r1.mh_len == 66,
+	    "CIDv1 directory with sha2-512");
+	o.cid_version = 2;
+	ok(unixdir_build(a, 3, &o, NULL, NULL, &r1, NULL, &e) < 0 && e.code == EX_USAGE,
+	    "CID version 2 refused: %s", e.msg);
+	dir_opts_kubo(&o);
+	o.hamt_estimation = 7;
+	ok(unixdir_build(a, 3, &o, NULL, NULL, &r1, NULL, &e) < 0 && e.code == EX_USAGE,
+	    "unknown estimation refused: %s", e.msg);
+	dir_opts_kubo(&o);
+	o.max_links = -1;
+	ok(unixdir_build(a, 3, &o, NULL, NULL, &r1, NULL, &e) < 0 && e.code == EX_USAGE,
+	    "negative max_links refused: %s", e.msg);
+	dir_opts_kubo(&o);
 	b[1].name = "b";
 	ok(unixdir_build(b, 3, &o, NULL, NULL, &r1, NULL, &e) < 0 && e.code == EX_DATAERR &&
 	    strstr(e.msg, "'b'") && strstr(e.msg, "duplicate"), "duplicate names refused: %s", e.msg);
@@ -379,6 +397,40 @@ test_session(void)
 	tree_free(&t);
 }
 
+static int
+failing_sink(void *ctx, const struct cid *c, const uint8_t *data, size_t len, struct werr *e)
+{
+	int *left = ctx;
+
+	(void)c, (void)data, (void)len;
+	if ((*left)-- > 0)
+		return 0;
+	return werr_set(e, EX_IOERR, "outbox.car: disk full");
+}
+
+/* A sink error stops the build and comes back as the build's error, at the
+ * first block (plain) and in the middle of a HAMT. */
+static void
+test_sink_error(void)
+{
+	struct dir_opts o;
+	struct tree t;
+	struct werr e = {0};
+	struct cid root;
+	int left = 0;
+
+	t0260_tree(&t, 1);
+	dir_opts_wanda(&o);
+	ok(unixdir_build(t.ents, t.n, &o, failing_sink, &left, &root, NULL, &e) < 0 &&
+	    e.code == EX_IOERR && strstr(e.msg, "outbox.car"), "plain: sink error returned: %s", e.msg);
+	o.hamt_threshold = 1;
+	left = 100;
+	memset(&e, 0, sizeof e);
+	ok(unixdir_build(t.ents, t.n, &o, failing_sink, &left, &root, NULL, &e) < 0 &&
+	    e.code == EX_IOERR && left < 0, "HAMT: sink error after 100 shards returned: %s", e.msg);
+	tree_free(&t);
+}
+
 int
 main(void)
 {
@@ -389,5 +441,6 @@ main(void)
 	test_t0260();
 	test_profiles();
 	test_session();
+	test_sink_error();
 	return done_testing();
 }
