@@ -312,8 +312,7 @@ enum kubo_sub_event {
 /* Return 0 to go on, 1 to end the subscription (call returns 0), -1 with e set. */
 typedef int (*kubo_sub_fn)(void *ctx, enum kubo_sub_event ev, const struct kubo_pubsub_msg *m, struct werr *e);
 /* Blocks until fn returns non-zero or the daemon ends the stream (then
- * -1, kind truncated). tick_ms 0: no ticks (else at least 100 ms; ticks
- * come from curl's progress callback, so about once per second at worst). */
+ * -1, kind truncated). tick_ms 0: no ticks, else at least 100 ms. */
 int kubo_pubsub_sub(struct kubo *k, const char *topic, long tick_ms, kubo_sub_fn fn, void *ctx, struct werr *e);
 
 /* ---- routing ----------------------------------------------------------- */

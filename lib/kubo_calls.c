@@ -226,15 +226,19 @@ pinls_obj(void *ctx, const cJSON *o, struct werr *e)
 	const char *cid = kj_str(o, "Cid");
 	int rc;
 
-	if (cid != NULL)
-		return c->fn ? c->fn(c->ctx, cid, kj_str(o, "Type") ? kj_str(o, "Type") : "", e) : 0;
-	if (!cJSON_IsObject(keys))
-		return werr_set(e, EX_PROTOCOL, "pin/ls: neither Cid nor Keys in the answer");
+	if (cid != NULL) {
+		rc = c->fn ? c->fn(c->ctx, cid, kj_str(o, "Type") ? kj_str(o, "Type") : "", e) : 0;
+		return rc < 0 ? -1 : rc;
+	}
+	if (!cJSON_IsObject(keys)) {
+		werr_set(e, EX_PROTOCOL, "neither Cid nor Keys in the answer");
+		return KJ_BAD;
+	}
 	cJSON_ArrayForEach(it, keys) {
 		const char *t = kj_str(it, "Type");
 
 		if (c->fn != NULL && (rc = c->fn(c->ctx, it->string, t ? t : "", e)) != 0)
-			return rc;
+			return rc < 0 ? -1 : rc;
 	}
 	return 0;
 }
@@ -422,18 +426,22 @@ import_obj(void *ctx, const cJSON *o, struct werr *e)
 	struct import_ctx *c = ctx;
 	const cJSON *root = cJSON_GetObjectItemCaseSensitive(o, "Root");
 	const char *cid, *perr;
+	int rc;
 
 	if (root == NULL)
 		return 0;           /* {"Stats": ...} */
 	cid = kj_str(cJSON_GetObjectItemCaseSensitive(root, "Cid"), "/");
 	perr = kj_str(root, "PinErrorMsg");
-	if (cid == NULL)
-		return werr_set(e, EX_PROTOCOL, "dag/import: a Root without Cid");
+	if (cid == NULL) {
+		werr_set(e, EX_PROTOCOL, "a Root without Cid");
+		return KJ_BAD;
+	}
 	if (perr != NULL && *perr == '\0')
 		perr = NULL;
 	if (perr != NULL && c->pin_error[0] == '\0')
 		snprintf(c->pin_error, sizeof c->pin_error, "pinning %s: %s", cid, perr);
-	return c->fn ? c->fn(c->ctx, cid, perr, e) : 0;
+	rc = c->fn ? c->fn(c->ctx, cid, perr, e) : 0;
+	return rc < 0 ? -1 : rc;
 }
 
 int
