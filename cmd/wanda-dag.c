@@ -494,8 +494,8 @@ build_parse(int argc, char **argv, struct common *c, struct build_flags *f, int 
 	int ch;
 
 	f->import = f->b.pin = 1;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "+hVJ:", lo, NULL)) != -1) {
+	optind = 0;   /* reinitialise glibc's getopt: options may follow the names (no '+') */
+	while ((ch = getopt_long(argc, argv, "hVJ:", lo, NULL)) != -1) {
 		if (common_opt(ch, c))
 			continue;
 		if (ch == 'c')
