@@ -20,8 +20,10 @@
 #include "cli.h"
 #include "config.h"
 #include "dagbuild.h"
+#include "eventlog.h"
 #include "importer.h"
 #include "kubo.h"
+#include "spool.h"
 #include "jsonl.h"
 #include "multibase.h"
 #include "multihash.h"
@@ -545,17 +547,59 @@ spool_error_kind(int code)
 	}
 }
 
-/* One spool line: a "session" entry is built (strict: it waits for its
- * captures to be pushed), anything else passes through unchanged. The
- * result carries id, spool_file and kind for wanda-queue ack. */
+/* Settle a claimed session entry here (it never reaches wanda-push):
+ * done on success, deferred or failed by the spool's rules on failure;
+ * the outcome goes to events.jsonl and a one-line note to stderr. */
+static int
+spool_settle(const struct build_cfg *b, const cJSON *in, const cJSON *line, struct werr *e)
+{
+	const char *sf = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(in, "spool_file"));
+	const cJSON *err = cJSON_GetObjectItemCaseSensitive(line, "error"), *it;
+	const char *msg = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(err, "message"));
+	struct spool_policy pol;
+	struct werr le = {0};
+	char spool[4096];
+	cJSON *ev;
+	int st = 0;
+
+	if (sf && !err && spool_done(sf, e) < 0 && e->code != EX_NOINPUT)
+		return -1;
+	if (sf && err) {
+		spool_policy_default(&pol);
+		snprintf(spool, sizeof spool, "%s/spool", b->home);
+		st = spool_fail(spool, sf, &pol,
+		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(err, "kind")), msg,
+		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(err, "permanent")), wall_ms(), e);
+		if (st < 0 && e->code != EX_NOINPUT)
+			return -1;
+	}
+	ev = event_new(err ? "session_failed" : "session_built");
+	cJSON_ArrayForEach(it, line)
+		cJSON_AddItemToObject(ev, it->string, cJSON_Duplicate(it, 1));
+	if (err && st > 0)
+		cJSON_AddStringToObject(ev, "spool", spool_state_name(st));
+	if (event_append(b->home, ev, &le) < 0)
+		warnx("%s", le.msg);
+	cJSON_Delete(ev);
+	if (err)
+		warnx("session %s: %s", cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(in, "session")), msg);
+	else
+		warnx("session %s: %s", cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(line, "session")),
+		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(line, "cid")));
+	return 0;
+}
+
+/* One spool line: a "session" entry is built (strict: it waits until its
+ * captures are pushed) and settled here; anything else passes through
+ * unchanged, so this stage sits in front of wanda-push. */
 static int
 spool_line(const struct build_cfg *b, cJSON *in, struct jsonl *out, struct werr *e)
 {
 	const cJSON *kind = cJSON_GetObjectItemCaseSensitive(in, "kind");
 	const cJSON *name = cJSON_GetObjectItemCaseSensitive(in, "session");
-	static const char *carry[] = {"id", "spool_file", "kind"};
 	struct werr be = {0};
 	cJSON *line = NULL, *err;
+	int rc;
 
 	if (!cJSON_IsString(kind) || strcmp(kind->valuestring, "session"))
 		return jsonl_emit(out, in, e);
@@ -572,14 +616,12 @@ spool_line(const struct build_cfg *b, cJSON *in, struct jsonl *out, struct werr 
 	cJSON_AddStringToObject(err, "message", be.msg);
 	cJSON_AddBoolToObject(err, "permanent", be.code == EX_DATAERR || be.code == EX_USAGE ||
 	                      be.code == EX_NOINPUT);
-	warnx("%s", be.msg);
 done:
-	for (size_t i = 0; i < sizeof carry / sizeof carry[0]; i++) {
-		const cJSON *v = cJSON_GetObjectItemCaseSensitive(in, carry[i]);
-		if (v && !cJSON_HasObjectItem(line, carry[i]))
-			cJSON_AddItemToObject(line, carry[i], cJSON_Duplicate(v, 1));
-	}
-	return jsonl_emit_take(out, line, e);
+	if (cJSON_GetObjectItemCaseSensitive(in, "id"))
+		cJSON_AddItemToObject(line, "id", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(in, "id"), 1));
+	rc = spool_settle(b, in, line, e);
+	cJSON_Delete(line);
+	return rc;
 }
 
 static int
