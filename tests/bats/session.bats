@@ -232,6 +232,10 @@ gen_captures() {
 	fi
 	cid=$(jq -r .cid "$WANDA_HOME/state/dags/dusk.json")
 	assert_equal "$(jq -r 'select(.event == "session_built") | .cid' "$WANDA_HOME/events.jsonl")" "$cid"
+	# the root followed: its index.json lists the session
+	root=$(jq -r 'select(.event == "session_built") | .root' "$WANDA_HOME/events.jsonl")
+	assert_equal "$(jq -r .cid "$WANDA_HOME/state/root.json")" "$root"
+	assert_equal "$(curl -sSf "$GW/ipfs/$root/index.json" | jq -r '.sessions[] | "\(.name) \(.cid)"')" "dusk $cid"
 	# nothing left in the spool
 	for st in new cur deferred failed; do
 		assert_equal "$(wanda-queue list --state $st | wc -l)" 0
