@@ -89,3 +89,6 @@ clean:
 
 .PHONY: all check test install uninstall clean
 .SECONDARY:
+
+# fuzz_replay #includes the fuzz targets
+$(O)/tests/tools/fuzz_replay.o: $(wildcard tests/fuzz/*.c)

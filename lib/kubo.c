@@ -19,6 +19,7 @@ kubo_opts_default(struct kubo_opts *o)
 	o->connect_timeout_ms = 5000;
 	o->timeout_ms = 60000;
 	o->transfer_timeout_ms = 0;
+	o->slow_timeout_ms = 900000;
 	o->low_speed_bytes = 1;
 	o->low_speed_s = 30;
 	o->retries = 3;
@@ -219,8 +220,9 @@ on_line(void *ctx, char *line, size_t n, struct werr *e)
 	x->delivered++;
 	if (rc > 0)
 		x->stopped = 1;
+	/* KJ_BAD: our own parser found the object malformed */
 	if (rc != 0)
-		x->fail_kind = KUBO_E_ABORTED;
+		x->fail_kind = rc == KJ_BAD ? KUBO_E_PROTOCOL : KUBO_E_ABORTED;
 	return rc != 0 ? -1 : 0;
 }
 
@@ -343,29 +345,6 @@ on_read(char *p, size_t size, size_t nmemb, void *ctx)
 	return (size_t)got;
 }
 
-/* Ticks for pubsub_sub (curl calls this at least once a second). */
-static int
-on_xferinfo(void *ctx, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
-{
-	struct xfer *x = ctx;
-	long long now = kubo_mono_ms();
-	int rc;
-
-	(void)dt; (void)dn; (void)ut; (void)un;
-	if (x->r->on_tick == NULL || now - x->last_tick < x->r->tick_ms)
-		return 0;
-	x->last_tick = now;
-	rc = x->r->on_tick(x->r->ctx, &x->cb_err);
-	if (rc > 0)
-		x->stopped = 1;
-	if (rc != 0) {
-		x->failed = rc < 0;
-		x->fail_kind = KUBO_E_ABORTED;
-		return 1;
-	}
-	return 0;
-}
-
 long long
 kubo_mono_ms(void)
 {
@@ -411,6 +390,12 @@ set_limits(struct kubo *k, const struct kreq *r)
 		curl_easy_setopt(k->h, CURLOPT_LOW_SPEED_LIMIT, 0L);
 		return;
 	}
+	if (r->slow) {
+		curl_easy_setopt(k->h, CURLOPT_TIMEOUT_MS, k->o.slow_timeout_ms);
+		curl_easy_setopt(k->h, CURLOPT_LOW_SPEED_TIME, 0L);
+		curl_easy_setopt(k->h, CURLOPT_LOW_SPEED_LIMIT, 0L);
+		return;
+	}
 	curl_easy_setopt(k->h, CURLOPT_TIMEOUT_MS, total);
 	curl_easy_setopt(k->h, CURLOPT_LOW_SPEED_TIME, k->o.low_speed_s);
 	curl_easy_setopt(k->h, CURLOPT_LOW_SPEED_LIMIT, k->o.low_speed_s > 0 ? k->o.low_speed_bytes : 0L);
@@ -434,12 +419,6 @@ kubo_setup(struct kubo *k, struct xfer *x, const char *url, curl_mime **mime, st
 	curl_easy_setopt(k->h, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(k->h, CURLOPT_HEADERDATA, x);
 	curl_easy_setopt(k->h, CURLOPT_TCP_KEEPALIVE, 1L);
-	if (r->on_tick != NULL) {
-		curl_easy_setopt(k->h, CURLOPT_NOPROGRESS, 0L);
-		curl_easy_setopt(k->h, CURLOPT_XFERINFOFUNCTION, on_xferinfo);
-		curl_easy_setopt(k->h, CURLOPT_XFERINFODATA, x);
-		x->last_tick = kubo_mono_ms();
-	}
 	set_limits(k, r);
 	if (r->has_upload) {
 		if ((*mime = make_mime(k, x, e)) == NULL)
@@ -451,6 +430,48 @@ kubo_setup(struct kubo *k, struct xfer *x, const char *url, curl_mime **mime, st
 	}
 	k->errbuf[0] = '\0';
 	return 0;
+}
+
+/* curl_easy_perform, waking every tick_ms for r->on_tick (pubsub/sub's
+ * heartbeats: curl's own progress callback may wait a second). */
+static CURLcode
+perform_ticking(struct kubo *k, struct xfer *x)
+{
+	CURLM *m = curl_multi_init();
+	CURLMsg *msg;
+	CURLcode rc = CURLE_OK;
+	long long next = kubo_mono_ms() + x->r->tick_ms, now;
+	int running = 1, left, t;
+
+	if (m == NULL || curl_multi_add_handle(m, k->h) != CURLM_OK) {
+		curl_multi_cleanup(m);
+		return CURLE_FAILED_INIT;
+	}
+	while (running) {
+		if (curl_multi_perform(m, &running) != CURLM_OK) {
+			rc = CURLE_RECV_ERROR;
+			break;
+		}
+		while ((msg = curl_multi_info_read(m, &left)) != NULL)
+			if (msg->msg == CURLMSG_DONE)
+				rc = msg->data.result;
+		if (!running)
+			break;
+		if ((now = kubo_mono_ms()) >= next) {
+			next = now + x->r->tick_ms;
+			if ((t = x->r->on_tick(x->r->ctx, &x->cb_err)) != 0) {
+				x->stopped = t > 0;
+				x->failed = t < 0;
+				x->fail_kind = KUBO_E_ABORTED;
+				rc = CURLE_ABORTED_BY_CALLBACK;
+				break;
+			}
+		}
+		curl_multi_poll(m, NULL, 0, (int)(next - now > 0 ? next - now : 1), NULL);
+	}
+	curl_multi_remove_handle(m, k->h);
+	curl_multi_cleanup(m);
+	return rc;
 }
 
 /* What curl's result code means for us when no callback caused it. */
@@ -615,7 +636,10 @@ kubo_run(struct kubo *k, struct kreq *r, struct werr *e)
 			break;
 		}
 		k->err.attempts = attempt + 1;
-		rc = r->perform ? r->perform(k, &x) : curl_easy_perform(k->h);
+		if (r->perform != NULL)
+			rc = r->perform(k, &x);
+		else
+			rc = r->on_tick ? perform_ticking(k, &x) : curl_easy_perform(k->h);
 		ret = kubo_outcome(k, &x, rc, e);
 		curl_mime_free(mime);
 		curl_easy_setopt(k->h, CURLOPT_MIMEPOST, NULL);
@@ -672,6 +696,7 @@ kubo_rpc_json(struct kubo *k, const char *cmd, const struct kubo_param *params, 
 
 	kubo_req_init(&r, cmd, RESP_JSON);
 	r.idempotent = (flags & KUBO_IDEMPOTENT) != 0;
+	r.slow = (flags & KUBO_SLOW) != 0;
 	r.json_out = out ? out : &tmp;
 	r.params = params;
 	if (kubo_run(k, &r, e) < 0)
@@ -688,6 +713,7 @@ kubo_rpc_ndjson(struct kubo *k, const char *cmd, const struct kubo_param *params
 
 	kubo_req_init(&r, cmd, RESP_NDJSON);
 	r.idempotent = (flags & KUBO_IDEMPOTENT) != 0;
+	r.slow = (flags & KUBO_SLOW) != 0;
 	r.json_fn = fn;
 	r.ctx = ctx;
 	r.params = params;

@@ -29,6 +29,7 @@ struct kreq {
 	enum resp_mode mode;
 	int idempotent;
 	int transfer;               /* transfer_timeout_ms instead of timeout_ms */
+	int slow;                   /* slow_timeout_ms, no low-speed guard */
 	int stream_forever;         /* no total timeout, no low-speed guard (pubsub/sub) */
 	size_t max_body;            /* RESP_JSON */
 	size_t max_line;            /* RESP_NDJSON, 0 = 1 MiB */
@@ -75,7 +76,6 @@ struct xfer {
 	int failed, stopped;
 	enum kubo_kind fail_kind;
 	struct werr cb_err;
-	long long last_tick;
 	void *pull;                 /* get: its pull state */
 };
 
@@ -89,6 +89,10 @@ int  kubo_fail(struct kubo *k, struct werr *e, const char *cmd, enum kubo_kind k
 long long kubo_mono_ms(void);
 /* Percent-encode everything but RFC 3986 unreserved characters (truncates to cap). */
 void kubo_escape(const char *s, char *out, size_t cap);
+
+/* What an internal NDJSON handler returns (instead of -1) when the
+ * daemon's object is malformed: the call fails with kind protocol. */
+#define KJ_BAD (-2)
 
 /* JSON field helpers: NULL / 0 when absent or of the wrong type. */
 const char *kj_str(const cJSON *o, const char *key);

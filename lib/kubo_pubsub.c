@@ -89,6 +89,7 @@ sub_msg(void *ctx, const cJSON *o, struct werr *e)
 
 	if (from == NULL && data == NULL)
 		return 0;           /* js-ipfs starts with an empty {} */
+	rc = KJ_BAD;
 	if (from == NULL || data == NULL || (d = mb_dup(data, &m.len)) == NULL) {
 		werr_set(e, EX_PROTOCOL, "pubsub/sub: a message without from or multibase data");
 		goto out;
@@ -107,6 +108,7 @@ sub_msg(void *ctx, const cJSON *o, struct werr *e)
 	m.seqno = sq;
 	m.topic = tp ? (const char *)tp : "";
 	rc = s->fn(s->ctx, KUBO_SUB_MESSAGE, &m, e);
+	rc = rc < 0 ? -1 : rc;
 out:
 	free(d);
 	free(sq);

@@ -292,7 +292,7 @@ on_root(void *ctx, const char *cid, const char *pin_error, struct werr *e)
 static int
 import_car(struct kubo *k, int fd, const char *path, struct bar *bar, struct push_result *r)
 {
-	struct kubo_import_opts io = { .pin_roots = 1 };
+	struct kubo_import_opts io = { .pin_roots = 1, .size_hint = r->size };
 	struct roots rs = { .r = r, .path = path };
 
 	if (bar != NULL) {

@@ -194,6 +194,38 @@ push_ok() {
 	[ -z "$(ls "$WANDA_HOME/outbox")" ] || fail "outbox not empty: $(ls "$WANDA_HOME/outbox")"
 }
 
+@test "an outbox that cannot be written: kind outbox, 73" {
+	gen_bytes 14 1000 >a
+	: >notadir
+	export WANDA_HOME="$PWD/notadir"
+	run --separate-stderr wanda-push --offline a
+	assert_failure 73
+	assert_equal "$(json_get "$output" .error.kind)" outbox
+	assert_equal "$(json_get "$output" .error.permanent)" false
+}
+
+@test "--flush reports a CAR the daemon refuses, keeps it, and goes on with the others" {
+	gen_bytes 15 1000 >a
+	run --separate-stderr wanda-push --offline a
+	good=$(json_get "$output" .outbox)
+	mkdir -p "$WANDA_HOME/outbox"
+	bad="$WANDA_HOME/outbox/bafkreiaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.car"
+	printf 'not a car' >"$bad"
+	run --separate-stderr wanda-push --flush
+	assert_failure
+	assert_equal "${#lines[@]}" 2
+	assert_output --partial '"error"'
+	assert_output --partial '"pinned":true'
+	assert_file_exists "$bad"
+	assert_file_not_exists "$good"
+}
+
+@test "--via car with a missing file: missing, 66" {
+	run --separate-stderr wanda-push --via car nosuch
+	assert_failure 66
+	assert_equal "$(json_get "$output" .error.kind)" missing
+}
+
 @test "--flush with an empty outbox does nothing and succeeds" {
 	run --separate-stderr wanda-push --flush
 	assert_success

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include <cjson/cJSON.h>
@@ -183,7 +184,16 @@ key_line(void *ctx, const struct kubo_key *key, struct werr *e)
 	return 0;
 }
 
-struct sub_state { long count, max_ms, waited; const char *ready_file; };
+struct sub_state { long count, max_ms; long long t0; const char *ready_file; };
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static int
 sub_fn(void *ctx, enum kubo_sub_event ev, const struct kubo_pubsub_msg *m, struct werr *e)
@@ -198,8 +208,7 @@ sub_fn(void *ctx, enum kubo_sub_event ev, const struct kubo_pubsub_msg *m, struc
 			fclose(f);
 		return 0;
 	case KUBO_SUB_TICK:
-		s->waited += 100;
-		if (s->max_ms > 0 && s->waited >= s->max_ms)
+		if (s->max_ms > 0 && now_ms() - s->t0 >= s->max_ms)
 			return werr_set(e, EX_TEMPFAIL, "no message after %ld ms", s->max_ms);
 		return 0;
 	default:
@@ -217,7 +226,7 @@ sub_fn(void *ctx, enum kubo_sub_event ev, const struct kubo_pubsub_msg *m, struc
 static int
 cmd_sub(struct kubo *k, int argc, char **argv, struct werr *e)
 {
-	struct sub_state s = { 1, 0, 0, NULL };
+	struct sub_state s = { 1, 0, now_ms(), NULL };
 
 	if (argc < 3)
 		usage();

@@ -1,4 +1,5 @@
 /* Unit tests for the shared modules: werr, config, atomicio, jsonl. */
+#include <errno.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include <sys/stat.h>
@@ -7,6 +8,7 @@
 #include "config.h"
 #include "atomicio.h"
 #include "jsonl.h"
+#include "cli.h"
 
 static void
 test_parse(void)
@@ -124,6 +126,104 @@ test_jsonl(const char *dir)
 	    "bad filter is a usage error naming --jq");
 }
 
+static void
+test_atomic_more(const char *dir)
+{
+	struct werr e = {0};
+	struct atomic_file af;
+	char path[4096], *buf;
+	size_t len;
+
+	snprintf(path, sizeof path, "%s/stream", dir);
+	ok(atomic_open(&af, path, &e) == 0, "atomic_open");
+	ok(write_all(af.fd, "abc", 3) == 0, "write_all");
+	ok(access(path, F_OK) != 0, "target absent before commit");
+	ok(atomic_commit(&af, &e) == 0, "atomic_commit");
+	ok(read_file(path, &buf, &len, &e) == 0 && len == 3, "committed content");
+	free(buf);
+	ok(atomic_open(&af, path, &e) == 0, "atomic_open again");
+	write_all(af.fd, "zzzz", 4);
+	atomic_abort(&af);
+	ok(read_file(path, &buf, &len, &e) == 0 && len == 3 && memcmp(buf, "abc", 3) == 0,
+	    "abort leaves the old file");
+	free(buf);
+	ok(atomic_open(&af, "/nonexistent/dir/x", &e) < 0 && strstr(e.msg, "/nonexistent/dir/x"),
+	    "atomic_open on a missing dir names the path");
+	{
+		char to[4096];
+		snprintf(to, sizeof to, "%s/moved", dir);
+		ok(rename_durable(path, to, &e) == 0 && access(to, F_OK) == 0, "rename_durable");
+		ok(rename_durable(path, to, &e) < 0 && e.code == EX_IOERR, "rename of a missing file");
+	}
+	ok(fsync_dir("/nonexistent", &e) < 0, "fsync_dir on a missing dir");
+	ok(mkdir_p("", 0755, &e) < 0 && e.code == EX_USAGE, "mkdir_p of empty path");
+	snprintf(path, sizeof path, "%s/moved/sub", dir);
+	ok(mkdir_p(path, 0755, &e) < 0 && e.code == EX_CANTCREAT, "mkdir_p through a file");
+	{
+		/* a file larger than read_file's first buffer */
+		char big[20000];
+		memset(big, 'q', sizeof big);
+		snprintf(path, sizeof path, "%s/big", dir);
+		atomic_write(path, big, sizeof big, &e);
+		ok(read_file(path, &buf, &len, &e) == 0 && len == sizeof big && buf[len] == '\0',
+		    "read_file grows its buffer");
+		free(buf);
+	}
+}
+
+static void
+test_cli(void)
+{
+	char buf[64];
+	struct progress p;
+	long long a = mono_ms(), w = wall_ms();
+
+	ok(a > 0 && mono_ms() >= a, "monotonic clock");
+	ok(w > 1700000000000LL, "wall clock in ms");
+	rfc3339_ms(86400123LL, buf, sizeof buf);
+	is_str(buf, "1970-01-02T00:00:00.123Z", "rfc3339 with ms");
+	progress_start(&p, "x", 100);
+	p.enabled = 1;           /* draw even though stderr is not a tty */
+	p.last_ms = 0;
+	progress_update(&p, 50);
+	progress_update(&p, 60);  /* within 100 ms: skipped */
+	p.total = 0;
+	p.last_ms = 0;
+	progress_update(&p, 70);
+	progress_end(&p);
+	fprintf(stderr, "\n");  /* keep the TAP stream line-aligned */
+	ok(cli_stderr_tty() == 0 || cli_stderr_tty() == 1, "tty check");
+}
+
+static void
+test_werr(void)
+{
+	struct werr e = {0};
+
+	ok(werr_set(NULL, 1, "x") == -1 && werr_sys(NULL, 1, "x") == -1 &&
+	    werr_prefix(NULL, "x") == -1, "NULL werr is allowed");
+	errno = ENOENT;
+	werr_sys(&e, EX_NOINPUT, "%s", "f.car");
+	is_str(e.msg, "f.car: No such file or directory", "werr_sys appends strerror");
+	werr_prefix(&e, "reading %d", 2);
+	is_str(e.msg, "reading 2: f.car: No such file or directory", "werr_prefix");
+	is_int(e.code, EX_NOINPUT, "prefix keeps the code");
+}
+
+static void
+test_jsonl_errors(void)
+{
+	struct werr e = {0};
+	struct jsonl *j = jsonl_open(stdout, "error(\"boom\")", &e);
+	cJSON *o = cJSON_CreateObject();
+
+	ok(j != NULL, "filter with error() compiles");
+	ok(jsonl_emit(j, o, &e) < 0 && e.code == EX_DATAERR && strstr(e.msg, "boom"),
+	    "a runtime jq error is reported");
+	jsonl_close(j);
+	cJSON_Delete(o);
+}
+
 int
 main(void)
 {
@@ -136,6 +236,10 @@ main(void)
 	test_config(dir);
 	test_atomic(dir);
 	test_jsonl(dir);
+	test_atomic_more(dir);
+	test_cli();
+	test_werr();
+	test_jsonl_errors();
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
 	if (system(cmd) != 0)
 		return 2;

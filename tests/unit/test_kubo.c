@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -15,6 +16,15 @@
 #include <archive_entry.h>
 #include "tap.h"
 #include "kubo.h"
+
+static long long
+kubo_mono_ms_for_tests(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* ---- pure helpers ------------------------------------------------------ */
 
@@ -159,7 +169,8 @@ struct canned {
 	int port;
 	const char *resp[8];        /* one per connection; NULL ends */
 	size_t resp_len[8];         /* binary responses; 0 = strlen */
-	int stall_ms;               /* after writing, before closing */
+	int stall_ms;               /* after writing the first response, before closing */
+	int delay_ms;               /* before writing the first response */
 	char req[8][1024];          /* request lines seen */
 	int nreq;
 };
@@ -208,9 +219,11 @@ serve(void *arg)
 			break;
 		read_request(fd, c->req[c->nreq], sizeof c->req[0]);
 		c->nreq++;
+		if (c->delay_ms && i == 0)
+			usleep((useconds_t)c->delay_ms * 1000);
 		if (write(fd, c->resp[i], c->resp_len[i] ? c->resp_len[i] : strlen(c->resp[i])) < 0)
 			c->nreq = -100;
-		if (c->stall_ms)
+		if (c->stall_ms && i == 0)
 			usleep((useconds_t)c->stall_ms * 1000);
 		close(fd);
 	}
@@ -629,6 +642,104 @@ test_retry_rewind_resume(void)
 	unlink(path);
 }
 
+/* ---- pubsub/sub: ready, messages, ticks, the end of the stream --------------- */
+
+struct subseen { int ready, msgs, ticks; char data[64]; char topic[64]; char from[64]; };
+
+static int
+sub_cb(void *ctx, enum kubo_sub_event ev, const struct kubo_pubsub_msg *m, struct werr *e)
+{
+	struct subseen *s = ctx;
+
+	(void)e;
+	if (ev == KUBO_SUB_READY)
+		s->ready++;
+	if (ev == KUBO_SUB_MESSAGE) {
+		s->msgs++;
+		snprintf(s->data, sizeof s->data, "%.*s", (int)m->len, (const char *)m->data);
+		snprintf(s->topic, sizeof s->topic, "%s", m->topic);
+		snprintf(s->from, sizeof s->from, "%s", m->from);
+	}
+	if (ev == KUBO_SUB_TICK && ++s->ticks >= 3)
+		return 1;
+	return 0;
+}
+
+static void
+test_sub(void)
+{
+	struct canned c = {0};
+	pthread_t t;
+	struct kubo *k;
+	struct werr e = {0};
+	struct subseen seen = {0};
+	long long t0;
+	char *open_stream = chunked((const char *[]){ "{}\n",
+	    "{\"from\":\"12D3KooWtest\",\"data\":\"uaGVsbG8\",\"seqno\":\"uAAE\",\"topicIDs\":[\"ud2FuZGEvZGlzY292ZXJ5\"]}\n",
+	    NULL }, 0, NULL);
+	char *ended = chunked((const char *[]){ "{}\n", NULL }, 1, NULL);
+	char *garbage = chunked((const char *[]){ "{\"from\":\"p\",\"data\":\"z123\"}\n", NULL }, 1, NULL);
+
+	c.resp[0] = open_stream;
+	c.resp[1] = ended;
+	c.resp[2] = garbage;
+	c.stall_ms = 1500;          /* the stream stays open this long */
+	canned_start(&c, &t);
+	k = client(c.port, 3);
+	t0 = kubo_mono_ms_for_tests();
+	ok(kubo_pubsub_sub(k, "wanda/discovery", 100, sub_cb, &seen, &e) == 0, "sub: the callback ends it: %s", e.msg);
+	ok(kubo_mono_ms_for_tests() - t0 < 1500, "3 ticks of 100 ms before the stream closed (not 1 a second)");
+	is_int(seen.ready, 1, "ready once");
+	is_int(seen.msgs, 1, "the empty {} skipped, one message");
+	is_str(seen.data, "hello", "data decoded");
+	is_str(seen.topic, "wanda/discovery", "topic decoded");
+	is_str(seen.from, "12D3KooWtest", "from");
+	ok(strstr(c.req[0], "/api/v0/pubsub/sub?arg=ud2FuZGEvZGlzY292ZXJ5 ") != NULL, "topic multibase in the URL");
+	memset(&seen, 0, sizeof seen);
+	ok(kubo_pubsub_sub(k, "wanda/discovery", 0, sub_cb, &seen, &e) < 0 &&
+	    kubo_last_error(k)->kind == KUBO_E_TRUNCATED, "the daemon ending the stream is an error: %s", e.msg);
+	ok(kubo_pubsub_sub(k, "wanda/discovery", 0, sub_cb, &seen, &e) < 0 &&
+	    kubo_last_error(k)->kind == KUBO_E_PROTOCOL, "data not in multibase base64: protocol");
+	is_int(kubo_last_error(k)->attempts, 1, "subscriptions are not retried");
+	ok(kubo_pubsub_sub(k, "", 0, sub_cb, &seen, &e) < 0 && e.code == EX_USAGE, "an empty topic");
+	kubo_free(k);
+	c.stall_ms = 0;
+	canned_stop(&c, t);
+	free(open_stream);
+	free(ended);
+	free(garbage);
+}
+
+/* pin add may be silent while the daemon fetches: no low-speed abort;
+ * an ordinary call that waits as long is given up. */
+static void
+test_slow(void)
+{
+	struct canned c = {0};
+	pthread_t t;
+	struct kubo *k;
+	struct werr e = {0};
+	struct kubo_id id;
+
+	c.resp[0] = OKJSON(21) "{\"Pins\":[\"bafkqaaa\"]}";
+	c.delay_ms = 2500;
+	canned_start(&c, &t);
+	k = client(c.port, 0);
+	ok(kubo_pin_add(k, "bafkqaaa", 1, &e) == 0, "pin add waits out 2.5 s of silence (low-speed 1 s): %s", e.msg);
+	kubo_free(k);
+	canned_stop(&c, t);
+
+	memset(&c, 0, sizeof c);
+	c.resp[0] = OKJSON(2) "{}";
+	c.delay_ms = 2500;
+	canned_start(&c, &t);
+	k = client(c.port, 0);
+	ok(kubo_id(k, &id, &e) < 0 && kubo_last_error(k)->kind == KUBO_E_TIMEOUT,
+	    "id gives up on the same silence: %s", e.msg);
+	kubo_free(k);
+	canned_stop(&c, t);
+}
+
 int
 main(void)
 {
@@ -642,5 +753,7 @@ main(void)
 	test_stall_and_unreachable();
 	test_get();
 	test_retry_rewind_resume();
+	test_sub();
+	test_slow();
 	return done_testing();
 }
