@@ -310,12 +310,15 @@ cmd_status(struct ctx *c, int argc)
 	if (argc > 0)
 		errx(EX_USAGE, "status takes no argument");
 	cJSON_AddStringToObject(o, "api", c->api);
-	if (kubo_version(c->k, &v, &e) < 0 || kubo_id(c->k, &id, &e) < 0 ||
-	    kubo_swarm_peers(c->k, NULL, NULL, &peers, &e) < 0 || kubo_repo_stat(c->k, &rs, &e) < 0) {
+	/* up: the daemon answers at all; a later call failing is an error of an up daemon */
+	if (kubo_version(c->k, &v, &e) < 0) {
 		cJSON_AddBoolToObject(o, "up", 0);
 		return call_failed(c, o, &e);
 	}
 	cJSON_AddBoolToObject(o, "up", 1);
+	if (kubo_id(c->k, &id, &e) < 0 || kubo_swarm_peers(c->k, NULL, NULL, &peers, &e) < 0 ||
+	    kubo_repo_stat(c->k, &rs, &e) < 0)
+		return call_failed(c, o, &e);
 	cJSON_AddStringToObject(o, "version", v.version);
 	cJSON_AddStringToObject(o, "peer_id", id.id);
 	cJSON_AddNumberToObject(o, "peers", (double)peers);
@@ -412,8 +415,8 @@ main(int argc, char **argv)
 	else if (i < argc && strcmp(argv[i], "status") == 0)
 		c.status = cmd_status(&c, argc - i - 1);
 	else if (c.flush) {
-		if (i < argc)
-			errx(EX_USAGE, "--flush takes no FILE");
+		if (i < argc || c.po.offline)
+			errx(EX_USAGE, "--flush takes no FILE and no --offline");
 		if (push_flush(c.k, &c.po, on_flushed, &c, &e) < 0)
 			note_status(&c, e.code);
 	} else if (i < argc) {
