@@ -20,8 +20,10 @@
 #include "cli.h"
 #include "config.h"
 #include "dagbuild.h"
+#include "eventlog.h"
 #include "importer.h"
 #include "kubo.h"
+#include "spool.h"
 #include "jsonl.h"
 #include "multibase.h"
 #include "multihash.h"
@@ -39,7 +41,7 @@ usage(FILE *f)
 	    "       wanda-dag verify [--jq FILTER] FILE.car\n"
 	    "       wanda-dag ls [--jq FILTER] FILE.car\n"
 	    "       wanda-dag session [--jq FILTER] [--car FILE] [--no-import] [--no-pin]\n"
-	    "                         [--page-size N] SESSION... | --from-spool\n"
+	    "                         [--page-size N] [--root] SESSION... | --from-spool\n"
 	    "       wanda-dag root [--jq FILTER] [--car FILE] [--no-import] [--no-pin]\n"
 	    "       wanda-dag --help | --version\n"
 	    "commands:\n"
@@ -476,7 +478,7 @@ cmd_add(int argc, char **argv, struct common *c)
 /* session and root: flags shared by both. */
 struct build_flags {
 	struct build_cfg b;
-	int import, from_spool;
+	int import, from_spool, root;
 };
 
 static void
@@ -485,15 +487,16 @@ build_parse(int argc, char **argv, struct common *c, struct build_flags *f, int 
 	static const struct option lo[] = {
 		{"car", required_argument, NULL, 'c'}, {"no-import", no_argument, NULL, 'n'},
 		{"no-pin", no_argument, NULL, 'p'}, {"page-size", required_argument, NULL, 's'},
-		{"from-spool", no_argument, NULL, 'f'}, CLI_COMMON_LONGOPTS, {NULL, 0, NULL, 0},
+		{"from-spool", no_argument, NULL, 'f'}, {"root", no_argument, NULL, 'r'},
+		CLI_COMMON_LONGOPTS, {NULL, 0, NULL, 0},
 	};
 	struct werr e = {0};
 	long n;
 	int ch;
 
 	f->import = f->b.pin = 1;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "+hVJ:", lo, NULL)) != -1) {
+	optind = 0;   /* reinitialise glibc's getopt: options may follow the names (no '+') */
+	while ((ch = getopt_long(argc, argv, "hVJ:", lo, NULL)) != -1) {
 		if (common_opt(ch, c))
 			continue;
 		if (ch == 'c')
@@ -507,7 +510,9 @@ build_parse(int argc, char **argv, struct common *c, struct build_flags *f, int 
 				errx(e.code, "%s", e.msg);
 			f->b.page_size = (size_t)n;
 		} else if (ch == 'f' && session)
-			f->from_spool = 1;
+			f->from_spool = f->root = 1;
+		else if (ch == 'r' && session)
+			f->root = 1;
 		else {
 			usage(stderr);
 			exit(EX_USAGE);
@@ -545,24 +550,75 @@ spool_error_kind(int code)
 	}
 }
 
-/* One spool line: a "session" entry is built (strict: it waits for its
- * captures to be pushed), anything else passes through unchanged. The
- * result carries id, spool_file and kind for wanda-queue ack. */
+/* Settle a claimed session entry here (it never reaches wanda-push):
+ * done on success, deferred or failed by the spool's rules on failure;
+ * the outcome goes to events.jsonl and a one-line note to stderr. */
+static int
+spool_settle(const struct build_cfg *b, const cJSON *in, const cJSON *line, struct werr *e)
+{
+	const char *sf = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(in, "spool_file"));
+	const cJSON *err = cJSON_GetObjectItemCaseSensitive(line, "error"), *it;
+	const char *msg = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(err, "message"));
+	struct spool_policy pol;
+	struct werr le = {0};
+	char spool[4096];
+	cJSON *ev;
+	int st = 0;
+
+	if (sf && !err && spool_done(sf, e) < 0 && e->code != EX_NOINPUT)
+		return -1;
+	if (sf && err) {
+		spool_policy_default(&pol);
+		snprintf(spool, sizeof spool, "%s/spool", b->home);
+		st = spool_fail(spool, sf, &pol,
+		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(err, "kind")), msg,
+		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(err, "permanent")), wall_ms(), e);
+		if (st < 0 && e->code != EX_NOINPUT)
+			return -1;
+	}
+	ev = event_new(err ? "session_failed" : "session_built");
+	cJSON_ArrayForEach(it, line)
+		cJSON_AddItemToObject(ev, it->string, cJSON_Duplicate(it, 1));
+	if (err && st > 0)
+		cJSON_AddStringToObject(ev, "spool", spool_state_name(st));
+	if (event_append(b->home, ev, &le) < 0)
+		warnx("%s", le.msg);
+	cJSON_Delete(ev);
+	if (err)
+		warnx("session %s: %s", cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(in, "session")), msg);
+	else
+		warnx("session %s: %s", cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(line, "session")),
+		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(line, "cid")));
+	return 0;
+}
+
+/* One spool line: a "session" entry is built (strict: it waits until its
+ * captures are pushed) and settled here; anything else passes through
+ * unchanged, so this stage sits in front of wanda-push. */
 static int
 spool_line(const struct build_cfg *b, cJSON *in, struct jsonl *out, struct werr *e)
 {
 	const cJSON *kind = cJSON_GetObjectItemCaseSensitive(in, "kind");
 	const cJSON *name = cJSON_GetObjectItemCaseSensitive(in, "session");
-	static const char *carry[] = {"id", "spool_file", "kind"};
 	struct werr be = {0};
 	cJSON *line = NULL, *err;
+	int rc;
 
 	if (!cJSON_IsString(kind) || strcmp(kind->valuestring, "session"))
 		return jsonl_emit(out, in, e);
 	if (!cJSON_IsString(name))
 		werr_set(&be, EX_DATAERR, "spool entry: no \"session\" string");
-	else if (build_session(b, name->valuestring, &line, &be) == 0)
+	else if (build_session(b, name->valuestring, &line, &be) == 0) {
+		/* the root follows its sessions; a failure here only delays it */
+		cJSON *r = NULL;
+		if (build_root(b, &r, &be) == 0)
+			cJSON_AddItemToObject(line, "root",
+			    cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(r, "cid"), 1));
+		else
+			warnx("root: %s", be.msg);
+		cJSON_Delete(r);
 		goto done;
+	}
 	line = cJSON_CreateObject();
 	if (cJSON_IsString(name))
 		cJSON_AddStringToObject(line, "session", name->valuestring);
@@ -572,14 +628,12 @@ spool_line(const struct build_cfg *b, cJSON *in, struct jsonl *out, struct werr 
 	cJSON_AddStringToObject(err, "message", be.msg);
 	cJSON_AddBoolToObject(err, "permanent", be.code == EX_DATAERR || be.code == EX_USAGE ||
 	                      be.code == EX_NOINPUT);
-	warnx("%s", be.msg);
 done:
-	for (size_t i = 0; i < sizeof carry / sizeof carry[0]; i++) {
-		const cJSON *v = cJSON_GetObjectItemCaseSensitive(in, carry[i]);
-		if (v && !cJSON_HasObjectItem(line, carry[i]))
-			cJSON_AddItemToObject(line, carry[i], cJSON_Duplicate(v, 1));
-	}
-	return jsonl_emit_take(out, line, e);
+	if (cJSON_GetObjectItemCaseSensitive(in, "id"))
+		cJSON_AddItemToObject(line, "id", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(in, "id"), 1));
+	rc = spool_settle(b, in, line, e);
+	cJSON_Delete(line);
+	return rc;
 }
 
 static int
@@ -627,6 +681,8 @@ cmd_session(int argc, char **argv, struct common *c)
 	for (int i = optind; rc == 0 && i < argc; i++)
 		if ((rc = build_session(&f.b, argv[i], &line, &e)) == 0)
 			rc = jsonl_emit_take(j, line, &e);
+	if (rc == 0 && f.root && !f.from_spool && (rc = build_root(&f.b, &line, &e)) == 0)
+		rc = jsonl_emit_take(j, line, &e);
 	jsonl_close(j);
 	kubo_free(f.b.k);
 	config_free(cf);

@@ -19,6 +19,7 @@ kubo_opts_default(struct kubo_opts *o)
 	o->connect_timeout_ms = 5000;
 	o->timeout_ms = 60000;
 	o->transfer_timeout_ms = 0;
+	o->slow_timeout_ms = 900000;
 	o->low_speed_bytes = 1;
 	o->low_speed_s = 30;
 	o->retries = 3;
@@ -389,6 +390,12 @@ set_limits(struct kubo *k, const struct kreq *r)
 		curl_easy_setopt(k->h, CURLOPT_LOW_SPEED_LIMIT, 0L);
 		return;
 	}
+	if (r->slow) {
+		curl_easy_setopt(k->h, CURLOPT_TIMEOUT_MS, k->o.slow_timeout_ms);
+		curl_easy_setopt(k->h, CURLOPT_LOW_SPEED_TIME, 0L);
+		curl_easy_setopt(k->h, CURLOPT_LOW_SPEED_LIMIT, 0L);
+		return;
+	}
 	curl_easy_setopt(k->h, CURLOPT_TIMEOUT_MS, total);
 	curl_easy_setopt(k->h, CURLOPT_LOW_SPEED_TIME, k->o.low_speed_s);
 	curl_easy_setopt(k->h, CURLOPT_LOW_SPEED_LIMIT, k->o.low_speed_s > 0 ? k->o.low_speed_bytes : 0L);
@@ -689,6 +696,7 @@ kubo_rpc_json(struct kubo *k, const char *cmd, const struct kubo_param *params, 
 
 	kubo_req_init(&r, cmd, RESP_JSON);
 	r.idempotent = (flags & KUBO_IDEMPOTENT) != 0;
+	r.slow = (flags & KUBO_SLOW) != 0;
 	r.json_out = out ? out : &tmp;
 	r.params = params;
 	if (kubo_run(k, &r, e) < 0)
@@ -705,6 +713,7 @@ kubo_rpc_ndjson(struct kubo *k, const char *cmd, const struct kubo_param *params
 
 	kubo_req_init(&r, cmd, RESP_NDJSON);
 	r.idempotent = (flags & KUBO_IDEMPOTENT) != 0;
+	r.slow = (flags & KUBO_SLOW) != 0;
 	r.json_fn = fn;
 	r.ctx = ctx;
 	r.params = params;

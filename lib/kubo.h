@@ -30,11 +30,15 @@
  *
  * Timeouts and retries. Every call has the connect timeout and the
  * low-speed guard (less than low_speed_bytes/s for low_speed_s aborts: a
- * stalled daemon). Calls with small answers also have the total timeout
- * `timeout_ms`; transfers (add, cat, get, dag import/export, block put/get,
- * pin add) have `transfer_timeout_ms` (0 = none: a 1 GiB add may take long;
- * the low-speed guard still catches stalls). pubsub_sub has neither total
- * nor low-speed limit (an idle subscription is normal).
+ * stalled daemon; it counts the wait for the answer too). Calls with small
+ * answers also have the total timeout `timeout_ms`; transfers (add, cat,
+ * get, dag import/export, block put/get) have `transfer_timeout_ms` (0 =
+ * none: a 1 GiB add may take long; the low-speed guard still catches
+ * stalls). Calls that may rightly stay silent for minutes while the daemon
+ * fetches a DAG or walks the DHT (pin add, name publish/resolve, routing
+ * provide) have no low-speed guard and `slow_timeout_ms` instead.
+ * pubsub_sub has no limit but the connect timeout (an idle subscription
+ * is normal).
  * Idempotent calls are retried up to `retries` more times, with backoff
  * doubling from backoff_ms up to backoff_max_ms, on unreachable, timeout,
  * truncated and HTTP 408/429/502/503/504; never on another 4xx, 500, stream
@@ -66,6 +70,7 @@ struct kubo_opts {
 	long connect_timeout_ms;  /* default 5000 */
 	long timeout_ms;          /* total, calls with small answers; default 60000; 0 = none */
 	long transfer_timeout_ms; /* total, transfers; default 0 = none */
+	long slow_timeout_ms;     /* total, silent DHT/fetch calls; default 900000 (15 min) */
 	long low_speed_bytes;     /* default 1 (byte/s) ... */
 	long low_speed_s;         /* ... for 30 s; 0 = no low-speed guard */
 	int retries;              /* extra attempts for idempotent calls; default 3 */
@@ -322,7 +327,10 @@ int kubo_routing_provide(struct kubo *k, const char *cid, int recursive, struct 
  * For commands not wrapped above. params: {key, value} pairs ended by
  * {NULL, NULL}; values are URL-escaped here; a key may repeat ("arg"). */
 struct kubo_param { const char *key, *value; };
-enum { KUBO_IDEMPOTENT = 1 };
+enum {
+	KUBO_IDEMPOTENT = 1,  /* may be retried */
+	KUBO_SLOW = 2,        /* may stay silent for minutes: slow_timeout_ms, no low-speed guard */
+};
 /* One JSON object answer; *out is the caller's (cJSON_Delete). An empty
  * body gives *out = NULL. */
 int kubo_rpc_json(struct kubo *k, const char *cmd, const struct kubo_param *params, int flags,

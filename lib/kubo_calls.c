@@ -11,10 +11,10 @@
 
 /* Call cmd, expect one JSON object; *out is the caller's. */
 static int
-call_obj(struct kubo *k, const char *cmd, const struct kubo_param *p, int idem, cJSON **out,
+call_obj(struct kubo *k, const char *cmd, const struct kubo_param *p, int flags, cJSON **out,
          struct werr *e)
 {
-	if (kubo_rpc_json(k, cmd, p, idem ? KUBO_IDEMPOTENT : 0, out, e) < 0)
+	if (kubo_rpc_json(k, cmd, p, flags, out, e) < 0)
 		return -1;
 	if (*out == NULL || !cJSON_IsObject(*out)) {
 		cJSON_Delete(*out);
@@ -191,11 +191,11 @@ kubo_pin_add(struct kubo *k, const char *path, int recursive, struct werr *e)
 	cJSON *o = NULL;
 	int rc;
 
-	/* pinning fetches the DAG: no answer until it has; a transfer's limits */
+	/* pinning fetches the DAG: no answer until it has */
 	kubo_req_init(&r, "pin/add", RESP_JSON);
 	r.params = p;
 	r.idempotent = 1;
-	r.transfer = 1;
+	r.slow = 1;
 	r.json_out = &o;
 	if (kubo_run(k, &r, e) < 0)
 		return -1;
@@ -297,7 +297,7 @@ kubo_id(struct kubo *k, struct kubo_id *out, struct werr *e)
 	cJSON *o, *it;
 
 	memset(out, 0, sizeof *out);
-	if (call_obj(k, "id", NULL, 1, &o, e) < 0)
+	if (call_obj(k, "id", NULL, KUBO_IDEMPOTENT, &o, e) < 0)
 		return -1;
 	kj_copy(out->id, sizeof out->id, o, "ID");
 	kj_copy(out->agent_version, sizeof out->agent_version, o, "AgentVersion");
@@ -316,7 +316,7 @@ kubo_version(struct kubo *k, struct kubo_version *out, struct werr *e)
 	cJSON *o;
 
 	memset(out, 0, sizeof *out);
-	if (call_obj(k, "version", NULL, 1, &o, e) < 0)
+	if (call_obj(k, "version", NULL, KUBO_IDEMPOTENT, &o, e) < 0)
 		return -1;
 	kj_copy(out->version, sizeof out->version, o, "Version");
 	kj_copy(out->commit, sizeof out->commit, o, "Commit");
@@ -333,7 +333,7 @@ kubo_repo_stat(struct kubo *k, struct kubo_repo_stat *out, struct werr *e)
 	cJSON *o;
 
 	memset(out, 0, sizeof *out);
-	if (call_obj(k, "repo/stat", NULL, 1, &o, e) < 0)
+	if (call_obj(k, "repo/stat", NULL, KUBO_IDEMPOTENT, &o, e) < 0)
 		return -1;
 	out->repo_size = kj_u64(o, "RepoSize");
 	out->storage_max = kj_u64(o, "StorageMax");
@@ -364,7 +364,7 @@ kubo_stats_bw(struct kubo *k, struct kubo_bw *out, struct werr *e)
 	cJSON *o;
 
 	memset(out, 0, sizeof *out);
-	if (call_obj(k, "stats/bw", NULL, 1, &o, e) < 0)
+	if (call_obj(k, "stats/bw", NULL, KUBO_IDEMPOTENT, &o, e) < 0)
 		return -1;
 	out->total_in = kj_u64(o, "TotalIn");
 	out->total_out = kj_u64(o, "TotalOut");
@@ -384,7 +384,7 @@ kubo_swarm_peers(struct kubo *k, kubo_peer_fn fn, void *ctx, size_t *count, stru
 	size_t n = 0;
 	int rc = 0;
 
-	if (call_obj(k, "swarm/peers", p, 1, &o, e) < 0)
+	if (call_obj(k, "swarm/peers", p, KUBO_IDEMPOTENT, &o, e) < 0)
 		return -1;
 	/* Kubo sends "Peers": null when there are none */
 	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(o, "Peers")) {
@@ -583,7 +583,7 @@ kubo_block_stat(struct kubo *k, const char *cid, struct kubo_block_stat *out, st
 	cJSON *o;
 
 	memset(out, 0, sizeof *out);
-	if (call_obj(k, "block/stat", p, 1, &o, e) < 0)
+	if (call_obj(k, "block/stat", p, KUBO_IDEMPOTENT, &o, e) < 0)
 		return -1;
 	kj_copy(out->key, sizeof out->key, o, "Key");
 	out->size = kj_u64(o, "Size");
@@ -628,7 +628,7 @@ kubo_files_stat(struct kubo *k, const char *path, struct kubo_files_stat *out, s
 	cJSON *o;
 
 	memset(out, 0, sizeof *out);
-	if (call_obj(k, "files/stat", p, 1, &o, e) < 0)
+	if (call_obj(k, "files/stat", p, KUBO_IDEMPOTENT, &o, e) < 0)
 		return -1;
 	kj_copy(out->hash, sizeof out->hash, o, "Hash");
 	kj_copy(out->type, sizeof out->type, o, "Type");
@@ -646,7 +646,7 @@ kubo_files_ls(struct kubo *k, const char *path, kubo_files_fn fn, void *ctx, str
 	cJSON *o, *it;
 	int rc = 0;
 
-	if (call_obj(k, "files/ls", p, 1, &o, e) < 0)
+	if (call_obj(k, "files/ls", p, KUBO_IDEMPOTENT, &o, e) < 0)
 		return -1;
 	/* Kubo: "Entries": null for an empty directory */
 	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(o, "Entries")) {
@@ -690,7 +690,7 @@ kubo_key_list(struct kubo *k, kubo_key_fn fn, void *ctx, struct werr *e)
 	const cJSON *keys;
 	int rc = 0;
 
-	if (call_obj(k, "key/list", NULL, 1, &o, e) < 0)
+	if (call_obj(k, "key/list", NULL, KUBO_IDEMPOTENT, &o, e) < 0)
 		return -1;
 	keys = cJSON_GetObjectItemCaseSensitive(o, "Keys");
 	cJSON_ArrayForEach(it, keys) {
@@ -746,7 +746,7 @@ kubo_name_publish(struct kubo *k, const char *path, const struct kubo_publish_op
 		{"allow-offline", B(o && o->allow_offline)}, {NULL, NULL} };
 	cJSON *obj;
 
-	if (call_obj(k, "name/publish", p, 0, &obj, e) < 0)
+	if (call_obj(k, "name/publish", p, KUBO_SLOW, &obj, e) < 0)
 		return -1;
 	kj_copy(name_out, KUBO_NAME_MAX, obj, "Name");
 	if (value_out != NULL)
@@ -763,7 +763,7 @@ kubo_name_resolve(struct kubo *k, const char *name, int nocache, char out[KUBO_N
 	cJSON *o;
 
 	out[0] = '\0';
-	if (call_obj(k, "name/resolve", p, 1, &o, e) < 0)
+	if (call_obj(k, "name/resolve", p, KUBO_IDEMPOTENT | KUBO_SLOW, &o, e) < 0)
 		return -1;
 	kj_copy(out, KUBO_NAME_MAX, o, "Path");
 	cJSON_Delete(o);
@@ -787,12 +787,12 @@ kubo_routing_provide(struct kubo *k, const char *cid, int recursive, struct werr
 
 	/* Kubo streams query events (NDJSON); routing/ is Kubo 0.14+, older
 	 * daemons and js-ipfs only have dht/provide */
-	if (kubo_rpc_ndjson(k, "routing/provide", p, KUBO_IDEMPOTENT, provide_line, NULL, &e2) == 0)
+	if (kubo_rpc_ndjson(k, "routing/provide", p, KUBO_IDEMPOTENT | KUBO_SLOW, provide_line, NULL, &e2) == 0)
 		return 0;
 	if (k->err.kind != KUBO_E_HTTP || k->err.http_status != 404) {
 		if (e != NULL)
 			*e = e2;
 		return -1;
 	}
-	return kubo_rpc_ndjson(k, "dht/provide", p, KUBO_IDEMPOTENT, provide_line, NULL, e);
+	return kubo_rpc_ndjson(k, "dht/provide", p, KUBO_IDEMPOTENT | KUBO_SLOW, provide_line, NULL, e);
 }

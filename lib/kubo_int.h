@@ -29,6 +29,7 @@ struct kreq {
 	enum resp_mode mode;
 	int idempotent;
 	int transfer;               /* transfer_timeout_ms instead of timeout_ms */
+	int slow;                   /* slow_timeout_ms, no low-speed guard */
 	int stream_forever;         /* no total timeout, no low-speed guard (pubsub/sub) */
 	size_t max_body;            /* RESP_JSON */
 	size_t max_line;            /* RESP_NDJSON, 0 = 1 MiB */

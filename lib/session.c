@@ -538,13 +538,13 @@ int session_record(const char *home, const char *name, const struct session_info
 	cJSON_AddNumberToObject(o, "thumbs", (double)si->thumbs);
 	cJSON_AddStringToObject(o, "built_at", when);
 	cJSON_AddBoolToObject(o, "imported", imported);
-	snprintf(path, sizeof path, "%s/state/sessions/%s.json", home, name);
+	snprintf(path, sizeof path, "%s/state/dags/%s.json", home, name);
 	rc = save_state(path, o, e);
 	cJSON_Delete(o);
 	return rc;
 }
 
-/* One state/sessions/X.json as an index.json session entry, or NULL. */
+/* One state/dags/X.json as an index.json session entry, or NULL. */
 static cJSON *root_entry(const char *path, const char *want, struct dir_entry *de, int *imported,
                          struct werr *e)
 {
@@ -587,7 +587,7 @@ static int name_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Sorted names of state/sessions/ *.json (without .json). */
+/* Sorted names of state/dags/ *.json (without .json). */
 static int session_files(const char *dir, char ***names, size_t *n, struct werr *e)
 {
 	struct dirent *d;
@@ -702,7 +702,7 @@ int root_build(const struct root_opts *o, block_sink_fn sink, void *ctx, struct 
 	int rc = -1;
 
 	memset(ri, 0, sizeof *ri);
-	snprintf(dirp, sizeof dirp, "%s/state/sessions", o->home);
+	snprintf(dirp, sizeof dirp, "%s/state/dags", o->home);
 	if (session_files(dirp, &names, &n, e) < 0)
 		goto out;
 	if (!(sess = calloc(n + 1, sizeof *sess))) {

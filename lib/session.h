@@ -1,5 +1,5 @@
 /* session: a session's UnixFS directory and the node root, built from what
- * is already known (sidecars, thumbnails, state/sessions/) without reading
+ * is already known (sidecars, thumbnails, state/dags/) without reading
  * or uploading any image again. Layout and JSON formats: docs/index-format.md.
  *
  *   session/  index.html  manifest.json  manifest/NNNN.json
@@ -46,7 +46,7 @@ struct session_opts {
 int session_build(const struct session_opts *o, block_sink_fn sink, void *ctx,
                   struct session_info *out, struct werr *e);
 
-/* state/sessions/NAME.json, atomically. */
+/* state/dags/NAME.json, atomically. */
 int session_record(const char *home, const char *name, const struct session_info *si, int imported,
                    struct werr *e);
 
@@ -65,7 +65,7 @@ struct root_info {
 	uint64_t bytes;
 };
 
-/* The root from state/sessions/ *.json. */
+/* The root from state/dags/ *.json. */
 int root_build(const struct root_opts *o, block_sink_fn sink, void *ctx, struct root_info *out,
                struct werr *e);
 

@@ -97,7 +97,7 @@ gen_captures() {
 	cid=$(jq -r .cid <<<"$output")
 	assert_equal "$(jq -r '.count, .skipped, .imported, .pinned' <<<"$output" | xargs)" "6 0 true true"
 	# recorded in state
-	assert_equal "$(jq -r .cid "$WANDA_HOME/state/sessions/obs1.json")" "$cid"
+	assert_equal "$(jq -r .cid "$WANDA_HOME/state/dags/obs1.json")" "$cid"
 	# every image and thumbnail by path under the session CID, byte for byte
 	for sc in "$WANDA_HOME/captures/obs1"/*.json; do
 		f=$(jq -r .file "$sc") id=$(jq -r .id "$sc")
@@ -209,22 +209,44 @@ gen_captures() {
 	assert_equal "$(stat -c %Y.%y "$WANDA_HOME/state/root.json")" "$before"
 }
 
-@test "session --from-spool: builds session entries, passes other lines through, defers unpushed" {
-	make_captures spooled 2
-	in='{"id":"c1","kind":"capture","path":"/x.jpg","spool_file":"/s/cur/c1"}
-{"id":"s1","kind":"session","session":"spooled","spool_file":"/s/cur/s1"}'
-	run wanda-dag session --from-spool <<<"$in"
+@test "session --from-spool: closing a session builds it through the spool once its captures are pushed" {
+	pipeline() {
+		wanda-queue watch --once | wanda-dag session --from-spool 2>>"$BATS_TEST_TMPDIR/dag.err" |
+			wanda-push | wanda-queue ack
+	}
+	wanda-capture session start dusk >/dev/null
+	wanda-capture --source test --session dusk --count 3 --interval 0 --width 320 --height 240 >/dev/null
+	wanda-capture session stop dusk >/dev/null
+	run pipeline
 	assert_success
-	assert_equal "$(sed -n 1p <<<"$output" | jq -c .)" "$(sed -n 1p <<<"$in" | jq -c .)"
-	assert_equal "$(sed -n 2p <<<"$output" | jq -r '[.id, .spool_file, .session, .count] | join(" ")')" \
-		"s1 /s/cur/s1 spooled 2"
-	assert_equal "$(sed -n 2p <<<"$output" | jq -r .cid)" "$(jq -r .cid "$WANDA_HOME/state/sessions/spooled.json")"
-	# a capture not pushed yet: the entry is retried later, not lost
-	sc=$(ls "$WANDA_HOME/captures/spooled"/*.json | head -1)
-	jq '.ipfs.state = "queued"' "$sc" >"$sc.tmp" && mv "$sc.tmp" "$sc"
-	run wanda-dag session --from-spool <<<'{"id":"s2","kind":"session","session":"spooled","spool_file":"/s/cur/s2"}'
+	# the three captures went through wanda-push and were acknowledged
+	assert_equal "$(jq -s 'map(select(.state == "done")) | length' <<<"$output")" 3
+	if [ ! -e "$WANDA_HOME/state/dags/dusk.json" ]; then
+		# built before its captures were pushed: deferred, not lost, not failed
+		run wanda-queue list --state deferred
+		assert_output --partial '"kind":"session"'
+		grep -q '"event":"session_failed"' "$WANDA_HOME/events.jsonl"
+		wanda-queue retry --all >/dev/null
+		run pipeline
+		assert_success
+	fi
+	cid=$(jq -r .cid "$WANDA_HOME/state/dags/dusk.json")
+	assert_equal "$(jq -r 'select(.event == "session_built") | .cid' "$WANDA_HOME/events.jsonl")" "$cid"
+	# the root followed: its index.json lists the session
+	root=$(jq -r 'select(.event == "session_built") | .root' "$WANDA_HOME/events.jsonl")
+	assert_equal "$(jq -r .cid "$WANDA_HOME/state/root.json")" "$root"
+	assert_equal "$(curl -sSf "$GW/ipfs/$root/index.json" | jq -r '.sessions[] | "\(.name) \(.cid)"')" "dusk $cid"
+	# nothing left in the spool
+	for st in new cur deferred failed; do
+		assert_equal "$(wanda-queue list --state $st | wc -l)" 0
+	done
+	# the session is pinned and served
+	curl -sSf "$GW/ipfs/$cid/manifest.json" | jq -e '.count == 3'
+	run ipfs_rpc 1 pin/ls "arg=$cid&type=recursive"
 	assert_success
-	assert_equal "$(jq -r '[.id, .error.code, .error.permanent] | join(" ")' <<<"${lines[-1]}")" "s2 75 false"
+	# other lines pass through unchanged
+	in='{"id":"x1","kind":"capture","path":"/x.jpg","spool_file":"/nowhere"}'
+	assert_equal "$(wanda-dag session --from-spool <<<"$in" | jq -c .)" "$(jq -c . <<<"$in")"
 }
 
 @test "session: 20,000 captures build in seconds with no block over 1 MiB" {

@@ -170,6 +170,7 @@ struct canned {
 	const char *resp[8];        /* one per connection; NULL ends */
 	size_t resp_len[8];         /* binary responses; 0 = strlen */
 	int stall_ms;               /* after writing the first response, before closing */
+	int delay_ms;               /* before writing the first response */
 	char req[8][1024];          /* request lines seen */
 	int nreq;
 };
@@ -218,6 +219,8 @@ serve(void *arg)
 			break;
 		read_request(fd, c->req[c->nreq], sizeof c->req[0]);
 		c->nreq++;
+		if (c->delay_ms && i == 0)
+			usleep((useconds_t)c->delay_ms * 1000);
 		if (write(fd, c->resp[i], c->resp_len[i] ? c->resp_len[i] : strlen(c->resp[i])) < 0)
 			c->nreq = -100;
 		if (c->stall_ms && i == 0)
@@ -707,6 +710,36 @@ test_sub(void)
 	free(garbage);
 }
 
+/* pin add may be silent while the daemon fetches: no low-speed abort;
+ * an ordinary call that waits as long is given up. */
+static void
+test_slow(void)
+{
+	struct canned c = {0};
+	pthread_t t;
+	struct kubo *k;
+	struct werr e = {0};
+	struct kubo_id id;
+
+	c.resp[0] = OKJSON(21) "{\"Pins\":[\"bafkqaaa\"]}";
+	c.delay_ms = 2500;
+	canned_start(&c, &t);
+	k = client(c.port, 0);
+	ok(kubo_pin_add(k, "bafkqaaa", 1, &e) == 0, "pin add waits out 2.5 s of silence (low-speed 1 s): %s", e.msg);
+	kubo_free(k);
+	canned_stop(&c, t);
+
+	memset(&c, 0, sizeof c);
+	c.resp[0] = OKJSON(2) "{}";
+	c.delay_ms = 2500;
+	canned_start(&c, &t);
+	k = client(c.port, 0);
+	ok(kubo_id(k, &id, &e) < 0 && kubo_last_error(k)->kind == KUBO_E_TIMEOUT,
+	    "id gives up on the same silence: %s", e.msg);
+	kubo_free(k);
+	canned_stop(&c, t);
+}
+
 int
 main(void)
 {
@@ -721,5 +754,6 @@ main(void)
 	test_get();
 	test_retry_rewind_resume();
 	test_sub();
+	test_slow();
 	return done_testing();
 }
