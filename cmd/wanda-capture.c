@@ -366,6 +366,30 @@ capture_slot(struct run *r, long k)
 		die(&e);
 }
 
+static void
+on_repair(void *ctx, const char *id, const char *how)
+{
+	struct run *r = ctx;
+	cJSON *ev = event_new("recovered");
+
+	cJSON_AddStringToObject(ev, "id", id);
+	cJSON_AddStringToObject(ev, "how", how);
+	emit_event(r, ev, "%s: capture interrupted by a crash, %s", id, how);
+}
+
+/* Finish what a killed wanda-capture left in this session; failing that
+ * is reported and capturing goes on. */
+static void
+recover(struct run *r)
+{
+	struct werr e = {0};
+
+	if (capture_recover(&r->env, 64, on_repair, r, &e) < 0) {
+		cJSON *ev = event_new("recover-failed");
+		emit_event(r, ev, "crash recovery: %s", e.msg);
+	}
+}
+
 /* Sleep until mono time t, waking early for a stop request. */
 static void
 sleep_until(long long t)
@@ -447,6 +471,7 @@ main(int argc, char **argv)
 	if (mkdir_p(work, 0755, &e) < 0)
 		die(&e);
 	r.src.workdir = work;
+	recover(&r);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);

@@ -41,7 +41,7 @@ usage(FILE *f)
 	    "       wanda-dag verify [--jq FILTER] FILE.car\n"
 	    "       wanda-dag ls [--jq FILTER] FILE.car\n"
 	    "       wanda-dag session [--jq FILTER] [--car FILE] [--no-import] [--no-pin]\n"
-	    "                         [--page-size N] SESSION... | --from-spool\n"
+	    "                         [--page-size N] [--root] SESSION... | --from-spool\n"
 	    "       wanda-dag root [--jq FILTER] [--car FILE] [--no-import] [--no-pin]\n"
 	    "       wanda-dag --help | --version\n"
 	    "commands:\n"
@@ -478,7 +478,7 @@ cmd_add(int argc, char **argv, struct common *c)
 /* session and root: flags shared by both. */
 struct build_flags {
 	struct build_cfg b;
-	int import, from_spool;
+	int import, from_spool, root;
 };
 
 static void
@@ -487,15 +487,16 @@ build_parse(int argc, char **argv, struct common *c, struct build_flags *f, int 
 	static const struct option lo[] = {
 		{"car", required_argument, NULL, 'c'}, {"no-import", no_argument, NULL, 'n'},
 		{"no-pin", no_argument, NULL, 'p'}, {"page-size", required_argument, NULL, 's'},
-		{"from-spool", no_argument, NULL, 'f'}, CLI_COMMON_LONGOPTS, {NULL, 0, NULL, 0},
+		{"from-spool", no_argument, NULL, 'f'}, {"root", no_argument, NULL, 'r'},
+		CLI_COMMON_LONGOPTS, {NULL, 0, NULL, 0},
 	};
 	struct werr e = {0};
 	long n;
 	int ch;
 
 	f->import = f->b.pin = 1;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "+hVJ:", lo, NULL)) != -1) {
+	optind = 0;   /* reinitialise glibc's getopt: options may follow the names (no '+') */
+	while ((ch = getopt_long(argc, argv, "hVJ:", lo, NULL)) != -1) {
 		if (common_opt(ch, c))
 			continue;
 		if (ch == 'c')
@@ -509,7 +510,9 @@ build_parse(int argc, char **argv, struct common *c, struct build_flags *f, int 
 				errx(e.code, "%s", e.msg);
 			f->b.page_size = (size_t)n;
 		} else if (ch == 'f' && session)
-			f->from_spool = 1;
+			f->from_spool = f->root = 1;
+		else if (ch == 'r' && session)
+			f->root = 1;
 		else {
 			usage(stderr);
 			exit(EX_USAGE);
@@ -605,8 +608,17 @@ spool_line(const struct build_cfg *b, cJSON *in, struct jsonl *out, struct werr 
 		return jsonl_emit(out, in, e);
 	if (!cJSON_IsString(name))
 		werr_set(&be, EX_DATAERR, "spool entry: no \"session\" string");
-	else if (build_session(b, name->valuestring, &line, &be) == 0)
+	else if (build_session(b, name->valuestring, &line, &be) == 0) {
+		/* the root follows its sessions; a failure here only delays it */
+		cJSON *r = NULL;
+		if (build_root(b, &r, &be) == 0)
+			cJSON_AddItemToObject(line, "root",
+			    cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(r, "cid"), 1));
+		else
+			warnx("root: %s", be.msg);
+		cJSON_Delete(r);
 		goto done;
+	}
 	line = cJSON_CreateObject();
 	if (cJSON_IsString(name))
 		cJSON_AddStringToObject(line, "session", name->valuestring);
@@ -669,6 +681,8 @@ cmd_session(int argc, char **argv, struct common *c)
 	for (int i = optind; rc == 0 && i < argc; i++)
 		if ((rc = build_session(&f.b, argv[i], &line, &e)) == 0)
 			rc = jsonl_emit_take(j, line, &e);
+	if (rc == 0 && f.root && !f.from_spool && (rc = build_root(&f.b, &line, &e)) == 0)
+		rc = jsonl_emit_take(j, line, &e);
 	jsonl_close(j);
 	kubo_free(f.b.k);
 	config_free(cf);

@@ -16,6 +16,7 @@ struct ctx {
 	struct jsonl *out;
 	int status;              /* exit status of the first failure */
 	int flush;
+	int backlog;             /* the outbox may hold CARs: flush after a success */
 	char api[1024];
 	char outbox[4096];
 	int64_t timeout_ms;
@@ -97,6 +98,21 @@ emit(struct ctx *c, cJSON *o)
 		errx(e.code ? e.code : EX_IOERR, "stdout: %s", e.msg);
 }
 
+static int on_flushed(void *ctx, const struct push_result *r, const cJSON *note, struct werr *e);
+
+/* After a file reached the daemon, push what the outbox holds from an
+ * earlier outage, so a long-running pipeline catches up by itself. */
+static void
+catch_up(struct ctx *c)
+{
+	struct werr e = {0};
+
+	if (!c->backlog || c->po.offline)
+		return;
+	c->backlog = 0;        /* a CAR the daemon refuses is reported once, not after every file */
+	push_flush(c->k, &c->po, on_flushed, c, &e);
+}
+
 /* Push one file; in (owned, may be NULL) is the JSON input line. */
 static void
 push_one(struct ctx *c, const char *path, const struct cid *expect, cJSON *in)
@@ -113,6 +129,10 @@ push_one(struct ctx *c, const char *path, const struct cid *expect, cJSON *in)
 	if (in != NULL)
 		put(in, "path", cJSON_CreateString(path));
 	emit(c, result_line(in, &r));
+	if (r.queued)
+		c->backlog = 1;
+	else if (r.kind == NULL)
+		catch_up(c);
 }
 
 static void
@@ -310,12 +330,15 @@ cmd_status(struct ctx *c, int argc)
 	if (argc > 0)
 		errx(EX_USAGE, "status takes no argument");
 	cJSON_AddStringToObject(o, "api", c->api);
-	if (kubo_version(c->k, &v, &e) < 0 || kubo_id(c->k, &id, &e) < 0 ||
-	    kubo_swarm_peers(c->k, NULL, NULL, &peers, &e) < 0 || kubo_repo_stat(c->k, &rs, &e) < 0) {
+	/* up: the daemon answers at all; a later call failing is an error of an up daemon */
+	if (kubo_version(c->k, &v, &e) < 0) {
 		cJSON_AddBoolToObject(o, "up", 0);
 		return call_failed(c, o, &e);
 	}
 	cJSON_AddBoolToObject(o, "up", 1);
+	if (kubo_id(c->k, &id, &e) < 0 || kubo_swarm_peers(c->k, NULL, NULL, &peers, &e) < 0 ||
+	    kubo_repo_stat(c->k, &rs, &e) < 0)
+		return call_failed(c, o, &e);
 	cJSON_AddStringToObject(o, "version", v.version);
 	cJSON_AddStringToObject(o, "peer_id", id.id);
 	cJSON_AddNumberToObject(o, "peers", (double)peers);
@@ -392,7 +415,7 @@ open_client(struct ctx *c, const struct config *cf)
 int
 main(int argc, char **argv)
 {
-	struct ctx c = { .timeout_ms = 30000, .retries = 3 };
+	struct ctx c = { .timeout_ms = 30000, .retries = 3, .backlog = 1 };
 	struct werr e = {0};
 	struct config *cf;
 	const char *jq = NULL;
@@ -412,8 +435,8 @@ main(int argc, char **argv)
 	else if (i < argc && strcmp(argv[i], "status") == 0)
 		c.status = cmd_status(&c, argc - i - 1);
 	else if (c.flush) {
-		if (i < argc)
-			errx(EX_USAGE, "--flush takes no FILE");
+		if (i < argc || c.po.offline)
+			errx(EX_USAGE, "--flush takes no FILE and no --offline");
 		if (push_flush(c.k, &c.po, on_flushed, &c, &e) < 0)
 			note_status(&c, e.code);
 	} else if (i < argc) {

@@ -272,7 +272,9 @@ src_file(const char *input, struct frame *f, struct werr *e)
 static int
 make_scratch(const struct capsrc_opts *o, struct frame *f, struct werr *e)
 {
-	snprintf(f->scratch, sizeof f->scratch, "%s/.capture.XXXXXX", o->workdir ? o->workdir : "/tmp");
+	/* the pid in the name lets crash recovery tell a dead process's scratch */
+	snprintf(f->scratch, sizeof f->scratch, "%s/.capture.%ld.XXXXXX", o->workdir ? o->workdir : "/tmp",
+	    (long)getpid());
 	if (mkdtemp(f->scratch) == NULL) {
 		werr_sys(e, EX_CANTCREAT, "%s", f->scratch);
 		f->scratch[0] = '\0';

@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <time.h>
@@ -44,6 +47,29 @@ disk_free(const char *path, uint64_t *bytes, struct werr *e)
 		return werr_sys(e, EX_IOERR, "%s", path);
 	*bytes = (uint64_t)sv.f_bavail * (uint64_t)sv.f_frsize;
 	return 0;
+}
+
+/* The session directory's lock: stores hold it shared, crash recovery
+ * exclusive, and sidecar updates (lib/sidecar) take it exclusive too, so
+ * recovery never meets a capture or an update half-done. */
+static int
+lock_dir(const char *dir, int how, struct werr *e)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return werr_sys(e, EX_CANTCREAT, "%s", dir);
+	while (flock(fd, how) < 0) {
+		if (errno != EINTR) {
+			if (errno != EWOULDBLOCK)
+				werr_sys(e, EX_OSERR, "lock %s", dir);
+			else
+				werr_set(e, 0, "busy");
+			close(fd);
+			return -1;
+		}
+	}
+	return fd;
 }
 
 /* Write buf to path: temp file, fsync, then link() so an existing file is
@@ -239,7 +265,7 @@ capture_store(const struct capture_env *env, const struct capsrc_opts *o, struct
 	long long t0 = mono_ms(), t_file, cid_ms;
 	uint8_t *buf;
 	size_t len;
-	int owned;
+	int owned, lk;
 
 	snprintf(dir, sizeof dir, "%s/captures/%s", env->home, env->session);
 	snprintf(tdir, sizeof tdir, "%s/thumbs/%s", env->home, env->session);
@@ -249,8 +275,12 @@ capture_store(const struct capture_env *env, const struct capsrc_opts *o, struct
 	snprintf(st, sizeof st, "%s/state/captureid", env->home);
 	if (captureid_issue(st, env->node, id, sizeof id, e) < 0)
 		return NULL;
-	if (with_exif_date(f, &buf, &len, &owned, e) < 0)
+	if ((lk = lock_dir(dir, LOCK_SH, e)) < 0)
 		return NULL;
+	if (with_exif_date(f, &buf, &len, &owned, e) < 0) {
+		close(lk);
+		return NULL;
+	}
 	fill_sidecar(&s, env, o, f, id, len);
 	snprintf(img, sizeof img, "%s/%s.jpg", dir, id);
 	snprintf(side, sizeof side, "%s/%s.json", dir, id);
@@ -272,11 +302,13 @@ capture_store(const struct capture_env *env, const struct capsrc_opts *o, struct
 	wrote(&w, side);
 	if (!env->no_queue && enqueue(env, id, img, side, s.cid, e) < 0)
 		goto fail;
+	close(lk);
 	if (owned)
 		free(buf);
 	return result_line(&s, o, img, side, env->home, mono_ms() - t0, cid_ms);
 fail:
 	undo(&w);
+	close(lk);
 	if (owned)
 		free(buf);
 	return NULL;
@@ -470,4 +502,219 @@ session_list(const char *home, struct werr *e)
 		free(names[i]);
 	}
 	return arr;
+}
+
+/* Is there a spool entry for id in any state (cur/ names carry "@PID.START")? */
+static int
+entry_exists(const char *home, const char *id)
+{
+	static const char *const dirs[] = { "new", "deferred", "failed", "corrupt" };
+	char p[4200];
+	struct dirent *de;
+	size_t n = strlen(id);
+	int found = 0;
+	DIR *d;
+
+	for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+		snprintf(p, sizeof p, "%s/spool/%s/%s", home, dirs[i], id);
+		if (access(p, F_OK) == 0)
+			return 1;
+	}
+	snprintf(p, sizeof p, "%s/spool/cur", home);
+	if ((d = opendir(p)) == NULL)
+		return 0;
+	while (!found && (de = readdir(d)) != NULL)
+		found = strncmp(de->d_name, id, n) == 0 && (de->d_name[n] == '@' || de->d_name[n] == '\0');
+	closedir(d);
+	return found;
+}
+
+/* Complete a capture whose image made it and whose sidecar did not. */
+static int
+complete_orphan(const struct capture_env *env, const char *dir, const char *tdir, const char *id,
+    struct werr *e)
+{
+	char img[4200], side[4200], thumb[4200], dng[4200], *buf;
+	struct sidecar s;
+	long long ms;
+	unsigned seq;
+	size_t len;
+	int rc = -1;
+
+	snprintf(img, sizeof img, "%s/%s.jpg", dir, id);
+	snprintf(side, sizeof side, "%s/%s.json", dir, id);
+	snprintf(thumb, sizeof thumb, "%s/%s.jpg", tdir, id);
+	if (read_file(img, &buf, &len, e) < 0)
+		return -1;
+	sidecar_init(&s);
+	snprintf(s.id, sizeof s.id, "%s", id);
+	snprintf(s.session, sizeof s.session, "%s", env->session);
+	snprintf(s.file, sizeof s.file, "%s.jpg", id);
+	s.bytes = len;
+	/* the id was issued just before the image was written */
+	if (captureid_parse(id, &ms, NULL, 0, &seq) == 0)
+		rfc3339_ms(ms, s.captured_at, sizeof s.captured_at);
+	snprintf(s.thumb, sizeof s.thumb, "thumbs/%s/%s.jpg", env->session, id);
+	if (jpeg_info((uint8_t *)buf, len, &s.width, &s.height, e) < 0) {
+		werr_prefix(e, "%s", img);
+		goto out;
+	}
+	if (cid_of((uint8_t *)buf, len, s.cid, sizeof s.cid, &s.tsize, e) < 0)
+		goto out;
+	snprintf(dng, sizeof dng, "%s/%s.dng", dir, id);
+	if (access(dng, F_OK) == 0) {
+		snprintf(s.raw, sizeof s.raw, "%s.dng", id);
+		if (file_cid(dng, s.raw_cid, sizeof s.raw_cid, &s.raw_tsize, e) < 0)
+			goto out;
+	}
+	if (access(thumb, F_OK) != 0 && store_thumb(env, (uint8_t *)buf, len, thumb, e) < 0)
+		goto out;
+	if (sidecar_write(side, &s, e) < 0)
+		goto out;
+	rc = 0;
+	if (!env->no_queue && !entry_exists(env->home, id))
+		rc = enqueue(env, id, img, side, s.cid, e);
+out:
+	free(buf);
+	return rc;
+}
+
+static int
+by_name_desc(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)b, *(char *const *)a);
+}
+
+/* Leftovers of dead processes: temp files (no store runs while we hold the
+ * lock) and scratch dirs whose pid is gone. */
+static void
+sweep(const char *dir, const char *name)
+{
+	char p[4200];
+	long pid;
+
+	snprintf(p, sizeof p, "%s/%s", dir, name);
+	if (strstr(name, ".tmp.") != NULL) {
+		unlink(p);
+	} else if (sscanf(name, ".capture.%ld.", &pid) == 1 && kill((pid_t)pid, 0) < 0 && errno == ESRCH) {
+		struct frame f = { .jpeg = NULL };
+		snprintf(f.scratch, sizeof f.scratch, "%s", p);
+		frame_free(&f);
+	}
+}
+
+/* Temp files of the thumbnails directory (written under the same lock). */
+static void
+sweep_temps(const char *dir)
+{
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	while (d && (de = readdir(d)) != NULL)
+		if (de->d_name[0] == '.' && strstr(de->d_name, ".tmp.") != NULL)
+			sweep(dir, de->d_name);
+	if (d)
+		closedir(d);
+}
+
+/* Image names (ID of ID.jpg) and sidecar names in dir; returns counts. */
+static void
+scan_session(const char *dir, char ***imgs, size_t *ni, char ***sides, size_t *ns)
+{
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	size_t ci = 0, cs = 0;
+
+	*imgs = *sides = NULL;
+	*ni = *ns = 0;
+	while (d && (de = readdir(d)) != NULL) {
+		size_t l = strlen(de->d_name);
+		if (de->d_name[0] == '.') {
+			if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+				sweep(dir, de->d_name);
+			continue;
+		}
+		char ***v = NULL;
+		size_t *n = NULL, *c = NULL;
+		if (l > 4 && strcmp(de->d_name + l - 4, ".jpg") == 0)
+			v = imgs, n = ni, c = &ci, l -= 4;
+		else if (l > 5 && strcmp(de->d_name + l - 5, ".json") == 0)
+			v = sides, n = ns, c = &cs, l -= 5;
+		if (v == NULL)
+			continue;
+		if (*n == *c) {
+			*c = *c ? *c * 2 : 64;
+			*v = realloc(*v, *c * sizeof **v);
+		}
+		(*v)[(*n)++] = strndup(de->d_name, l);
+	}
+	if (d)
+		closedir(d);
+}
+
+static int
+has_name(char **v, size_t n, const char *name)
+{
+	return n > 0 && bsearch(&name, v, n, sizeof *v, by_name_desc) != NULL;
+}
+
+static void
+free_names(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* A "queued" sidecar without any spool entry: queue it again. */
+static int
+requeue(const struct capture_env *env, const char *dir, const char *id, int *did, struct werr *e)
+{
+	char side[4200], img[4200];
+	struct sidecar s;
+
+	*did = 0;
+	snprintf(side, sizeof side, "%s/%s.json", dir, id);
+	snprintf(img, sizeof img, "%s/%s.jpg", dir, id);
+	if (sidecar_read(side, &s, e) < 0)
+		return -1;
+	if (strcmp(s.state, "queued") != 0 || entry_exists(env->home, id) || access(img, F_OK) != 0)
+		return 0;
+	*did = 1;
+	return enqueue(env, id, img, side, s.cid, e);
+}
+
+int
+capture_recover(const struct capture_env *env, int recent, capture_repair_fn fn, void *ctx,
+    struct werr *e)
+{
+	char dir[4200], tdir[4200], **imgs, **sides;
+	size_t ni, ns;
+	int lk, rc = 0, did;
+
+	snprintf(dir, sizeof dir, "%s/captures/%s", env->home, env->session);
+	snprintf(tdir, sizeof tdir, "%s/thumbs/%s", env->home, env->session);
+	if (access(dir, F_OK) != 0)
+		return 0;
+	if ((lk = lock_dir(dir, LOCK_EX | LOCK_NB, e)) < 0)
+		return e->code == 0 ? 0 : -1;   /* a capture is being stored: next time */
+	scan_session(dir, &imgs, &ni, &sides, &ns);
+	sweep_temps(tdir);
+	if (ni > 1)
+		qsort(imgs, ni, sizeof *imgs, by_name_desc);
+	if (ns > 1)
+		qsort(sides, ns, sizeof *sides, by_name_desc);
+	for (size_t i = 0; i < ni && rc == 0; i++) {
+		if (has_name(sides, ns, imgs[i]))
+			continue;
+		if ((rc = complete_orphan(env, dir, tdir, imgs[i], e)) == 0 && fn)
+			fn(ctx, imgs[i], "completed");
+	}
+	for (size_t i = 0; i < ns && i < (size_t)recent && rc == 0 && !env->no_queue; i++)
+		if ((rc = requeue(env, dir, sides[i], &did, e)) == 0 && did && fn)
+			fn(ctx, sides[i], "requeued");
+	free_names(imgs, ni);
+	free_names(sides, ns);
+	close(lk);
+	return rc;
 }

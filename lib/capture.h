@@ -29,6 +29,19 @@ struct capture_env {
 cJSON *capture_store(const struct capture_env *env, const struct capsrc_opts *o, struct frame *f,
     struct werr *e);
 
+/* Crash repair of the session in env, when no capture is being stored
+ * (else it does nothing: it takes the session directory's lock without
+ * waiting; stores hold it shared). A killed wanda-capture can leave:
+ *   an image without its sidecar   -> completed: CID, thumbnail, sidecar,
+ *                                     queue entry ("completed")
+ *   a "queued" sidecar among the newest `recent` with no spool entry in any
+ *   state                          -> queued again ("requeued")
+ *   scratch dirs of dead processes, temp files -> removed
+ * fn (may be NULL) is told each id repaired and how. */
+typedef void (*capture_repair_fn)(void *ctx, const char *id, const char *how);
+int capture_recover(const struct capture_env *env, int recent, capture_repair_fn fn, void *ctx,
+    struct werr *e);
+
 /* Free bytes for an unprivileged writer on the filesystem holding path. */
 int disk_free(const char *path, uint64_t *bytes, struct werr *e);
 

@@ -110,7 +110,7 @@ static int node_id(const struct build_cfg *b, char *id, size_t len, struct werr 
 	if (!b->k)
 		return 0;
 	if (kubo_id(b->k, &ki, e) < 0)
-		return werr_prefix(e, "id");
+		return -1;
 	snprintf(id, len, "%s", ki.id);
 	return 0;
 }

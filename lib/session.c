@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "atomicio.h"
+#include "capture.h"
 #include "cli.h"
 #include "gallery.h"
 #include "importer.h"
@@ -24,15 +25,6 @@ struct cap {
 };
 
 struct caps { struct cap *v; size_t n, cap; };
-
-int session_name_valid(const char *name)
-{
-	size_t n = strlen(name);
-
-	if (n == 0 || n > 64 || name[0] == '.')
-		return 0;
-	return strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == n;
-}
 
 static const char *jstr(const cJSON *o, const char *k)
 {
@@ -475,7 +467,7 @@ int session_build(const struct session_opts *o, block_sink_fn sink, void *ctx,
 
 	memset(si, 0, sizeof *si);
 	if (!session_name_valid(o->name))
-		return werr_set(e, EX_USAGE, "%s: not a session name (1-64 of A-Z a-z 0-9 . _ -)", o->name);
+		return werr_set(e, EX_USAGE, "%s: not a session name (1-64 of A-Z a-z 0-9 . _ -, starting with a letter or digit)", o->name);
 	if (load_caps(o->home, o->name, &cs, si, e) < 0)
 		goto out;
 	qsort(cs.v, cs.n, sizeof *cs.v, cap_cmp);

@@ -21,8 +21,8 @@
 #define SESSION_PAGE_SIZE 250
 #define SESSION_PROFILE "unixfs-v1-2025"
 
-/* 1 when name is a valid session name: 1-64 of [A-Za-z0-9._-], no leading '.'. */
-int session_name_valid(const char *name);
+/* Session names: session_name_valid() of capture.h (1-64 of [A-Za-z0-9._-],
+ * starting with a letter or digit). */
 
 struct session_info {
 	struct cid cid;

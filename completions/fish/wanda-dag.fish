@@ -38,4 +38,5 @@ complete -c wanda-dag -n "__fish_seen_subcommand_from session root" -l no-import
 complete -c wanda-dag -n "__fish_seen_subcommand_from session root" -l no-pin -d 'import without pinning'
 complete -c wanda-dag -n "__fish_seen_subcommand_from session" -l page-size -r -d 'captures per manifest page'
 complete -c wanda-dag -n "__fish_seen_subcommand_from session" -l from-spool -d 'read spool entries on stdin'
+complete -c wanda-dag -n "__fish_seen_subcommand_from session" -l root -d 'then rebuild the node root'
 complete -c wanda-dag -n "__fish_seen_subcommand_from session" -a '(ls (set -q WANDA_HOME; and echo $WANDA_HOME; or echo ~/.local/share/wanda)/captures 2>/dev/null)' -d session

@@ -173,3 +173,19 @@ attempts() { grep -c " /api/v0/$1" "$FAULTD_LOG" || true; }
 	assert_failure 70
 	assert_equal "$(json_get "$output" .error.kind)" http
 }
+
+@test "a pipeline catches up by itself: queued while unreachable, flushed after the next success" {
+	faultd_start -u "$(node_hostport)" hangup
+	run --separate-stderr bash -c "printf '%s\n' '{\"id\":\"u1\",\"path\":\"a\"}' '{\"id\":\"u2\",\"path\":\"b\"}' | wanda-push --retries 0 --api $FAULTD_URL"
+	assert_success
+	assert_equal "${#lines[@]}" 3
+	assert_equal "$(json_get "${lines[0]}" .id)" u1
+	assert_equal "$(json_get "${lines[0]}" .queued)" true
+	assert_equal "$(json_get "${lines[1]}" .id)" u2
+	assert_equal "$(json_get "${lines[1]}" .pinned)" true
+	assert_equal "$(json_get "${lines[2]}" .id)" u1
+	assert_equal "$(json_get "${lines[2]}" .pinned)" true
+	assert_equal "$(json_get "${lines[2]}" .cid)" "$(ref_cid a)"
+	pinned_on_node "$(ref_cid a)"
+	[ -z "$(ls "$WANDA_HOME/outbox")" ] || fail "outbox not empty"
+}

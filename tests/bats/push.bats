@@ -226,6 +226,13 @@ push_ok() {
 	assert_equal "$(json_get "$output" .error.kind)" missing
 }
 
+@test "--flush takes no FILE and no --offline" {
+	run --separate-stderr wanda-push --flush a
+	assert_failure 64
+	run --separate-stderr wanda-push --flush --offline
+	assert_failure 64
+}
+
 @test "--flush with an empty outbox does nothing and succeeds" {
 	run --separate-stderr wanda-push --flush
 	assert_success

@@ -98,6 +98,16 @@ add_dir() {
 	[[ $stderr == *"do not match"* ]] || fail "stderr: $stderr"
 }
 
+@test "get refuses to overwrite an existing DIR/CID (73)" {
+	gen_bytes o1 1000 >f
+	cid=$(json_get "$(wanda-push f)" .cid)
+	run --separate-stderr wanda-sync get -o out "$cid"
+	assert_success
+	run --separate-stderr wanda-sync get -o out "$cid"
+	assert_failure 73
+	cmp f "out/$cid"
+}
+
 @test "bad arguments: a bad CID 65, unknown command or missing CID 64" {
 	run --separate-stderr wanda-sync get notacid
 	assert_failure 65
