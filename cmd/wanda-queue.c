@@ -418,17 +418,6 @@ ack_line(const char *id, const char *state)
 	return l;
 }
 
-/* Daemons print CIDs in their own base: compare them decoded. */
-static int
-same_cid(const char *a, const char *b)
-{
-	struct cid x, y;
-
-	if (cid_parse(a, &x, NULL) < 0 || cid_parse(b, &y, NULL) < 0)
-		return strcmp(a, b) == 0;
-	return cid_equal(&x, &y);
-}
-
 /* Push succeeded: record it in the sidecar, then drop the entry. In that
  * order: a crash in between pushes again (same CID, harmless). */
 static cJSON *
@@ -441,7 +430,7 @@ ack_success(const struct opts *o, const cJSON *res, const cJSON *entry, const ch
 	size_t kicked;
 	cJSON *l;
 
-	if (want && !same_cid(want, cid))
+	if (want && !cid_str_equal(want, cid))
 		return NULL;   /* caller treats it as a permanent failure */
 	if (sc && sidecar_update_ipfs(sc, pinned ? "pinned" : "pushed", cid, NULL, e) < 0 &&
 	    e->code != EX_NOINPUT)

@@ -136,3 +136,13 @@ cid_equal(const struct cid *a, const struct cid *b)
 	return a->version == b->version && a->codec == b->codec && a->mh_len == b->mh_len &&
 	    memcmp(a->mh, b->mh, a->mh_len) == 0;
 }
+
+int
+cid_str_equal(const char *a, const char *b)
+{
+	struct cid x, y;
+
+	if (cid_parse(a, &x, NULL) < 0 || cid_parse(b, &y, NULL) < 0)
+		return strcmp(a, b) == 0;
+	return cid_equal(&x, &y);
+}

@@ -34,6 +34,9 @@ int    cid_format(const struct cid *c, char base, char *out, size_t cap, struct 
 int    cid_parse(const char *s, struct cid *out, struct werr *e);
 /* 1 when equal (version, codec and multihash), else 0. */
 int    cid_equal(const struct cid *a, const struct cid *b);
+/* Two CID strings name the same content (decoded comparison: daemons print
+ * CIDv1 in their own base). Strings that do not parse compare as text. */
+int cid_str_equal(const char *a, const char *b);
 /* "raw", "dag-pb", "dag-cbor", "libp2p-key", or NULL. */
 const char *cid_codec_name(uint64_t codec);
 

@@ -44,16 +44,6 @@ body_write(char *p, size_t sz, size_t nm, void *ctx)
 	return n;
 }
 
-static int
-same_cid(const char *a, const char *b)
-{
-	struct cid x, y;
-
-	if (cid_parse(a, &x, NULL) < 0 || cid_parse(b, &y, NULL) < 0)
-		return strcmp(a, b) == 0;
-	return cid_equal(&x, &y);
-}
-
 /* {"count":N,"results":[{"status":"pinned","pin":{"cid":...}}...]} */
 static int
 pinsvc_answer(const char *text, const char *cid, int *pinned, const char *url, struct werr *e)
@@ -69,7 +59,7 @@ pinsvc_answer(const char *text, const char *cid, int *pinned, const char *url, s
 		const char *st = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it, "status"));
 		const cJSON *pin = cJSON_GetObjectItemCaseSensitive(it, "pin");
 		const char *c = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(pin, "cid"));
-		*pinned = st && c && strcmp(st, "pinned") == 0 && same_cid(c, cid);
+		*pinned = st && c && strcmp(st, "pinned") == 0 && cid_str_equal(c, cid);
 	}
 	cJSON_Delete(o);
 	return 0;

@@ -157,5 +157,10 @@ main(void)
 	reject("zQmbFMke1KXqnYyBBWxB74N4c5SBnJMVAiMNRcGu6x1AwQH", "v0 bytes inside multibase");
 	reject("xyz", "unknown base");
 	reject("bagaaaa", "version 0 in v1 form");
+	ok(cid_str_equal("bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku",
+	    "zb2rhmy65F3REf8SZp7De11gxtECBGgUKaLdiDj7MCGCHxbDW"), "cid_str_equal across bases");
+	ok(!cid_str_equal("bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku",
+	    "QmbFMke1KXqnYyBBWxB74N4c5SBnJMVAiMNRcGu6x1AwQH"), "cid_str_equal: different CIDs");
+	ok(cid_str_equal("not-a-cid", "not-a-cid") && !cid_str_equal("x", "y"), "cid_str_equal: text fallback");
 	return done_testing();
 }
