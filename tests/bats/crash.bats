@@ -74,6 +74,7 @@ pipeline_down() {
 	[ "${WANDA_TEST_PASS:-plain}" != asan ] || kills=${WANDA_CRASH_KILLS:-60}
 	echo "# crash test seed $seed, $kills kills (WANDA_CRASH_SEED=$seed to replay)" >&3
 	RANDOM=$seed
+	t0=$SECONDS
 	declare -A killed=([capture]=0 [watch]=0 [push]=0 [ack]=0)
 	start_capture
 	start_pipeline
@@ -95,6 +96,8 @@ pipeline_down() {
 			start_pipeline ;;
 		esac
 	done
+	echo "# kill loop: $((SECONDS - t0)) s" >&3
+	t0=$SECONDS
 	echo "# kills: capture ${killed[capture]}, watch ${killed[watch]}, push ${killed[push]}, ack ${killed[ack]}" >&3
 	[ $((killed[capture] + killed[watch] + killed[push] + killed[ack])) -eq "$kills" ]
 
@@ -108,10 +111,11 @@ pipeline_down() {
 	for _ in $(seq 1 60); do
 		wanda-queue watch --once --max-inflight 64 2>>"$T/watch.err" |
 			wanda-push --no-outbox 2>>"$T/push.err" | wanda-queue ack >>"$T/acks" 2>>"$T/ack.err"
-		[ -n "$(ls "$SP/new" "$SP/cur" "$SP/deferred")" ] || break
+		[ -n "$(find "$SP/new" "$SP/cur" "$SP/deferred" -type f)" ] || break
 		sleep 1
 	done
 
+	echo "# drain: $((SECONDS - t0)) s, backlog was $(wc -l <"$T/captures") captures" >&3
 	# the spool is empty, and nothing in it was ever half-written
 	for s in new cur deferred failed corrupt tmp; do
 		[ -z "$(ls "$SP/$s")" ] || fail "spool/$s not empty: $(ls "$SP/$s" | head -5)"
@@ -122,7 +126,7 @@ pipeline_down() {
 	cd "$WANDA_HOME/captures/crash"
 	n=$(ls ./*.json | wc -l)
 	[ "$n" -ge 100 ] || fail "only $n captures"
-	for f in ./*.json; do jq -e . "$f" >/dev/null || fail "$f does not parse"; done
+	jq -e . ./*.json >/dev/null || fail "a sidecar does not parse"
 	jq -r '[.file, .cid, .ipfs.state, .ipfs.cid] | @tsv' ./*.json | sort >"$T/want"
 	awk -F'\t' '$3 != "pinned" || $2 != $4 { print; bad = 1 } END { exit bad }' "$T/want" ||
 		fail "captures not pinned with their own CID (above)"
@@ -131,6 +135,7 @@ pipeline_down() {
 	[ "$(wc -l <"$T/got")" -eq "$n" ] || fail "images missing"
 	diff <(cut -f1,2 "$T/want") "$T/got" || fail "an image's CID differs from its sidecar's"
 
+	echo "# images checked: $((SECONDS - t0)) s" >&3
 	# the node pins exactly the captures' CIDs: none missing, none twice
 	# under another CID (a half-written image would have pinned a stranger)
 	ipfs_rpc 1 pin/ls "type=recursive" | jq -r '.Keys | keys[]' | xargs "$WANDA_TESTBIN/cidof" -c |

@@ -491,3 +491,24 @@ pinsvc() {
 	run wanda-queue stats extra
 	[ "$status" -eq 64 ]
 }
+
+@test "contrib units: systemd-analyze verify, and the drain service's pipeline drains" {
+	cd "$TOP/contrib/systemd"
+	if command -v systemd-analyze >/dev/null; then
+		run systemd-analyze verify --man=no ./wanda-queue.service ./wanda-queue.path \
+			./wanda-queue-drain.service ./wanda-queue-drain.timer ./wanda-gc.service ./wanda-gc.timer
+		# nothing but the program not being installed here
+		[ -z "$(grep -v 'Command /usr/bin/wanda-queue is not executable' <<<"$output")" ] || fail "$output"
+	fi
+	grep -q '^ProtectSystem=strict$' wanda-queue.service
+	grep -q '^ReadWritePaths=/var/lib/wanda$' wanda-queue-drain.service
+	grep -q '^DirectoryNotEmpty=/var/lib/wanda/spool/new$' wanda-queue.path
+	# run the oneshot's own command line against the test node
+	cmd=$(sed -n "s/^ExecStart=\/bin\/sh -c '\(.*\)'$/\1/p" wanda-queue-drain.service)
+	[[ $cmd == *"wanda-queue watch --once"*"wanda-queue ack"* ]]
+	for n in 1 2; do mkcap "$n"; done
+	run sh -c "$cmd"
+	assert_success
+	for n in 1 2; do [ "$(jq -r .ipfs.state "$(sidecar "$n")")" = pinned ]; done
+	[ "$(count new)" -eq 0 ] && [ "$(count cur)" -eq 0 ]
+}

@@ -270,7 +270,7 @@ gen_captures() {
 	[ "$(wanda-dag ls "$car" | jq -s 'map(select(.codec == "dag-pb")) | length')" -gt 10 ]
 }
 
-@test "session: a HAMT-sharded session imports and its paths resolve through the shards" {
+@test "session: a HAMT-sharded session imports, its paths resolve through the shards, its gallery pages" {
 	gen_captures wide 4000 0
 	run wanda-dag session wide
 	assert_success
@@ -289,4 +289,16 @@ gen_captures() {
 	read -r pushed _ < <(push "$img")
 	assert_equal "$pushed" "$(jq -r .cid "$sc")"
 	curl -sSf -m 60 "$GW/ipfs/$cid/images/$(jq -r .file "$sc")" | cmp - "$img"
+	# the gallery opens with one manifest page, not a 4000-figure DOM
+	timeout 120 /usr/bin/chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+		--disable-background-networking --disable-component-update --disable-sync \
+		--user-data-dir="$(mktemp -d "$BATS_TEST_TMPDIR/chrome.XXXXXX")" --window-size=1280,1000 \
+		--virtual-time-budget=10000 --dump-dom "$GW/ipfs/$cid/" >"$BATS_TEST_TMPDIR/dom.html" 2>/dev/null
+	body=$(grep -o '<body[^>]*>' "$BATS_TEST_TMPDIR/dom.html")
+	pages=$(sed -nE 's/.* data-pages="([0-9]+)".*/\1/p' <<<"$body")
+	shown=$(sed -nE 's/.* data-shown="([0-9]+)".*/\1/p' <<<"$body")
+	echo "# gallery of 4000: $pages page(s), $shown figures after load" >&3
+	[ "$pages" -ge 1 ] && [ "$pages" -lt 16 ]
+	assert_equal "$shown" $((pages * 250))
+	assert_equal "$(sed -nE 's/.* data-count="([0-9]+)".*/\1/p' <<<"$body")" 4000
 }

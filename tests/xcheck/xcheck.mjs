@@ -9,7 +9,8 @@
 // and the CAR bytes (the JS side's CAR is written in `ipfs dag export` order:
 // depth-first from the root in link order, each block once). It stops at the
 // first difference, printing the seed, the case number and its settings;
-// WANDA_XCHECK_ONLY=K runs just case K of that seed. Exit 0 all equal,
+// WANDA_XCHECK_ONLY=K runs just case K of that seed (WANDA_XCHECK_KEEP=1 keeps
+// the failing input). Exit 0 all equal,
 // 1 a difference, 2 a harness error.
 import { spawnSync } from 'node:child_process'
 import * as fs from 'node:fs'
@@ -301,6 +302,12 @@ async function main () {
   }
   console.log(`# xcheck seed ${seed} (replay: WANDA_XCHECK_SEED=${seed}), ${ncases} cases`)
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'wanda-xcheck-'))
+  // The failing case's input stays for a look when WANDA_XCHECK_KEEP is set.
+  const bail = (code) => {
+    if (process.env.WANDA_XCHECK_KEEP) console.log(`# input kept in ${work}`)
+    else fs.rmSync(work, { recursive: true, force: true })
+    process.exit(code)
+  }
   const t0 = Date.now()
   let done = 0
   let bytesTotal = 0
@@ -317,7 +324,7 @@ async function main () {
       if (w.status !== 0) {
         console.log(`not ok - ${where}: wanda-dag ${wandaArgs(s, target, car).join(' ')} exited ${w.status}: ${w.stderr.trim()}`)
         console.log(`# ${describe(s, c)}`)
-        process.exit(1)
+        bail(1)
       }
       const js = await jsImport(c, s)
       const wroot = w.stdout.trim()
@@ -325,13 +332,13 @@ async function main () {
       if (wroot !== js.root) {
         console.log(`not ok - ${where}: root CID differs: wanda-dag ${wroot}, ipfs-unixfs-importer ${js.root}`)
         console.log(`# ${describe(s, c)}`)
-        process.exit(1)
+        bail(1)
       }
       if (!wcar.equals(js.car)) {
         const at = firstDiff(wcar, js.car)
         console.log(`not ok - ${where}: CAR bytes differ at offset ${at} (wanda-dag ${wcar.length} bytes, JS ${js.car.length}); roots equal ${wroot}`)
         console.log(`# ${describe(s, c)}`)
-        process.exit(1)
+        bail(1)
       }
       fs.rmSync(dir, { recursive: true, force: true })
       done++
