@@ -61,8 +61,7 @@ static int ship(const struct build_cfg *b, struct newblocks *nb, const struct ci
 		rc = werr_sys(e, EX_IOERR, "%s", b->car);
 	if (rc == 0 && b->k) {
 		io.pin_roots = pin;
-		if ((rc = kubo_dag_import(b->k, fd, &io, NULL, NULL, e)) < 0)
-			werr_prefix(e, "dag/import");
+		rc = kubo_dag_import(b->k, fd, &io, NULL, NULL, e);  /* e says "dag/import: ..." */
 		out->imported = rc == 0;
 		out->pinned = rc == 0 && pin;
 	}
