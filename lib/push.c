@@ -1,5 +1,6 @@
 /* push: one file onto IPFS, verified; the outbox while the daemon is away. */
 #include "push.h"
+#include "car.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -13,7 +14,6 @@
 #include "atomicio.h"
 #include "cli.h"
 #include "importer.h"
-#include "varint.h"
 
 /* Kubo's default links per node. A file of at most this many chunks has
  * the same DAG whatever the daemon's link limit, so `add` is safe; above
@@ -71,46 +71,18 @@ fail_kubo(struct push_result *r, const struct kubo *k)
 
 /* ---- CAR v1 written as blocks come out of the importer ------------------- */
 
+/* The CAR of one file: lib/car's writer, plus writing a repeated chunk
+ * (same CID) once, as `ipfs dag export` does. */
 struct car_out {
-	int fd;
-	struct cid *seen;        /* blocks written, so a repeated chunk goes once */
+	struct car_writer *w;
+	struct cid *seen;        /* blocks written */
 	size_t nseen, capseen;
-	struct werr *e;
 };
-
-/* The header {"roots":[root],"version":1} in DAG-CBOR, keys sorted by length. */
-static int
-car_header(int fd, const struct cid *root, struct werr *e)
-{
-	uint8_t cb[CID_MAX_BYTES], h[CID_MAX_BYTES + 40], vi[10];
-	size_t cl = cid_to_bytes(root, cb), n = 0, vl;
-
-	h[n++] = 0xa2;                                   /* map(2) */
-	h[n++] = 0x65; memcpy(h + n, "roots", 5); n += 5;
-	h[n++] = 0x81;                                   /* array(1) */
-	h[n++] = 0xd8; h[n++] = 0x2a;                    /* tag 42: CID */
-	if (cl + 1 < 24) {
-		h[n++] = (uint8_t)(0x40 + cl + 1);
-	} else {
-		h[n++] = 0x58;
-		h[n++] = (uint8_t)(cl + 1);
-	}
-	h[n++] = 0x00;                                   /* multibase identity prefix */
-	memcpy(h + n, cb, cl); n += cl;
-	h[n++] = 0x67; memcpy(h + n, "version", 7); n += 7;
-	h[n++] = 0x01;
-	vl = varint_put(n, vi);
-	if (write_all(fd, vi, vl) < 0 || write_all(fd, h, n) < 0)
-		return werr_sys(e, EX_IOERR, "CAR header");
-	return 0;
-}
 
 static int
 car_block(void *ctx, const struct cid *cid, const uint8_t *data, size_t len, struct werr *e)
 {
 	struct car_out *c = ctx;
-	uint8_t cb[CID_MAX_BYTES], vi[10];
-	size_t cl, vl;
 
 	for (size_t i = 0; i < c->nseen; i++)
 		if (cid_equal(&c->seen[i], cid))
@@ -124,12 +96,7 @@ car_block(void *ctx, const struct cid *cid, const uint8_t *data, size_t len, str
 		c->capseen = cap;
 	}
 	c->seen[c->nseen++] = *cid;
-	cl = cid_to_bytes(cid, cb);
-	vl = varint_put(cl + len, vi);
-	if (write_all(c->fd, vi, vl) < 0 || write_all(c->fd, cb, cl) < 0 ||
-	    (len > 0 && write_all(c->fd, data, len) < 0))
-		return werr_sys(e, EX_IOERR, "CAR block");
-	return 0;
+	return car_writer_put(c->w, cid, data, len, e);
 }
 
 /* Write the CAR of path (root already known) to fd. */
@@ -137,16 +104,20 @@ static int
 car_of_file(const char *path, const struct cid *root, int fd, struct werr *e)
 {
 	struct import_opts io;
-	struct car_out c = { .fd = fd, .e = e };
+	struct car_out c = {0};
 	struct cid again;
 	uint64_t tsize, fsize;
 	int rc;
 
 	import_opts_wanda(&io);
-	if (car_header(fd, root, e) < 0)
+	if ((c.w = car_writer_open(fd, "CAR", root, 1, e)) == NULL)
 		return -1;
 	rc = import_path(path, &io, car_block, &c, &again, &tsize, &fsize, e);
 	free(c.seen);
+	if (rc == 0)
+		rc = car_writer_close(c.w, e);
+	else
+		car_writer_close(c.w, NULL);
 	if (rc == 0 && !cid_equal(&again, root))
 		return werr_set(e, EX_DATAERR, "%s: changed while it was being read", path);
 	return rc;
