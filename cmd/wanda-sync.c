@@ -194,10 +194,7 @@ open_client(struct ctx *c, const struct config *cf)
 
 	if (config_api_url(cf, api, sizeof api, &e) < 0)
 		errx(e.code, "%s", e.msg);
-	kubo_opts_default(&ko);
-	ko.connect_timeout_ms = c->timeout_ms < 5000 ? (long)c->timeout_ms : 5000;
-	ko.timeout_ms = (long)c->timeout_ms * 2;
-	ko.low_speed_s = (long)((c->timeout_ms + 999) / 1000);
+	kubo_opts_for_timeout(&ko, (long)c->timeout_ms);
 	if ((c->k = kubo_new(api, &ko, &e)) == NULL)
 		errx(e.code, "%s", e.msg);
 }

@@ -27,6 +27,15 @@ kubo_opts_default(struct kubo_opts *o)
 	o->backoff_max_ms = 5000;
 }
 
+void
+kubo_opts_for_timeout(struct kubo_opts *o, long timeout_ms)
+{
+	kubo_opts_default(o);
+	o->connect_timeout_ms = timeout_ms < 5000 ? timeout_ms : 5000;
+	o->timeout_ms = timeout_ms * 2;
+	o->low_speed_s = (timeout_ms + 999) / 1000;
+}
+
 struct kubo *
 kubo_new(const char *base_url, const struct kubo_opts *o, struct werr *e)
 {

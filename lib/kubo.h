@@ -78,6 +78,9 @@ struct kubo_opts {
 	long backoff_max_ms;      /* default 5000 */
 };
 void kubo_opts_default(struct kubo_opts *o);
+/* Defaults scaled to a program's --timeout: connect within min(t, 5 s),
+ * a whole call within 2t, and no more than t of silence. */
+void kubo_opts_for_timeout(struct kubo_opts *o, long timeout_ms);
 
 /* base_url: "http://127.0.0.1:5001" (what config_api_url() gives; a
  * trailing '/' is fine). o may be NULL (defaults). Makes no request. */

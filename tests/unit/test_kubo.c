@@ -755,5 +755,13 @@ main(void)
 	test_retry_rewind_resume();
 	test_sub();
 	test_slow();
+	{
+		struct kubo_opts to;
+		kubo_opts_for_timeout(&to, 2000);
+		ok(to.connect_timeout_ms == 2000 && to.timeout_ms == 4000 && to.low_speed_s == 2 &&
+		    to.retries == 3, "kubo_opts_for_timeout scales a 2 s --timeout");
+		kubo_opts_for_timeout(&to, 60000);
+		ok(to.connect_timeout_ms == 5000 && to.low_speed_s == 60, "connect capped at 5 s");
+	}
 	return done_testing();
 }
