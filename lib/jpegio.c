@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <jpeglib.h>
+#include "jpegdc.h"
 
 struct jerr {
 	struct jpeg_error_mgr pub;
@@ -224,15 +225,34 @@ decode_scaled(const uint8_t *jpg, size_t len, int max_side, uint8_t **pix, int *
 }
 
 int
+jpeg_thumb_decode(const uint8_t *jpg, size_t len, int max_side, uint8_t **pix, int *sw, int *sh,
+    int *comps, int *dc, struct werr *e)
+{
+	int w, h, rc;
+
+	*dc = 0;
+	/* a header libjpeg refuses gets its error from decode_scaled */
+	if (jpeg_info(jpg, len, &w, &h, NULL) == 0 && jpeg_thumb_denom(w, h, max_side) == 8) {
+		if ((rc = jpegdc_scaled(jpg, len, pix, sw, sh, comps, e)) < 0)
+			return -1;
+		if (rc == JPEGDC_OK) {
+			*dc = 1;
+			return 0;
+		}
+	}
+	return decode_scaled(jpg, len, max_side, pix, sw, sh, comps, e);
+}
+
+int
 jpeg_thumbnail(const uint8_t *jpg, size_t len, int max_side, int quality,
     uint8_t **out, size_t *outlen, int *tw, int *th, struct werr *e)
 {
 	uint8_t *pix, *small;
-	int sw, sh, comps, rc;
+	int sw, sh, comps, dc, rc;
 
 	if (max_side < 1)
 		return werr_set(e, EX_USAGE, "thumbnail: bad size %d", max_side);
-	if (decode_scaled(jpg, len, max_side, &pix, &sw, &sh, &comps, e) < 0)
+	if (jpeg_thumb_decode(jpg, len, max_side, &pix, &sw, &sh, &comps, &dc, e) < 0)
 		return -1;
 	jpeg_thumb_size(sw, sh, max_side, tw, th);
 	if (*tw == sw && *th == sh) {
