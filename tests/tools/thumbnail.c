@@ -1,5 +1,6 @@
 /* thumbnail: WANDA's thumbnail path, for bench/thumbnail and tests: read,
- * decode at 1/8..1/1 (DCT scaling), area-average, encode, write.
+ * decode at 1/8..1/1 (DC coefficients only at 1/8 when lib/jpegdc takes
+ * the file, libjpeg's DCT scaling otherwise), area-average, encode, write.
  *   thumbnail SIZE IN.jpg OUT.jpg          one picture
  *   thumbnail SIZE -d OUTDIR IN.jpg...     many in one process (as
  *                                          wanda-capture does: no start-up cost) */
