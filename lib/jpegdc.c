@@ -79,6 +79,8 @@ huff_build(struct huff *h, const JHUFF_TBL *t, int isdc)
 		int cnt = t->bits[l];
 		if (n + cnt > 256)
 			return -1;
+		if (l <= last && code + cnt >= (int32_t)1 << l)
+			return -1;	/* over-subscribed, or an all-ones code */
 		h->valoff[l] = n - code;
 		h->maxcode[l] = cnt ? code + cnt - 1 : -1;
 		for (int i = 0; i < cnt; i++, code++, n++) {
@@ -91,8 +93,6 @@ huff_build(struct huff *h, const JHUFF_TBL *t, int isdc)
 					h->look[lo + j] = (uint16_t)(l << 8 | h->val[n]);
 			}
 		}
-		if (l <= last && code >= (int32_t)1 << l)
-			return -1;	/* over-subscribed, or an all-ones code */
 		code <<= 1;
 	}
 	return 0;
@@ -419,8 +419,14 @@ header_body(struct jpeg_decompress_struct *d, const uint8_t *jpg, size_t len,
 	sc->restart = (int)d->restart_interval;
 	if (geometry(d, im, sc) < 0)
 		return -1;
+	unsigned seen = 0;
 	for (int i = 0; i < sc->ncomp; i++) {
 		const jpeg_component_info *ci = d->cur_comp_info[i];
+		/* every component once, or some plane would stay unwritten */
+		if (ci->component_index < 0 || ci->component_index >= im->ncomp ||
+		    seen & 1u << ci->component_index)
+			return -1;
+		seen |= 1u << ci->component_index;
 		if (ci->quant_tbl_no < 0 || ci->quant_tbl_no >= NUM_QUANT_TBLS ||
 		    d->quant_tbl_ptrs[ci->quant_tbl_no] == NULL)
 			return -1;
