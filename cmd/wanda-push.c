@@ -125,6 +125,8 @@ push_one(struct ctx *c, const char *path, const struct cid *expect, cJSON *in)
 		warnx("%s", r.err.msg);
 		note_status(c, r.err.code);
 	}
+	if (r.fell_back)
+		warnx("%s: the daemon built another DAG than Kubo's default for it; sent again as a CAR", path);
 	cJSON_Delete(note);
 	if (in != NULL)
 		put(in, "path", cJSON_CreateString(path));

@@ -366,9 +366,7 @@ fimp_new(const struct import_opts *o, block_sink_fn sink, void *ctx, struct werr
 
 	if (import_opts_check(o, e) < 0)
 		return NULL;
-	if ((f = calloc(1, sizeof *f)) == NULL ||
-	    (f->buf = malloc(LEAF_HEAD + o->chunk_size + LEAF_TAIL)) == NULL) {
-		free(f);
+	if ((f = calloc(1, sizeof *f)) == NULL) {
 		werr_set(e, EX_OSERR, "importer: out of memory");
 		return NULL;
 	}
@@ -392,12 +390,42 @@ usable(struct file_importer *f, struct werr *e)
 	return 0;
 }
 
+/* The chunk buffer, made on first use: an importer fed only by
+ * fimp_add_leaf() never needs its megabyte. */
+static int
+have_buf(struct file_importer *f, struct werr *e)
+{
+	if (f->buf == NULL &&
+	    (f->buf = malloc(LEAF_HEAD + f->o.chunk_size + LEAF_TAIL)) == NULL)
+		return werr_set(e, EX_OSERR, "importer: out of memory");
+	return 0;
+}
+
+int
+fimp_add_leaf(struct file_importer *f, const struct cid *cid, uint64_t blklen, uint64_t filebytes,
+    struct werr *e)
+{
+	struct ilink leaf = { *cid, blklen, filebytes };
+	int rc;
+
+	if (usable(f, e) < 0)
+		return -1;
+	if (f->fill > 0)
+		return werr_set(e, EX_SOFTWARE, "importer: leaves added after bytes were written");
+	f->leaves++;
+	f->total += filebytes;
+	rc = f->o.trickle ? tr_place(f, &leaf, e) : bal_push(f, 0, &leaf, e);
+	if (rc < 0)
+		f->broken = 1;
+	return rc;
+}
+
 int
 fimp_write(struct file_importer *f, const void *p, size_t n, struct werr *e)
 {
 	const uint8_t *s = p;
 
-	if (usable(f, e) < 0)
+	if (usable(f, e) < 0 || have_buf(f, e) < 0)
 		return -1;
 	while (n > 0) {
 		size_t room = f->o.chunk_size - f->fill, k = n < room ? n : room;
@@ -423,7 +451,7 @@ fimp_write(struct file_importer *f, const void *p, size_t n, struct werr *e)
 int
 fimp_write_fd(struct file_importer *f, int fd, const char *what, struct werr *e)
 {
-	if (usable(f, e) < 0)
+	if (usable(f, e) < 0 || have_buf(f, e) < 0)
 		return -1;
 	for (;;) {
 		size_t room = f->o.chunk_size - f->fill;
@@ -457,7 +485,7 @@ static int
 empty_root(struct file_importer *f, struct ilink *root, struct werr *e)
 {
 	if (f->o.raw_leaves && !f->o.trickle)
-		return make_leaf(f, root, e);
+		return have_buf(f, e) < 0 ? -1 : make_leaf(f, root, e);
 	/* dag-pb {Type File, filesize 0}: no Data bytes, no blocksizes. */
 	return make_node(f, NULL, 0, root, e);
 }

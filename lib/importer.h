@@ -57,6 +57,12 @@ int  fimp_write(struct file_importer *f, const void *p, size_t n, struct werr *e
 /* Read fd to EOF straight into the chunk buffer (no extra copy). Errors name
  * `what` (a path, or "stdin"). */
 int  fimp_write_fd(struct file_importer *f, int fd, const char *what, struct werr *e);
+/* A leaf made elsewhere with the same chunker and leaf format (a raw leaf:
+ * blklen == filebytes == its length), linked into this importer's tree as
+ * if its chunk had been written here. Builds a second layout of the same
+ * leaves without hashing them twice; not mixable with fimp_write. */
+int  fimp_add_leaf(struct file_importer *f, const struct cid *cid, uint64_t blklen, uint64_t filebytes,
+                   struct werr *e);
 /* Root CID, its cumulative DAG size (what Kubo reports as Size and writes as
  * the Tsize of a link to it) and the file size in bytes. Call once. */
 int  fimp_finish(struct file_importer *f, struct cid *root, uint64_t *tsize, uint64_t *filesize, struct werr *e);

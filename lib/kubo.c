@@ -347,6 +347,11 @@ on_read(char *p, size_t size, size_t nmemb, void *ctx)
 		got = (ssize_t)(r->up_len - x->sent < want ? r->up_len - x->sent : want);
 		memcpy(p, (const char *)r->up_buf + x->sent, (size_t)got);
 	}
+	if (got > 0 && r->up_tap != NULL && r->up_tap(r->up_tap_ctx, p, (size_t)got, &x->cb_err) < 0) {
+		x->failed = 1;
+		x->fail_kind = KUBO_E_LOCAL;
+		return CURL_READFUNC_ABORT;
+	}
 	x->sent += (uint64_t)got;
 	if (r->progress != NULL)
 		r->progress(r->progress_ctx, x->sent,
@@ -430,6 +435,8 @@ kubo_setup(struct kubo *k, struct xfer *x, const char *url, curl_mime **mime, st
 	curl_easy_setopt(k->h, CURLOPT_TCP_KEEPALIVE, 1L);
 	set_limits(k, r);
 	if (r->has_upload) {
+		if (r->up_tap != NULL && r->up_tap(r->up_tap_ctx, NULL, 0, e) < 0)
+			return -1;
 		if ((*mime = make_mime(k, x, e)) == NULL)
 			return -1;
 		curl_easy_setopt(k->h, CURLOPT_MIMEPOST, *mime);

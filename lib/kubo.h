@@ -135,6 +135,11 @@ struct kubo_add_opts {
 	uint64_t size_hint;       /* for progress; 0: fstat() of the fd when it is a regular file */
 	kubo_progress_fn progress;
 	void *progress_ctx;
+	/* Sees every byte of the upload as it goes out, in order (to hash
+	 * what was sent in the same pass); an attempt that starts over calls
+	 * tap(ctx, NULL, 0) first. -1 stops the upload with the tap's error. */
+	kubo_data_fn tap;
+	void *tap_ctx;
 };
 /* WANDA's profile (unixfs-v1-2025): v1, raw leaves, size-1048576, sha2-256, balanced, pin. */
 void kubo_add_opts_wanda(struct kubo_add_opts *o);

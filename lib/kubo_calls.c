@@ -84,6 +84,8 @@ add_common(struct kubo *k, struct kreq *r, const struct kubo_add_opts *o,
 	r->filename = o->filename ? o->filename : "file";
 	r->progress = o->progress;
 	r->progress_ctx = o->progress_ctx;
+	r->up_tap = o->tap;
+	r->up_tap_ctx = o->tap_ctx;
 	if (kubo_run(k, r, e) < 0)
 		return -1;
 	if (!a.got)

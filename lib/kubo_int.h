@@ -58,6 +58,8 @@ struct kreq {
 	uint64_t progress_total_hint;
 	kubo_progress_fn progress;
 	void *progress_ctx;
+	kubo_data_fn up_tap;        /* kubo_add_opts.tap */
+	void *up_tap_ctx;
 };
 
 /* One attempt's state. */

@@ -16,9 +16,9 @@
 #include "importer.h"
 
 /* Kubo's default links per node. A file of at most this many chunks has
- * the same DAG whatever the daemon's link limit, so `add` is safe; above
- * it the daemon's (unsendable) limit would decide the CID, so the blocks
- * are built here with 1024 links and imported as a CAR instead. */
+ * the same DAG whatever the daemon's link limit; above it the daemon's
+ * limit (which `add` cannot be told) shapes its DAG, so WANDA's 1024-link
+ * nodes are added beside it (see push_add). */
 #define KUBO_DEFAULT_LINKS 174
 
 void
@@ -222,29 +222,6 @@ verify(const char *daemon, const struct push_result *r, const char *path, struct
 	return 0;
 }
 
-static int
-push_add(struct kubo *k, const char *path, int fd, struct bar *bar, struct push_result *r)
-{
-	struct kubo_add_opts ao;
-	struct kubo_add_result res;
-	const char *base = strrchr(path, '/');
-
-	kubo_add_opts_wanda(&ao);
-	ao.pin = 1;
-	ao.filename = base ? base + 1 : path;
-	ao.size_hint = r->size;
-	if (bar != NULL) {
-		ao.progress = on_progress;
-		ao.progress_ctx = bar;
-	}
-	if (kubo_add_fd(k, fd, &ao, &res, &r->err) < 0)
-		return fail_kubo(r, k);
-	if (verify(res.cid, r, path, &r->err) < 0)
-		return fail(r, r->err.code == EX_DATAERR ? "cid-mismatch" : "protocol", r->err.code == EX_DATAERR);
-	r->pinned = 1;
-	return 0;
-}
-
 struct roots { const struct push_result *r; const char *path; int found; struct werr verr; };
 
 static int
@@ -339,7 +316,7 @@ push_car(struct kubo *k, const char *path, struct bar *bar, struct push_result *
 
 /* The local CID of path (WANDA's profile); fills r->cid, r->size. */
 static int
-local_cid(const char *path, const struct cid *expect, struct push_result *r, uint64_t *leaves)
+local_cid(const char *path, const struct cid *expect, struct push_result *r)
 {
 	struct import_opts io;
 	struct cid root;
@@ -349,7 +326,6 @@ local_cid(const char *path, const struct cid *expect, struct push_result *r, uin
 	if (import_path(path, &io, NULL, NULL, &root, &tsize, &fsize, &r->err) < 0)
 		return fail(r, "missing", 1);
 	r->size = fsize;
-	*leaves = (fsize + io.chunk_size - 1) / io.chunk_size;
 	if (cid_format(&root, 'b', r->cid, sizeof r->cid, &r->err) < 0)
 		return fail(r, "protocol", 1);
 	if (expect != NULL && !cid_equal(expect, &root)) {
@@ -361,26 +337,229 @@ local_cid(const char *path, const struct cid *expect, struct push_result *r, uin
 	return 0;
 }
 
+/* ---- the add route: hashed while it uploads ------------------------------ */
+
+/* A dag-pb node of WANDA's DAG, kept for block/put. */
+struct pbnode { struct cid cid; uint8_t *data; size_t len; };
+
+/* What the upload tap builds from the bytes as they go out: WANDA's DAG
+ * (the CID we report) and, from the same leaves, the DAG a daemon with
+ * Kubo's default 174 links per node builds; the two differ only above 174
+ * leaves, and then only in their dag-pb nodes (N/1024 of them, ~47 KB
+ * each), which are kept so that block/put can add WANDA's. */
+struct twin {
+	struct file_importer *wanda, *kubo;
+	struct pbnode *nodes;
+	size_t nnodes, cap;
+};
+
+static void
+twin_clear(struct twin *t)
+{
+	fimp_free(t->wanda);
+	fimp_free(t->kubo);
+	for (size_t i = 0; i < t->nnodes; i++)
+		free(t->nodes[i].data);
+	free(t->nodes);
+	memset(t, 0, sizeof *t);
+}
+
 static int
-push_online(struct kubo *k, const struct push_opts *o, const char *path, uint64_t leaves,
-            struct push_result *r)
+twin_block(void *ctx, const struct cid *cid, const uint8_t *data, size_t len, struct werr *e)
+{
+	struct twin *t = ctx;
+	struct pbnode *n;
+
+	if (cid->codec == CODEC_RAW)
+		return fimp_add_leaf(t->kubo, cid, len, len, e);
+	if (t->nnodes == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 4;
+		if ((n = realloc(t->nodes, cap * sizeof *n)) == NULL)
+			return werr_sys(e, EX_OSERR, "DAG node list");
+		t->nodes = n;
+		t->cap = cap;
+	}
+	n = &t->nodes[t->nnodes];
+	if ((n->data = malloc(len)) == NULL)
+		return werr_sys(e, EX_OSERR, "DAG node");
+	memcpy(n->data, data, len);
+	n->len = len;
+	n->cid = *cid;
+	t->nnodes++;
+	return 0;
+}
+
+/* The upload tap: p NULL starts over (a retried upload). */
+static int
+twin_tap(void *ctx, const void *p, size_t n, struct werr *e)
+{
+	struct twin *t = ctx;
+	struct import_opts wo, ko;
+
+	if (p != NULL)
+		return fimp_write(t->wanda, p, n, e);
+	twin_clear(t);
+	import_opts_wanda(&wo);
+	ko = wo;
+	ko.max_links = KUBO_DEFAULT_LINKS;
+	if ((t->kubo = fimp_new(&ko, NULL, NULL, e)) == NULL ||
+	    (t->wanda = fimp_new(&wo, twin_block, t, e)) == NULL)
+		return -1;
+	return 0;
+}
+
+/* Finish both DAGs: r->cid, r->size, and the 174-link root. */
+static int
+twin_finish(struct twin *t, const char *path, struct push_result *r, struct cid *wroot, struct cid *kroot)
+{
+	uint64_t fsize;
+
+	if (t->wanda == NULL)
+		return werr_set(&r->err, EX_SOFTWARE, "%s: nothing was sent", path);
+	if (fimp_finish(t->wanda, wroot, NULL, &fsize, &r->err) < 0 ||
+	    fimp_finish(t->kubo, kroot, NULL, NULL, &r->err) < 0 ||
+	    cid_format(wroot, 'b', r->cid, sizeof r->cid, &r->err) < 0)
+		return -1;
+	r->size = fsize;
+	return 0;
+}
+
+/* The same block: codec and multihash (a CIDv0 answer for a v1 node is). */
+static int
+same_block(const struct cid *a, const struct cid *b)
+{
+	return a->codec == b->codec && a->mh_len == b->mh_len && memcmp(a->mh, b->mh, a->mh_len) == 0;
+}
+
+/* block/put each of WANDA's dag-pb nodes; the leaves are on the daemon. */
+static int
+put_nodes(struct kubo *k, const struct twin *t, const char *path, struct push_result *r)
+{
+	char got[KUBO_CID_MAX];
+	struct cid c;
+
+	for (size_t i = 0; i < t->nnodes; i++) {
+		if (kubo_block_put(k, t->nodes[i].data, t->nodes[i].len, "dag-pb", "sha2-256", 0, got, &r->err) < 0)
+			return fail_kubo(r, k);
+		if (cid_parse(got, &c, NULL) < 0 || !same_block(&c, &t->nodes[i].cid)) {
+			werr_set(&r->err, EX_DATAERR, "%s: daemon stored a DAG node as %s", path, got);
+			return fail(r, "cid-mismatch", 1);
+		}
+	}
+	return 0;
+}
+
+/* Did the local CID differ from the one the caller recorded? */
+static int
+expect_differs(const struct cid *expect, const struct cid *root, const char *path, struct push_result *r)
+{
+	char want[CID_STR_MAX] = "?";
+
+	if (expect == NULL || cid_equal(expect, root))
+		return 0;
+	cid_format(expect, 'b', want, sizeof want, NULL);
+	werr_set(&r->err, EX_DATAERR, "%s: local CID %s differs from the recorded CID %s", path, r->cid, want);
+	return 1;
+}
+
+/* After the upload: WANDA's root pinned on the daemon, or the reason why
+ * not. daemon: the root the daemon built; pinned: whether add pinned it
+ * (then anything wrong is unpinned again: it is not what we have). */
+static int
+settle(struct kubo *k, struct twin *t, const char *path, const struct cid *expect, const char *daemon,
+    int pinned, struct bar *bar, struct push_result *r)
+{
+	struct cid wroot, kroot, d;
+
+	if (twin_finish(t, path, r, &wroot, &kroot) < 0)
+		return fail(r, "protocol", 1);
+	if (cid_parse(daemon, &d, NULL) < 0) {
+		werr_set(&r->err, EX_PROTOCOL, "%s: daemon answered a bad CID '%s'", path, daemon);
+		return fail(r, "protocol", 0);
+	}
+	if (expect_differs(expect, &wroot, path, r)) {
+		if (pinned)
+			kubo_pin_rm(k, daemon, 1, NULL);
+		return fail(r, "cid-mismatch", 1);
+	}
+	if (!cid_equal(&d, &wroot) && !cid_equal(&d, &kroot)) {
+		if (pinned)
+			kubo_pin_rm(k, daemon, 1, NULL);
+		if (cid_equal(&wroot, &kroot)) {
+			werr_set(&r->err, EX_DATAERR, "%s: daemon CID %s differs from local CID %s", path, daemon, r->cid);
+			return fail(r, "cid-mismatch", 1);
+		}
+		/* a daemon with another link limit (Kubo's Import.UnixFSFileMaxLinks):
+		 * its DAG tells nothing about ours, so ours goes whole, as a CAR */
+		r->fell_back = 1;
+		return push_car(k, path, bar, r);
+	}
+	if (!cid_equal(&d, &wroot) && put_nodes(k, t, path, r) < 0)
+		return -1;
+	if (!pinned && kubo_pin_add(k, r->cid, 1, &r->err) < 0)
+		return fail_kubo(r, k);
+	r->pinned = 1;
+	return 0;
+}
+
+/* `add` with WANDA's profile, the file hashed by the tap in the same pass.
+ * Up to 174 leaves the daemon's DAG is WANDA's whatever its link limit, so
+ * add pins it; above, add leaves it unpinned, WANDA's own dag-pb nodes go
+ * in by block/put and its root is pinned. Either way nothing is pinned
+ * before the daemon's CID was checked against the bytes actually sent. */
+static int
+push_add(struct kubo *k, const struct push_opts *o, const char *path, const struct cid *expect,
+    struct push_result *r)
+{
+	struct kubo_add_opts ao;
+	struct kubo_add_result res;
+	struct twin t = {0};
+	struct bar bar, *bp = NULL;
+	struct stat st;
+	const char *base = strrchr(path, '/');
+	int fd, rc;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) < 0) {
+		werr_sys(&r->err, errno == ENOENT ? EX_NOINPUT : EX_IOERR, "%s", path);
+		if (fd >= 0)
+			close(fd);
+		return fail(r, "missing", 1);
+	}
+	r->size = (uint64_t)st.st_size;
+	kubo_add_opts_wanda(&ao);
+	ao.pin = r->size <= (uint64_t)KUBO_DEFAULT_LINKS * IMPORT_CHUNK_MAX;
+	ao.filename = base ? base + 1 : path;
+	ao.size_hint = r->size;
+	ao.tap = twin_tap;
+	ao.tap_ctx = &t;
+	if (o->progress_min > 0 && r->size >= o->progress_min) {
+		progress_start(&bar.p, path, r->size);
+		ao.progress = on_progress;
+		ao.progress_ctx = bp = &bar;
+	}
+	if (kubo_add_fd(k, fd, &ao, &res, &r->err) < 0)
+		rc = fail_kubo(r, k);
+	else
+		rc = settle(k, &t, path, expect, res.cid, ao.pin, bp, r);
+	if (bp != NULL)
+		progress_end(&bar.p);
+	twin_clear(&t);
+	close(fd);
+	return rc;
+}
+
+/* --via car: the CAR of the file, built here, imported and pinned. */
+static int
+push_via_car(struct kubo *k, const struct push_opts *o, const char *path, struct push_result *r)
 {
 	struct bar bar, *bp = NULL;
-	int fd, rc;
+	int rc;
 
 	if (o->progress_min > 0 && r->size >= o->progress_min) {
 		progress_start(&bar.p, path, r->size);
 		bp = &bar;
 	}
-	if (o->via == PUSH_VIA_CAR || leaves > KUBO_DEFAULT_LINKS) {
-		rc = push_car(k, path, bp, r);
-	} else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		werr_sys(&r->err, EX_NOINPUT, "%s", path);
-		rc = fail(r, "missing", 1);
-	} else {
-		rc = push_add(k, path, fd, bp, r);
-		close(fd);
-	}
+	rc = push_car(k, path, bp, r);
 	if (bp != NULL)
 		progress_end(&bar.p);
 	return rc;
@@ -391,21 +570,28 @@ push_file(struct kubo *k, const struct push_opts *o, const char *path, const str
           const cJSON *note, struct push_result *r)
 {
 	long long t0 = mono_ms();
-	uint64_t leaves = 0;
-	int rc;
+	int online = !o->offline && k != NULL, rc;
 
 	memset(r, 0, sizeof *r);
 	snprintf(r->path, sizeof r->path, "%s", path);
-	rc = local_cid(path, expect, r, &leaves);
-	if (rc == 0 && !o->offline && k != NULL) {
-		rc = push_online(k, o, path, leaves, r);
-		if (rc < 0 && strcmp(r->kind, "unreachable") == 0 && !o->no_outbox) {
-			r->kind = NULL;
-			rc = outbox_put(o, path, note, r);
-		}
-	} else if (rc == 0) {
-		rc = outbox_put(o, path, note, r);
+	if (online && o->via == PUSH_VIA_ADD) {
+		rc = push_add(k, o, path, expect, r);
+	} else {
+		rc = local_cid(path, expect, r);
+		if (rc == 0 && online)
+			rc = push_via_car(k, o, path, r);
+		else if (rc == 0)
+			online = 0;
 	}
+	if (rc < 0 && online && strcmp(r->kind, "unreachable") == 0 && !o->no_outbox) {
+		memset(&r->err, 0, sizeof r->err);
+		r->kind = NULL;
+		r->permanent = 0;
+		online = 0;
+		rc = local_cid(path, expect, r);
+	}
+	if (rc == 0 && !online)
+		rc = outbox_put(o, path, note, r);
 	r->ms = mono_ms() - t0;
 	return rc;
 }

@@ -1,5 +1,6 @@
 /* push: put one file on IPFS with WANDA's profile (unixfs-v1-2025), pinned,
- * and verify that the daemon's CID equals the one computed locally; or,
+ * and verify that the daemon's CID equals the one computed locally from
+ * the bytes it was sent (hashed in the same pass as the upload); or,
  * when the daemon is unreachable, keep the file's blocks as a CAR in the
  * outbox until push_flush() imports them.
  *
@@ -45,6 +46,7 @@ struct push_result {
 	int queued;              /* in the outbox, not on the daemon */
 	char outbox_file[4096];
 	long long ms;            /* wall time of the whole push */
+	int fell_back;           /* the daemon's DAG had an unknown shape: sent again as a CAR */
 	/* failure (push_file returned -1) */
 	const char *kind;        /* one of the kinds above, NULL on success */
 	int permanent;

@@ -102,6 +102,39 @@ attempts() { grep -c " /api/v0/$1" "$FAULTD_LOG" || true; }
 	assert_equal "$(json_get "$output" .error.kind)" cid-mismatch
 }
 
+@test "a daemon whose DAG has another shape (link limit): the file goes again as a CAR, pinned, said on stderr" {
+	gen_bytes big 183500801 >big     # 175 leaves: the layouts differ
+	faultd_start -u "$(node_hostport)" -m /api/v0/add wrongcid
+	run --separate-stderr wanda-push --no-outbox --api "$FAULTD_URL" big
+	assert_success
+	cid=$(json_get "$output" .cid)
+	assert_equal "$cid" "$(ref_cid big)"
+	assert_equal "$(json_get "$output" .pinned)" true
+	[[ $stderr == *"sent again as a CAR"* ]] || fail "stderr: $stderr"
+	assert_equal "$(attempts dag/import)" 1
+	pinned_on_node "$cid"
+}
+
+@test "a DAG node the daemon stores under another CID (block/put): cid-mismatch, 65, nothing pinned" {
+	gen_bytes big2 183500801 >big
+	faultd_start -u "$(node_hostport)" -m /api/v0/block/put wrongcid
+	run --separate-stderr wanda-push --no-outbox --api "$FAULTD_URL" big
+	assert_failure 65
+	assert_equal "$(json_get "$output" .error.kind)" cid-mismatch
+	[[ $stderr == *"stored a DAG node as QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn"* ]] || fail "stderr: $stderr"
+	assert_equal "$(attempts pin/add)" 0
+	not_pinned_on_node "$(ref_cid big)"
+}
+
+@test "a retried add starts the local hash over: a cut answer, then the real node: the right CID" {
+	gen_bytes r 3000000 >f
+	faultd_start -u "$(node_hostport)" -m /api/v0/add 'cut'
+	run --separate-stderr wanda-push --no-outbox --api "$FAULTD_URL" f
+	assert_success
+	assert_equal "$(attempts add)" 2
+	assert_equal "$(json_get "$output" .cid)" "$(ref_cid f)"
+}
+
 @test "connection refused: kind unreachable, 69 (with --no-outbox)" {
 	run --separate-stderr wanda-push --no-outbox --api "http://127.0.0.1:$(ipfs_dead_port)" a
 	assert_failure 69

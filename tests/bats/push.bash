@@ -1,10 +1,10 @@
 # Helpers shared by push.bats, push-faults.bats and sync.bats.
 
-# ref_cid FILE: the CID of FILE under unixfs-v1-2025 (CIDv1, raw leaves,
-# sha2-256, 1 MiB chunks, 1024 links, balanced) from an independent
-# implementation: JS ipfs-unixfs-importer from tests/node_modules.
+# ref_cid FILE [LINKS]: the CID of FILE under unixfs-v1-2025 (CIDv1, raw
+# leaves, sha2-256, 1 MiB chunks, LINKS (1024) links, balanced) from an
+# independent implementation: JS ipfs-unixfs-importer from tests/node_modules.
 ref_cid() {
-	local f
+	local f links=${2:-1024}
 	f=$(realpath "$1") || return
 	(cd "$TOP/tests" && node --input-type=module -e '
 		import { importer } from "ipfs-unixfs-importer";
@@ -13,11 +13,20 @@ ref_cid() {
 		import fs from "node:fs";
 		const bs = { put: async (c) => c, get: async () => { throw new Error("none"); }, has: async () => false };
 		const opts = { cidVersion: 1, rawLeaves: true, chunker: fixedSize({ chunkSize: 1048576 }),
-			layout: balanced({ maxChildrenPerNode: 1024 }), reduceSingleLeafToSelf: true };
+			layout: balanced({ maxChildrenPerNode: Number(process.argv[2]) }), reduceSingleLeafToSelf: true };
 		let last;
 		for await (const e of importer([{ content: fs.createReadStream(process.argv[1]) }], bs, opts)) last = e;
 		console.log(last.cid.toV1().toString());
-	' "$f")
+	' "$f" "$links")
+}
+
+# recursive_pins: how many recursive pins the node has
+recursive_pins() { ipfs_rpc 1 pin/ls type=recursive | jq '.Keys | length'; }
+
+# not_pinned_on_node CID: the node does not list CID as a pin
+not_pinned_on_node() {
+	run ipfs_rpc 1 pin/ls "arg=$1"
+	refute_output --partial '"Type":"recursive"'
 }
 
 # cid_eq A B: two CID strings name the same CID (bases may differ).

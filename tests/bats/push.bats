@@ -41,9 +41,28 @@ push_ok() {
 	assert_equal "$(json_get "$(wanda-push zero)" .cid)" bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku
 }
 
-@test "push a 200 MiB file (more leaves than Kubo's 174 links: goes as a CAR)" {
+@test "push a 200 MiB file: one add, WANDA's 1024-link root beside the node's 174-link one, only WANDA's pinned" {
 	gen_bytes big 209715200 >big
+	before=$(recursive_pins)
 	push_ok big
+	assert_equal "$(recursive_pins)" $((before + 1))
+	daemons=$(ref_cid big 174)
+	[ "$daemons" != "$cid" ] || fail "the two layouts gave one CID"
+	not_pinned_on_node "$daemons"
+}
+
+@test "a recorded CID that differs: nothing stays pinned, small file or big" {
+	gen_bytes s 300000 >small
+	gen_bytes t 183500801 >big
+	other=$(ref_cid small)
+	gen_bytes s2 300000 >small   # changed after its CID was recorded
+	for f in small big; do
+		run --separate-stderr wanda-push <<<"{\"path\":\"$f\",\"cid\":\"$other\"}"
+		assert_failure 65
+		assert_equal "$(json_get "$output" .error.kind)" cid-mismatch
+		[[ $stderr == *"differs from the recorded CID $other"* ]] || fail "stderr: $stderr"
+		not_pinned_on_node "$(ref_cid "$f")"
+	done
 }
 
 @test "the local CID agrees with wanda-dag add --profile=unixfs-v1-2025" {

@@ -18,7 +18,8 @@
  *   cutchunk  200 chunked, a chunk declared 4096 bytes, 10 sent, then close
  *   stall     200 headers, then nothing until the client gives up
  *   hangup    close the connection without answering
- *   wrongcid  a well-formed answer whose CID is -c (add, dag/import, pin/add)
+ *   wrongcid  a well-formed answer whose CID is -c (add, dag/import, pin/add,
+ *             block/put)
  *   corrupt   relay to the upstream, but flip one byte of the answer 2000
  *             bytes after its headers (inside the data of a get's tar)
  *
@@ -259,6 +260,8 @@ reply_wrongcid(int fd, const struct req *r, const char *cid)
 		snprintf(body, sizeof body, "{\"Root\":{\"Cid\":{\"/\":\"%s\"},\"PinErrorMsg\":\"\"}}\n", cid);
 	else if (strncmp(r->path, "/api/v0/pin/add", 15) == 0)
 		snprintf(body, sizeof body, "{\"Pins\":[\"%s\"]}\n", cid);
+	else if (strncmp(r->path, "/api/v0/block/put", 17) == 0)
+		snprintf(body, sizeof body, "{\"Key\":\"%s\",\"Size\":10}\n", cid);
 	else
 		snprintf(body, sizeof body, "{\"Name\":\"file\",\"Hash\":\"%s\",\"Size\":\"10\"}\n", cid);
 	return reply_json(fd, body);

@@ -411,6 +411,72 @@ test_errors(void)
 	    "reading a directory fails: %s", e.msg);
 }
 
+/* fimp_add_leaf: the leaves of one import, linked into a second importer
+ * with another layout, give the root that importing the bytes with that
+ * layout gives (wanda-push checks a daemon's 174-link DAG this way while
+ * it hashes the file once, for WANDA's 1024-link one). */
+static void
+test_add_leaf_layouts(void)
+{
+	static const struct { size_t n; int big_links, small_links, trickle; } c[] = {
+		{0, 1024, 174, 0}, {1, 1024, 174, 0}, {64 * 174, 1024, 174, 0},
+		{64 * 175 + 3, 1024, 174, 0}, {64 * 1025 + 1, 1024, 174, 0},
+		{64 * 600, 1024, 174, 1}, {64 * 40 + 7, 11, 3, 0},
+	};
+
+	for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+		struct import_opts big, small;
+		struct store st = {0};
+		struct cid want, got, first;
+		struct werr e = {0};
+		uint64_t tsize = 0, want_tsize = 0, fsize = 0;
+		uint8_t *buf = malloc(c[i].n ? c[i].n : 1);
+		struct file_importer *f;
+		size_t leaves = 0;
+
+		import_opts_wanda(&big);
+		big.chunk_size = 64;
+		big.max_links = c[i].big_links;
+		small = big;
+		small.max_links = c[i].small_links;
+		small.trickle = c[i].trickle;
+		fill_bytes(buf, c[i].n, 40 + i);
+		ok(import_buf(&big, buf, c[i].n, 1000, &st, &first, NULL, NULL) == 0, "case %zu: import", i);
+		ok(import_buf(&small, buf, c[i].n, 0, NULL, &want, &want_tsize, NULL) == 0, "case %zu: direct", i);
+		f = fimp_new(&small, NULL, NULL, &e);
+		for (size_t b = 0; b < st.n; b++)
+			if (st.v[b].cid.codec == CODEC_RAW && (c[i].n == 0 || st.v[b].n > 0)) {
+				fimp_add_leaf(f, &st.v[b].cid, st.v[b].n, st.v[b].n, &e);
+				leaves++;
+			}
+		ok(f != NULL && fimp_finish(f, &got, &tsize, &fsize, &e) == 0, "case %zu: finish: %s", i, e.msg);
+		is_str(fmt(&got), fmt(&want), "case %zu: %zu bytes, %zu leaves, %d links%s: same root", i,
+		    c[i].n, leaves, c[i].small_links, c[i].trickle ? " trickle" : "");
+		is_int(tsize, want_tsize, "case %zu: same Tsize", i);
+		is_int(fsize, c[i].n, "case %zu: file size counted", i);
+		fimp_free(f);
+		store_free(&st);
+		free(buf);
+	}
+}
+
+/* fimp_add_leaf after bytes were written is a caller bug, reported. */
+static void
+test_add_leaf_misuse(void)
+{
+	struct import_opts o;
+	struct werr e = {0};
+	struct file_importer *f;
+	struct cid c;
+
+	import_opts_wanda(&o);
+	f = fimp_new(&o, NULL, NULL, &e);
+	cid_parse("bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku", &c, &e);
+	ok(fimp_write(f, "x", 1, &e) == 0, "a byte written");
+	ok(fimp_add_leaf(f, &c, 1, 1, &e) < 0 && e.code == EX_SOFTWARE, "then a leaf is refused: %s", e.msg);
+	fimp_free(f);
+}
+
 int
 main(void)
 {
@@ -420,5 +486,7 @@ main(void)
 	test_write_splits();
 	test_bounded_memory();
 	test_errors();
+	test_add_leaf_layouts();
+	test_add_leaf_misuse();
 	return done_testing();
 }
