@@ -159,41 +159,62 @@ settle(const struct config *c, struct opts *o, struct werr *e)
 
 /* ---- orphans ----------------------------------------------------------- */
 
-/* A capture cut short between its sidecar and its spool entry (a crash of
- * wanda-capture) would never be pushed: queue it. Only sidecars older than
- * --orphan-age, so a capture still on its way is not raced. */
+/* One spool entry for a capture's file (the image, or its raw DNG), unless
+ * its block in the sidecar says it was handled, the file is gone, or an
+ * entry exists: 1 added, 0 not, -1 error. */
+static int
+orphan_entry(const struct opts *o, const cJSON *sc, const char *side, const char *dir,
+    const char *id, const char *kind, const char *file, const char *cid, const char *block,
+    struct werr *e)
+{
+	const char *st = cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(sc, block), "state"));
+	const char *session = cJSON_GetStringValue(cJSON_GetObjectItem(sc, "session"));
+	char path[4096];
+	cJSON *en;
+	int rc;
+
+	if (!file || !cid || !spool_id_valid(id) || strchr(file, '/') || (st && strcmp(st, "queued")) ||
+	    snprintf(path, sizeof path, "%s/%s", dir, file) >= (int)sizeof path ||
+	    access(path, F_OK) != 0 || spool_has(o->spool, id))
+		return 0;
+	en = cJSON_CreateObject();
+	cJSON_AddStringToObject(en, "session", session ? session : "");
+	cJSON_AddStringToObject(en, "path", path);
+	cJSON_AddStringToObject(en, "sidecar", side);
+	cJSON_AddStringToObject(en, "cid", cid);
+	cJSON_AddStringToObject(en, "kind", kind);
+	rc = spool_add(o->spool, id, en, e) < 0 ? (e->code == EX_CANTCREAT ? 0 : -1) : 1;
+	cJSON_Delete(en);
+	return rc;
+}
+
+/* A capture cut short between its sidecar and its spool entries (a crash
+ * of wanda-capture) would never be pushed: queue the image, and the raw
+ * DNG beside it under ID.dng. Only sidecars older than --orphan-age, so a
+ * capture still on its way is not raced. Returns how many were added. */
 static int
 orphan_one(const struct opts *o, const char *dir, const char *name, struct werr *e)
 {
-	char side[4096], img[4096];
-	const char *id, *file, *st;
+	char side[4096], rid[256];
+	const char *id;
 	struct stat sb;
-	cJSON *sc, *en;
-	int rc = 0;
+	cJSON *sc;
+	int a = 0, b = 0;
 
 	snprintf(side, sizeof side, "%s/%s", dir, name);
 	if (stat(side, &sb) < 0 || wall_ms() - (long long)sb.st_mtime * 1000 < o->orphan_ms ||
 	    (sc = sidecar_read_json(side, NULL)) == NULL)
 		return 0;
-	id = cJSON_GetStringValue(cJSON_GetObjectItem(sc, "id"));
-	file = cJSON_GetStringValue(cJSON_GetObjectItem(sc, "file"));
-	st = cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(sc, "ipfs"), "state"));
-	if (id && file && spool_id_valid(id) && !strchr(file, '/') && (!st || !strcmp(st, "queued")) &&
-	    snprintf(img, sizeof img, "%s/%s", dir, file) < (int)sizeof img &&
-	    access(img, F_OK) == 0 && !spool_has(o->spool, id)) {
-		en = cJSON_CreateObject();
-		cJSON_AddStringToObject(en, "session", cJSON_GetStringValue(cJSON_GetObjectItem(sc, "session")) ?
-		    cJSON_GetStringValue(cJSON_GetObjectItem(sc, "session")) : "");
-		cJSON_AddStringToObject(en, "path", img);
-		cJSON_AddStringToObject(en, "sidecar", side);
-		if (cJSON_GetStringValue(cJSON_GetObjectItem(sc, "cid")))
-			cJSON_AddStringToObject(en, "cid", cJSON_GetStringValue(cJSON_GetObjectItem(sc, "cid")));
-		cJSON_AddStringToObject(en, "kind", "capture");
-		rc = spool_add(o->spool, id, en, e) < 0 ? (e->code == EX_CANTCREAT ? 0 : -1) : 1;
-		cJSON_Delete(en);
+	if ((id = cJSON_GetStringValue(cJSON_GetObjectItem(sc, "id"))) != NULL && strlen(id) < 200) {
+		a = orphan_entry(o, sc, side, dir, id, "capture", cJSON_GetStringValue(cJSON_GetObjectItem(sc, "file")),
+		    cJSON_GetStringValue(cJSON_GetObjectItem(sc, "cid")), "ipfs", e);
+		snprintf(rid, sizeof rid, "%s.dng", id);
+		if (a >= 0)
+			b = orphan_entry(o, sc, side, dir, rid, "raw", cJSON_GetStringValue(cJSON_GetObjectItem(sc, "raw")),
+			    cJSON_GetStringValue(cJSON_GetObjectItem(sc, "raw_cid")), "raw_ipfs", e);
 	}
 	cJSON_Delete(sc);
-	return rc;
+	return a < 0 || b < 0 ? -1 : a + b;
 }
 
 static int
@@ -219,7 +240,7 @@ sweep_orphans(const struct opts *o, spool_id_fn fn, void *ctx, size_t *n, struct
 			if (f->d_name[0] == '.' || l < 6 || strcmp(f->d_name + l - 5, ".json") != 0)
 				continue;
 			if ((rc = orphan_one(o, dir, f->d_name, e)) > 0) {
-				(*n)++;
+				*n += (size_t)rc;
 				if (fn) {
 					f->d_name[l - 5] = '\0';
 					fn(ctx, f->d_name);
@@ -418,6 +439,15 @@ ack_line(const char *id, const char *state)
 	return l;
 }
 
+/* The sidecar block an entry reports to: a capture's raw DNG has its own. */
+static const char *
+ipfs_block(const cJSON *entry)
+{
+	const char *kind = entry ? jstr(entry, "kind") : NULL;
+
+	return kind && strcmp(kind, "raw") == 0 ? "raw_ipfs" : "ipfs";
+}
+
 /* Push succeeded: record it in the sidecar, then drop the entry. In that
  * order: a crash in between pushes again (same CID, harmless). */
 static cJSON *
@@ -432,7 +462,7 @@ ack_success(const struct opts *o, const cJSON *res, const cJSON *entry, const ch
 
 	if (want && !cid_str_equal(want, cid))
 		return NULL;   /* caller treats it as a permanent failure */
-	if (sc && sidecar_update_ipfs(sc, pinned ? "pinned" : "pushed", cid, NULL, e) < 0 &&
+	if (sc && sidecar_update_block(sc, ipfs_block(entry), pinned ? "pinned" : "pushed", cid, NULL, e) < 0 &&
 	    e->code != EX_NOINPUT)
 		return NULL;
 	if (cur && spool_done(cur, e) < 0 && e->code != EX_NOINPUT)
@@ -474,7 +504,7 @@ ack_failure(const struct opts *o, const cJSON *res, const cJSON *entry, const ch
 		return ack_line(jstr(res, "id"), "gone");
 	if ((st = spool_fail(o->spool, cur, &o->pol, kind, msg, perm, wall_ms(), e)) < 0)
 		return e->code == EX_NOINPUT ? ack_line(jstr(res, "id"), "gone") : NULL;
-	if (st == SPOOL_FAILED && sc && sidecar_update_ipfs(sc, "failed", NULL, msg, e) < 0 &&
+	if (st == SPOOL_FAILED && sc && sidecar_update_block(sc, ipfs_block(entry), "failed", NULL, msg, e) < 0 &&
 	    e->code != EX_NOINPUT)
 		return NULL;
 	l = ack_line(jstr(res, "id"), spool_state_name(st));

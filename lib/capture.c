@@ -186,8 +186,8 @@ store_thumb(const struct capture_env *env, const uint8_t *img, size_t len, const
 }
 
 static int
-enqueue(const struct capture_env *env, const char *id, const char *img, const char *side,
-    const char *cid, struct werr *e)
+enqueue(const struct capture_env *env, const char *id, const char *kind, const char *path,
+    const char *side, const char *cid, struct werr *e)
 {
 	char spool[4096];
 	cJSON *en = cJSON_CreateObject();
@@ -195,9 +195,9 @@ enqueue(const struct capture_env *env, const char *id, const char *img, const ch
 
 	snprintf(spool, sizeof spool, "%s/spool", env->home);
 	cJSON_AddStringToObject(en, "id", id);
-	cJSON_AddStringToObject(en, "kind", "capture");
+	cJSON_AddStringToObject(en, "kind", kind);
 	cJSON_AddStringToObject(en, "session", env->session);
-	cJSON_AddStringToObject(en, "path", img);
+	cJSON_AddStringToObject(en, "path", path);
 	cJSON_AddStringToObject(en, "sidecar", side);
 	cJSON_AddStringToObject(en, "cid", cid);
 	rc = spool_init(spool, e);
@@ -205,6 +205,38 @@ enqueue(const struct capture_env *env, const char *id, const char *img, const ch
 		rc = spool_add(spool, id, en, e);
 	cJSON_Delete(en);
 	return rc;
+}
+
+static int entry_exists(const char *home, const char *id);
+
+/* A capture's spool entries: the image (kind "capture", id ID), then its
+ * raw DNG, if any (kind "raw", id ID.dng), which is pushed and pinned on
+ * its own so that the session directory's link to it resolves. fresh: the
+ * id was just issued, no entry can exist; else only missing ones are
+ * added. Returns how many were added, or -1. */
+static int
+enqueue_capture(const struct capture_env *env, const char *dir, const char *side,
+    const struct sidecar *s, int fresh, struct werr *e)
+{
+	char img[4200], dng[4200], rid[200];
+	int n = 0;
+
+	snprintf(img, sizeof img, "%s/%s", dir, s->file);
+	if (fresh || (!entry_exists(env->home, s->id) && access(img, F_OK) == 0)) {
+		if (enqueue(env, s->id, "capture", img, side, s->cid, e) < 0)
+			return -1;
+		n++;
+	}
+	if (!s->raw[0] || !s->raw_cid[0])
+		return n;
+	snprintf(rid, sizeof rid, "%s.dng", s->id);
+	snprintf(dng, sizeof dng, "%s/%s", dir, s->raw);
+	if (fresh || (!entry_exists(env->home, rid) && access(dng, F_OK) == 0)) {
+		if (enqueue(env, rid, "raw", dng, side, s->raw_cid, e) < 0)
+			return -1;
+		n++;
+	}
+	return n;
 }
 
 static cJSON *
@@ -300,7 +332,7 @@ capture_store(const struct capture_env *env, const struct capsrc_opts *o, struct
 	if (sidecar_write(side, &s, e) < 0)
 		goto fail;
 	wrote(&w, side);
-	if (!env->no_queue && enqueue(env, id, img, side, s.cid, e) < 0)
+	if (!env->no_queue && enqueue_capture(env, dir, side, &s, 1, e) < 0)
 		goto fail;
 	close(lk);
 	if (owned)
@@ -572,8 +604,8 @@ complete_orphan(const struct capture_env *env, const char *dir, const char *tdir
 	if (sidecar_write(side, &s, e) < 0)
 		goto out;
 	rc = 0;
-	if (!env->no_queue && !entry_exists(env->home, id))
-		rc = enqueue(env, id, img, side, s.cid, e);
+	if (!env->no_queue && enqueue_capture(env, dir, side, &s, 0, e) < 0)
+		rc = -1;
 out:
 	free(buf);
 	return rc;
@@ -666,22 +698,24 @@ free_names(char **v, size_t n)
 	free(v);
 }
 
-/* A "queued" sidecar without any spool entry: queue it again. */
+/* A "queued" sidecar without its spool entries (image, DNG): queue them. */
 static int
 requeue(const struct capture_env *env, const char *dir, const char *id, int *did, struct werr *e)
 {
-	char side[4200], img[4200];
+	char side[4200];
 	struct sidecar s;
+	int n;
 
 	*did = 0;
 	snprintf(side, sizeof side, "%s/%s.json", dir, id);
-	snprintf(img, sizeof img, "%s/%s.jpg", dir, id);
 	if (sidecar_read(side, &s, e) < 0)
 		return -1;
-	if (strcmp(s.state, "queued") != 0 || entry_exists(env->home, id) || access(img, F_OK) != 0)
+	if (strcmp(s.state, "queued") != 0)
 		return 0;
-	*did = 1;
-	return enqueue(env, id, img, side, s.cid, e);
+	if ((n = enqueue_capture(env, dir, side, &s, 0, e)) < 0)
+		return -1;
+	*did = n > 0;
+	return 0;
 }
 
 int

@@ -115,53 +115,73 @@ pinsvc_pinned(const char *base_url, const char *token, const char *cid, int *pin
 struct cand {
 	char id[96], cid[160], image[4096], sidecar[4096];
 	uint64_t bytes;
+	int raw;                /* the capture's raw DNG, not its image */
 };
 
+/* Oldest capture first; within one, its DNG (the bulk) before its image. */
 static int
 cand_cmp(const void *a, const void *b)
 {
-	return strcmp(((const struct cand *)a)->id, ((const struct cand *)b)->id);
+	const struct cand *x = a, *y = b;
+	int c = strcmp(x->id, y->id);
+
+	return c ? c : y->raw - x->raw;
+}
+
+/* One candidate: file (in dir) with its CID, if it is there. */
+static int
+push_cand(struct cand **v, size_t *n, size_t *cap, const char *dir, const char *side, const char *id,
+    const char *file, const char *cid, int raw)
+{
+	struct stat st;
+	struct cand *c;
+
+	if (!file || !cid || strchr(file, '/') || strlen(id) >= 96 || strlen(cid) >= 160)
+		return 0;
+	if (*n == *cap) {
+		struct cand *nv = realloc(*v, (*cap ? *cap * 2 : 64) * sizeof **v);
+		if (nv == NULL)
+			return -1;
+		*v = nv;
+		*cap = *cap ? *cap * 2 : 64;
+	}
+	c = &(*v)[*n];
+	snprintf(c->image, sizeof c->image, "%s/%s", dir, file);
+	if (stat(c->image, &st) == 0 && S_ISREG(st.st_mode)) {
+		snprintf(c->id, sizeof c->id, "%s", id);
+		snprintf(c->cid, sizeof c->cid, "%s", cid);
+		snprintf(c->sidecar, sizeof c->sidecar, "%s", side);
+		c->bytes = (uint64_t)st.st_size;
+		c->raw = raw;
+		(*n)++;
+	}
+	return 0;
 }
 
 static int
 add_cand(struct cand **v, size_t *n, size_t *cap, const char *dir, const char *name)
 {
 	char path[4096];
-	const char *id, *file, *cid;
-	struct stat st;
-	struct cand *c;
+	const char *id;
 	cJSON *o;
+	int rc = 0;
 
 	snprintf(path, sizeof path, "%s/%s", dir, name);
 	if ((o = sidecar_read_json(path, NULL)) == NULL)
 		return 0;   /* not a sidecar (or half a capture): not ours to judge */
-	id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "id"));
-	file = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "file"));
-	cid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "cid"));
-	if (id && file && cid && !strchr(file, '/') && strlen(id) < 96 && strlen(cid) < 160) {
-		if (*n == *cap) {
-			struct cand *nv = realloc(*v, (*cap = *cap ? *cap * 2 : 64) * sizeof **v);
-			if (nv == NULL) {
-				cJSON_Delete(o);
-				return -1;
-			}
-			*v = nv;
-		}
-		c = &(*v)[*n];
-		snprintf(c->image, sizeof c->image, "%s/%s", dir, file);
-		if (stat(c->image, &st) == 0 && S_ISREG(st.st_mode)) {
-			snprintf(c->id, sizeof c->id, "%s", id);
-			snprintf(c->cid, sizeof c->cid, "%s", cid);
-			snprintf(c->sidecar, sizeof c->sidecar, "%s", path);
-			c->bytes = (uint64_t)st.st_size;
-			(*n)++;
-		}
-	}
+	if ((id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "id"))) != NULL)
+		rc = push_cand(v, n, cap, dir, path, id,
+		        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "file")),
+		        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "cid")), 0) < 0 ||
+		    push_cand(v, n, cap, dir, path, id,
+		        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "raw")),
+		        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "raw_cid")), 1) < 0 ? -1 : 0;
 	cJSON_Delete(o);
-	return 0;
+	return rc;
 }
 
-/* Every capture with its image present, oldest first (ids sort by time). */
+/* Every capture's image and raw DNG still present, oldest first (ids sort
+ * by time). */
 static int
 candidates(const char *home, struct cand **out, size_t *count, struct werr *e)
 {
@@ -234,7 +254,7 @@ remove_image(const struct cand *c, struct werr *e)
 		return -1;
 	rfc3339_ms(wall_ms(), when, sizeof when);
 	f = cJSON_CreateObject();
-	cJSON_AddStringToObject(f, "image_removed_at", when);
+	cJSON_AddStringToObject(f, c->raw ? "raw_removed_at" : "image_removed_at", when);
 	rc = sidecar_set_fields(c->sidecar, f, e);
 	cJSON_Delete(f);
 	return rc;
@@ -268,6 +288,8 @@ gc_loop(struct kubo *k, const struct retention_opts *o, struct cand *v, size_t n
 		cJSON_AddStringToObject(l, "file", v[i].image);
 		cJSON_AddStringToObject(l, "cid", v[i].cid);
 		cJSON_AddNumberToObject(l, "bytes", (double)v[i].bytes);
+		if (v[i].raw)
+			cJSON_AddBoolToObject(l, "raw", 1);
 		cJSON_AddBoolToObject(l, "removed", !o->dry_run);
 		if (fn(ctx, l, e) < 0)
 			return -1;

@@ -1,9 +1,10 @@
 /* retention: keep free space on the SD card by deleting the oldest local
- * images whose CID is confirmed pinned: by the local daemon (pin ls) and,
+ * images and raw DNGs (a capture's DNG before its image) whose own CID is
+ * confirmed pinned: by the local daemon (pin ls) and,
  * where one is configured, by a remote IPFS Pinning Service API endpoint
  * (GET /pins?cid=CID&status=pinned with a bearer token). Never an image
  * that is not confirmed pinned. Thumbnails and sidecars stay; the sidecar
- * records the removal ("image_removed_at"), so the gallery still shows the
+ * records the removal ("image_removed_at", "raw_removed_at"), so the gallery still shows the
  * capture and knows to fetch it from IPFS. */
 #ifndef WANDA_RETENTION_H
 #define WANDA_RETENTION_H

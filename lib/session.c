@@ -233,8 +233,22 @@ static char *print_json(const cJSON *o, int pretty, size_t *len)
 	return t;
 }
 
+/* Sidecar members that are this node's state, not the capture's: they
+ * change (push, pin, gc) while the content does not, so they stay out of
+ * the manifest and the session's CID. */
+static int
+node_local(const char *key)
+{
+	static const char *const k[] = { "ipfs", "raw_ipfs", "session", "image_removed_at", "raw_removed_at" };
+
+	for (size_t i = 0; i < sizeof k / sizeof k[0]; i++)
+		if (strcmp(key, k[i]) == 0)
+			return 1;
+	return 0;
+}
+
 /* The manifest entry of a capture: its sidecar without node-local state
- * (ipfs, session, nulls), with session-relative paths. */
+ * and nulls, with session-relative paths. */
 static cJSON *manifest_entry(const struct cap *c)
 {
 	cJSON *m = cJSON_Duplicate(c->j, 1), *it, *next;
@@ -244,7 +258,7 @@ static cJSON *manifest_entry(const struct cap *c)
 		return NULL;
 	for (it = m->child; it; it = next) {
 		next = it->next;
-		if (cJSON_IsNull(it) || !strcmp(it->string, "ipfs") || !strcmp(it->string, "session"))
+		if (cJSON_IsNull(it) || node_local(it->string))
 			cJSON_Delete(cJSON_DetachItemViaPointer(m, it));
 	}
 	cJSON_DeleteItemFromObjectCaseSensitive(m, "thumb");

@@ -261,6 +261,13 @@ int
 sidecar_update_ipfs(const char *path, const char *state, const char *cid,
     const char *error, struct werr *e)
 {
+	return sidecar_update_block(path, "ipfs", state, cid, error, e);
+}
+
+int
+sidecar_update_block(const char *path, const char *block, const char *state, const char *cid,
+    const char *error, struct werr *e)
+{
 	cJSON *o, *b;
 	char now[40];
 	int lk, rc = -1;
@@ -271,10 +278,10 @@ sidecar_update_ipfs(const char *path, const char *state, const char *cid,
 		return -1;
 	if ((o = sidecar_read_json(path, e)) == NULL)
 		goto out;
-	b = cJSON_GetObjectItemCaseSensitive(o, "ipfs");
+	b = cJSON_GetObjectItemCaseSensitive(o, block);
 	if (!cJSON_IsObject(b)) {
-		cJSON_DeleteItemFromObjectCaseSensitive(o, "ipfs");
-		b = cJSON_AddObjectToObject(o, "ipfs");
+		cJSON_DeleteItemFromObjectCaseSensitive(o, block);
+		b = cJSON_AddObjectToObject(o, block);
 	}
 	set_str_or_null(b, "state", state);
 	if (cid != NULL)

@@ -2,7 +2,8 @@
  *   {"id","session","file":"ID.jpg","bytes","captured_at","camera","width","height",
  *    "exposure_us","gain","awb","cid","tsize","profile":"unixfs-v1-2025",
  *    "thumb":"thumbs/SESSION/ID.jpg","raw":"ID.dng"|null,"raw_cid","raw_tsize",
- *    "ipfs":{"state":"queued|pinning|pushed|pinned|failed","cid","pinned_at","error"}}
+ *    "ipfs":{"state":"queued|pinning|pushed|pinned|failed","cid","pinned_at","error"},
+ *    "raw_ipfs":{...the same, for the DNG; set once its own spool entry is acked}}
  * "cid" and "tsize" are the image's root CID and cumulative DAG size with
  * WANDA's profile, known before any daemon is involved, so a session
  * directory can be built from sidecars alone. Every write is atomic (temp,
@@ -65,6 +66,9 @@ cJSON *sidecar_read_json(const char *path, struct werr *e);
  * required; cid and error may be NULL (cid NULL keeps the one there, error
  * NULL clears it). "pinned" stamps pinned_at with the current time. */
 int sidecar_update_ipfs(const char *path, const char *state, const char *cid,
+    const char *error, struct werr *e);
+/* The same for another block of that shape: "raw_ipfs", the raw DNG's. */
+int sidecar_update_block(const char *path, const char *block, const char *state, const char *cid,
     const char *error, struct werr *e);
 
 /* Set top-level fields (each key of the object `fields`, replacing any

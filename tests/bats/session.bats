@@ -136,9 +136,11 @@ gen_captures() {
 	a=$(session_cid obs2)
 	b=$(session_cid obs2)
 	assert_equal "$a" "$b"
-	# push state changes in the sidecars are not content
+	# push state and local deletions in the sidecars are not content
 	for sc in "$WANDA_HOME/captures/obs2"/*.json; do
-		jq '.ipfs.pinned_at = "2026-11-24T05:00:00.000Z"' "$sc" >"$sc.tmp" && mv "$sc.tmp" "$sc"
+		jq '.ipfs.pinned_at = "2026-11-24T05:00:00.000Z" | .raw_ipfs = {state: "pinned"} |
+		    .image_removed_at = "2026-11-24T06:00:00.000Z" | .raw_removed_at = "2026-11-24T06:00:00.000Z"' \
+			"$sc" >"$sc.tmp" && mv "$sc.tmp" "$sc"
 	done
 	assert_equal "$(session_cid obs2)" "$b"
 	make_captures obs2x 1
