@@ -155,6 +155,8 @@ fill_sidecar(struct sidecar *s, const struct capture_env *env, const struct caps
     const struct frame *f, const char *id, size_t bytes)
 {
 	sidecar_init(s);
+	if (env->no_queue)      /* not "queued": no recovery may queue it */
+		snprintf(s->state, sizeof s->state, "local");
 	snprintf(s->id, sizeof s->id, "%s", id);
 	snprintf(s->session, sizeof s->session, "%s", env->session);
 	snprintf(s->file, sizeof s->file, "%s.jpg", id);
@@ -579,6 +581,8 @@ complete_orphan(const struct capture_env *env, const char *dir, const char *tdir
 	if (read_file(img, &buf, &len, e) < 0)
 		return -1;
 	sidecar_init(&s);
+	if (env->no_queue)
+		snprintf(s.state, sizeof s.state, "local");
 	snprintf(s.id, sizeof s.id, "%s", id);
 	snprintf(s.session, sizeof s.session, "%s", env->session);
 	snprintf(s.file, sizeof s.file, "%s.jpg", id);

@@ -11,7 +11,7 @@
 #include "atomicio.h"
 #include "cli.h"
 
-static const char *const states[] = { "queued", "pinning", "pushed", "pinned", "failed" };
+static const char *const states[] = { "queued", "pinning", "pushed", "pinned", "failed", "local" };
 
 int
 sidecar_state_valid(const char *state)

@@ -2,7 +2,8 @@
  *   {"id","session","file":"ID.jpg","bytes","captured_at","camera","width","height",
  *    "exposure_us","gain","awb","cid","tsize","profile":"unixfs-v1-2025",
  *    "thumb":"thumbs/SESSION/ID.jpg","raw":"ID.dng"|null,"raw_cid","raw_tsize",
- *    "ipfs":{"state":"queued|pinning|pushed|pinned|failed","cid","pinned_at","error"},
+ *    "ipfs":{"state":"queued|pinning|pushed|pinned|failed|local","cid","pinned_at","error"},
+ *      (local: captured with --no-queue, never queued)
  *    "raw_ipfs":{...the same, for the DNG; set once its own spool entry is acked}}
  * "cid" and "tsize" are the image's root CID and cumulative DAG size with
  * WANDA's profile, known before any daemon is involved, so a session

@@ -72,6 +72,20 @@ ref_cid() {
 	[ "$dto" = "$(date -u -d "$at" '+%Y:%m:%d %H:%M:%S')" ] || fail "DateTimeOriginal $dto vs $at"
 }
 
+@test "--no-queue: no spool entry, the sidecar says local, and no recovery queues it later" {
+	run wanda-capture --source test --session nq --no-queue --count 2 --interval 0
+	assert_success
+	for l in "${lines[@]}"; do
+		[ "$(jq -r .ipfs.state "$(jq -r .sidecar <<<"$l")")" = local ]
+	done
+	[ -z "$(ls -A "$WANDA_HOME/spool/new" 2>/dev/null)" ] || fail "queued: $(ls "$WANDA_HOME/spool/new")"
+	run wanda-queue recover --orphan-age 0
+	assert_success
+	run wanda-capture --source test --session nq --count 1
+	assert_success
+	[ "$(ls "$WANDA_HOME/spool/new" | wc -l)" -eq 1 ] || fail "entries: $(ls "$WANDA_HOME/spool/new")"
+}
+
 @test "the sidecar's CID is the one an independent UnixFS importer (and wanda-dag add) computes" {
 	run wanda-capture --source test --session s1 --width 4000 --height 3000
 	assert_success
