@@ -504,14 +504,20 @@ out:
 	return rc;
 }
 
-/* libjpeg's 1x1 IDCT: (DC * Q + 4) >> 3, then its range-limit table, which
- * wraps values far outside 0..255 the way this does. */
-static inline uint8_t
-level(int dc, int q)
+/* libjpeg's 1x1 IDCT is (DC * Q + 4) >> 3, then its range-limit table
+ * indexed by that & 1023: 128 + x for x in -128..127, 255 above, 0 below,
+ * and garbage far outside wrapping the way it does in libjpeg. */
+static void
+range_table(uint8_t lim[1024])
 {
-	unsigned t = (unsigned)(((int64_t)dc * q + 4) >> 3) & 1023;
+	for (unsigned t = 0; t < 1024; t++)
+		lim[t] = (uint8_t)(t < 128 ? t + 128 : t < 512 ? 255 : t < 896 ? 0 : t - 896);
+}
 
-	return (uint8_t)(t < 128 ? t + 128 : t < 512 ? 255 : t < 896 ? 0 : t - 896);
+static inline uint8_t
+level(const uint8_t *lim, int dc, int q)
+{
+	return lim[(unsigned)(((int64_t)dc * q + 4) >> 3) & 1023];
 }
 
 static inline uint8_t
@@ -536,14 +542,18 @@ ycc_rgb(int y, int cb, int cr, uint8_t *o)
 /* One output row of component c: each block's level, repeated over the
  * output pixels it covers. */
 static void
-comp_row(const struct jpegdc_img *im, int c, int y, uint8_t *line, int ow)
+comp_row(const struct jpegdc_img *im, const uint8_t *lim, int c, int by, uint8_t *line, int ow)
 {
-	int rx = im->ncomp == 1 ? 1 : im->hmax / im->hs[c];
-	int ry = im->ncomp == 1 ? 1 : im->vmax / im->vs[c];
-	const int16_t *row = im->dc[c] + (size_t)(y / ry) * (size_t)im->bw[c];
+	int rx = im->ncomp == 1 ? 1 : im->hmax / im->hs[c], q = im->q0[c];
+	const int16_t *row = im->dc[c] + (size_t)by * (size_t)im->bw[c];
 
+	if (rx == 1) {
+		for (int x = 0; x < ow; x++)
+			line[x] = level(lim, row[x], q);
+		return;
+	}
 	for (int x = 0, bx = 0; x < ow; bx++) {
-		uint8_t v = level(row[bx], im->q0[c]);
+		uint8_t v = level(lim, row[bx], q);
 		for (int i = 0; i < rx && x < ow; i++)
 			line[x++] = v;
 	}
@@ -553,8 +563,8 @@ int
 jpegdc_render(const struct jpegdc_img *im, uint8_t **pix, int *w, int *h, int *comps,
     struct werr *e)
 {
-	int ow = (im->w + 7) / 8, oh = (im->h + 7) / 8;
-	uint8_t *out, *line;
+	int ow = (im->w + 7) / 8, oh = (im->h + 7) / 8, lastby[3] = { -1, -1, -1 };
+	uint8_t *out, *line, lim[1024];
 
 	out = malloc((size_t)ow * (size_t)oh * (size_t)im->ncomp);
 	line = malloc((size_t)ow * 3);
@@ -563,14 +573,20 @@ jpegdc_render(const struct jpegdc_img *im, uint8_t **pix, int *w, int *h, int *c
 		free(line);
 		return werr_set(e, EX_OSERR, "thumbnail: out of memory");
 	}
+	range_table(lim);
 	for (int y = 0; y < oh; y++) {
 		uint8_t *o = out + (size_t)y * (size_t)ow * (size_t)im->ncomp;
 		if (im->ncomp == 1) {
-			comp_row(im, 0, y, o, ow);
+			comp_row(im, lim, 0, y, o, ow);
 			continue;
 		}
-		for (int c = 0; c < 3; c++)
-			comp_row(im, c, y, line + (size_t)c * (size_t)ow, ow);
+		/* a chroma row covering several output rows is made once */
+		for (int c = 0; c < 3; c++) {
+			int by = y / (im->vmax / im->vs[c]);
+			if (by != lastby[c])
+				comp_row(im, lim, c, by, line + (size_t)c * (size_t)ow, ow);
+			lastby[c] = by;
+		}
 		for (int x = 0; x < ow; x++, o += 3)
 			ycc_rgb(line[x], line[ow + x], line[2 * ow + x], o);
 	}

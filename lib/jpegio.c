@@ -141,19 +141,44 @@ jpeg_thumb_size(int w, int h, int max_side, int *tw, int *th)
 		*th = 1;
 }
 
+/* Source rows or columns [*a, *b) that destination index i covers. */
+static inline void
+span(int i, int s, int d, int *a, int *b)
+{
+	*a = (int)((long long)i * s / d);
+	*b = (int)((long long)(i + 1) * s / d);
+	if (*b <= *a)
+		*b = *a + 1;
+}
+
+static inline uint8_t
+average(unsigned long sum, unsigned long cnt)
+{
+	if (cnt <= 0xFFFF)	/* sum <= 255 * cnt: 32-bit division, faster */
+		return (uint8_t)(((uint32_t)sum + (uint32_t)cnt / 2) / (uint32_t)cnt);
+	return (uint8_t)((sum + cnt / 2) / cnt);
+}
+
 void
 resample_area(const uint8_t *src, int sw, int sh, int comps, uint8_t *dst, int dw, int dh)
 {
+	/* the column spans are the same on every row: computed once (on the
+	 * fly, as the rows are, if there is no memory for them) */
+	int *xs = malloc(2 * (size_t)dw * sizeof *xs);
+
+	for (int x = 0; xs != NULL && x < dw; x++)
+		span(x, sw, dw, &xs[2 * x], &xs[2 * x + 1]);
 	for (int y = 0; y < dh; y++) {
-		int y0 = (int)((long long)y * sh / dh);
-		int y1 = (int)((long long)(y + 1) * sh / dh);
-		if (y1 <= y0)
-			y1 = y0 + 1;
+		int y0, y1;
+		span(y, sh, dh, &y0, &y1);
 		for (int x = 0; x < dw; x++) {
-			int x0 = (int)((long long)x * sw / dw);
-			int x1 = (int)((long long)(x + 1) * sw / dw);
-			if (x1 <= x0)
-				x1 = x0 + 1;
+			int x0, x1;
+			if (xs != NULL) {
+				x0 = xs[2 * x];
+				x1 = xs[2 * x + 1];
+			} else
+				span(x, sw, dw, &x0, &x1);
+			unsigned long cnt = (unsigned long)(y1 - y0) * (unsigned long)(x1 - x0);
 			for (int c = 0; c < comps; c++) {
 				unsigned long sum = 0;
 				for (int yy = y0; yy < y1; yy++) {
@@ -161,12 +186,11 @@ resample_area(const uint8_t *src, int sw, int sh, int comps, uint8_t *dst, int d
 					for (int xx = x0; xx < x1; xx++, row += comps)
 						sum += *row;
 				}
-				unsigned long cnt = (unsigned long)(y1 - y0) * (unsigned long)(x1 - x0);
-				dst[((size_t)y * (size_t)dw + (size_t)x) * (size_t)comps + (size_t)c] =
-				    (uint8_t)((sum + cnt / 2) / cnt);
+				dst[((size_t)y * (size_t)dw + (size_t)x) * (size_t)comps + (size_t)c] = average(sum, cnt);
 			}
 		}
 	}
+	free(xs);
 }
 
 /* Decode at 1/denom into a malloc'd buffer; body runs after setjmp. */
