@@ -170,22 +170,14 @@ orphan_entry(const struct opts *o, const cJSON *sc, const char *side, const char
 	const char *st = cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(sc, block), "state"));
 	const char *session = cJSON_GetStringValue(cJSON_GetObjectItem(sc, "session"));
 	char path[4096];
-	cJSON *en;
-	int rc;
 
 	if (!file || !cid || !spool_id_valid(id) || strchr(file, '/') || (st && strcmp(st, "queued")) ||
 	    snprintf(path, sizeof path, "%s/%s", dir, file) >= (int)sizeof path ||
 	    access(path, F_OK) != 0 || spool_has(o->spool, id))
 		return 0;
-	en = cJSON_CreateObject();
-	cJSON_AddStringToObject(en, "session", session ? session : "");
-	cJSON_AddStringToObject(en, "path", path);
-	cJSON_AddStringToObject(en, "sidecar", side);
-	cJSON_AddStringToObject(en, "cid", cid);
-	cJSON_AddStringToObject(en, "kind", kind);
-	rc = spool_add(o->spool, id, en, e) < 0 ? (e->code == EX_CANTCREAT ? 0 : -1) : 1;
-	cJSON_Delete(en);
-	return rc;
+	if (spool_add_file(o->spool, id, kind, session ? session : "", path, side, cid, e) < 0)
+		return e->code == EX_CANTCREAT ? 0 : -1;
+	return 1;
 }
 
 /* A capture cut short between its sidecar and its spool entries (a crash
@@ -208,7 +200,7 @@ orphan_one(const struct opts *o, const char *dir, const char *name, struct werr 
 	if ((id = cJSON_GetStringValue(cJSON_GetObjectItem(sc, "id"))) != NULL && strlen(id) < 200) {
 		a = orphan_entry(o, sc, side, dir, id, "capture", cJSON_GetStringValue(cJSON_GetObjectItem(sc, "file")),
 		    cJSON_GetStringValue(cJSON_GetObjectItem(sc, "cid")), "ipfs", e);
-		snprintf(rid, sizeof rid, "%s.dng", id);
+		spool_raw_id(id, rid, sizeof rid);
 		if (a >= 0)
 			b = orphan_entry(o, sc, side, dir, rid, "raw", cJSON_GetStringValue(cJSON_GetObjectItem(sc, "raw")),
 			    cJSON_GetStringValue(cJSON_GetObjectItem(sc, "raw_cid")), "raw_ipfs", e);

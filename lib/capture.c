@@ -187,28 +187,6 @@ store_thumb(const struct capture_env *env, const uint8_t *img, size_t len, const
 	return rc;
 }
 
-static int
-enqueue(const struct capture_env *env, const char *id, const char *kind, const char *path,
-    const char *side, const char *cid, struct werr *e)
-{
-	char spool[4096];
-	cJSON *en = cJSON_CreateObject();
-	int rc;
-
-	snprintf(spool, sizeof spool, "%s/spool", env->home);
-	cJSON_AddStringToObject(en, "id", id);
-	cJSON_AddStringToObject(en, "kind", kind);
-	cJSON_AddStringToObject(en, "session", env->session);
-	cJSON_AddStringToObject(en, "path", path);
-	cJSON_AddStringToObject(en, "sidecar", side);
-	cJSON_AddStringToObject(en, "cid", cid);
-	rc = spool_init(spool, e);
-	if (rc == 0)
-		rc = spool_add(spool, id, en, e);
-	cJSON_Delete(en);
-	return rc;
-}
-
 static int entry_exists(const char *home, const char *id);
 
 /* A capture's spool entries: the image (kind "capture", id ID), then its
@@ -220,21 +198,24 @@ static int
 enqueue_capture(const struct capture_env *env, const char *dir, const char *side,
     const struct sidecar *s, int fresh, struct werr *e)
 {
-	char img[4200], dng[4200], rid[200];
+	char spool[4096], img[4200], dng[4200], rid[200];
 	int n = 0;
 
+	snprintf(spool, sizeof spool, "%s/spool", env->home);
+	if (spool_init(spool, e) < 0)
+		return -1;
 	snprintf(img, sizeof img, "%s/%s", dir, s->file);
 	if (fresh || (!entry_exists(env->home, s->id) && access(img, F_OK) == 0)) {
-		if (enqueue(env, s->id, "capture", img, side, s->cid, e) < 0)
+		if (spool_add_file(spool, s->id, "capture", env->session, img, side, s->cid, e) < 0)
 			return -1;
 		n++;
 	}
 	if (!s->raw[0] || !s->raw_cid[0])
 		return n;
-	snprintf(rid, sizeof rid, "%s.dng", s->id);
+	spool_raw_id(s->id, rid, sizeof rid);
 	snprintf(dng, sizeof dng, "%s/%s", dir, s->raw);
 	if (fresh || (!entry_exists(env->home, rid) && access(dng, F_OK) == 0)) {
-		if (enqueue(env, rid, "raw", dng, side, s->raw_cid, e) < 0)
+		if (spool_add_file(spool, rid, "raw", env->session, dng, side, s->raw_cid, e) < 0)
 			return -1;
 		n++;
 	}

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <jpeglib.h>
+#include "jpegerr.h"
 
 /* Bits looked up at once: each table is 2 << LOOKBITS bytes. Decoding
  * 12 MP camera-like pictures, 10 to 15 bits took 16.8, 15.2, 14.6, 14.1,
@@ -44,24 +45,6 @@ struct bits {
 	int cnt, virt;
 	const uint8_t *p, *end;
 };
-
-struct jerr {
-	struct jpeg_error_mgr pub;
-	jmp_buf jmp;
-};
-
-static void
-jerr_exit(j_common_ptr cinfo)
-{
-	longjmp(((struct jerr *)cinfo->err)->jmp, 1);
-}
-
-static void
-jerr_silent(j_common_ptr cinfo, int level)
-{
-	(void)cinfo;
-	(void)level;
-}
 
 /* Mirrors jpeg_make_d_derived_tbl's checks, so a table libjpeg would
  * refuse is refused here too (the caller then lets libjpeg say so). */
@@ -446,9 +429,7 @@ header(const uint8_t *jpg, size_t len, struct jpegdc_img *im, struct scan *sc, s
 	int rc;
 
 	memset(&d, 0, sizeof d);
-	jpeg_std_error(&je.pub);
-	je.pub.error_exit = jerr_exit;
-	je.pub.emit_message = jerr_silent;
+	jerr_init(&je);
 	d.err = &je.pub;
 	if (setjmp(je.jmp)) {
 		jpeg_destroy_decompress(&d);

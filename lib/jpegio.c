@@ -5,39 +5,7 @@
 #include <string.h>
 #include <jpeglib.h>
 #include "jpegdc.h"
-
-struct jerr {
-	struct jpeg_error_mgr pub;
-	jmp_buf jmp;
-	char msg[JMSG_LENGTH_MAX];
-};
-
-static void
-jerr_exit(j_common_ptr cinfo)
-{
-	struct jerr *je = (struct jerr *)cinfo->err;
-
-	(*cinfo->err->format_message)(cinfo, je->msg);
-	longjmp(je->jmp, 1);
-}
-
-/* Warnings (corrupt data that libjpeg can work around) are not fatal for a
- * thumbnail; stay quiet instead of printing from library code. */
-static void
-jerr_silent(j_common_ptr cinfo, int level)
-{
-	(void)cinfo;
-	(void)level;
-}
-
-static void
-jerr_init(struct jerr *je)
-{
-	jpeg_std_error(&je->pub);
-	je->pub.error_exit = jerr_exit;
-	je->pub.emit_message = jerr_silent;
-	je->msg[0] = '\0';
-}
+#include "jpegerr.h"
 
 /* The compress body, called only after setjmp so nothing it changes needs
  * to be volatile. */

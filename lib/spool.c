@@ -251,6 +251,31 @@ spool_add(const char *spool_dir, const char *id, const cJSON *entry, struct werr
 }
 
 int
+spool_add_file(const char *spool_dir, const char *id, const char *kind, const char *session,
+    const char *path, const char *sidecar, const char *cid, struct werr *e)
+{
+	cJSON *en = cJSON_CreateObject();
+	int rc;
+
+	if (en == NULL)
+		return werr_set(e, EX_OSERR, "%s: out of memory", id);
+	cJSON_AddStringToObject(en, "kind", kind);
+	cJSON_AddStringToObject(en, "session", session);
+	cJSON_AddStringToObject(en, "path", path);
+	cJSON_AddStringToObject(en, "sidecar", sidecar);
+	cJSON_AddStringToObject(en, "cid", cid);
+	rc = spool_add(spool_dir, id, en, e);
+	cJSON_Delete(en);
+	return rc;
+}
+
+void
+spool_raw_id(const char *id, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s.dng", id);
+}
+
+int
 spool_proc_start(pid_t pid, unsigned long long *start)
 {
 	char path[64], buf[1024], *p;

@@ -62,6 +62,14 @@ int spool_init(const char *spool_dir, struct werr *e);
  * "attempts" are added when missing. */
 int spool_add(const char *spool_dir, const char *id, const cJSON *entry, struct werr *e);
 
+/* Queue one file of a capture, for wanda-push: {kind, session, path,
+ * sidecar, cid} under id. Kinds: "capture" (the image; id is the capture
+ * id) and "raw" (its DNG; id from spool_raw_id). As spool_add. */
+int spool_add_file(const char *spool_dir, const char *id, const char *kind, const char *session,
+    const char *path, const char *sidecar, const char *cid, struct werr *e);
+/* The entry id of capture id's raw DNG: "ID.dng" (sorts right after ID). */
+void spool_raw_id(const char *id, char *buf, size_t len);
+
 /* Who holds a claim. */
 struct spool_claimer { pid_t pid; unsigned long long start; };
 /* This process. */

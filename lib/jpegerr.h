@@ -1,0 +1,21 @@
+/* jpegerr: libjpeg's error manager made safe for library code. libjpeg
+ * reports a fatal error by calling exit(); this one keeps the message and
+ * longjmps to the caller's setjmp instead, and drops warnings (corrupt
+ * data libjpeg can work around) rather than print them. Shared by jpegio
+ * and jpegdc. */
+#ifndef WANDA_JPEGERR_H
+#define WANDA_JPEGERR_H
+#include <setjmp.h>
+#include <stdio.h>
+#include <jpeglib.h>
+
+struct jerr {
+	struct jpeg_error_mgr pub;
+	jmp_buf jmp;
+	char msg[JMSG_LENGTH_MAX];    /* the fatal error's text */
+};
+
+/* Set up je; then `d.err = &je.pub` and `if (setjmp(je.jmp)) ...`. */
+void jerr_init(struct jerr *je);
+
+#endif
