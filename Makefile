@@ -26,7 +26,7 @@ CFLAGS   += --coverage -O0
 LDFLAGS  += --coverage
 endif
 
-LIB_SRC  := $(wildcard lib/*.c)
+LIB_SRC  := $(wildcard lib/*/*.c)
 CMD_SRC  := $(wildcard cmd/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 TOOL_SRC := $(wildcard tests/tools/*.c)
@@ -40,7 +40,7 @@ MAN7     := $(wildcard man/*.7)
 
 all: $(PROGS) $(UNITS) $(TOOLS)
 
-$(O)/%.o: %.c $(wildcard lib/*.h)
+$(O)/%.o: %.c $(wildcard lib/*/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 

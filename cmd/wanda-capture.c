@@ -9,17 +9,17 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include "atomicio.h"
-#include "capsrc.h"
-#include "childrun.h"
-#include "capture.h"
-#include "captureid.h"
-#include "cli.h"
-#include "config.h"
-#include "eventlog.h"
-#include "jsonl.h"
-#include "schedule.h"
-#include "werr.h"
+#include "base/atomicio.h"
+#include "capture/capsrc.h"
+#include "base/childrun.h"
+#include "capture/capture.h"
+#include "capture/captureid.h"
+#include "base/cli.h"
+#include "base/config.h"
+#include "base/eventlog.h"
+#include "base/jsonl.h"
+#include "capture/schedule.h"
+#include "base/werr.h"
 
 #define PROG "wanda-capture"
 

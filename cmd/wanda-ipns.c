@@ -7,11 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "cli.h"
-#include "config.h"
-#include "ipns.h"
-#include "jsonl.h"
-#include "kubo.h"
+#include "base/cli.h"
+#include "base/config.h"
+#include "site/ipns.h"
+#include "base/jsonl.h"
+#include "kubo/kubo.h"
 
 #define PROG "wanda-ipns"
 

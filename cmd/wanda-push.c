@@ -4,11 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "cli.h"
-#include "config.h"
-#include "jsonl.h"
-#include "kubo.h"
-#include "push.h"
+#include "base/cli.h"
+#include "base/config.h"
+#include "base/jsonl.h"
+#include "kubo/kubo.h"
+#include "push/push.h"
 
 struct ctx {
 	struct push_opts po;

@@ -12,13 +12,13 @@
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "cli.h"
-#include "config.h"
-#include "jsonl.h"
-#include "sidecar.h"
-#include "spool.h"
-#include "cid.h"
-#include "retention.h"
+#include "base/cli.h"
+#include "base/config.h"
+#include "base/jsonl.h"
+#include "spool/sidecar.h"
+#include "spool/spool.h"
+#include "ipld/cid.h"
+#include "spool/retention.h"
 
 #define PROG "wanda-queue"
 

@@ -6,13 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include "cid.h"
-#include "atomicio.h"
-#include "cli.h"
-#include "config.h"
-#include "dagverify.h"
-#include "jsonl.h"
-#include "kubo.h"
+#include "ipld/cid.h"
+#include "base/atomicio.h"
+#include "base/cli.h"
+#include "base/config.h"
+#include "kubo/dagverify.h"
+#include "base/jsonl.h"
+#include "kubo/kubo.h"
 
 struct ctx {
 	struct kubo *k;

@@ -11,9 +11,9 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
-#include "car.h"
-#include "dagpb.h"
-#include "unixfs.h"
+#include "ipld/car.h"
+#include "ipld/dagpb.h"
+#include "ipld/unixfs.h"
 
 /* Same links and data, field by field. */
 static int

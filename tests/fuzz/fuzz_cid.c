@@ -5,8 +5,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "cid.h"
-#include "multibase.h"
+#include "ipld/cid.h"
+#include "ipld/multibase.h"
 
 static void
 fuzz_cid_text(const uint8_t *data, size_t size)

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <jpeglib.h>
-#include "jpegdc.h"
+#include "capture/jpegdc.h"
 
 struct fjd_err {
 	struct jpeg_error_mgr pub;

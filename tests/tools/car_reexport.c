@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
-#include "car.h"
+#include "ipld/car.h"
 
 int
 main(int argc, char **argv)

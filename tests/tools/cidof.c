@@ -4,8 +4,8 @@
 #include <err.h>
 #include <stdio.h>
 #include <string.h>
-#include "cid.h"
-#include "importer.h"
+#include "ipld/cid.h"
+#include "ipld/importer.h"
 
 int
 main(int argc, char **argv)

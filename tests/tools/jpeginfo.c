@@ -5,9 +5,9 @@
 #include <err.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include "atomicio.h"
-#include "exifdate.h"
-#include "jpegio.h"
+#include "base/atomicio.h"
+#include "capture/exifdate.h"
+#include "capture/jpegio.h"
 
 int
 main(int argc, char **argv)

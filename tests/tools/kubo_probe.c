@@ -14,9 +14,9 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <cjson/cJSON.h>
-#include "cid.h"
-#include "config.h"
-#include "kubo.h"
+#include "ipld/cid.h"
+#include "base/config.h"
+#include "kubo/kubo.h"
 
 static void
 usage(void)

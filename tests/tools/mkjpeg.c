@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "atomicio.h"
-#include "jpegio.h"
+#include "base/atomicio.h"
+#include "capture/jpegio.h"
 
 int
 main(int argc, char **argv)

@@ -2,7 +2,7 @@
  * (lib/spool's spool_add), for the tests. */
 #include <err.h>
 #include <stdio.h>
-#include "spool.h"
+#include "spool/spool.h"
 
 int
 main(int argc, char **argv)

@@ -9,8 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "atomicio.h"
-#include "jpegio.h"
+#include "base/atomicio.h"
+#include "capture/jpegio.h"
 
 static void
 one(int size, const char *in, const char *out)

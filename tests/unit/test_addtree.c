@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "addtree.h"
+#include "ipld/addtree.h"
 #include "tap.h"
 
 struct log { char buf[4096]; size_t len; int roots; int fail_at, n; };

@@ -3,7 +3,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include "tap.h"
-#include "blockstore.h"
+#include "ipld/blockstore.h"
 
 static void
 mkblock(int i, uint8_t *buf, size_t len, struct cid *c)

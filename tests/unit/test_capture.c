@@ -5,15 +5,15 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include "tap.h"
-#include "atomicio.h"
-#include "capsrc.h"
-#include "childrun.h"
-#include "cli.h"
-#include "eventlog.h"
-#include "exifdate.h"
-#include "jpegio.h"
-#include "schedule.h"
-#include "starfield.h"
+#include "base/atomicio.h"
+#include "capture/capsrc.h"
+#include "base/childrun.h"
+#include "base/cli.h"
+#include "base/eventlog.h"
+#include "capture/exifdate.h"
+#include "capture/jpegio.h"
+#include "capture/schedule.h"
+#include "capture/starfield.h"
 
 static void
 test_schedule(void)

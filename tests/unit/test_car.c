@@ -6,9 +6,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include "tap.h"
-#include "car.h"
-#include "dagpb.h"
-#include "varint.h"
+#include "ipld/car.h"
+#include "ipld/dagpb.h"
+#include "ipld/varint.h"
 
 static size_t
 unhex(const char *h, uint8_t *out)

@@ -2,8 +2,8 @@
  * base32/base58) and the CIDs Kubo prints for well-known blocks. */
 #include <stdint.h>
 #include "tap.h"
-#include "cid.h"
-#include "multibase.h"
+#include "ipld/cid.h"
+#include "ipld/multibase.h"
 
 #define HW_V1 "bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e"
 

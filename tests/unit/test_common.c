@@ -4,11 +4,11 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include "tap.h"
-#include "werr.h"
-#include "config.h"
-#include "atomicio.h"
-#include "jsonl.h"
-#include "cli.h"
+#include "base/werr.h"
+#include "base/config.h"
+#include "base/atomicio.h"
+#include "base/jsonl.h"
+#include "base/cli.h"
 
 static void
 test_parse(void)

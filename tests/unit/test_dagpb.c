@@ -3,7 +3,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include "tap.h"
-#include "dagpb.h"
+#include "ipld/dagpb.h"
 
 static size_t
 unhex(const char *h, uint8_t *out)

@@ -7,11 +7,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "dagpb.h"
-#include "importer.h"
-#include "multihash.h"
+#include "ipld/dagpb.h"
+#include "ipld/importer.h"
+#include "ipld/multihash.h"
 #include "tap.h"
-#include "unixfs.h"
+#include "ipld/unixfs.h"
 
 /* Every block the importer emits, kept for inspection. */
 struct blk { struct cid cid; uint8_t *p; size_t n; };

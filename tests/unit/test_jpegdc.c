@@ -9,9 +9,9 @@
 #include <jpeglib.h>
 #include <sysexits.h>
 #include "tap.h"
-#include "jpegdc.h"
-#include "jpegio.h"
-#include "starfield.h"
+#include "capture/jpegdc.h"
+#include "capture/jpegio.h"
+#include "capture/starfield.h"
 
 struct tjerr {
 	struct jpeg_error_mgr pub;

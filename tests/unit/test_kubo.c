@@ -15,7 +15,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include "tap.h"
-#include "kubo.h"
+#include "kubo/kubo.h"
 
 static long long
 kubo_mono_ms_for_tests(void)

@@ -2,7 +2,7 @@
  * (computed with Python integer arithmetic), round trips and strictness. */
 #include <stdint.h>
 #include "tap.h"
-#include "multibase.h"
+#include "ipld/multibase.h"
 
 static const struct { const char *in, *b32, *b58, *b36, *b64, *b64urlpad; } vec[] = {
 	{"", "", "", "", "", ""},

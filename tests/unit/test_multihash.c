@@ -3,7 +3,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include "tap.h"
-#include "multihash.h"
+#include "ipld/multihash.h"
 
 static void
 hex(const uint8_t *p, size_t n, char *out)

@@ -6,13 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "atomicio.h"
-#include "capture.h"
-#include "car.h"
-#include "gallery.h"
-#include "ipns.h"
-#include "newblocks.h"
-#include "session.h"
+#include "base/atomicio.h"
+#include "capture/capture.h"
+#include "ipld/car.h"
+#include "site/gallery.h"
+#include "site/ipns.h"
+#include "ipld/newblocks.h"
+#include "site/session.h"
 #include "tap.h"
 
 static char home[256];

@@ -3,9 +3,9 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include "tap.h"
-#include "atomicio.h"
-#include "captureid.h"
-#include "sidecar.h"
+#include "base/atomicio.h"
+#include "capture/captureid.h"
+#include "spool/sidecar.h"
 
 static void
 test_roundtrip(const char *dir)

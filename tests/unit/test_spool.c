@@ -4,9 +4,9 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include "tap.h"
-#include "spool.h"
-#include "atomicio.h"
-#include "cli.h"
+#include "spool/spool.h"
+#include "base/atomicio.h"
+#include "base/cli.h"
 
 static char top[4096];
 

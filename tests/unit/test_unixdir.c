@@ -7,11 +7,11 @@
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 #include "tap.h"
-#include "cid.h"
-#include "dagpb.h"
-#include "murmur3.h"
-#include "unixdir.h"
-#include "unixfs.h"
+#include "ipld/cid.h"
+#include "ipld/dagpb.h"
+#include "ipld/murmur3.h"
+#include "ipld/unixdir.h"
+#include "ipld/unixfs.h"
 
 struct tree {
 	struct dir_entry *ents;

@@ -3,7 +3,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include "tap.h"
-#include "unixfs.h"
+#include "ipld/unixfs.h"
 
 static size_t
 unhex(const char *h, uint8_t *out)

@@ -1,7 +1,7 @@
 /* varint: round trips at the byte-length boundaries, strict decoding. */
 #include <stdint.h>
 #include "tap.h"
-#include "varint.h"
+#include "ipld/varint.h"
 
 int
 main(void)

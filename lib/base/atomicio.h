@@ -1,0 +1,34 @@
+/* atomicio: crash-safe file writes. A file WANDA writes is either the old
+ * version or the whole new one: write to a temp file in the same directory,
+ * fsync it, rename over the target, fsync the directory. */
+#ifndef WANDA_ATOMICIO_H
+#define WANDA_ATOMICIO_H
+#include <stddef.h>
+#include <sys/types.h>
+#include "base/werr.h"
+
+int atomic_write(const char *path, const void *buf, size_t len, struct werr *e);
+
+/* Streaming variant: open a temp file beside `path`, write to the fd,
+ * then atomic_commit() (fsync, rename, fsync dir) or atomic_abort(). */
+struct atomic_file {
+	int fd;
+	char tmp[4096];
+	char path[4096];
+};
+int atomic_open(struct atomic_file *af, const char *path, struct werr *e);
+int atomic_commit(struct atomic_file *af, struct werr *e);
+void atomic_abort(struct atomic_file *af);
+
+/* Rename and fsync both directories. */
+int rename_durable(const char *from, const char *to, struct werr *e);
+int fsync_dir(const char *dir, struct werr *e);
+/* fsync the directory that contains path. */
+int fsync_parent(const char *path, struct werr *e);
+int mkdir_p(const char *path, mode_t mode, struct werr *e);
+/* write all of buf, retrying short writes and EINTR. */
+int write_all(int fd, const void *buf, size_t len);
+/* Read a whole (small) file; *out is NUL-terminated, free() it. */
+int read_file(const char *path, char **out, size_t *len, struct werr *e);
+
+#endif

@@ -1,0 +1,91 @@
+#include "base/cli.h"
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+void
+cli_version(const char *prog)
+{
+	printf("%s (WANDA) %s\n", prog, WANDA_VERSION);
+}
+
+int
+cli_stderr_tty(void)
+{
+	return isatty(2);
+}
+
+long long
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+long long
+wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+rfc3339_ms(long long ms, char *buf, size_t len)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	char tmp[32];
+
+	gmtime_r(&t, &tm);
+	strftime(tmp, sizeof tmp, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, len, "%s.%03lldZ", tmp, ms % 1000);
+}
+
+void
+progress_start(struct progress *p, const char *label, unsigned long long total)
+{
+	memset(p, 0, sizeof *p);
+	p->label = label;
+	p->total = total;
+	p->started_ms = mono_ms();
+	p->enabled = cli_stderr_tty();
+}
+
+void
+progress_update(struct progress *p, unsigned long long done)
+{
+	long long now = mono_ms();
+	double secs, rate;
+	char bar[31];
+	int fill = 0;
+
+	if (!p->enabled || now - p->last_ms < 100)
+		return;
+	p->last_ms = now;
+	secs = (double)(now - p->started_ms) / 1000.0;
+	rate = secs > 0 ? (double)done / secs / 1048576.0 : 0;
+	if (p->total > 0)
+		fill = (int)(30.0 * (double)done / (double)p->total);
+	if (fill > 30)
+		fill = 30;
+	memset(bar, '#', (size_t)fill);
+	memset(bar + fill, ' ', (size_t)(30 - fill));
+	bar[30] = '\0';
+	if (p->total > 0)
+		fprintf(stderr, "\r%s [%s] %3d%% %.1f MiB/s", p->label, bar,
+		    (int)(100.0 * (double)done / (double)p->total), rate);
+	else
+		fprintf(stderr, "\r%s %.1f MiB %.1f MiB/s", p->label,
+		    (double)done / 1048576.0, rate);
+}
+
+void
+progress_end(struct progress *p)
+{
+	if (p->enabled && p->last_ms != 0)
+		fprintf(stderr, "\r\033[K");
+}

@@ -1,0 +1,40 @@
+/* cli: the few things every cmd/wanda-X.c does the same way. */
+#ifndef WANDA_CLI_H
+#define WANDA_CLI_H
+#include <stdio.h>
+#include "base/werr.h"
+
+/* Print "wanda-X (WANDA) VERSION" on stdout. */
+void cli_version(const char *prog);
+
+/* The common long options every program accepts, for getopt_long tables:
+ *   {"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, 'V'},
+ *   {"jq", required_argument, NULL, 'J'} */
+#define CLI_COMMON_LONGOPTS \
+	{"help", no_argument, NULL, 'h'}, \
+	{"version", no_argument, NULL, 'V'}, \
+	{"jq", required_argument, NULL, 'J'}
+
+/* True when fd 2 is a terminal (progress bars only then). */
+int cli_stderr_tty(void);
+
+/* Progress bar on stderr: "label [#####     ] 45% 12.3 MiB/s". No-op when
+ * stderr is not a terminal. done/total in bytes; total 0 = unknown. */
+struct progress {
+	const char *label;
+	unsigned long long total;
+	long long started_ms;
+	long long last_ms;
+	int enabled;
+};
+void progress_start(struct progress *p, const char *label, unsigned long long total);
+void progress_update(struct progress *p, unsigned long long done);
+void progress_end(struct progress *p);
+
+/* Milliseconds on CLOCK_MONOTONIC, and wall-clock ms since the epoch. */
+long long mono_ms(void);
+long long wall_ms(void);
+/* Format wall time as RFC 3339 UTC with milliseconds: 2026-11-24T06:14:18.123Z */
+void rfc3339_ms(long long ms, char *buf, size_t len);
+
+#endif

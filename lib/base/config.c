@@ -1,0 +1,322 @@
+#include "base/config.h"
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct kv {
+	char *key, *value;
+};
+
+struct config {
+	struct kv *kv;
+	size_t n, cap;
+	char home[4096];
+};
+
+static int
+kv_put(struct config *c, const char *key, const char *value, struct werr *e)
+{
+	size_t i;
+	char *v = strdup(value);
+
+	if (v == NULL)
+		return werr_sys(e, EX_OSERR, "config");
+	for (i = 0; i < c->n; i++)
+		if (strcmp(c->kv[i].key, key) == 0) {
+			free(c->kv[i].value);
+			c->kv[i].value = v;
+			return 0;
+		}
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 16;
+		struct kv *nkv = realloc(c->kv, cap * sizeof *nkv);
+		if (nkv == NULL) {
+			free(v);
+			return werr_sys(e, EX_OSERR, "config");
+		}
+		c->kv = nkv;
+		c->cap = cap;
+	}
+	c->kv[c->n].key = strdup(key);
+	c->kv[c->n].value = v;
+	if (c->kv[c->n].key == NULL) {
+		free(v);
+		return werr_sys(e, EX_OSERR, "config");
+	}
+	c->n++;
+	return 0;
+}
+
+static char *
+trim(char *s)
+{
+	char *end;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	end = s + strlen(s);
+	while (end > s && isspace((unsigned char)end[-1]))
+		*--end = '\0';
+	return s;
+}
+
+static int
+load_file(struct config *c, const char *path, int must_exist, struct werr *e)
+{
+	FILE *f = fopen(path, "r");
+	char line[4096];
+	int lineno = 0;
+
+	if (f == NULL) {
+		if (errno == ENOENT && !must_exist)
+			return 0;
+		return werr_sys(e, EX_CONFIG, "%s", path);
+	}
+	while (fgets(line, sizeof line, f) != NULL) {
+		char *s, *eq, *key, *val;
+		lineno++;
+		if ((s = strchr(line, '#')) != NULL)
+			*s = '\0';
+		s = trim(line);
+		if (*s == '\0')
+			continue;
+		if ((eq = strchr(s, '=')) == NULL) {
+			fclose(f);
+			return werr_set(e, EX_CONFIG, "%s:%d: expected 'key = value'", path, lineno);
+		}
+		*eq = '\0';
+		key = trim(s);
+		val = trim(eq + 1);
+		for (char *p = key; *p; p++)
+			*p = (*p == '-') ? '_' : (char)tolower((unsigned char)*p);
+		if (*key == '\0') {
+			fclose(f);
+			return werr_set(e, EX_CONFIG, "%s:%d: empty key", path, lineno);
+		}
+		if (kv_put(c, key, val, e) < 0) {
+			fclose(f);
+			return -1;
+		}
+	}
+	fclose(f);
+	return 0;
+}
+
+extern char **environ;
+
+static int
+load_env(struct config *c, struct werr *e)
+{
+	for (char **ep = environ; *ep != NULL; ep++) {
+		char key[256];
+		const char *eq;
+		size_t n;
+
+		if (strncmp(*ep, "WANDA_", 6) != 0 || (eq = strchr(*ep, '=')) == NULL)
+			continue;
+		n = (size_t)(eq - (*ep + 6));
+		if (n == 0 || n >= sizeof key)
+			continue;
+		for (size_t i = 0; i < n; i++)
+			key[i] = (char)tolower((unsigned char)(*ep)[6 + i]);
+		key[n] = '\0';
+		if (strcmp(key, "conf") == 0)
+			continue;
+		if (kv_put(c, key, eq + 1, e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+struct config *
+config_load(struct werr *e)
+{
+	struct config *c = calloc(1, sizeof *c);
+	const char *path = getenv("WANDA_CONF");
+
+	if (c == NULL) {
+		werr_sys(e, EX_OSERR, "config");
+		return NULL;
+	}
+	if (load_file(c, path ? path : "/etc/wanda/wanda.conf", path != NULL, e) < 0 ||
+	    load_env(c, e) < 0) {
+		config_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void
+config_free(struct config *c)
+{
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < c->n; i++) {
+		free(c->kv[i].key);
+		free(c->kv[i].value);
+	}
+	free(c->kv);
+	free(c);
+}
+
+const char *
+config_get(const struct config *c, const char *key)
+{
+	for (size_t i = 0; c != NULL && i < c->n; i++)
+		if (strcmp(c->kv[i].key, key) == 0)
+			return c->kv[i].value;
+	return NULL;
+}
+
+const char *
+config_get_or(const struct config *c, const char *key, const char *dflt)
+{
+	const char *v = config_get(c, key);
+
+	return v ? v : dflt;
+}
+
+int
+config_set(struct config *c, const char *key, const char *value, struct werr *e)
+{
+	return kv_put(c, key, value, e);
+}
+
+const char *
+config_home(const struct config *c)
+{
+	struct config *m = (struct config *)c;
+	const char *v = config_get(c, "home"), *x;
+
+	if (v != NULL && *v != '\0')
+		return v;
+	if (geteuid() == 0)
+		return "/var/lib/wanda";
+	if ((x = getenv("XDG_DATA_HOME")) != NULL && *x == '/')
+		snprintf(m->home, sizeof m->home, "%s/wanda", x);
+	else
+		snprintf(m->home, sizeof m->home, "%s/.local/share/wanda",
+		    getenv("HOME") ? getenv("HOME") : "/tmp");
+	return m->home;
+}
+
+int
+multiaddr_to_url(const char *ma, char *buf, size_t len, struct werr *e)
+{
+	char proto[16], host[256], tcp[8];
+	unsigned port;
+
+	if (sscanf(ma, "/%15[^/]/%255[^/]/%7[^/]/%u", proto, host, tcp, &port) != 4 ||
+	    strcmp(tcp, "tcp") != 0 || port == 0 || port > 65535)
+		return werr_set(e, EX_CONFIG, "%s: not a /ip4|ip6|dns/HOST/tcp/PORT multiaddr", ma);
+	if (strcmp(proto, "ip6") == 0)
+		snprintf(buf, len, "http://[%s]:%u", host, port);
+	else if (strcmp(proto, "ip4") == 0 || strncmp(proto, "dns", 3) == 0)
+		snprintf(buf, len, "http://%s:%u", host, port);
+	else
+		return werr_set(e, EX_CONFIG, "%s: unsupported multiaddr protocol %s", ma, proto);
+	return 0;
+}
+
+int
+config_api_url(const struct config *c, char *buf, size_t len, struct werr *e)
+{
+	const char *api = config_get(c, "api"), *ipfs_path = getenv("IPFS_PATH");
+	char path[4096], line[512];
+	FILE *f;
+
+	if (api != NULL && *api != '\0') {
+		if (*api == '/')
+			return multiaddr_to_url(api, buf, len, e);
+		snprintf(buf, len, "%s", api);
+		while (len > 0 && *buf && buf[strlen(buf) - 1] == '/')
+			buf[strlen(buf) - 1] = '\0';
+		return 0;
+	}
+	if (ipfs_path != NULL && *ipfs_path != '\0') {
+		snprintf(path, sizeof path, "%s/api", ipfs_path);
+		if ((f = fopen(path, "r")) != NULL) {
+			char *s = fgets(line, sizeof line, f);
+			fclose(f);
+			if (s != NULL) {
+				if (multiaddr_to_url(trim(s), buf, len, e) < 0)
+					return werr_prefix(e, "%s", path);
+				return 0;
+			}
+		}
+	}
+	snprintf(buf, len, "http://127.0.0.1:5001");
+	return 0;
+}
+
+int
+parse_long(const char *s, long lo, long hi, long *out, const char *what, struct werr *e)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (s[0] == '\0' || *end != '\0' || errno != 0 || v < lo || v > hi)
+		return werr_set(e, EX_USAGE, "%s: '%s' is not a number from %ld to %ld", what, s, lo, hi);
+	*out = v;
+	return 0;
+}
+
+int
+parse_size(const char *s, uint64_t *out, const char *what, struct werr *e)
+{
+	char *end;
+	double v;
+	uint64_t mul = 1;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || errno != 0 || v < 0)
+		return werr_set(e, EX_USAGE, "%s: '%s' is not a size (like 512, 10M, 1GiB)", what, s);
+	switch (toupper((unsigned char)*end)) {
+	case '\0': break;
+	case 'B': if (end[1] != '\0') goto bad; break;
+	case 'K': mul = 1ULL << 10; end++; break;
+	case 'M': mul = 1ULL << 20; end++; break;
+	case 'G': mul = 1ULL << 30; end++; break;
+	case 'T': mul = 1ULL << 40; end++; break;
+	default: goto bad;
+	}
+	if (mul > 1 && *end != '\0' && strcasecmp(end, "B") != 0 && strcasecmp(end, "iB") != 0)
+		goto bad;
+	if (v * (double)mul > 1.8e19)
+		goto bad;
+	*out = (uint64_t)(v * (double)mul);
+	return 0;
+bad:
+	return werr_set(e, EX_USAGE, "%s: '%s' is not a size (like 512, 10M, 1GiB)", what, s);
+}
+
+int
+parse_duration_ms(const char *s, int64_t *out, const char *what, struct werr *e)
+{
+	char *end;
+	double v;
+	double mul = 1000;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || errno != 0 || v < 0)
+		goto bad;
+	if (strcmp(end, "ms") == 0) mul = 1;
+	else if (strcmp(end, "") == 0 || strcmp(end, "s") == 0) mul = 1000;
+	else if (strcmp(end, "m") == 0 || strcmp(end, "min") == 0) mul = 60000;
+	else if (strcmp(end, "h") == 0) mul = 3600000;
+	else if (strcmp(end, "d") == 0) mul = 86400000;
+	else goto bad;
+	if (v * mul > 9.2e18)
+		goto bad;
+	*out = (int64_t)(v * mul + 0.5);
+	return 0;
+bad:
+	return werr_set(e, EX_USAGE, "%s: '%s' is not a duration (like 500ms, 30s, 5m, 2h)", what, s);
+}

@@ -1,0 +1,54 @@
+#include "base/werr.h"
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+int
+werr_set(struct werr *e, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (e == NULL)
+		return -1;
+	e->code = code;
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int
+werr_sys(struct werr *e, int code, const char *fmt, ...)
+{
+	va_list ap;
+	int saved = errno;
+	size_t n;
+
+	if (e == NULL)
+		return -1;
+	e->code = code;
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+	va_end(ap);
+	n = strlen(e->msg);
+	snprintf(e->msg + n, sizeof e->msg - n, ": %s", strerror(saved));
+	errno = saved;
+	return -1;
+}
+
+int
+werr_prefix(struct werr *e, const char *fmt, ...)
+{
+	char head[256], old[sizeof e->msg];
+	va_list ap;
+
+	if (e == NULL)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(head, sizeof head, fmt, ap);
+	va_end(ap);
+	memcpy(old, e->msg, sizeof old);
+	snprintf(e->msg, sizeof e->msg, "%s: %s", head, old);
+	return -1;
+}

@@ -1,0 +1,62 @@
+/* capture: store one frame as a WANDA capture, crash-safe, in this order:
+ *   captures/S/ID.jpg   (EXIF DateTimeOriginal added when missing; temp,
+ *                        fsync, link: never over an existing file)
+ *   captures/S/ID.dng   (with --raw)
+ *   thumbs/S/ID.jpg     (DCT-scaled thumbnail)
+ *   captures/S/ID.json  (sidecar with the local CID and tsize)
+ *   spool/new/ID        (queue entry, kind "capture")
+ * A failure at any step removes what this capture wrote so far: a capture
+ * is all there or not there, and earlier captures are never touched.
+ * Sessions: state/sessions/NAME.json {"session","state":"open|closed",
+ * "started_at","stopped_at"}. */
+#ifndef WANDA_CAPTURE_H
+#define WANDA_CAPTURE_H
+#include <stdint.h>
+#include <cjson/cJSON.h>
+#include "capture/capsrc.h"
+#include "base/werr.h"
+
+struct capture_env {
+	const char *home;
+	const char *session;
+	const char *node;        /* node name in ids (captureid_node form) */
+	int thumb_size;          /* longest side, px */
+	int thumb_quality;
+	int no_queue;            /* 1: no spool entry */
+};
+
+/* Store f; returns the result line (caller frees). f's scratch DNG is moved. */
+cJSON *capture_store(const struct capture_env *env, const struct capsrc_opts *o, struct frame *f,
+    struct werr *e);
+
+/* Crash repair of the session in env, when no capture is being stored
+ * (else it does nothing: it takes the session directory's lock without
+ * waiting; stores hold it shared). A killed wanda-capture can leave:
+ *   an image without its sidecar   -> completed: CID, thumbnail, sidecar,
+ *                                     queue entry ("completed")
+ *   a "queued" sidecar among the newest `recent` with no spool entry in any
+ *   state                          -> queued again ("requeued")
+ *   scratch dirs of dead processes, temp files -> removed
+ * fn (may be NULL) is told each id repaired and how. */
+typedef void (*capture_repair_fn)(void *ctx, const char *id, const char *how);
+int capture_recover(const struct capture_env *env, int recent, capture_repair_fn fn, void *ctx,
+    struct werr *e);
+
+/* Free bytes for an unprivileged writer on the filesystem holding path. */
+int disk_free(const char *path, uint64_t *bytes, struct werr *e);
+
+/* [A-Za-z0-9][A-Za-z0-9._-]*, at most 64 chars. */
+int session_name_valid(const char *name);
+/* Default session name for a wall time: the UTC date, 2026-11-24. */
+void session_default_name(long long ms, char *buf, size_t len);
+/* Open (create) a session; EX_DATAERR when it exists and is closed unless
+ * reopen. *created tells whether it was new. */
+int session_open(const char *home, const char *name, int reopen, int *created, struct werr *e);
+/* Close it and queue {"kind":"session","session":NAME} so `wanda-dag
+ * session` runs through the spool. Returns the spool entry's id in id. */
+int session_close(const char *home, const char *name, const char *node, char *id, size_t idlen,
+    struct werr *e);
+/* Every session record with its capture count (sidecars on disk). */
+cJSON *session_list(const char *home, struct werr *e);
+
+#endif

@@ -1,0 +1,316 @@
+/* kubo_get: `get` fetches a tar stream and extracts it with libarchive as
+ * it arrives. libarchive pulls (its read callback) while libcurl pushes,
+ * so the transfer runs on a multi handle driven from the read callback.
+ * Extraction goes to a temporary directory beside dest, renamed into
+ * place at the end: dest is either complete or absent. */
+#include <errno.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <archive.h>
+#include <archive_entry.h>
+#include "kubo/kubo_int.h"
+
+struct pull {
+	struct kubo *k;
+	struct xfer *x;
+	CURLM *m;
+	struct kbuf buf;
+	int done;
+	CURLcode rc;
+	const char *tmp;            /* extraction root: tmp/root is the content */
+	char top[NAME_MAX + 1];     /* the first entry's first component */
+};
+
+static int
+pull_sink(void *ctx, const void *p, size_t n, struct werr *e)
+{
+	struct pull *pl = ctx;
+
+	return kbuf_add(&pl->buf, p, n) < 0 ? werr_set(e, EX_OSERR, "out of memory") : 0;
+}
+
+/* Drive curl until some body bytes are buffered or the transfer ended. */
+static void
+pump(struct pull *pl)
+{
+	CURLMsg *msg;
+	int running, left;
+
+	pl->buf.len = 0;
+	while (pl->buf.len == 0 && !pl->done) {
+		if (curl_multi_perform(pl->m, &running) != CURLM_OK) {
+			pl->rc = CURLE_RECV_ERROR;
+			pl->done = 1;
+			break;
+		}
+		while ((msg = curl_multi_info_read(pl->m, &left)) != NULL) {
+			if (msg->msg == CURLMSG_DONE) {
+				pl->rc = msg->data.result;
+				pl->done = 1;
+			}
+		}
+		if (pl->buf.len == 0 && !pl->done)
+			curl_multi_poll(pl->m, NULL, 0, 1000, NULL);
+	}
+}
+
+static la_ssize_t
+pull_read(struct archive *a, void *ctx, const void **buf)
+{
+	struct pull *pl = ctx;
+
+	(void)a;
+	pump(pl);
+	*buf = pl->buf.p;
+	return (la_ssize_t)pl->buf.len;
+}
+
+/* Path of an entry inside tmp, or -1 when it could escape. `depth` gets
+ * the number of directories between the content root and the entry. */
+static int
+map_path(struct pull *pl, const char *name, char *out, size_t cap, int *depth, struct werr *e)
+{
+	char rest[PATH_MAX] = "", comp[NAME_MAX + 1];
+	const char *p = name;
+	int n = 0, first = 1;
+
+	if (*name == '/')
+		return werr_set(e, EX_PROTOCOL, "%s: absolute path in the archive", name);
+	*depth = -1;
+	while (*p != '\0') {
+		size_t l = strcspn(p, "/");
+
+		if (l > NAME_MAX)
+			return werr_set(e, EX_PROTOCOL, "%.80s: name too long", name);
+		memcpy(comp, p, l);
+		comp[l] = '\0';
+		p += l + (p[l] == '/');
+		if (l == 0 || strcmp(comp, ".") == 0)
+			continue;
+		if (strcmp(comp, "..") == 0)
+			return werr_set(e, EX_PROTOCOL, "%s: '..' in an archive path", name);
+		if (first) {
+			if (pl->top[0] == '\0')
+				snprintf(pl->top, sizeof pl->top, "%s", comp);
+			else if (strcmp(pl->top, comp) != 0)
+				return werr_set(e, EX_PROTOCOL, "%s: outside %s", name, pl->top);
+			first = 0;
+			continue;
+		}
+		if (strlen(rest) + l + 2 >= sizeof rest)
+			return werr_set(e, EX_PROTOCOL, "%.80s: path too long", name);
+		strcat(rest, "/");
+		strcat(rest, comp);
+		n++;
+	}
+	if (first)
+		return werr_set(e, EX_PROTOCOL, "'%s': empty archive path", name);
+	*depth = n - 1;
+	if ((size_t)snprintf(out, cap, "%s/root%s", pl->tmp, rest) >= cap)
+		return werr_set(e, EX_PROTOCOL, "%.80s: path too long", name);
+	return 0;
+}
+
+/* A symlink may point anywhere inside the content, never out of it. */
+static int
+check_symlink(const char *name, const char *target, int depth, struct werr *e)
+{
+	const char *p = target;
+
+	if (*target == '/')
+		return werr_set(e, EX_PROTOCOL, "%s: symlink to an absolute path", name);
+	while (*p != '\0') {
+		size_t l = strcspn(p, "/");
+
+		if (l == 2 && p[0] == '.' && p[1] == '.')
+			depth--;
+		else if (!(l == 0 || (l == 1 && p[0] == '.')))
+			depth++;
+		if (depth < 0)
+			return werr_set(e, EX_PROTOCOL, "%s: symlink out of the download (%s)", name, target);
+		p += l + (p[l] == '/');
+	}
+	return 0;
+}
+
+static int
+copy_data(struct archive *in, struct archive *out, const char *name, struct werr *e)
+{
+	const void *buf;
+	size_t n;
+	la_int64_t off;
+	int r;
+
+	while ((r = archive_read_data_block(in, &buf, &n, &off)) == ARCHIVE_OK) {
+		if (archive_write_data_block(out, buf, n, off) != ARCHIVE_OK)
+			return werr_set(e, EX_IOERR, "%s: %s", name, archive_error_string(out));
+	}
+	if (r != ARCHIVE_EOF)
+		return werr_set(e, EX_PROTOCOL, "%s: %s", name, archive_error_string(in));
+	return 0;
+}
+
+static int
+extract_entry(struct pull *pl, struct archive *in, struct archive *out, struct archive_entry *ent,
+              struct werr *e)
+{
+	const char *name = archive_entry_pathname(ent);
+	char path[PATH_MAX], link[PATH_MAX];
+	int depth, ldepth;
+	mode_t type = archive_entry_filetype(ent);
+
+	if (name == NULL || map_path(pl, name, path, sizeof path, &depth, e) < 0)
+		return name ? -1 : werr_set(e, EX_PROTOCOL, "an archive entry without a name");
+	if (type != AE_IFREG && type != AE_IFDIR && type != AE_IFLNK)
+		return werr_set(e, EX_PROTOCOL, "%s: not a file, directory or symlink", name);
+	if (archive_entry_hardlink(ent) != NULL) {
+		if (map_path(pl, archive_entry_hardlink(ent), link, sizeof link, &ldepth, e) < 0)
+			return -1;
+		archive_entry_set_hardlink(ent, link);
+	}
+	if (type == AE_IFLNK && check_symlink(name, archive_entry_symlink(ent) ?
+	    archive_entry_symlink(ent) : "", depth, e) < 0)
+		return -1;
+	archive_entry_set_pathname(ent, path);
+	if (archive_write_header(out, ent) != ARCHIVE_OK)
+		return werr_set(e, EX_CANTCREAT, "%s: %s", name, archive_error_string(out));
+	if (type == AE_IFREG && copy_data(in, out, name, e) < 0)
+		return -1;
+	if (archive_write_finish_entry(out) != ARCHIVE_OK)
+		return werr_set(e, EX_IOERR, "%s: %s", name, archive_error_string(out));
+	return 0;
+}
+
+static int
+extract(struct pull *pl, struct werr *e)
+{
+	struct archive *in = archive_read_new(), *out = archive_write_disk_new();
+	struct archive_entry *ent;
+	int r, rc = -1;
+
+	if (in == NULL || out == NULL) {
+		werr_set(e, EX_OSERR, "libarchive: out of memory");
+		goto done;
+	}
+	archive_read_support_format_tar(in);
+	/* paths are rewritten under the realpath of the temporary directory
+	 * (absolute, no "..", no symlinks), after map_path refused absolute
+	 * and ".." archive paths; libarchive re-checks both of those */
+	archive_write_disk_set_options(out, ARCHIVE_EXTRACT_SECURE_NODOTDOT |
+	    ARCHIVE_EXTRACT_SECURE_SYMLINKS);
+	if (archive_read_open(in, pl, NULL, pull_read, NULL) != ARCHIVE_OK) {
+		werr_set(e, EX_PROTOCOL, "not a tar stream: %s", archive_error_string(in));
+		goto done;
+	}
+	while ((r = archive_read_next_header(in, &ent)) == ARCHIVE_OK) {
+		if (extract_entry(pl, in, out, ent, e) < 0)
+			goto done;
+	}
+	if (r != ARCHIVE_EOF) {
+		werr_set(e, EX_PROTOCOL, "tar stream: %s", archive_error_string(in));
+		goto done;
+	}
+	if (pl->top[0] == '\0') {
+		werr_set(e, EX_PROTOCOL, "empty tar stream");
+		goto done;
+	}
+	rc = 0;
+done:
+	if (in != NULL)
+		archive_read_free(in);
+	if (out != NULL)
+		archive_write_free(out);
+	return rc;
+}
+
+/* kreq.perform for get: extraction pulls the transfer; then drain the
+ * rest (the tar padding, and trailers that may carry X-Stream-Error). */
+static CURLcode
+get_perform(struct kubo *k, struct xfer *x)
+{
+	struct pull *pl = x->r->ctx;
+
+	pl->x = x;
+	pl->done = 0;
+	pl->rc = CURLE_OK;
+	pl->top[0] = '\0';
+	if ((pl->m = curl_multi_init()) == NULL || curl_multi_add_handle(pl->m, k->h) != CURLM_OK) {
+		werr_set(&x->cb_err, EX_OSERR, "curl_multi_init failed");
+		x->failed = 1;
+		x->fail_kind = KUBO_E_LOCAL;
+		curl_multi_cleanup(pl->m);
+		return CURLE_FAILED_INIT;
+	}
+	if (extract(pl, &x->cb_err) < 0 && !x->failed) {
+		x->failed = 1;
+		x->fail_kind = x->cb_err.code == EX_PROTOCOL ? KUBO_E_PROTOCOL : KUBO_E_LOCAL;
+	}
+	while (!pl->done)
+		pump(pl);
+	curl_multi_remove_handle(pl->m, k->h);
+	curl_multi_cleanup(pl->m);
+	pl->m = NULL;
+	/* the transfer's own failure (HTTP error, cut body) explains a broken
+	 * tar stream better than libarchive does */
+	if (x->failed && x->fail_kind == KUBO_E_PROTOCOL &&
+	    (pl->rc != CURLE_OK || x->errbody.len > 0 || x->has_stream_error))
+		x->failed = 0;
+	return pl->rc;
+}
+
+static int
+rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st; (void)flag; (void)ftw;
+	remove(path);
+	return 0;
+}
+
+static int
+get_restart(void *ctx, uint64_t delivered)
+{
+	(void)ctx; (void)delivered;
+	return -1;                  /* bytes were extracted: no blind retry */
+}
+
+int
+kubo_get(struct kubo *k, const char *path, const char *dest, struct werr *e)
+{
+	struct kubo_param p[] = { {"arg", path}, {"archive", "true"}, {NULL, NULL} };
+	struct pull pl = { .k = k };
+	struct kreq r;
+	struct stat st;
+	char tmp[PATH_MAX], real[PATH_MAX], root[PATH_MAX + 8];
+	int rc;
+
+	if (lstat(dest, &st) == 0)
+		return kubo_fail(k, e, "get", KUBO_E_LOCAL, EX_CANTCREAT, "%s: already exists", dest);
+	if ((size_t)snprintf(tmp, sizeof tmp, "%s.part-XXXXXX", dest) >= sizeof tmp || mkdtemp(tmp) == NULL)
+		return kubo_fail(k, e, "get", KUBO_E_LOCAL, EX_CANTCREAT, "%s: %s", tmp, strerror(errno));
+	if (realpath(tmp, real) == NULL) {
+		rc = kubo_fail(k, e, "get", KUBO_E_LOCAL, EX_CANTCREAT, "%s: %s", tmp, strerror(errno));
+		rmdir(tmp);
+		return rc;
+	}
+	pl.tmp = real;
+	kubo_req_init(&r, "get", RESP_RAW);
+	r.params = p;
+	r.data_fn = pull_sink;
+	r.ctx = &pl;
+	r.transfer = 1;
+	r.idempotent = 1;
+	r.resume = get_restart;
+	r.perform = get_perform;
+	rc = kubo_run(k, &r, e);
+	free(pl.buf.p);
+	snprintf(root, sizeof root, "%s/root", real);
+	if (rc == 0 && rename(root, dest) < 0)
+		rc = kubo_fail(k, e, "get", KUBO_E_LOCAL, EX_CANTCREAT, "%s: %s", dest, strerror(errno));
+	nftw(tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	return rc;
+}

@@ -1,0 +1,897 @@
+/* spool: see spool.h for the states and the rules between them. */
+#include "spool/spool.h"
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "base/atomicio.h"
+#include "base/cli.h"
+
+static const char *const state_names[SPOOL_NSTATES] = {
+	"new", "cur", "deferred", "failed", "corrupt",
+};
+
+const char *
+spool_state_name(int state)
+{
+	if (state < 0 || state >= SPOOL_NSTATES)
+		return "?";
+	return state_names[state];
+}
+
+int
+spool_state_from_name(const char *name)
+{
+	for (int i = 0; i < SPOOL_NSTATES; i++)
+		if (strcmp(name, state_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+int
+spool_id_valid(const char *id)
+{
+	size_t n = strlen(id);
+
+	if (n == 0 || n > SPOOL_ID_MAX || id[0] == '.')
+		return 0;
+	for (const char *p = id; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr("._:-", *p)))
+			return 0;
+	return 1;
+}
+
+void
+spool_policy_default(struct spool_policy *p)
+{
+	p->backoff_min_ms = 30 * 1000;
+	p->backoff_max_ms = 10 * 60 * 1000;
+	p->max_lifetime_ms = 5LL * 24 * 3600 * 1000;
+	p->max_attempts = 0;
+}
+
+int64_t
+spool_backoff_ms(const struct spool_policy *p, long attempts)
+{
+	int64_t d = p->backoff_min_ms;
+
+	for (long i = 1; i < attempts && d < p->backoff_max_ms; i++)
+		d *= 2;
+	return d < p->backoff_max_ms ? d : p->backoff_max_ms;
+}
+
+int
+spool_path(const char *spool_dir, int state, const char *name, char *buf, size_t len, struct werr *e)
+{
+	int n = snprintf(buf, len, "%s/%s/%s", spool_dir, spool_state_name(state), name);
+
+	if (n < 0 || (size_t)n >= len)
+		return werr_set(e, EX_USAGE, "%s: path too long", spool_dir);
+	return 0;
+}
+
+int
+spool_init(const char *spool_dir, struct werr *e)
+{
+	char p[4096];
+	static const char *const dirs[] = { "tmp", "new", "cur", "deferred", "failed", "corrupt" };
+
+	for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+		snprintf(p, sizeof p, "%s/%s", spool_dir, dirs[i]);
+		if (mkdir_p(p, 0755, e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Rename without replacing, then make both directory entries durable.
+ * EEXIST is returned as such (errno) so callers can decide. */
+static int
+move_noreplace(const char *from, const char *to, struct werr *e)
+{
+	if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) < 0) {
+		if (errno != EINVAL && errno != ENOSYS)
+			return werr_sys(e, errno == ENOENT ? EX_NOINPUT : EX_IOERR,
+			    "rename %s -> %s", from, to);
+		/* a filesystem without RENAME_NOREPLACE: link is exclusive too */
+		if (link(from, to) < 0 || unlink(from) < 0)
+			return werr_sys(e, errno == ENOENT ? EX_NOINPUT : EX_IOERR,
+			    "rename %s -> %s", from, to);
+	}
+	if (fsync_parent(to, e) < 0 || fsync_parent(from, e) < 0)
+		return -1;
+	return 0;
+}
+
+/* Move an entry file into state/ID; 1 when it was gone already (another
+ * process moved it). A copy already there carries the id, so the moving one
+ * is a duplicate and is dropped. */
+static int
+move_entry(const char *spool_dir, const char *from, int state, const char *id, struct werr *e)
+{
+	char to[4096];
+
+	if (spool_path(spool_dir, state, id, to, sizeof to, e) < 0)
+		return -1;
+	if (move_noreplace(from, to, e) == 0)
+		return 0;
+	if (errno == ENOENT)
+		return 1;
+	if (errno != EEXIST)
+		return -1;
+	if (unlink(from) < 0)
+		return werr_sys(e, EX_IOERR, "%s", from);
+	return fsync_parent(from, e);
+}
+
+/* Write obj as a new file in tmp/; name gets its path. */
+static int
+write_tmp(const char *spool_dir, const char *id, const cJSON *obj, char *name, size_t len,
+    struct werr *e)
+{
+	char *text = cJSON_PrintUnformatted(obj);
+	size_t n;
+	int fd;
+
+	if (text == NULL)
+		return werr_set(e, EX_SOFTWARE, "%s: cannot print entry", id);
+	snprintf(name, len, "%s/tmp/%s.%ld.XXXXXX", spool_dir, id, (long)getpid());
+	if ((fd = mkostemp(name, O_CLOEXEC)) < 0) {
+		free(text);
+		return werr_sys(e, EX_CANTCREAT, "%s", name);
+	}
+	n = strlen(text);
+	text[n] = '\n';   /* replaces the NUL: written by length */
+	if (fchmod(fd, 0644) < 0 || write_all(fd, text, n + 1) < 0 || fsync(fd) < 0) {
+		werr_sys(e, EX_IOERR, "%s", name);
+		close(fd);
+		unlink(name);
+		free(text);
+		return -1;
+	}
+	free(text);
+	if (close(fd) < 0) {
+		werr_sys(e, EX_IOERR, "%s", name);
+		unlink(name);
+		return -1;
+	}
+	return 0;
+}
+
+/* Replace the file at path by obj (tmp/, fsync, rename over, fsync dir). */
+static int
+rewrite_entry(const char *spool_dir, const char *path, const char *id, const cJSON *obj,
+    struct werr *e)
+{
+	char tmp[4096];
+
+	if (write_tmp(spool_dir, id, obj, tmp, sizeof tmp, e) < 0)
+		return -1;
+	if (rename(tmp, path) < 0) {
+		werr_sys(e, errno == ENOENT ? EX_NOINPUT : EX_IOERR, "rename %s -> %s", tmp, path);
+		unlink(tmp);
+		return -1;
+	}
+	return fsync_parent(path, e);
+}
+
+static void
+set_str(cJSON *o, const char *key, const char *v)
+{
+	cJSON_DeleteItemFromObjectCaseSensitive(o, key);
+	if (v != NULL)
+		cJSON_AddStringToObject(o, key, v);
+	else
+		cJSON_AddNullToObject(o, key);
+}
+
+static void
+set_num(cJSON *o, const char *key, double v)
+{
+	cJSON_DeleteItemFromObjectCaseSensitive(o, key);
+	cJSON_AddNumberToObject(o, key, v);
+}
+
+static void
+set_time(cJSON *o, const char *key, long long ms)
+{
+	char buf[40];
+
+	rfc3339_ms(ms, buf, sizeof buf);
+	set_str(o, key, buf);
+}
+
+static const char *
+get_str(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+int
+spool_add(const char *spool_dir, const char *id, const cJSON *entry, struct werr *e)
+{
+	char tmp[4096], to[4096];
+	cJSON *o;
+	int rc;
+
+	if (!spool_id_valid(id))
+		return werr_set(e, EX_DATAERR, "%s: not a valid entry id", id);
+	if (!cJSON_IsObject(entry) || !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(entry, "path")))
+		return werr_set(e, EX_DATAERR, "%s: entry needs a \"path\"", id);
+	if (spool_path(spool_dir, SPOOL_NEW, id, to, sizeof to, e) < 0)
+		return -1;
+	if ((o = cJSON_Duplicate(entry, 1)) == NULL)
+		return werr_set(e, EX_OSERR, "%s: out of memory", id);
+	set_str(o, "id", id);
+	if (get_str(o, "enqueued_at") == NULL)
+		set_time(o, "enqueued_at", wall_ms());
+	if (!cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(o, "attempts")))
+		set_num(o, "attempts", 0);
+	rc = write_tmp(spool_dir, id, o, tmp, sizeof tmp, e);
+	cJSON_Delete(o);
+	if (rc < 0)
+		return -1;
+	if (move_noreplace(tmp, to, e) < 0) {
+		int was = errno;
+		unlink(tmp);
+		if (was == EEXIST)
+			return werr_set(e, EX_CANTCREAT, "%s: already queued", to);
+		return -1;
+	}
+	return 0;
+}
+
+int
+spool_add_file(const char *spool_dir, const char *id, const char *kind, const char *session,
+    const char *path, const char *sidecar, const char *cid, struct werr *e)
+{
+	cJSON *en = cJSON_CreateObject();
+	int rc;
+
+	if (en == NULL)
+		return werr_set(e, EX_OSERR, "%s: out of memory", id);
+	cJSON_AddStringToObject(en, "kind", kind);
+	cJSON_AddStringToObject(en, "session", session);
+	cJSON_AddStringToObject(en, "path", path);
+	cJSON_AddStringToObject(en, "sidecar", sidecar);
+	cJSON_AddStringToObject(en, "cid", cid);
+	rc = spool_add(spool_dir, id, en, e);
+	cJSON_Delete(en);
+	return rc;
+}
+
+void
+spool_raw_id(const char *id, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s.dng", id);
+}
+
+int
+spool_proc_start(pid_t pid, unsigned long long *start)
+{
+	char path[64], buf[1024], *p;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+	if ((f = fopen(path, "re")) == NULL)
+		return -1;
+	n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* comm may hold spaces and parentheses: fields restart after the last ')' */
+	if ((p = strrchr(buf, ')')) == NULL)
+		return -1;
+	p++;
+	for (int field = 3; field < 22; field++) {   /* skip fields 3..21 */
+		while (*p == ' ')
+			p++;
+		if ((p = strchr(p, ' ')) == NULL)
+			return -1;
+	}
+	if (sscanf(p, " %llu", start) != 1)
+		return -1;
+	/* a zombie has exited: its claim is as dead as a missing process */
+	return strstr(buf, ") Z ") != NULL ? -1 : 0;
+}
+
+int
+spool_self(struct spool_claimer *c, struct werr *e)
+{
+	c->pid = getpid();
+	if (spool_proc_start(c->pid, &c->start) < 0)
+		return werr_sys(e, EX_OSERR, "/proc/%ld/stat", (long)c->pid);
+	return 0;
+}
+
+int
+spool_claimer_alive(const struct spool_claimer *c)
+{
+	unsigned long long start;
+
+	return spool_proc_start(c->pid, &start) == 0 && start == c->start;
+}
+
+int
+spool_parse_claim(const char *name, char *id, size_t idlen, struct spool_claimer *c)
+{
+	const char *at = strrchr(name, '@');
+	long long pid;
+	unsigned long long start;
+	char tail;
+
+	if (at == NULL || (size_t)(at - name) >= idlen ||
+	    sscanf(at + 1, "%lld.%llu%c", &pid, &start, &tail) != 2 || pid <= 0)
+		return -1;
+	memcpy(id, name, (size_t)(at - name));
+	id[at - name] = '\0';
+	c->pid = (pid_t)pid;
+	c->start = start;
+	return 0;
+}
+
+static int
+item_cmp(const void *a, const void *b)
+{
+	const struct spool_item *x = a, *y = b;
+	int c = strcmp(x->id, y->id);
+
+	return c ? c : strcmp(x->name, y->name);
+}
+
+int
+spool_list(const char *spool_dir, int state, struct spool_item **items, size_t *n, struct werr *e)
+{
+	char dir[4096];
+	struct spool_item *v = NULL;
+	size_t cnt = 0, cap = 0;
+	struct dirent *d;
+	DIR *dp;
+
+	snprintf(dir, sizeof dir, "%s/%s", spool_dir, spool_state_name(state));
+	if ((dp = opendir(dir)) == NULL)
+		return werr_sys(e, EX_NOINPUT, "%s", dir);
+	while ((d = readdir(dp)) != NULL) {
+		struct spool_item *it;
+		if (d->d_name[0] == '.' || strlen(d->d_name) >= SPOOL_NAME_MAX)
+			continue;
+		if (cnt == cap) {
+			struct spool_item *nv = realloc(v, (cap = cap ? cap * 2 : 64) * sizeof *v);
+			if (nv == NULL) {
+				free(v);
+				closedir(dp);
+				return werr_sys(e, EX_OSERR, "%s", dir);
+			}
+			v = nv;
+		}
+		it = &v[cnt++];
+		memset(it, 0, sizeof *it);
+		snprintf(it->name, sizeof it->name, "%s", d->d_name);
+		it->claimed = state == SPOOL_CUR &&
+		    spool_parse_claim(it->name, it->id, sizeof it->id, &it->claimer) == 0;
+		if (!it->claimed)
+			snprintf(it->id, sizeof it->id, "%s", it->name);
+	}
+	closedir(dp);
+	if (cnt > 1)
+		qsort(v, cnt, sizeof *v, item_cmp);
+	*items = v;
+	*n = cnt;
+	return 0;
+}
+
+int
+spool_count(const char *spool_dir, int state, size_t *n, struct werr *e)
+{
+	struct spool_item *v;
+
+	if (spool_list(spool_dir, state, &v, n, e) < 0)
+		return -1;
+	free(v);
+	return 0;
+}
+
+cJSON *
+spool_read_entry(const char *path, struct werr *e)
+{
+	char *text;
+	const char *id;
+	cJSON *o;
+
+	if (read_file(path, &text, NULL, e) < 0)
+		return NULL;
+	o = cJSON_Parse(text);
+	free(text);
+	if (!cJSON_IsObject(o)) {
+		cJSON_Delete(o);
+		werr_set(e, EX_DATAERR, "%s: not a JSON object", path);
+		return NULL;
+	}
+	if ((id = get_str(o, "id")) == NULL || !spool_id_valid(id) || get_str(o, "path") == NULL) {
+		cJSON_Delete(o);
+		werr_set(e, EX_DATAERR, "%s: entry without a valid \"id\" and \"path\"", path);
+		return NULL;
+	}
+	return o;
+}
+
+int
+spool_quarantine(const char *spool_dir, const char *path, struct werr *e)
+{
+	char buf[4096], to[4096];
+	const char *base;
+
+	snprintf(buf, sizeof buf, "%s", path);
+	base = basename(buf);
+	if (spool_path(spool_dir, SPOOL_CORRUPT, base, to, sizeof to, e) < 0)
+		return -1;
+	/* purge ages quarantined files from the time they arrived */
+	if (utimensat(AT_FDCWD, path, NULL, 0) < 0)
+		return werr_sys(e, errno == ENOENT ? EX_NOINPUT : EX_IOERR, "%s", path);
+	for (int i = 1; move_noreplace(path, to, e) < 0; i++) {
+		if (errno != EEXIST || i > 1000)
+			return -1;
+		snprintf(to, sizeof to, "%s/corrupt/%s.%d", spool_dir, base, i);
+	}
+	return 0;
+}
+
+int
+spool_claim(const char *spool_dir, const char *id, const struct spool_claimer *who,
+    cJSON **entry, char *cur_path, size_t cap, struct werr *e)
+{
+	char from[4096], name[SPOOL_NAME_MAX + 64];
+	struct werr qe = {0};
+	cJSON *o;
+
+	*entry = NULL;
+	snprintf(name, sizeof name, "%s@%ld.%llu", id, (long)who->pid, who->start);
+	if (spool_path(spool_dir, SPOOL_NEW, id, from, sizeof from, e) < 0 ||
+	    spool_path(spool_dir, SPOOL_CUR, name, cur_path, cap, e) < 0)
+		return -1;
+	if (rename(from, cur_path) < 0) {
+		if (errno == ENOENT)
+			return 0;   /* another worker claimed it first */
+		return werr_sys(e, EX_IOERR, "rename %s -> %s", from, cur_path);
+	}
+	if (fsync_parent(cur_path, e) < 0 || fsync_parent(from, e) < 0)
+		return -1;
+	o = spool_read_entry(cur_path, e);
+	if (o != NULL && strcmp(get_str(o, "id"), id) != 0) {
+		werr_set(e, EX_DATAERR, "%s: \"id\" is %s", from, get_str(o, "id"));
+		cJSON_Delete(o);
+		o = NULL;
+	}
+	if (o == NULL) {
+		if (spool_quarantine(spool_dir, cur_path, &qe) < 0)
+			return werr_set(e, qe.code, "%s", qe.msg);
+		return 2;
+	}
+	*entry = o;
+	return 1;
+}
+
+int
+spool_done(const char *cur_path, struct werr *e)
+{
+	if (unlink(cur_path) < 0)
+		return werr_sys(e, errno == ENOENT ? EX_NOINPUT : EX_IOERR, "%s", cur_path);
+	return fsync_parent(cur_path, e);
+}
+
+int
+spool_parse_time(const char *s, long long *ms)
+{
+	struct tm tm = {0};
+	int n = 0, frac_ms = 0, oh = 0, om = 0, sign = 0;
+	const char *p;
+
+	if (s == NULL || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon,
+	    &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6 || n != 19)
+		return -1;
+	p = s + n;
+	if (*p == '.') {
+		int digits = 0;
+		for (p++; *p >= '0' && *p <= '9'; p++, digits++)
+			if (digits < 3)
+				frac_ms = frac_ms * 10 + (*p - '0');
+		if (digits == 0)
+			return -1;
+		for (; digits < 3; digits++)
+			frac_ms *= 10;
+	}
+	if (*p == 'Z' && p[1] == '\0')
+		sign = 0;
+	else if ((*p == '+' || *p == '-') && sscanf(p + 1, "%2d:%2d%n", &oh, &om, &n) == 2 &&
+	    p[1 + n] == '\0')
+		sign = *p == '+' ? 1 : -1;
+	else
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	*ms = ((long long)timegm(&tm) - sign * (oh * 3600LL + om * 60LL)) * 1000 + frac_ms;
+	return 0;
+}
+
+/* The lifetime counts from the later of enqueued_at and retried_at. */
+static long long
+entry_start_ms(const cJSON *o, long long dflt)
+{
+	long long a = -1, b = -1;
+
+	spool_parse_time(get_str(o, "enqueued_at"), &a);
+	spool_parse_time(get_str(o, "retried_at"), &b);
+	if (a < 0 && b < 0)
+		return dflt;
+	return a > b ? a : b;
+}
+
+static int
+expired(const struct spool_policy *p, const cJSON *o, long long now_ms)
+{
+	return p->max_lifetime_ms > 0 && now_ms - entry_start_ms(o, now_ms) >= p->max_lifetime_ms;
+}
+
+/* Record the final reason and move the file at path to failed/. */
+static int
+to_failed(const char *spool_dir, const char *path, cJSON *o, const char *reason,
+    long long now_ms, struct werr *e)
+{
+	set_str(o, "last_error", reason);
+	set_str(o, "next_attempt_at", NULL);
+	set_time(o, "failed_at", now_ms);
+	if (rewrite_entry(spool_dir, path, get_str(o, "id"), o, e) < 0)
+		return -1;
+	return move_entry(spool_dir, path, SPOOL_FAILED, get_str(o, "id"), e) < 0 ? -1 : 0;
+}
+
+int
+spool_fail(const char *spool_dir, const char *cur_path, const struct spool_policy *p,
+    const char *kind, const char *message, int permanent, long long now_ms, struct werr *e)
+{
+	const cJSON *a;
+	char reason[600];
+	long attempts;
+	cJSON *o;
+	int rc;
+
+	if ((o = spool_read_entry(cur_path, e)) == NULL) {
+		if (e && e->code == EX_NOINPUT)
+			return -1;
+		return spool_quarantine(spool_dir, cur_path, e) < 0 ? -1 : SPOOL_CORRUPT;
+	}
+	a = cJSON_GetObjectItemCaseSensitive(o, "attempts");
+	attempts = (cJSON_IsNumber(a) && a->valuedouble >= 0 ? (long)a->valuedouble : 0) + 1;
+	set_num(o, "attempts", (double)attempts);
+	set_str(o, "error_kind", kind ? kind : "unknown");
+	message = message ? message : "unknown error";
+	if (permanent || (p->max_attempts > 0 && attempts >= p->max_attempts) || expired(p, o, now_ms)) {
+		if (permanent)
+			snprintf(reason, sizeof reason, "%s", message);
+		else if (p->max_attempts > 0 && attempts >= p->max_attempts)
+			snprintf(reason, sizeof reason, "gave up after %ld attempts: %s", attempts, message);
+		else
+			snprintf(reason, sizeof reason, "expired after %ld attempts: %s", attempts, message);
+		rc = to_failed(spool_dir, cur_path, o, reason, now_ms, e);
+		cJSON_Delete(o);
+		return rc < 0 ? -1 : SPOOL_FAILED;
+	}
+	set_str(o, "last_error", message);
+	set_time(o, "next_attempt_at", now_ms + spool_backoff_ms(p, attempts));
+	rc = rewrite_entry(spool_dir, cur_path, get_str(o, "id"), o, e);
+	if (rc == 0 && move_entry(spool_dir, cur_path, SPOOL_DEFERRED, get_str(o, "id"), e) < 0)
+		rc = -1;
+	cJSON_Delete(o);
+	return rc < 0 ? -1 : SPOOL_DEFERRED;
+}
+
+static int
+is_unreachable(const cJSON *o)
+{
+	const char *k = get_str(o, "error_kind");
+
+	return k != NULL && strcmp(k, "unreachable") == 0;
+}
+
+/* 1 when some entry in new/ or cur/ failed as unreachable last time: a
+ * probe is already out, so no other unreachable entry may overtake it. */
+static int
+probe_in_flight(const char *spool_dir)
+{
+	static const int states[] = { SPOOL_NEW, SPOOL_CUR };
+	struct spool_item *v;
+	char path[4096];
+	size_t n;
+	int found = 0;
+
+	for (size_t s = 0; s < 2 && !found; s++) {
+		if (spool_list(spool_dir, states[s], &v, &n, NULL) < 0)
+			continue;
+		for (size_t i = 0; i < n && !found; i++) {
+			cJSON *o;
+			if (spool_path(spool_dir, states[s], v[i].name, path, sizeof path, NULL) < 0 ||
+			    (o = spool_read_entry(path, NULL)) == NULL)
+				continue;
+			found = is_unreachable(o);
+			cJSON_Delete(o);
+		}
+		free(v);
+	}
+	return found;
+}
+
+/* Whether an unreachable entry must wait: all but the oldest one (the
+ * probe) do, and that one too while an earlier probe is out. *probe is -1
+ * until the first unreachable entry of a pass is seen. */
+static int
+waits_behind_probe(const char *spool_dir, int *probe)
+{
+	if (*probe < 0) {
+		*probe = 1;
+		return probe_in_flight(spool_dir);
+	}
+	return 1;
+}
+
+/* One deferred entry: expire it, release it, or note when it is due. */
+static int
+release_one(const char *spool_dir, const char *path, const struct spool_policy *p,
+    long long now_ms, int *probe_seen, struct spool_release *r, struct werr *e)
+{
+	struct werr re = {0};
+	long long due;
+	cJSON *o;
+	int rc = 0;
+
+	if ((o = spool_read_entry(path, &re)) == NULL) {
+		if (re.code == EX_NOINPUT)
+			return 0;   /* moved meanwhile (retry, another watcher) */
+		r->corrupt++;
+		return spool_quarantine(spool_dir, path, e);
+	}
+	if (expired(p, o, now_ms)) {
+		char reason[600];
+		snprintf(reason, sizeof reason, "expired in the queue: %s",
+		    get_str(o, "last_error") ? get_str(o, "last_error") : "no attempt succeeded");
+		r->expired++;
+		rc = to_failed(spool_dir, path, o, reason, now_ms, e);
+	} else if (is_unreachable(o) && waits_behind_probe(spool_dir, probe_seen)) {
+		/* waits behind the probe; a success kicks it */
+	} else if (spool_parse_time(get_str(o, "next_attempt_at"), &due) < 0 || due <= now_ms) {
+		if ((rc = move_entry(spool_dir, path, SPOOL_NEW, get_str(o, "id"), e)) == 0)
+			r->released++;
+	} else if (r->next_due_ms == 0 || due < r->next_due_ms) {
+		r->next_due_ms = due;
+	}
+	cJSON_Delete(o);
+	return rc < 0 ? -1 : 0;
+}
+
+int
+spool_release_due(const char *spool_dir, const struct spool_policy *p, long long now_ms,
+    struct spool_release *r, struct werr *e)
+{
+	struct spool_item *v;
+	size_t n;
+	char path[4096];
+	int probe_seen = -1, rc = 0;
+
+	memset(r, 0, sizeof *r);
+	if (spool_list(spool_dir, SPOOL_DEFERRED, &v, &n, e) < 0)
+		return -1;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		rc = spool_path(spool_dir, SPOOL_DEFERRED, v[i].name, path, sizeof path, e);
+		if (rc == 0)
+			rc = release_one(spool_dir, path, p, now_ms, &probe_seen, r, e);
+	}
+	free(v);
+	return rc;
+}
+
+int
+spool_kick(const char *spool_dir, size_t *moved, struct werr *e)
+{
+	struct spool_item *v;
+	size_t n, k = 0;
+	char path[4096];
+	int rc = 0;
+
+	if (spool_list(spool_dir, SPOOL_DEFERRED, &v, &n, e) < 0)
+		return -1;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		cJSON *o;
+		if (spool_path(spool_dir, SPOOL_DEFERRED, v[i].name, path, sizeof path, e) < 0)
+			rc = -1;
+		else if ((o = spool_read_entry(path, NULL)) != NULL) {
+			if (is_unreachable(o) &&
+			    (rc = move_entry(spool_dir, path, SPOOL_NEW, v[i].name, e)) == 0)
+				k++;
+			rc = rc < 0 ? -1 : 0;
+			cJSON_Delete(o);
+		}
+	}
+	free(v);
+	if (moved)
+		*moved = k;
+	return rc;
+}
+
+int
+spool_retry(const char *spool_dir, const char *id, long long now_ms, struct werr *e)
+{
+	static const int from[] = { SPOOL_DEFERRED, SPOOL_FAILED };
+	char path[4096];
+	cJSON *o;
+	int rc;
+
+	if (!spool_id_valid(id))
+		return werr_set(e, EX_USAGE, "%s: not a valid entry id", id);
+	for (size_t i = 0; i < 2; i++) {
+		if (spool_path(spool_dir, from[i], id, path, sizeof path, e) < 0)
+			return -1;
+		if (access(path, F_OK) < 0)
+			continue;
+		if ((o = spool_read_entry(path, e)) == NULL)
+			return -1;
+		set_num(o, "attempts", 0);
+		set_str(o, "next_attempt_at", NULL);
+		set_time(o, "retried_at", now_ms);
+		rc = rewrite_entry(spool_dir, path, id, o, e);
+		cJSON_Delete(o);
+		if (rc == 0 && (rc = move_entry(spool_dir, path, SPOOL_NEW, id, e)) == 1)
+			return werr_set(e, EX_NOINPUT, "%s: moved by another process", id);
+		return rc < 0 ? -1 : from[i];
+	}
+	return werr_set(e, EX_NOINPUT, "%s: no such deferred or failed entry", id);
+}
+
+int
+spool_recover(const char *spool_dir, size_t *moved, spool_id_fn fn, void *ctx, struct werr *e)
+{
+	struct spool_item *v;
+	size_t n, k = 0;
+	char path[4096];
+	int rc = 0;
+
+	if (spool_list(spool_dir, SPOOL_CUR, &v, &n, e) < 0)
+		return -1;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		if (v[i].claimed && spool_claimer_alive(&v[i].claimer))
+			continue;
+		if (!spool_id_valid(v[i].id)) {
+			rc = spool_path(spool_dir, SPOOL_CUR, v[i].name, path, sizeof path, e);
+			if (rc == 0)
+				rc = spool_quarantine(spool_dir, path, e);
+			continue;
+		}
+		rc = spool_path(spool_dir, SPOOL_CUR, v[i].name, path, sizeof path, e);
+		if (rc == 0 && (rc = move_entry(spool_dir, path, SPOOL_NEW, v[i].id, e)) == 0) {
+			k++;
+			if (fn)
+				fn(ctx, v[i].id);
+		}
+		rc = rc < 0 ? -1 : 0;
+	}
+	free(v);
+	if (moved)
+		*moved = k;
+	return rc;
+}
+
+int
+spool_purge(const char *spool_dir, int state, int64_t older_ms, long long now_ms,
+    size_t *removed, spool_id_fn fn, void *ctx, struct werr *e)
+{
+	struct spool_item *v;
+	struct stat st;
+	size_t n, k = 0;
+	char path[4096];
+	int rc = 0;
+
+	if (state != SPOOL_FAILED && state != SPOOL_CORRUPT)
+		return werr_set(e, EX_USAGE, "purge: only failed and corrupt entries, not %s",
+		    spool_state_name(state));
+	if (spool_list(spool_dir, state, &v, &n, e) < 0)
+		return -1;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		if ((rc = spool_path(spool_dir, state, v[i].name, path, sizeof path, e)) < 0)
+			break;
+		if (stat(path, &st) < 0)
+			continue;
+		if (now_ms - ((long long)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000) < older_ms)
+			continue;
+		if (unlink(path) < 0 && errno != ENOENT) {
+			rc = werr_sys(e, EX_IOERR, "%s", path);
+			break;
+		}
+		k++;
+		if (fn)
+			fn(ctx, v[i].name);
+	}
+	free(v);
+	if (rc == 0 && k > 0) {
+		char dir[4096];
+		snprintf(dir, sizeof dir, "%s/%s", spool_dir, spool_state_name(state));
+		rc = fsync_dir(dir, e);
+	}
+	if (removed)
+		*removed = k;
+	return rc;
+}
+
+int
+spool_has(const char *spool_dir, const char *id)
+{
+	static const int states[] = { SPOOL_NEW, SPOOL_DEFERRED, SPOOL_FAILED };
+	struct spool_item *v;
+	char path[4096];
+	size_t n;
+	int found = 0;
+
+	for (size_t i = 0; i < 3; i++)
+		if (spool_path(spool_dir, states[i], id, path, sizeof path, NULL) == 0 &&
+		    access(path, F_OK) == 0)
+			return 1;
+	if (spool_list(spool_dir, SPOOL_CUR, &v, &n, NULL) < 0)
+		return 0;
+	for (size_t i = 0; i < n && !found; i++)
+		found = strcmp(v[i].id, id) == 0;
+	free(v);
+	return found;
+}
+
+/* tmp/ names are ID.PID.XXXXXX (write_tmp); 0 when the writer may still run. */
+static int
+tmp_abandoned(const char *name, const struct stat *st, long long now_ms)
+{
+	const char *dot = strrchr(name, '.');
+	long long pid = 0;
+	unsigned long long start;
+
+	if (now_ms - (long long)st->st_mtime * 1000 > 3600 * 1000)
+		return 1;
+	if (dot == NULL || dot == name)
+		return 0;
+	for (const char *p = dot - 1; p > name; p--)
+		if (*p == '.') {
+			if (sscanf(p + 1, "%lld", &pid) != 1 || pid <= 0)
+				return 0;
+			break;
+		}
+	return pid > 0 && spool_proc_start((pid_t)pid, &start) < 0;
+}
+
+int
+spool_clean_tmp(const char *spool_dir, long long now_ms, size_t *removed, struct werr *e)
+{
+	char dir[4096], path[4096 + 256];
+	struct dirent *d;
+	struct stat st;
+	size_t k = 0;
+	DIR *dp;
+
+	snprintf(dir, sizeof dir, "%s/tmp", spool_dir);
+	if ((dp = opendir(dir)) == NULL)
+		return werr_sys(e, EX_NOINPUT, "%s", dir);
+	while ((d = readdir(dp)) != NULL) {
+		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
+			continue;
+		snprintf(path, sizeof path, "%s/%s", dir, d->d_name);
+		if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && tmp_abandoned(d->d_name, &st, now_ms) &&
+		    unlink(path) == 0)
+			k++;
+	}
+	closedir(dp);
+	if (removed)
+		*removed = k;
+	return k > 0 ? fsync_dir(dir, e) : 0;
+}
