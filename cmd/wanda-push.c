@@ -126,7 +126,10 @@ push_one(struct ctx *c, const char *path, const struct cid *expect, cJSON *in)
 		note_status(c, r.err.code);
 	}
 	if (r.fell_back)
-		warnx("%s: the daemon built another DAG than Kubo's default for it; sent again as a CAR", path);
+		warnx("%s: the daemon built another DAG than asked for; sent again as a CAR", path);
+	if (r.old_daemon)
+		warnx("%s: the daemon ignored max-file-links (Kubo before 0.35); WANDA's DAG nodes added by block/put",
+		    path);
 	cJSON_Delete(note);
 	if (in != NULL)
 		put(in, "path", cJSON_CreateString(path));

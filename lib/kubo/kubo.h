@@ -130,6 +130,12 @@ struct kubo_add_opts {
 	const char *chunker;      /* "size-1048576" */
 	const char *hash;         /* "sha2-256" */
 	int trickle;
+	/* Kubo 0.35+ (older daemons ignore them and use their Import.* config):
+	 * links per file node and per HAMT node, 0 = not sent; links per basic
+	 * directory, -1 = not sent, 0 = no limit. */
+	int max_file_links;
+	int max_directory_links;
+	int max_hamt_fanout;
 	int pin;
 	const char *filename;     /* multipart filename and AddEvent Name; default "file" */
 	uint64_t size_hint;       /* for progress; 0: fstat() of the fd when it is a regular file */
@@ -141,9 +147,11 @@ struct kubo_add_opts {
 	kubo_data_fn tap;
 	void *tap_ctx;
 };
-/* WANDA's profile (unixfs-v1-2025): v1, raw leaves, size-1048576, sha2-256, balanced, pin. */
+/* WANDA's profile (unixfs-v1-2025): v1, raw leaves, size-1048576, sha2-256, balanced,
+ * 1024 links per file node, no basic-directory limit, HAMT fanout 256, pin. */
 void kubo_add_opts_wanda(struct kubo_add_opts *o);
-/* `ipfs add` defaults: v0, no raw leaves, size-262144, sha2-256, balanced, pin. */
+/* `ipfs add` defaults: v0, no raw leaves, size-262144, sha2-256, balanced, pin;
+ * no link limits sent (the daemon's Import.* config applies). */
 void kubo_add_opts_kubo(struct kubo_add_opts *o);
 
 struct kubo_add_result {

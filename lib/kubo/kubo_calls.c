@@ -62,17 +62,23 @@ static int
 add_common(struct kubo *k, struct kreq *r, const struct kubo_add_opts *o,
            struct kubo_add_result *out, struct werr *e)
 {
-	char cv[8];
+	char cv[8], fl[16], dl[16], hf[16];
 	struct add_ctx a = { out, 0 };
 	struct kubo_param p[] = {
 		{"cid-version", cv}, {"raw-leaves", B(o->raw_leaves)},
 		{"chunker", o->chunker ? o->chunker : "size-262144"},
 		{"hash", o->hash ? o->hash : "sha2-256"}, {"trickle", B(o->trickle)},
+		{"max-file-links", o->max_file_links > 0 ? fl : NULL},
+		{"max-directory-links", o->max_directory_links >= 0 ? dl : NULL},
+		{"max-hamt-fanout", o->max_hamt_fanout > 0 ? hf : NULL},
 		{"pin", B(o->pin)}, {"progress", "false"}, {NULL, NULL} };
 
 	if (o->cid_version != 0 && o->cid_version != 1)
 		return kubo_fail(k, e, "add", KUBO_E_LOCAL, EX_USAGE, "cid-version %d: not 0 or 1", o->cid_version);
 	snprintf(cv, sizeof cv, "%d", o->cid_version);
+	snprintf(fl, sizeof fl, "%d", o->max_file_links);
+	snprintf(dl, sizeof dl, "%d", o->max_directory_links);
+	snprintf(hf, sizeof hf, "%d", o->max_hamt_fanout);
 	memset(out, 0, sizeof *out);
 	r->params = p;
 	r->json_fn = add_event;

@@ -317,7 +317,8 @@ test_add_ok_and_trailer(void)
 	is_str(res.cid, "bafkqaaa", "the root's Hash");
 	is_int(res.size, 5, "Size as a string (Kubo)");
 	ok(strstr(c.req[0], "POST /api/v0/add?cid-version=1&raw-leaves=true&chunker=size-1048576"
-	    "&hash=sha2-256&trickle=false&pin=true") != NULL, "profile flags sent: %s", c.req[0]);
+	    "&hash=sha2-256&trickle=false&max-file-links=1024&max-directory-links=0&max-hamt-fanout=256"
+	    "&pin=true") != NULL, "the whole profile sent: %s", c.req[0]);
 	ok(kubo_add_buf(k, "hello", 5, &o, &res, &e) < 0, "trailer: add fails");
 	is_int(kubo_last_error(k)->kind, KUBO_E_STREAM, "kind stream");
 	is_int(e.code, EX_PROTOCOL, "EX_PROTOCOL");
