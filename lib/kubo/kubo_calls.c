@@ -286,7 +286,7 @@ kubo_pin_check(struct kubo *k, const char *path, int *pinned, char *type, struct
 		type[0] = '\0';
 	if (kubo_pin_ls(k, path, NULL, pincheck_fn, &c, &e2) == 0)
 		return 0;
-	/* Kubo and js-ipfs both answer 500 "... is not pinned" */
+	/* Kubo answers 500 "... is not pinned" */
 	if (k->err.kind == KUBO_E_HTTP && strstr(k->err.message, "not pinned") != NULL) {
 		memset(&k->err, 0, sizeof k->err);
 		k->err.kubo_code = -1;
@@ -510,10 +510,8 @@ kubo_block_put(struct kubo *k, const void *data, size_t n, const char *codec, co
 	cJSON *o = NULL;
 	const char *key;
 	codec = codec ? codec : "raw";
-	/* js-ipfs ignores cid-codec and needs the legacy format=raw; Kubo
-	 * accepts format=raw next to cid-codec=raw */
 	struct kubo_param p[] = { {"cid-codec", codec}, {"mhtype", mhtype ? mhtype : "sha2-256"},
-		{"pin", B(pin)}, {"format", strcmp(codec, "raw") == 0 ? "raw" : NULL}, {NULL, NULL} };
+		{"pin", B(pin)}, {NULL, NULL} };
 
 	kubo_req_init(&r, "block/put", RESP_JSON);
 	kubo_upload_buf(&r, data, n);
@@ -694,7 +692,7 @@ kubo_key_gen(struct kubo *k, const char *name, struct kubo_key *out, struct werr
 int
 kubo_key_list(struct kubo *k, kubo_key_fn fn, void *ctx, struct werr *e)
 {
-	cJSON *o, *it, *prev;
+	cJSON *o, *it;
 	const cJSON *keys;
 	int rc = 0;
 
@@ -703,14 +701,10 @@ kubo_key_list(struct kubo *k, kubo_key_fn fn, void *ctx, struct werr *e)
 	keys = cJSON_GetObjectItemCaseSensitive(o, "Keys");
 	cJSON_ArrayForEach(it, keys) {
 		struct kubo_key key;
-		int dup = 0;
 
 		kj_copy(key.name, sizeof key.name, it, "Name");
 		kj_copy(key.id, sizeof key.id, it, "Id");
-		/* js-ipfs lists every key twice */
-		for (prev = keys->child; prev != it && !dup; prev = prev->next)
-			dup = kj_str(prev, "Name") && strcmp(kj_str(prev, "Name"), key.name) == 0;
-		if (dup || key.name[0] == '\0')
+		if (key.name[0] == '\0')
 			continue;
 		if (fn != NULL && (rc = fn(ctx, &key, e)) != 0)
 			break;
@@ -791,16 +785,7 @@ int
 kubo_routing_provide(struct kubo *k, const char *cid, int recursive, struct werr *e)
 {
 	struct kubo_param p[] = { {"arg", cid}, {"recursive", B(recursive)}, {NULL, NULL} };
-	struct werr e2 = {0};
 
-	/* Kubo streams query events (NDJSON); routing/ is Kubo 0.14+, older
-	 * daemons and js-ipfs only have dht/provide */
-	if (kubo_rpc_ndjson(k, "routing/provide", p, KUBO_IDEMPOTENT | KUBO_SLOW, provide_line, NULL, &e2) == 0)
-		return 0;
-	if (k->err.kind != KUBO_E_HTTP || k->err.http_status != 404) {
-		if (e != NULL)
-			*e = e2;
-		return -1;
-	}
-	return kubo_rpc_ndjson(k, "dht/provide", p, KUBO_IDEMPOTENT | KUBO_SLOW, provide_line, NULL, e);
+	/* Kubo streams query events (NDJSON) */
+	return kubo_rpc_ndjson(k, "routing/provide", p, KUBO_IDEMPOTENT | KUBO_SLOW, provide_line, NULL, e);
 }

@@ -149,7 +149,7 @@ test_mb64(void)
 	ok(kubo_mb64_encode("", 0, out, sizeof out) == 0 && strcmp(out, "u") == 0, "empty");
 	ok(kubo_mb64_encode("abcdef", 6, out, 5) < 0, "too small a buffer");
 	ok(kubo_mb64_decode("uaGVsbG8Kd29ybGQ", b, sizeof b, &n) == 0 && n == 11 &&
-	    memcmp(b, "hello\nworld", 11) == 0, "decode what js-ipfs sent");
+	    memcmp(b, "hello\nworld", 11) == 0, "decode what Kubo sends");
 	ok(kubo_mb64_decode("mPz8/", b, sizeof b, &n) == 0 && n == 3 && b[0] == 0x3f && b[2] == 0x3f,
 	    "'m' is standard base64");
 	ok(kubo_mb64_decode("mYQ==", b, sizeof b, &n) == 0 && n == 1 && b[0] == 'a', "padding accepted");
@@ -675,15 +675,17 @@ test_sub(void)
 	struct werr e = {0};
 	struct subseen seen = {0};
 	long long t0;
-	char *open_stream = chunked((const char *[]){ "{}\n",
+	char *open_stream = chunked((const char *[]){
 	    "{\"from\":\"12D3KooWtest\",\"data\":\"uaGVsbG8\",\"seqno\":\"uAAE\",\"topicIDs\":[\"ud2FuZGEvZGlzY292ZXJ5\"]}\n",
 	    NULL }, 0, NULL);
-	char *ended = chunked((const char *[]){ "{}\n", NULL }, 1, NULL);
+	char *ended = chunked((const char *[]){ NULL }, 1, NULL);
+	char *empty = chunked((const char *[]){ "{}\n", NULL }, 1, NULL);
 	char *garbage = chunked((const char *[]){ "{\"from\":\"p\",\"data\":\"z123\"}\n", NULL }, 1, NULL);
 
 	c.resp[0] = open_stream;
 	c.resp[1] = ended;
 	c.resp[2] = garbage;
+	c.resp[3] = empty;
 	c.stall_ms = 1500;          /* the stream stays open this long */
 	canned_start(&c, &t);
 	k = client(c.port, 3);
@@ -691,7 +693,7 @@ test_sub(void)
 	ok(kubo_pubsub_sub(k, "wanda/discovery", 100, sub_cb, &seen, &e) == 0, "sub: the callback ends it: %s", e.msg);
 	ok(kubo_mono_ms_for_tests() - t0 < 1500, "3 ticks of 100 ms before the stream closed (not 1 a second)");
 	is_int(seen.ready, 1, "ready once");
-	is_int(seen.msgs, 1, "the empty {} skipped, one message");
+	is_int(seen.msgs, 1, "one message");
 	is_str(seen.data, "hello", "data decoded");
 	is_str(seen.topic, "wanda/discovery", "topic decoded");
 	is_str(seen.from, "12D3KooWtest", "from");
@@ -702,6 +704,8 @@ test_sub(void)
 	ok(kubo_pubsub_sub(k, "wanda/discovery", 0, sub_cb, &seen, &e) < 0 &&
 	    kubo_last_error(k)->kind == KUBO_E_PROTOCOL, "data not in multibase base64: protocol");
 	is_int(kubo_last_error(k)->attempts, 1, "subscriptions are not retried");
+	ok(kubo_pubsub_sub(k, "wanda/discovery", 0, sub_cb, &seen, &e) < 0 &&
+	    kubo_last_error(k)->kind == KUBO_E_PROTOCOL, "an object that is no message (Kubo sends none): protocol");
 	ok(kubo_pubsub_sub(k, "", 0, sub_cb, &seen, &e) < 0 && e.code == EX_USAGE, "an empty topic");
 	kubo_free(k);
 	c.stall_ms = 0;
@@ -709,6 +713,7 @@ test_sub(void)
 	free(open_stream);
 	free(ended);
 	free(garbage);
+	free(empty);
 }
 
 /* pin add may be silent while the daemon fetches: no low-speed abort;
