@@ -43,7 +43,7 @@ push_ok() {
 	assert_equal "$(json_get "$(wanda-push zero)" .cid)" bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku
 }
 
-@test "push a 200 MiB file: one pinned add with WANDA's profile, the node builds WANDA's 1024-link DAG itself" {
+@test "push a 200 MiB file: one pinned add with WANDA's profile; Kubo 0.35+ builds WANDA's 1024-link DAG itself, an older one gets WANDA's root by block/put" {
 	gen_bytes big 209715200 >big
 	before=$(recursive_pins)
 	faultd_start -u "$(node_hostport)"     # no faults: a relay that logs each request
