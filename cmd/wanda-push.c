@@ -9,6 +9,7 @@
 #include "base/jsonl.h"
 #include "kubo/kubo.h"
 #include "push/push.h"
+#include "spool/settle.h"
 
 struct ctx {
 	struct push_opts po;
@@ -50,18 +51,6 @@ put(cJSON *obj, const char *key, cJSON *item)
 	cJSON_AddItemToObject(obj, key, item);
 }
 
-static cJSON *
-error_obj(int code, const char *kind, const char *msg, int permanent)
-{
-	cJSON *e = cJSON_CreateObject();
-
-	cJSON_AddNumberToObject(e, "code", code);
-	cJSON_AddStringToObject(e, "kind", kind);
-	cJSON_AddStringToObject(e, "message", msg);
-	cJSON_AddBoolToObject(e, "permanent", permanent);
-	return e;
-}
-
 /* The output line: the input's fields, then ours over them. */
 static cJSON *
 result_line(cJSON *base, const struct push_result *r)
@@ -76,7 +65,7 @@ result_line(cJSON *base, const struct push_result *r)
 	if (r->cid[0] != '\0')
 		put(o, "cid", cJSON_CreateString(r->cid));
 	if (r->kind != NULL) {
-		put(o, "error", error_obj(r->err.code, r->kind, r->err.msg, r->permanent));
+		put(o, "error", settle_error(r->err.code, r->kind, r->err.msg, r->permanent));
 		return o;
 	}
 	put(o, "size", cJSON_CreateNumber((double)r->size));
@@ -149,7 +138,7 @@ input_error(struct ctx *c, unsigned long lineno, const char *why)
 	warnx("%s", msg);
 	note_status(c, EX_DATAERR);
 	cJSON *o = cJSON_CreateObject();
-	cJSON_AddItemToObject(o, "error", error_obj(EX_DATAERR, "input", msg, 1));
+	cJSON_AddItemToObject(o, "error", settle_error(EX_DATAERR, "input", msg, 1));
 	emit(c, o);
 }
 
@@ -235,10 +224,10 @@ call_failed(struct ctx *c, cJSON *o, const struct werr *e)
 {
 	const struct kubo_error *ke = kubo_last_error(c->k);
 	const char *kind = kubo_kind_name(ke->kind);
-	int code = push_kind_code(kind);
+	int code = settle_code(kind);
 
 	warnx("%s", e->msg);
-	put(o, "error", error_obj(code, kind, e->msg, ke->permanent));
+	put(o, "error", settle_error(code, kind, e->msg, ke->permanent));
 	emit(c, o);
 	note_status(c, code);
 	return code;
@@ -281,7 +270,7 @@ pin_one(struct ctx *c, const char *verb, const char *arg)
 	cJSON_AddItemToObject(o, "cid", cid_item(arg));
 	if (cid_parse(arg, &id, &e) < 0) {
 		warnx("%s", e.msg);
-		put(o, "error", error_obj(EX_DATAERR, "input", e.msg, 1));
+		put(o, "error", settle_error(EX_DATAERR, "input", e.msg, 1));
 		emit(c, o);
 		note_status(c, EX_DATAERR);
 		return;

@@ -17,6 +17,7 @@
 #include "base/jsonl.h"
 #include "spool/sidecar.h"
 #include "spool/spool.h"
+#include "spool/settle.h"
 #include "ipld/cid.h"
 #include "spool/retention.h"
 
@@ -135,19 +136,13 @@ settle(const struct config *c, struct opts *o, struct werr *e)
 
 	snprintf(o->spool, sizeof o->spool, "%s/spool", config_home(c));
 	o->home = config_home(c);
-	spool_policy_default(&o->pol);
-	if (get_duration(c, "queue_backoff", "30s", &o->pol.backoff_min_ms, e) < 0 ||
-	    get_duration(c, "queue_max_backoff", "10m", &o->pol.backoff_max_ms, e) < 0 ||
-	    get_duration(c, "queue_max_lifetime", "5d", &o->pol.max_lifetime_ms, e) < 0 ||
-	    get_long(c, "queue_max_attempts", "0", 0, &o->pol.max_attempts, e) < 0 ||
+	if (spool_policy_config(c, &o->pol, e) < 0 ||
 	    get_long(c, "queue_max_inflight", "16", 1, &o->max_inflight, e) < 0 ||
 	    get_duration(c, "queue_rescan", "30s", &o->rescan_ms, e) < 0 ||
 	    get_duration(c, "queue_orphan_age", "5m", &o->orphan_ms, e) < 0)
 		return -1;
-	if (o->pol.backoff_min_ms <= 0 || o->rescan_ms <= 0)
-		return werr_set(e, EX_USAGE, "--backoff and --rescan must be positive");
-	if (o->pol.backoff_max_ms < o->pol.backoff_min_ms)
-		o->pol.backoff_max_ms = o->pol.backoff_min_ms;
+	if (o->rescan_ms <= 0)
+		return werr_set(e, EX_USAGE, "--rescan must be positive");
 	o->gc.home = config_home(c);
 	o->gc.remote_url = config_get(c, "remote_pin");
 	o->gc.remote_token = config_get(c, "remote_pin_token");
@@ -471,13 +466,12 @@ ack_success(const struct opts *o, const cJSON *res, const cJSON *entry, const ch
 }
 
 static cJSON *
-ack_failure(const struct opts *o, const cJSON *res, const cJSON *entry, const char *cur,
+ack_failure(const struct opts *o, cJSON *res, const cJSON *entry, const char *cur,
     struct werr *e)
 {
 	const cJSON *err = cJSON_GetObjectItemCaseSensitive(res, "error");
 	const char *kind = jstr(err, "kind"), *msg = jstr(err, "message");
 	const char *sc = entry ? jstr(entry, "sidecar") : NULL;
-	int perm = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(err, "permanent"));
 	char mbuf[600];
 	int st;
 	cJSON *l;
@@ -490,11 +484,12 @@ ack_failure(const struct opts *o, const cJSON *res, const cJSON *entry, const ch
 		snprintf(mbuf, sizeof mbuf, "daemon CID %s, sidecar CID %s", jstr(res, "cid"),
 		    entry ? jstr(entry, "cid") : "?");
 		msg = mbuf;
-		perm = 1;
+		cJSON_DeleteItemFromObjectCaseSensitive(res, "error");
+		cJSON_AddItemToObject(res, "error", settle_error(EX_DATAERR, kind, msg, 1));
 	}
 	if (cur == NULL)
 		return ack_line(jstr(res, "id"), "gone");
-	if ((st = spool_fail(o->spool, cur, &o->pol, kind, msg, perm, wall_ms(), e)) < 0)
+	if ((st = spool_settle(o->spool, cur, &o->pol, res, wall_ms(), e)) < 0)
 		return e->code == EX_NOINPUT ? ack_line(jstr(res, "id"), "gone") : NULL;
 	if (st == SPOOL_FAILED && sc && sidecar_update_block(sc, ipfs_block(entry), "failed", NULL, msg, e) < 0 &&
 	    e->code != EX_NOINPUT)
@@ -524,17 +519,6 @@ ack_local_failure(const struct opts *o, const cJSON *res, const char *cur, struc
 	return l;
 }
 
-static cJSON *
-queued_error(void)
-{
-	cJSON *err = cJSON_CreateObject();
-
-	cJSON_AddStringToObject(err, "kind", "unreachable");
-	cJSON_AddStringToObject(err, "message", "queued in the outbox: the daemon was unreachable");
-	cJSON_AddBoolToObject(err, "permanent", 0);
-	return err;
-}
-
 static int
 ack_one(const struct opts *o, struct jsonl *out, const char *text, struct werr *e)
 {
@@ -552,7 +536,8 @@ ack_one(const struct opts *o, struct jsonl *out, const char *text, struct werr *
 	ok = cJSON_GetObjectItemCaseSensitive(res, "error") == NULL && jstr(res, "cid") != NULL;
 	if (ok && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(res, "queued"))) {
 		/* in wanda-push's outbox, not on the daemon: the spool keeps it */
-		cJSON_AddItemToObject(res, "error", queued_error());
+		cJSON_AddItemToObject(res, "error", settle_error(EX_UNAVAILABLE, "unreachable",
+		    "queued in the outbox: the daemon was unreachable", 0));
 		ok = 0;
 	}
 	l = NULL;
