@@ -28,6 +28,7 @@ struct opts {
 	long max_inflight;
 	int64_t rescan_ms;
 	int64_t orphan_ms;
+	int64_t claim_timeout_ms;  /* watch: own claims with no result this long go back */
 	const char *home;
 	int once, all, dry_run;
 	int64_t older_ms;
@@ -142,7 +143,8 @@ settle(const struct config *c, struct opts *o, struct werr *e)
 	    get_long(c, "queue_max_attempts", "0", 0, &o->pol.max_attempts, e) < 0 ||
 	    get_long(c, "queue_max_inflight", "16", 1, &o->max_inflight, e) < 0 ||
 	    get_duration(c, "queue_rescan", "30s", &o->rescan_ms, e) < 0 ||
-	    get_duration(c, "queue_orphan_age", "5m", &o->orphan_ms, e) < 0)
+	    get_duration(c, "queue_orphan_age", "5m", &o->orphan_ms, e) < 0 ||
+	    get_duration(c, "queue_claim_timeout", "1h", &o->claim_timeout_ms, e) < 0)
 		return -1;
 	if (o->pol.backoff_min_ms <= 0 || o->rescan_ms <= 0)
 		return werr_set(e, EX_USAGE, "--backoff and --rescan must be positive");
@@ -263,6 +265,44 @@ emit_claim(struct watch *w, cJSON *entry, const char *cur, struct werr *e)
 	return jsonl_emit_take(w->out, entry, e);
 }
 
+/* Our own claims that got no result within the claim timeout (an ack
+ * that could not write, or died) go to deferred/ like a transient
+ * failure: a live watch never holds a slot forever. */
+static int
+return_stale_claims(struct watch *w, struct werr *e)
+{
+	struct spool_item *v;
+	struct stat st;
+	char path[4096], msg[128];
+	long long now = wall_ms();
+	size_t n, k = 0;
+
+	if (spool_list(w->o->spool, SPOOL_CUR, &v, &n, e) < 0)
+		return -1;
+	snprintf(msg, sizeof msg, "no result within the claim timeout (%lld s)",
+	    (long long)(w->o->claim_timeout_ms / 1000));
+	for (size_t i = 0; i < n; i++) {
+		struct werr fe = {0};
+
+		if (!v[i].claimed || v[i].claimer.pid != w->me.pid || v[i].claimer.start != w->me.start ||
+		    spool_path(w->o->spool, SPOOL_CUR, v[i].name, path, sizeof path, NULL) < 0 ||
+		    stat(path, &st) < 0)
+			continue;
+		/* a claim is a rename: its ctime is when it was claimed */
+		if (now - ((long long)st.st_ctim.tv_sec * 1000 + st.st_ctim.tv_nsec / 1000000) <
+		    w->o->claim_timeout_ms)
+			continue;
+		if (spool_fail(w->o->spool, path, &w->o->pol, "local", msg, 0, now, &fe) >= 0)
+			k++;
+		else if (fe.code != EX_NOINPUT)
+			warnx("%s", fe.msg);
+	}
+	free(v);
+	if (k > 0)
+		warnx("%zu claims had no result within the claim timeout: deferred", k);
+	return 0;
+}
+
 /* One pass: due deferred entries back to new/, then claim the oldest
  * new ones while in-flight slots (files in cur/, anyone's) are free. */
 static int
@@ -274,7 +314,8 @@ scan(struct watch *w, struct werr *e)
 	char cur[4096];
 	int rc = 0;
 
-	if (spool_release_due(w->o->spool, &w->o->pol, wall_ms(), &r, e) < 0)
+	if (return_stale_claims(w, e) < 0 ||
+	    spool_release_due(w->o->spool, &w->o->pol, wall_ms(), &r, e) < 0)
 		return -1;
 	w->next_due = r.next_due_ms;
 	if (spool_count(w->o->spool, SPOOL_CUR, &inflight, e) < 0 ||
