@@ -449,6 +449,7 @@ main(int argc, char **argv)
 	const char *jq = NULL;
 	int created;
 
+	cli_locale();
 	if ((r.cfg = config_load(&e)) == NULL)
 		die(&e);
 	parse_args(&r, argc, argv, &jq);

@@ -938,6 +938,7 @@ main(int argc, char **argv)
 	struct jsonl *out;
 	int first, rc;
 
+	cli_locale();
 	if ((c = config_load(&e)) == NULL)
 		errx(e.code, "%s", e.msg);
 	if ((first = parse_args(argc, argv, c, &o, &e)) < 0 || settle(c, &o, &e) < 0)

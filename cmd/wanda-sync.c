@@ -239,6 +239,7 @@ main(int argc, char **argv)
 	const char *jq = NULL;
 	int i, rc;
 
+	cli_locale();
 	if ((cf = config_load(&e)) == NULL)
 		errx(e.code, "%s", e.msg);
 	i = parse_args(&c, argc, argv, &jq, cf);

@@ -200,3 +200,14 @@ dag_dir() {
 	assert_success
 	cmp f "out/$cid"
 }
+
+@test "get: a UTF-8 name (café.jpg) is written under C.UTF-8 and under the C locale" {
+	mkdir -p top
+	gen_bytes u1 1000 >top/café.jpg
+	cid=$(kubo_cli add -r -Q top)
+	for loc in C.UTF-8 C; do
+		LC_ALL=$loc run --separate-stderr wanda-sync get -o "out.$loc" "$cid"
+		assert_success
+		cmp top/café.jpg "out.$loc/$cid/café.jpg"
+	done
+}
