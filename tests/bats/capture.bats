@@ -140,6 +140,13 @@ ref_cid() {
 	[ ! -d "$WANDA_HOME/spool/new" ] || [ -z "$(ls -A "$WANDA_HOME/spool/new")" ] || fail "spool entry left"
 }
 
+@test "file source: a FIFO is refused at once (65), not waited on" {
+	mkfifo "$BATS_TEST_TMPDIR/fifo.jpg"
+	run --separate-stderr timeout 10 wanda-capture --source file --session ff "$BATS_TEST_TMPDIR/fifo.jpg"
+	assert_failure 65
+	[[ $stderr == *"fifo.jpg: not a regular file"* ]] || fail "stderr: $stderr"
+}
+
 # set_sof_size FILE W H: rewrite the frame header's size (a decompression
 # bomb's header on a small body)
 set_sof_size() {

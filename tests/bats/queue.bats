@@ -400,6 +400,19 @@ $(jq -c '. + {error:{kind:"http",message:"HTTP 400",permanent:true}}' <<<"$line"
 	[[ $(jq -r .last_error "$f") == "no result within the claim timeout (2 s)" ]]
 }
 
+@test "a FIFO in new/ hangs neither list nor watch: it is quarantined" {
+	mkcap 1
+	mkfifo "$SP/new/$(id 2)"
+	run --separate-stderr timeout 10 wanda-queue list
+	assert_success
+	run --separate-stderr timeout 10 wanda-queue watch --once --jq .id
+	assert_success
+	assert_output "\"$(id 1)\""
+	[[ $stderr == *"$(id 2)"*"not a regular file"* ]] || fail "stderr: $stderr"
+	assert_equal "$(ls "$SP/corrupt")" "$(ls "$SP/corrupt" | grep "^$(id 2)")"
+	[ -n "$(ls "$SP/corrupt")" ]
+}
+
 @test "watch exits when the reader of its output goes away" {
 	mkdir -p "$SP"
 	mkcap 1
