@@ -481,14 +481,29 @@ ipfs_block(const cJSON *entry)
 	return kind && strcmp(kind, "raw") == 0 ? "raw_ipfs" : "ipfs";
 }
 
+/* The sidecar an entry names, when it is one of ours: under
+ * $WANDA_HOME/captures/, no "..". NULL otherwise. */
+static const char *
+entry_sidecar(const struct opts *o, const cJSON *entry)
+{
+	const char *sc = entry ? jstr(entry, "sidecar") : NULL;
+	size_t hl = strlen(o->home);
+
+	if (sc == NULL || strncmp(sc, o->home, hl) != 0 || strncmp(sc + hl, "/captures/", 10) != 0 ||
+	    strstr(sc, "/../") != NULL)
+		return NULL;
+	return sc;
+}
+
 /* Push succeeded: record it in the sidecar, then drop the entry. In that
- * order: a crash in between pushes again (same CID, harmless). */
+ * order: a crash in between pushes again (same CID, harmless). Paths come
+ * from the spool entry only, never from the result line. */
 static cJSON *
 ack_success(const struct opts *o, const cJSON *res, const cJSON *entry, const char *cur,
     struct werr *e)
 {
 	const char *cid = jstr(res, "cid"), *want = entry ? jstr(entry, "cid") : NULL;
-	const char *sc = entry ? jstr(entry, "sidecar") : jstr(res, "sidecar");
+	const char *sc = entry_sidecar(o, entry);
 	int pinned = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(res, "pinned"));
 	size_t kicked;
 	cJSON *l;
@@ -517,7 +532,7 @@ ack_failure(const struct opts *o, const cJSON *res, const cJSON *entry, const ch
 {
 	const cJSON *err = cJSON_GetObjectItemCaseSensitive(res, "error");
 	const char *kind = jstr(err, "kind"), *msg = jstr(err, "message");
-	const char *sc = entry ? jstr(entry, "sidecar") : NULL;
+	const char *sc = entry_sidecar(o, entry);
 	int perm = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(err, "permanent"));
 	char mbuf[600];
 	int st;

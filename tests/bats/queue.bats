@@ -346,6 +346,20 @@ $(jq -c '. + {error:{kind:"http",message:"HTTP 400",permanent:true}}' <<<"$line"
 	[ "$(count new)" -eq 1 ] && [ "$(count failed)" -eq 0 ]
 }
 
+@test "ack takes paths from the spool entry only, never from the result line" {
+	mkcap 1
+	echo '{"keep":"me"}' >"$BATS_TEST_TMPDIR/victim.json"
+	line=$(wanda-queue watch --once)
+	wanda-queue recover >/dev/null
+	# the entry is not claimed any more: a success line naming another file
+	run --separate-stderr wanda-queue ack <<<"$(jq -c --arg v "$BATS_TEST_TMPDIR/victim.json" \
+		'. + {sidecar:$v, cid:.cid, pinned:true}' <<<"$line")"
+	assert_success
+	assert_equal "$(jq -r .state <<<"$output")" gone
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/victim.json")" '{"keep":"me"}'
+	assert_equal "$(jq -r .ipfs.state "$(sidecar 1)")" queued
+}
+
 @test "a push whose CID is not the sidecar's fails the entry as cid-mismatch" {
 	mkcap 1
 	line=$(wanda-queue watch --once)
