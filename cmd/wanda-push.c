@@ -412,6 +412,7 @@ main(int argc, char **argv)
 	const char *jq = NULL;
 	int i;
 
+	cli_locale();
 	push_opts_default(&c.po);
 	if ((cf = config_load(&e)) == NULL)
 		errx(e.code, "%s", e.msg);

@@ -522,11 +522,12 @@ push_add(struct kubo *k, const struct push_opts *o, const char *path, const stru
 	const char *base = strrchr(path, '/');
 	int fd, rc;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) < 0) {
-		werr_sys(&r->err, errno == ENOENT ? EX_NOINPUT : EX_IOERR, "%s", path);
-		if (fd >= 0)
+	if ((fd = open_regular(path, &r->err)) < 0 || fstat(fd, &st) < 0) {
+		if (fd >= 0) {
+			werr_sys(&r->err, EX_IOERR, "%s", path);
 			close(fd);
-		return fail(r, "missing", 1);
+		}
+		return fail(r, "missing", 1);   /* a FIFO or device too: never read */
 	}
 	r->size = (uint64_t)st.st_size;
 	kubo_add_opts_wanda(&ao);
