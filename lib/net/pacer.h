@@ -1,12 +1,16 @@
-/* pacer: a byte-rate limit shared by threads. Each caller accounts the
- * bytes it just read and sleeps until the total is back under rate; no
- * credit builds up while idle (a burst after a pause is not allowed), so
- * over any stretch of transfer the average stays at or under rate. */
+/* pacer: a byte-rate limit shared by threads (a token bucket). Each caller
+ * accounts the bytes it just read and sleeps until the total is back under
+ * rate. Credit builds up while the reader waits for data, up to half a second
+ * of rate (PACER_BURST_US, half a second): the sender's own latency (a block fetched from
+ * the network between two reads) is then not added to the paced time, and
+ * over any stretch of T seconds at most rate*(T+0.5) bytes go through. */
 #ifndef WANDA_PACER_H
 #define WANDA_PACER_H
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#define PACER_BURST_US 500000LL
 
 struct pacer {
 	pthread_mutex_t mu;
