@@ -1,7 +1,7 @@
 /* pacer: a byte-rate limit shared by threads (a token bucket). Each caller
  * accounts the bytes it just read and sleeps until the total is back under
  * rate. Credit builds up while the reader waits for data, up to half a second
- * of rate (PACER_BURST_US, half a second): the sender's own latency (a block fetched from
+ * of rate (PACER_BURST_US): the sender's own latency (a block fetched from
  * the network between two reads) is then not added to the paced time, and
  * over any stretch of T seconds at most rate*(T+0.5) bytes go through. */
 #ifndef WANDA_PACER_H

@@ -116,13 +116,19 @@ pin_session(struct run *r, struct kubo *k, const struct job *j, uint64_t *bytes,
 static void
 drop_old(struct run *r, struct kubo *k, const struct job *j)
 {
+	cJSON *sess = syncstate_session(r->st, r->peer, j->s->name, 0);
 	struct werr e = {0};
 
-	if (!j->old_cid[0] || cid_str_equal(j->old_cid, j->s->cid) ||
-	    syncstate_cid_users(r->st, j->old_cid) > 0)
+	if (!j->old_cid[0])
 		return;
-	if (kubo_pin_rm(k, j->old_cid, 1, &e) < 0)
+	if (!cid_str_equal(j->old_cid, j->s->cid) && syncstate_cid_users(r->st, j->old_cid) == 0 &&
+	    kubo_pin_rm(k, j->old_cid, 1, &e) < 0 && !strstr(e.msg, "not pinned")) {
 		fprintf(stderr, "wanda-sync: session %s: old pin %s: %s\n", j->s->name, j->old_cid, e.msg);
+		return;   /* "replaces" stays: the next pull tries again */
+	}
+	cJSON_DeleteItemFromObjectCaseSensitive(sess, "replaces");
+	if (syncstate_save(r->st, &e) < 0)
+		r->err = e;
 }
 
 static void *
@@ -306,9 +312,9 @@ plan(struct run *r, const struct rootindex *ix, const struct pinset *ps)
 	for (size_t i = 0; i < ix->n && !r->stop; i++) {
 		const struct rootindex_session *s = &ix->s[i];
 		cJSON *old = syncstate_session(r->st, r->peer, s->name, 0);
-		const char *ost = jstr(old, "state"), *ocid = jstr(old, "cid");
+		const char *ost = jstr(old, "state"), *ocid = jstr(old, "cid"), *rep = jstr(old, "replaces");
 		struct job *j;
-		char msg[200];
+		char msg[200], prev[160] = "";
 
 		if (!rootindex_selected(&r->o->filter, s->name, s->first, s->last))
 			continue;
@@ -323,6 +329,17 @@ plan(struct run *r, const struct rootindex *ix, const struct pinset *ps)
 			r->njobs++;
 			continue;
 		}
+		/* the pin to drop once the new CID is pinned, kept in the entry
+		 * until then so a killed pull still drops it when it resumes */
+		if (rep && strlen(rep) < sizeof prev)
+			snprintf(prev, sizeof prev, "%s", rep);
+		else if (ost && ocid && strcmp(ost, "pinned") == 0 && !cid_str_equal(ocid, s->cid) &&
+		         strlen(ocid) < sizeof prev)
+			snprintf(prev, sizeof prev, "%s", ocid);
+		if (prev[0]) {
+			cJSON_DeleteItemFromObjectCaseSensitive(old, "replaces");
+			cJSON_AddStringToObject(old, "replaces", prev);
+		}
 		change(r, s, "queued", 0, NULL);
 		if (r->o->max_bytes && s->tsize > r->o->max_bytes) {
 			snprintf(msg, sizeof msg, "session %s: declared size %llu is over --max-bytes %llu",
@@ -335,9 +352,7 @@ plan(struct run *r, const struct rootindex *ix, const struct pinset *ps)
 		/* a queued/pinning/failed entry is retried: what it fetched is in the blockstore */
 		j = &r->jobs[r->njobs++];
 		j->s = s;
-		j->old_cid[0] = '\0';
-		if (ost && ocid && strcmp(ost, "pinned") == 0 && !cid_str_equal(ocid, s->cid))
-			snprintf(j->old_cid, sizeof j->old_cid, "%s", ocid);
+		snprintf(j->old_cid, sizeof j->old_cid, "%s", prev);
 	}
 }
 

@@ -3,9 +3,34 @@
 
 # on K CMD...: run CMD as node K (its WANDA_HOME, WANDA_API and IPFS_PATH).
 on() {
-	local k=$1
-	shift
-	WANDA_HOME=$BATS_FILE_TMPDIR/home$k WANDA_API=$(ipfs_api "$k") IPFS_PATH=$(ipfs_repo "$k") "$@"
+	(node_env "$1" && shift && exec "$@")
+}
+
+# node_env K: export node K's environment into this (sub)shell.
+node_env() {
+	[ -e "$BATS_FILE_TMPDIR/wanda$1.conf" ] || : >"$BATS_FILE_TMPDIR/wanda$1.conf"
+	export WANDA_HOME=$BATS_FILE_TMPDIR/home$1 WANDA_CONF=$BATS_FILE_TMPDIR/wanda$1.conf
+	WANDA_API=$(ipfs_api "$1") && IPFS_PATH=$(ipfs_repo "$1") && export WANDA_API IPFS_PATH
+}
+
+# pinned K CID: is CID pinned recursively on node K? (raw RPC, not WANDA's client)
+pinned() {
+	ipfs_rpc "$1" pin/ls "arg=$2&type=recursive" | jq -e '.Keys | length == 1' >/dev/null
+}
+
+# received K: bytes node K's bitswap received so far
+received() {
+	ipfs_rpc "$1" bitswap/stat | jq -r .DataReceived
+}
+
+# session_cid K NAME: the CID node K's state/dags/NAME.json records
+session_cid() {
+	jq -r .cid "$BATS_FILE_TMPDIR/home$1/state/dags/$2.json"
+}
+
+# sync_state K PEER SESSION FIELD
+sync_state() {
+	jq -r --arg p "$2" --arg s "$3" ".peers[\$p].sessions[\$s].$4" "$BATS_FILE_TMPDIR/home$1/state/sync.json"
 }
 
 # capture K SESSION N [W H]: N test captures on node K (wanda-capture --source
