@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -237,6 +238,20 @@ already_there(const char *path, const struct item *x, const cJSON *ent)
 	return ok && strcmp(sha, h) == 0;
 }
 
+/* Temp files an export killed before its rename left beside path. */
+static void
+drop_stale(const char *dir, const char *file)
+{
+	char pat[4400];
+	glob_t g;
+
+	snprintf(pat, sizeof pat, "%s/.%s.tmp.*", dir, file);
+	if (glob(pat, GLOB_NOSORT, NULL, &g) == 0)
+		for (size_t i = 0; i < g.gl_pathc; i++)
+			unlink(g.gl_pathv[i]);
+	globfree(&g);
+}
+
 static int
 export_car(struct kubo *k, const struct sneakernet_opts *o, const struct item *x, const char *path,
            cJSON *ent, struct werr *e)
@@ -251,6 +266,9 @@ export_car(struct kubo *k, const struct sneakernet_opts *o, const struct item *x
 
 	if (cid_parse(x->cid, &root, e) < 0)
 		return werr_prefix(e, "session %s", x->session);
+	drop_stale(o->dir, x->file);
+	avail = free_bytes(o->dir);
+	s.limit = avail > (1u << 20) ? avail - (1u << 20) : 0;
 	if (x->tsize && need > avail)
 		return werr_set(e, EX_CANTCREAT, "%s: %llu bytes free, session %s needs about %llu", o->dir,
 		                (unsigned long long)avail, x->session, (unsigned long long)need);
