@@ -256,7 +256,8 @@ syncstate_mirrors(const char *home, struct werr *e)
 	if (syncstate_load(&s, home, e) < 0)
 		return NULL;
 	v = mirror_items(&s, &n);
-	qsort(v, n, sizeof *v, mirror_cmp);
+	if (n > 0)
+		qsort(v, n, sizeof *v, mirror_cmp);
 	arr = cJSON_CreateArray();
 	for (size_t i = 0; i < n; i++)
 		cJSON_AddItemToArray(arr, v[i]);
