@@ -290,11 +290,12 @@ static int
 id_wanted(const struct route *rt, const char *id)
 {
 	long long ms;
+	unsigned seq;
 
 	if (rt->before[0] && strcmp(id, rt->before) >= 0)
 		return 0;
 	if (rt->since_ms >= 0 || rt->until_ms >= 0) {
-		if (captureid_parse(id, &ms, NULL, 0, NULL) < 0)
+		if (captureid_parse(id, &ms, NULL, 0, &seq) < 0)
 			return 0;
 		if ((rt->since_ms >= 0 && ms < rt->since_ms) || (rt->until_ms >= 0 && ms >= rt->until_ms))
 			return 0;
@@ -523,8 +524,9 @@ queue(struct req *r)
 		struct spool_item *it = NULL;
 		size_t n = 0;
 		long long ms;
+		unsigned seq;
 		if (spool_list(spool, s, &it, &n, &e) == 0 && n &&
-		    captureid_parse(it[0].id, &ms, NULL, 0, NULL) == 0 && (oldest < 0 || ms < oldest))
+		    captureid_parse(it[0].id, &ms, NULL, 0, &seq) == 0 && (oldest < 0 || ms < oldest))
 			oldest = ms;
 		free(it);
 	}

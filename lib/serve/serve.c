@@ -80,7 +80,14 @@ serve_token(const char *path, char *token, size_t cap, int *created, struct werr
 		snprintf(token + 2 * i, 3, "%02x", rnd[i]);
 	{
 		struct atomic_file af;
-		char line[70];
+		char line[70], dir[4096];
+		const char *slash = strrchr(path, '/');
+
+		if (slash && slash != path) {
+			snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+			if (mkdir_p(dir, 0755, e) < 0)
+				return -1;
+		}
 		int len = snprintf(line, sizeof line, "%s\n", token);
 		mode_t old = umask(077);
 		int rc = atomic_open(&af, path, e);
