@@ -126,6 +126,8 @@ settle(const struct config *c, struct serve_cfg *s, char *api, size_t alen, char
 		return -1;
 	if (t < 1000 || hb < 100)
 		return werr_set(e, EX_USAGE, "--timeout must be at least 1s, --heartbeat at least 100ms");
+	if (parse_long(config_get_or(c, "serve_threads", "2"), 1, 64, &s->threads, "serve_threads", e) < 0)
+		return -1;
 	s->max_connections = mc;
 	s->timeout_s = (long)(t / 1000);
 	s->heartbeat_ms = (long)hb;
@@ -174,13 +176,6 @@ main(int argc, char **argv)
 	more_files();
 	if (!(s = serve_start(&sc, log_line, &o, &e)))
 		errx(e.code ? e.code : EX_UNAVAILABLE, "%s", e.msg);
-	l = cJSON_CreateObject();
-	cJSON_AddStringToObject(l, "event", "listening");
-	cJSON_AddStringToObject(l, "url", serve_url(s));
-	cJSON_AddStringToObject(l, "home", sc.home);
-	cJSON_AddStringToObject(l, "token_file", sc.token_file);
-	cJSON_AddBoolToObject(l, "token_created", serve_token_created(s));
-	log_line(&o, l);
 	do
 		sig = 0;
 	while (sigwait(&set, &sig) == 0 && sig == SIGHUP);

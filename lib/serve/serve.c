@@ -30,6 +30,7 @@ serve_cfg_default(struct serve_cfg *c)
 	c->heartbeat_ms = 15000;
 	c->status_ms = 5000;
 	c->max_body = 4096;
+	c->threads = 2;
 }
 
 void
@@ -250,7 +251,7 @@ start_events(struct req *r)
 
 	if (!(r->sse = sse_client_new(r->srv->hub, last, sse_wake, sse_suspend, r->conn)))
 		return reply_error(r, 503, "out of memory");
-	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, sse_reader, r, NULL);
+	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, sse_reader, r, NULL);
 	if (!resp)
 		return MHD_NO;
 	MHD_add_response_header(resp, "Content-Type", "text/event-stream");
@@ -559,7 +560,8 @@ start_mhd(struct serve *s, int fd, struct werr *e)
 	    MHD_OPTION_LISTEN_SOCKET, fd,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)(s->cfg.max_connections + 16),
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)s->cfg.timeout_s,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384,   /* headers + write buffer; 431 beyond */
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->cfg.threads,
 	    MHD_OPTION_URI_LOG_CALLBACK, uri_logger, s,
 	    MHD_OPTION_NOTIFY_COMPLETED, completed, s,
 	    MHD_OPTION_NOTIFY_CONNECTION, conn_notify, s,
@@ -569,6 +571,19 @@ start_mhd(struct serve *s, int fd, struct werr *e)
 		return werr_set(e, EX_UNAVAILABLE, "cannot start the HTTP server");
 	}
 	return 0;
+}
+
+static void
+listening(struct serve *s)
+{
+	cJSON *l = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(l, "event", "listening");
+	cJSON_AddStringToObject(l, "url", s->url);
+	cJSON_AddStringToObject(l, "home", s->cfg.home);
+	cJSON_AddStringToObject(l, "token_file", s->cfg.token_file);
+	cJSON_AddBoolToObject(l, "token_created", s->token_created);
+	s->log(s->log_ctx, l);
 }
 
 struct serve *
@@ -602,6 +617,7 @@ serve_start(const struct serve_cfg *c, serve_log_fn log, void *ctx, struct werr 
 	}
 	if (start_mhd(s, fd, e) < 0)
 		goto fail;
+	listening(s);   /* the first line, before the poller can log */
 	if (pipe2(s->stop_pipe, O_CLOEXEC) == 0 && c->status_ms > 0 &&
 	    pthread_create(&s->poller, NULL, api_status_poller, s) == 0)
 		s->poller_started = 1;

@@ -1,7 +1,7 @@
 /* serve: wanda-serve's HTTP server (libmicrohttpd): the gallery page, the
  * JSON API and the live events, over $WANDA_HOME and the local Kubo.
  *
- * Threads: libmicrohttpd's one polling thread (epoll) answers every
+ * Threads: libmicrohttpd's polling threads (epoll, `threads` of them) answer every
  * request that needs only local files at once. A request that needs the
  * daemon is suspended and handed to a short-lived job thread (at most
  * max_jobs at once, else 503), so a slow or dead daemon never stalls the
@@ -30,6 +30,7 @@ struct serve_cfg {
 	long heartbeat_ms;           /* SSE heartbeat (default 15000) */
 	long status_ms;              /* daemon status poll for ipfs_status events (default 5000) */
 	size_t max_body;             /* request body limit (default 4096) */
+	long threads;                /* libmicrohttpd polling threads (default 2) */
 };
 void serve_cfg_default(struct serve_cfg *c);
 
@@ -38,6 +39,7 @@ void serve_cfg_default(struct serve_cfg *c);
 typedef void (*serve_log_fn)(void *ctx, cJSON *line);
 
 struct serve;
+/* Its first log line is {"event":"listening","url","home","token_file","token_created"}. */
 struct serve *serve_start(const struct serve_cfg *c, serve_log_fn log, void *ctx, struct werr *e);
 /* "http://127.0.0.1:PORT" with the real port. */
 const char *serve_url(const struct serve *s);
