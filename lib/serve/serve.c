@@ -560,7 +560,7 @@ start_mhd(struct serve *s, int fd, struct werr *e)
 	    MHD_OPTION_LISTEN_SOCKET, fd,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)(s->cfg.max_connections + 16),
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)s->cfg.timeout_s,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384,   /* headers + write buffer; 431 beyond */
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)8192,   /* headers + write buffer; 431 beyond */
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->cfg.threads,
 	    MHD_OPTION_URI_LOG_CALLBACK, uri_logger, s,
 	    MHD_OPTION_NOTIFY_COMPLETED, completed, s,
