@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "serve/serve_int.h"
 #include "serve/assets.h"
@@ -335,8 +336,119 @@ collect_session(const char *h, const char *session, const struct route *rt, stru
 	closedir(d);
 }
 
+/* FNV-1a over the inode and mtime of captures/ and of every session
+ * directory; 0 (do not cache) while any of them changed in the last two
+ * seconds, since mtimes are only as fine as the kernel's clock tick (the
+ * "racy git" rule). */
+static unsigned long long
+captures_gen(const char *h)
+{
+	char path[4096];
+	unsigned long long g = 1469598103934665603ULL;
+	time_t recent = time(NULL) - 2;
+	int racy = 0;
+	struct stat st;
+	DIR *d;
+	struct dirent *de;
+
+	snprintf(path, sizeof path, "%s/captures", h);
+	if (stat(path, &st) < 0 || !(d = opendir(path)))
+		return 0;
+	do {
+		unsigned long long v[3] = {st.st_ino, (unsigned long long)st.st_mtim.tv_sec,
+		                           (unsigned long long)st.st_mtim.tv_nsec};
+		for (size_t i = 0; i < sizeof v; i++)
+			g = (g ^ ((unsigned char *)v)[i]) * 1099511628211ULL;
+		racy |= st.st_mtim.tv_sec >= recent;
+		while ((de = readdir(d)) && !session_name_valid(de->d_name))
+			;
+		if (!de)
+			break;
+		snprintf(path, sizeof path, "%s/captures/%s", h, de->d_name);
+	} while (stat(path, &st) == 0);
+	closedir(d);
+	return racy ? 0 : g ? g : 1;
+}
+
+static int
+cache_get(struct req *r, unsigned long long gen, char **body, size_t *len)
+{
+	struct serve *s = r->srv;
+	int hit = 0;
+
+	pthread_mutex_lock(&s->cache_mu);
+	for (int i = 0; i < SERVE_CACHE && !hit; i++) {
+		struct cached *c = &s->cache[i];
+		if (c->body && c->gen == gen && !strcmp(c->target, r->target) && (*body = malloc(c->len))) {
+			memcpy(*body, c->body, c->len);
+			*len = c->len;
+			c->used = ++s->cache_clock;
+			hit = 1;
+		}
+	}
+	pthread_mutex_unlock(&s->cache_mu);
+	return hit;
+}
+
+static void
+cache_put(struct req *r, unsigned long long gen, const char *body, size_t len)
+{
+	struct serve *s = r->srv;
+	struct cached *old;
+	char *copy = malloc(len);
+
+	if (!copy || !gen)
+		return free(copy);
+	memcpy(copy, body, len);
+	pthread_mutex_lock(&s->cache_mu);
+	old = &s->cache[0];
+	for (int i = 1; i < SERVE_CACHE; i++)
+		if (s->cache[i].used < old->used)
+			old = &s->cache[i];
+	free(old->body);
+	snprintf(old->target, sizeof old->target, "%s", r->target);
+	old->gen = gen;
+	old->body = copy;
+	old->len = len;
+	old->used = ++s->cache_clock;
+	pthread_mutex_unlock(&s->cache_mu);
+}
+
+static enum MHD_Result
+reply_text(struct req *r, char *txt, size_t len)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(len, txt, MHD_RESPMEM_MUST_FREE);
+	enum MHD_Result rc;
+
+	if (!resp) {
+		free(txt);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, "Content-Type", "application/json");
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	add_common_headers(resp);
+	rc = MHD_queue_response(r->conn, 200, resp);
+	MHD_destroy_response(resp);
+	return rc;
+}
+
+static enum MHD_Result captures_build(struct req *r, unsigned long long gen);
+
+/* Served from the cache while nothing under captures/ changed. */
 static enum MHD_Result
 captures(struct req *r)
+{
+	unsigned long long gen = captures_gen(home(r));
+	char *body;
+	size_t len;
+
+	if (gen && cache_get(r, gen, &body, &len))
+		return reply_text(r, body, len);
+	return captures_build(r, gen);
+}
+
+static enum MHD_Result
+captures_build(struct req *r, unsigned long long gen)
 {
 	struct idlist l = {0};
 	cJSON *o = cJSON_CreateObject(), *a = cJSON_AddArrayToObject(o, "captures");
@@ -376,7 +488,15 @@ captures(struct req *r)
 	else
 		cJSON_AddNullToObject(o, "next");
 	free(l.v);
-	return reply_json(r, 200, o);
+	{
+		char *txt = cJSON_PrintUnformatted(o);
+		cJSON_Delete(o);
+		if (!txt)
+			return reply_error(r, 500, "out of memory");
+		if (!skipped)          /* a bad sidecar is logged on every request */
+			cache_put(r, gen, txt, strlen(txt));
+		return reply_text(r, txt, strlen(txt));
+	}
 }
 
 /* ---- sessions, queue, ipns, sync -------------------------------------- */

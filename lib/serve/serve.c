@@ -603,6 +603,7 @@ serve_start(const struct serve_cfg *c, serve_log_fn log, void *ctx, struct werr 
 	s->log_ctx = ctx;
 	s->stop_pipe[0] = s->stop_pipe[1] = -1;
 	pthread_mutex_init(&s->mu, NULL);
+	pthread_mutex_init(&s->cache_mu, NULL);
 	snprintf(evpath, sizeof evpath, "%s/events.jsonl", c->home);
 	if (serve_parse_listen(c->listen, host, sizeof host, &port, e) < 0 ||
 	    serve_token(c->token_file, s->token, sizeof s->token, &created, e) < 0 ||
@@ -672,5 +673,8 @@ serve_stop(struct serve *s)
 		if (s->stop_pipe[i] >= 0)
 			close(s->stop_pipe[i]);
 	pthread_mutex_destroy(&s->mu);
+	pthread_mutex_destroy(&s->cache_mu);
+	for (int i = 0; i < SERVE_CACHE; i++)
+		free(s->cache[i].body);
 	free(s);
 }

@@ -8,6 +8,18 @@
 #include "serve/sse.h"
 
 #define SERVE_MAX_HOSTS 16
+#define SERVE_CACHE 8
+
+/* A recent /api/captures answer, valid while the directories it was
+ * read from are unchanged (every sidecar write is a rename, which
+ * changes its directory's mtime). */
+struct cached {
+	char target[ROUTE_TARGET_MAX + 2];
+	unsigned long long gen;
+	char *body;
+	size_t len;
+	unsigned long long used;
+};
 
 struct serve {
 	struct serve_cfg cfg;
@@ -20,6 +32,9 @@ struct serve {
 	int token_created;
 	char hosts[SERVE_MAX_HOSTS][260];
 	size_t nhosts;
+	pthread_mutex_t cache_mu;
+	struct cached cache[SERVE_CACHE];
+	unsigned long long cache_clock;
 	pthread_mutex_t mu;          /* counters below */
 	long conns, jobs;
 	int stopping;

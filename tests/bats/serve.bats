@@ -158,6 +158,22 @@ newest_id() { curl -s -m 10 "$URL/api/captures?limit=1" | jq -r '.captures[0].id
 	done
 }
 
+@test "the captures list is cached only while nothing under captures/ changes" {
+	captures 2
+	serve_start
+	sleep 2.2                      # past the 2 s window in which mtimes are too coarse to trust
+	first=$(curl -s "$URL/api/captures")
+	assert_equal "$(curl -s "$URL/api/captures")" "$first"
+	captures 1
+	assert_equal "$(curl -s "$URL/api/captures" | jq .count)" 3
+	sleep 2.2
+	curl -s "$URL/api/captures" >/dev/null
+	sc=$(ls "$WANDA_HOME"/captures/s1/*.json | head -1)
+	jq '.camera = "renamed"' "$sc" >"$sc.tmp" && mv "$sc.tmp" "$sc"
+	run curl -s "$URL/api/captures"
+	assert_output --partial '"camera":"renamed"'
+}
+
 @test "images, thumbnails and IPFS content by capture id and CID, with Range" {
 	captures 1
 	serve_start
