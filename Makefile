@@ -44,6 +44,9 @@ $(O)/%.o: %.c $(wildcard lib/*/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
+# the gallery page and the OpenAPI document are embedded (.incbin) in this object
+$(O)/lib/serve/assets.o: $(wildcard lib/serve/page/*)
+
 $(O)/libwanda.a: $(LIB_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^

@@ -6,6 +6,7 @@
 #include <string.h>
 #include "base/cli.h"
 #include "base/config.h"
+#include "base/eventlog.h"
 #include "base/jsonl.h"
 #include "kubo/kubo.h"
 #include "push/push.h"
@@ -20,6 +21,7 @@ struct ctx {
 	int backlog;             /* the outbox may hold CARs: flush after a success */
 	char api[1024];
 	char outbox[4096];
+	const char *home;        /* for events.jsonl */
 	int64_t timeout_ms;
 	long retries;
 };
@@ -102,6 +104,32 @@ catch_up(struct ctx *c)
 	push_flush(c->k, &c->po, on_flushed, c, &e);
 }
 
+/* ipfs_upload_start / _complete / _error in events.jsonl (wanda-serve's
+ * live view); the capture id and session when the input line has them.
+ * A failure to log is a warning, never a failed push. */
+static void
+upload_event(struct ctx *c, const char *name, const char *path, const cJSON *in,
+             const struct push_result *r)
+{
+	cJSON *ev = event_new(name);
+	struct werr e = {0};
+	static const char *const keep[] = {"id", "session", "kind"};
+
+	cJSON_AddStringToObject(ev, "file", path);
+	for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(in, keep[i]);
+		if (cJSON_IsString(v))
+			cJSON_AddStringToObject(ev, keep[i], v->valuestring);
+	}
+	if (r && r->kind)
+		cJSON_AddStringToObject(ev, "error", r->err.msg);
+	else if (r && r->cid[0])
+		cJSON_AddStringToObject(ev, "cid", r->cid);
+	if (event_append(c->home, ev, &e) < 0)
+		warnx("%s", e.msg);
+	cJSON_Delete(ev);
+}
+
 /* Push one file; in (owned, may be NULL) is the JSON input line. */
 static void
 push_one(struct ctx *c, const char *path, const struct cid *expect, cJSON *in)
@@ -110,6 +138,7 @@ push_one(struct ctx *c, const char *path, const struct cid *expect, cJSON *in)
 	cJSON *note = in ? cJSON_Duplicate(in, 1) : cJSON_CreateObject();
 
 	put(note, "path", cJSON_CreateString(path));
+	upload_event(c, "ipfs_upload_start", path, in, NULL);
 	if (push_file(c->k, &c->po, path, expect, note, &r) < 0) {
 		warnx("%s", r.err.msg);
 		note_status(c, r.err.code);
@@ -120,6 +149,7 @@ push_one(struct ctx *c, const char *path, const struct cid *expect, cJSON *in)
 		warnx("%s: the daemon ignored max-file-links (Kubo before 0.35); WANDA's DAG nodes added by block/put",
 		    path);
 	cJSON_Delete(note);
+	upload_event(c, r.kind ? "ipfs_upload_error" : "ipfs_upload_complete", path, in, &r);
 	if (in != NULL)
 		put(in, "path", cJSON_CreateString(path));
 	emit(c, result_line(in, &r));
@@ -420,6 +450,7 @@ main(int argc, char **argv)
 	if ((c.out = jsonl_open(stdout, jq, &e)) == NULL)
 		errx(e.code, "%s", e.msg);
 	snprintf(c.outbox, sizeof c.outbox, "%s/outbox", config_home(cf));
+	c.home = config_home(cf);
 	c.po.outbox = c.outbox;
 	open_client(&c, cf);
 	if (i < argc && strcmp(argv[i], "pin") == 0)

@@ -1,6 +1,6 @@
 /* fuzz_replay: run corpus files through the libFuzzer targets without
  * libFuzzer, so the normal (coverage, sanitizer) builds replay the corpora.
- *   fuzz_replay cid|car|jpegdc|rootindex FILE...
+ *   fuzz_replay cid|car|jpegdc|rootindex|serve_route FILE...
  * Exit 0 when every input ran; a crash or abort is the failure signal. */
 #include <err.h>
 #include <stdio.h>
@@ -20,6 +20,9 @@
 #define LLVMFuzzerTestOneInput fuzz_rootindex_one
 #include "../fuzz/fuzz_rootindex.c"
 #undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_serve_route_one
+#include "../fuzz/fuzz_serve_route.c"
+#undef LLVMFuzzerTestOneInput
 
 int
 main(int argc, char **argv)
@@ -27,7 +30,7 @@ main(int argc, char **argv)
 	int (*fn)(const uint8_t *, size_t);
 
 	if (argc < 3)
-		errx(EX_USAGE, "usage: fuzz_replay cid|car|jpegdc|rootindex FILE...");
+		errx(EX_USAGE, "usage: fuzz_replay cid|car|jpegdc|rootindex|serve_route FILE...");
 	if (strcmp(argv[1], "cid") == 0)
 		fn = fuzz_cid_one;
 	else if (strcmp(argv[1], "car") == 0)
@@ -36,8 +39,10 @@ main(int argc, char **argv)
 		fn = fuzz_jpegdc_one;
 	else if (strcmp(argv[1], "rootindex") == 0)
 		fn = fuzz_rootindex_one;
+	else if (strcmp(argv[1], "serve_route") == 0)
+		fn = fuzz_serve_route_one;
 	else
-		errx(EX_USAGE, "%s: unknown target (cid, car, jpegdc or rootindex)", argv[1]);
+		errx(EX_USAGE, "%s: unknown target (cid, car, jpegdc, rootindex or serve_route)", argv[1]);
 	for (int i = 2; i < argc; i++) {
 		FILE *f = fopen(argv[i], "rb");
 		uint8_t *buf = NULL;
