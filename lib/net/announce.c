@@ -5,11 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include "net/announce.h"
 #include "ipld/cid.h"
 #include "ipld/multibase.h"
 #include "ipld/multihash.h"
+#include "spool/spool.h"
 
 static const char *const err_names[AN_NERR] = {
 	"ok", "too_big", "bad_json", "version", "bad_field", "bad_peer", "bad_cid",
@@ -127,26 +127,13 @@ announce_multiaddr_ok(const char *s)
 	return ncomp > 0;
 }
 
-/* 2026-12-02T04:00:00Z or with fractional seconds / an offset. */
+/* 2026-12-02T04:00:00Z, with fractional seconds or an offset. */
 int
 announce_ts_ok(const char *s)
 {
-	struct tm tm;
-	const char *r;
+	long long ms;
 
-	if (s == NULL || strlen(s) >= ANNOUNCE_TS_MAX)
-		return 0;
-	memset(&tm, 0, sizeof tm);
-	if ((r = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm)) == NULL)
-		return 0;
-	if (*r == '.') {
-		for (r++; isdigit((unsigned char)*r); r++)
-			;
-	}
-	if (*r == 'Z')
-		return r[1] == '\0';
-	return (*r == '+' || *r == '-') && isdigit((unsigned char)r[1]) && isdigit((unsigned char)r[2]) &&
-	    r[3] == ':' && isdigit((unsigned char)r[4]) && isdigit((unsigned char)r[5]) && r[6] == '\0';
+	return s != NULL && strlen(s) < ANNOUNCE_TS_MAX && spool_parse_time(s, &ms) == 0;
 }
 
 static int
