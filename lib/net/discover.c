@@ -418,13 +418,37 @@ read_sync(struct disc *d)
 	cJSON_Delete(o);
 }
 
-/* Every heartbeat: reconnect to peers we lost (the most recent first is
- * not needed: the table is small), static peers Kubo's Peering handles. */
+static int
+is_alive(const struct disc *d, const char *peer)
+{
+	for (size_t i = 0; i < peers_count(d->t); i++)
+		if (strcmp(peers_at(d->t, i)->a.peer, peer) == 0)
+			return peers_at(d->t, i)->state == PEER_ALIVE;
+	return 0;
+}
+
+/* peers_static we do not hear: swarm/connect them ourselves too (Kubo's
+ * Peering service may wait seconds before its first dial). */
+static void
+connect_statics(struct disc *d)
+{
+	for (size_t i = 0; i < d->c->nstatic; i++) {
+		const char *p2p = strstr(d->c->statics[i], "/p2p/");
+
+		if (p2p != NULL && !is_alive(d, p2p + 5))
+			dworker_connect(d->w, p2p + 5, d->c->statics[i]);
+	}
+}
+
+/* Every heartbeat: reconnect to peers we lost and to static peers we do
+ * not hear; ping the others now and then. */
 static void
 round_(struct disc *d, long long mono)
 {
 	size_t asked = 0;
 	int ping = mono >= d->next_ping;
+
+	connect_statics(d);
 
 	for (size_t i = 0; i < peers_count(d->t); i++) {
 		const struct peer *p = peers_at(d->t, i);
@@ -562,6 +586,7 @@ on_sub(void *ctx, enum kubo_sub_event ev, const struct kubo_pubsub_msg *m, struc
 		d->subscribed = 1;
 		if (!d->peering_done)
 			peering(d);
+		connect_statics(d);
 		/* reconnect to everyone we knew (a restarted daemon has no peers) */
 		for (size_t i = 0; i < peers_count(d->t); i++)
 			if (i < 2 * RECONNECT_PEERS)
