@@ -122,7 +122,8 @@ rhttp_fail(const struct remote_target *t, const struct rhttp *r, const char *wha
 	if (r->status == 401 || r->status == 403)
 		return werr_set(e, EX_CONFIG, "%s: %s: HTTP %ld: the target refused our credentials "
 		    "(remote.%s.token_file): %s", t->name, what, r->status, t->name, why);
-	if (r->status >= 500 || r->status == 408 || r->status == 429)
+	if (r->status == 502 || r->status == 503 || r->status == 504 || r->status == 408 ||
+	    r->status == 429)
 		return werr_set(e, EX_UNAVAILABLE, "%s: %s: HTTP %ld: %s", t->name, what, r->status, why);
 	return werr_set(e, EX_DATAERR, "%s: %s: HTTP %ld: %s", t->name, what, r->status, why);
 }

@@ -27,8 +27,9 @@ struct rstat {
 };
 
 /* Classify an answer that is not a success: 401/403 -> EX_CONFIG (the
- * credentials; permanent), 5xx/408/429 -> EX_UNAVAILABLE (wait), other ->
- * EX_DATAERR (this request is refused). Sets e; returns -1. */
+ * credentials; permanent), 502/503/504/408/429 -> EX_UNAVAILABLE (wait),
+ * other (a live server refusing this request: Cluster answers 500 when it
+ * cannot allocate) -> EX_DATAERR. Sets e; returns -1. */
 int rhttp_fail(const struct remote_target *t, const struct rhttp *r, const char *what,
     struct werr *e);
 

@@ -256,6 +256,27 @@ load_origins(struct remote_set *rs)
 	kubo_free(k);
 }
 
+/* A live target refused this request: counted as one, asked again after
+ * a doubling wait, failed with the reason after max_requests. */
+static int
+refused(struct pass *ps, struct item *it, const char *why, struct werr *e)
+{
+	double n = rjnum(it->en, "requests", 0) + 1;
+	int64_t wait = ps->rs->backoff_min_ms;
+
+	if (n >= (double)ps->t->max_requests) {
+		char msg[600];
+		snprintf(msg, sizeof msg, "refused %.0f times: %s", n, why);
+		return settle_failed(ps, it, msg, e);
+	}
+	for (double i = 1; i < n && wait < ps->rs->backoff_max_ms; i++)
+		wait *= 2;
+	set_num(it->en, "requests", n);
+	set_num(it->en, "next_ms", (double)(ps->now + wait));
+	set_str(it->en, "error", why);
+	return rentry_write(it->path, it->en, e);
+}
+
 static int
 request_one(struct pass *ps, struct item *it, struct werr *e)
 {
@@ -269,7 +290,7 @@ request_one(struct pass *ps, struct item *it, struct werr *e)
 	if (rapi_request(ps->rs, ps->t, it->en, rid, sizeof rid, &ce) < 0) {
 		if ((rc = contact_failed(ps, &ce, e)) != 0)
 			return rc;
-		return settle_failed(ps, it, ce.msg, e);   /* this request is refused as it is */
+		return refused(ps, it, ce.msg, e);
 	}
 	if (contact_ok(ps, e) < 0)
 		return -1;
