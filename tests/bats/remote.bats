@@ -7,17 +7,37 @@ load helper
 load ipfs
 load cluster
 
+# The camera's own Kubo is not one of the cluster peers' Kubos: a
+# Cluster peer unpins from its Kubo what the cluster allocated elsewhere,
+# the camera's local pin included.
 setup_file() {
-	ipfs_start 3 && cluster_start
+	ipfs_start 3 && cluster_start || return
+	export CAMERA_DIR="$BATS_FILE_TMPDIR/camera"
+	"$IPFS_NODE_SCRIPT" start 1 "$CAMERA_DIR" || return
+	export WANDA_API IPFS_PATH CAMERA_ID
+	WANDA_API=$(cat "$CAMERA_DIR/node1/api_url")
+	IPFS_PATH=$CAMERA_DIR/node1/repo
+	CAMERA_ID=$(cat "$CAMERA_DIR/node1/peer_id")
+	camera_connect
 }
 
 teardown_file() {
 	cluster_stop
 	ipfs_stop
+	[ -z "${CAMERA_DIR:-}" ] || "$IPFS_NODE_SCRIPT" stop "$CAMERA_DIR"
+}
+
+# The camera's Kubo connects to the cluster peers' Kubos.
+camera_connect() {
+	local k
+	for k in 1 2 3; do
+		curl -sf -m 20 -X POST "$WANDA_API/api/v0/swarm/connect?arg=$(ipfs_swarm_addr "$k")" >/dev/null || return
+	done
 }
 
 setup() {
 	wanda_fresh_home
+	camera_connect
 	export WANDA_REMOTE_POLL=200ms WANDA_REMOTE_MAX_POLL=2s WANDA_REMOTE_BACKOFF=500ms WANDA_REMOTE_MAX_BACKOFF=2s
 	printf '%s\n' "$CLUSTER_AUTH" >"$BATS_TEST_TMPDIR/token"
 	chmod 600 "$BATS_TEST_TMPDIR/token"
@@ -47,7 +67,10 @@ fleet() { target fleet cluster "$CLUSTER_REST" auth=basic replication_min=2 repl
 
 # capture N: N small test captures, queued; their ids on stdout.
 capture() {
-	wanda-capture --source test --count "$1" --interval 50ms --width 320 --height 240 --jq -r .id
+	local i
+	for i in $(seq 1 "$1"); do
+		wanda-capture --source test --width 320 --height 240 | jq -r .id
+	done
 }
 
 # The whole pipeline, once.
@@ -86,7 +109,7 @@ kubo_pins() {
 	done
 	run wanda-queue gc --keep-free 999999G
 	assert_success
-	[ "$(jq -r 'select(.summary | not) | .id' <<<"$output" | sort)" = "$(sort <<<"$ids")" ]
+	[ "$(jq -r 'select(.summary | not) | .id' <<<"$output" | sort)" = "$(sort <<<"$ids")" ] || fail "gc: $output ids: $ids"
 	[ "$(jq -r 'select(.summary) | .remote_unconfirmed' <<<"$output")" -eq 1 ]
 	for id in $ids; do assert_file_not_exists "$(image "$id")"; done
 	assert_file_exists "$(image "$other")"
@@ -122,7 +145,7 @@ kubo_pins() {
 	run jq -r '.remote.fleet.error' "$(sidecar "$id")"
 	assert_output --partial "HTTP"
 	run wanda-remote status --jq '[.failed, .backlog] | join(" ")'
-	assert_output "1 0"
+	assert_output '"1 0"'
 	run wanda-queue gc --keep-free 999999G
 	assert_success
 	assert_file_exists "$(image "$id")"
@@ -140,9 +163,9 @@ kubo_pins() {
 	run wanda-remote drain --timeout 3s
 	[ "$status" -eq 75 ]
 	run wanda-queue stats --jq 'select(.remote == "fleet") | [.health, .backlog] | join(" ")'
-	assert_output "unreachable 2"
+	assert_output '"unreachable 2"'
 	run wanda-push status --jq '.remote[0] | [.health, .reachable, .backlog] | join(" ")'
-	assert_output "unreachable false 2"
+	assert_output '"unreachable false 2"'
 	run wanda-queue gc --keep-free 999999G
 	assert_success
 	[ "$(jq -r 'select(.summary) | [.removed, .remote_unconfirmed] | join(" ")' <<<"$output")" = "0 2" ]
@@ -155,7 +178,7 @@ kubo_pins() {
 	assert_success
 	[ "$(jq -r 'select(.state == "pinned") | .id' <<<"$output" | sort)" = "$(sort <<<"$ids")" ]
 	run wanda-queue stats --jq 'select(.remote == "fleet") | [.health, .backlog] | join(" ")'
-	assert_output "ok 0"
+	assert_output '"ok 0"'
 }
 
 @test "the Pinning Service API path, against Cluster's Pinning Service endpoint" {
@@ -173,7 +196,7 @@ kubo_pins() {
 	[ "$(jq -r '.results[0].pin.name' <<<"$output")" = "$id" ]
 	[ "$(jq -r '.results[0].pin.meta.capture' <<<"$output")" = "$id" ]
 	# origins: this node's own addresses, from its Kubo
-	jq -r '.results[0].pin.origins[]' <<<"$output" | grep -qF "/p2p/$(ipfs_peer_id 1)"
+	jq -r '.results[0].pin.origins[]' <<<"$output" | grep -qF "/p2p/$CAMERA_ID"
 	[ "$(jq -r '.remote.svc | [.kind, .state, .request_id] | join(" ")' "$(sidecar "$id")")" = \
 		"psa pinned $(jq -r '.results[0].requestid' <<<"$output")" ]
 	run wanda-queue gc --keep-free 999999G
@@ -193,7 +216,7 @@ kubo_pins() {
 	assert_output --partial "HTTP 401"
 	assert_output --partial "refused our credentials (remote.fleet.token_file)"
 	run wanda-remote status --jq '[.health, .reachable, .backlog] | join(" ")'
-	assert_output "auth false 1"
+	assert_output '"auth false 1"'
 	assert_file_exists "$(image "$id")"
 	# fixed, the entry goes through
 	printf '%s\n' "$CLUSTER_AUTH" >"$BATS_TEST_TMPDIR/token"
@@ -251,7 +274,7 @@ kubo_pins() {
 @test "a pin that stays unconfirmed is re-requested, then failed with the reason" {
 	fleet confirm_timeout=2s max_requests=2
 	# a capture whose blocks no node has: the cluster peers look for it in vain
-	id=$(wanda-capture --source test --no-queue --width 320 --height 240 --jq -r .id)
+	id=$(wanda-capture --source test --no-queue --width 320 --height 240 | jq -r .id)
 	jq -c '{id, kind: "capture", session, sidecar: input_filename, cid, pinned: true}' "$(sidecar "$id")" |
 		wanda-remote >/dev/null
 	run wanda-remote drain --timeout 60s
