@@ -309,3 +309,23 @@ kubo_pins() {
 	[ "$status" -eq 78 ]
 	assert_output --partial "no remote target configured"
 }
+
+@test "contrib unit: systemd-analyze verify, and its pipeline pins locally and remotely" {
+	cd "$TOP/contrib/systemd"
+	if command -v systemd-analyze >/dev/null; then
+		run systemd-analyze verify --man=no ./wanda-remote.service
+		[ -z "$(grep -v 'is not executable' <<<"$output")" ] || fail "$output"
+	fi
+	grep -q '^ProtectSystem=strict$' wanda-remote.service
+	grep -q '^Conflicts=wanda-queue.service' wanda-remote.service
+	cmd=$(sed -n "s/^ExecStart=\/bin\/sh -c '\(.*\)'$/\1/p" wanda-remote.service)
+	[[ $cmd == *"wanda-push --no-outbox | wanda-remote | wanda-queue ack" ]]
+	fleet
+	id=$(capture 1)
+	# the unit's pipeline, once instead of forever
+	run sh -c "${cmd/wanda-queue watch/wanda-queue watch --once}"
+	assert_success
+	run wanda-remote drain --timeout 120s
+	assert_success
+	[ "$(jq -r '[.ipfs.state, .remote.fleet.state] | join(" ")' "$(sidecar "$id")")" = "pinned pinned" ]
+}
