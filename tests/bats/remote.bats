@@ -98,7 +98,8 @@ kubo_pins() {
 	wanda-queue watch --once | wanda-push --no-outbox | wanda-queue ack >/dev/null
 	run wanda-remote drain --timeout 120s
 	assert_success
-	[ "$(jq -r 'select(.state == "pinned") | .id' <<<"$output" | sort)" = "$(sort <<<"$ids")" ]
+	# confirmed by the stage's worker or by drain, each once
+	[ "$(jq -r 'select(.event == "remote_pinned") | .id' "$WANDA_HOME/events.jsonl" | sort)" = "$(sort <<<"$ids")" ]
 	for id in $ids; do
 		cid=$(cid_of "$id")
 		peers=$(cluster_pinned_peers "$cid")
