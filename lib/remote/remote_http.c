@@ -275,32 +275,67 @@ cluster_one(const struct remote_target *t, const cJSON *g, struct rstat *s)
 }
 
 static int
-cluster_status(const struct remote_target *t, const char *const *cids, size_t n,
-    struct rstat *out, struct werr *e)
+cluster_parse(const struct remote_target *t, char *body, const char *const *cids, size_t n,
+    struct rstat *out)
 {
-	char path[2048] = "/pins?cids=";
-	struct rhttp r;
 	char *line, *save = NULL;
-	int rc = 0;
 
-	for (size_t i = 0; i < n; i++)
-		snprintf(path + strlen(path), sizeof path - strlen(path), "%s%s", i ? "," : "", cids[i]);
-	if (rhttp_do(t, "GET", path, NULL, &r, e) < 0)
-		return -1;
-	if (r.status != 200 && r.status != 204) {
-		rc = rhttp_fail(t, &r, "GET /pins", e);
-		rhttp_free(&r);
-		return rc;
-	}
 	/* NDJSON, one GlobalPinInfo per line */
-	for (line = strtok_r(r.body, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+	for (line = strtok_r(body, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		cJSON *g = cJSON_Parse(line);
 		struct rstat *s = find_stat(cids, n, out, rjstr(g, "cid"));
 		if (s && s->peers == NULL)
 			cluster_one(t, g, s);
 		cJSON_Delete(g);
 	}
+	return 0;
+}
+
+static int
+cluster_status(const struct remote_target *t, const char *const *cids, size_t n,
+    struct rstat *out, struct werr *e)
+{
+	char path[2048] = "/pins?cids=";
+	struct rhttp r;
+	int rc;
+
+	for (size_t i = 0; i < n; i++)
+		snprintf(path + strlen(path), sizeof path - strlen(path), "%s%s", i ? "," : "", cids[i]);
+	if (rhttp_do(t, "GET", path, NULL, &r, e) < 0)
+		return -1;
+	if (r.status != 200 && r.status != 204)
+		rc = rhttp_fail(t, &r, "GET /pins", e);
+	else
+		rc = cluster_parse(t, r.body, cids, n, out);
 	rhttp_free(&r);
+	return rc;
+}
+
+static int
+psa_parse(const struct remote_target *t, const char *body, const char *const *cids, size_t n,
+    struct rstat *out, struct werr *e)
+{
+	cJSON *o = cJSON_Parse(body);
+	const cJSON *res, *it;
+
+	if (!cJSON_IsArray(res = cJSON_GetObjectItemCaseSensitive(o, "results"))) {
+		cJSON_Delete(o);
+		return werr_set(e, EX_PROTOCOL, "%s: GET /pins: not a Pinning Service API answer", t->name);
+	}
+	cJSON_ArrayForEach(it, res) {
+		const char *st = rjstr(it, "status"), *rid = rjstr(it, "requestid");
+		struct rstat *s = find_stat(cids, n, out,
+		    rjstr(cJSON_GetObjectItemCaseSensitive(it, "pin"), "cid"));
+		if (s == NULL || s->peers || st == NULL || (strcmp(st, "queued") && strcmp(st, "pinning") &&
+		    strcmp(st, "pinned") && strcmp(st, "failed")))
+			continue;
+		snprintf(s->state, sizeof s->state, "%s", st);
+		snprintf(s->request_id, sizeof s->request_id, "%s", rid ? rid : "");
+		if (strcmp(st, "failed") == 0)
+			snprintf(s->error, sizeof s->error, "the pinning service reports failed");
+		s->peers = cJSON_CreateArray();
+	}
+	cJSON_Delete(o);
 	return 0;
 }
 
@@ -309,41 +344,32 @@ psa_status(const struct remote_target *t, const char *const *cids, size_t n,
     struct rstat *out, struct werr *e)
 {
 	char path[2048] = "/pins?status=queued,pinning,pinned,failed&limit=1000&cid=";
-	const cJSON *res, *it;
 	struct rhttp r;
-	cJSON *o;
-	int rc = 0;
+	int rc;
 
 	for (size_t i = 0; i < n; i++)
 		snprintf(path + strlen(path), sizeof path - strlen(path), "%s%s", i ? "," : "", cids[i]);
 	if (rhttp_do(t, "GET", path, NULL, &r, e) < 0)
 		return -1;
-	if (r.status != 200) {
+	if (r.status != 200)
 		rc = rhttp_fail(t, &r, "GET /pins", e);
-		rhttp_free(&r);
-		return rc;
-	}
-	o = cJSON_Parse(r.body);
+	else
+		rc = psa_parse(t, r.body, cids, n, out, e);
 	rhttp_free(&r);
-	if (!cJSON_IsArray(res = cJSON_GetObjectItemCaseSensitive(o, "results"))) {
-		cJSON_Delete(o);
-		return werr_set(e, EX_PROTOCOL, "%s: GET /pins: not a Pinning Service API answer", t->name);
+	return rc;
+}
+
+int
+rapi_parse_status(const struct remote_target *t, char *body, const char *const *cids, size_t n,
+    struct rstat *out, struct werr *e)
+{
+	for (size_t i = 0; i < n; i++) {
+		memset(&out[i], 0, sizeof out[i]);
+		snprintf(out[i].cid, sizeof out[i].cid, "%s", cids[i]);
 	}
-	cJSON_ArrayForEach(it, res) {
-		const char *st = rjstr(it, "status");
-		struct rstat *s = find_stat(cids, n, out,
-		    rjstr(cJSON_GetObjectItemCaseSensitive(it, "pin"), "cid"));
-		if (s == NULL || st == NULL || (strcmp(st, "queued") && strcmp(st, "pinning") &&
-		    strcmp(st, "pinned") && strcmp(st, "failed")))
-			continue;
-		snprintf(s->state, sizeof s->state, "%s", st);
-		snprintf(s->request_id, sizeof s->request_id, "%s", rjstr(it, "requestid") ? rjstr(it, "requestid") : "");
-		if (strcmp(st, "failed") == 0)
-			snprintf(s->error, sizeof s->error, "the pinning service reports failed");
-		s->peers = cJSON_CreateArray();
-	}
-	cJSON_Delete(o);
-	return 0;
+	if (t->kind == REMOTE_CLUSTER)
+		return cluster_parse(t, body, cids, n, out);
+	return psa_parse(t, body, cids, n, out, e);
 }
 
 int

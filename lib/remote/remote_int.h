@@ -39,6 +39,10 @@ int rapi_request(struct remote_set *rs, struct remote_target *t, const cJSON *en
 /* Status of n CIDs (n <= REMOTE_BATCH): out[i] for cids[i]. */
 int rapi_status(const struct remote_target *t, const char *const *cids, size_t n,
     struct rstat *out, struct werr *e);
+/* The parsing half of rapi_status, for an answer already read (body is
+ * modified); the fuzz target's entry. */
+int rapi_parse_status(const struct remote_target *t, char *body, const char *const *cids, size_t n,
+    struct rstat *out, struct werr *e);
 /* Does the target answer, and accept our credentials. */
 int rapi_probe(const struct remote_target *t, struct werr *e);
 

@@ -1,6 +1,6 @@
 /* fuzz_replay: run corpus files through the libFuzzer targets without
  * libFuzzer, so the normal (coverage, sanitizer) builds replay the corpora.
- *   fuzz_replay cid|car|jpegdc FILE...
+ *   fuzz_replay cid|car|jpegdc|remote FILE...
  * Exit 0 when every input ran; a crash or abort is the failure signal. */
 #include <err.h>
 #include <stdio.h>
@@ -17,6 +17,9 @@
 #define LLVMFuzzerTestOneInput fuzz_jpegdc_one
 #include "../fuzz/fuzz_jpegdc.c"
 #undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_remote_one
+#include "../fuzz/fuzz_remote.c"
+#undef LLVMFuzzerTestOneInput
 
 int
 main(int argc, char **argv)
@@ -24,15 +27,17 @@ main(int argc, char **argv)
 	int (*fn)(const uint8_t *, size_t);
 
 	if (argc < 3)
-		errx(EX_USAGE, "usage: fuzz_replay cid|car|jpegdc FILE...");
+		errx(EX_USAGE, "usage: fuzz_replay cid|car|jpegdc|remote FILE...");
 	if (strcmp(argv[1], "cid") == 0)
 		fn = fuzz_cid_one;
 	else if (strcmp(argv[1], "car") == 0)
 		fn = fuzz_car_one;
 	else if (strcmp(argv[1], "jpegdc") == 0)
 		fn = fuzz_jpegdc_one;
+	else if (strcmp(argv[1], "remote") == 0)
+		fn = fuzz_remote_one;
 	else
-		errx(EX_USAGE, "%s: unknown target (cid, car or jpegdc)", argv[1]);
+		errx(EX_USAGE, "%s: unknown target (cid, car, jpegdc or remote)", argv[1]);
 	for (int i = 2; i < argc; i++) {
 		FILE *f = fopen(argv[i], "rb");
 		uint8_t *buf = NULL;
