@@ -10,6 +10,7 @@
 #include "base/jsonl.h"
 #include "kubo/kubo.h"
 #include "push/push.h"
+#include "remote/remote.h"
 #include "spool/settle.h"
 
 struct ctx {
@@ -24,6 +25,7 @@ struct ctx {
 	const char *home;        /* for events.jsonl */
 	int64_t timeout_ms;
 	long retries;
+	const struct config *cf;
 };
 
 static void
@@ -341,6 +343,23 @@ cmd_pin(struct ctx *c, int argc, char **argv)
 	return c->status;
 }
 
+/* "remote": each remote target's health and backlog, asked now. */
+static int
+remote_targets(struct ctx *c, cJSON *o, struct werr *e)
+{
+	struct remote_set rs;
+	cJSON *a;
+
+	if (remote_load(c->cf, NULL, &rs, e) < 0)
+		return -1;
+	a = remote_status_json(&rs, 1, e);
+	remote_free(&rs);
+	if (a == NULL)
+		return -1;
+	cJSON_AddItemToObject(o, "remote", a);
+	return 0;
+}
+
 static int
 cmd_status(struct ctx *c, int argc)
 {
@@ -354,6 +373,8 @@ cmd_status(struct ctx *c, int argc)
 	if (argc > 0)
 		errx(EX_USAGE, "status takes no argument");
 	cJSON_AddStringToObject(o, "api", c->api);
+	if (remote_targets(c, o, &e) < 0)
+		errx(e.code, "%s", e.msg);
 	/* up: the daemon answers at all; a later call failing is an error of an up daemon */
 	if (kubo_version(c->k, &v, &e) < 0) {
 		cJSON_AddBoolToObject(o, "up", 0);
@@ -446,6 +467,7 @@ main(int argc, char **argv)
 	push_opts_default(&c.po);
 	if ((cf = config_load(&e)) == NULL)
 		errx(e.code, "%s", e.msg);
+	c.cf = cf;
 	i = parse_args(&c, argc, argv, &jq, cf);
 	if ((c.out = jsonl_open(stdout, jq, &e)) == NULL)
 		errx(e.code, "%s", e.msg);

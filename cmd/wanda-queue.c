@@ -20,6 +20,7 @@
 #include "spool/settle.h"
 #include "ipld/cid.h"
 #include "spool/retention.h"
+#include "remote/remote.h"
 
 #define PROG "wanda-queue"
 
@@ -37,6 +38,9 @@ struct opts {
 	const char *state;
 	const char *jq;
 	struct retention_opts gc;
+	const struct config *cf;
+	struct remote_set rs;
+	const char *names[REMOTE_MAX_TARGETS];
 };
 
 static void
@@ -735,8 +739,29 @@ stats_one(void *ctx, int state, const struct spool_item *it, cJSON *entry, const
 	return 0;
 }
 
+/* One line per remote target: its health and backlog (lib/remote). */
 static int
-cmd_stats(const struct opts *o, struct jsonl *out, struct werr *e)
+stats_remote(struct opts *o, struct jsonl *out, struct werr *e)
+{
+	cJSON *a;
+	int rc = 0;
+
+	if (remote_load(o->cf, NULL, &o->rs, e) < 0 || (a = remote_status_json(&o->rs, 0, e)) == NULL)
+		return -1;
+	for (cJSON *t = a->child; t && rc == 0; t = t->next) {
+		cJSON *l = cJSON_CreateObject();
+		cJSON_AddStringToObject(l, "remote", cJSON_GetStringValue(cJSON_GetObjectItem(t, "target")));
+		for (cJSON *f = t->child; f; f = f->next)
+			if (strcmp(f->string, "target") != 0)
+				cJSON_AddItemToObject(l, f->string, cJSON_Duplicate(f, 1));
+		rc = jsonl_emit_take(out, l, e);
+	}
+	cJSON_Delete(a);
+	return rc;
+}
+
+static int
+cmd_stats(struct opts *o, struct jsonl *out, struct werr *e)
 {
 	struct stats s = {0};
 	char key[16];
@@ -759,7 +784,7 @@ cmd_stats(const struct opts *o, struct jsonl *out, struct werr *e)
 		if (jsonl_emit_take(out, l, e) < 0)
 			return -1;
 	}
-	return 0;
+	return stats_remote(o, out, e);
 }
 
 /* ---- retry, recover, purge --------------------------------------------- */
@@ -892,6 +917,10 @@ run(struct opts *o, struct jsonl *out, int argc, char **argv, struct werr *e)
 		if (!o->gc.has_keep_free)
 			return werr_set(e, EX_USAGE, "gc: --keep-free SIZE (or config keep_free) is required");
 		o->gc.dry_run = o->dry_run;
+		if (remote_load(o->cf, NULL, &o->rs, e) < 0)
+			return -1;
+		o->gc.targets = o->names;
+		o->gc.ntargets = remote_target_names(&o->rs, o->names, REMOTE_MAX_TARGETS);
 		return retention_run(&o->gc, emit_take, out, e);
 	}
 	return werr_set(e, EX_USAGE, "%s: unknown command", cmd);
@@ -941,6 +970,7 @@ main(int argc, char **argv)
 	cli_locale();
 	if ((c = config_load(&e)) == NULL)
 		errx(e.code, "%s", e.msg);
+	o.cf = c;
 	if ((first = parse_args(argc, argv, c, &o, &e)) < 0 || settle(c, &o, &e) < 0)
 		errx(e.code, "%s", e.msg);
 	if (first >= argc) {
@@ -951,6 +981,7 @@ main(int argc, char **argv)
 		errx(e.code, "%s", e.msg);
 	rc = run(&o, out, argc - first, argv + first, &e);
 	jsonl_close(out);
+	remote_free(&o.rs);
 	config_free(c);
 	if (rc < 0)
 		errx(e.code ? e.code : EX_SOFTWARE, "%s", e.msg);
