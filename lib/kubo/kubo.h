@@ -176,10 +176,17 @@ int kubo_cat_fd(struct kubo *k, const char *path, int fd, struct werr *e);
  * file dest, a directory the directory dest (created; must not exist).
  * Entries with absolute paths, ".." components, a second top-level name,
  * links pointing out of dest, or types other than file, directory and
- * symlink are refused (kind protocol). The tree is extracted into a
- * temporary directory beside dest and renamed into place, so dest is
- * complete or absent. An existing dest: kind local, EX_CANTCREAT. */
-int kubo_get(struct kubo *k, const char *path, const char *dest, struct werr *e);
+ * symlink are refused (kind protocol), and so are names that appear twice
+ * and "." components. Symlinks are written last and each is resolved
+ * against the tree as written (links through links included): one that
+ * leads out of the download by any route is refused. The tree is
+ * extracted into a temporary directory beside dest; check (if not NULL)
+ * is called on it (root: its path) and only when it returns 0 is the tree
+ * renamed into place, so dest is verified content or absent. An existing
+ * dest: kind local, EX_CANTCREAT. */
+typedef int (*kubo_get_check)(void *ctx, const char *root, struct werr *e);
+int kubo_get(struct kubo *k, const char *path, const char *dest, kubo_get_check check, void *ctx,
+             struct werr *e);
 
 /* ---- pins -------------------------------------------------------------- */
 int kubo_pin_add(struct kubo *k, const char *path, int recursive, struct werr *e);

@@ -14,6 +14,7 @@
 #include "base/atomicio.h"
 #include "base/cli.h"
 #include "ipld/importer.h"
+#include "spool/settle.h"
 
 /* Kubo's default links per file node. `add` is told WANDA's 1024
  * (max-file-links, Kubo 0.35+); a daemon that ignores it builds this
@@ -29,29 +30,13 @@ push_opts_default(struct push_opts *o)
 	o->progress_min = 16 << 20;
 }
 
-int
-push_kind_code(const char *kind)
-{
-	static const struct { const char *kind; int code; } t[] = {
-		{"missing", EX_NOINPUT}, {"cid-mismatch", EX_DATAERR}, {"unreachable", EX_UNAVAILABLE},
-		{"http", EX_SOFTWARE}, {"outbox", EX_CANTCREAT}, {"truncated", EX_IOERR},
-		{"timeout", EX_TEMPFAIL}, {"stream", EX_PROTOCOL}, {"protocol", EX_PROTOCOL},
-		{"input", EX_DATAERR},
-	};
-
-	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
-		if (kind != NULL && strcmp(kind, t[i].kind) == 0)
-			return t[i].code;
-	return EX_SOFTWARE;
-}
-
 /* Record a failure of kind; the message is already in r->err. */
 static int
 fail(struct push_result *r, const char *kind, int permanent)
 {
 	r->kind = kind;
 	r->permanent = permanent;
-	r->err.code = push_kind_code(kind);
+	r->err.code = settle_code(kind);
 	return -1;
 }
 
@@ -537,11 +522,12 @@ push_add(struct kubo *k, const struct push_opts *o, const char *path, const stru
 	const char *base = strrchr(path, '/');
 	int fd, rc;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) < 0) {
-		werr_sys(&r->err, errno == ENOENT ? EX_NOINPUT : EX_IOERR, "%s", path);
-		if (fd >= 0)
+	if ((fd = open_regular(path, &r->err)) < 0 || fstat(fd, &st) < 0) {
+		if (fd >= 0) {
+			werr_sys(&r->err, EX_IOERR, "%s", path);
 			close(fd);
-		return fail(r, "missing", 1);
+		}
+		return fail(r, "missing", 1);   /* a FIFO or device too: never read */
 	}
 	r->size = (uint64_t)st.st_size;
 	kubo_add_opts_wanda(&ao);
