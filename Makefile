@@ -53,16 +53,21 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(O)/%.o)
 PROGS    := $(CMD_SRC:cmd/%.c=$(O)/bin/%)
 UNITS    := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
 TOOLS    := $(TOOL_SRC:tests/tools/%.c=$(O)/tests/%)
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+REPLAYS  := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(O)/tests/replay_%)
 MAN1     := $(wildcard man/*.1)
 MAN5     := $(wildcard man/*.5)
 MAN7     := $(wildcard man/*.7)
 
-all: $(PROGS) $(UNITS) $(TOOLS)
+all: $(PROGS) $(UNITS) $(TOOLS) $(REPLAYS)
 progs: $(PROGS)
 
 $(O)/%.o: %.c $(wildcard lib/*/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+# the gallery page and the OpenAPI document are embedded (.incbin) in this object
+$(O)/lib/serve/assets.o: $(wildcard lib/serve/page/*)
 
 $(O)/libwanda.a: $(LIB_OBJ)
 	@rm -f $@
@@ -125,5 +130,8 @@ clean:
 .PHONY: all progs check test install uninstall deb clean
 .SECONDARY:
 
-# fuzz_replay #includes the fuzz targets
-$(O)/tests/tools/fuzz_replay.o: $(wildcard tests/fuzz/*.c)
+# each libFuzzer target, linked with replay_main, replays its corpus
+# (tests/fuzz/run) in the normal builds
+$(O)/tests/replay_%: $(O)/tests/fuzz/fuzz_%.o $(O)/tests/fuzz/replay_main.o $(O)/libwanda.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

@@ -15,9 +15,12 @@ setup_file() {
 	export KUBO
 }
 
-# a scratch root with the account files of a fresh Raspberry Pi OS
+# a scratch root with the account files of a fresh Raspberry Pi OS; not
+# under bats' temp dirs (0700): Kubo runs in it as the node's ipfs user
 scratch_root() {
-	export ROOT="$BATS_TEST_TMPDIR/root"
+	ROOT=$(mktemp -d /var/tmp/wanda-setup-pi.XXXXXX)
+	export ROOT
+	chmod 755 "$ROOT"
 	mkdir -p "$ROOT/etc"
 	printf 'root:x:0:0:root:/root:/bin/bash\npi:x:1000:1000::/home/pi:/bin/bash\n' >"$ROOT/etc/passwd"
 	printf 'root:x:0:\nvideo:x:44:pi\npi:x:1000:\n' >"$ROOT/etc/group"
@@ -25,6 +28,8 @@ scratch_root() {
 	printf 'root:*::\nvideo:!::pi\npi:!::\n' >"$ROOT/etc/gshadow"
 	cp /etc/login.defs "$ROOT/etc/"
 }
+
+teardown() { [ -z "${ROOT:-}" ] || rm -rf "$ROOT"; }
 
 # kubo_conf KEY: a value of the node's Kubo config, as JSON
 kubo_conf() { jq -c ".$1" "$ROOT/var/lib/ipfs/config"; }
