@@ -2,6 +2,7 @@
  * sessions (lib/net/sync.h); carry them on a disk (lib/net/sneakernet.h). */
 #include <dirent.h>
 #include <err.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,8 @@ struct ctx {
 	const char *outdir;
 	int64_t timeout_ms;
 	char root[CID_STR_MAX];  /* the CID as given */
+	const char *dest;        /* where the verified tree goes */
+	cJSON *lines;            /* per-file lines, printed once it is there */
 	size_t files;
 	uint64_t bytes;
 	/* pull, unpin, export, import */
@@ -59,32 +62,32 @@ emit(struct ctx *c, cJSON *o)
 }
 
 /* Verify one written file: its CID comes from the daemon (files/stat of
- * /ipfs/ROOT/REL), its bytes are checked against that CID's DAG. */
-static void
-verify_file(struct ctx *c, const char *abs, const char *rel)
+ * /ipfs/ROOT/REL), its bytes are checked against that CID's DAG. Its
+ * output line (with its final path) is kept until the tree is in place. */
+static int
+verify_file(struct ctx *c, const char *abs, const char *rel, struct werr *e)
 {
 	struct kubo_files_stat st;
-	struct werr e = {0};
-	char ipath[8192], cidtxt[CID_STR_MAX];
+	char ipath[8192], cidtxt[CID_STR_MAX], shown[8192];
 	struct cid id;
 	uint64_t bytes = 0;
 	cJSON *o;
 
 	snprintf(ipath, sizeof ipath, "/ipfs/%s%s%s", c->root, *rel ? "/" : "", rel);
-	if (kubo_files_stat(c->k, ipath, &st, &e) < 0)
-		errx(e.code, "%s", e.msg);
-	if (dag_verify_file(c->k, st.hash, abs, &bytes, &e) < 0)
-		errx(e.code, "%s", e.msg);
-	if (cid_parse(st.hash, &id, &e) < 0 || cid_format(&id, 0, cidtxt, sizeof cidtxt, &e) < 0)
-		errx(EX_PROTOCOL, "files/stat %s: %s", ipath, e.msg);
+	if (kubo_files_stat(c->k, ipath, &st, e) < 0 || dag_verify_file(c->k, st.hash, abs, &bytes, e) < 0)
+		return -1;
+	if (cid_parse(st.hash, &id, e) < 0 || cid_format(&id, 0, cidtxt, sizeof cidtxt, e) < 0)
+		return werr_set(e, EX_PROTOCOL, "files/stat %s: %s", ipath, e->msg);
 	c->files++;
 	c->bytes += bytes;
+	snprintf(shown, sizeof shown, "%s%s%s", c->dest, *rel ? "/" : "", rel);
 	o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "path", abs);
+	cJSON_AddStringToObject(o, "path", shown);
 	cJSON_AddStringToObject(o, "cid", cidtxt);
 	cJSON_AddNumberToObject(o, "size", (double)bytes);
 	cJSON_AddStringToObject(o, "verified", "dag");
-	emit(c, o);
+	cJSON_AddItemToArray(c->lines, o);
+	return 0;
 }
 
 static int
@@ -93,42 +96,65 @@ cmp_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Every regular file under abs (rel is its path below the root), in name order. */
-static void
-walk(struct ctx *c, const char *abs, const char *rel)
+static int
+read_names(const char *abs, char ***names, size_t *n, struct werr *e)
 {
-	struct stat st;
 	DIR *d;
 	struct dirent *de;
-	char **names = NULL;
-	size_t n = 0, cap = 0;
+	size_t cap = 0;
 
-	if (lstat(abs, &st) < 0)
-		err(EX_IOERR, "%s", abs);
-	if (S_ISREG(st.st_mode)) {
-		verify_file(c, abs, rel);
-		return;
-	}
-	if (!S_ISDIR(st.st_mode) || (d = opendir(abs)) == NULL)
-		return;        /* symlinks: the archive's, left as written */
+	if ((d = opendir(abs)) == NULL)
+		return werr_set(e, EX_IOERR, "%s: %s", abs, strerror(errno));
 	while ((de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		if (n == cap && (names = realloc(names, (cap = cap ? cap * 2 : 32) * sizeof *names)) == NULL)
-			err(EX_OSERR, "%s", abs);
-		if ((names[n++] = strdup(de->d_name)) == NULL)
-			err(EX_OSERR, "%s", abs);
+		if (*n == cap && (*names = realloc(*names, (cap = cap ? cap * 2 : 32) * sizeof **names)) == NULL)
+			break;
+		if (((*names)[*n] = strdup(de->d_name)) == NULL)
+			break;
+		++*n;
 	}
 	closedir(d);
-	qsort(names, n, sizeof *names, cmp_name);
-	for (size_t i = 0; i < n; i++) {
+	if (de != NULL)
+		return werr_set(e, EX_OSERR, "%s: out of memory", abs);
+	qsort(*names, *n, sizeof **names, cmp_name);
+	return 0;
+}
+
+/* Every regular file under abs (rel is its path below the root), in name order. */
+static int
+walk(struct ctx *c, const char *abs, const char *rel, struct werr *e)
+{
+	struct stat st;
+	char **names = NULL;
+	size_t n = 0, i;
+	int rc = 0;
+
+	if (lstat(abs, &st) < 0)
+		return werr_set(e, EX_IOERR, "%s: %s", abs, strerror(errno));
+	if (S_ISREG(st.st_mode))
+		return verify_file(c, abs, rel, e);
+	if (!S_ISDIR(st.st_mode))
+		return 0;      /* symlinks: the archive's, left as written */
+	if (read_names(abs, &names, &n, e) < 0)
+		rc = -1;
+	for (i = 0; i < n; i++) {
 		char a[8192], r[8192];
+
 		snprintf(a, sizeof a, "%s/%s", abs, names[i]);
 		snprintf(r, sizeof r, "%s%s%s", rel, *rel ? "/" : "", names[i]);
-		walk(c, a, r);
+		if (rc == 0 && walk(c, a, r, e) < 0)
+			rc = -1;
 		free(names[i]);
 	}
 	free(names);
+	return rc;
+}
+
+static int
+check_tree(void *ctx, const char *root, struct werr *e)
+{
+	return walk(ctx, root, "", e);
 }
 
 static int
@@ -137,17 +163,22 @@ cmd_get(struct ctx *c, const char *cid)
 	struct werr e = {0};
 	struct cid id;
 	char dest[8192];
-	cJSON *o;
+	cJSON *o, *line;
 
 	if (cid_parse(cid, &id, &e) < 0)
 		errx(EX_DATAERR, "%s", e.msg);
 	snprintf(c->root, sizeof c->root, "%s", cid);
 	snprintf(dest, sizeof dest, "%s/%s", c->outdir, cid);
+	c->dest = dest;
+	if ((c->lines = cJSON_CreateArray()) == NULL)
+		errx(EX_OSERR, "out of memory");
 	if (mkdir_p(c->outdir, 0755, &e) < 0)
 		errx(e.code, "%s", e.msg);
-	if (kubo_get(c->k, cid, dest, &e) < 0)
+	if (kubo_get(c->k, cid, dest, check_tree, c, &e) < 0)
 		errx(e.code, "%s", e.msg);
-	walk(c, dest, "");
+	while ((line = cJSON_DetachItemFromArray(c->lines, 0)) != NULL)
+		emit(c, line);
+	cJSON_Delete(c->lines);
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "cid", cid);
 	cJSON_AddStringToObject(o, "path", dest);
@@ -374,6 +405,7 @@ main(int argc, char **argv)
 	const char *jq = NULL;
 	int i, rc;
 
+	cli_locale();
 	if ((cf = config_load(&e)) == NULL)
 		errx(e.code, "%s", e.msg);
 	i = parse_args(&c, argc, argv, &jq, cf);
