@@ -8,9 +8,8 @@
  * (the images are raw leaves), and once they are here the DAG is known
  * block by block: its exact size, checked against max_bytes before any
  * leaf is fetched (whatever the peer's index.json said).
- * Phase 2, the leaves (only when a rate is set; else pin/add fetches
- * them, with Kubo's own parallel fetch): each worker waits for the pacer
- * for the leaf's declared size, then block/stat makes the daemon fetch it;
+ * Phase 2, the leaves (fetch_leaves): each worker waits for the pacer (if
+ * any) for the leaf's declared size, then block/stat makes the daemon fetch it;
  * a leaf whose real size is not the declared one stops the walk. So the
  * bytes fetched from the network stay within rate, plus the pacer's burst
  * and the leaves in flight (workers x the 2 MiB bitswap block limit). */

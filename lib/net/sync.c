@@ -82,15 +82,17 @@ fetched(void *ctx, uint64_t n)
 	pthread_mutex_unlock(&r->mu);
 }
 
-/* Fetch the DAG within the limits (dagwalk.h), then pin it: with a rate
- * every block is here by then and the pin is local; without, the pin
- * fetches the leaves with Kubo's own parallel fetch. */
+/* Fetch the DAG within the limits (dagwalk.h), then pin it, locally: every
+ * block is here by then. (Leaving the leaves to pin/add's own fetch was
+ * faster, but Kubo 0.43's FetchGraph was seen to stall for good after a
+ * repo/gc, with nothing on its wantlist; block/stat calls time out and are
+ * retried.) */
 static int
 pin_session(struct run *r, struct kubo *k, const struct job *j, uint64_t *bytes, struct werr *e)
 {
 	struct dagwalk_opts wo = {
 		.api = r->o->api, .timeout_ms = r->o->timeout_ms, .pacer = r->o->rate ? &r->pacer : NULL,
-		.max_bytes = r->o->max_bytes, .fetch_leaves = r->o->rate > 0, .progress = fetched,
+		.max_bytes = r->o->max_bytes, .fetch_leaves = 1, .progress = fetched, .workers = 32,
 		.progress_ctx = r,
 	};
 	struct dagwalk_result res;
@@ -103,8 +105,6 @@ pin_session(struct run *r, struct kubo *k, const struct job *j, uint64_t *bytes,
 	*bytes = res.node_bytes + res.leaf_bytes;
 	if (kubo_pin_add(k, j->s->cid, 1, e) < 0)
 		return werr_prefix(e, "session %s", j->s->name);
-	if (!r->o->rate)
-		fetched(r, res.leaf_bytes);
 	return 0;
 }
 
