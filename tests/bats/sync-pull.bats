@@ -19,6 +19,8 @@ teardown_file() { ipfs_stop; }
 
 setup() { cd "$BATS_TEST_TMPDIR"; }
 
+teardown() { : >"$BATS_FILE_TMPDIR/wanda2.conf"; }
+
 @test "pull: B pins A's session, one line per state change and a summary" {
 	root=$(capture 1 m42-2026-11-23 5)
 	announce 2 1 "$root"
@@ -203,6 +205,7 @@ setup() { cd "$BATS_TEST_TMPDIR"; }
 }
 
 @test "peers_allow: a peer not listed is refused, --all skips it" {
+	announce 2 1 "$(on 1 wanda-dag root | jq -r .cid)"
 	echo "peers_allow = $B" >"$BATS_FILE_TMPDIR/wanda2.conf"
 	run --separate-stderr on 2 wanda-sync pull --peer "$A"
 	assert_failure 77
@@ -210,7 +213,6 @@ setup() { cd "$BATS_TEST_TMPDIR"; }
 	run --separate-stderr on 2 wanda-sync pull --all
 	assert_success
 	assert_equal "$(jq -r '.skipped' <<<"$output")" "not in peers_allow"
-	: >"$BATS_FILE_TMPDIR/wanda2.conf"
 }
 
 @test "a hostile root: index.json not in the format, over the cap, or a name that does not resolve" {
