@@ -6,76 +6,34 @@
 #include "ipld/car.h"
 #include "ipld/dagpb.h"
 #include "ipld/multihash.h"
+#include "net/cidset.h"
 
-/* A set of binary CIDs: open addressing, FNV-1a. state 1 = linked, 2 = seen. */
-struct slot { uint8_t b[CID_MAX_BYTES]; uint8_t len, state; };
-struct cidset { struct slot *v; size_t cap, n; };
-
-static uint64_t
-fnv(const uint8_t *p, size_t n)
-{
-	uint64_t h = 1469598103934665603ull;
-
-	while (n--)
-		h = (h ^ *p++) * 1099511628211ull;
-	return h;
-}
-
-static struct slot *
-find(struct cidset *s, const uint8_t *b, size_t len)
-{
-	size_t i = fnv(b, len) & (s->cap - 1);
-
-	while (s->v[i].len && (s->v[i].len != len || memcmp(s->v[i].b, b, len) != 0))
-		i = (i + 1) & (s->cap - 1);
-	return &s->v[i];
-}
-
-static int
-grow(struct cidset *s, struct werr *e)
-{
-	struct cidset n = { calloc(s->cap ? s->cap * 2 : 1024, sizeof *n.v), s->cap ? s->cap * 2 : 1024, s->n };
-
-	if (!n.v)
-		return werr_set(e, EX_OSERR, "out of memory");
-	for (size_t i = 0; i < s->cap; i++)
-		if (s->v[i].len)
-			*find(&n, s->v[i].b, s->v[i].len) = s->v[i];
-	free(s->v);
-	*s = n;
-	return 0;
-}
-
-/* Mark c linked (state 1) unless already known; identity CIDs carry their data: seen. */
+/* Entry states: 1 = linked from a block read so far, 2 = seen. */
 static int
 link_to(struct cidset *s, const struct cid *c, struct werr *e)
 {
-	uint8_t b[CID_MAX_BYTES];
-	size_t len = cid_to_bytes(c, b);
-	struct slot *sl;
+	int added;
+	struct cidset_slot *sl = cidset_get(s, c, &added, e);
 
-	if ((s->n + 1) * 2 > s->cap && grow(s, e) < 0)
+	if (!sl)
 		return -1;
-	sl = find(s, b, len);
-	if (!sl->len) {
-		memcpy(sl->b, b, len);
-		sl->len = (uint8_t)len;
+	if (added)   /* identity CIDs carry their data: nothing to wait for */
 		sl->state = c->mh_len > 0 && c->mh[0] == MH_IDENTITY ? 2 : 1;
-		s->n++;
-	}
 	return 0;
 }
 
 static int
 check_block(struct cidset *s, const struct car_block *b, const char *name, struct werr *e)
 {
-	uint8_t bin[CID_MAX_BYTES];
-	size_t len = cid_to_bytes(&b->cid, bin);
-	struct slot *sl = find(s, bin, len);
+	struct cidset_slot *sl;
 	struct pb_node nd;
 	char txt[CID_STR_MAX] = "?";
+	int added;
 
-	if (!sl->len) {
+	if ((sl = cidset_get(s, &b->cid, &added, e)) == NULL)
+		return -1;
+	if (added) {
+		sl->state = 3;   /* never linked: an intruder (reported, and the walk stops) */
 		cid_format(&b->cid, 0, txt, sizeof txt, NULL);
 		return werr_set(e, EX_DATAERR, "%s: offset %llu: block %s is outside the announced DAG",
 		                name, (unsigned long long)b->offset, txt);
@@ -101,7 +59,7 @@ static int
 complete(const struct cidset *s, const char *name, struct werr *e)
 {
 	for (size_t i = 0; i < s->cap; i++)
-		if (s->v[i].len && s->v[i].state != 2) {
+		if (s->v[i].len && s->v[i].state == 1) {
 			struct cid c;
 			char txt[CID_STR_MAX] = "?";
 			if (cid_from_bytes(s->v[i].b, s->v[i].len, &c, NULL, NULL) == 0)
@@ -168,6 +126,6 @@ carcheck_fd(int fd, const char *name, const struct cid *root, struct carcheck_re
 		rc = 0;
 out:
 	car_reader_close(r);
-	free(s.v);
+	cidset_free(&s);
 	return rc;
 }

@@ -6,8 +6,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <cjson/cJSON.h>
-#include "base/atomicio.h"
 #include "ipld/cid.h"
+#include "net/peers.h"
 
 static void
 copy_str(char *dst, size_t cap, const cJSON *o, const char *k)
@@ -34,9 +34,9 @@ token_ok(const char *s)
 int
 peerlist_load(const char *home, struct peer_entry **out, size_t *n, struct werr *e)
 {
-	char path[4096], *text;
+	char path[4096];
 	struct stat st;
-	size_t len, cap;
+	size_t cap;
 	cJSON *d, *p, *it;
 	struct cid id;
 	struct werr e2;
@@ -48,15 +48,11 @@ peerlist_load(const char *home, struct peer_entry **out, size_t *n, struct werr 
 		return errno == ENOENT ? 0 : werr_sys(e, EX_IOERR, "%s", path);
 	if (st.st_size > PEERLIST_MAX_BYTES)
 		return werr_set(e, EX_DATAERR, "%s: over %u bytes", path, PEERLIST_MAX_BYTES);
-	if (read_file(path, &text, &len, e) < 0)
+	if (peers_read(path, &d, e) < 0)   /* wanda-discover's own reader: the shape check */
 		return -1;
-	d = cJSON_ParseWithLength(text, len);
-	free(text);
+	if (!d)
+		return 0;
 	p = cJSON_GetObjectItemCaseSensitive(d, "peers");
-	if (!cJSON_IsArray(p)) {
-		cJSON_Delete(d);
-		return werr_set(e, EX_DATAERR, "%s: no peers array", path);
-	}
 	cap = (size_t)cJSON_GetArraySize(p);
 	if ((*out = calloc(cap + 1, sizeof **out)) == NULL) {
 		cJSON_Delete(d);

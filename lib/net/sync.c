@@ -7,6 +7,7 @@
 #include "base/cli.h"
 #include "ipld/cid.h"
 #include "kubo/kubo.h"
+#include "net/dagwalk.h"
 #include "net/pacer.h"
 #include "net/peerlist.h"
 #include "net/syncstate.h"
@@ -70,42 +71,38 @@ change(struct run *r, const struct rootindex_session *s, const char *state, uint
 	}
 }
 
-struct fetch {
-	struct run *r;
-	const struct rootindex_session *s;
-	uint64_t got;
-};
-
-/* Every byte of the export passes here: paced, counted, capped. */
-static int
-fetch_data(void *ctx, const void *p, size_t n, struct werr *e)
+static void
+fetched(void *ctx, uint64_t n)
 {
-	struct fetch *f = ctx;
-	struct run *r = f->r;
+	struct run *r = ctx;
 
-	(void)p;
-	f->got += n;
-	if (r->o->max_bytes && f->got > r->o->max_bytes)
-		return werr_set(e, EX_DATAERR, "session %s: over --max-bytes %llu after %llu bytes",
-		                f->s->name, (unsigned long long)r->o->max_bytes,
-		                (unsigned long long)f->got);
-	pacer_wait(&r->pacer, n);
 	pthread_mutex_lock(&r->mu);
 	r->done_bytes += n;
 	progress_update(&r->bar, r->done_bytes);
 	pthread_mutex_unlock(&r->mu);
-	return 0;
 }
 
-/* Fetch the whole DAG through the paced reader, then pin it (local by then). */
+/* Fetch the DAG within the limits (dagwalk.h), then pin it, locally: every
+ * block is here by then. (Leaving the leaves to pin/add's own fetch was
+ * faster, but Kubo 0.43's FetchGraph was seen to stall for good after a
+ * repo/gc, with nothing on its wantlist; block/stat calls time out and are
+ * retried.) */
 static int
 pin_session(struct run *r, struct kubo *k, const struct job *j, uint64_t *bytes, struct werr *e)
 {
-	struct fetch f = { r, j->s, 0 };
+	struct dagwalk_opts wo = {
+		.api = r->o->api, .timeout_ms = r->o->timeout_ms, .pacer = r->o->rate ? &r->pacer : NULL,
+		.max_bytes = r->o->max_bytes, .fetch_leaves = 1, .progress = fetched, .workers = 32,
+		.progress_ctx = r,
+	};
+	struct dagwalk_result res;
+	char what[100];
 
-	if (kubo_dag_export_cb(k, j->s->cid, fetch_data, &f, e) < 0)
-		return werr_prefix(e, "session %s", j->s->name);
-	*bytes = f.got;
+	snprintf(what, sizeof what, "session %s", j->s->name);
+	wo.what = what;
+	if (dagwalk(j->s->cid, &wo, &res, e) < 0)
+		return -1;
+	*bytes = res.node_bytes + res.leaf_bytes;
 	if (kubo_pin_add(k, j->s->cid, 1, e) < 0)
 		return werr_prefix(e, "session %s", j->s->name);
 	return 0;
