@@ -553,7 +553,7 @@ static int
 start_mhd(struct serve *s, int fd, struct werr *e)
 {
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-	                 MHD_USE_ERROR_LOG;
+	                 MHD_USE_ERROR_LOG | MHD_USE_TURBO;
 
 	s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, handler, s,
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
