@@ -64,9 +64,53 @@ load_sidecar(const char *h, const char *session, const char *id, struct werr *e)
 	return j;
 }
 
-/* The session holding capture id: 1 found, 0 none. */
+static unsigned
+where_slot(const char *id)
+{
+	unsigned h = 2166136261u;
+
+	for (; *id; id++)
+		h = (h ^ (unsigned char)*id) * 16777619u;
+	return h % 512;
+}
+
+static int scan_capture(const char *h, const char *id, char *session, size_t cap);
+
+/* The session holding capture id: 1 found, 0 none. A hint table saves the
+ * scan of every session directory; a hint is used only when the sidecar
+ * is still there. */
 static int
-find_capture(const char *h, const char *id, char *session, size_t cap)
+find_capture(struct req *r, const char *id, char *session, size_t cap)
+{
+	struct serve *s = r->srv;
+	unsigned k = where_slot(id);
+	char path[4096];
+	struct stat st;
+	int hit;
+
+	pthread_mutex_lock(&s->cache_mu);
+	hit = !strcmp(s->where[k].id, id);
+	if (hit)
+		snprintf(session, cap, "%s", s->where[k].session);
+	pthread_mutex_unlock(&s->cache_mu);
+	if (hit) {
+		snprintf(path, sizeof path, "%s/captures/%s/%s.json", home(r), session, id);
+		if (lstat(path, &st) == 0 && S_ISREG(st.st_mode))
+			return 1;
+	}
+	if (!scan_capture(home(r), id, session, cap))
+		return 0;
+	if (strlen(id) < sizeof s->where[k].id && strlen(session) < sizeof s->where[k].session) {
+		pthread_mutex_lock(&s->cache_mu);
+		strcpy(s->where[k].id, id);
+		strcpy(s->where[k].session, session);
+		pthread_mutex_unlock(&s->cache_mu);
+	}
+	return 1;
+}
+
+static int
+scan_capture(const char *h, const char *id, char *session, size_t cap)
 {
 	char path[4096];
 	DIR *d;
@@ -132,7 +176,7 @@ one_capture(struct req *r)
 	struct werr e = {0};
 	cJSON *j, *o;
 
-	if (!find_capture(home(r), r->rt.arg, session, sizeof session))
+	if (!find_capture(r, r->rt.arg, session, sizeof session))
 		return reply_error(r, 404, "no such capture");
 	if (!(j = load_sidecar(home(r), session, r->rt.arg, &e)))
 		return local_fail(r, &e);
@@ -224,7 +268,7 @@ capture_file(struct req *r)
 	cJSON *j;
 	const cJSON *f;
 
-	if (!find_capture(home(r), r->rt.arg, session, sizeof session))
+	if (!find_capture(r, r->rt.arg, session, sizeof session))
 		return reply_error(r, 404, "no such capture");
 	if (r->rt.id == R_CAPTURE_THUMB) {
 		snprintf(path, sizeof path, "%s/thumbs/%s/%s.jpg", home(r), session, r->rt.arg);
@@ -252,7 +296,7 @@ qr(struct req *r)
 
 	if (r->rt.id == R_CAPTURE_QR) {
 		const cJSON *c;
-		if (!find_capture(home(r), r->rt.arg, session, sizeof session))
+		if (!find_capture(r, r->rt.arg, session, sizeof session))
 			return reply_error(r, 404, "no such capture");
 		if (!(j = load_sidecar(home(r), session, r->rt.arg, &e)))
 			return local_fail(r, &e);

@@ -32,7 +32,8 @@ struct serve {
 	int token_created;
 	char hosts[SERVE_MAX_HOSTS][260];
 	size_t nhosts;
-	pthread_mutex_t cache_mu;
+	pthread_mutex_t cache_mu;    /* cache and where */
+	struct { char id[100]; char session[72]; } where[512];   /* capture id -> session, a hint */
 	struct cached cache[SERVE_CACHE];
 	unsigned long long cache_clock;
 	pthread_mutex_t mu;          /* counters below */

@@ -405,6 +405,7 @@ newest_id() { curl -s -m 10 "$URL/api/captures?limit=1" | jq -r '.captures[0].id
 	done
 	r=$(get /api/ipfs/pin -X POST -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d "{\"cid\":\"$cid\"}")
 	assert_equal "$(status_of "$r")" 503
+	assert_equal "$(body_of "$r" | jq -r .status)" failed
 	for p in /api/captures "/api/captures/$id" "/api/captures/$id/thumb" /api/sessions /api/queue /api/ipns /api/sync /; do
 		r=$(get "$p" -o /dev/null)
 		assert_equal "$(status_of "$r")" 200
