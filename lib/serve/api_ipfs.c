@@ -243,7 +243,7 @@ sniff(const unsigned char *p, size_t n)
 	return "text/plain; charset=utf-8";
 }
 
-static void
+void
 stream_unref(struct stream *st)
 {
 	int last;

@@ -448,11 +448,12 @@ completed(void *cls, struct MHD_Connection *conn, void **req_cls, enum MHD_Reque
 		return;
 	if (r->sse)
 		sse_client_free(r->sse);
-	if (r->st) {
+	if (r->st) {        /* never handed to a response: the consumer's reference is ours */
 		pthread_mutex_lock(&r->st->mu);
 		r->st->closed = 1;
 		pthread_cond_broadcast(&r->st->cv);
 		pthread_mutex_unlock(&r->st->mu);
+		stream_unref(r->st);
 	}
 	free(r->body);
 	free(r->out);

@@ -92,6 +92,8 @@ enum MHD_Result api_local(struct req *r);
 void api_daemon(struct req *r);
 /* Make r's response once the job is done. */
 enum MHD_Result api_daemon_reply(struct req *r);
+/* Drop one reference to a stream (freed with the last). */
+void stream_unref(struct stream *st);
 /* The ipfs_status poller thread. */
 void *api_status_poller(void *srv);
 
