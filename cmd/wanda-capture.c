@@ -208,6 +208,8 @@ read_source_opts(struct run *r, struct werr *e)
 	r->src.settle = (int)num_arg(config_get_or(r->cfg, "settle", "0"), 0, 1000, "--settle");
 	r->src.quality = (int)num_arg(config_get_or(r->cfg, "quality", "92"), 1, 100, "--quality");
 	r->src.camera = config_get(r->cfg, "camera");
+	r->src.max_pixels = num_arg(config_get_or(r->cfg, "max_pixels", "100000000"), 0, 4000000000L,
+	    "max_pixels");
 	if ((v = config_get(r->cfg, "capture_timeout"))) {
 		if (parse_duration_ms(v, &ms, "--timeout", e) < 0)
 			die(e);
@@ -379,6 +381,8 @@ capture_slot(struct run *r, long k)
 	}
 	res = capture_store(&r->env, &r->src, &f, &e);
 	frame_free(&f);
+	if (res == NULL && input != NULL)
+		werr_prefix(&e, "%s", input);
 	if (res == NULL) {
 		capture_failed(r, k, 0, &e);
 		return;
@@ -470,6 +474,7 @@ main(int argc, char **argv)
 	const char *jq = NULL;
 	int created;
 
+	cli_locale();
 	if ((r.cfg = config_load(&e)) == NULL)
 		die(&e);
 	parse_args(&r, argc, argv, &jq);
