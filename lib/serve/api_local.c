@@ -21,6 +21,7 @@
 #include "capture/captureid.h"
 #include "spool/sidecar.h"
 #include "spool/spool.h"
+#include "net/syncstate.h"
 
 static const char *
 home(struct req *r)
@@ -622,6 +623,8 @@ session_exists(const char *h, const char *name)
 	return stat(p1, &st) == 0 || stat(p2, &st) == 0;
 }
 
+static void add_mirrors(struct req *r, cJSON *a);
+
 static int
 cmp_str_desc(const void *a, const void *b)
 {
@@ -662,6 +665,8 @@ sessions(struct req *r)
 		free(names[i]);
 	}
 	free(names);
+	if (strcmp(view, "local"))
+		add_mirrors(r, a);
 	cJSON_AddStringToObject(o, "view", view);
 	return reply_json(r, 200, o);
 }
@@ -741,21 +746,53 @@ ipns(struct req *r)
 	return reply_json(r, 200, o);
 }
 
+/* state/sync.json through its owner (lib/net/syncstate): empty before
+ * wanda-sync writes it, 500 when it does not have the shape. */
 static enum MHD_Result
 sync_state(struct req *r)
 {
-	char path[4096];
+	struct syncstate ss;
+	struct werr e = {0};
 	cJSON *o;
 
-	snprintf(path, sizeof path, "%s/state/sync.json", home(r));
-	if (!(o = read_json_file(path))) {
-		struct stat st;
-		if (stat(path, &st) == 0)
-			serve_logf(r->srv, "state_error", 0, "%s: not a JSON object, shown as empty", path);
-		o = cJSON_CreateObject();
-		cJSON_AddObjectToObject(o, "peers");
-	}
+	if (syncstate_load(&ss, home(r), &e) < 0)
+		return reply_error(r, 500, e.msg);
+	o = ss.doc;
+	ss.doc = NULL;
+	syncstate_free(&ss);
 	return reply_json(r, 200, o);
+}
+
+/* The IPFS and All views also list the peers' sessions this node pins
+ * (wanda-sync), with their CIDs: they are browsed through the gateway. */
+static void
+add_mirrors(struct req *r, cJSON *a)
+{
+	struct werr e = {0};
+	cJSON *m = syncstate_mirrors(home(r), &e), *it;
+
+	if (!m) {
+		serve_logf(r->srv, "state_error", 0, "%s", e.msg);
+		return;
+	}
+	cJSON_ArrayForEach(it, m) {
+		const cJSON *peer = cJSON_GetObjectItemCaseSensitive(it, "peer");
+		const cJSON *name = cJSON_GetObjectItemCaseSensitive(it, "session");
+		const cJSON *cid = cJSON_GetObjectItemCaseSensitive(it, "cid");
+		cJSON *o;
+		if (!cJSON_IsString(peer) || !cJSON_IsString(name) || !cJSON_IsString(cid) ||
+		    !route_cid_valid(cid->valuestring))
+			continue;
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "name", name->valuestring);
+		cJSON_AddStringToObject(o, "peer", peer->valuestring);
+		cJSON_AddStringToObject(o, "cid", cid->valuestring);
+		cJSON_AddStringToObject(o, "state", "pinned");
+		cJSON_AddNullToObject(o, "captures");
+		add_links(r, o, cid->valuestring);
+		cJSON_AddItemToArray(a, o);
+	}
+	cJSON_Delete(m);
 }
 
 static enum MHD_Result
