@@ -52,6 +52,8 @@ daemon_fail(struct req *r, struct kubo *k, const struct werr *e)
 	                                     strstr(ke->message, "could not resolve") ||
 	                                     strstr(ke->message, "not found")))
 		status = 404;
+	if (r->rt.id == R_PIN_ADD)    /* the Pinning Service word for it */
+		cJSON_AddStringToObject(o, "status", "failed");
 	serve_logf(r->srv, "daemon_error", status, "%s: %s", route_name(r->rt.id), e->msg);
 	set_out(r, status, o);
 }
@@ -241,7 +243,7 @@ sniff(const unsigned char *p, size_t n)
 	return "text/plain; charset=utf-8";
 }
 
-static void
+void
 stream_unref(struct stream *st)
 {
 	int last;

@@ -21,6 +21,7 @@
 #include "capture/captureid.h"
 #include "spool/sidecar.h"
 #include "spool/spool.h"
+#include "net/syncstate.h"
 
 static const char *
 home(struct req *r)
@@ -64,9 +65,53 @@ load_sidecar(const char *h, const char *session, const char *id, struct werr *e)
 	return j;
 }
 
-/* The session holding capture id: 1 found, 0 none. */
+static unsigned
+where_slot(const char *id)
+{
+	unsigned h = 2166136261u;
+
+	for (; *id; id++)
+		h = (h ^ (unsigned char)*id) * 16777619u;
+	return h % 512;
+}
+
+static int scan_capture(const char *h, const char *id, char *session, size_t cap);
+
+/* The session holding capture id: 1 found, 0 none. A hint table saves the
+ * scan of every session directory; a hint is used only when the sidecar
+ * is still there. */
 static int
-find_capture(const char *h, const char *id, char *session, size_t cap)
+find_capture(struct req *r, const char *id, char *session, size_t cap)
+{
+	struct serve *s = r->srv;
+	unsigned k = where_slot(id);
+	char path[4096];
+	struct stat st;
+	int hit;
+
+	pthread_mutex_lock(&s->cache_mu);
+	hit = !strcmp(s->where[k].id, id);
+	if (hit)
+		snprintf(session, cap, "%s", s->where[k].session);
+	pthread_mutex_unlock(&s->cache_mu);
+	if (hit) {
+		snprintf(path, sizeof path, "%s/captures/%s/%s.json", home(r), session, id);
+		if (lstat(path, &st) == 0 && S_ISREG(st.st_mode))
+			return 1;
+	}
+	if (!scan_capture(home(r), id, session, cap))
+		return 0;
+	if (strlen(id) < sizeof s->where[k].id && strlen(session) < sizeof s->where[k].session) {
+		pthread_mutex_lock(&s->cache_mu);
+		strcpy(s->where[k].id, id);
+		strcpy(s->where[k].session, session);
+		pthread_mutex_unlock(&s->cache_mu);
+	}
+	return 1;
+}
+
+static int
+scan_capture(const char *h, const char *id, char *session, size_t cap)
 {
 	char path[4096];
 	DIR *d;
@@ -132,7 +177,7 @@ one_capture(struct req *r)
 	struct werr e = {0};
 	cJSON *j, *o;
 
-	if (!find_capture(home(r), r->rt.arg, session, sizeof session))
+	if (!find_capture(r, r->rt.arg, session, sizeof session))
 		return reply_error(r, 404, "no such capture");
 	if (!(j = load_sidecar(home(r), session, r->rt.arg, &e)))
 		return local_fail(r, &e);
@@ -224,7 +269,7 @@ capture_file(struct req *r)
 	cJSON *j;
 	const cJSON *f;
 
-	if (!find_capture(home(r), r->rt.arg, session, sizeof session))
+	if (!find_capture(r, r->rt.arg, session, sizeof session))
 		return reply_error(r, 404, "no such capture");
 	if (r->rt.id == R_CAPTURE_THUMB) {
 		snprintf(path, sizeof path, "%s/thumbs/%s/%s.jpg", home(r), session, r->rt.arg);
@@ -252,7 +297,7 @@ qr(struct req *r)
 
 	if (r->rt.id == R_CAPTURE_QR) {
 		const cJSON *c;
-		if (!find_capture(home(r), r->rt.arg, session, sizeof session))
+		if (!find_capture(r, r->rt.arg, session, sizeof session))
 			return reply_error(r, 404, "no such capture");
 		if (!(j = load_sidecar(home(r), session, r->rt.arg, &e)))
 			return local_fail(r, &e);
@@ -578,6 +623,8 @@ session_exists(const char *h, const char *name)
 	return stat(p1, &st) == 0 || stat(p2, &st) == 0;
 }
 
+static void add_mirrors(struct req *r, cJSON *a);
+
 static int
 cmp_str_desc(const void *a, const void *b)
 {
@@ -618,6 +665,8 @@ sessions(struct req *r)
 		free(names[i]);
 	}
 	free(names);
+	if (strcmp(view, "local"))
+		add_mirrors(r, a);
 	cJSON_AddStringToObject(o, "view", view);
 	return reply_json(r, 200, o);
 }
@@ -697,21 +746,53 @@ ipns(struct req *r)
 	return reply_json(r, 200, o);
 }
 
+/* state/sync.json through its owner (lib/net/syncstate): empty before
+ * wanda-sync writes it, 500 when it does not have the shape. */
 static enum MHD_Result
 sync_state(struct req *r)
 {
-	char path[4096];
+	struct syncstate ss;
+	struct werr e = {0};
 	cJSON *o;
 
-	snprintf(path, sizeof path, "%s/state/sync.json", home(r));
-	if (!(o = read_json_file(path))) {
-		struct stat st;
-		if (stat(path, &st) == 0)
-			serve_logf(r->srv, "state_error", 0, "%s: not a JSON object, shown as empty", path);
-		o = cJSON_CreateObject();
-		cJSON_AddObjectToObject(o, "peers");
-	}
+	if (syncstate_load(&ss, home(r), &e) < 0)
+		return reply_error(r, 500, e.msg);
+	o = ss.doc;
+	ss.doc = NULL;
+	syncstate_free(&ss);
 	return reply_json(r, 200, o);
+}
+
+/* The IPFS and All views also list the peers' sessions this node pins
+ * (wanda-sync), with their CIDs: they are browsed through the gateway. */
+static void
+add_mirrors(struct req *r, cJSON *a)
+{
+	struct werr e = {0};
+	cJSON *m = syncstate_mirrors(home(r), &e), *it;
+
+	if (!m) {
+		serve_logf(r->srv, "state_error", 0, "%s", e.msg);
+		return;
+	}
+	cJSON_ArrayForEach(it, m) {
+		const cJSON *peer = cJSON_GetObjectItemCaseSensitive(it, "peer");
+		const cJSON *name = cJSON_GetObjectItemCaseSensitive(it, "session");
+		const cJSON *cid = cJSON_GetObjectItemCaseSensitive(it, "cid");
+		cJSON *o;
+		if (!cJSON_IsString(peer) || !cJSON_IsString(name) || !cJSON_IsString(cid) ||
+		    !route_cid_valid(cid->valuestring))
+			continue;
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "name", name->valuestring);
+		cJSON_AddStringToObject(o, "peer", peer->valuestring);
+		cJSON_AddStringToObject(o, "cid", cid->valuestring);
+		cJSON_AddStringToObject(o, "state", "pinned");
+		cJSON_AddNullToObject(o, "captures");
+		add_links(r, o, cid->valuestring);
+		cJSON_AddItemToArray(a, o);
+	}
+	cJSON_Delete(m);
 }
 
 static enum MHD_Result

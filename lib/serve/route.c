@@ -82,7 +82,7 @@ route_pct_decode(const char *s, size_t n, char *out, size_t cap)
 int
 route_capture_id_valid(const char *s)
 {
-	return spool_id_valid(s) && strlen(s) < 96 && !strchr(s, '/');
+	return spool_id_valid(s) && strlen(s) < 96 && !strchr(s, '/') && !strstr(s, "..");
 }
 
 int

@@ -55,7 +55,7 @@ struct route {
 int route_match(const char *method, const char *target, struct route *r);
 
 /* Validators the handlers share. */
-int route_capture_id_valid(const char *s);   /* [A-Za-z0-9._:-], no leading '.', <= 96 */
+int route_capture_id_valid(const char *s);   /* [A-Za-z0-9._:-], no leading '.', no "..", < 96 */
 int route_cid_valid(const char *s);          /* parses as a CID */
 int route_ipns_name_valid(const char *s);    /* peer id / key CID / DNS name */
 

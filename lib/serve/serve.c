@@ -448,11 +448,12 @@ completed(void *cls, struct MHD_Connection *conn, void **req_cls, enum MHD_Reque
 		return;
 	if (r->sse)
 		sse_client_free(r->sse);
-	if (r->st) {
+	if (r->st) {        /* never handed to a response: the consumer's reference is ours */
 		pthread_mutex_lock(&r->st->mu);
 		r->st->closed = 1;
 		pthread_cond_broadcast(&r->st->cv);
 		pthread_mutex_unlock(&r->st->mu);
+		stream_unref(r->st);
 	}
 	free(r->body);
 	free(r->out);
@@ -553,7 +554,7 @@ static int
 start_mhd(struct serve *s, int fd, struct werr *e)
 {
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-	                 MHD_USE_ERROR_LOG;
+	                 MHD_USE_ERROR_LOG | MHD_USE_TURBO;
 
 	s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, handler, s,
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,

@@ -32,7 +32,8 @@ struct serve {
 	int token_created;
 	char hosts[SERVE_MAX_HOSTS][260];
 	size_t nhosts;
-	pthread_mutex_t cache_mu;
+	pthread_mutex_t cache_mu;    /* cache and where */
+	struct { char id[100]; char session[72]; } where[512];   /* capture id -> session, a hint */
 	struct cached cache[SERVE_CACHE];
 	unsigned long long cache_clock;
 	pthread_mutex_t mu;          /* counters below */
@@ -91,6 +92,8 @@ enum MHD_Result api_local(struct req *r);
 void api_daemon(struct req *r);
 /* Make r's response once the job is done. */
 enum MHD_Result api_daemon_reply(struct req *r);
+/* Drop one reference to a stream (freed with the last). */
+void stream_unref(struct stream *st);
 /* The ipfs_status poller thread. */
 void *api_status_poller(void *srv);
 

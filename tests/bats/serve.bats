@@ -313,7 +313,6 @@ newest_id() { curl -s -m 10 "$URL/api/captures?limit=1" | jq -r '.captures[0].id
 	serve_start
 	r=$(curl -s "$URL/api/sessions")
 	assert_equal "$(jq -r '[.sessions[].name] | join(",")' <<<"$r")" s3,s1
-	assert_equal "$(curl -s "$URL/api/sessions?view=ipfs" | jq -r '[.sessions[].name] | join(",")')" s1
 	s1=$(curl -s "$URL/api/sessions/s1")
 	assert_equal "$(jq -r .cid <<<"$s1")" "$(jq -r .cid "$WANDA_HOME/state/dags/s1.json")"
 	assert_equal "$(jq .captures <<<"$s1")" 2
@@ -323,9 +322,20 @@ newest_id() { curl -s -m 10 "$URL/api/captures?limit=1" | jq -r '.captures[0].id
 	assert_equal "$(jq .counts.new <<<"$q")" 1
 	assert_equal "$(jq .pending <<<"$q")" 1
 	[ "$(jq .oldest_s <<<"$q")" -ge 0 ]
-	assert_equal "$(curl -s "$URL/api/sync")" '{"peers":{}}'
-	echo '{"peers":{"12D3KooWx":{"sessions":{"s1":"bafy"}}}}' >"$WANDA_HOME/state/sync.json"
-	assert_equal "$(curl -s "$URL/api/sync" | jq -r '.peers | keys[0]')" 12D3KooWx
+	assert_equal "$(curl -s "$URL/api/sync" | jq -c .peers)" '{}'
+	scid=$(jq -r .cid "$WANDA_HOME/state/dags/s1.json")
+	jq -n --arg c "$scid" '{v:1, peers:{"12D3KooWPeer":{last_success:null, failures:0,
+		sessions:{"their-night":{state:"pinned", cid:$c, bytes:1, attempts:1, last_error:null, pinned_at:null},
+		          "queued-one":{state:"queued", cid:$c, bytes:0, attempts:0, last_error:null, pinned_at:null}}}}}' \
+		>"$WANDA_HOME/state/sync.json"
+	assert_equal "$(curl -s "$URL/api/sync" | jq -r '.peers | keys[0]')" 12D3KooWPeer
+	# the IPFS and All views add the peers' sessions pinned here (not the queued one)
+	assert_equal "$(curl -s "$URL/api/sessions?view=ipfs" | jq -r '[.sessions[].name] | join(",")')" s1,their-night
+	assert_equal "$(curl -s "$URL/api/sessions?view=all" | jq -r '.sessions[-1].peer')" 12D3KooWPeer
+	assert_equal "$(curl -s "$URL/api/sessions?view=local" | jq '.sessions | length')" 2
+	echo '{"peers": 3}' >"$WANDA_HOME/state/sync.json"
+	r=$(get /api/sync)
+	assert_equal "$(status_of "$r")" 500
 	assert_equal "$(curl -s "$URL/api/ipns" | jq -r .name)" null
 }
 
@@ -379,6 +389,19 @@ newest_id() { curl -s -m 10 "$URL/api/captures?limit=1" | jq -r '.captures[0].id
 	grep -q 'too many connections' "$OUT"
 }
 
+@test "a request that stalls is closed after --timeout, with a log line" {
+	serve_start --timeout 1s
+	exec 5<>"/dev/tcp/127.0.0.1/$PORT"
+	printf 'GET /api/queue HTTP/1.1\r\nHost: 127.0.0.1:%s\r\n' "$PORT" >&5   # headers never end
+	sleep 2.5
+	run timeout 5 cat <&5
+	exec 5>&-
+	assert_output ""
+	grep -q '"event":"request_timeout"' "$OUT"
+	r=$(get /api/queue)
+	assert_equal "$(status_of "$r")" 200
+}
+
 @test "gallery page and OpenAPI are served with a strict CSP" {
 	serve_start
 	run curl -s -D - "$URL/"
@@ -405,6 +428,7 @@ newest_id() { curl -s -m 10 "$URL/api/captures?limit=1" | jq -r '.captures[0].id
 	done
 	r=$(get /api/ipfs/pin -X POST -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d "{\"cid\":\"$cid\"}")
 	assert_equal "$(status_of "$r")" 503
+	assert_equal "$(body_of "$r" | jq -r .status)" failed
 	for p in /api/captures "/api/captures/$id" "/api/captures/$id/thumb" /api/sessions /api/queue /api/ipns /api/sync /; do
 		r=$(get "$p" -o /dev/null)
 		assert_equal "$(status_of "$r")" 200

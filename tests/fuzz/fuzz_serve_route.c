@@ -1,8 +1,8 @@
 /* fuzz_serve_route: libFuzzer target for wanda-serve's request router
  * (route_match), its Range parser and its SSE framing, all pure. The first
  * byte picks the method, the rest is the raw request target. Checks: a
- * routed request's argument passed its validator and never holds '/',
- * "..", or a control byte; a Range answer lies inside the body; an SSE
+ * routed request's argument passed its validator and never holds '/' or a
+ * control byte, nor is "." or ".." (capture ids hold no ".." at all); a Range answer lies inside the body; an SSE
  * frame holds exactly one blank line, at its end. A failed check aborts. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -22,7 +22,11 @@ check_route(const char *method, const char *target)
 	}
 	if (r.id <= R_NONE || r.id >= R_COUNT)
 		abort();
-	if (strchr(r.arg, '/') || strstr(r.arg, "..") || strchr(r.session, '/') || strstr(r.session, ".."))
+	/* "a..b" is a valid session name and a harmless file name; "." and ".." are not */
+	if (strchr(r.arg, '/') || !strcmp(r.arg, ".") || !strcmp(r.arg, "..") || strchr(r.session, '/') ||
+	    !strcmp(r.session, "..") || !strcmp(r.session, "."))
+		abort();
+	if ((r.id == R_CAPTURE || r.id == R_CAPTURE_IMAGE || r.id == R_CAPTURE_THUMB) && strstr(r.arg, ".."))
 		abort();
 	for (const char *p = r.arg; *p; p++)
 		if ((unsigned char)*p < 0x20)
