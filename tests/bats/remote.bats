@@ -330,3 +330,22 @@ kubo_pins() {
 	assert_success
 	[ "$(jq -r '[.ipfs.state, .remote.fleet.state] | join(" ")' "$(sidecar "$id")")" = "pinned pinned" ]
 }
+
+@test "backfill: captures pushed before the target was configured are pinned remotely, then freed" {
+	ids=$(capture 2)
+	wanda-queue watch --once | wanda-push --no-outbox | wanda-queue ack >/dev/null
+	fleet
+	run wanda-queue gc --keep-free 999999G
+	assert_success
+	[ "$(jq -r 'select(.summary) | [.removed, .remote_unconfirmed] | join(" ")' <<<"$output")" = "0 2" ]
+	run wanda-remote backfill
+	assert_success
+	assert_output '{"queued":2}'
+	run wanda-remote drain --timeout 120s
+	assert_success
+	run wanda-remote backfill
+	assert_output '{"queued":0}'
+	run wanda-queue gc --keep-free 999999G
+	assert_success
+	for id in $ids; do assert_file_not_exists "$(image "$id")"; done
+}
