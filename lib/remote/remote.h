@@ -98,7 +98,7 @@ int remote_retry(struct remote_set *rs, const char *target, size_t *n, struct we
  * "since","last_ok_at","error","queued","pinning","failed","waiting",
  * "oldest_s","reachable"(probe only)}]. probe: ask the target now. For
  * wanda-push status, wanda-queue stats and wanda-serve. */
-cJSON *remote_status_json(struct remote_set *rs, int probe, struct werr *e);
+cJSON *remote_status_json(const struct remote_set *rs, int probe, struct werr *e);
 
 /* The names of the configured targets, for retention's rule. */
 size_t remote_target_names(const struct remote_set *rs, const char **names, size_t max);

@@ -167,6 +167,13 @@ kubo_pins() {
 	assert_output '"unreachable 2"'
 	run wanda-push status --jq '.remote[0] | [.health, .reachable, .backlog] | join(" ")'
 	assert_output '"unreachable false 2"'
+	# wanda-serve's /api/ipfs/stats says the same
+	wanda-serve --listen 127.0.0.1:0 >"$BATS_TEST_TMPDIR/serve.out" 2>&1 3>&- &
+	BG_PIDS+=($!)
+	for _ in $(seq 200); do [ -s "$BATS_TEST_TMPDIR/serve.out" ] && break; sleep 0.05; done
+	run curl -sf -m 20 "$(head -1 "$BATS_TEST_TMPDIR/serve.out" | jq -r .url)/api/ipfs/stats"
+	assert_success
+	[ "$(jq -r '.remote[0] | [.target, .health, .backlog] | join(" ")' <<<"$output")" = "fleet unreachable 2" ]
 	run wanda-queue gc --keep-free 999999G
 	assert_success
 	[ "$(jq -r 'select(.summary) | [.removed, .remote_unconfirmed] | join(" ")' <<<"$output")" = "0 2" ]
