@@ -169,9 +169,12 @@ kubo_pins() {
 	assert_output '"unreachable false 2"'
 	# wanda-serve's /api/ipfs/stats says the same
 	wanda-serve --listen 127.0.0.1:0 >"$BATS_TEST_TMPDIR/serve.out" 2>&1 3>&- &
-	BG_PIDS+=($!)
+	serve=$!
+	BG_PIDS+=("$serve")
 	for _ in $(seq 200); do [ -s "$BATS_TEST_TMPDIR/serve.out" ] && break; sleep 0.05; done
 	run curl -sf -m 20 "$(head -1 "$BATS_TEST_TMPDIR/serve.out" | jq -r .url)/api/ipfs/stats"
+	kill "$serve"
+	wait "$serve" || true
 	assert_success
 	[ "$(jq -r '.remote[0] | [.target, .health, .backlog] | join(" ")' <<<"$output")" = "fleet unreachable 2" ]
 	run wanda-queue gc --keep-free 999999G
