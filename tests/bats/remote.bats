@@ -120,8 +120,8 @@ kubo_pins() {
 	fleet
 	cluster_stop_peer 3
 	# the allocator leaves a peer out once its metric has expired
-	for _ in $(seq 1 100); do [ "$(cluster_valid_metrics)" -eq 2 ] && break; sleep 0.2; done
-	[ "$(cluster_valid_metrics)" -eq 2 ]
+	for _ in $(seq 1 200); do [ "$(cluster_valid_metrics)" = peer1,peer2 ] && break; sleep 0.2; done
+	[ "$(cluster_valid_metrics)" = peer1,peer2 ]
 	ids=$(capture 2)
 	pipeline >/dev/null
 	run wanda-remote drain --timeout 120s
