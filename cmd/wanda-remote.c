@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,7 @@ usage(FILE *f)
 	    "       " PROG " drain [--timeout DURATION] [--target NAME]\n"
 	    "       " PROG " status [--target NAME]\n"
 	    "       " PROG " retry [--target NAME]\n"
+	    "       " PROG " backfill [--target NAME]\n"
 	    "options:\n"
 	    "  --target NAME        only that remote target (remote.NAME.* in wanda.conf)\n"
 	    "  --timeout DURATION   drain: give up waiting after this long (default 10m)\n"
@@ -53,7 +55,7 @@ struct worker {
 	struct remote_set *rs;
 	pthread_t th;
 	int wake[2];             /* a byte: new entries, or stop */
-	volatile int stop;
+	atomic_int stop;         /* set by the main thread at the end of input */
 	int warned_auth;
 	int lockfd;
 };
@@ -131,7 +133,7 @@ worker_main(void *arg)
 	struct worker *w = arg;
 	char buf[256];
 
-	while (!w->stop) {
+	while (!atomic_load(&w->stop)) {
 		struct remote_pass p;
 		struct werr e = {0};
 		struct pollfd pf = { w->wake[0], POLLIN, 0 };
@@ -201,7 +203,7 @@ cmd_stage(struct remote_set *rs, struct werr *e)
 		}
 	}
 	free(line);
-	w.stop = 1;
+	atomic_store(&w.stop, 1);
 	if (rs->n > 0) {
 		kick(&w);
 		pthread_join(w.th, NULL);
@@ -307,6 +309,19 @@ cmd_retry(struct remote_set *rs, const struct opts *o, struct jsonl *out, struct
 	return jsonl_emit_take(out, l, e);
 }
 
+static int
+cmd_backfill(struct remote_set *rs, struct jsonl *out, struct werr *e)
+{
+	size_t n;
+	cJSON *l;
+
+	if (remote_backfill(rs, &n, e) < 0)
+		return -1;
+	l = cJSON_CreateObject();
+	cJSON_AddNumberToObject(l, "queued", (double)n);
+	return jsonl_emit_take(out, l, e);
+}
+
 /* ---- main --------------------------------------------------------------- */
 
 static int
@@ -360,6 +375,8 @@ run(struct remote_set *rs, const struct opts *o, struct jsonl *out, int argc, ch
 		return cmd_status(rs, out, e);
 	if (strcmp(argv[0], "retry") == 0)
 		return cmd_retry(rs, o, out, e);
+	if (strcmp(argv[0], "backfill") == 0)
+		return cmd_backfill(rs, out, e);
 	return werr_set(e, EX_USAGE, "%s: unknown command", argv[0]);
 }
 

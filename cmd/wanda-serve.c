@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 #include "base/cli.h"
 #include "base/config.h"
+#include "remote/remote.h"
 #include "base/jsonl.h"
 #include "serve/serve.h"
 
@@ -135,6 +136,16 @@ settle(const struct config *c, struct serve_cfg *s, char *api, size_t alen, char
 	return 0;
 }
 
+/* The remote pinning targets, for /api/ipfs/stats. */
+static int
+load_remotes(const struct config *c, struct serve_cfg *s, struct remote_set *rs, struct werr *e)
+{
+	if (remote_load(c, NULL, rs, e) < 0)
+		return -1;
+	s->remotes = rs->n > 0 ? rs : NULL;
+	return 0;
+}
+
 /* Room for many event streams: raise the descriptor limit to the hard one. */
 static void
 more_files(void)
@@ -157,12 +168,13 @@ main(int argc, char **argv)
 	struct out o = {PTHREAD_MUTEX_INITIALIZER, NULL};
 	const char *jq = NULL;
 	char api[1024], tok[4096];
+	struct remote_set rs;
 	sigset_t set;
 	int sig;
 	cJSON *l;
 
 	if (!(c = config_load(&e)) || parse_args(argc, argv, c, &jq, &e) < 0 ||
-	    settle(c, &sc, api, sizeof api, tok, sizeof tok, &e) < 0)
+	    settle(c, &sc, api, sizeof api, tok, sizeof tok, &e) < 0 || load_remotes(c, &sc, &rs, &e) < 0)
 		errx(e.code ? e.code : EX_USAGE, "%s", e.msg);
 	if (!(o.j = jsonl_open(stdout, jq, &e)))
 		errx(e.code, "%s", e.msg);

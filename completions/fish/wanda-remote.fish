@@ -1,9 +1,10 @@
 # fish completion for wanda-remote
-set -l cmds drain status retry
+set -l cmds drain status retry backfill
 complete -c wanda-remote -f
 complete -c wanda-remote -n "not __fish_seen_subcommand_from $cmds" -a drain -d 'request and confirm until nothing is pending'
 complete -c wanda-remote -n "not __fish_seen_subcommand_from $cmds" -a status -d 'each target: health and backlog'
 complete -c wanda-remote -n "not __fish_seen_subcommand_from $cmds" -a retry -d 'failed pins back to queued'
+complete -c wanda-remote -n "not __fish_seen_subcommand_from $cmds" -a backfill -d 'queue captures pinned before the target existed'
 complete -c wanda-remote -l target -r -d 'only this remote target'
 complete -c wanda-remote -l timeout -r -d 'drain: give up waiting after this long'
 complete -c wanda-remote -l home -r -d 'WANDA home'

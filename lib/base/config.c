@@ -73,14 +73,40 @@ static const char *const known_keys[] = {
 	"queue_max_lifetime", "queue_max_attempts", "queue_max_inflight", "queue_rescan",
 	"queue_orphan_age", "queue_claim_timeout", "keep_free", "remote_pin", "remote_pin_token",
 	"ipns_key", "ipns_lifetime", "ipns_ttl", "ipns_allow_offline", "ipns_timeout",
-	"peers_allow", "sync_rate", "sync_max_bytes", "sync_concurrency", NULL
+	"peers_allow", "sync_rate", "sync_max_bytes", "sync_concurrency",
+	"remote_poll", "remote_max_poll", "remote_backoff", "remote_max_backoff", "node_name",
+	"serve_listen", "serve_token_file", "serve_gateway", "serve_public_gateway", "serve_hosts",
+	"serve_max_connections", "serve_timeout", "serve_heartbeat", "serve_threads",
+	"discovery_topic", "heartbeat", "peers_static", "announce_serve", "announce_cluster", NULL
 };
+
+/* The fields of a remote pinning target, remote.NAME.FIELD (lib/remote). */
+static const char *const remote_fields[] = {
+	"url", "kind", "token_file", "auth", "replication_min", "replication_max",
+	"confirm_timeout", "max_requests", NULL
+};
+
+static int
+known_key(const char *key)
+{
+	const char *f;
+	size_t i;
+
+	for (i = 0; known_keys[i] != NULL; i++)
+		if (strcmp(known_keys[i], key) == 0)
+			return 1;
+	if (strncmp(key, "remote.", 7) != 0 || (f = strrchr(key, '.')) == key + 6)
+		return 0;
+	for (i = 0; remote_fields[i] != NULL; i++)
+		if (strcmp(remote_fields[i], f + 1) == 0)
+			return 1;
+	return 0;
+}
 
 static int
 parse_line(struct config *c, const char *path, int lineno, char *line, struct werr *e)
 {
 	char *s, *eq, *key, *val;
-	size_t i;
 
 	if ((s = strchr(line, '#')) != NULL)
 		*s = '\0';
@@ -96,9 +122,7 @@ parse_line(struct config *c, const char *path, int lineno, char *line, struct we
 		*p = (*p == '-') ? '_' : (char)tolower((unsigned char)*p);
 	if (*key == '\0')
 		return werr_set(e, EX_CONFIG, "%s:%d: empty key", path, lineno);
-	for (i = 0; known_keys[i] != NULL && strcmp(known_keys[i], key) != 0; i++)
-		;
-	if (known_keys[i] == NULL)
+	if (!known_key(key))
 		return werr_set(e, EX_CONFIG, "%s:%d: unknown key '%.64s'", path, lineno, key);
 	if (*val == '\0')
 		return werr_set(e, EX_CONFIG, "%s:%d: %s: empty value (leave the line out for the default)",

@@ -406,3 +406,68 @@ remote_retry(struct remote_set *rs, const char *target, size_t *n, struct werr *
 			return -1;
 	return 0;
 }
+
+/* ---- backfill ----------------------------------------------------------- */
+
+/* One sidecar: its image, and its DNG, when the local push pinned them. */
+static int
+backfill_one(struct remote_set *rs, const char *side, size_t *n, struct werr *e)
+{
+	cJSON *sc = sidecar_read_json(side, NULL), *res;
+	const char *id = rjstr(sc, "id");
+	char rid[256];
+	int rc = 0, k;
+
+	for (int raw = 0; id && rc == 0 && raw < 2; raw++) {
+		const cJSON *b = cJSON_GetObjectItemCaseSensitive(sc, raw ? "raw_ipfs" : "ipfs");
+		const char *cid = rjstr(sc, raw ? "raw_cid" : "cid");
+		if (!cid || !rjstr(b, "state") || strcmp(rjstr(b, "state"), "pinned") != 0)
+			continue;
+		if (raw)
+			spool_raw_id(id, rid, sizeof rid);
+		res = cJSON_CreateObject();
+		cJSON_AddStringToObject(res, "id", raw ? rid : id);
+		cJSON_AddStringToObject(res, "kind", raw ? "raw" : "capture");
+		cJSON_AddStringToObject(res, "cid", cid);
+		cJSON_AddStringToObject(res, "sidecar", side);
+		cJSON_AddStringToObject(res, "session", rjstr(sc, "session") ? rjstr(sc, "session") : "");
+		if ((k = remote_enqueue(rs, res, e)) < 0)
+			rc = -1;
+		else
+			*n += (size_t)k;
+		cJSON_Delete(res);
+	}
+	cJSON_Delete(sc);
+	return rc;
+}
+
+int
+remote_backfill(struct remote_set *rs, size_t *n, struct werr *e)
+{
+	char top[4096], dir[4400], side[4700];
+	struct dirent *s, *f;
+	DIR *td, *sd;
+	int rc = 0;
+
+	*n = 0;
+	snprintf(top, sizeof top, "%s/captures", rs->home);
+	if ((td = opendir(top)) == NULL)
+		return 0;
+	while (rc == 0 && (s = readdir(td)) != NULL) {
+		if (s->d_name[0] == '.')
+			continue;
+		snprintf(dir, sizeof dir, "%s/%s", top, s->d_name);
+		if ((sd = opendir(dir)) == NULL)
+			continue;
+		while (rc == 0 && (f = readdir(sd)) != NULL) {
+			size_t l = strlen(f->d_name);
+			if (f->d_name[0] == '.' || l < 6 || strcmp(f->d_name + l - 5, ".json") != 0)
+				continue;
+			snprintf(side, sizeof side, "%s/%s", dir, f->d_name);
+			rc = backfill_one(rs, side, n, e);
+		}
+		closedir(sd);
+	}
+	closedir(td);
+	return rc;
+}

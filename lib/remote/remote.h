@@ -63,6 +63,11 @@ struct remote_set {
 int remote_load(const struct config *c, const char *only, struct remote_set *rs, struct werr *e);
 void remote_free(struct remote_set *rs);
 
+/* Captures the local daemon pinned before a target was configured (or
+ * while the stage was not in the pipeline): enqueue every sidecar whose
+ * "ipfs" (or "raw_ipfs") block says pinned, as remote_enqueue does. */
+int remote_backfill(struct remote_set *rs, size_t *n, struct werr *e);
+
 /* A wanda-push result line: when it is a local success for a capture
  * (or its DNG) with a sidecar, record a queued entry for every target the
  * sidecar does not already show pinned. Returns entries written. */
@@ -93,7 +98,7 @@ int remote_retry(struct remote_set *rs, const char *target, size_t *n, struct we
  * "since","last_ok_at","error","queued","pinning","failed","waiting",
  * "oldest_s","reachable"(probe only)}]. probe: ask the target now. For
  * wanda-push status, wanda-queue stats and wanda-serve. */
-cJSON *remote_status_json(struct remote_set *rs, int probe, struct werr *e);
+cJSON *remote_status_json(const struct remote_set *rs, int probe, struct werr *e);
 
 /* The names of the configured targets, for retention's rule. */
 size_t remote_target_names(const struct remote_set *rs, const char **names, size_t max);

@@ -53,7 +53,7 @@ count_dir(const struct remote_set *rs, const struct remote_target *t, struct bac
 }
 
 static cJSON *
-target_status(struct remote_set *rs, struct remote_target *t, int probe)
+target_status(const struct remote_set *rs, const struct remote_target *t, int probe)
 {
 	cJSON *o = cJSON_CreateObject(), *h = rhealth_read(rs, t);
 	struct backlog b;
@@ -88,7 +88,7 @@ target_status(struct remote_set *rs, struct remote_target *t, int probe)
 }
 
 cJSON *
-remote_status_json(struct remote_set *rs, int probe, struct werr *e)
+remote_status_json(const struct remote_set *rs, int probe, struct werr *e)
 {
 	cJSON *a = cJSON_CreateArray();
 

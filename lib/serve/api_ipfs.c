@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "remote/remote.h"
 #include "serve/serve_int.h"
 #include "kubo/kubo.h"
 
@@ -123,6 +124,10 @@ stats(struct req *r, struct kubo *k, struct werr *e)
 	cJSON_AddNumberToObject(b, "total_out", (double)bw.total_out);
 	cJSON_AddNumberToObject(b, "rate_in", bw.rate_in);
 	cJSON_AddNumberToObject(b, "rate_out", bw.rate_out);
+	/* each remote target's health and backlog, from its files (no probe:
+	 * this route is polled) */
+	if (r->srv->cfg.remotes != NULL)
+		cJSON_AddItemToObject(o, "remote", remote_status_json(r->srv->cfg.remotes, 0, e));
 	set_out(r, 200, o);
 	return 0;
 }

@@ -31,6 +31,7 @@ struct serve_cfg {
 	long status_ms;              /* daemon status poll for ipfs_status events (default 5000) */
 	size_t max_body;             /* request body limit (default 4096) */
 	long threads;                /* libmicrohttpd polling threads (default 2) */
+	const struct remote_set *remotes; /* wanda-remote targets for /api/ipfs/stats; NULL none */
 };
 void serve_cfg_default(struct serve_cfg *c);
 
@@ -39,6 +40,7 @@ void serve_cfg_default(struct serve_cfg *c);
 typedef void (*serve_log_fn)(void *ctx, cJSON *line);
 
 struct serve;
+struct remote_set;
 /* Its first log line is {"event":"listening","url","home","token_file","token_created"}. */
 struct serve *serve_start(const struct serve_cfg *c, serve_log_fn log, void *ctx, struct werr *e);
 /* "http://127.0.0.1:PORT" with the real port. */

@@ -37,7 +37,12 @@ cluster_pinned_peers() {
 	cluster_ctl 1 --enc=json status "$1" | jq -r '.peer_map[] | select(.status == "pinned") | .peername' | sort
 }
 
-# cluster_valid_metrics: how many peers peer 1 holds a live freespace metric of.
+# cluster_valid_metrics: the peers (peerK, sorted, comma-separated) peer 1
+# holds a live freespace metric of: those an allocation may pick.
 cluster_valid_metrics() {
-	curl -sf -m 5 -u "$CLUSTER_AUTH" "$CLUSTER_REST/monitor/metrics/freespace" | jq '[.[] | select(.valid)] | length'
+	local ids k
+	ids=$(curl -sf -m 5 -u "$CLUSTER_AUTH" "$CLUSTER_REST/monitor/metrics/freespace" | jq -r '.[] | select(.valid) | .peer')
+	for k in 1 2 3; do
+		grep -qxF "$(cat "$CLUSTER_DIR/peer$k/peer_id")" <<<"$ids" && echo "peer$k"
+	done | paste -sd,
 }
