@@ -113,7 +113,10 @@ int spool_done(const char *cur_path, struct werr *e);
 
 /* Failure of a claimed entry: attempts+1, last_error/error_kind recorded;
  * into failed/ when permanent, past max_attempts or past max lifetime,
- * else into deferred/ with next_attempt_at = now + backoff. Returns the
+ * else into deferred/ with next_attempt_at = now + backoff. When the entry
+ * cannot be rewritten (a full spool: no space, no inodes) it is moved into
+ * deferred/ as it is, with its mtime set to when it is due (a rename
+ * takes no new space), never left in cur/. Returns the
  * new state (SPOOL_DEFERRED or SPOOL_FAILED), -1 on error. An entry that
  * does not parse goes to corrupt/ (SPOOL_CORRUPT). */
 int spool_fail(const char *spool_dir, const char *cur_path, const struct spool_policy *p,
@@ -148,7 +151,12 @@ int spool_recover(const char *spool_dir, size_t *n, spool_id_fn fn, void *ctx, s
  * pid; an hour old counts as gone too). *n (may be NULL) = removed. */
 int spool_clean_tmp(const char *spool_dir, long long now_ms, size_t *n, struct werr *e);
 
-/* 1 when an entry for id exists in any state (cur/ claims included). */
+/* 1 when an entry for id is queued, claimed, deferred or failed: the one
+ * answer to "queue this capture unless an entry exists" (wanda-capture's
+ * resume and wanda-queue recover both ask it). corrupt/ does not count: a
+ * quarantined file carries nothing usable (it did not parse, and its name
+ * need not be the id), so a capture whose entry was lost there is queued
+ * again from its sidecar; the quarantined file stays for inspection. */
 int spool_has(const char *spool_dir, const char *id);
 
 /* Delete the files of `state` (failed or corrupt only) last changed at
