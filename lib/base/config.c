@@ -72,7 +72,9 @@ static const char *const known_keys[] = {
 	"thumb_size", "max_pixels", "node", "queue_backoff", "queue_max_backoff",
 	"queue_max_lifetime", "queue_max_attempts", "queue_max_inflight", "queue_rescan",
 	"queue_orphan_age", "queue_claim_timeout", "keep_free", "remote_pin", "remote_pin_token",
-	"ipns_key", "ipns_lifetime", "ipns_ttl", "ipns_allow_offline", "ipns_timeout", NULL
+	"ipns_key", "ipns_lifetime", "ipns_ttl", "ipns_allow_offline", "ipns_timeout",
+	"discovery_topic", "heartbeat", "peers_allow", "peers_static", "announce_serve",
+	"announce_cluster", NULL
 };
 
 static int
