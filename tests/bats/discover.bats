@@ -159,7 +159,10 @@ msg_from() {
 	pub 3 '{"v":1, "type": "announce", '                                 # bad JSON
 	pub 3 "$(msg_from 3 '.v = 2')"                                       # unknown major
 	pub 3 "$(msg_from 3 '.pad = ("x" * 17000)')"                         # > 16 KiB
-	pub 3 "$(msg_from 3 '.seq = 1')"                                     # seq backwards
+	# seq backwards: a valid announce first (C alive on B for sure, even on
+	# a loaded machine where C's own heartbeats may lag), then an older seq
+	pub 3 "$(msg_from 3 '.')"
+	pub 3 "$(msg_from 3 '.seq = 1')"
 	pub 3 "$(msg_from 3 '.root = "QmNotACid"')"                          # root not a CID
 	pub 3 "$(msg_from 3 '.addrs = ["10.77.0.3:4001", "/ip4/10.77.0.3/tcp/99999"]')"  # not multiaddrs
 	sleep 2
