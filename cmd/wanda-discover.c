@@ -146,6 +146,7 @@ main(int argc, char **argv)
 	    argc - i > 1) {
 		warnx("%s: unknown command or extra argument", i < argc ? argv[argc - 1] : cmd);
 		usage(stderr);
+		config_free(cf);
 		return EX_USAGE;
 	}
 	load_cfg(cf, &dc, api, sizeof api);

@@ -154,13 +154,15 @@ msg_from() {
 
 @test "hostile messages from a test peer are dropped and counted, B's RSS stays flat" {
 	wait_until 20 is_state 2 3 alive
-	rss0=$(rss_kb 2)
 	# node 3's Kubo is the test peer: raw messages, not its wanda-discover's
 	pub 3 "$(msg_from 3 '.peer = "'"$(id_of 1)"'" | .ipns = .peer')"   # from != peer
 	pub 3 '{"v":1, "type": "announce", '                                 # bad JSON
 	pub 3 "$(msg_from 3 '.v = 2')"                                       # unknown major
 	pub 3 "$(msg_from 3 '.pad = ("x" * 17000)')"                         # > 16 KiB
-	pub 3 "$(msg_from 3 '.seq = 1')"                                     # seq backwards
+	# seq backwards: a valid announce first (C alive on B for sure, even on
+	# a loaded machine where C's own heartbeats may lag), then an older seq
+	pub 3 "$(msg_from 3 '.')"
+	pub 3 "$(msg_from 3 '.seq = 1')"
 	pub 3 "$(msg_from 3 '.root = "QmNotACid"')"                          # root not a CID
 	pub 3 "$(msg_from 3 '.addrs = ["10.77.0.3:4001", "/ip4/10.77.0.3/tcp/99999"]')"  # not multiaddrs
 	sleep 2
@@ -178,7 +180,8 @@ msg_from() {
 	# the log says so, one line per kind, not one per message
 	run grep -c "rate_limited" "$NODES/node2/discover.err"
 	[ "$output" -le 3 ]
-	# an hour-equivalent of hostile traffic more, then RSS again
+	# RSS now (buffers warmed), then an hour-equivalent of hostile traffic more
+	rss0=$(rss_kb 2)
 	for i in $(seq 1 3); do
 		on_node 3 bash -c "while IFS= read -r m; do printf '%s' \"\$m\" >'$f.1'; curl -sf -X POST -F 'file=@$f.1' \
 			'http://127.0.0.1:5001/api/v0/pubsub/pub?arg=u$(printf 'wanda/v1/discovery' | basenc --base64url | tr -d '=\n')' >/dev/null; done <'$f'"
@@ -186,8 +189,8 @@ msg_from() {
 	sleep 2
 	kill -0 "$(cat "$NODES/node2/discover.pid")"
 	rss1=$(rss_kb 2)
-	echo "# B's RSS ${rss0} kB before, ${rss1} kB after 1200 flood and 7 hostile messages" >&3
-	[ $((rss1 - rss0)) -lt 4096 ] || fail "RSS grew from $rss0 to $rss1 kB"
+	echo "# B's RSS ${rss0} kB after the first 300-message flood, ${rss1} kB after 900 more" >&3
+	[ $((rss1 - rss0)) -lt 2048 ] || fail "RSS grew from $rss0 to $rss1 kB"
 	# C recovers once the flood stops
 	run wait_until 10 is_state 2 3 alive
 	assert_success
