@@ -550,13 +550,31 @@ spool_error_kind(int code)
 	}
 }
 
+/* The claim a line's spool_file names, rebuilt inside our own spool's
+ * cur/ from its last component (a claim name): a line on stdin never
+ * chooses which file is removed or rewritten. NULL when it is no claim. */
+static const char *
+claim_path(const struct build_cfg *b, const char *sf, char *buf, size_t len)
+{
+	const char *base = sf && strrchr(sf, '/') ? strrchr(sf, '/') + 1 : sf;
+	char id[SPOOL_NAME_MAX];
+	struct spool_claimer who;
+
+	if (base == NULL || base[0] == '.' || spool_parse_claim(base, id, sizeof id, &who) != 0 ||
+	    (size_t)snprintf(buf, len, "%s/spool/cur/%s", b->home, base) >= len)
+		return NULL;
+	return buf;
+}
+
 /* Settle a claimed session entry here (it never reaches wanda-push):
  * done on success, deferred or failed by the spool's rules on failure;
  * the outcome goes to events.jsonl and a one-line note to stderr. */
 static int
 spool_settle(const struct build_cfg *b, const cJSON *in, const cJSON *line, struct werr *e)
 {
-	const char *sf = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(in, "spool_file"));
+	char cur[4400];
+	const char *sf = claim_path(b, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(in, "spool_file")),
+	    cur, sizeof cur);
 	const cJSON *err = cJSON_GetObjectItemCaseSensitive(line, "error"), *it;
 	const char *msg = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(err, "message"));
 	struct spool_policy pol;

@@ -2,6 +2,7 @@
 # wanda-dag session / root against a real IPFS node: the session DAG served
 # by the node's gateway, the gallery page in headless Chromium, the node
 # root's index.json, the spool hand-off, and a 20,000-capture session.
+bats_require_minimum_version 1.5.0
 load helper
 load ipfs
 
@@ -249,6 +250,28 @@ gen_captures() {
 	# other lines pass through unchanged
 	in='{"id":"x1","kind":"capture","path":"/x.jpg","spool_file":"/nowhere"}'
 	assert_equal "$(wanda-dag session --from-spool <<<"$in" | jq -c .)" "$(jq -c . <<<"$in")"
+}
+
+@test "session: a sidecar's thumb path is not followed (the thumbnail is the session's own, by id)" {
+	gen_captures evil 2 1
+	secret=$BATS_TEST_TMPDIR/secret.txt
+	echo "not for publishing $RANDOM" >"$secret"
+	sc=$(ls "$WANDA_HOME"/captures/evil/*.json | head -1)
+	jq --arg t "$secret" '.thumb = $t' "$sc" >"$sc.tmp" && mv "$sc.tmp" "$sc"
+	rm "$WANDA_HOME/thumbs/evil/$(jq -r .id "$sc").jpg"
+	run --separate-stderr wanda-dag session --no-import --car "$BATS_TEST_TMPDIR/evil.car" evil
+	assert_success
+	assert_equal "$(jq .thumbs <<<"$output")" 1
+	! grep -qF "not for publishing" "$BATS_TEST_TMPDIR/evil.car"
+}
+
+@test "session --from-spool: the spool_file of a line on stdin never picks the file removed or moved" {
+	echo '{"keep":"me"}' >"$BATS_TEST_TMPDIR/victim"
+	wanda-queue stats >/dev/null   # the spool exists
+	# a session that cannot be built: the entry would be failed (or quarantined)
+	run --separate-stderr wanda-dag session --from-spool <<<"{\"kind\":\"session\",\"session\":\"nosuch\",\"id\":\"x\",\"spool_file\":\"$BATS_TEST_TMPDIR/victim\"}"
+	assert_success
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/victim")" '{"keep":"me"}'
 }
 
 @test "session: 20,000 captures build in seconds with no block over 1 MiB" {
