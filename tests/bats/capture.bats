@@ -311,8 +311,10 @@ set_sof_size() {
 	wanda-capture --source test --session p --width 64 --height 48 --count 25 --jq .id >"$BATS_TEST_TMPDIR/a" &
 	wanda-capture --source test --session p --width 64 --height 48 --count 25 --jq .id >"$BATS_TEST_TMPDIR/b" &
 	wait
-	[ "$(wc -l <"$BATS_TEST_TMPDIR/a")" -eq 25 ] && [ "$(wc -l <"$BATS_TEST_TMPDIR/b")" -eq 25 ]
-	sort -c "$BATS_TEST_TMPDIR/a" && sort -c "$BATS_TEST_TMPDIR/b"
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/a")" -eq 25 ]
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/b")" -eq 25 ]
+	sort -c "$BATS_TEST_TMPDIR/a"
+	sort -c "$BATS_TEST_TMPDIR/b"
 	[ "$(cat "$BATS_TEST_TMPDIR/a" "$BATS_TEST_TMPDIR/b" | sort -u | wc -l)" -eq 50 ] || fail "ids collided"
 	[ "$(ls "$WANDA_HOME/captures/p" | grep -c '\.jpg$')" -eq 50 ]
 	[ "$(ls "$WANDA_HOME/spool/new" | wc -l)" -eq 50 ]
@@ -352,13 +354,17 @@ set_sof_size() {
 
 @test "bad arguments are usage errors naming the argument" {
 	run wanda-capture --source test --exposure 5y
-	[ "$status" -eq 64 ] && assert_output --partial -- "--exposure"
+	[ "$status" -eq 64 ]
+	assert_output --partial -- "--exposure"
 	run wanda-capture --source nosuch
-	[ "$status" -eq 64 ] && assert_output --partial -- "--source"
+	[ "$status" -eq 64 ]
+	assert_output --partial -- "--source"
 	run wanda-capture --source test --min-free lots
-	[ "$status" -eq 64 ] && assert_output --partial -- "--min-free"
+	[ "$status" -eq 64 ]
+	assert_output --partial -- "--min-free"
 	run wanda-capture --source test --raw
-	[ "$status" -eq 64 ] && assert_output --partial -- "--raw"
+	[ "$status" -eq 64 ]
+	assert_output --partial -- "--raw"
 	run wanda-capture --source file
 	[ "$status" -eq 64 ]
 }
