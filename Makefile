@@ -92,3 +92,4 @@ clean:
 
 # fuzz_replay #includes the fuzz targets
 $(O)/tests/tools/fuzz_replay.o: $(wildcard tests/fuzz/*.c)
+$(O)/tests/tools/fuzz_replay_ack.o $(O)/tests/tools/fuzz_replay_spoolline.o: $(wildcard tests/fuzz/*.c) $(wildcard cmd/*.c)

@@ -1,6 +1,8 @@
 /* fuzz_replay: run corpus files through the libFuzzer targets without
  * libFuzzer, so the normal (coverage, sanitizer) builds replay the corpora.
- *   fuzz_replay cid|car|jpegdc FILE...
+ *   fuzz_replay cid|car|jpegdc|tar|config|sidecar FILE...
+ * (the targets that include a cmd/ file have their own: fuzz_replay_ack,
+ * fuzz_replay_spoolline) 
  * Exit 0 when every input ran; a crash or abort is the failure signal. */
 #include <err.h>
 #include <stdio.h>
@@ -17,6 +19,15 @@
 #define LLVMFuzzerTestOneInput fuzz_jpegdc_one
 #include "../fuzz/fuzz_jpegdc.c"
 #undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_tar_one
+#include "../fuzz/fuzz_tar.c"
+#undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_config_one
+#include "../fuzz/fuzz_config.c"
+#undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_sidecar_one
+#include "../fuzz/fuzz_sidecar.c"
+#undef LLVMFuzzerTestOneInput
 
 int
 main(int argc, char **argv)
@@ -24,15 +35,21 @@ main(int argc, char **argv)
 	int (*fn)(const uint8_t *, size_t);
 
 	if (argc < 3)
-		errx(EX_USAGE, "usage: fuzz_replay cid|car|jpegdc FILE...");
+		errx(EX_USAGE, "usage: fuzz_replay cid|car|jpegdc|tar|config|sidecar FILE...");
 	if (strcmp(argv[1], "cid") == 0)
 		fn = fuzz_cid_one;
 	else if (strcmp(argv[1], "car") == 0)
 		fn = fuzz_car_one;
 	else if (strcmp(argv[1], "jpegdc") == 0)
 		fn = fuzz_jpegdc_one;
+	else if (strcmp(argv[1], "tar") == 0)
+		fn = fuzz_tar_one;
+	else if (strcmp(argv[1], "config") == 0)
+		fn = fuzz_config_one;
+	else if (strcmp(argv[1], "sidecar") == 0)
+		fn = fuzz_sidecar_one;
 	else
-		errx(EX_USAGE, "%s: unknown target (cid, car or jpegdc)", argv[1]);
+		errx(EX_USAGE, "%s: unknown target (cid, car, jpegdc, tar, config or sidecar)", argv[1]);
 	for (int i = 2; i < argc; i++) {
 		FILE *f = fopen(argv[i], "rb");
 		uint8_t *buf = NULL;
