@@ -419,6 +419,16 @@ mount_small() {
 	while read -r l; do check_capture "$l"; done < <(grep -v '"event"' "$BATS_TEST_TMPDIR/tl")
 }
 
+@test "disk guard: free space that fits no capture gives one disk-low, not disk-low/disk-ok by turns" {
+	mount_small
+	avail=$(($(stat -f -c '%a*%S' "$MNT")))
+	head -c $((avail - 1572864)) /dev/zero >"$MNT/ballast"
+	run --separate-stderr wanda-capture --source test --session h --min-free 1M --width 4000 --height 3000 \
+		--interval 3s --count 3
+	[ "$status" -eq 73 ] || fail "status $status"
+	assert_equal "$(jq -s -c 'map(.event | select(. != "overrun"))' <<<"$output")" '["disk-low"]'
+}
+
 @test "disk full in the middle of a capture fails that capture only, leaving no partial files" {
 	mount_small
 	run wanda-capture --source test --session f --min-free 0 --width 320 --height 240
