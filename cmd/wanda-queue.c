@@ -562,17 +562,18 @@ ack_failure(const struct opts *o, const cJSON *res, const cJSON *entry, const ch
 }
 
 /* The push worked but recording it did not (sidecar, disk): try again
- * later rather than leave the entry holding an in-flight slot. */
+ * later rather than leave the entry holding an in-flight slot; a sidecar
+ * that does not parse will not parse later either: failed at once. */
 static cJSON *
 ack_local_failure(const struct opts *o, const cJSON *res, const char *cur, struct werr *e)
 {
 	char msg[sizeof e->msg];
-	int st;
+	int st, perm = e->code == EX_DATAERR;
 	cJSON *l;
 
 	snprintf(msg, sizeof msg, "%s", e->msg);
 	warnx("%s", msg);
-	if ((st = spool_fail(o->spool, cur, &o->pol, "local", msg, 0, wall_ms(), e)) < 0)
+	if ((st = spool_fail(o->spool, cur, &o->pol, "local", msg, perm, wall_ms(), e)) < 0)
 		return NULL;
 	l = ack_line(jstr(res, "id"), spool_state_name(st));
 	cJSON_AddStringToObject(l, "kind", "local");
@@ -804,7 +805,8 @@ cmd_retry(const struct opts *o, struct jsonl *out, int argc, char **argv, struct
 	for (int i = 0; i < argc; i++) {
 		struct werr re = {0};
 		if (retry_one(o, out, argv[i], &re) < 0) {
-			warnx("%s", re.msg);
+			if (rc < 0)
+				warnx("%s", e->msg);   /* main prints the last one */
 			*e = re;
 			rc = -1;
 		}

@@ -308,9 +308,13 @@ due() {
 	[ "$status" -eq 64 ]
 	run wanda-queue retry --all x
 	[ "$status" -eq 64 ]
-	run wanda-queue retry nosuch
+	run --separate-stderr wanda-queue retry nosuch
 	[ "$status" -eq 66 ]
-	assert_output --partial nosuch
+	# said once
+	assert_equal "$stderr" "wanda-queue: nosuch: no such deferred or failed entry"
+	run --separate-stderr wanda-queue retry nosuch other
+	[ "$status" -eq 66 ]
+	assert_equal "$stderr" "wanda-queue: nosuch: no such deferred or failed entry"$'\n'"wanda-queue: other: no such deferred or failed entry"
 	mkcap 1
 	run wanda-queue retry "$(id 1)"
 	[ "$status" -eq 66 ]
@@ -368,6 +372,16 @@ $(jq -c '. + {error:{kind:"http",message:"HTTP 400",permanent:true}}' <<<"$line"
 	assert_equal "$(jq -r .state <<<"$output")" gone
 	assert_equal "$(cat "$BATS_TEST_TMPDIR/victim.json")" '{"keep":"me"}'
 	assert_equal "$(jq -r .ipfs.state "$(sidecar 1)")" queued
+}
+
+@test "a sidecar that does not parse fails its entry at once (permanent), not days of retries" {
+	mkcap 1
+	echo '{"id": broken' >"$(sidecar 1)"
+	run --separate-stderr drain
+	assert_equal "$(jq -r .state <<<"$output")" failed
+	assert_equal "$(count failed)" 1
+	assert_equal "$(count deferred)" 0
+	[[ $(jq -r .last_error "$SP/failed/$(id 1)") == *"$(sidecar 1)"* ]]
 }
 
 @test "a push whose CID is not the sidecar's fails the entry as cid-mismatch" {
