@@ -663,9 +663,11 @@ session_from_spool(struct build_cfg *b, struct jsonl *out, struct werr *e)
 	int rc = 0;
 
 	b->strict = 1;
-	while (rc == 0 && (n = getline(&buf, &cap, stdin)) > 0) {
-		cJSON *in = cJSON_ParseWithLength(buf, (size_t)n);
-		if (!cJSON_IsObject(in))
+	while (rc == 0 && (n = jsonl_getline(&buf, &cap, stdin, e)) != -1) {
+		cJSON *in = n > 0 ? cJSON_ParseWithLength(buf, (size_t)n) : NULL;
+		if (n == -2)
+			warnx("stdin: %s", e->msg);
+		else if (!cJSON_IsObject(in))
 			warnx("stdin: skipping a line that is not a JSON object");
 		else
 			rc = spool_line(b, in, out, e);

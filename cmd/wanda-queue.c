@@ -636,9 +636,16 @@ cmd_ack(const struct opts *o, struct jsonl *out, struct werr *e)
 
 	if (spool_init(o->spool, e) < 0)
 		return -1;
-	while ((len = getline(&line, &cap, stdin)) > 0) {
+	for (;;) {
 		struct werr le = {0};
+		if ((len = jsonl_getline(&line, &cap, stdin, &le)) == -1)
+			break;
 		lineno++;
+		if (len == -2) {
+			warnx("stdin:%ld: %s", lineno, le.msg);
+			bad++;
+			continue;
+		}
 		if (len <= 1)
 			continue;
 		if (ack_one(o, out, line, &le) < 0) {

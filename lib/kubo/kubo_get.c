@@ -26,6 +26,7 @@ struct pull {
 	int done;
 	CURLcode rc;
 	const char *tmp;            /* extraction root: tmp/root is the content */
+	const char *what;           /* what is extracted, for messages (the CID) */
 	char top[NAME_MAX + 1];     /* the first entry's first component */
 	struct slink { char *rel, *target; } *links;  /* written after the rest */
 	size_t nlinks, caplinks;
@@ -334,7 +335,7 @@ extract(struct pull *pl, int fd, struct werr *e)
 	    ARCHIVE_EXTRACT_SECURE_SYMLINKS);
 	if ((fd >= 0 ? archive_read_open_fd(in, fd, 65536) :
 	    archive_read_open(in, pl, NULL, pull_read, NULL)) != ARCHIVE_OK) {
-		werr_set(e, EX_PROTOCOL, "not a tar stream: %s", archive_error_string(in));
+		werr_set(e, EX_PROTOCOL, "%s: not a tar stream: %s", pl->what, archive_error_string(in));
 		goto done;
 	}
 	while ((r = archive_read_next_header(in, &ent)) == ARCHIVE_OK) {
@@ -342,11 +343,11 @@ extract(struct pull *pl, int fd, struct werr *e)
 			goto done;
 	}
 	if (r != ARCHIVE_EOF) {
-		werr_set(e, EX_PROTOCOL, "tar stream: %s", archive_error_string(in));
+		werr_set(e, EX_PROTOCOL, "%s: tar stream: %s", pl->what, archive_error_string(in));
 		goto done;
 	}
 	if (pl->top[0] == '\0') {
-		werr_set(e, EX_PROTOCOL, "empty tar stream");
+		werr_set(e, EX_PROTOCOL, "%s: empty tar stream", pl->what);
 		goto done;
 	}
 	if (write_links(pl, e) < 0)
@@ -453,7 +454,7 @@ untar_end(struct pull *pl, int rc, const char *tmp, const char *dest, kubo_get_c
 int
 kubo_untar_fd(int fd, const char *dest, kubo_get_check check, void *ctx, struct werr *e)
 {
-	struct pull pl = {0};
+	struct pull pl = { .what = dest };
 	char tmp[PATH_MAX], real[PATH_MAX];
 
 	if (untar_begin(dest, tmp, real, e) < 0)
@@ -467,7 +468,7 @@ kubo_get(struct kubo *k, const char *path, const char *dest, kubo_get_check chec
          struct werr *e)
 {
 	struct kubo_param p[] = { {"arg", path}, {"archive", "true"}, {NULL, NULL} };
-	struct pull pl = { .k = k };
+	struct pull pl = { .k = k, .what = path };
 	struct kreq r;
 	char tmp[PATH_MAX], real[PATH_MAX];
 	int rc;

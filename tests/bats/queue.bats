@@ -384,6 +384,20 @@ $(jq -c '. + {error:{kind:"http",message:"HTTP 400",permanent:true}}' <<<"$line"
 	[[ $(jq -r .last_error "$SP/failed/$(id 1)") == *"$(sidecar 1)"* ]]
 }
 
+@test "a 50 MB line on stdin is refused with a clear error and little memory; the next line is read" {
+	mkcap 1
+	line=$(wanda-queue watch --once)
+	wanda-queue recover >/dev/null
+	for prog in "wanda-queue ack" "wanda-dag session --from-spool" "wanda-push --no-outbox"; do
+		{ head -c 50000000 /dev/zero | tr '\0' 'a'; echo; echo "$line"; } >"$BATS_TEST_TMPDIR/in"
+		run --separate-stderr /usr/bin/time -f '%M' $prog <"$BATS_TEST_TMPDIR/in"
+		[[ $stderr == *"stdin:"*"a line of 50000001 bytes, over the limit of 1048576"* ]] || fail "$prog: $stderr"
+		# max RSS in KiB, well under the line's size
+		[ "$(tail -1 <<<"$stderr")" -lt 40000 ] || fail "$prog: RSS $(tail -1 <<<"$stderr") KiB"
+		[[ $output == *"$(id 1)"* ]] || fail "$prog did not go on: $output"
+	done
+}
+
 @test "a push whose CID is not the sidecar's fails the entry as cid-mismatch" {
 	mkcap 1
 	line=$(wanda-queue watch --once)
