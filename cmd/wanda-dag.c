@@ -24,6 +24,7 @@
 #include "ipld/importer.h"
 #include "kubo/kubo.h"
 #include "spool/spool.h"
+#include "spool/settle.h"
 #include "base/jsonl.h"
 #include "ipld/multibase.h"
 #include "ipld/multihash.h"
@@ -478,6 +479,7 @@ cmd_add(int argc, char **argv, struct common *c)
 /* session and root: flags shared by both. */
 struct build_flags {
 	struct build_cfg b;
+	struct spool_policy pol;   /* --from-spool: how failures settle */
 	int import, from_spool, root;
 };
 
@@ -532,74 +534,56 @@ build_setup(struct build_flags *f)
 		errx(e.code, "%s", e.msg);
 	f->b.home = config_home(cf);
 	f->b.ipns_key = config_get_or(cf, "ipns_key", "wanda");
+	if (f->from_spool && spool_policy_config(cf, &f->pol, &e) < 0)
+		errx(e.code, "%s", e.msg);
 	if (f->import && (config_api_url(cf, url, sizeof url, &e) < 0 ||
 	    !(f->b.k = kubo_new(url, NULL, &e))))
 		errx(e.code, "%s", e.msg);
 	return cf;
 }
 
-static const char *
-spool_error_kind(int code)
-{
-	switch (code) {
-	case EX_UNAVAILABLE: return "unreachable";
-	case EX_TEMPFAIL: return "timeout";
-	case EX_NOINPUT: return "missing";
-	case EX_USAGE: case EX_DATAERR: return "bad-entry";
-	default: return "build";
-	}
-}
-
 /* The claim a line's spool_file names, rebuilt inside our own spool's
  * cur/ from its last component (a claim name): a line on stdin never
  * chooses which file is removed or rewritten. NULL when it is no claim. */
 static const char *
-claim_path(const struct build_cfg *b, const char *sf, char *buf, size_t len)
+claim_path(const char *home, const char *sf, char *buf, size_t len)
 {
 	const char *base = sf && strrchr(sf, '/') ? strrchr(sf, '/') + 1 : sf;
 	char id[SPOOL_NAME_MAX];
 	struct spool_claimer who;
 
 	if (base == NULL || base[0] == '.' || spool_parse_claim(base, id, sizeof id, &who) != 0 ||
-	    (size_t)snprintf(buf, len, "%s/spool/cur/%s", b->home, base) >= len)
+	    (size_t)snprintf(buf, len, "%s/spool/cur/%s", home, base) >= len)
 		return NULL;
 	return buf;
 }
 
-/* Settle a claimed session entry here (it never reaches wanda-push):
- * done on success, deferred or failed by the spool's rules on failure;
- * the outcome goes to events.jsonl and a one-line note to stderr. */
+/* Settle a claimed session entry here (it never reaches wanda-push) by
+ * spool/settle.h's policy; the outcome goes to events.jsonl and a
+ * one-line note to stderr. */
 static int
-spool_settle(const struct build_cfg *b, const cJSON *in, const cJSON *line, struct werr *e)
+settle_line(const struct build_flags *f, const cJSON *in, const cJSON *line, struct werr *e)
 {
 	char cur[4400];
-	const char *sf = claim_path(b, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(in, "spool_file")),
-	    cur, sizeof cur);
+	const char *sf = claim_path(f->b.home, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(in,
+	    "spool_file")), cur, sizeof cur);
 	const cJSON *err = cJSON_GetObjectItemCaseSensitive(line, "error"), *it;
 	const char *msg = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(err, "message"));
-	struct spool_policy pol;
 	struct werr le = {0};
 	char spool[4096];
 	cJSON *ev;
 	int st = 0;
 
-	if (sf && !err && spool_done(sf, e) < 0 && e->code != EX_NOINPUT)
+	snprintf(spool, sizeof spool, "%s/spool", f->b.home);
+	if (sf && (st = spool_settle(spool, sf, &f->pol, line, wall_ms(), e)) < 0 &&
+	    e->code != EX_NOINPUT)
 		return -1;
-	if (sf && err) {
-		spool_policy_default(&pol);
-		snprintf(spool, sizeof spool, "%s/spool", b->home);
-		st = spool_fail(spool, sf, &pol,
-		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(err, "kind")), msg,
-		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(err, "permanent")), wall_ms(), e);
-		if (st < 0 && e->code != EX_NOINPUT)
-			return -1;
-	}
 	ev = event_new(err ? "session_failed" : "session_built");
 	cJSON_ArrayForEach(it, line)
 		cJSON_AddItemToObject(ev, it->string, cJSON_Duplicate(it, 1));
 	if (err && st > 0)
 		cJSON_AddStringToObject(ev, "spool", spool_state_name(st));
-	if (event_append(b->home, ev, &le) < 0)
+	if (event_append(f->b.home, ev, &le) < 0)
 		warnx("%s", le.msg);
 	cJSON_Delete(ev);
 	if (err)
@@ -614,8 +598,9 @@ spool_settle(const struct build_cfg *b, const cJSON *in, const cJSON *line, stru
  * captures are pushed) and settled here; anything else passes through
  * unchanged, so this stage sits in front of wanda-push. */
 static int
-spool_line(const struct build_cfg *b, cJSON *in, struct jsonl *out, struct werr *e)
+spool_line(const struct build_flags *f, cJSON *in, struct jsonl *out, struct werr *e)
 {
+	const struct build_cfg *b = &f->b;
 	const cJSON *kind = cJSON_GetObjectItemCaseSensitive(in, "kind");
 	const cJSON *name = cJSON_GetObjectItemCaseSensitive(in, "session");
 	struct werr be = {0};
@@ -640,29 +625,26 @@ spool_line(const struct build_cfg *b, cJSON *in, struct jsonl *out, struct werr 
 	line = cJSON_CreateObject();
 	if (cJSON_IsString(name))
 		cJSON_AddStringToObject(line, "session", name->valuestring);
-	err = cJSON_AddObjectToObject(line, "error");
-	cJSON_AddNumberToObject(err, "code", be.code);
-	cJSON_AddStringToObject(err, "kind", spool_error_kind(be.code));
-	cJSON_AddStringToObject(err, "message", be.msg);
-	cJSON_AddBoolToObject(err, "permanent", be.code == EX_DATAERR || be.code == EX_USAGE ||
-	                      be.code == EX_NOINPUT);
+	err = settle_error(be.code, settle_kind(be.code), be.msg,
+	    settle_permanent(settle_kind(be.code), 0));
+	cJSON_AddItemToObject(line, "error", err);
 done:
 	if (cJSON_GetObjectItemCaseSensitive(in, "id"))
 		cJSON_AddItemToObject(line, "id", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(in, "id"), 1));
-	rc = spool_settle(b, in, line, e);
+	rc = settle_line(f, in, line, e);
 	cJSON_Delete(line);
 	return rc;
 }
 
 static int
-session_from_spool(struct build_cfg *b, struct jsonl *out, struct werr *e)
+session_from_spool(struct build_flags *f, struct jsonl *out, struct werr *e)
 {
 	char *buf = NULL;
 	size_t cap = 0;
 	ssize_t n;
 	int rc = 0;
 
-	b->strict = 1;
+	f->b.strict = 1;
 	while (rc == 0 && (n = jsonl_getline(&buf, &cap, stdin, e)) != -1) {
 		cJSON *in = n > 0 ? cJSON_ParseWithLength(buf, (size_t)n) : NULL;
 		if (n == -2)
@@ -670,7 +652,7 @@ session_from_spool(struct build_cfg *b, struct jsonl *out, struct werr *e)
 		else if (!cJSON_IsObject(in))
 			warnx("stdin: skipping a line that is not a JSON object");
 		else
-			rc = spool_line(b, in, out, e);
+			rc = spool_line(f, in, out, e);
 		cJSON_Delete(in);
 	}
 	free(buf);
@@ -697,7 +679,7 @@ cmd_session(int argc, char **argv, struct common *c)
 	cf = build_setup(&f);
 	j = open_out(c);
 	if (f.from_spool)
-		rc = session_from_spool(&f.b, j, &e);
+		rc = session_from_spool(&f, j, &e);
 	for (int i = optind; rc == 0 && i < argc; i++)
 		if ((rc = build_session(&f.b, argv[i], &line, &e)) == 0)
 			rc = jsonl_emit_take(j, line, &e);

@@ -6,9 +6,12 @@
 #include <string.h>
 #include "base/cli.h"
 #include "base/config.h"
+#include "base/eventlog.h"
 #include "base/jsonl.h"
 #include "kubo/kubo.h"
 #include "push/push.h"
+#include "remote/remote.h"
+#include "spool/settle.h"
 
 struct ctx {
 	struct push_opts po;
@@ -19,8 +22,10 @@ struct ctx {
 	int backlog;             /* the outbox may hold CARs: flush after a success */
 	char api[1024];
 	char outbox[4096];
+	const char *home;        /* for events.jsonl */
 	int64_t timeout_ms;
 	long retries;
+	const struct config *cf;
 };
 
 static void
@@ -50,18 +55,6 @@ put(cJSON *obj, const char *key, cJSON *item)
 	cJSON_AddItemToObject(obj, key, item);
 }
 
-static cJSON *
-error_obj(int code, const char *kind, const char *msg, int permanent)
-{
-	cJSON *e = cJSON_CreateObject();
-
-	cJSON_AddNumberToObject(e, "code", code);
-	cJSON_AddStringToObject(e, "kind", kind);
-	cJSON_AddStringToObject(e, "message", msg);
-	cJSON_AddBoolToObject(e, "permanent", permanent);
-	return e;
-}
-
 /* The output line: the input's fields, then ours over them. */
 static cJSON *
 result_line(cJSON *base, const struct push_result *r)
@@ -76,7 +69,7 @@ result_line(cJSON *base, const struct push_result *r)
 	if (r->cid[0] != '\0')
 		put(o, "cid", cJSON_CreateString(r->cid));
 	if (r->kind != NULL) {
-		put(o, "error", error_obj(r->err.code, r->kind, r->err.msg, r->permanent));
+		put(o, "error", settle_error(r->err.code, r->kind, r->err.msg, r->permanent));
 		return o;
 	}
 	put(o, "size", cJSON_CreateNumber((double)r->size));
@@ -113,6 +106,32 @@ catch_up(struct ctx *c)
 	push_flush(c->k, &c->po, on_flushed, c, &e);
 }
 
+/* ipfs_upload_start / _complete / _error in events.jsonl (wanda-serve's
+ * live view); the capture id and session when the input line has them.
+ * A failure to log is a warning, never a failed push. */
+static void
+upload_event(struct ctx *c, const char *name, const char *path, const cJSON *in,
+             const struct push_result *r)
+{
+	cJSON *ev = event_new(name);
+	struct werr e = {0};
+	static const char *const keep[] = {"id", "session", "kind"};
+
+	cJSON_AddStringToObject(ev, "file", path);
+	for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(in, keep[i]);
+		if (cJSON_IsString(v))
+			cJSON_AddStringToObject(ev, keep[i], v->valuestring);
+	}
+	if (r && r->kind)
+		cJSON_AddStringToObject(ev, "error", r->err.msg);
+	else if (r && r->cid[0])
+		cJSON_AddStringToObject(ev, "cid", r->cid);
+	if (event_append(c->home, ev, &e) < 0)
+		warnx("%s", e.msg);
+	cJSON_Delete(ev);
+}
+
 /* Push one file; in (owned, may be NULL) is the JSON input line. */
 static void
 push_one(struct ctx *c, const char *path, const struct cid *expect, cJSON *in)
@@ -121,13 +140,18 @@ push_one(struct ctx *c, const char *path, const struct cid *expect, cJSON *in)
 	cJSON *note = in ? cJSON_Duplicate(in, 1) : cJSON_CreateObject();
 
 	put(note, "path", cJSON_CreateString(path));
+	upload_event(c, "ipfs_upload_start", path, in, NULL);
 	if (push_file(c->k, &c->po, path, expect, note, &r) < 0) {
 		warnx("%s", r.err.msg);
 		note_status(c, r.err.code);
 	}
 	if (r.fell_back)
-		warnx("%s: the daemon built another DAG than Kubo's default for it; sent again as a CAR", path);
+		warnx("%s: the daemon built another DAG than asked for; sent again as a CAR", path);
+	if (r.old_daemon)
+		warnx("%s: the daemon ignored max-file-links (Kubo before 0.35); WANDA's DAG nodes added by block/put",
+		    path);
 	cJSON_Delete(note);
+	upload_event(c, r.kind ? "ipfs_upload_error" : "ipfs_upload_complete", path, in, &r);
 	if (in != NULL)
 		put(in, "path", cJSON_CreateString(path));
 	emit(c, result_line(in, &r));
@@ -146,7 +170,7 @@ input_error(struct ctx *c, unsigned long lineno, const char *why)
 	warnx("%s", msg);
 	note_status(c, EX_DATAERR);
 	cJSON *o = cJSON_CreateObject();
-	cJSON_AddItemToObject(o, "error", error_obj(EX_DATAERR, "input", msg, 1));
+	cJSON_AddItemToObject(o, "error", settle_error(EX_DATAERR, "input", msg, 1));
 	emit(c, o);
 }
 
@@ -242,10 +266,10 @@ call_failed(struct ctx *c, cJSON *o, const struct werr *e)
 {
 	const struct kubo_error *ke = kubo_last_error(c->k);
 	const char *kind = kubo_kind_name(ke->kind);
-	int code = push_kind_code(kind);
+	int code = settle_code(kind);
 
 	warnx("%s", e->msg);
-	put(o, "error", error_obj(code, kind, e->msg, ke->permanent));
+	put(o, "error", settle_error(code, kind, e->msg, ke->permanent));
 	emit(c, o);
 	note_status(c, code);
 	return code;
@@ -288,7 +312,7 @@ pin_one(struct ctx *c, const char *verb, const char *arg)
 	cJSON_AddItemToObject(o, "cid", cid_item(arg));
 	if (cid_parse(arg, &id, &e) < 0) {
 		warnx("%s", e.msg);
-		put(o, "error", error_obj(EX_DATAERR, "input", e.msg, 1));
+		put(o, "error", settle_error(EX_DATAERR, "input", e.msg, 1));
 		emit(c, o);
 		note_status(c, EX_DATAERR);
 		return;
@@ -329,6 +353,23 @@ cmd_pin(struct ctx *c, int argc, char **argv)
 	return c->status;
 }
 
+/* "remote": each remote target's health and backlog, asked now. */
+static int
+remote_targets(struct ctx *c, cJSON *o, struct werr *e)
+{
+	struct remote_set rs;
+	cJSON *a;
+
+	if (remote_load(c->cf, NULL, &rs, e) < 0)
+		return -1;
+	a = remote_status_json(&rs, 1, e);
+	remote_free(&rs);
+	if (a == NULL)
+		return -1;
+	cJSON_AddItemToObject(o, "remote", a);
+	return 0;
+}
+
 static int
 cmd_status(struct ctx *c, int argc)
 {
@@ -342,6 +383,8 @@ cmd_status(struct ctx *c, int argc)
 	if (argc > 0)
 		errx(EX_USAGE, "status takes no argument");
 	cJSON_AddStringToObject(o, "api", c->api);
+	if (remote_targets(c, o, &e) < 0)
+		errx(e.code, "%s", e.msg);
 	/* up: the daemon answers at all; a later call failing is an error of an up daemon */
 	if (kubo_version(c->k, &v, &e) < 0) {
 		cJSON_AddBoolToObject(o, "up", 0);
@@ -434,10 +477,12 @@ main(int argc, char **argv)
 	push_opts_default(&c.po);
 	if ((cf = config_load(&e)) == NULL)
 		errx(e.code, "%s", e.msg);
+	c.cf = cf;
 	i = parse_args(&c, argc, argv, &jq, cf);
 	if ((c.out = jsonl_open(stdout, jq, &e)) == NULL)
 		errx(e.code, "%s", e.msg);
 	snprintf(c.outbox, sizeof c.outbox, "%s/outbox", config_home(cf));
+	c.home = config_home(cf);
 	c.po.outbox = c.outbox;
 	open_client(&c, cf);
 	if (i < argc && strcmp(argv[i], "pin") == 0)

@@ -17,8 +17,10 @@
 #include "base/jsonl.h"
 #include "spool/sidecar.h"
 #include "spool/spool.h"
+#include "spool/settle.h"
 #include "ipld/cid.h"
 #include "spool/retention.h"
+#include "remote/remote.h"
 
 #define PROG "wanda-queue"
 
@@ -36,6 +38,9 @@ struct opts {
 	const char *state;
 	const char *jq;
 	struct retention_opts gc;
+	const struct config *cf;
+	struct remote_set rs;
+	const char *names[REMOTE_MAX_TARGETS];
 };
 
 static void
@@ -136,20 +141,14 @@ settle(const struct config *c, struct opts *o, struct werr *e)
 
 	snprintf(o->spool, sizeof o->spool, "%s/spool", config_home(c));
 	o->home = config_home(c);
-	spool_policy_default(&o->pol);
-	if (get_duration(c, "queue_backoff", "30s", &o->pol.backoff_min_ms, e) < 0 ||
-	    get_duration(c, "queue_max_backoff", "10m", &o->pol.backoff_max_ms, e) < 0 ||
-	    get_duration(c, "queue_max_lifetime", "5d", &o->pol.max_lifetime_ms, e) < 0 ||
-	    get_long(c, "queue_max_attempts", "0", 0, &o->pol.max_attempts, e) < 0 ||
+	if (spool_policy_config(c, &o->pol, e) < 0 ||
 	    get_long(c, "queue_max_inflight", "16", 1, &o->max_inflight, e) < 0 ||
 	    get_duration(c, "queue_rescan", "30s", &o->rescan_ms, e) < 0 ||
 	    get_duration(c, "queue_orphan_age", "5m", &o->orphan_ms, e) < 0 ||
 	    get_duration(c, "queue_claim_timeout", "1h", &o->claim_timeout_ms, e) < 0)
 		return -1;
-	if (o->pol.backoff_min_ms <= 0 || o->rescan_ms <= 0)
-		return werr_set(e, EX_USAGE, "--backoff and --rescan must be positive");
-	if (o->pol.backoff_max_ms < o->pol.backoff_min_ms)
-		o->pol.backoff_max_ms = o->pol.backoff_min_ms;
+	if (o->rescan_ms <= 0)
+		return werr_set(e, EX_USAGE, "--rescan must be positive");
 	o->gc.home = config_home(c);
 	o->gc.remote_url = config_get(c, "remote_pin");
 	o->gc.remote_token = config_get(c, "remote_pin_token");
@@ -527,13 +526,12 @@ ack_success(const struct opts *o, const cJSON *res, const cJSON *entry, const ch
 }
 
 static cJSON *
-ack_failure(const struct opts *o, const cJSON *res, const cJSON *entry, const char *cur,
+ack_failure(const struct opts *o, cJSON *res, const cJSON *entry, const char *cur,
     struct werr *e)
 {
 	const cJSON *err = cJSON_GetObjectItemCaseSensitive(res, "error");
 	const char *kind = jstr(err, "kind"), *msg = jstr(err, "message");
 	const char *sc = entry_sidecar(o, entry);
-	int perm = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(err, "permanent"));
 	char mbuf[600];
 	int st;
 	cJSON *l;
@@ -546,11 +544,12 @@ ack_failure(const struct opts *o, const cJSON *res, const cJSON *entry, const ch
 		snprintf(mbuf, sizeof mbuf, "daemon CID %s, sidecar CID %s", jstr(res, "cid"),
 		    entry ? jstr(entry, "cid") : "?");
 		msg = mbuf;
-		perm = 1;
+		cJSON_DeleteItemFromObjectCaseSensitive(res, "error");
+		cJSON_AddItemToObject(res, "error", settle_error(EX_DATAERR, kind, msg, 1));
 	}
 	if (cur == NULL)
 		return ack_line(jstr(res, "id"), "gone");
-	if ((st = spool_fail(o->spool, cur, &o->pol, kind, msg, perm, wall_ms(), e)) < 0)
+	if ((st = spool_settle(o->spool, cur, &o->pol, res, wall_ms(), e)) < 0)
 		return e->code == EX_NOINPUT ? ack_line(jstr(res, "id"), "gone") : NULL;
 	if (st == SPOOL_FAILED && sc && sidecar_update_block(sc, ipfs_block(entry), "failed", NULL, msg, e) < 0 &&
 	    e->code != EX_NOINPUT)
@@ -581,17 +580,6 @@ ack_local_failure(const struct opts *o, const cJSON *res, const char *cur, struc
 	return l;
 }
 
-static cJSON *
-queued_error(void)
-{
-	cJSON *err = cJSON_CreateObject();
-
-	cJSON_AddStringToObject(err, "kind", "unreachable");
-	cJSON_AddStringToObject(err, "message", "queued in the outbox: the daemon was unreachable");
-	cJSON_AddBoolToObject(err, "permanent", 0);
-	return err;
-}
-
 static int
 ack_one(const struct opts *o, struct jsonl *out, const char *text, struct werr *e)
 {
@@ -609,7 +597,8 @@ ack_one(const struct opts *o, struct jsonl *out, const char *text, struct werr *
 	ok = cJSON_GetObjectItemCaseSensitive(res, "error") == NULL && jstr(res, "cid") != NULL;
 	if (ok && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(res, "queued"))) {
 		/* in wanda-push's outbox, not on the daemon: the spool keeps it */
-		cJSON_AddItemToObject(res, "error", queued_error());
+		cJSON_AddItemToObject(res, "error", settle_error(EX_UNAVAILABLE, "unreachable",
+		    "queued in the outbox: the daemon was unreachable", 0));
 		ok = 0;
 	}
 	l = NULL;
@@ -758,8 +747,29 @@ stats_one(void *ctx, int state, const struct spool_item *it, cJSON *entry, const
 	return 0;
 }
 
+/* One line per remote target: its health and backlog (lib/remote). */
 static int
-cmd_stats(const struct opts *o, struct jsonl *out, struct werr *e)
+stats_remote(struct opts *o, struct jsonl *out, struct werr *e)
+{
+	cJSON *a;
+	int rc = 0;
+
+	if (remote_load(o->cf, NULL, &o->rs, e) < 0 || (a = remote_status_json(&o->rs, 0, e)) == NULL)
+		return -1;
+	for (cJSON *t = a->child; t && rc == 0; t = t->next) {
+		cJSON *l = cJSON_CreateObject();
+		cJSON_AddStringToObject(l, "remote", cJSON_GetStringValue(cJSON_GetObjectItem(t, "target")));
+		for (cJSON *f = t->child; f; f = f->next)
+			if (strcmp(f->string, "target") != 0)
+				cJSON_AddItemToObject(l, f->string, cJSON_Duplicate(f, 1));
+		rc = jsonl_emit_take(out, l, e);
+	}
+	cJSON_Delete(a);
+	return rc;
+}
+
+static int
+cmd_stats(struct opts *o, struct jsonl *out, struct werr *e)
 {
 	struct stats s = {0};
 	char key[16];
@@ -782,7 +792,7 @@ cmd_stats(const struct opts *o, struct jsonl *out, struct werr *e)
 		if (jsonl_emit_take(out, l, e) < 0)
 			return -1;
 	}
-	return 0;
+	return stats_remote(o, out, e);
 }
 
 /* ---- retry, recover, purge --------------------------------------------- */
@@ -916,6 +926,10 @@ run(struct opts *o, struct jsonl *out, int argc, char **argv, struct werr *e)
 		if (!o->gc.has_keep_free)
 			return werr_set(e, EX_USAGE, "gc: --keep-free SIZE (or config keep_free) is required");
 		o->gc.dry_run = o->dry_run;
+		if (remote_load(o->cf, NULL, &o->rs, e) < 0)
+			return -1;
+		o->gc.targets = o->names;
+		o->gc.ntargets = remote_target_names(&o->rs, o->names, REMOTE_MAX_TARGETS);
 		return retention_run(&o->gc, emit_take, out, e);
 	}
 	return werr_set(e, EX_USAGE, "%s: unknown command", cmd);
@@ -965,6 +979,7 @@ main(int argc, char **argv)
 	cli_locale();
 	if ((c = config_load(&e)) == NULL)
 		errx(e.code, "%s", e.msg);
+	o.cf = c;
 	if ((first = parse_args(argc, argv, c, &o, &e)) < 0 || settle(c, &o, &e) < 0)
 		errx(e.code, "%s", e.msg);
 	if (first >= argc) {
@@ -975,6 +990,7 @@ main(int argc, char **argv)
 		errx(e.code, "%s", e.msg);
 	rc = run(&o, out, argc - first, argv + first, &e);
 	jsonl_close(out);
+	remote_free(&o.rs);
 	config_free(c);
 	if (rc < 0)
 		errx(e.code ? e.code : EX_SOFTWARE, "%s", e.msg);

@@ -1,4 +1,5 @@
-/* wanda-sync: fetch content from IPFS by CID, verified. */
+/* wanda-sync: fetch content from IPFS by CID, verified; pull and pin peers'
+ * sessions (lib/net/sync.h); carry them on a disk (lib/net/sneakernet.h). */
 #include <dirent.h>
 #include <err.h>
 #include <errno.h>
@@ -14,6 +15,9 @@
 #include "kubo/dagverify.h"
 #include "base/jsonl.h"
 #include "kubo/kubo.h"
+#include "net/rootindex.h"
+#include "net/sneakernet.h"
+#include "net/sync.h"
 
 struct ctx {
 	struct kubo *k;
@@ -25,6 +29,10 @@ struct ctx {
 	cJSON *lines;            /* per-file lines, printed once it is there */
 	size_t files;
 	uint64_t bytes;
+	/* pull, unpin, export, import */
+	struct sync_opts so;
+	const char *session;       /* unpin --session */
+	int all, mirrors, have_output;
 };
 
 static void
@@ -33,6 +41,14 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: wanda-sync get [-o DIR] [--api URL] [--timeout DURATION] [--jq FILTER] CID\n"
 	    "       wanda-sync cat [--api URL] [--timeout DURATION] CID\n"
+	    "       wanda-sync pull [--peer ID | --all] [--session GLOB] [--since DATE] [--until DATE]\n"
+	    "                  [--rate BYTES/s] [--concurrency N] [--max-bytes SIZE] [--dry-run]\n"
+	    "                  [--api URL] [--timeout DURATION] [--jq FILTER]\n"
+	    "       wanda-sync status [--jq FILTER]\n"
+	    "       wanda-sync unpin --peer ID [--session NAME] [--api URL] [--jq FILTER]\n"
+	    "       wanda-sync export [--session GLOB] [--since DATE] [--until DATE] [--mirrors]\n"
+	    "                  -o DIR [--api URL] [--jq FILTER]\n"
+	    "       wanda-sync import [--api URL] [--jq FILTER] DIR\n"
 	    "       wanda-sync --help | --version\n");
 }
 
@@ -186,19 +202,79 @@ cmd_cat(struct ctx *c, const char *cid)
 	return 0;
 }
 
+/* The emit callback of lib/net: one JSON line on stdout. */
+static int
+emit_line(void *ctx, cJSON *o, struct werr *e)
+{
+	return jsonl_emit_take(((struct ctx *)ctx)->out, o, e);
+}
+
+static void
+opt_size(const char *arg, uint64_t *out, const char *what)
+{
+	struct werr e = {0};
+
+	if (parse_size(arg, out, what, &e) < 0)
+		errx(EX_USAGE, "%s", e.msg);
+}
+
+static void
+opt_date(char out[40], const char *arg, int end, const char *what)
+{
+	struct werr e = {0};
+
+	if (rootindex_filter_date(out, arg, end, what, &e) < 0)
+		errx(EX_USAGE, "%s", e.msg);
+}
+
+/* Options of pull, unpin, export and import. */
+static int
+sync_option(struct ctx *c, int ch, const char *arg)
+{
+	long n;
+	struct werr e = {0};
+
+	switch (ch) {
+	case 'p': c->so.peer = arg; break;
+	case 'A': c->all = 1; break;
+	case 's': c->so.filter.glob = arg; c->session = arg; break;
+	case 'S': opt_date(c->so.filter.since, arg, 0, "--since"); break;
+	case 'U': opt_date(c->so.filter.until, arg, 1, "--until"); break;
+	case 'r': opt_size(arg, &c->so.rate, "--rate"); break;
+	case 'm': opt_size(arg, &c->so.max_bytes, "--max-bytes"); break;
+	case 'n':
+		if (parse_long(arg, 1, 64, &n, "--concurrency", &e) < 0)
+			errx(EX_USAGE, "%s", e.msg);
+		c->so.concurrency = (int)n;
+		break;
+	case 'd': c->so.dry_run = 1; break;
+	case 'M': c->mirrors = 1; break;
+	default: return 0;
+	}
+	return 1;
+}
+
 static int
 parse_args(struct ctx *c, int argc, char **argv, const char **jq, struct config *cf)
 {
 	static const struct option lo[] = {
 		{"output", required_argument, NULL, 'o'}, {"api", required_argument, NULL, 'a'},
-		{"timeout", required_argument, NULL, 't'}, CLI_COMMON_LONGOPTS, {NULL, 0, NULL, 0}
+		{"timeout", required_argument, NULL, 't'}, {"peer", required_argument, NULL, 'p'},
+		{"all", no_argument, NULL, 'A'}, {"session", required_argument, NULL, 's'},
+		{"since", required_argument, NULL, 'S'}, {"until", required_argument, NULL, 'U'},
+		{"rate", required_argument, NULL, 'r'}, {"max-bytes", required_argument, NULL, 'm'},
+		{"concurrency", required_argument, NULL, 'n'}, {"dry-run", no_argument, NULL, 'd'},
+		{"mirrors", no_argument, NULL, 'M'},
+		CLI_COMMON_LONGOPTS, {NULL, 0, NULL, 0}
 	};
 	struct werr e = {0};
 	int ch;
 
 	while ((ch = getopt_long(argc, argv, "o:hV", lo, NULL)) != -1) {
+		if (sync_option(c, ch, optarg))
+			continue;
 		switch (ch) {
-		case 'o': c->outdir = optarg; break;
+		case 'o': c->outdir = optarg; c->have_output = 1; break;
 		case 'a':
 			if (config_set(cf, "api", optarg, &e) < 0)
 				errx(e.code, "%s", e.msg);
@@ -230,6 +306,96 @@ open_client(struct ctx *c, const struct config *cf)
 		errx(e.code, "%s", e.msg);
 }
 
+/* Defaults from the config (sync_rate, sync_max_bytes, sync_concurrency,
+ * peers_allow), then what the flags said. */
+static void
+sync_defaults(struct ctx *c, const struct config *cf, char *api, size_t len)
+{
+	const char *v;
+	struct werr e = {0};
+	long n;
+
+	if (config_api_url(cf, api, len, &e) < 0)
+		errx(e.code, "%s", e.msg);
+	c->so.home = config_home(cf);
+	c->so.api = api;
+	c->so.allow = config_get(cf, "peers_allow");
+	c->so.timeout_ms = (long)c->timeout_ms;
+	c->so.progress = cli_stderr_tty();
+	c->so.emit = emit_line;
+	c->so.emit_ctx = c;
+	if (!c->so.rate && (v = config_get(cf, "sync_rate")))
+		opt_size(v, &c->so.rate, "sync_rate");
+	if (!c->so.max_bytes && (v = config_get(cf, "sync_max_bytes")))
+		opt_size(v, &c->so.max_bytes, "sync_max_bytes");
+	if (!c->so.concurrency && (v = config_get(cf, "sync_concurrency"))) {
+		if (parse_long(v, 1, 64, &n, "sync_concurrency", &e) < 0)
+			errx(EX_USAGE, "%s", e.msg);
+		c->so.concurrency = (int)n;
+	}
+	if (!c->so.concurrency)
+		c->so.concurrency = 2;
+}
+
+static int
+run_sync(struct ctx *c, const char *cmd, int argc, char **argv, const struct config *cf)
+{
+	struct sneakernet_opts sn = {0};
+	struct werr e = {0};
+	char api[1024];
+	int rc;
+
+	sync_defaults(c, cf, api, sizeof api);
+	if (strcmp(cmd, "pull") == 0) {
+		if (argc)
+			errx(EX_USAGE, "pull: unexpected argument %s", argv[0]);
+		if (c->all && c->so.peer)
+			errx(EX_USAGE, "pull: --peer and --all exclude each other");
+		rc = sync_pull(&c->so, &e);
+	} else if (strcmp(cmd, "status") == 0) {
+		if (argc)
+			errx(EX_USAGE, "status: unexpected argument %s", argv[0]);
+		rc = sync_status(c->so.home, emit_line, c, &e);
+	} else if (strcmp(cmd, "unpin") == 0) {
+		if (argc || !c->so.peer)
+			errx(EX_USAGE, "unpin: --peer ID is required, and nothing else");
+		rc = sync_unpin(c->so.home, api, c->so.peer, c->session, emit_line, c, &e);
+	} else {
+		sn.home = c->so.home;
+		sn.api = api;
+		sn.filter = c->so.filter;
+		sn.mirrors = c->mirrors;
+		sn.progress = c->so.progress;
+		sn.emit = emit_line;
+		sn.emit_ctx = c;
+		if (strcmp(cmd, "export") == 0) {
+			if (argc || !c->have_output)
+				errx(EX_USAGE, "export: -o DIR is required, and no argument");
+			sn.dir = c->outdir;
+			rc = sneakernet_export(&sn, &e);
+		} else {
+			if (argc != 1)
+				errx(EX_USAGE, "import: expected one DIR");
+			sn.dir = argv[0];
+			rc = sneakernet_import(&sn, &e);
+		}
+	}
+	if (rc < 0)
+		errx(e.code ? e.code : EX_SOFTWARE, "%s", e.msg);
+	return 0;
+}
+
+static int
+known(const char *cmd)
+{
+	static const char *const cmds[] = { "get", "cat", "pull", "status", "unpin", "export", "import" };
+
+	for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
+		if (strcmp(cmd, cmds[i]) == 0)
+			return 1;
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -243,17 +409,23 @@ main(int argc, char **argv)
 	if ((cf = config_load(&e)) == NULL)
 		errx(e.code, "%s", e.msg);
 	i = parse_args(&c, argc, argv, &jq, cf);
-	if (i >= argc || (strcmp(argv[i], "get") != 0 && strcmp(argv[i], "cat") != 0)) {
+	if (i >= argc || !known(argv[i])) {
 		if (i < argc)
 			warnx("%s: unknown command", argv[i]);
 		usage(stderr);
 		config_free(cf);
 		return EX_USAGE;
 	}
-	if (argc - i != 2)
-		errx(EX_USAGE, "%s: expected one CID", argv[i]);
 	if ((c.out = jsonl_open(stdout, jq, &e)) == NULL)
 		errx(e.code, "%s", e.msg);
+	if (strcmp(argv[i], "get") != 0 && strcmp(argv[i], "cat") != 0) {
+		rc = run_sync(&c, argv[i], argc - i - 1, argv + i + 1, cf);
+		jsonl_close(c.out);
+		config_free(cf);
+		return rc;
+	}
+	if (argc - i != 2)
+		errx(EX_USAGE, "%s: expected one CID", argv[i]);
 	open_client(&c, cf);
 	rc = strcmp(argv[i], "get") == 0 ? cmd_get(&c, argv[i + 1]) : cmd_cat(&c, argv[i + 1]);
 	kubo_free(c.k);

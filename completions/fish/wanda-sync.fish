@@ -1,11 +1,27 @@
 # fish completion for wanda-sync
-set -l cmds get cat
+set -l cmds get cat pull status unpin export import
 complete -c wanda-sync -f
 complete -c wanda-sync -n "not __fish_seen_subcommand_from $cmds" -a get -d 'fetch a file or directory, verified'
 complete -c wanda-sync -n "not __fish_seen_subcommand_from $cmds" -a cat -d 'write a file to stdout'
+complete -c wanda-sync -n "not __fish_seen_subcommand_from $cmds" -a pull -d 'pin the sessions peers publish'
+complete -c wanda-sync -n "not __fish_seen_subcommand_from $cmds" -a status -d 'print the sync state'
+complete -c wanda-sync -n "not __fish_seen_subcommand_from $cmds" -a unpin -d 'drop the mirrors of a peer'
+complete -c wanda-sync -n "not __fish_seen_subcommand_from $cmds" -a export -d 'write sessions as CAR files to a disk'
+complete -c wanda-sync -n "not __fish_seen_subcommand_from $cmds" -a import -d 'import and pin the CAR files of a disk'
+complete -c wanda-sync -n "__fish_seen_subcommand_from import" -a '(__fish_complete_directories)'
 complete -c wanda-sync -s o -l output -r -a '(__fish_complete_directories)' -d 'directory to write into'
 complete -c wanda-sync -l api -x -d 'daemon RPC address'
 complete -c wanda-sync -l timeout -x -d 'give up after no progress for'
 complete -c wanda-sync -l jq -x -d 'reshape the JSON output'
+complete -c wanda-sync -l peer -x -d 'peer id'
+complete -c wanda-sync -l all -d 'pull from every peer'
+complete -c wanda-sync -l session -x -d 'sessions whose name matches the glob'
+complete -c wanda-sync -l since -x -d 'sessions with captures from this date'
+complete -c wanda-sync -l until -x -d 'sessions with captures up to this date'
+complete -c wanda-sync -l rate -x -d 'bandwidth limit, bytes/s'
+complete -c wanda-sync -l concurrency -x -d 'sessions fetched at once'
+complete -c wanda-sync -l max-bytes -x -d 'largest session pinned'
+complete -c wanda-sync -l dry-run -d 'print what would be pinned'
+complete -c wanda-sync -l mirrors -d 'export the mirrors held here too'
 complete -c wanda-sync -l help -d 'print usage'
 complete -c wanda-sync -l version -d 'print the version'

@@ -229,6 +229,17 @@ config_set(struct config *c, const char *key, const char *value, struct werr *e)
 	return kv_put(c, key, value, e);
 }
 
+void
+config_each(const struct config *c, const char *prefix,
+    void (*fn)(void *ctx, const char *key, const char *value), void *ctx)
+{
+	size_t pl = strlen(prefix);
+
+	for (size_t i = 0; c != NULL && i < c->n; i++)
+		if (strncmp(c->kv[i].key, prefix, pl) == 0)
+			fn(ctx, c->kv[i].key, c->kv[i].value);
+}
+
 const char *
 config_home(const struct config *c)
 {

@@ -187,8 +187,6 @@ store_thumb(const struct capture_env *env, const uint8_t *img, size_t len, const
 	return rc;
 }
 
-static int entry_exists(const char *home, const char *id);
-
 /* A capture's spool entries: the image (kind "capture", id ID), then its
  * raw DNG, if any (kind "raw", id ID.dng), which is pushed and pinned on
  * its own so that the session directory's link to it resolves. fresh: the
@@ -205,7 +203,7 @@ enqueue_capture(const struct capture_env *env, const char *dir, const char *side
 	if (spool_init(spool, e) < 0)
 		return -1;
 	snprintf(img, sizeof img, "%s/%s", dir, s->file);
-	if (fresh || (!entry_exists(env->home, s->id) && access(img, F_OK) == 0)) {
+	if (fresh || (!spool_has(spool, s->id) && access(img, F_OK) == 0)) {
 		if (spool_add_file(spool, s->id, "capture", env->session, img, side, s->cid, e) < 0)
 			return -1;
 		n++;
@@ -214,7 +212,7 @@ enqueue_capture(const struct capture_env *env, const char *dir, const char *side
 		return n;
 	spool_raw_id(s->id, rid, sizeof rid);
 	snprintf(dng, sizeof dng, "%s/%s", dir, s->raw);
-	if (fresh || (!entry_exists(env->home, rid) && access(dng, F_OK) == 0)) {
+	if (fresh || (!spool_has(spool, rid) && access(dng, F_OK) == 0)) {
 		if (spool_add_file(spool, rid, "raw", env->session, dng, side, s->raw_cid, e) < 0)
 			return -1;
 		n++;
@@ -517,31 +515,6 @@ session_list(const char *home, struct werr *e)
 		free(names[i]);
 	}
 	return arr;
-}
-
-/* Is there a spool entry for id in any state (cur/ names carry "@PID.START")? */
-static int
-entry_exists(const char *home, const char *id)
-{
-	static const char *const dirs[] = { "new", "deferred", "failed", "corrupt" };
-	char p[4200];
-	struct dirent *de;
-	size_t n = strlen(id);
-	int found = 0;
-	DIR *d;
-
-	for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
-		snprintf(p, sizeof p, "%s/spool/%s/%s", home, dirs[i], id);
-		if (access(p, F_OK) == 0)
-			return 1;
-	}
-	snprintf(p, sizeof p, "%s/spool/cur", home);
-	if ((d = opendir(p)) == NULL)
-		return 0;
-	while (!found && (de = readdir(d)) != NULL)
-		found = strncmp(de->d_name, id, n) == 0 && (de->d_name[n] == '@' || de->d_name[n] == '\0');
-	closedir(d);
-	return found;
 }
 
 /* Complete a capture whose image made it and whose sidecar did not. */

@@ -98,7 +98,7 @@ void kubo_escape(const char *s, char *out, size_t cap);
 
 /* JSON field helpers: NULL / 0 when absent or of the wrong type. */
 const char *kj_str(const cJSON *o, const char *key);
-/* A number, or a string of digits (js-ipfs); 0 otherwise. */
+/* A number, or a string of digits (Kubo's add event Size is one); 0 otherwise. */
 uint64_t kj_u64(const cJSON *o, const char *key);
 void kj_copy(char *dst, size_t cap, const cJSON *o, const char *key);
 

@@ -6,7 +6,8 @@
  *
  * Every failure is reported with a kind, the exit status it maps to and
  * whether retrying can help (wanda-push prints them as
- * {"error":{"code","kind","message","permanent"}}):
+ * {"error":{"code","kind","message","permanent"}}); the kinds and their
+ * codes are spool/settle.h's table, which wanda-queue ack settles by:
  *
  *   kind          code                 permanent
  *   missing       EX_NOINPUT     (66)  yes   the file cannot be opened or read
@@ -47,6 +48,7 @@ struct push_result {
 	char outbox_file[4096];
 	long long ms;            /* wall time of the whole push */
 	int fell_back;           /* the daemon's DAG had an unknown shape: sent again as a CAR */
+	int old_daemon;          /* the daemon ignored max-file-links: WANDA's nodes added by block/put */
 	/* failure (push_file returned -1) */
 	const char *kind;        /* one of the kinds above, NULL on success */
 	int permanent;
@@ -72,8 +74,5 @@ typedef int (*push_flush_fn)(void *ctx, const struct push_result *res, const cJS
  * failed (the others are still tried; e has the first failure) or the
  * outbox cannot be read. */
 int push_flush(struct kubo *k, const struct push_opts *o, push_flush_fn fn, void *ctx, struct werr *e);
-
-/* The sysexits code for a failure kind (see the table above). */
-int push_kind_code(const char *kind);
 
 #endif

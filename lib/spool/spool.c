@@ -1,5 +1,6 @@
 /* spool: see spool.h for the states and the rules between them. */
 #include "spool/spool.h"
+#include "spool/settle.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -636,9 +637,7 @@ fail_entry(const char *spool_dir, const char *cur_path, const struct spool_polic
 static int
 is_unreachable(const cJSON *o)
 {
-	const char *k = get_str(o, "error_kind");
-
-	return k != NULL && strcmp(k, "unreachable") == 0;
+	return settle_daemon_down(get_str(o, "error_kind"));
 }
 
 /* 1 when some entry in new/ or cur/ failed as unreachable last time: a

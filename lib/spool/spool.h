@@ -151,7 +151,12 @@ int spool_recover(const char *spool_dir, size_t *n, spool_id_fn fn, void *ctx, s
  * pid; an hour old counts as gone too). *n (may be NULL) = removed. */
 int spool_clean_tmp(const char *spool_dir, long long now_ms, size_t *n, struct werr *e);
 
-/* 1 when an entry for id exists in any state (cur/ claims included). */
+/* 1 when an entry for id is queued, claimed, deferred or failed: the one
+ * answer to "queue this capture unless an entry exists" (wanda-capture's
+ * resume and wanda-queue recover both ask it). corrupt/ does not count: a
+ * quarantined file carries nothing usable (it did not parse, and its name
+ * need not be the id), so a capture whose entry was lost there is queued
+ * again from its sidecar; the quarantined file stays for inspection. */
 int spool_has(const char *spool_dir, const char *id);
 
 /* Delete the files of `state` (failed or corrupt only) last changed at

@@ -15,7 +15,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static char home[64], decoy[96];
-	static struct build_cfg b;
+	static struct build_flags bf;
 	static struct jsonl *out;
 	char *text, *line, *save = NULL, cmd[256];
 	FILE *f;
@@ -26,8 +26,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		snprintf(decoy, sizeof decoy, "%s.decoy.json", home);
 		snprintf(cmd, sizeof cmd, "%s/spool", home);
-		b.home = home;
-		b.strict = 1;
+		bf.b.home = home;
+		bf.b.strict = 1;
+		spool_policy_default(&bf.pol);
 		if (spool_init(cmd, NULL) < 0 || (out = jsonl_open(fopen("/dev/null", "w"), NULL, NULL)) == NULL)
 			abort();
 		snprintf(cmd, sizeof cmd, "%s/captures/s1", home);
@@ -53,7 +54,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct werr e = {0};
 		cJSON *in = cJSON_Parse(line);
 		if (cJSON_IsObject(in))
-			spool_line(&b, in, out, &e);
+			spool_line(&bf, in, out, &e);
 		cJSON_Delete(in);
 	}
 	free(text);

@@ -56,6 +56,9 @@ test_config(const char *dir)
 	config_set(c, "api", "http://localhost:1234/", &e);
 	config_api_url(c, url, sizeof url, &e);
 	is_str(url, "http://localhost:1234", "url api, trailing slash dropped");
+	config_set(c, "api", "/ip4/127.0.0.1/tcp/5001/http", &e);
+	config_api_url(c, url, sizeof url, &e);
+	is_str(url, "http://127.0.0.1:5001", "a multiaddr ending in /http");
 	is_str(config_home(c), "/srv/wanda", "home");
 	config_free(c);
 	unsetenv("WANDA_MIN_FREE");

@@ -149,7 +149,7 @@ test_mb64(void)
 	ok(kubo_mb64_encode("", 0, out, sizeof out) == 0 && strcmp(out, "u") == 0, "empty");
 	ok(kubo_mb64_encode("abcdef", 6, out, 5) < 0, "too small a buffer");
 	ok(kubo_mb64_decode("uaGVsbG8Kd29ybGQ", b, sizeof b, &n) == 0 && n == 11 &&
-	    memcmp(b, "hello\nworld", 11) == 0, "decode what js-ipfs sent");
+	    memcmp(b, "hello\nworld", 11) == 0, "decode what Kubo sends");
 	ok(kubo_mb64_decode("mPz8/", b, sizeof b, &n) == 0 && n == 3 && b[0] == 0x3f && b[2] == 0x3f,
 	    "'m' is standard base64");
 	ok(kubo_mb64_decode("mYQ==", b, sizeof b, &n) == 0 && n == 1 && b[0] == 'a', "padding accepted");
@@ -317,7 +317,8 @@ test_add_ok_and_trailer(void)
 	is_str(res.cid, "bafkqaaa", "the root's Hash");
 	is_int(res.size, 5, "Size as a string (Kubo)");
 	ok(strstr(c.req[0], "POST /api/v0/add?cid-version=1&raw-leaves=true&chunker=size-1048576"
-	    "&hash=sha2-256&trickle=false&pin=true") != NULL, "profile flags sent: %s", c.req[0]);
+	    "&hash=sha2-256&trickle=false&max-file-links=1024&max-directory-links=0&max-hamt-fanout=256"
+	    "&pin=true") != NULL, "the whole profile sent: %s", c.req[0]);
 	ok(kubo_add_buf(k, "hello", 5, &o, &res, &e) < 0, "trailer: add fails");
 	is_int(kubo_last_error(k)->kind, KUBO_E_STREAM, "kind stream");
 	is_int(e.code, EX_PROTOCOL, "EX_PROTOCOL");
@@ -741,15 +742,17 @@ test_sub(void)
 	struct werr e = {0};
 	struct subseen seen = {0};
 	long long t0;
-	char *open_stream = chunked((const char *[]){ "{}\n",
+	char *open_stream = chunked((const char *[]){
 	    "{\"from\":\"12D3KooWtest\",\"data\":\"uaGVsbG8\",\"seqno\":\"uAAE\",\"topicIDs\":[\"ud2FuZGEvZGlzY292ZXJ5\"]}\n",
 	    NULL }, 0, NULL);
-	char *ended = chunked((const char *[]){ "{}\n", NULL }, 1, NULL);
+	char *ended = chunked((const char *[]){ NULL }, 1, NULL);
+	char *empty = chunked((const char *[]){ "{}\n", NULL }, 1, NULL);
 	char *garbage = chunked((const char *[]){ "{\"from\":\"p\",\"data\":\"z123\"}\n", NULL }, 1, NULL);
 
 	c.resp[0] = open_stream;
 	c.resp[1] = ended;
 	c.resp[2] = garbage;
+	c.resp[3] = empty;
 	c.stall_ms = 1500;          /* the stream stays open this long */
 	canned_start(&c, &t);
 	k = client(c.port, 3);
@@ -757,7 +760,7 @@ test_sub(void)
 	ok(kubo_pubsub_sub(k, "wanda/discovery", 100, sub_cb, &seen, &e) == 0, "sub: the callback ends it: %s", e.msg);
 	ok(kubo_mono_ms_for_tests() - t0 < 1500, "3 ticks of 100 ms before the stream closed (not 1 a second)");
 	is_int(seen.ready, 1, "ready once");
-	is_int(seen.msgs, 1, "the empty {} skipped, one message");
+	is_int(seen.msgs, 1, "one message");
 	is_str(seen.data, "hello", "data decoded");
 	is_str(seen.topic, "wanda/discovery", "topic decoded");
 	is_str(seen.from, "12D3KooWtest", "from");
@@ -768,6 +771,8 @@ test_sub(void)
 	ok(kubo_pubsub_sub(k, "wanda/discovery", 0, sub_cb, &seen, &e) < 0 &&
 	    kubo_last_error(k)->kind == KUBO_E_PROTOCOL, "data not in multibase base64: protocol");
 	is_int(kubo_last_error(k)->attempts, 1, "subscriptions are not retried");
+	ok(kubo_pubsub_sub(k, "wanda/discovery", 0, sub_cb, &seen, &e) < 0 &&
+	    kubo_last_error(k)->kind == KUBO_E_PROTOCOL, "an object that is no message (Kubo sends none): protocol");
 	ok(kubo_pubsub_sub(k, "", 0, sub_cb, &seen, &e) < 0 && e.code == EX_USAGE, "an empty topic");
 	kubo_free(k);
 	c.stall_ms = 0;
@@ -775,6 +780,7 @@ test_sub(void)
 	free(open_stream);
 	free(ended);
 	free(garbage);
+	free(empty);
 }
 
 /* pin add may be silent while the daemon fetches: no low-speed abort;
