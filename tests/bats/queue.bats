@@ -428,7 +428,8 @@ $(jq -c '. + {error:{kind:"http",message:"HTTP 400",permanent:true}}' <<<"$line"
 	mkcap 2
 	wait_until 10 '[ "$(wc -l <"$BATS_TEST_TMPDIR/out")" -eq 2 ]'
 	fill_spool
-	run --separate-stderr wanda-queue ack < <(jq -c '. + {error:{kind:"timeout",message:"slow",permanent:false}}' "$BATS_TEST_TMPDIR/out")
+	# a backoff long enough to look before the live watch takes them again
+	WANDA_QUEUE_BACKOFF=8s run --separate-stderr wanda-queue ack < <(jq -c '. + {error:{kind:"timeout",message:"slow",permanent:false}}' "$BATS_TEST_TMPDIR/out")
 	assert_success
 	assert_equal "$(jq -r .state <<<"${lines[0]}")" deferred
 	assert_equal "$(jq -r .state <<<"${lines[1]}")" deferred
@@ -436,7 +437,7 @@ $(jq -c '. + {error:{kind:"http",message:"HTTP 400",permanent:true}}' <<<"$line"
 	assert_equal "$(count deferred)" 2
 	# space comes back: the live watch claims both again, after the backoff
 	rm -f "$SP"/fill*
-	wait_until 15 '[ "$(wc -l <"$BATS_TEST_TMPDIR/out")" -eq 4 ]'
+	wait_until 30 '[ "$(wc -l <"$BATS_TEST_TMPDIR/out")" -eq 4 ]'
 	assert_equal "$(count cur)" 2
 }
 
