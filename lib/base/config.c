@@ -65,14 +65,20 @@ trim(char *s)
 	return s;
 }
 
-/* Every key a program reads; a file naming another is mistyped. */
+/* Every key a program reads (the table of docs/configuration.md, which
+ * common.bats checks against this); a file naming another is mistyped. */
 static const char *const known_keys[] = {
 	"home", "api", "source", "exposure", "gain", "awb", "width", "height", "raw", "settle",
 	"quality", "camera", "capture_timeout", "interval", "duration", "session", "min_free",
 	"thumb_size", "max_pixels", "node", "queue_backoff", "queue_max_backoff",
 	"queue_max_lifetime", "queue_max_attempts", "queue_max_inflight", "queue_rescan",
 	"queue_orphan_age", "queue_claim_timeout", "keep_free", "remote_pin", "remote_pin_token",
-	"ipns_key", "ipns_lifetime", "ipns_ttl", "ipns_allow_offline", "ipns_timeout", NULL
+	"ipns_key", "ipns_lifetime", "ipns_ttl", "ipns_allow_offline", "ipns_timeout",
+	"remote", "remote_backoff", "remote_max_backoff", "remote_max_poll", "remote_poll",
+	"node_name", "discovery_topic", "heartbeat", "announce_cluster", "announce_serve",
+	"peers_allow", "peers_static", "sync_concurrency", "sync_max_bytes", "sync_rate",
+	"serve_gateway", "serve_heartbeat", "serve_hosts", "serve_listen", "serve_max_connections",
+	"serve_public_gateway", "serve_threads", "serve_timeout", "serve_token_file", NULL
 };
 
 static int
