@@ -103,7 +103,8 @@ parse_line(struct config *c, const char *path, int lineno, char *line, struct we
 		return werr_set(e, EX_CONFIG, "%s:%d: empty key", path, lineno);
 	for (i = 0; known_keys[i] != NULL && strcmp(known_keys[i], key) != 0; i++)
 		;
-	if (known_keys[i] == NULL)
+	/* remote.NAME.FIELD: targets of wanda-remote, which checks them */
+	if (known_keys[i] == NULL && strncmp(key, "remote.", 7) != 0)
 		return werr_set(e, EX_CONFIG, "%s:%d: unknown key '%.64s'", path, lineno, key);
 	if (*val == '\0')
 		return werr_set(e, EX_CONFIG, "%s:%d: %s: empty value (leave the line out for the default)",
