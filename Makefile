@@ -60,10 +60,11 @@ MAN5     := $(wildcard man/*.5)
 MAN7     := $(wildcard man/*.7)
 
 all: $(PROGS) $(UNITS) $(TOOLS) $(REPLAYS)
+progs: $(PROGS)
 
 $(O)/%.o: %.c $(wildcard lib/*/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 # the gallery page and the OpenAPI document are embedded (.incbin) in this object
 $(O)/lib/serve/assets.o: $(wildcard lib/serve/page/*)
@@ -108,10 +109,25 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR)$(DATADIR)/zsh/vendor-completions/,$(notdir $(wildcard completions/zsh/*)))
 	rm -f $(addprefix $(DESTDIR)$(DATADIR)/fish/vendor_completions.d/,$(notdir $(wildcard completions/fish/*)))
 
+# Debian packages (contrib/debian, debhelper) into build/debian/:
+# wanda_$(VERSION)_$(ARCH).deb; make deb ARCH=arm64 cross-builds the Pi's.
+# -d: libonig-dev:arm64 cannot be installed next to the amd64 one (see
+# contrib/install-deps), so the build dependencies are not checked.
+DEB_SRC := build/debian/wanda-$(VERSION)
+deb:
+	@v=$$(dpkg-parsechangelog -l contrib/debian/changelog -SVersion); [ "$$v" = "$(VERSION)" ] || \
+	  { echo "make deb: contrib/debian/changelog is at $$v, the Makefile at $(VERSION)" >&2; exit 65; }
+	rm -rf $(DEB_SRC) && mkdir -p $(DEB_SRC)
+	cp -R Makefile cmd lib man completions contrib $(DEB_SRC)/
+	cp -R contrib/debian $(DEB_SRC)/debian
+	cd $(DEB_SRC) && DEB_BUILD_OPTIONS="nocheck $$DEB_BUILD_OPTIONS" CC=$(CC) \
+	  dpkg-buildpackage -b -us -uc -a$(ARCH) -d
+	lintian --fail-on error,warning build/debian/wanda_$(VERSION)_$(ARCH).changes
+
 clean:
 	rm -rf build
 
-.PHONY: all check test install uninstall clean
+.PHONY: all progs check test install uninstall deb clean
 .SECONDARY:
 
 # each libFuzzer target, linked with replay_main, replays its corpus

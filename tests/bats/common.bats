@@ -81,13 +81,13 @@ programs() { for p in "$TOP"/cmd/wanda-*.c; do basename "$p" .c; done; }
 
 @test "make install and uninstall with DESTDIR" {
 	d="$BATS_TEST_TMPDIR/dest"
-	run make -C "$TOP" -s install O="${WANDA_BIN%/bin}" PREFIX=/usr DESTDIR="$d"
+	run make -C "$TOP" -s install O="${WANDA_BUILD:-${WANDA_BIN%/bin}}" PREFIX=/usr DESTDIR="$d"
 	assert_success
 	for p in $(programs); do
 		assert_file_executable "$d/usr/bin/$p"
 		assert_file_exists "$d/usr/share/man/man1/$p.1"
 	done
-	run make -C "$TOP" -s uninstall O="${WANDA_BIN%/bin}" PREFIX=/usr DESTDIR="$d"
+	run make -C "$TOP" -s uninstall O="${WANDA_BUILD:-${WANDA_BIN%/bin}}" PREFIX=/usr DESTDIR="$d"
 	assert_success
 	[ -z "$(find "$d" -type f)" ] || fail "files left after uninstall: $(find "$d" -type f)"
 }

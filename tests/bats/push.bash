@@ -20,6 +20,13 @@ ref_cid() {
 	' "$f" "$links")
 }
 
+# kubo_before V: node 1 is a Kubo older than V (tests/run --kubo)
+kubo_before() {
+	local v
+	v=$(ipfs_rpc 1 version | jq -r .Version) || return 2
+	[ "$v" != "$1" ] && [ "$(printf '%s\n%s\n' "$v" "$1" | sort -V | head -1)" = "$v" ]
+}
+
 # recursive_pins: how many recursive pins the node has
 recursive_pins() { ipfs_rpc 1 pin/ls type=recursive | jq '.Keys | length'; }
 
