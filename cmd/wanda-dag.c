@@ -645,18 +645,12 @@ session_from_spool(struct build_flags *f, struct jsonl *out, struct werr *e)
 	int rc = 0;
 
 	f->b.strict = 1;
-<<<<<<< HEAD
-	while (rc == 0 && (n = jsonl_getline(&buf, &cap, stdin, e)) != -1) {
+	cli_input_unbuffered();
+	while (rc == 0 && cli_wait_input() == 0 && (n = jsonl_getline(&buf, &cap, stdin, e)) != -1) {
 		cJSON *in = n > 0 ? cJSON_ParseWithLength(buf, (size_t)n) : NULL;
 		if (n == -2)
 			warnx("stdin: %s", e->msg);
 		else if (!cJSON_IsObject(in))
-=======
-	cli_input_unbuffered();
-	while (rc == 0 && cli_wait_input() == 0 && (n = getline(&buf, &cap, stdin)) > 0) {
-		cJSON *in = cJSON_ParseWithLength(buf, (size_t)n);
-		if (!cJSON_IsObject(in))
->>>>>>> main
 			warnx("stdin: skipping a line that is not a JSON object");
 		else
 			rc = spool_line(f, in, out, e);

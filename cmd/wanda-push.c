@@ -210,18 +210,13 @@ push_stdin(struct ctx *c)
 	ssize_t n;
 	unsigned long lineno = 0;
 
-<<<<<<< HEAD
-	for (;;) {
+	cli_input_unbuffered();
+	while (cli_wait_input() == 0) {
 		struct werr le = {0};
 		char *s;
 
 		if ((n = jsonl_getline(&line, &cap, stdin, &le)) == -1)
 			break;
-=======
-	cli_input_unbuffered();
-	while (cli_wait_input() == 0 && (n = getline(&line, &cap, stdin)) >= 0) {
-		char *s = line;
->>>>>>> main
 		lineno++;
 		if (n == -2) {
 			warnx("stdin:%lu: %s", lineno, le.msg);
