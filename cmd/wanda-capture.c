@@ -42,6 +42,7 @@ struct run {
 	int nfiles;
 	int failures, last_code;
 	int disk_low;          /* the disk guard holds captures back */
+	uint64_t low_need;     /* the room the capture that went low needed */
 	long disk_skipped;     /* slots skipped meanwhile */
 };
 
@@ -333,6 +334,11 @@ disk_ok(struct run *r, uint64_t need)
 	snprintf(dir, sizeof dir, "%s/captures", r->env.home);
 	if (disk_free(dir, &avail, &e) < 0)
 		die(&e);
+	/* hysteresis: once low, only the room the refused capture needed
+	 * ends it (the slot's pre-check asks for none, the capture for its
+	 * size: without this they would alternate disk-low / disk-ok) */
+	if (r->disk_low && need < r->low_need)
+		need = r->low_need;
 	if (avail >= r->min_free + need) {
 		if (r->disk_low) {
 			cJSON *ev = event_new("disk-ok");
@@ -342,6 +348,7 @@ disk_ok(struct run *r, uint64_t need)
 			    (unsigned long long)avail, r->disk_skipped);
 			r->disk_low = 0;
 			r->disk_skipped = 0;
+			r->low_need = 0;
 		}
 		return 1;
 	}
@@ -354,6 +361,8 @@ disk_ok(struct run *r, uint64_t need)
 		    dir, (unsigned long long)avail, (unsigned long long)need, (unsigned long long)r->min_free);
 		r->disk_low = 1;
 	}
+	if (need > r->low_need)
+		r->low_need = need;
 	r->disk_skipped++;
 	r->failures++;
 	r->last_code = EX_CANTCREAT;

@@ -542,13 +542,31 @@ build_setup(struct build_flags *f)
 	return cf;
 }
 
+/* The claim a line's spool_file names, rebuilt inside our own spool's
+ * cur/ from its last component (a claim name): a line on stdin never
+ * chooses which file is removed or rewritten. NULL when it is no claim. */
+static const char *
+claim_path(const char *home, const char *sf, char *buf, size_t len)
+{
+	const char *base = sf && strrchr(sf, '/') ? strrchr(sf, '/') + 1 : sf;
+	char id[SPOOL_NAME_MAX];
+	struct spool_claimer who;
+
+	if (base == NULL || base[0] == '.' || spool_parse_claim(base, id, sizeof id, &who) != 0 ||
+	    (size_t)snprintf(buf, len, "%s/spool/cur/%s", home, base) >= len)
+		return NULL;
+	return buf;
+}
+
 /* Settle a claimed session entry here (it never reaches wanda-push) by
  * spool/settle.h's policy; the outcome goes to events.jsonl and a
  * one-line note to stderr. */
 static int
 settle_line(const struct build_flags *f, const cJSON *in, const cJSON *line, struct werr *e)
 {
-	const char *sf = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(in, "spool_file"));
+	char cur[4400];
+	const char *sf = claim_path(f->b.home, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(in,
+	    "spool_file")), cur, sizeof cur);
 	const cJSON *err = cJSON_GetObjectItemCaseSensitive(line, "error"), *it;
 	const char *msg = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(err, "message"));
 	struct werr le = {0};
@@ -628,9 +646,11 @@ session_from_spool(struct build_flags *f, struct jsonl *out, struct werr *e)
 
 	f->b.strict = 1;
 	cli_input_unbuffered();
-	while (rc == 0 && cli_wait_input() == 0 && (n = getline(&buf, &cap, stdin)) > 0) {
-		cJSON *in = cJSON_ParseWithLength(buf, (size_t)n);
-		if (!cJSON_IsObject(in))
+	while (rc == 0 && cli_wait_input() == 0 && (n = jsonl_getline(&buf, &cap, stdin, e)) != -1) {
+		cJSON *in = n > 0 ? cJSON_ParseWithLength(buf, (size_t)n) : NULL;
+		if (n == -2)
+			warnx("stdin: %s", e->msg);
+		else if (!cJSON_IsObject(in))
 			warnx("stdin: skipping a line that is not a JSON object");
 		else
 			rc = spool_line(f, in, out, e);

@@ -216,9 +216,19 @@ push_stdin(struct ctx *c)
 	unsigned long lineno = 0;
 
 	cli_input_unbuffered();
-	while (cli_wait_input() == 0 && (n = getline(&line, &cap, stdin)) >= 0) {
-		char *s = line;
+	while (cli_wait_input() == 0) {
+		struct werr le = {0};
+		char *s;
+
+		if ((n = jsonl_getline(&line, &cap, stdin, &le)) == -1)
+			break;
 		lineno++;
+		if (n == -2) {
+			warnx("stdin:%lu: %s", lineno, le.msg);
+			note_status(c, le.code);
+			continue;
+		}
+		s = line;
 		while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r'))
 			s[--n] = '\0';
 		while (*s == ' ' || *s == '\t')

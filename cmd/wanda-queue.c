@@ -561,17 +561,18 @@ ack_failure(const struct opts *o, cJSON *res, const cJSON *entry, const char *cu
 }
 
 /* The push worked but recording it did not (sidecar, disk): try again
- * later rather than leave the entry holding an in-flight slot. */
+ * later rather than leave the entry holding an in-flight slot; a sidecar
+ * that does not parse will not parse later either: failed at once. */
 static cJSON *
 ack_local_failure(const struct opts *o, const cJSON *res, const char *cur, struct werr *e)
 {
 	char msg[sizeof e->msg];
-	int st;
+	int st, perm = e->code == EX_DATAERR;
 	cJSON *l;
 
 	snprintf(msg, sizeof msg, "%s", e->msg);
 	warnx("%s", msg);
-	if ((st = spool_fail(o->spool, cur, &o->pol, "local", msg, 0, wall_ms(), e)) < 0)
+	if ((st = spool_fail(o->spool, cur, &o->pol, "local", msg, perm, wall_ms(), e)) < 0)
 		return NULL;
 	l = ack_line(jstr(res, "id"), spool_state_name(st));
 	cJSON_AddStringToObject(l, "kind", "local");
@@ -624,9 +625,16 @@ cmd_ack(const struct opts *o, struct jsonl *out, struct werr *e)
 
 	if (spool_init(o->spool, e) < 0)
 		return -1;
-	while ((len = getline(&line, &cap, stdin)) > 0) {
+	for (;;) {
 		struct werr le = {0};
+		if ((len = jsonl_getline(&line, &cap, stdin, &le)) == -1)
+			break;
 		lineno++;
+		if (len == -2) {
+			warnx("stdin:%ld: %s", lineno, le.msg);
+			bad++;
+			continue;
+		}
 		if (len <= 1)
 			continue;
 		if (ack_one(o, out, line, &le) < 0) {
@@ -814,7 +822,8 @@ cmd_retry(const struct opts *o, struct jsonl *out, int argc, char **argv, struct
 	for (int i = 0; i < argc; i++) {
 		struct werr re = {0};
 		if (retry_one(o, out, argv[i], &re) < 0) {
-			warnx("%s", re.msg);
+			if (rc < 0)
+				warnx("%s", e->msg);   /* main prints the last one */
 			*e = re;
 			rc = -1;
 		}

@@ -65,7 +65,8 @@ trim(char *s)
 	return s;
 }
 
-/* Every key a program reads; a file naming another is mistyped. */
+/* Every key a program reads (the table of docs/configuration.md, which
+ * common.bats checks against this); a file naming another is mistyped. */
 static const char *const known_keys[] = {
 	"home", "api", "source", "exposure", "gain", "awb", "width", "height", "raw", "settle",
 	"quality", "camera", "capture_timeout", "interval", "duration", "session", "min_free",
@@ -73,7 +74,7 @@ static const char *const known_keys[] = {
 	"queue_max_lifetime", "queue_max_attempts", "queue_max_inflight", "queue_rescan",
 	"queue_orphan_age", "queue_claim_timeout", "keep_free", "remote_pin", "remote_pin_token",
 	"ipns_key", "ipns_lifetime", "ipns_ttl", "ipns_allow_offline", "ipns_timeout",
-	"peers_allow", "sync_rate", "sync_max_bytes", "sync_concurrency",
+	"peers_allow", "sync_rate", "sync_max_bytes", "sync_concurrency", "remote",
 	"remote_poll", "remote_max_poll", "remote_backoff", "remote_max_backoff", "node_name",
 	"serve_listen", "serve_token_file", "serve_gateway", "serve_public_gateway", "serve_hosts",
 	"serve_max_connections", "serve_timeout", "serve_heartbeat", "serve_threads",

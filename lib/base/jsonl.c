@@ -108,3 +108,37 @@ jsonl_close(struct jsonl *j)
 		jq_teardown(&j->jq);
 	free(j);
 }
+
+ssize_t
+jsonl_getline(char **buf, size_t *cap, FILE *f, struct werr *e)
+{
+	size_t n = 0;
+	int c = 0, over = 0;
+
+	while ((c = getc(f)) != EOF) {
+		if (!over && n + 2 > *cap) {
+			size_t nc = *cap ? *cap * 2 : 4096;
+			char *nb = n + 2 > JSONL_LINE_MAX ? NULL : realloc(*buf, nc);
+
+			if (nb == NULL) {
+				over = 1;   /* too long (or no memory): skip to its end */
+			} else {
+				*buf = nb;
+				*cap = nc;
+			}
+		}
+		if (!over)
+			(*buf)[n] = (char)c;
+		n++;
+		if (c == '\n')
+			break;
+	}
+	if (n == 0)
+		return -1;
+	if (over) {
+		werr_set(e, EX_DATAERR, "a line of %zu bytes, over the limit of %d", n, JSONL_LINE_MAX);
+		return -2;
+	}
+	(*buf)[n] = '\0';
+	return (ssize_t)n;
+}

@@ -21,4 +21,11 @@ int jsonl_emit_take(struct jsonl *j, cJSON *obj, struct werr *e);
 
 void jsonl_close(struct jsonl *j);
 
+/* Input lines are bounded: a line on stdin costs at most this much memory. */
+#define JSONL_LINE_MAX (1 << 20)
+/* getline(3) with that bound: the length of the next line (with its
+ * newline) in *buf, -1 at the end; a longer line is read through and
+ * dropped: -2 with e saying so (EX_DATAERR), and reading can go on. */
+ssize_t jsonl_getline(char **buf, size_t *cap, FILE *f, struct werr *e);
+
 #endif

@@ -187,6 +187,9 @@ int kubo_cat_fd(struct kubo *k, const char *path, int fd, struct werr *e);
 typedef int (*kubo_get_check)(void *ctx, const char *root, struct werr *e);
 int kubo_get(struct kubo *k, const char *path, const char *dest, kubo_get_check check, void *ctx,
              struct werr *e);
+/* The same extraction of a tar stream read from fd (no daemon): for the
+ * fuzz target and tools. */
+int kubo_untar_fd(int fd, const char *dest, kubo_get_check check, void *ctx, struct werr *e);
 
 /* ---- pins -------------------------------------------------------------- */
 int kubo_pin_add(struct kubo *k, const char *path, int recursive, struct werr *e);

@@ -26,6 +26,7 @@ struct pull {
 	int done;
 	CURLcode rc;
 	const char *tmp;            /* extraction root: tmp/root is the content */
+	const char *what;           /* what is extracted, for messages (the CID) */
 	char top[NAME_MAX + 1];     /* the first entry's first component */
 	struct slink { char *rel, *target; } *links;  /* written after the rest */
 	size_t nlinks, caplinks;
@@ -314,8 +315,9 @@ done:
 	return rc;
 }
 
+/* fd >= 0: the tar stream is read from fd, else pulled from the transfer */
 static int
-extract(struct pull *pl, struct werr *e)
+extract(struct pull *pl, int fd, struct werr *e)
 {
 	struct archive *in = archive_read_new(), *out = archive_write_disk_new();
 	struct archive_entry *ent;
@@ -331,8 +333,9 @@ extract(struct pull *pl, struct werr *e)
 	 * and ".." archive paths; libarchive re-checks both of those */
 	archive_write_disk_set_options(out, ARCHIVE_EXTRACT_SECURE_NODOTDOT |
 	    ARCHIVE_EXTRACT_SECURE_SYMLINKS);
-	if (archive_read_open(in, pl, NULL, pull_read, NULL) != ARCHIVE_OK) {
-		werr_set(e, EX_PROTOCOL, "not a tar stream: %s", archive_error_string(in));
+	if ((fd >= 0 ? archive_read_open_fd(in, fd, 65536) :
+	    archive_read_open(in, pl, NULL, pull_read, NULL)) != ARCHIVE_OK) {
+		werr_set(e, EX_PROTOCOL, "%s: not a tar stream: %s", pl->what, archive_error_string(in));
 		goto done;
 	}
 	while ((r = archive_read_next_header(in, &ent)) == ARCHIVE_OK) {
@@ -340,11 +343,11 @@ extract(struct pull *pl, struct werr *e)
 			goto done;
 	}
 	if (r != ARCHIVE_EOF) {
-		werr_set(e, EX_PROTOCOL, "tar stream: %s", archive_error_string(in));
+		werr_set(e, EX_PROTOCOL, "%s: tar stream: %s", pl->what, archive_error_string(in));
 		goto done;
 	}
 	if (pl->top[0] == '\0') {
-		werr_set(e, EX_PROTOCOL, "empty tar stream");
+		werr_set(e, EX_PROTOCOL, "%s: empty tar stream", pl->what);
 		goto done;
 	}
 	if (write_links(pl, e) < 0)
@@ -376,7 +379,7 @@ get_perform(struct kubo *k, struct xfer *x)
 		curl_multi_cleanup(pl->m);
 		return CURLE_FAILED_INIT;
 	}
-	if (extract(pl, &x->cb_err) < 0 && !x->failed) {
+	if (extract(pl, -1, &x->cb_err) < 0 && !x->failed) {
 		x->failed = 1;
 		x->fail_kind = x->cb_err.code == EX_PROTOCOL ? KUBO_E_PROTOCOL : KUBO_E_LOCAL;
 	}
@@ -408,26 +411,70 @@ get_restart(void *ctx, uint64_t delivered)
 	return -1;                  /* bytes were extracted: no blind retry */
 }
 
+/* The temporary directory beside dest (tmp, and its realpath in real). */
+static int
+untar_begin(const char *dest, char *tmp, char *real, struct werr *e)
+{
+	struct stat st;
+
+	if (lstat(dest, &st) == 0)
+		return werr_set(e, EX_CANTCREAT, "%s: already exists", dest);
+	if ((size_t)snprintf(tmp, PATH_MAX, "%s.part-XXXXXX", dest) >= PATH_MAX || mkdtemp(tmp) == NULL)
+		return werr_set(e, EX_CANTCREAT, "%s: %s", tmp, strerror(errno));
+	if (realpath(tmp, real) == NULL) {
+		werr_set(e, EX_CANTCREAT, "%s: %s", tmp, strerror(errno));
+		rmdir(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+/* Check, then rename into place; the temporary directory goes either way. */
+static int
+untar_end(struct pull *pl, int rc, const char *tmp, const char *dest, kubo_get_check check, void *ctx,
+          struct werr *e)
+{
+	char root[PATH_MAX + 8];
+
+	for (size_t i = 0; i < pl->nlinks; i++) {
+		free(pl->links[i].rel);
+		free(pl->links[i].target);
+	}
+	free(pl->links);
+	snprintf(root, sizeof root, "%s/root", pl->tmp);
+	/* only verified content appears under dest: check it where it lies */
+	if (rc == 0 && check != NULL && check(ctx, root, e) < 0)
+		rc = -1;
+	if (rc == 0 && renameat2(AT_FDCWD, root, AT_FDCWD, dest, RENAME_NOREPLACE) < 0)
+		rc = werr_set(e, EX_CANTCREAT, "%s: %s", dest, strerror(errno));
+	nftw(tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	return rc;
+}
+
+int
+kubo_untar_fd(int fd, const char *dest, kubo_get_check check, void *ctx, struct werr *e)
+{
+	struct pull pl = { .what = dest };
+	char tmp[PATH_MAX], real[PATH_MAX];
+
+	if (untar_begin(dest, tmp, real, e) < 0)
+		return -1;
+	pl.tmp = real;
+	return untar_end(&pl, extract(&pl, fd, e), tmp, dest, check, ctx, e);
+}
+
 int
 kubo_get(struct kubo *k, const char *path, const char *dest, kubo_get_check check, void *ctx,
          struct werr *e)
 {
 	struct kubo_param p[] = { {"arg", path}, {"archive", "true"}, {NULL, NULL} };
-	struct pull pl = { .k = k };
+	struct pull pl = { .k = k, .what = path };
 	struct kreq r;
-	struct stat st;
-	char tmp[PATH_MAX], real[PATH_MAX], root[PATH_MAX + 8];
+	char tmp[PATH_MAX], real[PATH_MAX];
 	int rc;
 
-	if (lstat(dest, &st) == 0)
-		return kubo_fail(k, e, "get", KUBO_E_LOCAL, EX_CANTCREAT, "%s: already exists", dest);
-	if ((size_t)snprintf(tmp, sizeof tmp, "%s.part-XXXXXX", dest) >= sizeof tmp || mkdtemp(tmp) == NULL)
-		return kubo_fail(k, e, "get", KUBO_E_LOCAL, EX_CANTCREAT, "%s: %s", tmp, strerror(errno));
-	if (realpath(tmp, real) == NULL) {
-		rc = kubo_fail(k, e, "get", KUBO_E_LOCAL, EX_CANTCREAT, "%s: %s", tmp, strerror(errno));
-		rmdir(tmp);
-		return rc;
-	}
+	if (untar_begin(dest, tmp, real, e) < 0)
+		return kubo_fail(k, e, "get", KUBO_E_LOCAL, EX_CANTCREAT, "%s", e->msg);
 	pl.tmp = real;
 	kubo_req_init(&r, "get", RESP_RAW);
 	r.params = p;
@@ -439,17 +486,8 @@ kubo_get(struct kubo *k, const char *path, const char *dest, kubo_get_check chec
 	r.perform = get_perform;
 	rc = kubo_run(k, &r, e);
 	free(pl.buf.p);
-	for (size_t i = 0; i < pl.nlinks; i++) {
-		free(pl.links[i].rel);
-		free(pl.links[i].target);
-	}
-	free(pl.links);
-	snprintf(root, sizeof root, "%s/root", real);
-	/* only verified content appears under dest: check it where it lies */
-	if (rc == 0 && check != NULL && check(ctx, root, e) < 0)
-		rc = -1;
-	if (rc == 0 && renameat2(AT_FDCWD, root, AT_FDCWD, dest, RENAME_NOREPLACE) < 0)
-		rc = kubo_fail(k, e, "get", KUBO_E_LOCAL, EX_CANTCREAT, "%s: %s", dest, strerror(errno));
-	nftw(tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	if ((rc = untar_end(&pl, rc, tmp, dest, check, ctx, e)) < 0 && e->code == EX_CANTCREAT &&
+	    kubo_last_error(k)->kind == KUBO_E_NONE)
+		kubo_fail(k, e, "get", KUBO_E_LOCAL, EX_CANTCREAT, "%s", e->msg);
 	return rc;
 }

@@ -186,9 +186,12 @@ int session_import_buf(const void *p, size_t n, block_sink_fn sink, void *ctx, s
 	return rc;
 }
 
-/* Import the thumbnails that exist; a missing one only means no thumb. */
-static int import_thumbs(const char *home, struct caps *cs, block_sink_fn sink, void *ctx,
-                         struct session_info *si, struct werr *e)
+/* Import the thumbnails that exist; a missing one only means no thumb.
+ * Where a thumbnail is comes from the session and the id, as capture
+ * writes it (home/thumbs/SESSION/ID.jpg), never from the sidecar's
+ * "thumb" text: a sidecar could name any file, which would be published. */
+static int import_thumbs(const char *home, const char *name, struct caps *cs, block_sink_fn sink,
+                         void *ctx, struct session_info *si, struct werr *e)
 {
 	struct import_opts io;
 	char path[4096];
@@ -196,16 +199,10 @@ static int import_thumbs(const char *home, struct caps *cs, block_sink_fn sink, 
 	import_opts_wanda(&io);
 	for (size_t i = 0; i < cs->n; i++) {
 		struct cap *c = &cs->v[i];
-		const char *t = jstr(c->j, "thumb");
 		uint64_t fsize;
 
-		if (!t)
-			continue;
-		if (t[0] == '/')
-			snprintf(path, sizeof path, "%s", t);
-		else
-			snprintf(path, sizeof path, "%s/%s", home, t);
-		if (access(path, R_OK) < 0)
+		if ((size_t)snprintf(path, sizeof path, "%s/thumbs/%s/%s", home, name, c->tname) >= sizeof path ||
+		    access(path, R_OK) < 0)
 			continue;
 		if (import_path(path, &io, sink, ctx, &c->tcid, &c->ttsize, &fsize, e) < 0)
 			return -1;
@@ -487,7 +484,7 @@ int session_build(const struct session_opts *o, block_sink_fn sink, void *ctx,
 		goto out;
 	qsort(cs.v, cs.n, sizeof *cs.v, cap_cmp);
 	summarize(&cs, si);
-	if (import_thumbs(o->home, &cs, sink, ctx, si, e) < 0 ||
+	if (import_thumbs(o->home, o->name, &cs, sink, ctx, si, e) < 0 ||
 	    media_dirs(&cs, sink, ctx, &ents[3], &ents[4], e) < 0 ||
 	    build_pages(o->name, &cs, page_size, &p, sink, ctx, e) < 0)
 		goto out;

@@ -311,8 +311,10 @@ set_sof_size() {
 	wanda-capture --source test --session p --width 64 --height 48 --count 25 --jq .id >"$BATS_TEST_TMPDIR/a" &
 	wanda-capture --source test --session p --width 64 --height 48 --count 25 --jq .id >"$BATS_TEST_TMPDIR/b" &
 	wait
-	[ "$(wc -l <"$BATS_TEST_TMPDIR/a")" -eq 25 ] && [ "$(wc -l <"$BATS_TEST_TMPDIR/b")" -eq 25 ]
-	sort -c "$BATS_TEST_TMPDIR/a" && sort -c "$BATS_TEST_TMPDIR/b"
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/a")" -eq 25 ]
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/b")" -eq 25 ]
+	sort -c "$BATS_TEST_TMPDIR/a"
+	sort -c "$BATS_TEST_TMPDIR/b"
 	[ "$(cat "$BATS_TEST_TMPDIR/a" "$BATS_TEST_TMPDIR/b" | sort -u | wc -l)" -eq 50 ] || fail "ids collided"
 	[ "$(ls "$WANDA_HOME/captures/p" | grep -c '\.jpg$')" -eq 50 ]
 	[ "$(ls "$WANDA_HOME/spool/new" | wc -l)" -eq 50 ]
@@ -352,13 +354,17 @@ set_sof_size() {
 
 @test "bad arguments are usage errors naming the argument" {
 	run wanda-capture --source test --exposure 5y
-	[ "$status" -eq 64 ] && assert_output --partial -- "--exposure"
+	[ "$status" -eq 64 ]
+	assert_output --partial -- "--exposure"
 	run wanda-capture --source nosuch
-	[ "$status" -eq 64 ] && assert_output --partial -- "--source"
+	[ "$status" -eq 64 ]
+	assert_output --partial -- "--source"
 	run wanda-capture --source test --min-free lots
-	[ "$status" -eq 64 ] && assert_output --partial -- "--min-free"
+	[ "$status" -eq 64 ]
+	assert_output --partial -- "--min-free"
 	run wanda-capture --source test --raw
-	[ "$status" -eq 64 ] && assert_output --partial -- "--raw"
+	[ "$status" -eq 64 ]
+	assert_output --partial -- "--raw"
 	run wanda-capture --source file
 	[ "$status" -eq 64 ]
 }
@@ -411,6 +417,16 @@ mount_small() {
 	[[ $kinds == '["disk-low",'*'"disk-ok","capture"'* ]] || fail "events: $kinds"
 	grep -q '"event":"disk-ok"' "$WANDA_HOME/events.jsonl"
 	while read -r l; do check_capture "$l"; done < <(grep -v '"event"' "$BATS_TEST_TMPDIR/tl")
+}
+
+@test "disk guard: free space that fits no capture gives one disk-low, not disk-low/disk-ok by turns" {
+	mount_small
+	avail=$(($(stat -f -c '%a*%S' "$MNT")))
+	head -c $((avail - 1572864)) /dev/zero >"$MNT/ballast"
+	run --separate-stderr wanda-capture --source test --session h --min-free 1M --width 4000 --height 3000 \
+		--interval 3s --count 3
+	[ "$status" -eq 73 ] || fail "status $status"
+	assert_equal "$(jq -s -c 'map(.event | select(. != "overrun"))' <<<"$output")" '["disk-low"]'
 }
 
 @test "disk full in the middle of a capture fails that capture only, leaving no partial files" {

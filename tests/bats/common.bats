@@ -51,6 +51,12 @@ programs() { for p in "$TOP"/cmd/wanda-*.c; do basename "$p" .c; done; }
 		done
 	done
 	[[ $stderr == *":2: unknown key 'frob'" ]]
+	# every key docs/configuration.md documents is known
+	for key in $(grep -oE '^\| `[a-z_0-9`, ]+' "$TOP/docs/configuration.md" | tr -d '|`' | tr ',' '\n'); do
+		echo "$key = 1" >"$WANDA_CONF"
+		run --separate-stderr wanda-queue list
+		[[ $stderr != *"unknown key"* ]] || fail "$key: $stderr"
+	done
 	mkdir -p "$BATS_TEST_TMPDIR/conf.d"
 	WANDA_CONF=$BATS_TEST_TMPDIR/conf.d run --separate-stderr wanda-queue list
 	assert_failure 78

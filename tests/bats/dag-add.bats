@@ -58,7 +58,8 @@ names_cids() {
 	assert_success
 	assert_output '{"name":"hello.txt","cid":"QmVr26fY1tKyspEJBniVhqxQeEjhF78XerGiqWAwraVLQH","size":22,"bytes":14}'
 	# a path is named by its last element, wherever it is
-	mkdir -p mountdir && cp hello.txt mountdir/
+	mkdir -p mountdir
+	cp hello.txt mountdir/
 	run wanda-dag add --jq .name mountdir/hello.txt
 	assert_output '"hello.txt"'
 }
@@ -180,7 +181,9 @@ moons QmVKvomp91nMih5j6hYBA8KjbiaYvEetU2Q7KvtZkLe9nQ"
 	run bash -c 'wanda-dag add -r ./ | tail -n1 | jq -r ".name + \" \" + .cid"'
 	assert_output "test_current_dir QmZQWnfcqJ6hNkkPvrY9Q5X39GP3jUnUbAV4AbmbbR3Cb1"
 	cd ..
-	mkdir hellodir && echo "World" >hellodir/world && ln -s hellodir hellolink
+	mkdir hellodir
+	echo "World" >hellodir/world
+	ln -s hellodir hellolink
 	cd hellolink
 	run bash -c 'wanda-dag add -r . | jq -r ".name + \" \" + .cid"'
 	assert_line --index 0 "hellodir/world Qma9CyFdG5ffrZCcYSin2uAETygB25cswVwEYYzwfQuhTe"
@@ -215,7 +218,8 @@ QmetajtFdmzhWYodAsZoVZSiqpeJDAiaw2NwbM3xcWcpDj planets"
 	run wanda-dag add -Q --hidden mountdir/planets -r
 	assert_output QmetajtFdmzhWYodAsZoVZSiqpeJDAiaw2NwbM3xcWcpDj
 	# a dot file named on the command line is added (t0042)
-	mkdir -p mountdir/dotfiles && echo "set nocompatible" >mountdir/dotfiles/.vimrc
+	mkdir -p mountdir/dotfiles
+	echo "set nocompatible" >mountdir/dotfiles/.vimrc
 	run bash -c 'wanda-dag add mountdir/dotfiles/.vimrc | jq -r ".cid + \" \" + .name"'
 	assert_output "QmT4uMRDCN7EMpFeqwvKkboszbqeW1kWVGrBxBuCGqZcQc .vimrc"
 }
@@ -263,7 +267,8 @@ QmetajtFdmzhWYodAsZoVZSiqpeJDAiaw2NwbM3xcWcpDj planets"
 }
 
 @test "raw leaves in a directory (t0045-ls.sh test_ls_cmd_raw_leaves)" {
-	mkdir -p somedir && echo bar >somedir/foo
+	mkdir -p somedir
+	echo bar >somedir/foo
 	run wanda-dag add --raw-leaves -r -Q somedir/
 	assert_output QmThNTdtKaVoCVrYmM5EBS6U3S5vfKFue2TxbxxAxRcKKE
 }
@@ -340,7 +345,8 @@ QmU5kp3BH3B8tnWUU2Pikdb2maksBNkb92FHRr56hyghh4"
 	run wanda-dag add named-pipe
 	[ "$status" -eq 65 ]
 	assert_output --partial "named-pipe"
-	mkdir -p named-pipe-dir && mkfifo named-pipe-dir/named-pipe
+	mkdir -p named-pipe-dir
+	mkfifo named-pipe-dir/named-pipe
 	run wanda-dag add -r named-pipe-dir
 	[ "$status" -eq 65 ]
 	assert_output --partial "named-pipe-dir/named-pipe"

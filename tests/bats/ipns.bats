@@ -101,7 +101,8 @@ node_resolve() {
 	flock -n "$WANDA_HOME/state/ipns.lock" true
 	n=$(jq -s 'map(select(.published == true)) | length' "$out")
 	echo "# $n publishes for 100 roots" >&3
-	[ "$n" -ge 1 ] && [ "$n" -le 2 ]
+	[ "$n" -ge 1 ]
+	[ "$n" -le 2 ]
 	# and never two within one period
 	if [ "$n" -eq 2 ]; then
 		jq -s -e 'map(select(.published) | .published_ms) | .[1] - .[0] >= 30000' "$out"

@@ -24,7 +24,8 @@ ref_cid() {
 kubo_before() {
 	local v
 	v=$(ipfs_rpc 1 version | jq -r .Version) || return 2
-	[ "$v" != "$1" ] && [ "$(printf '%s\n%s\n' "$v" "$1" | sort -V | head -1)" = "$v" ]
+	[ "$v" != "$1" ] || return 1
+	[ "$(printf '%s\n%s\n' "$v" "$1" | sort -V | head -1)" = "$v" ]
 }
 
 # recursive_pins: how many recursive pins the node has

@@ -87,9 +87,6 @@ push_ok() {
 @test "the local CID agrees with wanda-dag add --profile=unixfs-v1-2025" {
 	gen_bytes d 2500000 >f
 	run --separate-stderr wanda-dag add --profile=unixfs-v1-2025 -Q f
-	if [ "$status" -ne 0 ] && [[ $stderr == *"not implemented"* ]]; then
-		skip "wanda-dag add is not implemented yet"
-	fi
 	assert_success
 	assert_equal "$(json_get "$(wanda-push f)" .cid)" "$output"
 }

@@ -113,14 +113,16 @@ drain() { wanda-queue watch --once | wanda-push --no-outbox | wanda-queue ack; }
 	assert_file_exists "$f"
 	[[ $f == "$SP/cur/$(id 1)@"* ]]
 	[ "$(jq -r .path <<<"${lines[0]}")" = "$WANDA_HOME/captures/s1/$(id 1).jpg" ]
-	[ "$(count new)" -eq 1 ] && [ "$(count cur)" -eq 2 ]
+	[ "$(count new)" -eq 1 ]
+	[ "$(count cur)" -eq 2 ]
 	# the watcher is gone: list shows dead claims, recover returns them
 	run wq list --state cur --jq '.claimer.alive'
 	assert_output $'false\nfalse'
 	run wq recover --jq '"\(.id) \(.from) \(.state)"'
 	assert_success
 	assert_output "$(id 1) cur new"$'\n'"$(id 2) cur new"
-	[ "$(count new)" -eq 3 ] && [ "$(count cur)" -eq 0 ]
+	[ "$(count new)" -eq 3 ]
+	[ "$(count cur)" -eq 0 ]
 	run wq watch --once --max-inflight 3 --jq .id
 	assert_success
 	assert_output "$(id 1)"$'\n'"$(id 2)"$'\n'"$(id 3)"
@@ -148,7 +150,8 @@ drain() { wanda-queue watch --once | wanda-push --no-outbox | wanda-queue ack; }
 	mkcap 1
 	mkcap 2
 	rm "$SP/new/$(id 2)"                       # the capture died before spool_add
-	jq '.ipfs.state = "pinned"' "$(sidecar 1)" >"$BATS_TEST_TMPDIR/x" && mv "$BATS_TEST_TMPDIR/x" "$(sidecar 1)"
+	jq '.ipfs.state = "pinned"' "$(sidecar 1)" >"$BATS_TEST_TMPDIR/x"
+	mv "$BATS_TEST_TMPDIR/x" "$(sidecar 1)"
 	rm "$SP/new/$(id 1)"                       # done and acknowledged: not an orphan
 	echo '{' >"$SP/tmp/$(id 3).999999999.abcdef"   # its writer is gone
 	run wq recover --jq '"\(.id) \(.from)"'
@@ -228,7 +231,8 @@ due() {
 	local f
 	for f in "$@"; do
 		f=$SP/deferred/$(id "$f")
-		jq -c '.next_attempt_at = "2000-01-01T00:00:00.000Z"' "$f" >"$SP/tmp/x" && mv "$SP/tmp/x" "$f"
+		jq -c '.next_attempt_at = "2000-01-01T00:00:00.000Z"' "$f" >"$SP/tmp/x"
+		mv "$SP/tmp/x" "$f"
 	done
 }
 
@@ -244,7 +248,8 @@ due() {
 	# next attempt one backoff after the failure
 	na=$(date -d "$(jq -r .next_attempt_at "$f")" +%s)
 	mt=$(stat -c %Y "$f")
-	[ $((na - mt)) -ge 59 ] && [ $((na - mt)) -le 61 ]
+	[ $((na - mt)) -ge 59 ]
+	[ $((na - mt)) -le 61 ]
 	[ "$(jq -r .ipfs.state "$(sidecar 1)")" = queued ]
 	# not due: nothing to claim
 	run wq watch --once --jq .id
@@ -258,7 +263,8 @@ due() {
 	jq -e '.attempts == 1' "$SP/deferred/$(id 2)" >/dev/null
 	na=$(date -d "$(jq -r .next_attempt_at "$f")" +%s)
 	mt=$(stat -c %Y "$f")
-	[ $((na - mt)) -ge 119 ] && [ $((na - mt)) -le 121 ]
+	[ $((na - mt)) -ge 119 ]
+	[ $((na - mt)) -le 121 ]
 	# the daemon is back: the probe succeeds and releases the others
 	due 1
 	run drain
@@ -268,7 +274,9 @@ due() {
 	run bash -c 'wanda-queue watch --once | wanda-push --no-outbox | wanda-queue ack --jq .id | jq -r .'
 	assert_output "$(id 2)"$'\n'"$(id 3)"
 	for n in 1 2 3; do [ "$(jq -r .ipfs.state "$(sidecar "$n")")" = pinned ]; done
-	[ "$(count deferred)" -eq 0 ] && [ "$(count new)" -eq 0 ] && [ "$(count cur)" -eq 0 ]
+	[ "$(count deferred)" -eq 0 ]
+	[ "$(count new)" -eq 0 ]
+	[ "$(count cur)" -eq 0 ]
 }
 
 @test "max attempts and max lifetime fail an entry with its reason" {
@@ -300,9 +308,13 @@ due() {
 	[ "$status" -eq 64 ]
 	run wanda-queue retry --all x
 	[ "$status" -eq 64 ]
-	run wanda-queue retry nosuch
+	run --separate-stderr wanda-queue retry nosuch
 	[ "$status" -eq 66 ]
-	assert_output --partial nosuch
+	# said once
+	assert_equal "$stderr" "wanda-queue: nosuch: no such deferred or failed entry"
+	run --separate-stderr wanda-queue retry nosuch other
+	[ "$status" -eq 66 ]
+	assert_equal "$stderr" "wanda-queue: nosuch: no such deferred or failed entry"$'\n'"wanda-queue: other: no such deferred or failed entry"
 	mkcap 1
 	run wanda-queue retry "$(id 1)"
 	[ "$status" -eq 66 ]
@@ -322,7 +334,8 @@ due() {
 	run wq list --state new --jq .age_s
 	for a in "${lines[@]}"; do [ "$(jq -n "$a < 60")" = true ]; done
 	run wq list --state cur --jq '.age_s | floor'
-	[ "$output" -ge 7199 ] && [ "$output" -le 7300 ]
+	[ "$output" -ge 7199 ]
+	[ "$output" -le 7300 ]
 	run wanda-queue list --state bogus
 	[ "$status" -eq 64 ]
 	run wanda-queue stats --jq '{state, count, ages}'
@@ -343,7 +356,8 @@ $(jq -c '. + {error:{kind:"http",message:"HTTP 400",permanent:true}}' <<<"$line"
 	[ "$status" -eq 65 ]
 	assert_output --partial "stdin:1"
 	assert_output --partial '"state":"gone"'
-	[ "$(count new)" -eq 1 ] && [ "$(count failed)" -eq 0 ]
+	[ "$(count new)" -eq 1 ]
+	[ "$(count failed)" -eq 0 ]
 }
 
 @test "ack takes paths from the spool entry only, never from the result line" {
@@ -358,6 +372,30 @@ $(jq -c '. + {error:{kind:"http",message:"HTTP 400",permanent:true}}' <<<"$line"
 	assert_equal "$(jq -r .state <<<"$output")" gone
 	assert_equal "$(cat "$BATS_TEST_TMPDIR/victim.json")" '{"keep":"me"}'
 	assert_equal "$(jq -r .ipfs.state "$(sidecar 1)")" queued
+}
+
+@test "a sidecar that does not parse fails its entry at once (permanent), not days of retries" {
+	mkcap 1
+	echo '{"id": broken' >"$(sidecar 1)"
+	run --separate-stderr drain
+	assert_equal "$(jq -r .state <<<"$output")" failed
+	assert_equal "$(count failed)" 1
+	assert_equal "$(count deferred)" 0
+	[[ $(jq -r .last_error "$SP/failed/$(id 1)") == *"$(sidecar 1)"* ]]
+}
+
+@test "a 50 MB line on stdin is refused with a clear error and little memory; the next line is read" {
+	mkcap 1
+	line=$(wanda-queue watch --once)
+	wanda-queue recover >/dev/null
+	for prog in "wanda-queue ack" "wanda-dag session --from-spool" "wanda-push --no-outbox"; do
+		{ head -c 50000000 /dev/zero | tr '\0' 'a'; echo; echo "$line"; } >"$BATS_TEST_TMPDIR/in"
+		run --separate-stderr /usr/bin/time -f '%M' $prog <"$BATS_TEST_TMPDIR/in"
+		[[ $stderr == *"stdin:"*"a line of 50000001 bytes, over the limit of 1048576"* ]] || fail "$prog: $stderr"
+		# max RSS in KiB, well under the line's size
+		[ "$(tail -1 <<<"$stderr")" -lt 40000 ] || fail "$prog: RSS $(tail -1 <<<"$stderr") KiB"
+		[[ $output == *"$(id 1)"* ]] || fail "$prog did not go on: $output"
+	done
 }
 
 @test "a push whose CID is not the sidecar's fails the entry as cid-mismatch" {
@@ -390,7 +428,8 @@ $(jq -c '. + {error:{kind:"http",message:"HTTP 400",permanent:true}}' <<<"$line"
 	mkcap 2
 	wait_until 10 '[ "$(wc -l <"$BATS_TEST_TMPDIR/out")" -eq 2 ]'
 	fill_spool
-	run --separate-stderr wanda-queue ack < <(jq -c '. + {error:{kind:"timeout",message:"slow",permanent:false}}' "$BATS_TEST_TMPDIR/out")
+	# a backoff long enough to look before the live watch takes them again
+	WANDA_QUEUE_BACKOFF=8s run --separate-stderr wanda-queue ack < <(jq -c '. + {error:{kind:"timeout",message:"slow",permanent:false}}' "$BATS_TEST_TMPDIR/out")
 	assert_success
 	assert_equal "$(jq -r .state <<<"${lines[0]}")" deferred
 	assert_equal "$(jq -r .state <<<"${lines[1]}")" deferred
@@ -398,7 +437,7 @@ $(jq -c '. + {error:{kind:"http",message:"HTTP 400",permanent:true}}' <<<"$line"
 	assert_equal "$(count deferred)" 2
 	# space comes back: the live watch claims both again, after the backoff
 	rm -f "$SP"/fill*
-	wait_until 15 '[ "$(wc -l <"$BATS_TEST_TMPDIR/out")" -eq 4 ]'
+	wait_until 30 '[ "$(wc -l <"$BATS_TEST_TMPDIR/out")" -eq 4 ]'
 	assert_equal "$(count cur)" 2
 }
 
@@ -586,5 +625,6 @@ pinsvc() {
 	run sh -c "$cmd"
 	assert_success
 	for n in 1 2; do [ "$(jq -r .ipfs.state "$(sidecar "$n")")" = pinned ]; done
-	[ "$(count new)" -eq 0 ] && [ "$(count cur)" -eq 0 ]
+	[ "$(count new)" -eq 0 ]
+	[ "$(count cur)" -eq 0 ]
 }

@@ -112,9 +112,9 @@ newest_id() { curl -s -m 10 "$URL/api/captures?limit=1" | jq -r '.captures[0].id
 		ctype=$(jq -r .key <<<"$schema")
 		url=${p//\{id\}/$id}
 		url=${url//\{cid\}/$cid}
-		[ "$p" = /api/sessions/{name} ] && url=/api/sessions/s1
-		[ "$p" = /api/ipns/{name} ] && url=/api/ipns/$name
-		[ "$p" = /api/qr.svg ] && url="/api/qr.svg?cid=$cid"
+		if [ "$p" = /api/sessions/{name} ]; then url=/api/sessions/s1; fi
+		if [ "$p" = /api/ipns/{name} ]; then url=/api/ipns/$name; fi
+		if [ "$p" = /api/qr.svg ]; then url="/api/qr.svg?cid=$cid"; fi
 		run curl -s -m 20 -o "$BATS_TEST_TMPDIR/body" -w '%{http_code} %{content_type}' "$URL$url"
 		assert_output --regexp "^200 " || fail "$url: $output"
 		if [ "$ctype" = application/json ]; then
@@ -169,7 +169,8 @@ newest_id() { curl -s -m 10 "$URL/api/captures?limit=1" | jq -r '.captures[0].id
 	sleep 2.2
 	curl -s "$URL/api/captures" >/dev/null
 	sc=$(ls "$WANDA_HOME"/captures/s1/*.json | head -1)
-	jq '.camera = "renamed"' "$sc" >"$sc.tmp" && mv "$sc.tmp" "$sc"
+	jq '.camera = "renamed"' "$sc" >"$sc.tmp"
+	mv "$sc.tmp" "$sc"
 	run curl -s "$URL/api/captures"
 	assert_output --partial '"camera":"renamed"'
 }
@@ -282,7 +283,8 @@ newest_id() { curl -s -m 10 "$URL/api/captures?limit=1" | jq -r '.captures[0].id
 	done
 	# a sidecar that names a file outside its directory is refused, not followed
 	sc=$WANDA_HOME/captures/s1/$id.json
-	jq '.file = "../../../etc/passwd"' "$sc" >"$sc.tmp" && mv "$sc.tmp" "$sc"
+	jq '.file = "../../../etc/passwd"' "$sc" >"$sc.tmp"
+	mv "$sc.tmp" "$sc"
 	r=$(get "/api/captures/$id/image")
 	assert_equal "$(status_of "$r")" 422
 	run curl -s "$URL/api/queue"

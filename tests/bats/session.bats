@@ -2,6 +2,7 @@
 # wanda-dag session / root against a real IPFS node: the session DAG served
 # by the node's gateway, the gallery page in headless Chromium, the node
 # root's index.json, the spool hand-off, and a 20,000-capture session.
+bats_require_minimum_version 1.5.0
 load helper
 load ipfs
 
@@ -53,7 +54,8 @@ make_captures() {
 		read -r cid size < <(push "$img") || return
 		jq --arg cid "$cid" --argjson size "$size" \
 			'.cid //= $cid | .tsize //= $size | .ipfs = {state:"pinned", cid:$cid}' \
-			"$sc" >"$sc.tmp" && mv "$sc.tmp" "$sc"
+			"$sc" >"$sc.tmp"
+		mv "$sc.tmp" "$sc"
 	done
 }
 
@@ -140,13 +142,15 @@ gen_captures() {
 	for sc in "$WANDA_HOME/captures/obs2"/*.json; do
 		jq '.ipfs.pinned_at = "2026-11-24T05:00:00.000Z" | .raw_ipfs = {state: "pinned"} |
 		    .image_removed_at = "2026-11-24T06:00:00.000Z" | .raw_removed_at = "2026-11-24T06:00:00.000Z"' \
-			"$sc" >"$sc.tmp" && mv "$sc.tmp" "$sc"
+			"$sc" >"$sc.tmp"
+		mv "$sc.tmp" "$sc"
 	done
 	assert_equal "$(session_cid obs2)" "$b"
 	make_captures obs2x 1
 	mv "$WANDA_HOME/captures/obs2x"/* "$WANDA_HOME/captures/obs2/"
 	for sc in "$WANDA_HOME/captures/obs2"/*.json; do
-		jq '.session = "obs2"' "$sc" >"$sc.tmp" && mv "$sc.tmp" "$sc"
+		jq '.session = "obs2"' "$sc" >"$sc.tmp"
+		mv "$sc.tmp" "$sc"
 	done
 	run wanda-dag session obs2
 	assert_success
@@ -251,6 +255,29 @@ gen_captures() {
 	assert_equal "$(wanda-dag session --from-spool <<<"$in" | jq -c .)" "$(jq -c . <<<"$in")"
 }
 
+@test "session: a sidecar's thumb path is not followed (the thumbnail is the session's own, by id)" {
+	gen_captures evil 2 1
+	secret=$BATS_TEST_TMPDIR/secret.txt
+	echo "not for publishing $RANDOM" >"$secret"
+	sc=$(ls "$WANDA_HOME"/captures/evil/*.json | head -1)
+	jq --arg t "$secret" '.thumb = $t' "$sc" >"$sc.tmp"
+	mv "$sc.tmp" "$sc"
+	rm "$WANDA_HOME/thumbs/evil/$(jq -r .id "$sc").jpg"
+	run --separate-stderr wanda-dag session --no-import --car "$BATS_TEST_TMPDIR/evil.car" evil
+	assert_success
+	assert_equal "$(jq .thumbs <<<"$output")" 1
+	! grep -qF "not for publishing" "$BATS_TEST_TMPDIR/evil.car"
+}
+
+@test "session --from-spool: the spool_file of a line on stdin never picks the file removed or moved" {
+	echo '{"keep":"me"}' >"$BATS_TEST_TMPDIR/victim"
+	wanda-queue stats >/dev/null   # the spool exists
+	# a session that cannot be built: the entry would be failed (or quarantined)
+	run --separate-stderr wanda-dag session --from-spool <<<"{\"kind\":\"session\",\"session\":\"nosuch\",\"id\":\"x\",\"spool_file\":\"$BATS_TEST_TMPDIR/victim\"}"
+	assert_success
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/victim")" '{"keep":"me"}'
+}
+
 @test "session: 20,000 captures build in seconds with no block over 1 MiB" {
 	gen_captures big 20000 1
 	car=$BATS_TEST_TMPDIR/big.car
@@ -300,7 +327,8 @@ gen_captures() {
 	pages=$(sed -nE 's/.* data-pages="([0-9]+)".*/\1/p' <<<"$body")
 	shown=$(sed -nE 's/.* data-shown="([0-9]+)".*/\1/p' <<<"$body")
 	echo "# gallery of 4000: $pages page(s), $shown figures after load" >&3
-	[ "$pages" -ge 1 ] && [ "$pages" -lt 16 ]
+	[ "$pages" -ge 1 ]
+	[ "$pages" -lt 16 ]
 	assert_equal "$shown" $((pages * 250))
 	assert_equal "$(sed -nE 's/.* data-count="([0-9]+)".*/\1/p' <<<"$body")" 4000
 }

@@ -33,13 +33,14 @@ setup() {
 }
 
 # copy_stick DIR: a copy of the exported stick to tamper with
-copy_stick() { rm -rf "$1" && cp -a "$stick" "$1"; }
+copy_stick() { rm -rf "$1"; cp -a "$stick" "$1"; }
 
 # fix_manifest DIR FILE: make the manifest agree with FILE as it is now (size, sha256)
 fix_manifest() {
 	jq --arg f "$2" --argjson size "$(stat -c %s "$1/$2")" --arg sha "$(sha256sum "$1/$2" | cut -c1-64)" \
 		'(.sessions[] | select(.file == $f)) |= (.size = $size | .sha256 = $sha)' \
-		"$1/wanda-export.json" >"$1/m.tmp" && mv "$1/m.tmp" "$1/wanda-export.json"
+		"$1/wanda-export.json" >"$1/m.tmp"
+		mv "$1/m.tmp" "$1/wanda-export.json"
 }
 
 @test "the two nodes are not connected" {
@@ -99,7 +100,8 @@ fix_manifest() {
 	printf '\xff' | dd of="$f" bs=1 seek=$((size - 10)) conv=notrunc status=none
 	cmp -s "$f" "$stick/m45-2026-11-24.car" && false
 	fix_manifest bad m45-2026-11-24.car
-	jq '.sessions |= map(select(.file == "m45-2026-11-24.car"))' bad/wanda-export.json >m && mv m bad/wanda-export.json
+	jq '.sessions |= map(select(.file == "m45-2026-11-24.car"))' bad/wanda-export.json >m
+	mv m bad/wanda-export.json
 	run --separate-stderr on 2 wanda-sync import bad
 	assert_failure 65
 	assert_equal "$(jq -r '"\(.file) \(.state)"' <<<"$output")" "m45-2026-11-24.car failed"
@@ -114,7 +116,8 @@ fix_manifest() {
 	copy_stick cut
 	f=cut/m45-2026-11-24.car
 	truncate -s $(($(stat -c %s "$f") / 2)) "$f"
-	jq '.sessions |= map(select(.file == "m45-2026-11-24.car"))' cut/wanda-export.json >m && mv m cut/wanda-export.json
+	jq '.sessions |= map(select(.file == "m45-2026-11-24.car"))' cut/wanda-export.json >m
+	mv m cut/wanda-export.json
 	run --separate-stderr on 2 wanda-sync import cut
 	assert_failure 65
 	assert_equal "$(wc -l <<<"$stderr")" 1
@@ -155,7 +158,8 @@ fix_manifest() {
 	sys.stdout.buffer.write(b[i + n:])
 	PY
 	fix_manifest extra m45-2026-11-24.car
-	jq '.sessions |= map(select(.file == "m45-2026-11-24.car"))' extra/wanda-export.json >m && mv m extra/wanda-export.json
+	jq '.sessions |= map(select(.file == "m45-2026-11-24.car"))' extra/wanda-export.json >m
+	mv m extra/wanda-export.json
 	run --separate-stderr on 2 wanda-sync import extra
 	assert_failure 65
 	assert_output --partial "extra/m45-2026-11-24.car: offset"
@@ -193,7 +197,8 @@ fix_manifest() {
 
 @test "import: a manifest naming a file outside the stick is refused" {
 	copy_stick evil
-	jq '.sessions[0].file = "../../etc/passwd.car"' evil/wanda-export.json >m && mv m evil/wanda-export.json
+	jq '.sessions[0].file = "../../etc/passwd.car"' evil/wanda-export.json >m
+	mv m evil/wanda-export.json
 	run --separate-stderr on 2 wanda-sync import evil
 	assert_failure 65
 	assert_output --partial "bad file name in the manifest"

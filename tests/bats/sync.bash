@@ -10,7 +10,9 @@ on() {
 node_env() {
 	[ -e "$BATS_FILE_TMPDIR/wanda$1.conf" ] || : >"$BATS_FILE_TMPDIR/wanda$1.conf"
 	export WANDA_HOME=$BATS_FILE_TMPDIR/home$1 WANDA_CONF=$BATS_FILE_TMPDIR/wanda$1.conf
-	WANDA_API=$(ipfs_api "$1") && IPFS_PATH=$(ipfs_repo "$1") && export WANDA_API IPFS_PATH
+	WANDA_API=$(ipfs_api "$1")
+	IPFS_PATH=$(ipfs_repo "$1")
+	export WANDA_API IPFS_PATH
 }
 
 # pinned K CID: is CID pinned recursively on node K? (raw RPC, not WANDA's client)
@@ -91,5 +93,6 @@ announce() {
 	done
 	mkdir -p "$home/state"
 	jq -n --arg now "$now" --argjson p "$peers" '{v:1, updated_at:$now, peers:$p}' \
-		>"$home/state/peers.json.tmp" && mv "$home/state/peers.json.tmp" "$home/state/peers.json"
+		>"$home/state/peers.json.tmp"
+		mv "$home/state/peers.json.tmp" "$home/state/peers.json"
 }

@@ -1,0 +1,86 @@
+/* fuzz_ack: libFuzzer target for `wanda-queue ack`'s result lines (each
+ * input line through ack_one, against a spool with one claimed entry and
+ * its sidecar). The command's own code: cmd/wanda-queue.c is included with
+ * its main renamed. Whatever a line says, nothing outside the test home is
+ * touched (a decoy file beside it must stay as it was). */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#define main wanda_queue_main
+#include "../../cmd/wanda-queue.c"
+#undef main
+#include "base/atomicio.h"
+
+#define FUZZ_ACK_ID "20261124T060001.000Z-t-0001"
+
+static void
+fuzz_ack_reset(const char *home, const char *spool, const struct spool_claimer *me)
+{
+	char cmd[512], p[256], sc[256], cur[4096];
+	cJSON *entry = NULL;
+	FILE *f;
+
+	snprintf(cmd, sizeof cmd, "rm -rf %s/spool/*/* %s/captures", home, home);
+	if (system(cmd) != 0)
+		abort();
+	snprintf(p, sizeof p, "%s/captures/s1", home);
+	mkdir_p(p, 0755, NULL);
+	snprintf(sc, sizeof sc, "%s/" FUZZ_ACK_ID ".json", p);
+	if ((f = fopen(sc, "w")) == NULL)
+		abort();
+	fputs("{\"id\":\"" FUZZ_ACK_ID "\",\"session\":\"s1\",\"file\":\"x.jpg\",\"bytes\":1,"
+	    "\"cid\":\"bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku\","
+	    "\"ipfs\":{\"state\":\"queued\"}}\n", f);
+	fclose(f);
+	if (spool_add_file(spool, FUZZ_ACK_ID, "capture", "s1", "/nonexistent.jpg", sc,
+	    "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku", NULL) < 0 ||
+	    spool_claim(spool, FUZZ_ACK_ID, me, &entry, cur, sizeof cur, NULL) != 1)
+		abort();
+	cJSON_Delete(entry);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static char home[64], decoy[96];
+	static struct opts o;
+	static struct spool_claimer me;
+	static struct jsonl *out;
+	char *text, *line, *save = NULL;
+	FILE *f;
+
+	if (home[0] == '\0') {
+		snprintf(home, sizeof home, "/tmp/fuzz_ack.XXXXXX");
+		if (mkdtemp(home) == NULL)
+			abort();
+		snprintf(decoy, sizeof decoy, "%s.decoy.json", home);
+		snprintf(o.spool, sizeof o.spool, "%s/spool", home);
+		o.home = home;
+		spool_policy_default(&o.pol);
+		if (spool_init(o.spool, NULL) < 0 || spool_self(&me, NULL) < 0 ||
+		    (out = jsonl_open(fopen("/dev/null", "w"), NULL, NULL)) == NULL)
+			abort();
+	}
+	if ((f = fopen(decoy, "w")) == NULL)
+		abort();
+	fputs("{\"keep\":1}\n", f);
+	fclose(f);
+	fuzz_ack_reset(home, o.spool, &me);
+	if ((text = malloc(size + 1)) == NULL)
+		return 0;
+	memcpy(text, data, size);
+	text[size] = '\0';
+	for (line = strtok_r(text, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+		struct werr e = {0};
+		ack_one(&o, out, line, &e);
+	}
+	free(text);
+	{
+		char buf[32] = "";
+		if ((f = fopen(decoy, "r")) == NULL || fgets(buf, sizeof buf, f) == NULL ||
+		    strcmp(buf, "{\"keep\":1}\n") != 0)
+			abort();
+		fclose(f);
+	}
+	return 0;
+}
