@@ -43,6 +43,6 @@ cluster_valid_metrics() {
 	local ids k
 	ids=$(curl -sf -m 5 -u "$CLUSTER_AUTH" "$CLUSTER_REST/monitor/metrics/freespace" | jq -r '.[] | select(.valid) | .peer')
 	for k in 1 2 3; do
-		grep -qxF "$(cat "$CLUSTER_DIR/peer$k/peer_id")" <<<"$ids" && echo "peer$k"
+		if grep -qxF "$(cat "$CLUSTER_DIR/peer$k/peer_id")" <<<"$ids"; then echo "peer$k"; fi
 	done | paste -sd,
 }
