@@ -13,12 +13,13 @@
 #include "kubo/dagverify.h"
 #include "base/jsonl.h"
 #include "kubo/kubo.h"
+#include "kubo/kubo_cli.h"
 
 struct ctx {
 	struct kubo *k;
 	struct jsonl *out;
 	const char *outdir;
-	int64_t timeout_ms;
+	struct kubo_cli kc;      /* --api, --timeout, --retries */
 	char root[CID_STR_MAX];  /* the CID as given */
 	size_t files;
 	uint64_t bytes;
@@ -28,8 +29,9 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: wanda-sync get [-o DIR] [--api URL] [--timeout DURATION] [--jq FILTER] CID\n"
-	    "       wanda-sync cat [--api URL] [--timeout DURATION] CID\n"
+	    "usage: wanda-sync get [-o DIR] [--api URL] [--timeout DURATION] [--retries N]\n"
+	    "                      [--jq FILTER] CID\n"
+	    "       wanda-sync cat [--api URL] [--timeout DURATION] [--retries N] CID\n"
 	    "       wanda-sync --help | --version\n");
 }
 
@@ -156,26 +158,22 @@ cmd_cat(struct ctx *c, const char *cid)
 }
 
 static int
-parse_args(struct ctx *c, int argc, char **argv, const char **jq, struct config *cf)
+parse_args(struct ctx *c, int argc, char **argv, const char **jq)
 {
 	static const struct option lo[] = {
-		{"output", required_argument, NULL, 'o'}, {"api", required_argument, NULL, 'a'},
-		{"timeout", required_argument, NULL, 't'}, CLI_COMMON_LONGOPTS, {NULL, 0, NULL, 0}
+		{"output", required_argument, NULL, 'o'}, KUBO_CLI_LONGOPTS, CLI_COMMON_LONGOPTS,
+		{NULL, 0, NULL, 0}
 	};
 	struct werr e = {0};
-	int ch;
+	int ch, rc;
 
 	while ((ch = getopt_long(argc, argv, "o:hV", lo, NULL)) != -1) {
+		if ((rc = kubo_cli_opt(&c->kc, ch, optarg, &e)) < 0)
+			errx(e.code, "%s", e.msg);
+		if (rc > 0)
+			continue;
 		switch (ch) {
 		case 'o': c->outdir = optarg; break;
-		case 'a':
-			if (config_set(cf, "api", optarg, &e) < 0)
-				errx(e.code, "%s", e.msg);
-			break;
-		case 't':
-			if (parse_duration_ms(optarg, &c->timeout_ms, "--timeout", &e) < 0 || c->timeout_ms <= 0)
-				errx(EX_USAGE, "%s", e.code ? e.msg : "--timeout: must be positive");
-			break;
 		case 'J': *jq = optarg; break;
 		case 'V': cli_version("wanda-sync"); exit(0);
 		case 'h': usage(stdout); exit(0);
@@ -185,24 +183,10 @@ parse_args(struct ctx *c, int argc, char **argv, const char **jq, struct config 
 	return optind;
 }
 
-static void
-open_client(struct ctx *c, const struct config *cf)
-{
-	struct kubo_opts ko;
-	struct werr e = {0};
-	char api[1024];
-
-	if (config_api_url(cf, api, sizeof api, &e) < 0)
-		errx(e.code, "%s", e.msg);
-	kubo_opts_for_timeout(&ko, (long)c->timeout_ms);
-	if ((c->k = kubo_new(api, &ko, &e)) == NULL)
-		errx(e.code, "%s", e.msg);
-}
-
 int
 main(int argc, char **argv)
 {
-	struct ctx c = { .outdir = ".", .timeout_ms = 30000 };
+	struct ctx c = { .outdir = "." };
 	struct werr e = {0};
 	struct config *cf;
 	const char *jq = NULL;
@@ -210,7 +194,8 @@ main(int argc, char **argv)
 
 	if ((cf = config_load(&e)) == NULL)
 		errx(e.code, "%s", e.msg);
-	i = parse_args(&c, argc, argv, &jq, cf);
+	kubo_cli_init(&c.kc, cf, 30000);
+	i = parse_args(&c, argc, argv, &jq);
 	if (i >= argc || (strcmp(argv[i], "get") != 0 && strcmp(argv[i], "cat") != 0)) {
 		if (i < argc)
 			warnx("%s: unknown command", argv[i]);
@@ -222,7 +207,8 @@ main(int argc, char **argv)
 		errx(EX_USAGE, "%s: expected one CID", argv[i]);
 	if ((c.out = jsonl_open(stdout, jq, &e)) == NULL)
 		errx(e.code, "%s", e.msg);
-	open_client(&c, cf);
+	if ((c.k = kubo_cli_open(&c.kc, NULL, 0, &e)) == NULL)
+		errx(e.code, "%s", e.msg);
 	rc = strcmp(argv[i], "get") == 0 ? cmd_get(&c, argv[i + 1]) : cmd_cat(&c, argv[i + 1]);
 	kubo_free(c.k);
 	jsonl_close(c.out);
