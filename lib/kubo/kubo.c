@@ -11,6 +11,8 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include "kubo/kubo_int.h"
+#include "base/clock.h"
+#include "base/json.h"
 
 void
 kubo_opts_default(struct kubo_opts *o)
@@ -359,15 +361,6 @@ on_read(char *p, size_t size, size_t nmemb, void *ctx)
 	return (size_t)got;
 }
 
-long long
-kubo_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ---- one attempt ------------------------------------------------------- */
 
 static curl_mime *
@@ -456,7 +449,7 @@ perform_ticking(struct kubo *k, struct xfer *x)
 	CURLM *m = curl_multi_init();
 	CURLMsg *msg;
 	CURLcode rc = CURLE_OK;
-	long long next = kubo_mono_ms() + x->r->tick_ms, now;
+	long long next = mono_ms() + x->r->tick_ms, now;
 	int running = 1, left, t;
 
 	if (m == NULL || curl_multi_add_handle(m, k->h) != CURLM_OK) {
@@ -473,7 +466,7 @@ perform_ticking(struct kubo *k, struct xfer *x)
 				rc = msg->data.result;
 		if (!running)
 			break;
-		if ((now = kubo_mono_ms()) >= next) {
+		if ((now = mono_ms()) >= next) {
 			next = now + x->r->tick_ms;
 			if ((t = x->r->on_tick(x->r->ctx, &x->cb_err)) != 0) {
 				x->stopped = t > 0;

@@ -88,18 +88,11 @@ int  kubo_run(struct kubo *k, struct kreq *r, struct werr *e);
 int  kubo_parse_body(struct kubo *k, struct kreq *r, const char *p, size_t n, struct werr *e);
 int  kubo_fail(struct kubo *k, struct werr *e, const char *cmd, enum kubo_kind kind, int local_code,
                const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-long long kubo_mono_ms(void);
 /* Percent-encode everything but RFC 3986 unreserved characters (truncates to cap). */
 void kubo_escape(const char *s, char *out, size_t cap);
 
 /* What an internal NDJSON handler returns (instead of -1) when the
  * daemon's object is malformed: the call fails with kind protocol. */
 #define KJ_BAD (-2)
-
-/* JSON field helpers: NULL / 0 when absent or of the wrong type. */
-const char *kj_str(const cJSON *o, const char *key);
-/* A number, or a string of digits (js-ipfs); 0 otherwise. */
-uint64_t kj_u64(const cJSON *o, const char *key);
-void kj_copy(char *dst, size_t cap, const cJSON *o, const char *key);
 
 #endif
