@@ -4,19 +4,38 @@
 #   make O=build/cov COV=1    coverage build (gcov)
 #   make check           run every test (same as tests/run)
 #   make install PREFIX=/usr/local DESTDIR=...
+#   make ARCH=arm64       cross-build for a Raspberry Pi into build/arm64
+#                         (contrib/install-deps --arm64 installs the toolchain)
+#   make deb              Debian packages into build/deb (ARCH=arm64 too)
 VERSION  := 0.1.0
 PREFIX   ?= /usr/local
 BINDIR   ?= $(PREFIX)/bin
 MANDIR   ?= $(PREFIX)/share/man
 DATADIR  ?= $(PREFIX)/share
+ARCH     ?= $(shell dpkg --print-architecture 2>/dev/null || echo native)
+PKG_CONFIG ?= pkg-config
+ONIG     := -lonig
+# Cross build with Debian's toolchain against the arm64 multiarch -dev
+# packages. libonig-dev is not Multi-Arch: same (it cannot sit next to the
+# amd64 one), so only libonig5:arm64 is there: libjq.so.1 names it itself.
+ifeq ($(ARCH),arm64)
+ifneq ($(shell uname -m),aarch64)
+CROSS    ?= aarch64-linux-gnu-
+CC       := $(CROSS)gcc
+AR       := $(CROSS)ar
+PKG_CONFIG := PKG_CONFIG_LIBDIR=/usr/lib/aarch64-linux-gnu/pkgconfig:/usr/share/pkgconfig pkg-config
+O        ?= build/arm64
+ONIG     :=
+endif
+endif
 O        ?= build
 
 PKGS     := libcjson libcurl libarchive libmicrohttpd libqrencode libexif libcrypto
 CC       ?= cc
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -Wall -Wextra -Werror -Wno-format-truncation -D_DEFAULT_SOURCE -D_GNU_SOURCE \
-            -DWANDA_VERSION='"$(VERSION)"' -Ilib $(shell pkg-config --cflags $(PKGS))
-LDLIBS   += $(shell pkg-config --libs $(PKGS)) -ljq -lonig -ljpeg -lm -lpthread
+            -DWANDA_VERSION='"$(VERSION)"' -Ilib $(shell $(PKG_CONFIG) --cflags $(PKGS))
+LDLIBS   += $(shell $(PKG_CONFIG) --libs $(PKGS)) -ljq $(ONIG) -ljpeg -lm -lpthread
 ifeq ($(SAN),1)
 CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS  += -fsanitize=address,undefined
@@ -34,15 +53,20 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(O)/%.o)
 PROGS    := $(CMD_SRC:cmd/%.c=$(O)/bin/%)
 UNITS    := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
 TOOLS    := $(TOOL_SRC:tests/tools/%.c=$(O)/tests/%)
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+REPLAYS  := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(O)/tests/replay_%)
 MAN1     := $(wildcard man/*.1)
 MAN5     := $(wildcard man/*.5)
 MAN7     := $(wildcard man/*.7)
 
-all: $(PROGS) $(UNITS) $(TOOLS)
+all: $(PROGS) $(UNITS) $(TOOLS) $(REPLAYS)
 
 $(O)/%.o: %.c $(wildcard lib/*/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
+
+# the gallery page and the OpenAPI document are embedded (.incbin) in this object
+$(O)/lib/serve/assets.o: $(wildcard lib/serve/page/*)
 
 $(O)/libwanda.a: $(LIB_OBJ)
 	@rm -f $@
@@ -90,5 +114,8 @@ clean:
 .PHONY: all check test install uninstall clean
 .SECONDARY:
 
-# fuzz_replay #includes the fuzz targets
-$(O)/tests/tools/fuzz_replay.o: $(wildcard tests/fuzz/*.c)
+# each libFuzzer target, linked with replay_main, replays its corpus
+# (tests/fuzz/run) in the normal builds
+$(O)/tests/replay_%: $(O)/tests/fuzz/fuzz_%.o $(O)/tests/fuzz/replay_main.o $(O)/libwanda.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

@@ -208,6 +208,8 @@ read_source_opts(struct run *r, struct werr *e)
 	r->src.settle = (int)num_arg(config_get_or(r->cfg, "settle", "0"), 0, 1000, "--settle");
 	r->src.quality = (int)num_arg(config_get_or(r->cfg, "quality", "92"), 1, 100, "--quality");
 	r->src.camera = config_get(r->cfg, "camera");
+	r->src.max_pixels = num_arg(config_get_or(r->cfg, "max_pixels", "100000000"), 0, 4000000000L,
+	    "max_pixels");
 	if ((v = config_get(r->cfg, "capture_timeout"))) {
 		if (parse_duration_ms(v, &ms, "--timeout", e) < 0)
 			die(e);
@@ -248,7 +250,7 @@ session_cmd(struct run *r, int argc, char **argv)
 	struct werr e = {0};
 	char id[CAPTUREID_MAX];
 	int created;
-	cJSON *o;
+	cJSON *o, *ev;
 
 	if (argc == 1 && strcmp(argv[0], "list") == 0) {
 		cJSON *arr = session_list(r->env.home, &e), *it;
@@ -274,10 +276,34 @@ session_cmd(struct run *r, int argc, char **argv)
 			die(&e);
 		cJSON_AddStringToObject(o, "state", "closed");
 		cJSON_AddStringToObject(o, "spool_id", id);
+		ev = event_new("session_closed");
+		cJSON_AddStringToObject(ev, "session", argv[1]);
+		if (event_append(r->env.home, ev, &e) < 0)
+			fprintf(stderr, "%s: %s\n", PROG, e.msg);
+		cJSON_Delete(ev);
 	}
 	if (jsonl_emit_take(r->out, o, &e) < 0)
 		die(&e);
 	return 0;
+}
+
+/* "capture" in events.jsonl ({id, session, cid}), for wanda-serve's live
+ * view; a failure to log is a warning only. */
+static void
+capture_event(struct run *r, const cJSON *res)
+{
+	static const char *const keep[] = {"id", "session", "cid"};
+	cJSON *ev = event_new("capture");
+	struct werr e = {0};
+
+	for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(res, keep[i]);
+		if (cJSON_IsString(v))
+			cJSON_AddStringToObject(ev, keep[i], v->valuestring);
+	}
+	if (event_append(r->env.home, ev, &e) < 0)
+		fprintf(stderr, "%s: %s\n", PROG, e.msg);
+	cJSON_Delete(ev);
 }
 
 static void
@@ -355,6 +381,8 @@ capture_slot(struct run *r, long k)
 	}
 	res = capture_store(&r->env, &r->src, &f, &e);
 	frame_free(&f);
+	if (res == NULL && input != NULL)
+		werr_prefix(&e, "%s", input);
 	if (res == NULL) {
 		capture_failed(r, k, 0, &e);
 		return;
@@ -362,6 +390,7 @@ capture_slot(struct run *r, long k)
 	if (input && r->move && unlink(input) < 0)
 		warn("%s: captured, but cannot remove the original", input);
 	cJSON_AddNumberToObject(res, "slot", (double)k);
+	capture_event(r, res);
 	if (jsonl_emit_take(r->out, res, &e) < 0)
 		die(&e);
 }
@@ -445,6 +474,7 @@ main(int argc, char **argv)
 	const char *jq = NULL;
 	int created;
 
+	cli_locale();
 	if ((r.cfg = config_load(&e)) == NULL)
 		die(&e);
 	parse_args(&r, argc, argv, &jq);

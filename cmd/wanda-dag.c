@@ -829,6 +829,7 @@ main(int argc, char **argv)
 	struct common c = {0};
 	int i = simple_opts(argc, argv, &c);
 
+	cli_locale();
 	if (i >= argc) {
 		usage(stderr);
 		return EX_USAGE;

@@ -259,6 +259,7 @@ int main(int argc, char **argv)
 	struct jsonl *out;
 	int rc;
 
+	cli_locale();
 	if (!(cf = config_load(&e)) || defaults(cf, &o, &e) < 0 || parse_flags(argc, argv, &o, &e) < 0)
 		errx(e.code, "%s", e.msg);
 	if (optind >= argc) {

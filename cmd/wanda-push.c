@@ -6,10 +6,12 @@
 #include <string.h>
 #include "base/cli.h"
 #include "base/config.h"
+#include "base/eventlog.h"
 #include "base/jsonl.h"
 #include "kubo/kubo.h"
 #include "kubo/kubo_cli.h"
 #include "push/push.h"
+#include "remote/remote.h"
 #include "spool/settle.h"
 
 struct ctx {
@@ -22,6 +24,8 @@ struct ctx {
 	char api[1024];
 	char outbox[4096];
 	struct kubo_cli kc;      /* --api, --timeout, --retries */
+	const char *home;        /* for events.jsonl */
+	const struct config *cf;
 };
 
 static void
@@ -102,6 +106,32 @@ catch_up(struct ctx *c)
 	push_flush(c->k, &c->po, on_flushed, c, &e);
 }
 
+/* ipfs_upload_start / _complete / _error in events.jsonl (wanda-serve's
+ * live view); the capture id and session when the input line has them.
+ * A failure to log is a warning, never a failed push. */
+static void
+upload_event(struct ctx *c, const char *name, const char *path, const cJSON *in,
+             const struct push_result *r)
+{
+	cJSON *ev = event_new(name);
+	struct werr e = {0};
+	static const char *const keep[] = {"id", "session", "kind"};
+
+	cJSON_AddStringToObject(ev, "file", path);
+	for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(in, keep[i]);
+		if (cJSON_IsString(v))
+			cJSON_AddStringToObject(ev, keep[i], v->valuestring);
+	}
+	if (r && r->kind)
+		cJSON_AddStringToObject(ev, "error", r->err.msg);
+	else if (r && r->cid[0])
+		cJSON_AddStringToObject(ev, "cid", r->cid);
+	if (event_append(c->home, ev, &e) < 0)
+		warnx("%s", e.msg);
+	cJSON_Delete(ev);
+}
+
 /* Push one file; in (owned, may be NULL) is the JSON input line. */
 static void
 push_one(struct ctx *c, const char *path, const struct cid *expect, cJSON *in)
@@ -110,13 +140,18 @@ push_one(struct ctx *c, const char *path, const struct cid *expect, cJSON *in)
 	cJSON *note = in ? cJSON_Duplicate(in, 1) : cJSON_CreateObject();
 
 	put(note, "path", cJSON_CreateString(path));
+	upload_event(c, "ipfs_upload_start", path, in, NULL);
 	if (push_file(c->k, &c->po, path, expect, note, &r) < 0) {
 		warnx("%s", r.err.msg);
 		note_status(c, r.err.code);
 	}
 	if (r.fell_back)
-		warnx("%s: the daemon built another DAG than Kubo's default for it; sent again as a CAR", path);
+		warnx("%s: the daemon built another DAG than asked for; sent again as a CAR", path);
+	if (r.old_daemon)
+		warnx("%s: the daemon ignored max-file-links (Kubo before 0.35); WANDA's DAG nodes added by block/put",
+		    path);
 	cJSON_Delete(note);
+	upload_event(c, r.kind ? "ipfs_upload_error" : "ipfs_upload_complete", path, in, &r);
 	if (in != NULL)
 		put(in, "path", cJSON_CreateString(path));
 	emit(c, result_line(in, &r));
@@ -308,6 +343,23 @@ cmd_pin(struct ctx *c, int argc, char **argv)
 	return c->status;
 }
 
+/* "remote": each remote target's health and backlog, asked now. */
+static int
+remote_targets(struct ctx *c, cJSON *o, struct werr *e)
+{
+	struct remote_set rs;
+	cJSON *a;
+
+	if (remote_load(c->cf, NULL, &rs, e) < 0)
+		return -1;
+	a = remote_status_json(&rs, 1, e);
+	remote_free(&rs);
+	if (a == NULL)
+		return -1;
+	cJSON_AddItemToObject(o, "remote", a);
+	return 0;
+}
+
 static int
 cmd_status(struct ctx *c, int argc)
 {
@@ -321,6 +373,8 @@ cmd_status(struct ctx *c, int argc)
 	if (argc > 0)
 		errx(EX_USAGE, "status takes no argument");
 	cJSON_AddStringToObject(o, "api", c->api);
+	if (remote_targets(c, o, &e) < 0)
+		errx(e.code, "%s", e.msg);
 	/* up: the daemon answers at all; a later call failing is an error of an up daemon */
 	if (kubo_version(c->k, &v, &e) < 0) {
 		cJSON_AddBoolToObject(o, "up", 0);
@@ -386,14 +440,17 @@ main(int argc, char **argv)
 	const char *jq = NULL;
 	int i;
 
+	cli_locale();
 	push_opts_default(&c.po);
 	if ((cf = config_load(&e)) == NULL)
 		errx(e.code, "%s", e.msg);
+	c.cf = cf;
 	kubo_cli_init(&c.kc, cf, 30000);
 	i = parse_args(&c, argc, argv, &jq);
 	if ((c.out = jsonl_open(stdout, jq, &e)) == NULL)
 		errx(e.code, "%s", e.msg);
 	snprintf(c.outbox, sizeof c.outbox, "%s/outbox", config_home(cf));
+	c.home = config_home(cf);
 	c.po.outbox = c.outbox;
 	if ((c.k = kubo_cli_open(&c.kc, c.api, sizeof c.api, &e)) == NULL)
 		errx(e.code, "%s", e.msg);

@@ -21,6 +21,7 @@
 #include "ipld/cid.h"
 #include "spool/retention.h"
 #include "base/json.h"
+#include "remote/remote.h"
 
 #define PROG "wanda-queue"
 
@@ -30,6 +31,7 @@ struct opts {
 	long max_inflight;
 	int64_t rescan_ms;
 	int64_t orphan_ms;
+	int64_t claim_timeout_ms;  /* watch: own claims with no result this long go back */
 	const char *home;
 	int once, all, dry_run;
 	int64_t older_ms;
@@ -37,6 +39,9 @@ struct opts {
 	const char *state;
 	const char *jq;
 	struct retention_opts gc;
+	const struct config *cf;
+	struct remote_set rs;
+	const char *names[REMOTE_MAX_TARGETS];
 };
 
 static void
@@ -140,7 +145,8 @@ settle(const struct config *c, struct opts *o, struct werr *e)
 	if (spool_policy_config(c, &o->pol, e) < 0 ||
 	    get_long(c, "queue_max_inflight", "16", 1, &o->max_inflight, e) < 0 ||
 	    get_duration(c, "queue_rescan", "30s", &o->rescan_ms, e) < 0 ||
-	    get_duration(c, "queue_orphan_age", "5m", &o->orphan_ms, e) < 0)
+	    get_duration(c, "queue_orphan_age", "5m", &o->orphan_ms, e) < 0 ||
+	    get_duration(c, "queue_claim_timeout", "1h", &o->claim_timeout_ms, e) < 0)
 		return -1;
 	if (o->rescan_ms <= 0)
 		return werr_set(e, EX_USAGE, "--rescan must be positive");
@@ -259,6 +265,44 @@ emit_claim(struct watch *w, cJSON *entry, const char *cur, struct werr *e)
 	return jsonl_emit_take(w->out, entry, e);
 }
 
+/* Our own claims that got no result within the claim timeout (an ack
+ * that could not write, or died) go to deferred/ like a transient
+ * failure: a live watch never holds a slot forever. */
+static int
+return_stale_claims(struct watch *w, struct werr *e)
+{
+	struct spool_item *v;
+	struct stat st;
+	char path[4096], msg[128];
+	long long now = wall_ms();
+	size_t n, k = 0;
+
+	if (spool_list(w->o->spool, SPOOL_CUR, &v, &n, e) < 0)
+		return -1;
+	snprintf(msg, sizeof msg, "no result within the claim timeout (%lld s)",
+	    (long long)(w->o->claim_timeout_ms / 1000));
+	for (size_t i = 0; i < n; i++) {
+		struct werr fe = {0};
+
+		if (!v[i].claimed || v[i].claimer.pid != w->me.pid || v[i].claimer.start != w->me.start ||
+		    spool_path(w->o->spool, SPOOL_CUR, v[i].name, path, sizeof path, NULL) < 0 ||
+		    stat(path, &st) < 0)
+			continue;
+		/* a claim is a rename: its ctime is when it was claimed */
+		if (now - ((long long)st.st_ctim.tv_sec * 1000 + st.st_ctim.tv_nsec / 1000000) <
+		    w->o->claim_timeout_ms)
+			continue;
+		if (spool_fail(w->o->spool, path, &w->o->pol, "local", msg, 0, now, &fe) >= 0)
+			k++;
+		else if (fe.code != EX_NOINPUT)
+			warnx("%s", fe.msg);
+	}
+	free(v);
+	if (k > 0)
+		warnx("%zu claims had no result within the claim timeout: deferred", k);
+	return 0;
+}
+
 /* One pass: due deferred entries back to new/, then claim the oldest
  * new ones while in-flight slots (files in cur/, anyone's) are free. */
 static int
@@ -270,7 +314,8 @@ scan(struct watch *w, struct werr *e)
 	char cur[4096];
 	int rc = 0;
 
-	if (spool_release_due(w->o->spool, &w->o->pol, wall_ms(), &r, e) < 0)
+	if (return_stale_claims(w, e) < 0 ||
+	    spool_release_due(w->o->spool, &w->o->pol, wall_ms(), &r, e) < 0)
 		return -1;
 	w->next_due = r.next_due_ms;
 	if (spool_count(w->o->spool, SPOOL_CUR, &inflight, e) < 0 ||
@@ -430,14 +475,29 @@ ipfs_block(const cJSON *entry)
 	return kind && strcmp(kind, "raw") == 0 ? "raw_ipfs" : "ipfs";
 }
 
+/* The sidecar an entry names, when it is one of ours: under
+ * $WANDA_HOME/captures/, no "..". NULL otherwise. */
+static const char *
+entry_sidecar(const struct opts *o, const cJSON *entry)
+{
+	const char *sc = entry ? json_str(entry, "sidecar") : NULL;
+	size_t hl = strlen(o->home);
+
+	if (sc == NULL || strncmp(sc, o->home, hl) != 0 || strncmp(sc + hl, "/captures/", 10) != 0 ||
+	    strstr(sc, "/../") != NULL)
+		return NULL;
+	return sc;
+}
+
 /* Push succeeded: record it in the sidecar, then drop the entry. In that
- * order: a crash in between pushes again (same CID, harmless). */
+ * order: a crash in between pushes again (same CID, harmless). Paths come
+ * from the spool entry only, never from the result line. */
 static cJSON *
 ack_success(const struct opts *o, const cJSON *res, const cJSON *entry, const char *cur,
     struct werr *e)
 {
 	const char *cid = json_str(res, "cid"), *want = entry ? json_str(entry, "cid") : NULL;
-	const char *sc = entry ? json_str(entry, "sidecar") : json_str(res, "sidecar");
+	const char *sc = entry_sidecar(o, entry);
 	int pinned = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(res, "pinned"));
 	size_t kicked;
 	cJSON *l;
@@ -466,7 +526,7 @@ ack_failure(const struct opts *o, cJSON *res, const cJSON *entry, const char *cu
 {
 	const cJSON *err = cJSON_GetObjectItemCaseSensitive(res, "error");
 	const char *kind = json_str(err, "kind"), *msg = json_str(err, "message");
-	const char *sc = entry ? json_str(entry, "sidecar") : NULL;
+	const char *sc = entry_sidecar(o, entry);
 	char mbuf[600];
 	int st;
 	cJSON *l;
@@ -674,8 +734,29 @@ stats_one(void *ctx, int state, const struct spool_item *it, cJSON *entry, const
 	return 0;
 }
 
+/* One line per remote target: its health and backlog (lib/remote). */
 static int
-cmd_stats(const struct opts *o, struct jsonl *out, struct werr *e)
+stats_remote(struct opts *o, struct jsonl *out, struct werr *e)
+{
+	cJSON *a;
+	int rc = 0;
+
+	if (remote_load(o->cf, NULL, &o->rs, e) < 0 || (a = remote_status_json(&o->rs, 0, e)) == NULL)
+		return -1;
+	for (cJSON *t = a->child; t && rc == 0; t = t->next) {
+		cJSON *l = cJSON_CreateObject();
+		cJSON_AddStringToObject(l, "remote", cJSON_GetStringValue(cJSON_GetObjectItem(t, "target")));
+		for (cJSON *f = t->child; f; f = f->next)
+			if (strcmp(f->string, "target") != 0)
+				cJSON_AddItemToObject(l, f->string, cJSON_Duplicate(f, 1));
+		rc = jsonl_emit_take(out, l, e);
+	}
+	cJSON_Delete(a);
+	return rc;
+}
+
+static int
+cmd_stats(struct opts *o, struct jsonl *out, struct werr *e)
 {
 	struct stats s = {0};
 	char key[16];
@@ -698,7 +779,7 @@ cmd_stats(const struct opts *o, struct jsonl *out, struct werr *e)
 		if (jsonl_emit_take(out, l, e) < 0)
 			return -1;
 	}
-	return 0;
+	return stats_remote(o, out, e);
 }
 
 /* ---- retry, recover, purge --------------------------------------------- */
@@ -831,6 +912,10 @@ run(struct opts *o, struct jsonl *out, int argc, char **argv, struct werr *e)
 		if (!o->gc.has_keep_free)
 			return werr_set(e, EX_USAGE, "gc: --keep-free SIZE (or config keep_free) is required");
 		o->gc.dry_run = o->dry_run;
+		if (remote_load(o->cf, NULL, &o->rs, e) < 0)
+			return -1;
+		o->gc.targets = o->names;
+		o->gc.ntargets = remote_target_names(&o->rs, o->names, REMOTE_MAX_TARGETS);
 		return retention_run(&o->gc, emit_take, out, e);
 	}
 	return werr_set(e, EX_USAGE, "%s: unknown command", cmd);
@@ -877,8 +962,10 @@ main(int argc, char **argv)
 	struct jsonl *out;
 	int first, rc;
 
+	cli_locale();
 	if ((c = config_load(&e)) == NULL)
 		errx(e.code, "%s", e.msg);
+	o.cf = c;
 	if ((first = parse_args(argc, argv, c, &o, &e)) < 0 || settle(c, &o, &e) < 0)
 		errx(e.code, "%s", e.msg);
 	if (first >= argc) {
@@ -889,6 +976,7 @@ main(int argc, char **argv)
 		errx(e.code, "%s", e.msg);
 	rc = run(&o, out, argc - first, argv + first, &e);
 	jsonl_close(out);
+	remote_free(&o.rs);
 	config_free(c);
 	if (rc < 0)
 		errx(e.code ? e.code : EX_SOFTWARE, "%s", e.msg);

@@ -153,14 +153,39 @@ mkdir_p(const char *path, mode_t mode, struct werr *e)
 }
 
 int
+open_regular(const char *path, struct werr *e)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC), fl;
+	struct stat st;
+
+	if (fd < 0)
+		return werr_sys(e, errno == ENOENT ? EX_NOINPUT : EX_IOERR, "%s", path);
+	if (fstat(fd, &st) < 0 || (fl = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+		werr_sys(e, EX_IOERR, "%s", path);
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return werr_set(e, EX_DATAERR, "%s: not a regular file", path);
+	}
+	return fd;
+}
+
+int
 read_file(const char *path, char **out, size_t *len, struct werr *e)
 {
-	FILE *f = fopen(path, "rb");
+	int fd = open_regular(path, e);
+	FILE *f;
 	char *buf = NULL;
 	size_t n = 0, cap = 0;
 
-	if (f == NULL)
-		return werr_sys(e, EX_NOINPUT, "%s", path);
+	if (fd < 0)
+		return -1;
+	if ((f = fdopen(fd, "rb")) == NULL) {
+		close(fd);
+		return werr_sys(e, EX_OSERR, "%s", path);
+	}
 	for (;;) {
 		if (cap - n < 4096) {
 			char *nb;

@@ -1,8 +1,17 @@
 #include "base/cli.h"
+#include <langinfo.h>
+#include <locale.h>
 #include "base/clock.h"
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+void
+cli_locale(void)
+{
+	if (setlocale(LC_CTYPE, "") == NULL || strcmp(nl_langinfo(CODESET), "UTF-8") != 0)
+		setlocale(LC_CTYPE, "C.UTF-8");
+}
 
 void
 cli_version(const char *prog)

@@ -4,6 +4,12 @@
 #include <stdio.h>
 #include "base/werr.h"
 
+/* The user's character set (LC_CTYPE only: numbers keep the C format),
+ * and UTF-8 when that is not UTF-8: names on IPFS are UTF-8, and
+ * libarchive refuses names it cannot convert to the locale's charset.
+ * First thing in every main(). */
+void cli_locale(void);
+
 /* Print "wanda-X (WANDA) VERSION" on stdout. */
 void cli_version(const char *prog);
 

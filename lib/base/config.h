@@ -20,6 +20,10 @@ void config_free(struct config *c);
 const char *config_get(const struct config *c, const char *key);
 const char *config_get_or(const struct config *c, const char *key, const char *dflt);
 int config_set(struct config *c, const char *key, const char *value, struct werr *e);
+/* Call fn for every key that starts with prefix, in the order the keys
+ * were first set (remote.NAME.url ... finds the remote targets). */
+void config_each(const struct config *c, const char *prefix,
+    void (*fn)(void *ctx, const char *key, const char *value), void *ctx);
 
 /* $WANDA_HOME resolved: key "home", else /var/lib/wanda for root,
  * else $XDG_DATA_HOME/wanda or ~/.local/share/wanda. Never NULL. */

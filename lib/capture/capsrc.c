@@ -523,6 +523,23 @@ src_cam(const struct capsrc_opts *o, struct frame *f, int *timed_out, struct wer
 	return rc;
 }
 
+/* What a source produced, before anything decodes it: a picture over
+ * max_pixels (its header is enough) or cut short (a camera that wrote
+ * half a file) is a failed capture, not a capture. */
+static int
+frame_check(const struct capsrc_opts *o, const char *input, struct frame *f, struct werr *e)
+{
+	int64_t px = (int64_t)f->width * f->height;
+
+	(void)input;
+	if (o->max_pixels > 0 && px > o->max_pixels)
+		return werr_set(e, EX_DATAERR, "%dx%d is %.1f MP, over max_pixels (%.1f MP)", f->width,
+		    f->height, (double)px / 1e6, (double)o->max_pixels / 1e6);
+	if (!jpeg_complete(f->jpeg, f->len))
+		return werr_set(e, EX_DATAERR, "truncated JPEG (premature end of data: no end-of-image marker)");
+	return 0;
+}
+
 int
 capsrc_capture(const struct capsrc_opts *o, const char *input, long long now_ms,
     struct frame *f, int *timed_out, struct werr *e)
@@ -539,6 +556,8 @@ capsrc_capture(const struct capsrc_opts *o, const char *input, long long now_ms,
 	case SRC_RPICAM: rc = src_rpicam(o, f, timed_out, e); break;
 	default: werr_set(e, EX_USAGE, "unknown source"); break;
 	}
+	if (rc == 0 && (rc = frame_check(o, input, f, e)) < 0)
+		werr_prefix(e, "%s", input ? input : f->camera);
 	if (rc < 0)
 		frame_free(f);
 	return rc;

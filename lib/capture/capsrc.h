@@ -28,6 +28,7 @@ struct capsrc_opts {
 	const char *program;     /* override the camera program's name/path; NULL default */
 	int64_t timeout_ms;      /* per capture; 0: derived from exposure and settle */
 	const char *workdir;     /* scratch dir on the captures filesystem */
+	int64_t max_pixels;      /* a bigger image is refused from its header; 0 no limit */
 };
 
 struct frame {

@@ -381,6 +381,7 @@ header_body(struct jpeg_decompress_struct *d, const uint8_t *jpg, size_t len,
 {
 	int used = 0;
 
+	d->mem->max_memory_to_use = JPEG_MEM_MAX;
 	jpeg_mem_src(d, jpg, (unsigned long)len);
 	if (jpeg_read_header(d, TRUE) != JPEG_HEADER_OK)
 		return -1;

@@ -15,6 +15,10 @@ struct jerr {
 	char msg[JMSG_LENGTH_MAX];    /* the fatal error's text */
 };
 
+/* libjpeg's own allocations (a progressive image's coefficients) stop
+ * here with "Insufficient memory" rather than take the machine. */
+#define JPEG_MEM_MAX (512L << 20)
+
 /* Set up je; then `d.err = &je.pub` and `if (setjmp(je.jmp)) ...`. */
 void jerr_init(struct jerr *je);
 

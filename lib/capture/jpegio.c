@@ -79,6 +79,35 @@ jpeg_info(const uint8_t *jpg, size_t len, int *w, int *h, struct werr *e)
 }
 
 int
+jpeg_complete(const uint8_t *jpg, size_t len)
+{
+	size_t i = 2;
+
+	if (len < 4 || jpg[0] != 0xFF || jpg[1] != 0xD8)
+		return 0;
+	/* header segments carry their length; skip them to the first SOS */
+	while (i + 4 <= len) {
+		uint8_t m = jpg[i + 1];
+
+		if (jpg[i] != 0xFF)
+			return 0;
+		if (m == 0xFF) {
+			i++;                /* fill byte */
+			continue;
+		}
+		if (m == 0xD9)
+			return 0;           /* EOI before any image data */
+		i += 2 + ((size_t)jpg[i + 2] << 8 | jpg[i + 3]);
+		if (m == 0xDA)
+			break;              /* past the scan header, at the data */
+	}
+	for (; i + 1 < len; i++)
+		if (jpg[i] == 0xFF && jpg[i + 1] == 0xD9)
+			return 1;
+	return 0;
+}
+
+int
 jpeg_thumb_denom(int w, int h, int max_side)
 {
 	int side = w > h ? w : h;
@@ -166,6 +195,7 @@ static uint8_t *
 decode_scaled_body(struct jpeg_decompress_struct *d, const uint8_t *jpg, size_t len, int max_side,
     int *sw, int *sh, int *comps, uint8_t **pix)
 {
+	d->mem->max_memory_to_use = JPEG_MEM_MAX;
 	jpeg_mem_src(d, jpg, (unsigned long)len);
 	jpeg_read_header(d, TRUE);
 	d->scale_num = 1;

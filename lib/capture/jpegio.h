@@ -14,6 +14,9 @@ int jpeg_encode(const uint8_t *px, int w, int h, int comps, size_t stride, int q
 
 /* Dimensions from the header, without decoding. */
 int jpeg_info(const uint8_t *jpg, size_t len, int *w, int *h, struct werr *e);
+/* 1 when the JPEG's data runs to an end-of-image marker (a file cut short
+ * has none: after the first scan header FF D9 can only be that marker). */
+int jpeg_complete(const uint8_t *jpg, size_t len);
 
 /* Which DCT scale (1/1, 1/2, 1/4, 1/8) to decode a w x h image at so that
  * its longer side is still >= max_side: returns the denominator. Pure. */

@@ -19,6 +19,7 @@
 
 #include "ipld/dagpb.h"
 #include "ipld/importer.h"
+#include "base/atomicio.h"
 #include "ipld/multihash.h"
 #include "ipld/unixfs.h"
 
@@ -560,8 +561,8 @@ import_path(const char *path, const struct import_opts *o, block_sink_fn sink, v
 	struct file_importer *f;
 	int fd, rc = -1;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return werr_sys(e, errno == ENOENT ? EX_NOINPUT : EX_IOERR, "%s", path);
+	if ((fd = open_regular(path, e)) < 0)
+		return -1;
 	if ((f = fimp_new(o, sink, ctx, e)) != NULL &&
 	    fimp_write_fd(f, fd, path, e) == 0 &&
 	    fimp_finish(f, root, tsize, filesize, e) == 0)

@@ -103,6 +103,9 @@ kubo_add_opts_wanda(struct kubo_add_opts *o)
 	o->raw_leaves = 1;
 	o->chunker = "size-1048576";
 	o->hash = "sha2-256";
+	o->max_file_links = 1024;
+	o->max_directory_links = 0;
+	o->max_hamt_fanout = 256;
 	o->pin = 1;
 }
 
@@ -112,6 +115,7 @@ kubo_add_opts_kubo(struct kubo_add_opts *o)
 	memset(o, 0, sizeof *o);
 	o->chunker = "size-262144";
 	o->hash = "sha2-256";
+	o->max_directory_links = -1;
 	o->pin = 1;
 }
 

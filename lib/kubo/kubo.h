@@ -50,9 +50,10 @@
  * pin rm, files mkdir/cp/rm are not retried (a repeat would fail or
  * duplicate).
  *
- * CIDs come back as the daemon prints them (js-ipfs prints CIDv1 in
- * base58btc, Kubo in base32): compare them decoded (cid_parse + cid_equal,
- * lib/cid.h), never as strings.
+ * CIDs come back as the daemon prints them (a CIDv0 as Qm..., a CIDv1 in
+ * base32 unless the request or Import config asks for another base):
+ * compare them decoded (cid_parse + cid_equal, lib/ipld/cid.h), never as
+ * strings.
  */
 #ifndef WANDA_KUBO_H
 #define WANDA_KUBO_H
@@ -130,6 +131,12 @@ struct kubo_add_opts {
 	const char *chunker;      /* "size-1048576" */
 	const char *hash;         /* "sha2-256" */
 	int trickle;
+	/* Kubo 0.35+ (older daemons ignore them and use their Import.* config):
+	 * links per file node and per HAMT node, 0 = not sent; links per basic
+	 * directory, -1 = not sent, 0 = no limit. */
+	int max_file_links;
+	int max_directory_links;
+	int max_hamt_fanout;
 	int pin;
 	const char *filename;     /* multipart filename and AddEvent Name; default "file" */
 	uint64_t size_hint;       /* for progress; 0: fstat() of the fd when it is a regular file */
@@ -141,9 +148,11 @@ struct kubo_add_opts {
 	kubo_data_fn tap;
 	void *tap_ctx;
 };
-/* WANDA's profile (unixfs-v1-2025): v1, raw leaves, size-1048576, sha2-256, balanced, pin. */
+/* WANDA's profile (unixfs-v1-2025): v1, raw leaves, size-1048576, sha2-256, balanced,
+ * 1024 links per file node, no basic-directory limit, HAMT fanout 256, pin. */
 void kubo_add_opts_wanda(struct kubo_add_opts *o);
-/* `ipfs add` defaults: v0, no raw leaves, size-262144, sha2-256, balanced, pin. */
+/* `ipfs add` defaults: v0, no raw leaves, size-262144, sha2-256, balanced, pin;
+ * no link limits sent (the daemon's Import.* config applies). */
 void kubo_add_opts_kubo(struct kubo_add_opts *o);
 
 struct kubo_add_result {
@@ -167,10 +176,17 @@ int kubo_cat_fd(struct kubo *k, const char *path, int fd, struct werr *e);
  * file dest, a directory the directory dest (created; must not exist).
  * Entries with absolute paths, ".." components, a second top-level name,
  * links pointing out of dest, or types other than file, directory and
- * symlink are refused (kind protocol). The tree is extracted into a
- * temporary directory beside dest and renamed into place, so dest is
- * complete or absent. An existing dest: kind local, EX_CANTCREAT. */
-int kubo_get(struct kubo *k, const char *path, const char *dest, struct werr *e);
+ * symlink are refused (kind protocol), and so are names that appear twice
+ * and "." components. Symlinks are written last and each is resolved
+ * against the tree as written (links through links included): one that
+ * leads out of the download by any route is refused. The tree is
+ * extracted into a temporary directory beside dest; check (if not NULL)
+ * is called on it (root: its path) and only when it returns 0 is the tree
+ * renamed into place, so dest is verified content or absent. An existing
+ * dest: kind local, EX_CANTCREAT. */
+typedef int (*kubo_get_check)(void *ctx, const char *root, struct werr *e);
+int kubo_get(struct kubo *k, const char *path, const char *dest, kubo_get_check check, void *ctx,
+             struct werr *e);
 
 /* ---- pins -------------------------------------------------------------- */
 int kubo_pin_add(struct kubo *k, const char *path, int recursive, struct werr *e);
@@ -197,7 +213,7 @@ struct kubo_id {
 int kubo_id(struct kubo *k, struct kubo_id *out, struct werr *e);
 
 struct kubo_version {
-	char version[64];         /* "0.29.0" (js-ipfs: "0.18.1") */
+	char version[64];         /* "0.43.1" */
 	char commit[64];
 	char repo[16];
 	char system[64];
@@ -205,7 +221,7 @@ struct kubo_version {
 };
 int kubo_version(struct kubo *k, struct kubo_version *out, struct werr *e);
 
-/* Numbers accepted as JSON numbers (Kubo) or strings (js-ipfs). */
+/* Numbers as Kubo sends them: JSON numbers (a string of digits is accepted too). */
 struct kubo_repo_stat {
 	uint64_t repo_size, storage_max, num_objects;
 	char repo_path[512];
@@ -250,7 +266,7 @@ int kubo_dag_export(struct kubo *k, const char *cid, int fd, struct werr *e);
 int kubo_dag_export_cb(struct kubo *k, const char *cid, kubo_data_fn fn, void *ctx, struct werr *e);
 
 /* ---- blocks ------------------------------------------------------------ */
-/* codec: "raw" or "dag-pb" (sent as cid-codec, and as format for js-ipfs);
+/* codec: "raw" or "dag-pb" (sent as cid-codec);
  * mhtype NULL = "sha2-256"; cid_out gets the block's CID. */
 int kubo_block_put(struct kubo *k, const void *p, size_t n, const char *codec, const char *mhtype,
                    int pin, char cid_out[KUBO_CID_MAX], struct werr *e);
@@ -283,7 +299,7 @@ int kubo_files_ls(struct kubo *k, const char *path, kubo_files_fn fn, void *ctx,
 
 /* ---- keys and IPNS ----------------------------------------------------- */
 struct kubo_key { char name[KUBO_NAME_MAX]; char id[KUBO_NAME_MAX]; };
-/* Always type=ed25519 (js-ipfs would default to RSA). */
+/* Always type=ed25519, whatever the daemon's default. */
 int kubo_key_gen(struct kubo *k, const char *name, struct kubo_key *out, struct werr *e);
 typedef int (*kubo_key_fn)(void *ctx, const struct kubo_key *key, struct werr *e); /* 0/1 stop/-1 */
 int kubo_key_list(struct kubo *k, kubo_key_fn fn, void *ctx, struct werr *e);

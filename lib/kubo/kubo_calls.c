@@ -63,17 +63,23 @@ static int
 add_common(struct kubo *k, struct kreq *r, const struct kubo_add_opts *o,
            struct kubo_add_result *out, struct werr *e)
 {
-	char cv[8];
+	char cv[8], fl[16], dl[16], hf[16];
 	struct add_ctx a = { out, 0 };
 	struct kubo_param p[] = {
 		{"cid-version", cv}, {"raw-leaves", B(o->raw_leaves)},
 		{"chunker", o->chunker ? o->chunker : "size-262144"},
 		{"hash", o->hash ? o->hash : "sha2-256"}, {"trickle", B(o->trickle)},
+		{"max-file-links", o->max_file_links > 0 ? fl : NULL},
+		{"max-directory-links", o->max_directory_links >= 0 ? dl : NULL},
+		{"max-hamt-fanout", o->max_hamt_fanout > 0 ? hf : NULL},
 		{"pin", B(o->pin)}, {"progress", "false"}, {NULL, NULL} };
 
 	if (o->cid_version != 0 && o->cid_version != 1)
 		return kubo_fail(k, e, "add", KUBO_E_LOCAL, EX_USAGE, "cid-version %d: not 0 or 1", o->cid_version);
 	snprintf(cv, sizeof cv, "%d", o->cid_version);
+	snprintf(fl, sizeof fl, "%d", o->max_file_links);
+	snprintf(dl, sizeof dl, "%d", o->max_directory_links);
+	snprintf(hf, sizeof hf, "%d", o->max_hamt_fanout);
 	memset(out, 0, sizeof *out);
 	r->params = p;
 	r->json_fn = add_event;
@@ -281,7 +287,7 @@ kubo_pin_check(struct kubo *k, const char *path, int *pinned, char *type, struct
 		type[0] = '\0';
 	if (kubo_pin_ls(k, path, NULL, pincheck_fn, &c, &e2) == 0)
 		return 0;
-	/* Kubo and js-ipfs both answer 500 "... is not pinned" */
+	/* Kubo answers 500 "... is not pinned" */
 	if (k->err.kind == KUBO_E_HTTP && strstr(k->err.message, "not pinned") != NULL) {
 		memset(&k->err, 0, sizeof k->err);
 		k->err.kubo_code = -1;
@@ -505,10 +511,8 @@ kubo_block_put(struct kubo *k, const void *data, size_t n, const char *codec, co
 	cJSON *o = NULL;
 	const char *key;
 	codec = codec ? codec : "raw";
-	/* js-ipfs ignores cid-codec and needs the legacy format=raw; Kubo
-	 * accepts format=raw next to cid-codec=raw */
 	struct kubo_param p[] = { {"cid-codec", codec}, {"mhtype", mhtype ? mhtype : "sha2-256"},
-		{"pin", B(pin)}, {"format", strcmp(codec, "raw") == 0 ? "raw" : NULL}, {NULL, NULL} };
+		{"pin", B(pin)}, {NULL, NULL} };
 
 	kubo_req_init(&r, "block/put", RESP_JSON);
 	kubo_upload_buf(&r, data, n);
@@ -689,7 +693,7 @@ kubo_key_gen(struct kubo *k, const char *name, struct kubo_key *out, struct werr
 int
 kubo_key_list(struct kubo *k, kubo_key_fn fn, void *ctx, struct werr *e)
 {
-	cJSON *o, *it, *prev;
+	cJSON *o, *it;
 	const cJSON *keys;
 	int rc = 0;
 
@@ -698,14 +702,10 @@ kubo_key_list(struct kubo *k, kubo_key_fn fn, void *ctx, struct werr *e)
 	keys = cJSON_GetObjectItemCaseSensitive(o, "Keys");
 	cJSON_ArrayForEach(it, keys) {
 		struct kubo_key key;
-		int dup = 0;
 
 		json_copy(key.name, sizeof key.name, it, "Name");
 		json_copy(key.id, sizeof key.id, it, "Id");
-		/* js-ipfs lists every key twice */
-		for (prev = keys->child; prev != it && !dup; prev = prev->next)
-			dup = json_str(prev, "Name") && strcmp(json_str(prev, "Name"), key.name) == 0;
-		if (dup || key.name[0] == '\0')
+		if (key.name[0] == '\0')
 			continue;
 		if (fn != NULL && (rc = fn(ctx, &key, e)) != 0)
 			break;
@@ -786,16 +786,7 @@ int
 kubo_routing_provide(struct kubo *k, const char *cid, int recursive, struct werr *e)
 {
 	struct kubo_param p[] = { {"arg", cid}, {"recursive", B(recursive)}, {NULL, NULL} };
-	struct werr e2 = {0};
 
-	/* Kubo streams query events (NDJSON); routing/ is Kubo 0.14+, older
-	 * daemons and js-ipfs only have dht/provide */
-	if (kubo_rpc_ndjson(k, "routing/provide", p, KUBO_IDEMPOTENT | KUBO_SLOW, provide_line, NULL, &e2) == 0)
-		return 0;
-	if (k->err.kind != KUBO_E_HTTP || k->err.http_status != 404) {
-		if (e != NULL)
-			*e = e2;
-		return -1;
-	}
-	return kubo_rpc_ndjson(k, "dht/provide", p, KUBO_IDEMPOTENT | KUBO_SLOW, provide_line, NULL, e);
+	/* Kubo streams query events (NDJSON) */
+	return kubo_rpc_ndjson(k, "routing/provide", p, KUBO_IDEMPOTENT | KUBO_SLOW, provide_line, NULL, e);
 }

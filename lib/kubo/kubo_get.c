@@ -4,6 +4,7 @@
  * Extraction goes to a temporary directory beside dest, renamed into
  * place at the end: dest is either complete or absent. */
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
@@ -11,6 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <linux/openat2.h>
 #include <archive.h>
 #include <archive_entry.h>
 #include "kubo/kubo_int.h"
@@ -24,6 +27,8 @@ struct pull {
 	CURLcode rc;
 	const char *tmp;            /* extraction root: tmp/root is the content */
 	char top[NAME_MAX + 1];     /* the first entry's first component */
+	struct slink { char *rel, *target; } *links;  /* written after the rest */
+	size_t nlinks, caplinks;
 };
 
 static int
@@ -90,8 +95,8 @@ map_path(struct pull *pl, const char *name, char *out, size_t cap, int *depth, s
 		memcpy(comp, p, l);
 		comp[l] = '\0';
 		p += l + (p[l] == '/');
-		if (l == 0 || strcmp(comp, ".") == 0)
-			continue;
+		if (l == 0 || strcmp(comp, ".") == 0)  /* a trailing '/' never gets here */
+			return werr_set(e, EX_PROTOCOL, "%.80s: empty or '.' component in an archive path", name);
 		if (strcmp(comp, "..") == 0)
 			return werr_set(e, EX_PROTOCOL, "%s: '..' in an archive path", name);
 		if (first) {
@@ -155,27 +160,78 @@ copy_data(struct archive *in, struct archive *out, const char *name, struct werr
 	return 0;
 }
 
+/* Symlinks are written after every file and directory, so extraction
+ * never goes through one; here only their text is kept. */
+static int
+defer_symlink(struct pull *pl, const char *name, const char *path, const char *target,
+              int depth, struct werr *e)
+{
+	struct slink *l;
+
+	if (depth < 0)
+		return werr_set(e, EX_PROTOCOL, "%s: the root is a symlink", name);
+	if (check_symlink(name, target, depth, e) < 0)
+		return -1;
+	if (pl->nlinks == pl->caplinks) {
+		size_t cap = pl->caplinks ? pl->caplinks * 2 : 16;
+		struct slink *n = realloc(pl->links, cap * sizeof *n);
+
+		if (n == NULL)
+			return werr_set(e, EX_OSERR, "out of memory");
+		pl->links = n;
+		pl->caplinks = cap;
+	}
+	l = &pl->links[pl->nlinks];
+	l->rel = strdup(path + strlen(pl->tmp) + strlen("/root/"));
+	l->target = strdup(target);
+	if (l->rel == NULL || l->target == NULL) {
+		free(l->rel);
+		free(l->target);
+		return werr_set(e, EX_OSERR, "out of memory");
+	}
+	pl->nlinks++;
+	return 0;
+}
+
+static int
+parent_not_dir(const char *path)
+{
+	char parent[PATH_MAX];
+	struct stat st;
+
+	snprintf(parent, sizeof parent, "%s", path);
+	*strrchr(parent, '/') = '\0';
+	return lstat(parent, &st) == 0 && !S_ISDIR(st.st_mode);
+}
+
 static int
 extract_entry(struct pull *pl, struct archive *in, struct archive *out, struct archive_entry *ent,
               struct werr *e)
 {
-	const char *name = archive_entry_pathname(ent);
-	char path[PATH_MAX], link[PATH_MAX];
-	int depth, ldepth;
+	const char *pn = archive_entry_pathname(ent);
+	char name[PATH_MAX], path[PATH_MAX];   /* name: set_pathname frees pn */
+	int depth = -1;
 	mode_t type = archive_entry_filetype(ent);
+	struct stat st;
 
-	if (name == NULL || map_path(pl, name, path, sizeof path, &depth, e) < 0)
-		return name ? -1 : werr_set(e, EX_PROTOCOL, "an archive entry without a name");
+	if (pn == NULL)
+		return werr_set(e, EX_PROTOCOL, "an archive entry without a name");
+	if ((size_t)snprintf(name, sizeof name, "%s", pn) >= sizeof name)
+		return werr_set(e, EX_PROTOCOL, "%.80s: path too long", pn);
+	if (map_path(pl, name, path, sizeof path, &depth, e) < 0)
+		return -1;
 	if (type != AE_IFREG && type != AE_IFDIR && type != AE_IFLNK)
 		return werr_set(e, EX_PROTOCOL, "%s: not a file, directory or symlink", name);
-	if (archive_entry_hardlink(ent) != NULL) {
-		if (map_path(pl, archive_entry_hardlink(ent), link, sizeof link, &ldepth, e) < 0)
-			return -1;
-		archive_entry_set_hardlink(ent, link);
-	}
-	if (type == AE_IFLNK && check_symlink(name, archive_entry_symlink(ent) ?
-	    archive_entry_symlink(ent) : "", depth, e) < 0)
-		return -1;
+	if (archive_entry_hardlink(ent) != NULL)
+		return werr_set(e, EX_PROTOCOL, "%s: a hard link in the archive", name);
+	/* no symlink is written yet, so lstat sees exactly what the archive made */
+	if (lstat(path, &st) == 0 && !(S_ISDIR(st.st_mode) && type == AE_IFDIR))
+		return werr_set(e, EX_PROTOCOL, "%s: twice in the archive", name);
+	if (depth >= 0 && parent_not_dir(path))
+		return werr_set(e, EX_PROTOCOL, "%s: inside something that is not a directory", name);
+	if (type == AE_IFLNK)
+		return defer_symlink(pl, name, path, archive_entry_symlink(ent) ?
+		    archive_entry_symlink(ent) : "", depth, e);
 	archive_entry_set_pathname(ent, path);
 	if (archive_write_header(out, ent) != ARCHIVE_OK)
 		return werr_set(e, EX_CANTCREAT, "%s: %s", name, archive_error_string(out));
@@ -184,6 +240,78 @@ extract_entry(struct pull *pl, struct archive *in, struct archive *out, struct a
 	if (archive_write_finish_entry(out) != ARCHIVE_OK)
 		return werr_set(e, EX_IOERR, "%s: %s", name, archive_error_string(out));
 	return 0;
+}
+
+/* openat2 below dirfd: never above it, and (with RESOLVE_NO_SYMLINKS)
+ * through no symlink at all. */
+static int
+open_beneath(int dirfd, const char *rel, int flags, uint64_t resolve)
+{
+	struct open_how how = { .flags = (uint64_t)flags, .resolve = resolve };
+
+	return (int)syscall(SYS_openat2, dirfd, rel, &how, sizeof how);
+}
+
+static int
+write_one_link(int rootfd, const char *top, const struct slink *l, struct werr *e)
+{
+	char parent[PATH_MAX], *slash;
+	const char *base = l->rel;
+	int pfd, rc = 0;
+
+	snprintf(parent, sizeof parent, "%s", l->rel);
+	if ((slash = strrchr(parent, '/')) != NULL) {
+		*slash = '\0';
+		base = slash + 1;
+	} else
+		snprintf(parent, sizeof parent, ".");
+	pfd = open_beneath(rootfd, parent, O_PATH | O_DIRECTORY | O_CLOEXEC,
+	    RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
+	if (pfd < 0)
+		return werr_set(e, errno == ENOSYS ? EX_OSERR : EX_PROTOCOL, "%s/%s: %s", top, l->rel,
+		    errno == ENOSYS ? "openat2 not supported" : "not inside a directory of the download");
+	if (symlinkat(l->target, pfd, base) < 0)
+		rc = werr_set(e, errno == EEXIST ? EX_PROTOCOL : EX_CANTCREAT, "%s/%s: %s", top, l->rel,
+		    errno == EEXIST ? "twice in the archive" : strerror(errno));
+	close(pfd);
+	return rc;
+}
+
+/* Write the symlinks, then resolve each against the tree as written, links
+ * through links included: one that leads out of the root by any route is
+ * refused. A dangling link is kept (its text stayed inside, checked above). */
+static int
+write_links(struct pull *pl, struct werr *e)
+{
+	char root[PATH_MAX];
+	int rootfd, fd, rc = -1;
+	size_t i;
+
+	if (pl->nlinks == 0)
+		return 0;
+	snprintf(root, sizeof root, "%s/root", pl->tmp);
+	if ((rootfd = open(root, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return werr_set(e, EX_PROTOCOL, "%s: symlinks in a download that is not a directory", pl->top);
+	for (i = 0; i < pl->nlinks; i++)
+		if (write_one_link(rootfd, pl->top, &pl->links[i], e) < 0)
+			goto done;
+	for (i = 0; i < pl->nlinks; i++) {
+		fd = open_beneath(rootfd, pl->links[i].rel, O_PATH | O_CLOEXEC,
+		    RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS);
+		if (fd >= 0) {
+			close(fd);
+			continue;
+		}
+		if (errno == ENOENT || errno == ENOTDIR)
+			continue;
+		werr_set(e, EX_PROTOCOL, "%s/%s: symlink out of the download (%s)", pl->top,
+		    pl->links[i].rel, errno == EXDEV ? pl->links[i].target : strerror(errno));
+		goto done;
+	}
+	rc = 0;
+done:
+	close(rootfd);
+	return rc;
 }
 
 static int
@@ -219,6 +347,8 @@ extract(struct pull *pl, struct werr *e)
 		werr_set(e, EX_PROTOCOL, "empty tar stream");
 		goto done;
 	}
+	if (write_links(pl, e) < 0)
+		goto done;
 	rc = 0;
 done:
 	if (in != NULL)
@@ -279,7 +409,8 @@ get_restart(void *ctx, uint64_t delivered)
 }
 
 int
-kubo_get(struct kubo *k, const char *path, const char *dest, struct werr *e)
+kubo_get(struct kubo *k, const char *path, const char *dest, kubo_get_check check, void *ctx,
+         struct werr *e)
 {
 	struct kubo_param p[] = { {"arg", path}, {"archive", "true"}, {NULL, NULL} };
 	struct pull pl = { .k = k };
@@ -308,8 +439,16 @@ kubo_get(struct kubo *k, const char *path, const char *dest, struct werr *e)
 	r.perform = get_perform;
 	rc = kubo_run(k, &r, e);
 	free(pl.buf.p);
+	for (size_t i = 0; i < pl.nlinks; i++) {
+		free(pl.links[i].rel);
+		free(pl.links[i].target);
+	}
+	free(pl.links);
 	snprintf(root, sizeof root, "%s/root", real);
-	if (rc == 0 && rename(root, dest) < 0)
+	/* only verified content appears under dest: check it where it lies */
+	if (rc == 0 && check != NULL && check(ctx, root, e) < 0)
+		rc = -1;
+	if (rc == 0 && renameat2(AT_FDCWD, root, AT_FDCWD, dest, RENAME_NOREPLACE) < 0)
 		rc = kubo_fail(k, e, "get", KUBO_E_LOCAL, EX_CANTCREAT, "%s: %s", dest, strerror(errno));
 	nftw(tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	return rc;

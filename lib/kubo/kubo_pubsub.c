@@ -91,8 +91,6 @@ sub_msg(void *ctx, const cJSON *o, struct werr *e)
 	size_t tn = 0;
 	int rc = -1;
 
-	if (from == NULL && data == NULL)
-		return 0;           /* js-ipfs starts with an empty {} */
 	rc = KJ_BAD;
 	if (from == NULL || data == NULL || (d = mb_dup(data, &m.len)) == NULL) {
 		werr_set(e, EX_PROTOCOL, "pubsub/sub: a message without from or multibase data");

@@ -16,10 +16,10 @@
 #include "ipld/importer.h"
 #include "spool/settle.h"
 
-/* Kubo's default links per node. A file of at most this many chunks has
- * the same DAG whatever the daemon's link limit; above it the daemon's
- * limit (which `add` cannot be told) shapes its DAG, so WANDA's 1024-link
- * nodes are added beside it (see push_add). */
+/* Kubo's default links per file node. `add` is told WANDA's 1024
+ * (max-file-links, Kubo 0.35+); a daemon that ignores it builds this
+ * many, which changes the DAG of a file of more than 174 chunks: then
+ * WANDA's 1024-link nodes are added beside it (see settle). */
 #define KUBO_DEFAULT_LINKS 174
 
 void
@@ -447,12 +447,33 @@ expect_differs(const struct cid *expect, const struct cid *root, const char *pat
 	return 1;
 }
 
-/* After the upload: WANDA's root pinned on the daemon, or the reason why
- * not. daemon: the root the daemon built; pinned: whether add pinned it
- * (then anything wrong is unpinned again: it is not what we have). */
+/* A daemon that ignored max-file-links (older than Kubo 0.35) built and
+ * pinned its 174-link DAG of the same leaves: WANDA's dag-pb nodes go in
+ * by block/put, WANDA's root is pinned, the daemon's root unpinned. */
+static int
+settle_old_daemon(struct kubo *k, const struct twin *t, const char *path, const char *daemon,
+    struct push_result *r)
+{
+	int rc = put_nodes(k, t, path, r);
+
+	if (rc == 0 && kubo_pin_add(k, r->cid, 1, &r->err) < 0)
+		rc = fail_kubo(r, k);
+	/* the daemon's root only holds the same leaves: a failed unpin leaves
+	 * an extra pin, not a wrong one */
+	kubo_pin_rm(k, daemon, 1, NULL);
+	if (rc < 0)
+		return -1;
+	r->pinned = 1;
+	r->old_daemon = 1;
+	return 0;
+}
+
+/* After the pinned add: WANDA's root pinned on the daemon, or the reason
+ * why not. daemon: the root the daemon built (and pinned); anything but
+ * WANDA's root is unpinned again: it is not what we have. */
 static int
 settle(struct kubo *k, struct twin *t, const char *path, const struct cid *expect, const char *daemon,
-    int pinned, struct bar *bar, struct push_result *r)
+    struct bar *bar, struct push_result *r)
 {
 	struct cid wroot, kroot, d;
 
@@ -463,35 +484,32 @@ settle(struct kubo *k, struct twin *t, const char *path, const struct cid *expec
 		return fail(r, "protocol", 0);
 	}
 	if (expect_differs(expect, &wroot, path, r)) {
-		if (pinned)
-			kubo_pin_rm(k, daemon, 1, NULL);
+		kubo_pin_rm(k, daemon, 1, NULL);
 		return fail(r, "cid-mismatch", 1);
 	}
-	if (!cid_equal(&d, &wroot) && !cid_equal(&d, &kroot)) {
-		if (pinned)
-			kubo_pin_rm(k, daemon, 1, NULL);
-		if (cid_equal(&wroot, &kroot)) {
-			werr_set(&r->err, EX_DATAERR, "%s: daemon CID %s differs from local CID %s", path, daemon, r->cid);
-			return fail(r, "cid-mismatch", 1);
-		}
-		/* a daemon with another link limit (Kubo's Import.UnixFSFileMaxLinks):
-		 * its DAG tells nothing about ours, so ours goes whole, as a CAR */
-		r->fell_back = 1;
-		return push_car(k, path, bar, r);
+	if (cid_equal(&d, &wroot)) {
+		r->pinned = 1;
+		return 0;
 	}
-	if (!cid_equal(&d, &wroot) && put_nodes(k, t, path, r) < 0)
-		return -1;
-	if (!pinned && kubo_pin_add(k, r->cid, 1, &r->err) < 0)
-		return fail_kubo(r, k);
-	r->pinned = 1;
-	return 0;
+	if (cid_equal(&d, &kroot))
+		return settle_old_daemon(k, t, path, daemon, r);
+	kubo_pin_rm(k, daemon, 1, NULL);
+	if (cid_equal(&wroot, &kroot)) {
+		werr_set(&r->err, EX_DATAERR, "%s: daemon CID %s differs from local CID %s", path, daemon, r->cid);
+		return fail(r, "cid-mismatch", 1);
+	}
+	/* a daemon that ignored the flags and has another link limit in its
+	 * config (Import.UnixFSFileMaxLinks): its DAG tells nothing about
+	 * ours, so ours goes whole, as a CAR */
+	r->fell_back = 1;
+	return push_car(k, path, bar, r);
 }
 
-/* `add` with WANDA's profile, the file hashed by the tap in the same pass.
- * Up to 174 leaves the daemon's DAG is WANDA's whatever its link limit, so
- * add pins it; above, add leaves it unpinned, WANDA's own dag-pb nodes go
- * in by block/put and its root is pinned. Either way nothing is pinned
- * before the daemon's CID was checked against the bytes actually sent. */
+/* One pinned `add` with WANDA's whole profile (unixfs-v1-2025, 1024 links
+ * per node), the file hashed by the tap in the same pass. Kubo 0.35+
+ * builds WANDA's DAG itself; an older daemon is caught by its CID and
+ * handled by settle. Whatever the daemon pinned is unpinned again unless
+ * its CID is the one computed from the bytes actually sent. */
 static int
 push_add(struct kubo *k, const struct push_opts *o, const char *path, const struct cid *expect,
     struct push_result *r)
@@ -504,15 +522,15 @@ push_add(struct kubo *k, const struct push_opts *o, const char *path, const stru
 	const char *base = strrchr(path, '/');
 	int fd, rc;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) < 0) {
-		werr_sys(&r->err, errno == ENOENT ? EX_NOINPUT : EX_IOERR, "%s", path);
-		if (fd >= 0)
+	if ((fd = open_regular(path, &r->err)) < 0 || fstat(fd, &st) < 0) {
+		if (fd >= 0) {
+			werr_sys(&r->err, EX_IOERR, "%s", path);
 			close(fd);
-		return fail(r, "missing", 1);
+		}
+		return fail(r, "missing", 1);   /* a FIFO or device too: never read */
 	}
 	r->size = (uint64_t)st.st_size;
 	kubo_add_opts_wanda(&ao);
-	ao.pin = r->size <= (uint64_t)KUBO_DEFAULT_LINKS * IMPORT_CHUNK_MAX;
 	ao.filename = base ? base + 1 : path;
 	ao.size_hint = r->size;
 	ao.tap = twin_tap;
@@ -525,7 +543,7 @@ push_add(struct kubo *k, const struct push_opts *o, const char *path, const stru
 	if (kubo_add_fd(k, fd, &ao, &res, &r->err) < 0)
 		rc = fail_kubo(r, k);
 	else
-		rc = settle(k, &t, path, expect, res.cid, ao.pin, bp, r);
+		rc = settle(k, &t, path, expect, res.cid, bp, r);
 	if (bp != NULL)
 		progress_end(&bar.p);
 	twin_clear(&t);

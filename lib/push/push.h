@@ -48,6 +48,7 @@ struct push_result {
 	char outbox_file[4096];
 	long long ms;            /* wall time of the whole push */
 	int fell_back;           /* the daemon's DAG had an unknown shape: sent again as a CAR */
+	int old_daemon;          /* the daemon ignored max-file-links: WANDA's nodes added by block/put */
 	/* failure (push_file returned -1) */
 	const char *kind;        /* one of the kinds above, NULL on success */
 	int permanent;

@@ -12,6 +12,7 @@
 #include "base/cli.h"
 #include "site/ipns.h"
 #include "base/json.h"
+#include "base/eventlog.h"
 
 static void state_path(const char *home, const char *file, char *buf, size_t len)
 {
@@ -256,6 +257,14 @@ static int publish_locked(struct kubo *k, const struct ipns_cfg *c, const char *
 	cJSON_AddStringToObject(*line, "lifetime", lifetime);
 	cJSON_AddStringToObject(*line, "ttl", ttl);
 	cJSON_AddNumberToObject(*line, "ms", (double)(mono_ms() - t0));
+	{	/* for wanda-serve's live view; not being able to log is no failure */
+		cJSON *ev = event_new("ipns_published");
+		cJSON_AddStringToObject(ev, "name", name);
+		cJSON_AddStringToObject(ev, "value", path);
+		cJSON_AddStringToObject(ev, "cid", cid);
+		event_append(c->home, ev, NULL);
+		cJSON_Delete(ev);
+	}
 	return 0;
 }
 

@@ -12,6 +12,7 @@
 #include "site/gallery.h"
 #include "ipld/importer.h"
 #include "site/session.h"
+#include "net/syncstate.h"
 #include "ipld/unixdir.h"
 #include "base/json.h"
 
@@ -693,6 +694,21 @@ out:
 	return rc;
 }
 
+/* What this node holds for its peers (state/sync.json's pinned entries),
+ * so other nodes and the IPFS view see it; absent when there is none. */
+static int add_mirrors(cJSON *ix, const char *home, struct werr *e)
+{
+	cJSON *m = syncstate_mirrors(home, e);
+
+	if (!m)
+		return werr_prefix(e, "mirrors");
+	if (cJSON_GetArraySize(m) == 0)
+		cJSON_Delete(m);
+	else
+		cJSON_AddItemToObject(ix, "mirrors", m);
+	return 0;
+}
+
 int root_build(const struct root_opts *o, block_sink_fn sink, void *ctx, struct root_info *ri,
                struct werr *e)
 {
@@ -725,6 +741,8 @@ int root_build(const struct root_opts *o, block_sink_fn sink, void *ctx, struct 
 	index_totals(ix, arr, ri);
 	cJSON_AddItemToObject(ix, "sessions", arr);
 	arr = NULL;
+	if (add_mirrors(ix, o->home, e) < 0)
+		goto out;
 	/* compact: invalid names left holes */
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++)

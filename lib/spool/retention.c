@@ -116,7 +116,24 @@ struct cand {
 	char id[96], cid[160], image[4096], sidecar[4096];
 	uint64_t bytes;
 	int raw;                /* the capture's raw DNG, not its image */
+	int remote_ok;          /* every remote target confirmed it (sidecar) */
 };
+
+int
+retention_remote_confirmed(const cJSON *sc, const char *block, const char *cid,
+    const char *const *targets, size_t ntargets)
+{
+	const cJSON *b = cJSON_GetObjectItemCaseSensitive(sc, block);
+
+	for (size_t i = 0; i < ntargets; i++) {
+		const cJSON *r = cJSON_GetObjectItemCaseSensitive(b, targets[i]);
+		const char *st = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r, "state"));
+		const char *c = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r, "cid"));
+		if (!st || !c || strcmp(st, "pinned") != 0 || !cid_str_equal(c, cid))
+			return 0;
+	}
+	return 1;
+}
 
 /* Oldest capture first; within one, its DNG (the bulk) before its image. */
 static int
@@ -131,7 +148,7 @@ cand_cmp(const void *a, const void *b)
 /* One candidate: file (in dir) with its CID, if it is there. */
 static int
 push_cand(struct cand **v, size_t *n, size_t *cap, const char *dir, const char *side, const char *id,
-    const char *file, const char *cid, int raw)
+    const char *file, const char *cid, int raw, int remote_ok)
 {
 	struct stat st;
 	struct cand *c;
@@ -153,29 +170,34 @@ push_cand(struct cand **v, size_t *n, size_t *cap, const char *dir, const char *
 		snprintf(c->sidecar, sizeof c->sidecar, "%s", side);
 		c->bytes = (uint64_t)st.st_size;
 		c->raw = raw;
+		c->remote_ok = remote_ok;
 		(*n)++;
 	}
 	return 0;
 }
 
 static int
-add_cand(struct cand **v, size_t *n, size_t *cap, const char *dir, const char *name)
+add_cand(const struct retention_opts *ro, struct cand **v, size_t *n, size_t *cap, const char *dir,
+    const char *name)
 {
 	char path[4096];
-	const char *id;
+	const char *id, *cid, *raw_cid;
 	cJSON *o;
 	int rc = 0;
 
 	snprintf(path, sizeof path, "%s/%s", dir, name);
 	if ((o = sidecar_read_json(path, NULL)) == NULL)
 		return 0;   /* not a sidecar (or half a capture): not ours to judge */
+	cid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "cid"));
+	raw_cid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "raw_cid"));
 	if ((id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "id"))) != NULL)
 		rc = push_cand(v, n, cap, dir, path, id,
-		        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "file")),
-		        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "cid")), 0) < 0 ||
+		        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "file")), cid, 0,
+		        cid && retention_remote_confirmed(o, "remote", cid, ro->targets, ro->ntargets)) < 0 ||
 		    push_cand(v, n, cap, dir, path, id,
-		        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "raw")),
-		        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "raw_cid")), 1) < 0 ? -1 : 0;
+		        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "raw")), raw_cid, 1,
+		        raw_cid && retention_remote_confirmed(o, "raw_remote", raw_cid, ro->targets,
+		            ro->ntargets)) < 0 ? -1 : 0;
 	cJSON_Delete(o);
 	return rc;
 }
@@ -183,8 +205,9 @@ add_cand(struct cand **v, size_t *n, size_t *cap, const char *dir, const char *n
 /* Every capture's image and raw DNG still present, oldest first (ids sort
  * by time). */
 static int
-candidates(const char *home, struct cand **out, size_t *count, struct werr *e)
+candidates(const struct retention_opts *ro, struct cand **out, size_t *count, struct werr *e)
 {
+	const char *home = ro->home;
 	char top[4096], dir[4096];
 	struct cand *v = NULL;
 	size_t n = 0, cap = 0;
@@ -207,7 +230,7 @@ candidates(const char *home, struct cand **out, size_t *count, struct werr *e)
 			size_t l = strlen(f->d_name);
 			if (f->d_name[0] == '.' || l < 6 || strcmp(f->d_name + l - 5, ".json") != 0)
 				continue;
-			if (add_cand(&v, &n, &cap, dir, f->d_name) < 0) {
+			if (add_cand(ro, &v, &n, &cap, dir, f->d_name) < 0) {
 				closedir(sd);
 				closedir(td);
 				free(v);
@@ -260,7 +283,7 @@ remove_image(const struct cand *c, struct werr *e)
 	return rc;
 }
 
-struct tally { uint64_t free_before, free_now, freed; size_t removed, unpinned; };
+struct tally { uint64_t free_before, free_now, freed; size_t removed, unpinned, remote_unconfirmed; };
 
 static int
 gc_loop(struct kubo *k, const struct retention_opts *o, struct cand *v, size_t n,
@@ -268,7 +291,12 @@ gc_loop(struct kubo *k, const struct retention_opts *o, struct cand *v, size_t n
 {
 	for (size_t i = 0; i < n && t->free_now < o->keep_free; i++) {
 		cJSON *l;
-		int c = confirmed(k, o, v[i].cid, e);
+		int c;
+		if (!v[i].remote_ok) {
+			t->remote_unconfirmed++;   /* the remote stage has not confirmed it everywhere */
+			continue;
+		}
+		c = confirmed(k, o, v[i].cid, e);
 		if (c < 0)
 			return -1;
 		if (c == 0) {
@@ -311,7 +339,7 @@ retention_run(const struct retention_opts *o, retention_emit_fn fn, void *ctx, s
 		return -1;
 	t.free_now = t.free_before;
 	if (t.free_now < o->keep_free) {
-		if (candidates(o->home, &v, &n, e) < 0)
+		if (candidates(o, &v, &n, e) < 0)
 			return -1;
 		if (n > 0 && (k = kubo_new(o->api, NULL, e)) == NULL)
 			rc = -1;
@@ -330,6 +358,7 @@ retention_run(const struct retention_opts *o, retention_emit_fn fn, void *ctx, s
 	cJSON_AddNumberToObject(l, "removed", (double)t.removed);
 	cJSON_AddNumberToObject(l, "freed", (double)t.freed);
 	cJSON_AddNumberToObject(l, "unpinned", (double)t.unpinned);
+	cJSON_AddNumberToObject(l, "remote_unconfirmed", (double)t.remote_unconfirmed);
 	cJSON_AddBoolToObject(l, "satisfied", t.free_now >= o->keep_free);
 	cJSON_AddBoolToObject(l, "dry_run", o->dry_run);
 	return fn(ctx, l, e);

@@ -1,9 +1,11 @@
 /* retention: keep free space on the SD card by deleting the oldest local
  * images and raw DNGs (a capture's DNG before its image) whose own CID is
- * confirmed pinned: by the local daemon (pin ls) and,
- * where one is configured, by a remote IPFS Pinning Service API endpoint
+ * confirmed pinned: by the local daemon (pin ls), by every remote target
+ * of the remote stage (lib/remote: the sidecar's "remote" block, or
+ * "raw_remote" for a DNG, must show each configured target "pinned" with
+ * this CID), and, where one is configured, by a Pinning Service asked now
  * (GET /pins?cid=CID&status=pinned with a bearer token). Never an image
- * that is not confirmed pinned. Thumbnails and sidecars stay; the sidecar
+ * that is not confirmed pinned: this file is the one place of that rule. Thumbnails and sidecars stay; the sidecar
  * records the removal ("image_removed_at", "raw_removed_at"), so the gallery still shows the
  * capture and knows to fetch it from IPFS. */
 #ifndef WANDA_RETENTION_H
@@ -17,6 +19,8 @@ struct retention_opts {
 	char api[1024];            /* Kubo RPC base URL */
 	const char *remote_url;    /* Pinning Service API base URL, NULL = none */
 	const char *remote_token;  /* its bearer token, NULL = none */
+	const char *const *targets;/* remote stage targets (remote.NAME.*) that must confirm */
+	size_t ntargets;
 	uint64_t keep_free;        /* bytes to keep free on home's file system */
 	int has_keep_free;
 	int dry_run;               /* report, remove nothing */
@@ -27,8 +31,13 @@ typedef int (*retention_emit_fn)(void *ctx, cJSON *line, struct werr *e);
 
 /* One line per removed image {"id","file","cid","bytes","removed"}, then a
  * summary {"summary":true,"keep_free","free_before","free_after",
- * "removed","freed","unpinned","satisfied"}. */
+ * "removed","freed","unpinned","remote_unconfirmed","satisfied"}. */
 int retention_run(const struct retention_opts *o, retention_emit_fn fn, void *ctx, struct werr *e);
+
+/* The remote half of the rule: sidecar sc's block ("remote" or
+ * "raw_remote") shows every one of targets "pinned" with cid. */
+int retention_remote_confirmed(const cJSON *sc, const char *block, const char *cid,
+    const char *const *targets, size_t ntargets);
 
 /* Bytes available to unprivileged users on the file system holding path. */
 int retention_free_bytes(const char *path, uint64_t *out, struct werr *e);

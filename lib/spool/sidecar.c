@@ -307,3 +307,29 @@ sidecar_set_fields(const char *path, const cJSON *fields, struct werr *e)
 	close(lk);
 	return rc;
 }
+
+int
+sidecar_update_nested(const char *path, const char *block, const char *key,
+    const cJSON *rec, struct werr *e)
+{
+	cJSON *o, *b;
+	int lk, rc = -1;
+
+	if (!cJSON_IsObject(rec))
+		return werr_set(e, EX_USAGE, "%s: %s.%s must be an object", path, block, key);
+	if ((lk = lock_parent(path, e)) < 0)
+		return -1;
+	if ((o = sidecar_read_json(path, e)) != NULL) {
+		b = cJSON_GetObjectItemCaseSensitive(o, block);
+		if (!cJSON_IsObject(b)) {
+			cJSON_DeleteItemFromObjectCaseSensitive(o, block);
+			b = cJSON_AddObjectToObject(o, block);
+		}
+		cJSON_DeleteItemFromObjectCaseSensitive(b, key);
+		cJSON_AddItemToObject(b, key, cJSON_Duplicate(rec, 1));
+		rc = write_json(path, o, e);
+		cJSON_Delete(o);
+	}
+	close(lk);
+	return rc;
+}

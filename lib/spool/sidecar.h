@@ -4,7 +4,10 @@
  *    "thumb":"thumbs/SESSION/ID.jpg","raw":"ID.dng"|null,"raw_cid","raw_tsize",
  *    "ipfs":{"state":"queued|pinning|pushed|pinned|failed|local","cid","pinned_at","error"},
  *      (local: captured with --no-queue, never queued)
- *    "raw_ipfs":{...the same, for the DNG; set once its own spool entry is acked}}
+ *    "raw_ipfs":{...the same, for the DNG; set once its own spool entry is acked},
+ *    "remote":{"TARGET":{"target","kind","cid","request_id","state":"queued|pinning|pinned|failed",
+ *      "requested_at","confirmed_at","peers":[...],"error"}}  (lib/remote: one per target),
+ *    "raw_remote":{...the same, for the DNG}}
  * "cid" and "tsize" are the image's root CID and cumulative DAG size with
  * WANDA's profile, known before any daemon is involved, so a session
  * directory can be built from sidecars alone. Every write is atomic (temp,
@@ -76,6 +79,12 @@ int sidecar_update_block(const char *path, const char *block, const char *state,
  * value there), under the same lock as sidecar_update_ipfs. Used by
  * wanda-queue gc: {"image_removed_at": "..."}. */
 int sidecar_set_fields(const char *path, const cJSON *fields, struct werr *e);
+
+/* Set sidecar[block][key] = rec (a copy), keeping the block's other
+ * keys, under the same lock. The remote stage records each target's pin
+ * there: {"remote": {"fleet": {...}}}. */
+int sidecar_update_nested(const char *path, const char *block, const char *key,
+    const cJSON *rec, struct werr *e);
 
 /* True for the state words the ipfs block may hold. */
 int sidecar_state_valid(const char *state);

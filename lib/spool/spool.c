@@ -548,8 +548,47 @@ to_failed(const char *spool_dir, const char *path, cJSON *o, const char *reason,
 	return move_entry(spool_dir, path, SPOOL_FAILED, json_str(o, "id"), e) < 0 ? -1 : 0;
 }
 
+/* The entry could not be rewritten (a full or inode-less spool): move it
+ * as it is into deferred/, which takes no new space, with its mtime set to
+ * when it is due (in the future: no written file has such an mtime; see
+ * due_ms). Never left in cur/. */
+static int
+defer_as_is(const char *spool_dir, const char *cur_path, const char *id, long long due,
+    struct werr *e)
+{
+	struct werr me = {0};
+	struct timespec ts[2] = { { .tv_nsec = UTIME_OMIT }, { due / 1000, due % 1000 * 1000000 } };
+
+	if (utimensat(AT_FDCWD, cur_path, ts, 0) < 0 ||
+	    move_entry(spool_dir, cur_path, SPOOL_DEFERRED, id, &me) != 0)
+		return -1;          /* e keeps the first error */
+	if (e)
+		memset(e, 0, sizeof *e);
+	return 0;
+}
+
+static int fail_entry(const char *spool_dir, const char *cur_path, const struct spool_policy *p,
+    const char *kind, const char *message, int permanent, long long now_ms, struct werr *e);
+
 int
 spool_fail(const char *spool_dir, const char *cur_path, const struct spool_policy *p,
+    const char *kind, const char *message, int permanent, long long now_ms, struct werr *e)
+{
+	char name[SPOOL_NAME_MAX], id[SPOOL_NAME_MAX];
+	struct spool_claimer who;
+	const char *base = strrchr(cur_path, '/') ? strrchr(cur_path, '/') + 1 : cur_path;
+	int st = fail_entry(spool_dir, cur_path, p, kind, message, permanent, now_ms, e);
+
+	if (st >= 0 || (e && e->code == EX_NOINPUT))
+		return st;
+	snprintf(name, sizeof name, "%s", base);
+	if (spool_parse_claim(name, id, sizeof id, &who) != 0)
+		snprintf(id, sizeof id, "%s", name);
+	return defer_as_is(spool_dir, cur_path, id, now_ms + p->backoff_min_ms, e) == 0 ? SPOOL_DEFERRED : -1;
+}
+
+static int
+fail_entry(const char *spool_dir, const char *cur_path, const struct spool_policy *p,
     const char *kind, const char *message, int permanent, long long now_ms, struct werr *e)
 {
 	const cJSON *a;
@@ -634,6 +673,23 @@ waits_behind_probe(const char *spool_dir, int *probe)
 	return 1;
 }
 
+/* When a deferred entry is due: its next_attempt_at (none: now), or, for
+ * one moved here as it was (defer_as_is), its mtime, which is then in the
+ * future. */
+static long long
+due_ms(const char *path, const cJSON *o, long long now_ms)
+{
+	struct stat st;
+	long long due, mt;
+
+	if (spool_parse_time(json_str(o, "next_attempt_at"), &due) < 0)
+		due = 0;
+	if (stat(path, &st) == 0 &&
+	    (mt = (long long)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000) > now_ms && mt > due)
+		due = mt;
+	return due;
+}
+
 /* One deferred entry: expire it, release it, or note when it is due. */
 static int
 release_one(const char *spool_dir, const char *path, const struct spool_policy *p,
@@ -658,7 +714,7 @@ release_one(const char *spool_dir, const char *path, const struct spool_policy *
 		rc = to_failed(spool_dir, path, o, reason, now_ms, e);
 	} else if (is_unreachable(o) && waits_behind_probe(spool_dir, probe_seen)) {
 		/* waits behind the probe; a success kicks it */
-	} else if (spool_parse_time(json_str(o, "next_attempt_at"), &due) < 0 || due <= now_ms) {
+	} else if ((due = due_ms(path, o, now_ms)) <= now_ms) {
 		if ((rc = move_entry(spool_dir, path, SPOOL_NEW, json_str(o, "id"), e)) == 0)
 			r->released++;
 	} else if (r->next_due_ms == 0 || due < r->next_due_ms) {

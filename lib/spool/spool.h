@@ -113,7 +113,10 @@ int spool_done(const char *cur_path, struct werr *e);
 
 /* Failure of a claimed entry: attempts+1, last_error/error_kind recorded;
  * into failed/ when permanent, past max_attempts or past max lifetime,
- * else into deferred/ with next_attempt_at = now + backoff. Returns the
+ * else into deferred/ with next_attempt_at = now + backoff. When the entry
+ * cannot be rewritten (a full spool: no space, no inodes) it is moved into
+ * deferred/ as it is, with its mtime set to when it is due (a rename
+ * takes no new space), never left in cur/. Returns the
  * new state (SPOOL_DEFERRED or SPOOL_FAILED), -1 on error. An entry that
  * does not parse goes to corrupt/ (SPOOL_CORRUPT). */
 int spool_fail(const char *spool_dir, const char *cur_path, const struct spool_policy *p,

@@ -140,6 +140,51 @@ ref_cid() {
 	[ ! -d "$WANDA_HOME/spool/new" ] || [ -z "$(ls -A "$WANDA_HOME/spool/new")" ] || fail "spool entry left"
 }
 
+@test "file source: a FIFO is refused at once (65), not waited on" {
+	mkfifo "$BATS_TEST_TMPDIR/fifo.jpg"
+	run --separate-stderr timeout 10 wanda-capture --source file --session ff "$BATS_TEST_TMPDIR/fifo.jpg"
+	assert_failure 65
+	[[ $stderr == *"fifo.jpg: not a regular file"* ]] || fail "stderr: $stderr"
+}
+
+# set_sof_size FILE W H: rewrite the frame header's size (a decompression
+# bomb's header on a small body)
+set_sof_size() {
+	local off
+	off=$(LC_ALL=C grep -obUaP '\xff\xc0' "$1" | head -1 | cut -d: -f1)
+	printf "\\x$(printf %02x $(($3 >> 8)))\\x$(printf %02x $(($3 & 255)))\\x$(printf %02x $(($2 >> 8)))\\x$(printf %02x $(($2 & 255)))" |
+		dd of="$1" bs=1 seek=$((off + 5)) conv=notrunc status=none
+}
+
+@test "file source: a header claiming 65500x65500 is refused before decoding (65), nothing queued" {
+	"$WANDA_TESTBIN/mkjpeg" 64 64 1 "$BATS_TEST_TMPDIR/bomb.jpg"
+	set_sof_size "$BATS_TEST_TMPDIR/bomb.jpg" 65500 65500
+	run --separate-stderr timeout 20 wanda-capture --source file --session bomb "$BATS_TEST_TMPDIR/bomb.jpg"
+	assert_failure 65
+	[[ $stderr == *"bomb.jpg: 65500x65500 is 4290.2 MP, over max_pixels (100.0 MP)"* ]] || fail "stderr: $stderr"
+	[ -z "$(ls -A "$WANDA_HOME/captures/bomb")" ]
+	[ ! -d "$WANDA_HOME/spool/new" ] || [ -z "$(ls -A "$WANDA_HOME/spool/new")" ] || fail "queued"
+}
+
+@test "max_pixels is configured; a picture under it is taken" {
+	"$WANDA_TESTBIN/mkjpeg" 100 100 1 "$BATS_TEST_TMPDIR/p.jpg"
+	WANDA_MAX_PIXELS=9999 run --separate-stderr wanda-capture --source file --session mp "$BATS_TEST_TMPDIR/p.jpg"
+	assert_failure 65
+	[[ $stderr == *"p.jpg: 100x100 is 0.0 MP, over max_pixels (0.0 MP)"* ]] || fail "stderr: $stderr"
+	WANDA_MAX_PIXELS=10000 run --separate-stderr wanda-capture --source file --session mp "$BATS_TEST_TMPDIR/p.jpg"
+	assert_success
+}
+
+@test "file source: a truncated JPEG (a camera that wrote half a file) is a failed capture (65), nothing queued" {
+	"$WANDA_TESTBIN/mkjpeg" 800 600 5 "$BATS_TEST_TMPDIR/full.jpg"
+	head -c "$(($(stat -c %s "$BATS_TEST_TMPDIR/full.jpg") / 2))" "$BATS_TEST_TMPDIR/full.jpg" >"$BATS_TEST_TMPDIR/half.jpg"
+	run --separate-stderr wanda-capture --source file --session cut "$BATS_TEST_TMPDIR/half.jpg"
+	assert_failure 65
+	[[ $stderr == *"half.jpg: truncated JPEG (premature end of data"* ]] || fail "stderr: $stderr"
+	[ -z "$(ls -A "$WANDA_HOME/captures/cut")" ]
+	[ ! -d "$WANDA_HOME/spool/new" ] || [ -z "$(ls -A "$WANDA_HOME/spool/new")" ] || fail "queued"
+}
+
 @test "rpicam source passes exposure, gain, awb, size, raw and settle to rpicam-still" {
 	run wanda-capture --source rpicam --session r --exposure 30s --gain 4 --awb daylight \
 		--width 1024 --height 768 --raw --timeout 20s

@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # Every program: --help, --version, bad flags, man page, completions.
+bats_require_minimum_version 1.5.0
 load helper
 
 programs() { for p in "$TOP"/cmd/wanda-*.c; do basename "$p" .c; done; }
@@ -32,6 +33,28 @@ programs() { for p in "$TOP"/cmd/wanda-*.c; do basename "$p" .c; done; }
 		[ "$status" -eq 64 ] || fail "$p exited $status"
 		assert_output --partial "$p"
 	done
+}
+
+@test "a bad configuration is a one-line error naming file:line (78), for every program" {
+	local long
+	wanda_fresh_home
+	long=$(printf '#%05000d' 0)
+	for conf in "home = /tmp/x"$'\n'"min_fre = 1G" "home =" "$long home = /evil"$'\n'"frob = 1"; do
+		printf '%s\n' "$conf" >"$WANDA_CONF"
+		for p in $(programs); do
+			cmd=list
+			[ "$p" != wanda-dag ] || cmd="session x"
+			run --separate-stderr "$p" $cmd
+			[ "$status" -eq 78 ] || fail "$p with '${conf:0:40}': status $status, stderr $stderr"
+			[[ $stderr == "$p: $WANDA_CONF:"[12]": "* ]] || fail "$p: $stderr"
+			[ "$(wc -l <<<"$stderr")" -eq 1 ]
+		done
+	done
+	[[ $stderr == *":2: unknown key 'frob'" ]]
+	mkdir -p "$BATS_TEST_TMPDIR/conf.d"
+	WANDA_CONF=$BATS_TEST_TMPDIR/conf.d run --separate-stderr wanda-queue list
+	assert_failure 78
+	assert_equal "$stderr" "wanda-queue: $BATS_TEST_TMPDIR/conf.d: not a regular file"
 }
 
 @test "every program has bash, zsh and fish completions" {

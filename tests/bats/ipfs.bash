@@ -23,6 +23,9 @@ ipfs_stop() {
 	"$IPFS_NODE_SCRIPT" stop "$IPFS_NODE_DIR"
 }
 
+# Kubo's init pins the empty UnixFS directory on every fresh repo.
+IPFS_EMPTY_DIR=QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn
+
 # ipfs_api K / ipfs_gateway K / ipfs_peer_id K / ipfs_swarm_addr K / ipfs_repo K
 ipfs_api()        { cat "$IPFS_NODE_DIR/node${1:-1}/api_url"; }
 ipfs_gateway()    { cat "$IPFS_NODE_DIR/node${1:-1}/gateway_url"; }

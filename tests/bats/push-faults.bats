@@ -16,7 +16,10 @@ setup() {
 	gen_bytes "x$BATS_TEST_NUMBER" 200000 >b
 }
 
-teardown() { faultd_stop; }
+teardown() {
+	faultd_stop
+	[ -z "${INNER_PID:-}" ] || { kill "$INNER_PID"; wait "$INNER_PID" || true; }
+}
 
 # push_fault MODE: push a through faultd answering MODE; sets output/status
 push_fault() {
@@ -115,15 +118,40 @@ attempts() { grep -c " /api/v0/$1" "$FAULTD_LOG" || true; }
 	pinned_on_node "$cid"
 }
 
+@test "a daemon that ignores max-file-links (Kubo before 0.35): its 174-link DAG, WANDA's nodes by block/put, only WANDA's root pinned" {
+	gen_bytes old 183500801 >big     # 175 leaves: the layouts differ
+	faultd_start -u "$(node_hostport)" -m /api/v0/add oldkubo
+	before=$(recursive_pins)
+	run --separate-stderr wanda-push --no-outbox --api "$FAULTD_URL" big
+	assert_success
+	cid=$(json_get "$output" .cid)
+	assert_equal "$cid" "$(ref_cid big)"
+	assert_equal "$(json_get "$output" .pinned)" true
+	[[ $stderr == *"ignored max-file-links"* ]] || fail "stderr: $stderr"
+	assert_equal "$(attempts add)" 1
+	assert_equal "$(attempts block/put)" 1      # WANDA's root: 175 links in one node
+	assert_equal "$(attempts dag/import)" 0
+	pinned_on_node "$cid"
+	not_pinned_on_node "$(ref_cid big 174)"
+	assert_equal "$(recursive_pins)" $((before + 1))
+	ipfs_rpc 1 cat "arg=$cid" | cmp - big
+}
+
 @test "a DAG node the daemon stores under another CID (block/put): cid-mismatch, 65, nothing pinned" {
 	gen_bytes big2 183500801 >big
+	# two faultds in a row: the inner one answers block/put with a wrong
+	# CID, the outer one makes add look like a daemon before Kubo 0.35
 	faultd_start -u "$(node_hostport)" -m /api/v0/block/put wrongcid
+	INNER_PID=$FAULTD_PID inner_log=$FAULTD_LOG FAULTD_PID=
+	faultd_start -u "${FAULTD_URL#http://}" -m /api/v0/add oldkubo
 	run --separate-stderr wanda-push --no-outbox --api "$FAULTD_URL" big
 	assert_failure 65
 	assert_equal "$(json_get "$output" .error.kind)" cid-mismatch
 	[[ $stderr == *"stored a DAG node as QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn"* ]] || fail "stderr: $stderr"
+	assert_equal "$(grep -c ' /api/v0/block/put' "$inner_log")" 1
 	assert_equal "$(attempts pin/add)" 0
 	not_pinned_on_node "$(ref_cid big)"
+	not_pinned_on_node "$(ref_cid big 174)"
 }
 
 @test "a retried add starts the local hash over: a cut answer, then the real node: the right CID" {

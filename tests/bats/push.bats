@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# wanda-push against a real IPFS node (js-ipfs, tests/ipfs-node).
+# wanda-push against a real IPFS node (Kubo, tests/ipfs-node).
 bats_require_minimum_version 1.5.0
 load helper
 load ipfs
@@ -12,6 +12,8 @@ setup() {
 	wanda_fresh_home
 	cd "$BATS_TEST_TMPDIR"
 }
+
+teardown() { faultd_stop; }
 
 # push_ok FILE: push FILE, check the line and the round trip through the node
 push_ok() {
@@ -41,14 +43,23 @@ push_ok() {
 	assert_equal "$(json_get "$(wanda-push zero)" .cid)" bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku
 }
 
-@test "push a 200 MiB file: one add, WANDA's 1024-link root beside the node's 174-link one, only WANDA's pinned" {
+@test "push a 200 MiB file: one pinned add with WANDA's profile, the node builds WANDA's 1024-link DAG itself" {
 	gen_bytes big 209715200 >big
 	before=$(recursive_pins)
-	push_ok big
+	faultd_start -u "$(node_hostport)"     # no faults: a relay that logs each request
+	WANDA_API=$FAULTD_URL push_ok big
 	assert_equal "$(recursive_pins)" $((before + 1))
+	run grep -c ' /api/v0/' "$FAULTD_LOG"
+	assert_output 1
+	run grep ' /api/v0/add?' "$FAULTD_LOG"
+	assert_output --partial 'max-file-links=1024'
+	assert_output --partial 'max-hamt-fanout=256'
+	assert_output --partial 'pin=true'
+	# the node never built the 174-link DAG of Kubo's default
 	daemons=$(ref_cid big 174)
 	[ "$daemons" != "$cid" ] || fail "the two layouts gave one CID"
-	not_pinned_on_node "$daemons"
+	run ipfs_rpc 1 refs/local
+	refute_output --partial "$daemons"
 }
 
 @test "a recorded CID that differs: nothing stays pinned, small file or big" {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # wanda-queue: every state transition and every command; the pipeline
 # watch | wanda-push | ack into a real IPFS node; an outage; gc.
+bats_require_minimum_version 1.5.0
 load helper
 load ipfs
 
@@ -25,6 +26,22 @@ teardown() {
 	for p in "${BG_PIDS[@]}"; do
 		for _ in $(seq 1 50); do kill -0 -- -"$p" 2>/dev/null || break; sleep 0.1; done
 	done
+	[ -z "${SPOOL_MNT:-}" ] || umount -l "$SPOOL_MNT"
+}
+
+# small_spool SIZE INODES: the spool on its own small tmpfs (root only)
+small_spool() {
+	mkdir -p "$SP"
+	mount -t tmpfs -o "size=$1,nr_inodes=$2" wanda-test-spool "$SP"
+	SPOOL_MNT=$SP
+}
+
+# fill_spool: no byte and no inode left on the spool's file system
+fill_spool() {
+	local i=0
+	dd if=/dev/zero of="$SP/fill" bs=4k 2>/dev/null || true
+	while touch "$SP/fill.$i" 2>/dev/null; do i=$((i + 1)); done
+	! touch "$SP/one-more"
 }
 
 # bg CMD...: run in its own process group (killed in teardown), fd 3 closed.
@@ -329,6 +346,20 @@ $(jq -c '. + {error:{kind:"http",message:"HTTP 400",permanent:true}}' <<<"$line"
 	[ "$(count new)" -eq 1 ] && [ "$(count failed)" -eq 0 ]
 }
 
+@test "ack takes paths from the spool entry only, never from the result line" {
+	mkcap 1
+	echo '{"keep":"me"}' >"$BATS_TEST_TMPDIR/victim.json"
+	line=$(wanda-queue watch --once)
+	wanda-queue recover >/dev/null
+	# the entry is not claimed any more: a success line naming another file
+	run --separate-stderr wanda-queue ack <<<"$(jq -c --arg v "$BATS_TEST_TMPDIR/victim.json" \
+		'. + {sidecar:$v, cid:.cid, pinned:true}' <<<"$line")"
+	assert_success
+	assert_equal "$(jq -r .state <<<"$output")" gone
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/victim.json")" '{"keep":"me"}'
+	assert_equal "$(jq -r .ipfs.state "$(sidecar 1)")" queued
+}
+
 @test "a push whose CID is not the sidecar's fails the entry as cid-mismatch" {
 	mkcap 1
 	line=$(wanda-queue watch --once)
@@ -350,6 +381,50 @@ $(jq -c '. + {error:{kind:"http",message:"HTTP 400",permanent:true}}' <<<"$line"
 	[ "$(count deferred)" -eq 1 ]
 	wait_until 10 '[ "$(grep -c "$(id 1)" "$BATS_TEST_TMPDIR/out")" -eq 2 ]'
 	[ "$(count cur)" -eq 1 ]
+}
+
+@test "a full spool (no space, no inodes) never wedges a live watch: failures defer as they are and come back" {
+	small_spool 512k 64
+	bg bash -c "wanda-queue watch --rescan 60s > '$BATS_TEST_TMPDIR/out'"
+	mkcap 1
+	mkcap 2
+	wait_until 10 '[ "$(wc -l <"$BATS_TEST_TMPDIR/out")" -eq 2 ]'
+	fill_spool
+	run --separate-stderr wanda-queue ack < <(jq -c '. + {error:{kind:"timeout",message:"slow",permanent:false}}' "$BATS_TEST_TMPDIR/out")
+	assert_success
+	assert_equal "$(jq -r .state <<<"${lines[0]}")" deferred
+	assert_equal "$(jq -r .state <<<"${lines[1]}")" deferred
+	assert_equal "$(count cur)" 0
+	assert_equal "$(count deferred)" 2
+	# space comes back: the live watch claims both again, after the backoff
+	rm -f "$SP"/fill*
+	wait_until 15 '[ "$(wc -l <"$BATS_TEST_TMPDIR/out")" -eq 4 ]'
+	assert_equal "$(count cur)" 2
+}
+
+@test "watch defers its own claims that got no result within queue_claim_timeout" {
+	mkdir -p "$SP"
+	WANDA_QUEUE_CLAIM_TIMEOUT=2s bg bash -c "wanda-queue watch --rescan 1s > '$BATS_TEST_TMPDIR/out'"
+	mkcap 1
+	wait_until 10 'grep -q "$(id 1)" "$BATS_TEST_TMPDIR/out"'
+	# no ack ever comes: after 2 s it is deferred, after the 1 s backoff claimed again
+	wait_until 15 '[ "$(grep -c "$(id 1)" "$BATS_TEST_TMPDIR/out")" -eq 2 ]'
+	f=$(tail -1 "$BATS_TEST_TMPDIR/out" | jq -r .spool_file)
+	assert_equal "$(jq -r .attempts "$f")" 1
+	[[ $(jq -r .last_error "$f") == "no result within the claim timeout (2 s)" ]]
+}
+
+@test "a FIFO in new/ hangs neither list nor watch: it is quarantined" {
+	mkcap 1
+	mkfifo "$SP/new/$(id 2)"
+	run --separate-stderr timeout 10 wanda-queue list
+	assert_success
+	run --separate-stderr timeout 10 wanda-queue watch --once --jq .id
+	assert_success
+	assert_output "\"$(id 1)\""
+	[[ $stderr == *"$(id 2)"*"not a regular file"* ]] || fail "stderr: $stderr"
+	assert_equal "$(ls "$SP/corrupt")" "$(ls "$SP/corrupt" | grep "^$(id 2)")"
+	[ -n "$(ls "$SP/corrupt")" ]
 }
 
 @test "watch exits when the reader of its output goes away" {

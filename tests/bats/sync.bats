@@ -131,3 +131,83 @@ add_dir() {
 	assert_success
 	assert_output 1000
 }
+
+# kubo_cli ARGS...: Kubo's own CLI against node 1 (to build hostile DAGs
+# that WANDA's tools would never make).
+kubo_cli() { IPFS_PATH=$(ipfs_repo 1) "$("$BATS_TEST_DIRNAME/../kubo-build")" "$@"; }
+
+# dag_dir NAME=CID...: a dag-pb UnixFS directory with exactly these links
+# (names are free text in dag-pb); prints its CID.
+dag_dir() {
+	local links="" a
+	for a in "$@"; do
+		links+="${links:+,}{\"Hash\":{\"/\":\"${a#*=}\"},\"Name\":\"${a%%=*}\",\"Tsize\":1}"
+	done
+	echo "{\"Data\":{\"/\":{\"bytes\":\"CAE\"}},\"Links\":[$links]}" |
+		kubo_cli dag put --store-codec dag-pb --input-codec dag-json
+}
+
+@test "get: a symlink that leaves the download through another symlink is refused, nothing written" {
+	mkdir -p top/d
+	ln -s .. top/d/x
+	ln -s x/d/x/d/x/d/x/d/x/d/x/d/../../../../../../../../../../../../etc top/d/y
+	cid=$(kubo_cli add -r -Q top)
+	run --separate-stderr wanda-sync get -o out "$cid"
+	assert_failure 76
+	[[ $stderr == *"d/y: symlink out of the download"* ]] || fail "stderr: $stderr"
+	[ ! -e "out/$cid" ]
+	[ -z "$(ls out)" ]
+}
+
+@test "get: symlinks that stay inside, even through each other, are kept" {
+	mkdir -p top/d
+	echo hi >top/f
+	ln -s .. top/d/x
+	ln -s x/d/x/f top/d/y
+	cid=$(kubo_cli add -r -Q top)
+	run --separate-stderr wanda-sync get -o out "$cid"
+	assert_success
+	assert_equal "$(readlink "out/$cid/d/y")" x/d/x/f
+	assert_equal "$(cat "out/$cid/d/y")" hi
+}
+
+@test "get: a file 'a' and a file 'a/b' in one DAG: refused with both names, 76" {
+	f=$(echo hello | kubo_cli add -Q --cid-version=1)
+	cid=$(dag_dir a="$f" a/b="$f")
+	run --separate-stderr wanda-sync get -o out "$cid"
+	assert_failure 76
+	assert_equal "$stderr" "wanda-sync: get: $cid/a/b: inside something that is not a directory"
+	[ -z "$(ls out)" ]
+}
+
+@test "get: a link named '.' cannot turn a directory into the attacker's file" {
+	f=$(echo attacker | kubo_cli add -Q --cid-version=1)
+	cid=$(dag_dir .="$f")
+	run --separate-stderr wanda-sync get -o out "$cid"
+	assert_failure 76
+	[[ $stderr == *"$cid"*"twice in the archive"* ]] || fail "stderr: $stderr"
+	[ -z "$(ls out)" ]
+}
+
+@test "get: content that fails verification never appears under its CID; a rerun works" {
+	gen_bytes v1 300000 >f
+	cid=$(json_get "$(wanda-push f)" .cid)
+	faultd_start -u "$(node_hostport)" -m /api/v0/get corrupt
+	run --separate-stderr wanda-sync --api "$FAULTD_URL" get -o out "$cid"
+	assert_failure 65
+	[ -z "$(ls out)" ]
+	run --separate-stderr wanda-sync get -o out "$cid"
+	assert_success
+	cmp f "out/$cid"
+}
+
+@test "get: a UTF-8 name (café.jpg) is written under C.UTF-8 and under the C locale" {
+	mkdir -p top
+	gen_bytes u1 1000 >top/café.jpg
+	cid=$(kubo_cli add -r -Q top)
+	for loc in C.UTF-8 C; do
+		LC_ALL=$loc run --separate-stderr wanda-sync get -o "out.$loc" "$cid"
+		assert_success
+		cmp top/café.jpg "out.$loc/$cid/café.jpg"
+	done
+}

@@ -22,6 +22,9 @@
  *             block/put)
  *   corrupt   relay to the upstream, but flip one byte of the answer 2000
  *             bytes after its headers (inside the data of a get's tar)
+ *   oldkubo   relay to the upstream without the add flags Kubo 0.35 brought
+ *             (max-file-links, max-directory-links, max-hamt-fanout), as a
+ *             daemon that ignores them builds its DAG
  *
  * The request body is read (and dropped) before a fault is answered, as a
  * daemon would, so an upload sees the fault and not a reset. -l appends
@@ -377,6 +380,39 @@ flip_byte(struct flip *f, char *buf, size_t n)
 	}
 }
 
+/* Drop the add flags of Kubo 0.35+ from the request line (in place). */
+static void
+drop_new_add_flags(struct req *r)
+{
+	static const char *const names[] = { "max-file-links=", "max-directory-links=", "max-hamt-fanout=" };
+	static char out[HDR_MAX + 1];
+	char *q = strchr(r->hdr, '?'), *eol = strstr(r->hdr, "\r\n"), *p = q ? q + 1 : NULL, sep = '?';
+	size_t n;
+
+	if (q == NULL || eol == NULL || q > eol)
+		return;
+	n = (size_t)(q - r->hdr);
+	memcpy(out, r->hdr, n);
+	while (p != NULL) {
+		size_t len = strcspn(p, "& ");
+		int drop = 0;
+		for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+			drop |= strncmp(p, names[i], strlen(names[i])) == 0;
+		if (!drop) {
+			out[n++] = sep;
+			memcpy(out + n, p, len);
+			n += len;
+			sep = '&';
+		}
+		p = p[len] == '&' ? p + len + 1 : NULL;
+		if (p == NULL)
+			q = q + strcspn(q, " ");
+	}
+	snprintf(out + n, sizeof out - n, "%s", q);
+	snprintf(r->hdr, sizeof r->hdr, "%s", out);
+	r->hdr_len = strlen(r->hdr);
+}
+
 /* Copy both ways until the upstream closes its side. */
 static void
 relay(int cfd, struct req *r, const char *upstream, struct flip *fl)
@@ -478,7 +514,7 @@ static void
 parse_rules(struct opts *o, int argc, char **argv)
 {
 	static const char *modes[] = { "pass", "500", "400", "trailer", "cut", "cutchunk", "stall",
-	    "hangup", "wrongcid", "corrupt", NULL };
+	    "hangup", "wrongcid", "corrupt", "oldkubo", NULL };
 
 	o->rules = calloc((size_t)argc + 1, sizeof *o->rules);
 	if (o->rules == NULL)
@@ -528,7 +564,10 @@ serve(int lfd, struct opts *o)
 		if ((pid = fork()) == 0) {
 			close(lfd);
 			struct flip fl = { .at = 2000 };
-			if (strcmp(mode, "pass") == 0 && o->upstream != NULL)
+			if (strcmp(mode, "oldkubo") == 0 && o->upstream != NULL) {
+				drop_new_add_flags(&r);
+			}
+			if ((strcmp(mode, "pass") == 0 || strcmp(mode, "oldkubo") == 0) && o->upstream != NULL)
 				relay(cfd, &r, o->upstream, NULL);
 			else if (strcmp(mode, "corrupt") == 0 && o->upstream != NULL)
 				relay(cfd, &r, o->upstream, &fl);

@@ -425,7 +425,7 @@ dispatch(struct kubo *k, int argc, char **argv, struct werr *e)
 		return kubo_cat(k, argv[1], argc > 2 ? strtoull(argv[2], NULL, 10) : 0,
 		    argc > 3 ? strtoll(argv[3], NULL, 10) : -1, out_sink, NULL, e);
 	if (!strcmp(c, "get"))
-		return argc < 3 ? (usage(), -1) : kubo_get(k, argv[1], argv[2], e);
+		return argc < 3 ? (usage(), -1) : kubo_get(k, argv[1], argv[2], NULL, NULL, e);
 	if (!strcmp(c, "pin-add"))
 		return kubo_pin_add(k, argv[1], 1, e);
 	if (!strcmp(c, "pin-rm"))

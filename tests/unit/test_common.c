@@ -56,6 +56,9 @@ test_config(const char *dir)
 	config_set(c, "api", "http://localhost:1234/", &e);
 	config_api_url(c, url, sizeof url, &e);
 	is_str(url, "http://localhost:1234", "url api, trailing slash dropped");
+	config_set(c, "api", "/ip4/127.0.0.1/tcp/5001/http", &e);
+	config_api_url(c, url, sizeof url, &e);
+	is_str(url, "http://127.0.0.1:5001", "a multiaddr ending in /http");
 	is_str(config_home(c), "/srv/wanda", "home");
 	config_free(c);
 	unsetenv("WANDA_MIN_FREE");
@@ -66,6 +69,36 @@ test_config(const char *dir)
 	c = config_load(&e);
 	ok(c == NULL && e.code == EX_CONFIG && strstr(e.msg, "wanda.conf:1") != NULL,
 	    "malformed config names file and line");
+	/* a comment longer than any line buffer stays a comment to its end */
+	f = fopen(path, "w");
+	fputs("# ", f);
+	for (int i = 0; i < 5000; i++)
+		fputc('x', f);
+	fputs("home = /evil\nhome = /good\n", f);
+	fclose(f);
+	c = config_load(&e);
+	ok(c != NULL && strcmp(config_get(c, "home"), "/good") == 0, "a 5000-byte comment line is one line");
+	config_free(c);
+	f = fopen(path, "w");
+	fputs("home = /x\nmin_fre = 1G\n", f);
+	fclose(f);
+	c = config_load(&e);
+	ok(c == NULL && e.code == EX_CONFIG && strstr(e.msg, "wanda.conf:2: unknown key 'min_fre'") != NULL,
+	    "an unknown key names file, line and key: %s", e.msg);
+	f = fopen(path, "w");
+	fputs("home =\n", f);
+	fclose(f);
+	c = config_load(&e);
+	ok(c == NULL && e.code == EX_CONFIG && strstr(e.msg, "wanda.conf:1: home: empty value") != NULL,
+	    "an empty value is an error: %s", e.msg);
+	setenv("WANDA_CONF", dir, 1);
+	c = config_load(&e);
+	ok(c == NULL && e.code == EX_CONFIG && strstr(e.msg, "not a regular file") != NULL,
+	    "a directory as WANDA_CONF: %s", e.msg);
+	snprintf(path, sizeof path, "%s/fifo.conf", dir);
+	setenv("WANDA_CONF", path, 1);
+	ok(mkfifo(path, 0600) == 0 && (c = config_load(&e)) == NULL && strstr(e.msg, "not a regular file"),
+	    "a FIFO as WANDA_CONF does not hang: %s", e.msg);
 	setenv("WANDA_CONF", "/nonexistent/wanda.conf", 1);
 	c = config_load(&e);
 	ok(c == NULL && strstr(e.msg, "/nonexistent/wanda.conf"), "missing explicit config is an error");

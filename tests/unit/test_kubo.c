@@ -153,7 +153,7 @@ test_mb64(void)
 	ok(ENC("", 0, out, sizeof out) == 0 && strcmp(out, "u") == 0, "empty");
 	ok(ENC("abcdef", 6, out, 5) < 0, "too small a buffer");
 	ok(DEC("uaGVsbG8Kd29ybGQ", b, sizeof b, &n) == 0 && n == 11 &&
-	    memcmp(b, "hello\nworld", 11) == 0, "decode what js-ipfs sent");
+	    memcmp(b, "hello\nworld", 11) == 0, "decode what Kubo sends");
 	ok(DEC("mPz8/", b, sizeof b, &n) == 0 && n == 3 && b[0] == 0x3f && b[2] == 0x3f,
 	    "'m' is standard base64");
 	ok(DEC("MYQ==", b, sizeof b, &n) == 0 && n == 1 && b[0] == 'a', "padding accepted ('M')");
@@ -322,7 +322,8 @@ test_add_ok_and_trailer(void)
 	is_str(res.cid, "bafkqaaa", "the root's Hash");
 	is_int(res.size, 5, "Size as a string (Kubo)");
 	ok(strstr(c.req[0], "POST /api/v0/add?cid-version=1&raw-leaves=true&chunker=size-1048576"
-	    "&hash=sha2-256&trickle=false&pin=true") != NULL, "profile flags sent: %s", c.req[0]);
+	    "&hash=sha2-256&trickle=false&max-file-links=1024&max-directory-links=0&max-hamt-fanout=256"
+	    "&pin=true") != NULL, "the whole profile sent: %s", c.req[0]);
 	ok(kubo_add_buf(k, "hello", 5, &o, &res, &e) < 0, "trailer: add fails");
 	is_int(kubo_last_error(k)->kind, KUBO_E_STREAM, "kind stream");
 	is_int(e.code, EX_PROTOCOL, "EX_PROTOCOL");
@@ -543,7 +544,7 @@ test_get(void)
 	canned_start(&c, &t);
 	k = client(c.port, 0);
 	snprintf(dest, sizeof dest, "%s/good", dir);
-	ok(kubo_get(k, "QmTop", dest, &e) == 0, "get a directory: %s", e.msg);
+	ok(kubo_get(k, "QmTop", dest, NULL, NULL, &e) == 0, "get a directory: %s", e.msg);
 	snprintf(dest, sizeof dest, "%s/good/a", dir);
 	f = fopen(dest, "r");
 	ok(f != NULL && fgets(buf, sizeof buf, f) != NULL && strcmp(buf, "hello") == 0, "its file, at dest");
@@ -554,12 +555,12 @@ test_get(void)
 	ok(strstr(c.req[0], "/api/v0/get?arg=QmTop&archive=true") != NULL, "get?archive=true");
 	for (i = 0; i < 6; i++) {
 		snprintf(dest, sizeof dest, "%s/bad%zu", dir, i);
-		ok(kubo_get(k, "QmTop", dest, &e) < 0 && kubo_last_error(k)->kind == KUBO_E_PROTOCOL &&
+		ok(kubo_get(k, "QmTop", dest, NULL, NULL, &e) < 0 && kubo_last_error(k)->kind == KUBO_E_PROTOCOL &&
 		    lstat(dest, &st) < 0, "hostile tar %zu refused, nothing at dest: %s", i, e.msg);
 	}
 	ok(lstat("/tmp/evil-wanda", &st) < 0 && lstat("/tmp/evil", &st) < 0, "nothing written outside");
 	snprintf(dest, sizeof dest, "%s/good", dir);
-	ok(kubo_get(k, "QmTop", dest, &e) < 0 && e.code == EX_CANTCREAT, "an existing dest is refused");
+	ok(kubo_get(k, "QmTop", dest, NULL, NULL, &e) < 0 && e.code == EX_CANTCREAT, "an existing dest is refused");
 	ok(no_leftovers(dir), "no temporary directories left");
 	kubo_free(k);
 	canned_stop(&c, t);
@@ -576,20 +577,87 @@ test_get(void)
 	canned_start(&c, &t);
 	k = client(c.port, 0);
 	snprintf(dest, sizeof dest, "%s/file", dir);
-	ok(kubo_get(k, "QmFile", dest, &e) == 0 && stat(dest, &st) == 0 && S_ISREG(st.st_mode) &&
+	ok(kubo_get(k, "QmFile", dest, NULL, NULL, &e) == 0 && stat(dest, &st) == 0 && S_ISREG(st.st_mode) &&
 	    st.st_size == 10, "a single file lands as the file dest");
 	snprintf(dest, sizeof dest, "%s/cut", dir);
-	ok(kubo_get(k, "QmFile", dest, &e) < 0, "a cut tar stream fails");
+	ok(kubo_get(k, "QmFile", dest, NULL, NULL, &e) < 0, "a cut tar stream fails");
 	is_int(kubo_last_error(k)->kind, KUBO_E_TRUNCATED, "kind truncated");
 	ok(lstat(dest, &st) < 0, "nothing at dest");
 	snprintf(dest, sizeof dest, "%s/err", dir);
-	ok(kubo_get(k, "QmFile/x", dest, &e) < 0 && kubo_last_error(k)->kind == KUBO_E_HTTP &&
+	ok(kubo_get(k, "QmFile/x", dest, NULL, NULL, &e) < 0 && kubo_last_error(k)->kind == KUBO_E_HTTP &&
 	    strstr(e.msg, "no link named x") != NULL, "HTTP 500: the node's message: %s", e.msg);
 	ok(no_leftovers(dir), "no temporary directories left");
 	kubo_free(k);
 	canned_stop(&c, t);
 	free(resps[0]);
 	free(resps[1]);
+	snprintf(buf, sizeof buf, "rm -rf %s", dir);
+	ok(system(buf) == 0, "clean up");
+}
+
+static int
+refuse_check(void *ctx, const char *root, struct werr *e)
+{
+	struct stat st;
+
+	*(int *)ctx = lstat(root, &st) == 0;     /* the tree is there while checked */
+	return werr_set(e, EX_DATAERR, "%s: does not match", root);
+}
+
+/* Tars a hostile peer can make a real node send (dag-pb link names are
+ * free text; UnixFS symlinks hold any target). */
+static void
+test_get_hostile(void)
+{
+	static const struct tent chain[] = {   /* d/x -> the root; y walks through it */
+		{"QmTop", AE_IFDIR, NULL}, {"QmTop/d", AE_IFDIR, NULL}, {"QmTop/d/x", AE_IFLNK, ".."},
+		{"QmTop/d/y", AE_IFLNK, "x/d/x/d/x/d/x/d/../../../../../../../../etc"}, {NULL, 0, NULL} };
+	static const struct tent under_file[] = {
+		{"QmTop", AE_IFDIR, NULL}, {"QmTop/a", AE_IFREG, "x"}, {"QmTop/a/b", AE_IFREG, "y"},
+		{NULL, 0, NULL} };
+	static const struct tent root_twice[] = {   /* a link named "." */
+		{"QmTop", AE_IFDIR, NULL}, {"QmTop", AE_IFREG, "attacker"}, {NULL, 0, NULL} };
+	static const struct tent dot[] = {
+		{"QmTop", AE_IFDIR, NULL}, {"QmTop/.", AE_IFREG, "attacker"}, {NULL, 0, NULL} };
+	static const struct tent link_then_file[] = {  /* a file written through a link */
+		{"QmTop", AE_IFDIR, NULL}, {"QmTop/l", AE_IFLNK, "sub"}, {"QmTop/sub", AE_IFDIR, NULL},
+		{"QmTop/l/f", AE_IFREG, "z"}, {NULL, 0, NULL} };
+	static const struct tent good[] = {
+		{"QmTop", AE_IFDIR, NULL}, {"QmTop/a", AE_IFREG, "hello"}, {NULL, 0, NULL} };
+	const struct tent *bad[] = { chain, under_file, root_twice, dot, link_then_file };
+	struct canned c = {0};
+	pthread_t t;
+	struct kubo *k;
+	struct werr e = {0};
+	char dir[] = "/tmp/test_kubo.XXXXXX", dest[128], buf[160], *resps[7];
+	struct stat st;
+	size_t i;
+	int seen = 0;
+
+	if (mkdtemp(dir) == NULL)
+		return;
+	for (i = 0; i < 5; i++)
+		resps[i] = tar_response(bad[i], 0, &c.resp_len[i]);
+	resps[5] = tar_response(good, 0, &c.resp_len[5]);
+	resps[6] = tar_response(good, 0, &c.resp_len[6]);
+	for (i = 0; i < 7; i++)
+		c.resp[i] = resps[i];
+	canned_start(&c, &t);
+	k = client(c.port, 0);
+	for (i = 0; i < 5; i++) {
+		snprintf(dest, sizeof dest, "%s/bad%zu", dir, i);
+		ok(kubo_get(k, "QmTop", dest, NULL, NULL, &e) < 0 && kubo_last_error(k)->kind == KUBO_E_PROTOCOL &&
+		    lstat(dest, &st) < 0, "hostile tar %zu refused, nothing at dest: %s", i, e.msg);
+	}
+	snprintf(dest, sizeof dest, "%s/checked", dir);
+	ok(kubo_get(k, "QmTop", dest, refuse_check, &seen, &e) < 0 && e.code == EX_DATAERR && seen &&
+	    lstat(dest, &st) < 0, "content that fails the check never appears at dest");
+	ok(kubo_get(k, "QmTop", dest, NULL, NULL, &e) == 0 && lstat(dest, &st) == 0, "a rerun works: %s", e.msg);
+	ok(no_leftovers(dir), "no temporary directories left");
+	kubo_free(k);
+	canned_stop(&c, t);
+	for (i = 0; i < 7; i++)
+		free(resps[i]);
 	snprintf(buf, sizeof buf, "rm -rf %s", dir);
 	ok(system(buf) == 0, "clean up");
 }
@@ -679,15 +747,17 @@ test_sub(void)
 	struct werr e = {0};
 	struct subseen seen = {0};
 	long long t0;
-	char *open_stream = chunked((const char *[]){ "{}\n",
+	char *open_stream = chunked((const char *[]){
 	    "{\"from\":\"12D3KooWtest\",\"data\":\"uaGVsbG8\",\"seqno\":\"uAAE\",\"topicIDs\":[\"ud2FuZGEvZGlzY292ZXJ5\"]}\n",
 	    NULL }, 0, NULL);
-	char *ended = chunked((const char *[]){ "{}\n", NULL }, 1, NULL);
+	char *ended = chunked((const char *[]){ NULL }, 1, NULL);
+	char *empty = chunked((const char *[]){ "{}\n", NULL }, 1, NULL);
 	char *garbage = chunked((const char *[]){ "{\"from\":\"p\",\"data\":\"z123\"}\n", NULL }, 1, NULL);
 
 	c.resp[0] = open_stream;
 	c.resp[1] = ended;
 	c.resp[2] = garbage;
+	c.resp[3] = empty;
 	c.stall_ms = 1500;          /* the stream stays open this long */
 	canned_start(&c, &t);
 	k = client(c.port, 3);
@@ -695,7 +765,7 @@ test_sub(void)
 	ok(kubo_pubsub_sub(k, "wanda/discovery", 100, sub_cb, &seen, &e) == 0, "sub: the callback ends it: %s", e.msg);
 	ok(kubo_mono_ms_for_tests() - t0 < 1500, "3 ticks of 100 ms before the stream closed (not 1 a second)");
 	is_int(seen.ready, 1, "ready once");
-	is_int(seen.msgs, 1, "the empty {} skipped, one message");
+	is_int(seen.msgs, 1, "one message");
 	is_str(seen.data, "hello", "data decoded");
 	is_str(seen.topic, "wanda/discovery", "topic decoded");
 	is_str(seen.from, "12D3KooWtest", "from");
@@ -706,6 +776,8 @@ test_sub(void)
 	ok(kubo_pubsub_sub(k, "wanda/discovery", 0, sub_cb, &seen, &e) < 0 &&
 	    kubo_last_error(k)->kind == KUBO_E_PROTOCOL, "data not in multibase base64: protocol");
 	is_int(kubo_last_error(k)->attempts, 1, "subscriptions are not retried");
+	ok(kubo_pubsub_sub(k, "wanda/discovery", 0, sub_cb, &seen, &e) < 0 &&
+	    kubo_last_error(k)->kind == KUBO_E_PROTOCOL, "an object that is no message (Kubo sends none): protocol");
 	ok(kubo_pubsub_sub(k, "", 0, sub_cb, &seen, &e) < 0 && e.code == EX_USAGE, "an empty topic");
 	kubo_free(k);
 	c.stall_ms = 0;
@@ -713,6 +785,7 @@ test_sub(void)
 	free(open_stream);
 	free(ended);
 	free(garbage);
+	free(empty);
 }
 
 /* pin add may be silent while the daemon fetches: no low-speed abort;
@@ -757,6 +830,7 @@ main(void)
 	test_truncated_and_inband();
 	test_stall_and_unreachable();
 	test_get();
+	test_get_hostile();
 	test_retry_rewind_resume();
 	test_sub();
 	test_slow();

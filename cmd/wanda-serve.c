@@ -1,0 +1,190 @@
+/* wanda-serve: the node's web gallery, JSON API and live events. */
+#include <err.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include "base/cli.h"
+#include "base/config.h"
+#include "base/jsonl.h"
+#include "serve/serve.h"
+
+#define PROG "wanda-serve"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: " PROG " [--listen ADDR:PORT] [--token-file FILE] [--gateway URL]\n"
+	    "                   [--public-gateway URL] [options]\n"
+	    "options:\n"
+	    "  --listen ADDR:PORT      address to listen on (config serve_listen, 127.0.0.1:8088;\n"
+	    "                          port 0 picks a free port)\n"
+	    "  --token-file FILE       bearer token for pin/unpin, created 0600 when missing\n"
+	    "                          (config serve_token_file, HOME/state/serve.token)\n"
+	    "  --gateway URL           local gateway for links (config serve_gateway, http://127.0.0.1:8080)\n"
+	    "  --public-gateway URL    public gateway for links and QR codes\n"
+	    "                          (config serve_public_gateway, https://ipfs.io)\n"
+	    "  --host NAME             also answer to this Host name (config serve_hosts, comma-separated)\n"
+	    "  --max-connections N     then 503 (config serve_max_connections, 512)\n"
+	    "  --timeout DURATION      idle connection timeout (config serve_timeout, 60s)\n"
+	    "  --heartbeat DURATION    event stream heartbeat (config serve_heartbeat, 15s)\n"
+	    "  --home DIR              WANDA home (config home)\n"
+	    "  --api URL               Kubo RPC API (config api)\n"
+	    "  --jq FILTER             reshape the JSON output\n"
+	    "  --help, --version\n");
+}
+
+enum { O_LISTEN = 256, O_TOKEN, O_GW, O_PUBGW, O_HOST, O_MAXCONN, O_TIMEOUT, O_BEAT, O_HOME, O_API };
+
+static const struct option longopts[] = {
+	CLI_COMMON_LONGOPTS,
+	{"listen", required_argument, NULL, O_LISTEN},
+	{"token-file", required_argument, NULL, O_TOKEN},
+	{"gateway", required_argument, NULL, O_GW},
+	{"public-gateway", required_argument, NULL, O_PUBGW},
+	{"host", required_argument, NULL, O_HOST},
+	{"max-connections", required_argument, NULL, O_MAXCONN},
+	{"timeout", required_argument, NULL, O_TIMEOUT},
+	{"heartbeat", required_argument, NULL, O_BEAT},
+	{"home", required_argument, NULL, O_HOME},
+	{"api", required_argument, NULL, O_API},
+	{NULL, 0, NULL, 0},
+};
+
+static const char *const flag_keys[] = {
+	[O_LISTEN - O_LISTEN] = "serve_listen", [O_TOKEN - O_LISTEN] = "serve_token_file",
+	[O_GW - O_LISTEN] = "serve_gateway", [O_PUBGW - O_LISTEN] = "serve_public_gateway",
+	[O_HOST - O_LISTEN] = "serve_hosts", [O_MAXCONN - O_LISTEN] = "serve_max_connections",
+	[O_TIMEOUT - O_LISTEN] = "serve_timeout", [O_BEAT - O_LISTEN] = "serve_heartbeat",
+	[O_HOME - O_LISTEN] = "home", [O_API - O_LISTEN] = "api",
+};
+
+struct out { pthread_mutex_t mu; struct jsonl *j; };
+
+static void
+log_line(void *ctx, cJSON *line)
+{
+	struct out *o = ctx;
+	struct werr e = {0};
+
+	pthread_mutex_lock(&o->mu);
+	if (jsonl_emit_take(o->j, line, &e) < 0)
+		fprintf(stderr, "%s: %s\n", PROG, e.msg);
+	pthread_mutex_unlock(&o->mu);
+}
+
+static int
+parse_args(int argc, char **argv, struct config *c, const char **jq, struct werr *e)
+{
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'h': usage(stdout); exit(0);
+		case 'V': cli_version(PROG); exit(0);
+		case 'J': *jq = optarg; break;
+		default:
+			if (ch < O_LISTEN || ch > O_API) {
+				usage(stderr);
+				exit(EX_USAGE);
+			}
+			if (config_set(c, flag_keys[ch - O_LISTEN], optarg, e) < 0)
+				return -1;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		exit(EX_USAGE);
+	}
+	return 0;
+}
+
+static int
+settle(const struct config *c, struct serve_cfg *s, char *api, size_t alen, char *tok, size_t tlen,
+       struct werr *e)
+{
+	int64_t t, hb;
+	long mc;
+
+	serve_cfg_default(s);
+	s->home = config_home(c);
+	s->listen = config_get_or(c, "serve_listen", s->listen);
+	s->gateway = config_get_or(c, "serve_gateway", s->gateway);
+	s->public_gateway = config_get_or(c, "serve_public_gateway", s->public_gateway);
+	s->hosts = config_get(c, "serve_hosts");
+	snprintf(tok, tlen, "%s/state/serve.token", s->home);
+	s->token_file = config_get_or(c, "serve_token_file", tok);
+	if (parse_long(config_get_or(c, "serve_max_connections", "512"), 1, 100000, &mc,
+	               "serve_max_connections", e) < 0 ||
+	    parse_duration_ms(config_get_or(c, "serve_timeout", "60s"), &t, "serve_timeout", e) < 0 ||
+	    parse_duration_ms(config_get_or(c, "serve_heartbeat", "15s"), &hb, "serve_heartbeat", e) < 0 ||
+	    config_api_url(c, api, alen, e) < 0)
+		return -1;
+	if (t < 1000 || hb < 100)
+		return werr_set(e, EX_USAGE, "--timeout must be at least 1s, --heartbeat at least 100ms");
+	if (parse_long(config_get_or(c, "serve_threads", "2"), 1, 64, &s->threads, "serve_threads", e) < 0)
+		return -1;
+	s->max_connections = mc;
+	s->timeout_s = (long)(t / 1000);
+	s->heartbeat_ms = (long)hb;
+	s->api_url = api;
+	return 0;
+}
+
+/* Room for many event streams: raise the descriptor limit to the hard one. */
+static void
+more_files(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct werr e = {0};
+	struct config *c;
+	struct serve_cfg sc;
+	struct serve *s;
+	struct out o = {PTHREAD_MUTEX_INITIALIZER, NULL};
+	const char *jq = NULL;
+	char api[1024], tok[4096];
+	sigset_t set;
+	int sig;
+	cJSON *l;
+
+	if (!(c = config_load(&e)) || parse_args(argc, argv, c, &jq, &e) < 0 ||
+	    settle(c, &sc, api, sizeof api, tok, sizeof tok, &e) < 0)
+		errx(e.code ? e.code : EX_USAGE, "%s", e.msg);
+	if (!(o.j = jsonl_open(stdout, jq, &e)))
+		errx(e.code, "%s", e.msg);
+	/* Signals are taken synchronously below; every thread inherits the mask. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	more_files();
+	if (!(s = serve_start(&sc, log_line, &o, &e)))
+		errx(e.code ? e.code : EX_UNAVAILABLE, "%s", e.msg);
+	do
+		sig = 0;
+	while (sigwait(&set, &sig) == 0 && sig == SIGHUP);
+	serve_stop(s);
+	l = cJSON_CreateObject();
+	cJSON_AddStringToObject(l, "event", "stopped");
+	cJSON_AddStringToObject(l, "signal", sig == SIGINT ? "INT" : "TERM");
+	log_line(&o, l);
+	jsonl_close(o.j);
+	config_free(c);
+	return 0;
+}

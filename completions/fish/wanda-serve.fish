@@ -1,0 +1,15 @@
+# fish completion for wanda-serve
+complete -c wanda-serve -f
+complete -c wanda-serve -l listen -r -d 'address to listen on (ADDR:PORT)'
+complete -c wanda-serve -l token-file -r -F -d 'bearer token file'
+complete -c wanda-serve -l gateway -r -d 'local gateway URL'
+complete -c wanda-serve -l public-gateway -r -d 'public gateway URL'
+complete -c wanda-serve -l host -r -d 'also answer to this Host'
+complete -c wanda-serve -l max-connections -r -d 'connections before 503'
+complete -c wanda-serve -l timeout -r -d 'idle connection timeout'
+complete -c wanda-serve -l heartbeat -r -d 'event stream heartbeat'
+complete -c wanda-serve -l home -r -a '(__fish_complete_directories)' -d 'WANDA home'
+complete -c wanda-serve -l api -r -d 'Kubo RPC API'
+complete -c wanda-serve -l jq -r -d 'reshape the JSON output'
+complete -c wanda-serve -l help -d 'print usage'
+complete -c wanda-serve -l version -d 'print the version'

@@ -1,0 +1,97 @@
+/* serve_int: what serve.c, api_local.c and api_ipfs.c share (not a public header). */
+#ifndef WANDA_SERVE_INT_H
+#define WANDA_SERVE_INT_H
+#include <pthread.h>
+#include <microhttpd.h>
+#include "serve/serve.h"
+#include "serve/route.h"
+#include "serve/sse.h"
+
+#define SERVE_MAX_HOSTS 16
+#define SERVE_CACHE 8
+
+/* A recent /api/captures answer, valid while the directories it was
+ * read from are unchanged (every sidecar write is a rename, which
+ * changes its directory's mtime). */
+struct cached {
+	char target[ROUTE_TARGET_MAX + 2];
+	unsigned long long gen;
+	char *body;
+	size_t len;
+	unsigned long long used;
+};
+
+struct serve {
+	struct serve_cfg cfg;
+	struct MHD_Daemon *mhd;
+	struct sse_hub *hub;
+	serve_log_fn log;
+	void *log_ctx;
+	char url[300];
+	char token[80];
+	int token_created;
+	char hosts[SERVE_MAX_HOSTS][260];
+	size_t nhosts;
+	pthread_mutex_t cache_mu;
+	struct cached cache[SERVE_CACHE];
+	unsigned long long cache_clock;
+	pthread_mutex_t mu;          /* counters below */
+	long conns, jobs;
+	int stopping;
+	pthread_t poller;
+	int poller_started;
+	int stop_pipe[2];
+};
+
+/* A streamed body (Kubo cat) between a job thread and the connection. */
+struct stream {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	char buf[65536];
+	size_t head, len;            /* ring */
+	int eof, failed, closed;     /* producer done / failed; consumer gone */
+	int waiting;                 /* consumer suspended */
+	struct MHD_Connection *conn;
+	int refs;
+};
+
+/* Per request, created by the URI logger with the raw target. */
+struct req {
+	struct serve *srv;
+	struct MHD_Connection *conn;
+	char target[ROUTE_TARGET_MAX + 2];
+	int overlong;
+	struct route rt;
+	int stage;                   /* 0 new, 1 reading body, 2 in job, 3 job done */
+	char *body;
+	size_t body_len;
+	int too_big;
+	/* job result */
+	int status;
+	char *out;                   /* JSON text (malloc'd), or NULL with stream */
+	const char *out_type;
+	struct stream *st;
+	uint64_t st_size, st_off, st_len;
+	int st_partial;
+	char range[64];
+	struct sse_client *sse;
+};
+
+/* serve.c */
+void serve_logf(struct serve *s, const char *event, int status, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+enum MHD_Result reply_json(struct req *r, int status, cJSON *obj);   /* takes obj */
+enum MHD_Result reply_error(struct req *r, int status, const char *msg);
+void add_common_headers(struct MHD_Response *resp);
+cJSON *error_json(const char *msg);
+
+/* api_local.c: answers at once. */
+enum MHD_Result api_local(struct req *r);
+/* api_ipfs.c: runs in a job thread, fills r->status and r->out (or r->st). */
+void api_daemon(struct req *r);
+/* Make r's response once the job is done. */
+enum MHD_Result api_daemon_reply(struct req *r);
+/* The ipfs_status poller thread. */
+void *api_status_poller(void *srv);
+
+#endif

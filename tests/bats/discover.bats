@@ -1,0 +1,210 @@
+#!/usr/bin/env bats
+# wanda-discover on three real Kubo nodes, each in its own network
+# namespace (tests/netns-nodes): A (node 1) starts last and is listed by
+# B (node 2) and C (node 3); A's root change reaches them; C's link is cut
+# and healed; A's Kubo restarts; a test peer sends hostile messages.
+# B is the one static peer A and C know (peers_static); everything else is
+# found over the topic. Heartbeat 1 s, so "gone" means 3 missed seconds.
+# The tests run in order and share the nodes (set up once per file).
+load helper
+
+NN="$TOP/tests/netns-nodes"
+HB=1s
+
+setup_file() {
+	[ "$(id -u)" = 0 ] || { echo "discover.bats needs root (ip netns)" >&2; return 1; }
+	export NODES="$BATS_FILE_TMPDIR/nn"
+	"$NN" start "$NODES"
+	for k in 1 3; do
+		echo "peers_static = $(cat "$NODES/node2/swarm_addr")" >"$NODES/node$k/wanda.conf"
+	done
+	"$NN" discover "$NODES" 2 WANDA_HEARTBEAT=$HB
+	"$NN" discover "$NODES" 3 WANDA_HEARTBEAT=$HB
+}
+
+teardown_file() {
+	[ -z "${NODES:-}" ] || "$NN" stop "$NODES"
+}
+
+id_of() { cat "$NODES/node$1/peer_id"; }
+# state_on K PEER: PEER's state in node K's peers.json ("" when absent)
+state_on() {
+	jq -r --arg p "$2" '.peers[] | select(.peer == $p) | .state' \
+		"$NODES/node$1/home/state/peers.json" 2>/dev/null || true
+}
+# wait_until SECONDS CMD...: poll every 0.1 s; prints the milliseconds taken
+wait_until() {
+	local limit=$1 t0 now
+	shift
+	t0=$(date +%s%3N)
+	while ! "$@"; do
+		now=$(date +%s%3N)
+		[ $((now - t0)) -lt $((limit * 1000)) ] || { echo "timeout after ${limit}s: $*" >&2; return 1; }
+		sleep 0.1
+	done
+	echo $(($(date +%s%3N) - t0))
+}
+is_state() { [ "$(state_on "$1" "$(id_of "$2")")" = "$3" ]; }
+on_node() { local k=$1; shift; "$NN" exec "$NODES" "$k" "$@"; }
+rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$(cat "$NODES/node$1/discover.pid")/status"; }
+dropped() { jq -r ".dropped.$2" "$NODES/node$1/home/state/discover.json"; }
+
+@test "B and C list each other, then list A within 5 s of A starting last" {
+	wait_until 60 is_state 2 3 alive
+	wait_until 60 is_state 3 2 alive
+	[ -z "$(state_on 2 "$(id_of 1)")" ]
+	"$NN" discover "$NODES" 1 WANDA_HEARTBEAT=$HB
+	run wait_until 5 is_state 2 1 alive
+	assert_success
+	echo "# B lists A after ${output} ms" >&3
+	run wait_until 5 is_state 3 1 alive
+	assert_success
+	echo "# C lists A by ${output} ms later" >&3
+	# the event on stdout and in events.jsonl
+	grep -q "\"peer_joined\".*\"peer\":\"$(id_of 1)\"" "$NODES/node2/discover.out"
+	jq -e --arg p "$(id_of 1)" 'select(.event == "peer_joined" and .peer == $p)' \
+		"$NODES/node3/home/events.jsonl" >/dev/null
+}
+
+@test "wanda-discover peers lists what peers.json holds, --jq reshapes it" {
+	run on_node 2 wanda-discover peers --jq 'select(.state == "alive") | .peer'
+	assert_success
+	assert_line "\"$(id_of 1)\""
+	assert_line "\"$(id_of 3)\""
+	run on_node 2 wanda-discover peers
+	assert_success
+	first=$(printf '%s\n' "$output" | head -1)
+	for f in peer ipns root seq sessions addrs caps free_bytes first_seen last_seen rtt_ms score state; do
+		jq -e "has(\"$f\")" <<<"$first" >/dev/null || fail "no $f in $first"
+	done
+	# the announced address is the namespace's, not loopback
+	run on_node 2 wanda-discover peers --jq "select(.peer == \"$(id_of 1)\") | .addrs[]"
+	assert_output --partial "/ip4/10.77.0.1/tcp/4001"
+}
+
+@test "A's root change is seen by B and C as peer_updated within 5 s" {
+	cid=$(on_node 1 curl -sSf -X POST -F "file=@$TOP/README.md" \
+		"http://127.0.0.1:5001/api/v0/add?cid-version=1&raw-leaves=true&pin=false" | jq -r .Hash)
+	st="$NODES/node1/home/state"
+	jq -n --arg c "$cid" '{cid: $c, sessions: 1}' >"$st/root.json.tmp"
+	mv "$st/root.json.tmp" "$st/root.json"
+	seen() { grep -q "\"peer_updated\".*\"root\":\"$cid\"" "$NODES/node$1/discover.out"; }
+	run wait_until 5 seen 2
+	assert_success
+	echo "# B sees the new root after ${output} ms" >&3
+	run wait_until 5 seen 3
+	assert_success
+	run on_node 3 wanda-discover peers --jq "select(.peer == \"$(id_of 1)\") | .root"
+	assert_output "\"$cid\""
+}
+
+@test "C's link cut: A and B mark C gone after 3 heartbeats; healed, C is back" {
+	"$NN" cut "$NODES" 3
+	run wait_until 10 is_state 1 3 gone
+	assert_success
+	echo "# A marks C gone ${output} ms after the cut" >&3
+	# not before 3 heartbeats: seconds from C's last message to A writing "gone"
+	gap=$(jq -r --arg p "$(id_of 3)" 'def s: sub("\\.[0-9]+Z$"; "Z") | fromdate;
+		(.updated_at | s) - (.peers[] | select(.peer == $p) | .last_seen | s)' \
+		"$NODES/node1/home/state/peers.json")
+	[ "$gap" -ge 3 ] || fail "gone after only $gap s"
+	run wait_until 10 is_state 2 3 gone
+	assert_success
+	grep -q "\"peer_left\".*\"peer\":\"$(id_of 3)\"" "$NODES/node2/discover.out"
+	"$NN" heal "$NODES" 3
+	run wait_until 10 is_state 1 3 alive
+	assert_success
+	echo "# C back on A after ${output} ms" >&3
+	run wait_until 10 is_state 2 3 alive
+	assert_success
+}
+
+@test "A's Kubo restarts: A is listed again by B and C" {
+	"$NN" kubo-stop "$NODES" 1
+	run wait_until 10 is_state 2 1 gone
+	assert_success
+	"$NN" kubo-start "$NODES" 1
+	t0=$(date +%s%3N)
+	run wait_until 20 is_state 2 1 alive
+	assert_success
+	run wait_until 10 is_state 3 1 alive
+	assert_success
+	echo "# A listed again $(($(date +%s%3N) - t0)) ms after its Kubo was ready" >&3
+	# wanda-discover on A lived through it and lists B again
+	kill -0 "$(cat "$NODES/node1/discover.pid")"
+	run wait_until 10 is_state 1 2 alive
+	assert_success
+}
+
+# pub K JSON: a raw pubsub/pub from node K's Kubo (not through WANDA)
+pub() {
+	local f="$BATS_TEST_TMPDIR/msg.$RANDOM"
+	printf '%s' "$2" >"$f"
+	on_node "$1" curl -sSf -X POST -F "file=@$f" \
+		"http://127.0.0.1:5001/api/v0/pubsub/pub?arg=u$(printf 'wanda/v1/discovery' | basenc --base64url | tr -d '=\n')" >/dev/null
+	rm -f "$f"
+}
+
+# An announce as node K would send it, with jq edits applied
+msg_from() {
+	jq -nc --arg p "$(id_of "$1")" --argjson seq "$(date +%s%3N)" "{v:1, type:\"announce\", peer:\$p, ipns:\$p,
+		root:null, seq:\$seq, sessions:0, ts:\"2026-12-02T04:00:00Z\", addrs:[\"/ip4/10.77.0.$1/tcp/4001\"],
+		caps:{serve:null, cluster:false}, free_bytes:1} | $2"
+}
+
+@test "hostile messages from a test peer are dropped and counted, B's RSS stays flat" {
+	wait_until 20 is_state 2 3 alive
+	rss0=$(rss_kb 2)
+	# node 3's Kubo is the test peer: raw messages, not its wanda-discover's
+	pub 3 "$(msg_from 3 '.peer = "'"$(id_of 1)"'" | .ipns = .peer')"   # from != peer
+	pub 3 '{"v":1, "type": "announce", '                                 # bad JSON
+	pub 3 "$(msg_from 3 '.v = 2')"                                       # unknown major
+	pub 3 "$(msg_from 3 '.pad = ("x" * 17000)')"                         # > 16 KiB
+	pub 3 "$(msg_from 3 '.seq = 1')"                                     # seq backwards
+	pub 3 "$(msg_from 3 '.root = "QmNotACid"')"                          # root not a CID
+	pub 3 "$(msg_from 3 '.addrs = ["10.77.0.3:4001", "/ip4/10.77.0.3/tcp/99999"]')"  # not multiaddrs
+	sleep 2
+	for r in from_mismatch bad_json version too_big seq_backwards bad_cid bad_addr; do
+		run wait_until 10 bash -c "[ \"\$(jq -r .dropped.$r '$NODES/node2/home/state/discover.json')\" -ge 1 ]"
+		[ "$status" -eq 0 ] || fail "$r not counted: $(cat "$NODES/node2/home/state/discover.json")"
+	done
+	# a flood: 300 messages at once from one peer
+	f="$BATS_TEST_TMPDIR/flood"
+	for i in $(seq 1 300); do msg_from 3 ".seq += $i"; done >"$f"
+	on_node 3 bash -c "while IFS= read -r m; do printf '%s' \"\$m\" >'$f.1'; curl -sf -X POST -F 'file=@$f.1' \
+		'http://127.0.0.1:5001/api/v0/pubsub/pub?arg=u$(printf 'wanda/v1/discovery' | basenc --base64url | tr -d '=\n')' >/dev/null; done <'$f'"
+	run wait_until 10 bash -c "[ \"\$(jq -r .dropped.rate_limited '$NODES/node2/home/state/discover.json')\" -ge 100 ]"
+	[ "$status" -eq 0 ] || fail "flood not limited: $(cat "$NODES/node2/home/state/discover.json")"
+	# the log says so, one line per kind, not one per message
+	run grep -c "rate_limited" "$NODES/node2/discover.err"
+	[ "$output" -le 3 ]
+	# an hour-equivalent of hostile traffic more, then RSS again
+	for i in $(seq 1 3); do
+		on_node 3 bash -c "while IFS= read -r m; do printf '%s' \"\$m\" >'$f.1'; curl -sf -X POST -F 'file=@$f.1' \
+			'http://127.0.0.1:5001/api/v0/pubsub/pub?arg=u$(printf 'wanda/v1/discovery' | basenc --base64url | tr -d '=\n')' >/dev/null; done <'$f'"
+	done
+	sleep 2
+	kill -0 "$(cat "$NODES/node2/discover.pid")"
+	rss1=$(rss_kb 2)
+	echo "# B's RSS ${rss0} kB before, ${rss1} kB after 1200 flood and 7 hostile messages" >&3
+	[ $((rss1 - rss0)) -lt 4096 ] || fail "RSS grew from $rss0 to $rss1 kB"
+	# C recovers once the flood stops
+	run wait_until 10 is_state 2 3 alive
+	assert_success
+}
+
+@test "wanda-discover announce sends one announce and exits" {
+	run on_node 1 wanda-discover announce --jq '.type, .peer'
+	assert_success
+	assert_line --index 0 '"announce"'
+	assert_line --index 1 "\"$(id_of 1)\""
+}
+
+@test "killing a node: the others mark it gone" {
+	"$NN" kill "$NODES" 1
+	run wait_until 10 is_state 2 1 gone
+	assert_success
+	run wait_until 10 is_state 3 1 gone
+	assert_success
+	grep -q "\"peer_left\".*\"peer\":\"$(id_of 1)\"" "$NODES/node3/home/events.jsonl"
+}
