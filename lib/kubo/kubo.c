@@ -177,26 +177,6 @@ xfer_free(struct xfer *x)
 	memset(&x->errbody, 0, sizeof x->errbody);
 }
 
-int
-kbuf_add(struct kbuf *b, const void *p, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		char *q;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		if ((q = realloc(b->p, cap)) == NULL)
-			return -1;
-		b->p = q;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, p, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-	return 0;
-}
-
 /* A callback's failure: remember it, make curl stop. */
 static size_t
 xfer_abort(struct xfer *x, enum kubo_kind kind)
@@ -252,7 +232,7 @@ on_write(char *p, size_t size, size_t nmemb, void *ctx)
 	x->got_body = 1;
 	if (status >= 400) {
 		/* keep the start of an error body; Kubo's is one small object */
-		if (x->errbody.len < 65536 && kbuf_add(&x->errbody, p, n) < 0)
+		if (x->errbody.len < 65536 && buf_add(&x->errbody, p, n, NULL) < 0)
 			return xfer_abort(x, KUBO_E_LOCAL);
 		return n;
 	}
@@ -262,7 +242,7 @@ on_write(char *p, size_t size, size_t nmemb, void *ctx)
 			werr_set(&x->cb_err, EX_PROTOCOL, "answer over %zu bytes", x->r->max_body);
 			return xfer_abort(x, KUBO_E_PROTOCOL);
 		}
-		if (kbuf_add(&x->body, p, n) < 0)
+		if (buf_add(&x->body, p, n, NULL) < 0)
 			return xfer_abort(x, KUBO_E_LOCAL);
 		return n;
 	case RESP_NDJSON:
@@ -413,7 +393,7 @@ set_limits(struct kubo *k, const struct kreq *r)
 }
 
 /* Configure the reused handle for this attempt. */
-int
+static int
 kubo_setup(struct kubo *k, struct xfer *x, const char *url, curl_mime **mime, struct werr *e)
 {
 	struct kreq *r = x->r;
@@ -510,7 +490,7 @@ curl_kind(CURLcode rc, const struct xfer *x)
 }
 
 /* Turn the outcome of one attempt into 0 or an error (kind in k->err). */
-int
+static int
 kubo_outcome(struct kubo *k, struct xfer *x, CURLcode rc, struct werr *e)
 {
 	const char *cmd = x->r->cmd;

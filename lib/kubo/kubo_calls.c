@@ -165,7 +165,7 @@ kubo_cat(struct kubo *k, const char *path, uint64_t offset, int64_t length,
 }
 
 /* Write everything to an fd (cat, dag export). */
-int
+static int
 kubo_fd_sink(void *ctx, const void *p, size_t n, struct werr *e)
 {
 	int fd = *(int *)ctx;
@@ -537,18 +537,18 @@ kubo_block_put(struct kubo *k, const void *data, size_t n, const char *codec, co
 static int
 block_collect(void *ctx, const void *p, size_t n, struct werr *e)
 {
-	struct kbuf *b = ctx;
+	struct buf *b = ctx;
 
 	if (b->len + n > BLOCK_MAX)
 		return werr_set(e, EX_PROTOCOL, "block over %u bytes", BLOCK_MAX);
-	return kbuf_add(b, p, n) < 0 ? werr_set(e, EX_OSERR, "out of memory") : 0;
+	return buf_add(b, p, n, e);
 }
 
 static int
 block_restart(void *ctx, uint64_t delivered)
 {
 	(void)delivered;
-	((struct kbuf *)ctx)->len = 0;
+	((struct buf *)ctx)->len = 0;
 	return 0;
 }
 
@@ -556,7 +556,7 @@ int
 kubo_block_get(struct kubo *k, const char *cid, uint8_t **out, size_t *len, struct werr *e)
 {
 	struct kreq r;
-	struct kbuf b = {0};
+	struct buf b = {0};
 	struct kubo_param p[] = { {"arg", cid}, {NULL, NULL} };
 
 	*out = NULL;

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <sys/types.h>
 #include <curl/curl.h>
+#include "base/buf.h"
 #include "kubo/kubo.h"
 
 struct kubo {
@@ -15,8 +16,6 @@ struct kubo {
 	int last_stopped;           /* the last call ended because a callback said stop */
 };
 
-struct kbuf { char *p; size_t len, cap; };
-int kbuf_add(struct kbuf *b, const void *p, size_t n);
 
 enum resp_mode { RESP_JSON, RESP_NDJSON, RESP_RAW };
 
@@ -71,7 +70,7 @@ struct xfer {
 	int got_body;
 	int has_stream_error;
 	char stream_error[400];
-	struct kbuf body, errbody;
+	struct buf body, errbody;
 	struct kubo_lines lines;
 	uint64_t delivered;         /* bytes (RAW) or objects (NDJSON) handed on */
 	uint64_t sent;

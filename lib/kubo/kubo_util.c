@@ -40,7 +40,7 @@ kubo_escape(const char *s, char *out, size_t cap)
 }
 
 static int
-add_escaped(struct kbuf *b, const char *s)
+add_escaped(struct buf *b, const char *s)
 {
 	char tmp[3 * 64 + 1], chunk[65];
 	size_t n = strlen(s), i;
@@ -48,7 +48,7 @@ add_escaped(struct kbuf *b, const char *s)
 	for (i = 0; i < n; i += 64) {
 		snprintf(chunk, sizeof chunk, "%.64s", s + i);
 		kubo_escape(chunk, tmp, sizeof tmp);
-		if (kbuf_add(b, tmp, strlen(tmp)) < 0)
+		if (buf_add(b, tmp, strlen(tmp), NULL) < 0)
 			return -1;
 	}
 	return 0;
@@ -57,7 +57,7 @@ add_escaped(struct kbuf *b, const char *s)
 char *
 kubo_build_url(const char *base, const char *cmd, const struct kubo_param *params, struct werr *e)
 {
-	struct kbuf b = {0};
+	struct buf b = {0};
 	size_t bl = strlen(base);
 	int first = 1, bad = 0;
 
@@ -67,15 +67,15 @@ kubo_build_url(const char *base, const char *cmd, const struct kubo_param *param
 		werr_set(e, EX_SOFTWARE, "%s: not an RPC command name", cmd ? cmd : "(null)");
 		return NULL;
 	}
-	bad |= kbuf_add(&b, base, bl) < 0;
-	bad |= kbuf_add(&b, "/api/v0/", 8) < 0;
-	bad |= kbuf_add(&b, cmd, strlen(cmd)) < 0;
+	bad |= buf_add(&b, base, bl, NULL) < 0;
+	bad |= buf_add(&b, "/api/v0/", 8, NULL) < 0;
+	bad |= buf_add(&b, cmd, strlen(cmd), NULL) < 0;
 	for (; params != NULL && params->key != NULL; params++) {
 		if (params->value == NULL)
 			continue;           /* an option left at the daemon's default */
-		bad |= kbuf_add(&b, first ? "?" : "&", 1) < 0;
+		bad |= buf_add(&b, first ? "?" : "&", 1, NULL) < 0;
 		bad |= add_escaped(&b, params->key) < 0;
-		bad |= kbuf_add(&b, "=", 1) < 0;
+		bad |= buf_add(&b, "=", 1, NULL) < 0;
 		bad |= add_escaped(&b, params->value) < 0;
 		first = 0;
 	}
