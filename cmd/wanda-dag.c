@@ -635,7 +635,8 @@ session_from_spool(struct build_flags *f, struct jsonl *out, struct werr *e)
 	int rc = 0;
 
 	f->b.strict = 1;
-	while (rc == 0 && (n = getline(&buf, &cap, stdin)) > 0) {
+	cli_input_unbuffered();
+	while (rc == 0 && cli_wait_input() == 0 && (n = getline(&buf, &cap, stdin)) > 0) {
 		cJSON *in = cJSON_ParseWithLength(buf, (size_t)n);
 		if (!cJSON_IsObject(in))
 			warnx("stdin: skipping a line that is not a JSON object");

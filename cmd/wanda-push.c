@@ -210,7 +210,8 @@ push_stdin(struct ctx *c)
 	ssize_t n;
 	unsigned long lineno = 0;
 
-	while ((n = getline(&line, &cap, stdin)) >= 0) {
+	cli_input_unbuffered();
+	while (cli_wait_input() == 0 && (n = getline(&line, &cap, stdin)) >= 0) {
 		char *s = line;
 		lineno++;
 		while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r'))

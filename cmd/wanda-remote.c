@@ -189,7 +189,8 @@ cmd_stage(struct remote_set *rs, struct werr *e)
 		return werr_sys(e, EX_OSERR, "pipe");
 	if (rs->n > 0 && pthread_create(&w.th, NULL, worker_main, &w) != 0)
 		return werr_set(e, EX_OSERR, "cannot start the worker thread");
-	while ((len = getline(&line, &cap, stdin)) > 0) {
+	cli_input_unbuffered();
+	while (cli_wait_input() == 0 && (len = getline(&line, &cap, stdin)) > 0) {
 		lineno++;
 		/* recorded before it goes on: once ack has seen a line, its entry exists */
 		if (enqueue_line(rs, line, lineno) > 0)

@@ -1,6 +1,8 @@
 #include "base/cli.h"
+#include <errno.h>
 #include <langinfo.h>
 #include <locale.h>
+#include <poll.h>
 #include "base/clock.h"
 #include <string.h>
 #include <time.h>
@@ -68,4 +70,28 @@ progress_end(struct progress *p)
 {
 	if (p->enabled && p->last_ms != 0)
 		fprintf(stderr, "\r\033[K");
+}
+
+void
+cli_input_unbuffered(void)
+{
+	setvbuf(stdin, NULL, _IONBF, 0);
+}
+
+int
+cli_wait_input(void)
+{
+	struct pollfd pf[2] = { { STDIN_FILENO, POLLIN, 0 }, { STDOUT_FILENO, 0, 0 } };
+
+	for (;;) {
+		if (poll(pf, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (pf[1].revents & (POLLERR | POLLHUP | POLLNVAL))
+			return 1;
+		if (pf[0].revents)
+			return 0;
+	}
 }

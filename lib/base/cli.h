@@ -21,6 +21,16 @@ void cli_version(const char *prog);
 	{"version", no_argument, NULL, 'V'}, \
 	{"jq", required_argument, NULL, 'J'}
 
+/* A filter in a pipeline (watch | push | ack) waits for its next input
+ * line. If its reader is killed meanwhile, it would learn so only at its
+ * next write, which may never come: the stage before it stops emitting
+ * once its in-flight entries are all unanswered. cli_input_unbuffered()
+ * first (so that poll(2) on fd 0 tells whether a line is waiting), then
+ * before each read: 0 when input is readable (or at end), 1 when standard
+ * output's reader is gone, -1 on error. */
+void cli_input_unbuffered(void);
+int cli_wait_input(void);
+
 /* True when fd 2 is a terminal (progress bars only then). */
 int cli_stderr_tty(void);
 

@@ -58,9 +58,9 @@ gone() {
 }
 
 # After one stage is killed the other two must end by themselves: watch
-# when its reader goes, push and ack at end of input (or on a broken pipe).
-# A pipeline with ack dead ends once push has a result to write, which the
-# capture running meanwhile guarantees.
+# and push when their reader goes (even while they wait for input: watch
+# stops emitting once every in-flight slot waits for an ack that will never
+# come), push and ack at end of input.
 pipeline_down() {
 	local p
 	for p in $W $P $A; do
@@ -144,4 +144,19 @@ pipeline_down() {
 	cut -f2 "$T/want" | sort -u >"$T/cids"
 	diff "$T/cids" "$T/pinned" || fail "pins differ from the sidecars' CIDs"
 	echo "# $n captures, all pinned; $(grep -c '"state":"done"' "$T/acks") acks" >&3
+}
+
+@test "ack killed while every in-flight slot waits: push and watch end at once" {
+	seed=1
+	wanda-capture --source test --session idle --width 160 --height 120 --count 4 >/dev/null
+	start_pipeline
+	# the four entries go through; then nothing more comes
+	for _ in $(seq 1 100); do
+		if [ "$(grep -c '"state":"done"' "$T/acks" 2>/dev/null)" = 4 ]; then break; fi
+		sleep 0.1
+	done
+	assert_equal "$(grep -c '"state":"done"' "$T/acks")" 4
+	kill -KILL "$A"
+	gone "$P" 5 || fail "wanda-push still waits for input 5 s after its reader was killed"
+	gone "$W" 5 || fail "wanda-queue watch still runs 5 s after the pipeline broke"
 }
