@@ -32,18 +32,30 @@ O        ?= build
 
 PKGS     := libcjson libcurl libarchive libmicrohttpd libqrencode libexif libcrypto
 CC       ?= cc
+# CFLAGS, CPPFLAGS, LDFLAGS and LDLIBS are the user's (make CFLAGS=-O0 works):
+# the project's own flags live in WANDA_* and come first, so the user's win.
+ifeq ($(COV),1)
+CFLAGS   ?= -O0 -g
+endif
 CFLAGS   ?= -O2 -g
-CFLAGS   += -std=c11 -Wall -Wextra -Werror -Wno-format-truncation -D_DEFAULT_SOURCE -D_GNU_SOURCE \
-            -DWANDA_VERSION='"$(VERSION)"' -Ilib $(shell $(PKG_CONFIG) --cflags $(PKGS))
-LDLIBS   += $(shell $(PKG_CONFIG) --libs $(PKGS)) -ljq $(ONIG) -ljpeg -lm -lpthread
+WANDA_CFLAGS  := -std=c11 -Wall -Wextra -Werror -Wmissing-prototypes -Wno-format-truncation -D_DEFAULT_SOURCE -D_GNU_SOURCE \
+                 -DWANDA_VERSION='"$(VERSION)"' -Ilib $(shell $(PKG_CONFIG) --cflags $(PKGS))
+# Every program is linked against the same list, and --as-needed keeps only
+# the libraries it calls (a tool that does not touch the daemon does not
+# load libcurl): the linker knows better than a per-program list would.
+WANDA_LDFLAGS := -Wl,--as-needed
+WANDA_LDLIBS  := $(shell $(PKG_CONFIG) --libs $(PKGS)) -ljq $(ONIG) -ljpeg -lm -lpthread
 ifeq ($(SAN),1)
-CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
-LDFLAGS  += -fsanitize=address,undefined
+WANDA_CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+WANDA_LDFLAGS += -fsanitize=address,undefined
 endif
 ifeq ($(COV),1)
-CFLAGS   += --coverage -O0
-LDFLAGS  += --coverage
+WANDA_CFLAGS  += --coverage
+WANDA_LDFLAGS += --coverage
 endif
+ALL_CFLAGS  = $(WANDA_CFLAGS) $(CPPFLAGS) $(CFLAGS)
+ALL_LDFLAGS = $(WANDA_LDFLAGS) $(LDFLAGS)
+ALL_LDLIBS  = $(WANDA_LDLIBS) $(LDLIBS)
 
 LIB_SRC  := $(wildcard lib/*/*.c)
 CMD_SRC  := $(wildcard cmd/*.c)
@@ -64,7 +76,7 @@ progs: $(PROGS)
 
 $(O)/%.o: %.c $(wildcard lib/*/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 # the gallery page and the OpenAPI document are embedded (.incbin) in this object
 $(O)/lib/serve/assets.o: $(wildcard lib/serve/page/*)
@@ -75,15 +87,15 @@ $(O)/libwanda.a: $(LIB_OBJ)
 
 $(O)/bin/%: $(O)/cmd/%.o $(O)/libwanda.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(ALL_LDLIBS)
 
 $(O)/tests/%: $(O)/tests/unit/%.o $(O)/libwanda.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(ALL_LDLIBS)
 
 $(O)/tests/%: $(O)/tests/tools/%.o $(O)/libwanda.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(ALL_LDLIBS)
 
 check test:
 	tests/run
@@ -134,4 +146,4 @@ clean:
 # (tests/fuzz/run) in the normal builds
 $(O)/tests/replay_%: $(O)/tests/fuzz/fuzz_%.o $(O)/tests/fuzz/replay_main.o $(O)/libwanda.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(ALL_LDLIBS)

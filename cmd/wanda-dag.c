@@ -23,6 +23,7 @@
 #include "base/eventlog.h"
 #include "ipld/importer.h"
 #include "kubo/kubo.h"
+#include "kubo/kubo_cli.h"
 #include "spool/spool.h"
 #include "spool/settle.h"
 #include "base/jsonl.h"
@@ -42,8 +43,10 @@ usage(FILE *f)
 	    "       wanda-dag verify [--jq FILTER] FILE.car\n"
 	    "       wanda-dag ls [--jq FILTER] FILE.car\n"
 	    "       wanda-dag session [--jq FILTER] [--car FILE] [--no-import] [--no-pin]\n"
-	    "                         [--page-size N] [--root] SESSION... | --from-spool\n"
+	    "                         [--page-size N] [--root] [--api URL] [--timeout DURATION]\n"
+	    "                         [--retries N] SESSION... | --from-spool\n"
 	    "       wanda-dag root [--jq FILTER] [--car FILE] [--no-import] [--no-pin]\n"
+	    "                      [--api URL] [--timeout DURATION] [--retries N]\n"
 	    "       wanda-dag --help | --version\n"
 	    "commands:\n"
 	    "  add      compute the root CID `ipfs add --only-hash` would print\n"
@@ -480,6 +483,8 @@ cmd_add(int argc, char **argv, struct common *c)
 struct build_flags {
 	struct build_cfg b;
 	struct spool_policy pol;   /* --from-spool: how failures settle */
+	struct config *cf;
+	struct kubo_cli kc;        /* --api, --timeout, --retries */
 	int import, from_spool, root;
 };
 
@@ -490,16 +495,23 @@ build_parse(int argc, char **argv, struct common *c, struct build_flags *f, int 
 		{"car", required_argument, NULL, 'c'}, {"no-import", no_argument, NULL, 'n'},
 		{"no-pin", no_argument, NULL, 'p'}, {"page-size", required_argument, NULL, 's'},
 		{"from-spool", no_argument, NULL, 'f'}, {"root", no_argument, NULL, 'r'},
-		CLI_COMMON_LONGOPTS, {NULL, 0, NULL, 0},
+		KUBO_CLI_LONGOPTS, CLI_COMMON_LONGOPTS, {NULL, 0, NULL, 0},
 	};
 	struct werr e = {0};
 	long n;
-	int ch;
+	int ch, rc;
 
+	if (!(f->cf = config_load(&e)))
+		errx(e.code, "%s", e.msg);
+	kubo_cli_init(&f->kc, f->cf, 0);
 	f->import = f->b.pin = 1;
 	optind = 0;   /* reinitialise glibc's getopt: options may follow the names (no '+') */
 	while ((ch = getopt_long(argc, argv, "hVJ:", lo, NULL)) != -1) {
 		if (common_opt(ch, c))
+			continue;
+		if ((rc = kubo_cli_opt(&f->kc, ch, optarg, &e)) < 0)
+			errx(e.code, "%s", e.msg);
+		if (rc > 0)
 			continue;
 		if (ch == 'c')
 			f->b.car = optarg;
@@ -526,18 +538,14 @@ build_parse(int argc, char **argv, struct common *c, struct build_flags *f, int 
 static struct config *
 build_setup(struct build_flags *f)
 {
+	struct config *cf = f->cf;
 	struct werr e = {0};
-	struct config *cf;
-	char url[1024];
 
-	if (!(cf = config_load(&e)))
-		errx(e.code, "%s", e.msg);
 	f->b.home = config_home(cf);
 	f->b.ipns_key = config_get_or(cf, "ipns_key", "wanda");
 	if (f->from_spool && spool_policy_config(cf, &f->pol, &e) < 0)
 		errx(e.code, "%s", e.msg);
-	if (f->import && (config_api_url(cf, url, sizeof url, &e) < 0 ||
-	    !(f->b.k = kubo_new(url, NULL, &e))))
+	if (f->import && !(f->b.k = kubo_cli_open(&f->kc, NULL, 0, &e)))
 		errx(e.code, "%s", e.msg);
 	return cf;
 }

@@ -12,15 +12,15 @@
 #include "site/ipns.h"
 #include "base/jsonl.h"
 #include "kubo/kubo.h"
+#include "kubo/kubo_cli.h"
 
 #define PROG "wanda-ipns"
 
 struct opts {
 	struct ipns_cfg cfg;
 	int64_t debounce_ms;      /* 0 = publish now */
-	int64_t timeout_ms;
+	struct kubo_cli kc;       /* --api, --timeout, --retries */
 	int64_t before_ms;
-	long retries;
 	int background, force, nocache;
 	const char *jq;
 };
@@ -38,10 +38,13 @@ static void usage(FILE *f)
 		"  --lifetime DURATION   record lifetime (config ipns_lifetime, default 24h)\n"
 		"  --ttl DURATION        record cache TTL (config ipns_ttl, default 5m)\n"
 		"  --allow-offline       publish even with no peers (config ipns_allow_offline)\n"
-		"  --timeout DURATION    limit for each daemon call (config ipns_timeout, default 2m)\n"
+		"  --api URL             the daemon's RPC API (config api)\n"
+		"  --timeout DURATION    silence allowed in a daemon call, the whole call twice that\n"
+		"                        (config ipns_timeout, default 2m)\n"
 		"  --debounce DURATION   publish at most once per DURATION, always the latest root\n"
 		"  --background          with --debounce: return at once, publish in a child process\n"
-		"  --retries N           failed attempts in a row before giving up (default 3)\n"
+		"  --retries N           extra attempts of a daemon call; failed publishes in a row\n"
+		"                        before giving up (default 3)\n"
 		"  --before DURATION     republish when less than this is left (default: half the lifetime)\n"
 		"  --force               republish now\n"
 		"  --nocache             resolve without the daemon's cache\n"
@@ -52,18 +55,6 @@ static void usage(FILE *f)
 static int emit_line(void *ctx, cJSON *line, struct werr *e)
 {
 	return jsonl_emit_take(ctx, line, e);
-}
-
-static struct kubo *client(const struct config *cf, const struct opts *o, struct werr *e)
-{
-	char url[1024];
-	struct kubo_opts ko;
-
-	if (config_api_url(cf, url, sizeof url, e) < 0)
-		return NULL;
-	kubo_opts_default(&ko);
-	ko.timeout_ms = (long)o->timeout_ms;
-	return kubo_new(url, &ko, e);
 }
 
 static int cmd_key(struct kubo *k, const struct opts *o, struct jsonl *out, struct werr *e)
@@ -153,7 +144,7 @@ static int cmd_publish(struct kubo *k, const struct opts *o, const char *cid, st
 	 * publish attempts report it and are retried. */
 	ipns_key(k, o->cfg.key, &key, NULL, e);
 	*e = (struct werr){0};
-	if (ipns_debounced(k, &o->cfg, cid, o->debounce_ms, (int)o->retries, emit_line, out,
+	if (ipns_debounced(k, &o->cfg, cid, o->debounce_ms, (int)o->kc.retries, emit_line, out,
 	                   &publisher, e) < 0)
 		return -1;
 	if (!publisher && !o->background) {
@@ -165,7 +156,7 @@ static int cmd_publish(struct kubo *k, const struct opts *o, const char *cid, st
 	return 0;
 }
 
-static int run(const struct config *cf, const struct opts *o, int argc, char **argv,
+static int run(const struct opts *o, int argc, char **argv,
                struct jsonl *out, struct werr *e)
 {
 	const char *cmd = argv[0], *arg = argc > 1 ? argv[1] : NULL;
@@ -185,7 +176,7 @@ static int run(const struct config *cf, const struct opts *o, int argc, char **a
 		return werr_set(e, EX_USAGE, "%s: unknown command", cmd);
 	if (arg && (!strcmp(cmd, "key") || !strcmp(cmd, "republish")))
 		return werr_set(e, EX_USAGE, "%s: no argument expected, got '%s'", cmd, arg);
-	if (!(k = client(cf, o, e)))
+	if (!(k = kubo_cli_open(&o->kc, NULL, 0, e)))
 		return -1;
 	if (strcmp(cmd, "key") == 0)
 		rc = cmd_key(k, o, out, e);
@@ -200,18 +191,18 @@ static int run(const struct config *cf, const struct opts *o, int argc, char **a
 }
 
 /* Config values first, so flags (parsed after) override them. */
-static int defaults(const struct config *cf, struct opts *o, struct werr *e)
+static int defaults(struct config *cf, struct opts *o, struct werr *e)
 {
 	const char *off = config_get_or(cf, "ipns_allow_offline", "no");
 
 	o->cfg.home = config_home(cf);
 	o->cfg.key = config_get_or(cf, "ipns_key", "wanda");
 	o->cfg.allow_offline = !strcmp(off, "yes") || !strcmp(off, "true") || !strcmp(off, "1");
-	o->retries = 3;
+	kubo_cli_init(&o->kc, cf, 0);
 	if (parse_duration_ms(config_get_or(cf, "ipns_lifetime", "24h"), &o->cfg.lifetime_ms,
 	                      "ipns_lifetime", e) < 0 ||
 	    parse_duration_ms(config_get_or(cf, "ipns_ttl", "5m"), &o->cfg.ttl_ms, "ipns_ttl", e) < 0 ||
-	    parse_duration_ms(config_get_or(cf, "ipns_timeout", "2m"), &o->timeout_ms, "ipns_timeout", e) < 0)
+	    parse_duration_ms(config_get_or(cf, "ipns_timeout", "2m"), &o->kc.timeout_ms, "ipns_timeout", e) < 0)
 		return -1;
 	return 0;
 }
@@ -221,24 +212,27 @@ static int parse_flags(int argc, char **argv, struct opts *o, struct werr *e)
 	static const struct option lo[] = {
 		{"key", required_argument, NULL, 'k'}, {"lifetime", required_argument, NULL, 'l'},
 		{"ttl", required_argument, NULL, 't'}, {"allow-offline", no_argument, NULL, 'o'},
-		{"timeout", required_argument, NULL, 'T'}, {"debounce", required_argument, NULL, 'd'},
-		{"background", no_argument, NULL, 'b'}, {"retries", required_argument, NULL, 'r'},
+		{"debounce", required_argument, NULL, 'd'}, {"background", no_argument, NULL, 'b'},
+		KUBO_CLI_LONGOPTS,
 		{"before", required_argument, NULL, 'B'}, {"force", no_argument, NULL, 'f'},
 		{"nocache", no_argument, NULL, 'n'}, CLI_COMMON_LONGOPTS, {NULL, 0, NULL, 0},
 	};
 	int c;
 
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-		int rc = 0;
+		int rc = kubo_cli_opt(&o->kc, c, optarg, e);
+		if (rc != 0) {
+			if (rc < 0)
+				return -1;
+			continue;
+		}
 		switch (c) {
 		case 'k': o->cfg.key = optarg; break;
 		case 'l': rc = parse_duration_ms(optarg, &o->cfg.lifetime_ms, "--lifetime", e); break;
 		case 't': rc = parse_duration_ms(optarg, &o->cfg.ttl_ms, "--ttl", e); break;
 		case 'o': o->cfg.allow_offline = 1; break;
-		case 'T': rc = parse_duration_ms(optarg, &o->timeout_ms, "--timeout", e); break;
 		case 'd': rc = parse_duration_ms(optarg, &o->debounce_ms, "--debounce", e); break;
 		case 'b': o->background = 1; break;
-		case 'r': rc = parse_long(optarg, 0, 100, &o->retries, "--retries", e); break;
 		case 'B': rc = parse_duration_ms(optarg, &o->before_ms, "--before", e); break;
 		case 'f': o->force = 1; break;
 		case 'n': o->nocache = 1; break;
@@ -274,7 +268,7 @@ int main(int argc, char **argv)
 	}
 	if (!(out = jsonl_open(stdout, o.jq, &e)))
 		errx(e.code, "%s", e.msg);
-	rc = run(cf, &o, argc - optind, argv + optind, out, &e);
+	rc = run(&o, argc - optind, argv + optind, out, &e);
 	jsonl_close(out);
 	config_free(cf);
 	if (rc < 0)

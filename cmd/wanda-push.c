@@ -10,6 +10,7 @@
 #include "base/eventlog.h"
 #include "base/jsonl.h"
 #include "kubo/kubo.h"
+#include "kubo/kubo_cli.h"
 #include "push/push.h"
 #include "remote/remote.h"
 #include "spool/settle.h"
@@ -23,9 +24,8 @@ struct ctx {
 	int backlog;             /* the outbox may hold CARs: flush after a success */
 	char api[1024];
 	char outbox[4096];
+	struct kubo_cli kc;      /* --api, --timeout, --retries */
 	const char *home;        /* for events.jsonl */
-	int64_t timeout_ms;
-	long retries;
 	const struct config *cf;
 };
 
@@ -411,18 +411,21 @@ cmd_status(struct ctx *c, int argc)
 }
 
 static int
-parse_args(struct ctx *c, int argc, char **argv, const char **jq, struct config *cf)
+parse_args(struct ctx *c, int argc, char **argv, const char **jq)
 {
 	static const struct option lo[] = {
 		{"via", required_argument, NULL, 'v'}, {"offline", no_argument, NULL, 'o'},
 		{"no-outbox", no_argument, NULL, 'n'}, {"flush", no_argument, NULL, 'f'},
-		{"api", required_argument, NULL, 'a'}, {"timeout", required_argument, NULL, 't'},
-		{"retries", required_argument, NULL, 'r'}, CLI_COMMON_LONGOPTS, {NULL, 0, NULL, 0}
+		KUBO_CLI_LONGOPTS, CLI_COMMON_LONGOPTS, {NULL, 0, NULL, 0}
 	};
 	struct werr e = {0};
-	int ch;
+	int ch, rc;
 
 	while ((ch = getopt_long(argc, argv, "hV", lo, NULL)) != -1) {
+		if ((rc = kubo_cli_opt(&c->kc, ch, optarg, &e)) < 0)
+			errx(e.code, "%s", e.msg);
+		if (rc > 0)
+			continue;
 		switch (ch) {
 		case 'v':
 			if (strcmp(optarg, "add") == 0)
@@ -435,18 +438,6 @@ parse_args(struct ctx *c, int argc, char **argv, const char **jq, struct config 
 		case 'o': c->po.offline = 1; break;
 		case 'n': c->po.no_outbox = 1; break;
 		case 'f': c->flush = 1; break;
-		case 'a':
-			if (config_set(cf, "api", optarg, &e) < 0)
-				errx(e.code, "%s", e.msg);
-			break;
-		case 't':
-			if (parse_duration_ms(optarg, &c->timeout_ms, "--timeout", &e) < 0 || c->timeout_ms <= 0)
-				errx(EX_USAGE, "%s", e.code ? e.msg : "--timeout: must be positive");
-			break;
-		case 'r':
-			if (parse_long(optarg, 0, 100, &c->retries, "--retries", &e) < 0)
-				errx(EX_USAGE, "%s", e.msg);
-			break;
 		case 'J': *jq = optarg; break;
 		case 'V': cli_version("wanda-push"); exit(0);
 		case 'h': usage(stdout); exit(0);
@@ -456,24 +447,10 @@ parse_args(struct ctx *c, int argc, char **argv, const char **jq, struct config 
 	return optind;
 }
 
-static void
-open_client(struct ctx *c, const struct config *cf)
-{
-	struct kubo_opts ko;
-	struct werr e = {0};
-
-	if (config_api_url(cf, c->api, sizeof c->api, &e) < 0)
-		errx(e.code, "%s", e.msg);
-	kubo_opts_for_timeout(&ko, (long)c->timeout_ms);
-	ko.retries = (int)c->retries;
-	if ((c->k = kubo_new(c->api, &ko, &e)) == NULL)
-		errx(e.code, "%s", e.msg);
-}
-
 int
 main(int argc, char **argv)
 {
-	struct ctx c = { .timeout_ms = 30000, .retries = 3, .backlog = 1 };
+	struct ctx c = { .backlog = 1 };
 	struct werr e = {0};
 	struct config *cf;
 	const char *jq = NULL;
@@ -484,13 +461,15 @@ main(int argc, char **argv)
 	if ((cf = config_load(&e)) == NULL)
 		errx(e.code, "%s", e.msg);
 	c.cf = cf;
-	i = parse_args(&c, argc, argv, &jq, cf);
+	kubo_cli_init(&c.kc, cf, 30000);
+	i = parse_args(&c, argc, argv, &jq);
 	if ((c.out = jsonl_open(stdout, jq, &e)) == NULL)
 		errx(e.code, "%s", e.msg);
 	snprintf(c.outbox, sizeof c.outbox, "%s/outbox", config_home(cf));
 	c.home = config_home(cf);
 	c.po.outbox = c.outbox;
-	open_client(&c, cf);
+	if ((c.k = kubo_cli_open(&c.kc, c.api, sizeof c.api, &e)) == NULL)
+		errx(e.code, "%s", e.msg);
 	if (i < argc && strcmp(argv[i], "pin") == 0)
 		c.status = cmd_pin(&c, argc - i - 1, argv + i + 1);
 	else if (i < argc && strcmp(argv[i], "status") == 0)

@@ -20,6 +20,7 @@
 #include "spool/settle.h"
 #include "ipld/cid.h"
 #include "spool/retention.h"
+#include "base/json.h"
 #include "remote/remote.h"
 
 #define PROG "wanda-queue"
@@ -430,18 +431,12 @@ cmd_watch(const struct opts *o, struct jsonl *out, struct werr *e)
 
 /* ---- ack --------------------------------------------------------------- */
 
-static const char *
-jstr(const cJSON *o, const char *key)
-{
-	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, key));
-}
-
 /* Find the claimed file for a result: its spool_file's name in our cur/,
  * else any claim of its id. */
 static int
 find_claim(const char *spool, const cJSON *res, char *path, size_t len)
 {
-	const char *sf = jstr(res, "spool_file"), *id = jstr(res, "id"), *base;
+	const char *sf = json_str(res, "spool_file"), *id = json_str(res, "id"), *base;
 	struct spool_item *v;
 	size_t n;
 	int found = 0;
@@ -475,7 +470,7 @@ ack_line(const char *id, const char *state)
 static const char *
 ipfs_block(const cJSON *entry)
 {
-	const char *kind = entry ? jstr(entry, "kind") : NULL;
+	const char *kind = entry ? json_str(entry, "kind") : NULL;
 
 	return kind && strcmp(kind, "raw") == 0 ? "raw_ipfs" : "ipfs";
 }
@@ -485,7 +480,7 @@ ipfs_block(const cJSON *entry)
 static const char *
 entry_sidecar(const struct opts *o, const cJSON *entry)
 {
-	const char *sc = entry ? jstr(entry, "sidecar") : NULL;
+	const char *sc = entry ? json_str(entry, "sidecar") : NULL;
 	size_t hl = strlen(o->home);
 
 	if (sc == NULL || strncmp(sc, o->home, hl) != 0 || strncmp(sc + hl, "/captures/", 10) != 0 ||
@@ -501,7 +496,7 @@ static cJSON *
 ack_success(const struct opts *o, const cJSON *res, const cJSON *entry, const char *cur,
     struct werr *e)
 {
-	const char *cid = jstr(res, "cid"), *want = entry ? jstr(entry, "cid") : NULL;
+	const char *cid = json_str(res, "cid"), *want = entry ? json_str(entry, "cid") : NULL;
 	const char *sc = entry_sidecar(o, entry);
 	int pinned = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(res, "pinned"));
 	size_t kicked;
@@ -517,7 +512,7 @@ ack_success(const struct opts *o, const cJSON *res, const cJSON *entry, const ch
 	/* the daemon works: whatever waits for it goes now, oldest first */
 	if (spool_kick(o->spool, &kicked, e) < 0)
 		return NULL;
-	l = ack_line(jstr(res, "id"), cur ? "done" : "gone");
+	l = ack_line(json_str(res, "id"), cur ? "done" : "gone");
 	cJSON_AddStringToObject(l, "cid", cid);
 	cJSON_AddBoolToObject(l, "pinned", pinned);
 	if (kicked)
@@ -530,7 +525,7 @@ ack_failure(const struct opts *o, cJSON *res, const cJSON *entry, const char *cu
     struct werr *e)
 {
 	const cJSON *err = cJSON_GetObjectItemCaseSensitive(res, "error");
-	const char *kind = jstr(err, "kind"), *msg = jstr(err, "message");
+	const char *kind = json_str(err, "kind"), *msg = json_str(err, "message");
 	const char *sc = entry_sidecar(o, entry);
 	char mbuf[600];
 	int st;
@@ -541,20 +536,20 @@ ack_failure(const struct opts *o, cJSON *res, const cJSON *entry, const char *cu
 	if (kind == NULL && !cJSON_IsObject(err)) {
 		/* a success line whose CID is not the entry's */
 		kind = "cid-mismatch";
-		snprintf(mbuf, sizeof mbuf, "daemon CID %s, sidecar CID %s", jstr(res, "cid"),
-		    entry ? jstr(entry, "cid") : "?");
+		snprintf(mbuf, sizeof mbuf, "daemon CID %s, sidecar CID %s", json_str(res, "cid"),
+		    entry ? json_str(entry, "cid") : "?");
 		msg = mbuf;
 		cJSON_DeleteItemFromObjectCaseSensitive(res, "error");
 		cJSON_AddItemToObject(res, "error", settle_error(EX_DATAERR, kind, msg, 1));
 	}
 	if (cur == NULL)
-		return ack_line(jstr(res, "id"), "gone");
+		return ack_line(json_str(res, "id"), "gone");
 	if ((st = spool_settle(o->spool, cur, &o->pol, res, wall_ms(), e)) < 0)
-		return e->code == EX_NOINPUT ? ack_line(jstr(res, "id"), "gone") : NULL;
+		return e->code == EX_NOINPUT ? ack_line(json_str(res, "id"), "gone") : NULL;
 	if (st == SPOOL_FAILED && sc && sidecar_update_block(sc, ipfs_block(entry), "failed", NULL, msg, e) < 0 &&
 	    e->code != EX_NOINPUT)
 		return NULL;
-	l = ack_line(jstr(res, "id"), spool_state_name(st));
+	l = ack_line(json_str(res, "id"), spool_state_name(st));
 	cJSON_AddStringToObject(l, "kind", kind ? kind : "unknown");
 	cJSON_AddStringToObject(l, "error", msg ? msg : "unknown error");
 	return l;
@@ -574,7 +569,7 @@ ack_local_failure(const struct opts *o, const cJSON *res, const char *cur, struc
 	warnx("%s", msg);
 	if ((st = spool_fail(o->spool, cur, &o->pol, "local", msg, perm, wall_ms(), e)) < 0)
 		return NULL;
-	l = ack_line(jstr(res, "id"), spool_state_name(st));
+	l = ack_line(json_str(res, "id"), spool_state_name(st));
 	cJSON_AddStringToObject(l, "kind", "local");
 	cJSON_AddStringToObject(l, "error", msg);
 	return l;
@@ -587,14 +582,14 @@ ack_one(const struct opts *o, struct jsonl *out, const char *text, struct werr *
 	char cur[4096];
 	int have, ok;
 
-	if (!cJSON_IsObject(res) || (!jstr(res, "id") && !jstr(res, "spool_file"))) {
+	if (!cJSON_IsObject(res) || (!json_str(res, "id") && !json_str(res, "spool_file"))) {
 		cJSON_Delete(res);
 		return werr_set(e, EX_DATAERR, "not a push result with \"id\" or \"spool_file\"");
 	}
 	have = find_claim(o->spool, res, cur, sizeof cur);
 	if (have)
 		entry = spool_read_entry(cur, NULL);
-	ok = cJSON_GetObjectItemCaseSensitive(res, "error") == NULL && jstr(res, "cid") != NULL;
+	ok = cJSON_GetObjectItemCaseSensitive(res, "error") == NULL && json_str(res, "cid") != NULL;
 	if (ok && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(res, "queued"))) {
 		/* in wanda-push's outbox, not on the daemon: the spool keeps it */
 		cJSON_AddItemToObject(res, "error", settle_error(EX_UNAVAILABLE, "unreachable",
@@ -658,7 +653,7 @@ age_s(const cJSON *entry, const char *path, long long now)
 	long long t;
 	struct stat st;
 
-	if (entry && spool_parse_time(jstr(entry, "enqueued_at"), &t) == 0)
+	if (entry && spool_parse_time(json_str(entry, "enqueued_at"), &t) == 0)
 		return (double)(now - t) / 1000.0;
 	if (stat(path, &st) == 0)
 		return (double)(now - (long long)st.st_mtime * 1000) / 1000.0;

@@ -15,6 +15,7 @@
 #include "kubo/dagverify.h"
 #include "base/jsonl.h"
 #include "kubo/kubo.h"
+#include "kubo/kubo_cli.h"
 #include "net/rootindex.h"
 #include "net/sneakernet.h"
 #include "net/sync.h"
@@ -23,7 +24,7 @@ struct ctx {
 	struct kubo *k;
 	struct jsonl *out;
 	const char *outdir;
-	int64_t timeout_ms;
+	struct kubo_cli kc;        /* --api, --timeout, --retries */
 	char root[CID_STR_MAX];  /* the CID as given */
 	const char *dest;        /* where the verified tree goes */
 	cJSON *lines;            /* per-file lines, printed once it is there */
@@ -39,8 +40,9 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: wanda-sync get [-o DIR] [--api URL] [--timeout DURATION] [--jq FILTER] CID\n"
-	    "       wanda-sync cat [--api URL] [--timeout DURATION] CID\n"
+	    "usage: wanda-sync get [-o DIR] [--api URL] [--timeout DURATION] [--retries N]\n"
+	    "                      [--jq FILTER] CID\n"
+	    "       wanda-sync cat [--api URL] [--timeout DURATION] [--retries N] CID\n"
 	    "       wanda-sync pull [--peer ID | --all] [--session GLOB] [--since DATE] [--until DATE]\n"
 	    "                  [--rate BYTES/s] [--concurrency N] [--max-bytes SIZE] [--dry-run]\n"
 	    "                  [--api URL] [--timeout DURATION] [--jq FILTER]\n"
@@ -255,11 +257,10 @@ sync_option(struct ctx *c, int ch, const char *arg)
 }
 
 static int
-parse_args(struct ctx *c, int argc, char **argv, const char **jq, struct config *cf)
+parse_args(struct ctx *c, int argc, char **argv, const char **jq)
 {
 	static const struct option lo[] = {
-		{"output", required_argument, NULL, 'o'}, {"api", required_argument, NULL, 'a'},
-		{"timeout", required_argument, NULL, 't'}, {"peer", required_argument, NULL, 'p'},
+		{"output", required_argument, NULL, 'o'}, KUBO_CLI_LONGOPTS, {"peer", required_argument, NULL, 'p'},
 		{"all", no_argument, NULL, 'A'}, {"session", required_argument, NULL, 's'},
 		{"since", required_argument, NULL, 'S'}, {"until", required_argument, NULL, 'U'},
 		{"rate", required_argument, NULL, 'r'}, {"max-bytes", required_argument, NULL, 'm'},
@@ -268,21 +269,15 @@ parse_args(struct ctx *c, int argc, char **argv, const char **jq, struct config 
 		CLI_COMMON_LONGOPTS, {NULL, 0, NULL, 0}
 	};
 	struct werr e = {0};
-	int ch;
+	int ch, rc;
 
 	while ((ch = getopt_long(argc, argv, "o:hV", lo, NULL)) != -1) {
-		if (sync_option(c, ch, optarg))
+		if ((rc = kubo_cli_opt(&c->kc, ch, optarg, &e)) < 0)
+			errx(e.code, "%s", e.msg);
+		if (rc > 0 || sync_option(c, ch, optarg))
 			continue;
 		switch (ch) {
 		case 'o': c->outdir = optarg; c->have_output = 1; break;
-		case 'a':
-			if (config_set(cf, "api", optarg, &e) < 0)
-				errx(e.code, "%s", e.msg);
-			break;
-		case 't':
-			if (parse_duration_ms(optarg, &c->timeout_ms, "--timeout", &e) < 0 || c->timeout_ms <= 0)
-				errx(EX_USAGE, "%s", e.code ? e.msg : "--timeout: must be positive");
-			break;
 		case 'J': *jq = optarg; break;
 		case 'V': cli_version("wanda-sync"); exit(0);
 		case 'h': usage(stdout); exit(0);
@@ -290,20 +285,6 @@ parse_args(struct ctx *c, int argc, char **argv, const char **jq, struct config 
 		}
 	}
 	return optind;
-}
-
-static void
-open_client(struct ctx *c, const struct config *cf)
-{
-	struct kubo_opts ko;
-	struct werr e = {0};
-	char api[1024];
-
-	if (config_api_url(cf, api, sizeof api, &e) < 0)
-		errx(e.code, "%s", e.msg);
-	kubo_opts_for_timeout(&ko, (long)c->timeout_ms);
-	if ((c->k = kubo_new(api, &ko, &e)) == NULL)
-		errx(e.code, "%s", e.msg);
 }
 
 /* Defaults from the config (sync_rate, sync_max_bytes, sync_concurrency,
@@ -320,7 +301,7 @@ sync_defaults(struct ctx *c, const struct config *cf, char *api, size_t len)
 	c->so.home = config_home(cf);
 	c->so.api = api;
 	c->so.allow = config_get(cf, "peers_allow");
-	c->so.timeout_ms = (long)c->timeout_ms;
+	c->so.timeout_ms = (long)c->kc.timeout_ms;
 	c->so.progress = cli_stderr_tty();
 	c->so.emit = emit_line;
 	c->so.emit_ctx = c;
@@ -399,7 +380,7 @@ known(const char *cmd)
 int
 main(int argc, char **argv)
 {
-	struct ctx c = { .outdir = ".", .timeout_ms = 30000 };
+	struct ctx c = { .outdir = "." };
 	struct werr e = {0};
 	struct config *cf;
 	const char *jq = NULL;
@@ -408,7 +389,8 @@ main(int argc, char **argv)
 	cli_locale();
 	if ((cf = config_load(&e)) == NULL)
 		errx(e.code, "%s", e.msg);
-	i = parse_args(&c, argc, argv, &jq, cf);
+	kubo_cli_init(&c.kc, cf, 30000);
+	i = parse_args(&c, argc, argv, &jq);
 	if (i >= argc || !known(argv[i])) {
 		if (i < argc)
 			warnx("%s: unknown command", argv[i]);
@@ -426,7 +408,8 @@ main(int argc, char **argv)
 	}
 	if (argc - i != 2)
 		errx(EX_USAGE, "%s: expected one CID", argv[i]);
-	open_client(&c, cf);
+	if ((c.k = kubo_cli_open(&c.kc, NULL, 0, &e)) == NULL)
+		errx(e.code, "%s", e.msg);
 	rc = strcmp(argv[i], "get") == 0 ? cmd_get(&c, argv[i + 1]) : cmd_cat(&c, argv[i + 1]);
 	kubo_free(c.k);
 	jsonl_close(c.out);

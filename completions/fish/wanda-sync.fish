@@ -12,6 +12,8 @@ complete -c wanda-sync -n "__fish_seen_subcommand_from import" -a '(__fish_compl
 complete -c wanda-sync -s o -l output -r -a '(__fish_complete_directories)' -d 'directory to write into'
 complete -c wanda-sync -l api -x -d 'daemon RPC address'
 complete -c wanda-sync -l timeout -x -d 'give up after no progress for'
+complete -c wanda-sync -l retries -x -d 'extra attempts of a failed call'
+complete -c wanda-sync -l retries -x -d 'extra attempts of a failed call'
 complete -c wanda-sync -l jq -x -d 'reshape the JSON output'
 complete -c wanda-sync -l peer -x -d 'peer id'
 complete -c wanda-sync -l all -d 'pull from every peer'

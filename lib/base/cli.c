@@ -3,6 +3,7 @@
 #include <langinfo.h>
 #include <locale.h>
 #include <poll.h>
+#include "base/clock.h"
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,36 +25,6 @@ int
 cli_stderr_tty(void)
 {
 	return isatty(2);
-}
-
-long long
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-long long
-wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-void
-rfc3339_ms(long long ms, char *buf, size_t len)
-{
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-	char tmp[32];
-
-	gmtime_r(&t, &tm);
-	strftime(tmp, sizeof tmp, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, len, "%s.%03lldZ", tmp, ms % 1000);
 }
 
 void

@@ -47,10 +47,7 @@ void progress_start(struct progress *p, const char *label, unsigned long long to
 void progress_update(struct progress *p, unsigned long long done);
 void progress_end(struct progress *p);
 
-/* Milliseconds on CLOCK_MONOTONIC, and wall-clock ms since the epoch. */
-long long mono_ms(void);
-long long wall_ms(void);
-/* Format wall time as RFC 3339 UTC with milliseconds: 2026-11-24T06:14:18.123Z */
-void rfc3339_ms(long long ms, char *buf, size_t len);
+/* The clocks moved to base/clock.h; programs get them here too. */
+#include "base/clock.h"
 
 #endif

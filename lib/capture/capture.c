@@ -21,6 +21,7 @@
 #include "capture/jpegio.h"
 #include "spool/sidecar.h"
 #include "spool/spool.h"
+#include "base/buf.h"
 
 /* What this capture wrote so far, removed again on failure. */
 struct written { char path[5][4200]; int n; };
@@ -632,10 +633,9 @@ scan_session(const char *dir, char ***imgs, size_t *ni, char ***sides, size_t *n
 			v = sides, n = ns, c = &cs, l -= 5;
 		if (v == NULL)
 			continue;
-		if (*n == *c) {
-			*c = *c ? *c * 2 : 64;
-			*v = realloc(*v, *c * sizeof **v);
-		}
+		/* out of memory: stop at the names so far (the next start sees the rest) */
+		if (buf_grow_array(v, c, *n + 1, sizeof **v, 64, NULL) < 0)
+			break;
 		(*v)[(*n)++] = strndup(de->d_name, l);
 	}
 	if (d)

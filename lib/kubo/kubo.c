@@ -11,6 +11,8 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include "kubo/kubo_int.h"
+#include "base/clock.h"
+#include "base/json.h"
 
 void
 kubo_opts_default(struct kubo_opts *o)
@@ -175,26 +177,6 @@ xfer_free(struct xfer *x)
 	memset(&x->errbody, 0, sizeof x->errbody);
 }
 
-int
-kbuf_add(struct kbuf *b, const void *p, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		char *q;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		if ((q = realloc(b->p, cap)) == NULL)
-			return -1;
-		b->p = q;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, p, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-	return 0;
-}
-
 /* A callback's failure: remember it, make curl stop. */
 static size_t
 xfer_abort(struct xfer *x, enum kubo_kind kind)
@@ -250,7 +232,7 @@ on_write(char *p, size_t size, size_t nmemb, void *ctx)
 	x->got_body = 1;
 	if (status >= 400) {
 		/* keep the start of an error body; Kubo's is one small object */
-		if (x->errbody.len < 65536 && kbuf_add(&x->errbody, p, n) < 0)
+		if (x->errbody.len < 65536 && buf_add(&x->errbody, p, n, NULL) < 0)
 			return xfer_abort(x, KUBO_E_LOCAL);
 		return n;
 	}
@@ -260,7 +242,7 @@ on_write(char *p, size_t size, size_t nmemb, void *ctx)
 			werr_set(&x->cb_err, EX_PROTOCOL, "answer over %zu bytes", x->r->max_body);
 			return xfer_abort(x, KUBO_E_PROTOCOL);
 		}
-		if (kbuf_add(&x->body, p, n) < 0)
+		if (buf_add(&x->body, p, n, NULL) < 0)
 			return xfer_abort(x, KUBO_E_LOCAL);
 		return n;
 	case RESP_NDJSON:
@@ -363,15 +345,6 @@ on_read(char *p, size_t size, size_t nmemb, void *ctx)
 	return (size_t)got;
 }
 
-long long
-kubo_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ---- one attempt ------------------------------------------------------- */
 
 static curl_mime *
@@ -420,7 +393,7 @@ set_limits(struct kubo *k, const struct kreq *r)
 }
 
 /* Configure the reused handle for this attempt. */
-int
+static int
 kubo_setup(struct kubo *k, struct xfer *x, const char *url, curl_mime **mime, struct werr *e)
 {
 	struct kreq *r = x->r;
@@ -460,7 +433,7 @@ perform_ticking(struct kubo *k, struct xfer *x)
 	CURLM *m = curl_multi_init();
 	CURLMsg *msg;
 	CURLcode rc = CURLE_OK;
-	long long next = kubo_mono_ms() + x->r->tick_ms, now;
+	long long next = mono_ms() + x->r->tick_ms, now;
 	int running = 1, left, t;
 
 	if (m == NULL || curl_multi_add_handle(m, k->h) != CURLM_OK) {
@@ -477,7 +450,7 @@ perform_ticking(struct kubo *k, struct xfer *x)
 				rc = msg->data.result;
 		if (!running)
 			break;
-		if ((now = kubo_mono_ms()) >= next) {
+		if ((now = mono_ms()) >= next) {
 			next = now + x->r->tick_ms;
 			if ((t = x->r->on_tick(x->r->ctx, &x->cb_err)) != 0) {
 				x->stopped = t > 0;
@@ -517,7 +490,7 @@ curl_kind(CURLcode rc, const struct xfer *x)
 }
 
 /* Turn the outcome of one attempt into 0 or an error (kind in k->err). */
-int
+static int
 kubo_outcome(struct kubo *k, struct xfer *x, CURLcode rc, struct werr *e)
 {
 	const char *cmd = x->r->cmd;

@@ -387,9 +387,4 @@ void kubo_lines_free(struct kubo_lines *l);
  * error status and its body (Kubo's JSON, or plain text from a proxy). */
 void kubo_error_from_http(int status, const char *body, size_t n, struct kubo_error *out);
 
-/* Multibase base64url ('u', no padding) of n bytes into out (NUL-ended). */
-int kubo_mb64_encode(const void *p, size_t n, char *out, size_t cap);
-/* Decode 'u' (base64url) or 'm' (base64) multibase text, padding optional. */
-int kubo_mb64_decode(const char *s, uint8_t *out, size_t cap, size_t *outlen);
-
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "kubo/kubo_int.h"
+#include "base/json.h"
 
 #define B(x) ((x) ? "true" : "false")
 
@@ -45,15 +46,15 @@ static int
 add_event(void *ctx, const cJSON *o, struct werr *e)
 {
 	struct add_ctx *a = ctx;
-	const char *hash = kj_str(o, "Hash");
+	const char *hash = json_str(o, "Hash");
 
 	(void)e;
 	if (hash == NULL)
 		return 0;           /* a progress event {Name, Bytes} */
 	/* with one file the root is the last event with a Hash */
 	snprintf(a->out->cid, sizeof a->out->cid, "%s", hash);
-	kj_copy(a->out->name, sizeof a->out->name, o, "Name");
-	a->out->size = kj_u64(o, "Size");
+	json_copy(a->out->name, sizeof a->out->name, o, "Name");
+	a->out->size = json_u64(o, "Size");
 	a->got = 1;
 	return 0;
 }
@@ -164,7 +165,7 @@ kubo_cat(struct kubo *k, const char *path, uint64_t offset, int64_t length,
 }
 
 /* Write everything to an fd (cat, dag export). */
-int
+static int
 kubo_fd_sink(void *ctx, const void *p, size_t n, struct werr *e)
 {
 	int fd = *(int *)ctx;
@@ -231,11 +232,11 @@ pinls_obj(void *ctx, const cJSON *o, struct werr *e)
 {
 	struct pinls_ctx *c = ctx;
 	const cJSON *keys = cJSON_GetObjectItemCaseSensitive(o, "Keys"), *it;
-	const char *cid = kj_str(o, "Cid");
+	const char *cid = json_str(o, "Cid");
 	int rc;
 
 	if (cid != NULL) {
-		rc = c->fn ? c->fn(c->ctx, cid, kj_str(o, "Type") ? kj_str(o, "Type") : "", e) : 0;
+		rc = c->fn ? c->fn(c->ctx, cid, json_str(o, "Type") ? json_str(o, "Type") : "", e) : 0;
 		return rc < 0 ? -1 : rc;
 	}
 	if (!cJSON_IsObject(keys)) {
@@ -243,7 +244,7 @@ pinls_obj(void *ctx, const cJSON *o, struct werr *e)
 		return KJ_BAD;
 	}
 	cJSON_ArrayForEach(it, keys) {
-		const char *t = kj_str(it, "Type");
+		const char *t = json_str(it, "Type");
 
 		if (c->fn != NULL && (rc = c->fn(c->ctx, it->string, t ? t : "", e)) != 0)
 			return rc < 0 ? -1 : rc;
@@ -307,9 +308,9 @@ kubo_id(struct kubo *k, struct kubo_id *out, struct werr *e)
 	memset(out, 0, sizeof *out);
 	if (call_obj(k, "id", NULL, KUBO_IDEMPOTENT, &o, e) < 0)
 		return -1;
-	kj_copy(out->id, sizeof out->id, o, "ID");
-	kj_copy(out->agent_version, sizeof out->agent_version, o, "AgentVersion");
-	kj_copy(out->protocol_version, sizeof out->protocol_version, o, "ProtocolVersion");
+	json_copy(out->id, sizeof out->id, o, "ID");
+	json_copy(out->agent_version, sizeof out->agent_version, o, "AgentVersion");
+	json_copy(out->protocol_version, sizeof out->protocol_version, o, "ProtocolVersion");
 	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(o, "Addresses")) {
 		if (cJSON_IsString(it) && out->naddrs < KUBO_MAX_ADDRS)
 			snprintf(out->addrs[out->naddrs++], sizeof out->addrs[0], "%s", it->valuestring);
@@ -326,11 +327,11 @@ kubo_version(struct kubo *k, struct kubo_version *out, struct werr *e)
 	memset(out, 0, sizeof *out);
 	if (call_obj(k, "version", NULL, KUBO_IDEMPOTENT, &o, e) < 0)
 		return -1;
-	kj_copy(out->version, sizeof out->version, o, "Version");
-	kj_copy(out->commit, sizeof out->commit, o, "Commit");
-	kj_copy(out->repo, sizeof out->repo, o, "Repo");
-	kj_copy(out->system, sizeof out->system, o, "System");
-	kj_copy(out->golang, sizeof out->golang, o, "Golang");
+	json_copy(out->version, sizeof out->version, o, "Version");
+	json_copy(out->commit, sizeof out->commit, o, "Commit");
+	json_copy(out->repo, sizeof out->repo, o, "Repo");
+	json_copy(out->system, sizeof out->system, o, "System");
+	json_copy(out->golang, sizeof out->golang, o, "Golang");
 	cJSON_Delete(o);
 	return out->version[0] ? 0 : missing(k, e, "version", "Version");
 }
@@ -343,15 +344,15 @@ kubo_repo_stat(struct kubo *k, struct kubo_repo_stat *out, struct werr *e)
 	memset(out, 0, sizeof *out);
 	if (call_obj(k, "repo/stat", NULL, KUBO_IDEMPOTENT, &o, e) < 0)
 		return -1;
-	out->repo_size = kj_u64(o, "RepoSize");
-	out->storage_max = kj_u64(o, "StorageMax");
-	out->num_objects = kj_u64(o, "NumObjects");
-	kj_copy(out->repo_path, sizeof out->repo_path, o, "RepoPath");
+	out->repo_size = json_u64(o, "RepoSize");
+	out->storage_max = json_u64(o, "StorageMax");
+	out->num_objects = json_u64(o, "NumObjects");
+	json_copy(out->repo_path, sizeof out->repo_path, o, "RepoPath");
 	if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(o, "Version")))
 		snprintf(out->version, sizeof out->version, "%d",
 		    cJSON_GetObjectItemCaseSensitive(o, "Version")->valueint);
 	else
-		kj_copy(out->version, sizeof out->version, o, "Version");
+		json_copy(out->version, sizeof out->version, o, "Version");
 	cJSON_Delete(o);
 	return 0;
 }
@@ -374,8 +375,8 @@ kubo_stats_bw(struct kubo *k, struct kubo_bw *out, struct werr *e)
 	memset(out, 0, sizeof *out);
 	if (call_obj(k, "stats/bw", NULL, KUBO_IDEMPOTENT, &o, e) < 0)
 		return -1;
-	out->total_in = kj_u64(o, "TotalIn");
-	out->total_out = kj_u64(o, "TotalOut");
+	out->total_in = json_u64(o, "TotalIn");
+	out->total_out = json_u64(o, "TotalOut");
 	out->rate_in = kj_num(o, "RateIn");
 	out->rate_out = kj_num(o, "RateOut");
 	cJSON_Delete(o);
@@ -396,7 +397,7 @@ kubo_swarm_peers(struct kubo *k, kubo_peer_fn fn, void *ctx, size_t *count, stru
 		return -1;
 	/* Kubo sends "Peers": null when there are none */
 	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(o, "Peers")) {
-		struct kubo_peer peer = { kj_str(it, "Peer"), kj_str(it, "Addr"), kj_str(it, "Latency"), 0 };
+		struct kubo_peer peer = { json_str(it, "Peer"), json_str(it, "Addr"), json_str(it, "Latency"), 0 };
 		const cJSON *d = cJSON_GetObjectItemCaseSensitive(it, "Direction");
 
 		if (peer.peer == NULL)
@@ -438,8 +439,8 @@ import_obj(void *ctx, const cJSON *o, struct werr *e)
 
 	if (root == NULL)
 		return 0;           /* {"Stats": ...} */
-	cid = kj_str(cJSON_GetObjectItemCaseSensitive(root, "Cid"), "/");
-	perr = kj_str(root, "PinErrorMsg");
+	cid = json_str(cJSON_GetObjectItemCaseSensitive(root, "Cid"), "/");
+	perr = json_str(root, "PinErrorMsg");
 	if (cid == NULL) {
 		werr_set(e, EX_PROTOCOL, "a Root without Cid");
 		return KJ_BAD;
@@ -522,7 +523,7 @@ kubo_block_put(struct kubo *k, const void *data, size_t n, const char *codec, co
 	r.filename = "block";
 	if (kubo_run(k, &r, e) < 0)
 		return -1;
-	if ((key = kj_str(o, "Key")) == NULL) {
+	if ((key = json_str(o, "Key")) == NULL) {
 		cJSON_Delete(o);
 		return missing(k, e, "block/put", "Key");
 	}
@@ -536,18 +537,18 @@ kubo_block_put(struct kubo *k, const void *data, size_t n, const char *codec, co
 static int
 block_collect(void *ctx, const void *p, size_t n, struct werr *e)
 {
-	struct kbuf *b = ctx;
+	struct buf *b = ctx;
 
 	if (b->len + n > BLOCK_MAX)
 		return werr_set(e, EX_PROTOCOL, "block over %u bytes", BLOCK_MAX);
-	return kbuf_add(b, p, n) < 0 ? werr_set(e, EX_OSERR, "out of memory") : 0;
+	return buf_add(b, p, n, e);
 }
 
 static int
 block_restart(void *ctx, uint64_t delivered)
 {
 	(void)delivered;
-	((struct kbuf *)ctx)->len = 0;
+	((struct buf *)ctx)->len = 0;
 	return 0;
 }
 
@@ -555,7 +556,7 @@ int
 kubo_block_get(struct kubo *k, const char *cid, uint8_t **out, size_t *len, struct werr *e)
 {
 	struct kreq r;
-	struct kbuf b = {0};
+	struct buf b = {0};
 	struct kubo_param p[] = { {"arg", cid}, {NULL, NULL} };
 
 	*out = NULL;
@@ -591,8 +592,8 @@ kubo_block_stat(struct kubo *k, const char *cid, struct kubo_block_stat *out, st
 	memset(out, 0, sizeof *out);
 	if (call_obj(k, "block/stat", p, KUBO_IDEMPOTENT, &o, e) < 0)
 		return -1;
-	kj_copy(out->key, sizeof out->key, o, "Key");
-	out->size = kj_u64(o, "Size");
+	json_copy(out->key, sizeof out->key, o, "Key");
+	out->size = json_u64(o, "Size");
 	cJSON_Delete(o);
 	return out->key[0] ? 0 : missing(k, e, "block/stat", "Key");
 }
@@ -636,11 +637,11 @@ kubo_files_stat(struct kubo *k, const char *path, struct kubo_files_stat *out, s
 	memset(out, 0, sizeof *out);
 	if (call_obj(k, "files/stat", p, KUBO_IDEMPOTENT, &o, e) < 0)
 		return -1;
-	kj_copy(out->hash, sizeof out->hash, o, "Hash");
-	kj_copy(out->type, sizeof out->type, o, "Type");
-	out->size = kj_u64(o, "Size");
-	out->cumulative_size = kj_u64(o, "CumulativeSize");
-	out->blocks = kj_u64(o, "Blocks");
+	json_copy(out->hash, sizeof out->hash, o, "Hash");
+	json_copy(out->type, sizeof out->type, o, "Type");
+	out->size = json_u64(o, "Size");
+	out->cumulative_size = json_u64(o, "CumulativeSize");
+	out->blocks = json_u64(o, "Blocks");
 	cJSON_Delete(o);
 	return out->hash[0] ? 0 : missing(k, e, "files/stat", "Hash");
 }
@@ -657,7 +658,7 @@ kubo_files_ls(struct kubo *k, const char *path, kubo_files_fn fn, void *ctx, str
 	/* Kubo: "Entries": null for an empty directory */
 	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(o, "Entries")) {
 		const cJSON *t = cJSON_GetObjectItemCaseSensitive(it, "Type");
-		struct kubo_files_entry f = { kj_str(it, "Name"), kj_str(it, "Hash"), kj_u64(it, "Size"),
+		struct kubo_files_entry f = { json_str(it, "Name"), json_str(it, "Hash"), json_u64(it, "Size"),
 			cJSON_IsNumber(t) ? t->valueint : 0 };
 
 		if (f.name == NULL)
@@ -683,8 +684,8 @@ kubo_key_gen(struct kubo *k, const char *name, struct kubo_key *out, struct werr
 	memset(out, 0, sizeof *out);
 	if (call_obj(k, "key/gen", p, 0, &o, e) < 0)
 		return -1;
-	kj_copy(out->name, sizeof out->name, o, "Name");
-	kj_copy(out->id, sizeof out->id, o, "Id");
+	json_copy(out->name, sizeof out->name, o, "Name");
+	json_copy(out->id, sizeof out->id, o, "Id");
 	cJSON_Delete(o);
 	return out->id[0] ? 0 : missing(k, e, "key/gen", "Id");
 }
@@ -702,8 +703,8 @@ kubo_key_list(struct kubo *k, kubo_key_fn fn, void *ctx, struct werr *e)
 	cJSON_ArrayForEach(it, keys) {
 		struct kubo_key key;
 
-		kj_copy(key.name, sizeof key.name, it, "Name");
-		kj_copy(key.id, sizeof key.id, it, "Id");
+		json_copy(key.name, sizeof key.name, it, "Name");
+		json_copy(key.id, sizeof key.id, it, "Id");
 		if (key.name[0] == '\0')
 			continue;
 		if (fn != NULL && (rc = fn(ctx, &key, e)) != 0)
@@ -750,9 +751,9 @@ kubo_name_publish(struct kubo *k, const char *path, const struct kubo_publish_op
 
 	if (call_obj(k, "name/publish", p, KUBO_SLOW, &obj, e) < 0)
 		return -1;
-	kj_copy(name_out, KUBO_NAME_MAX, obj, "Name");
+	json_copy(name_out, KUBO_NAME_MAX, obj, "Name");
 	if (value_out != NULL)
-		kj_copy(value_out, KUBO_NAME_MAX, obj, "Value");
+		json_copy(value_out, KUBO_NAME_MAX, obj, "Value");
 	cJSON_Delete(obj);
 	return name_out[0] ? 0 : missing(k, e, "name/publish", "Name");
 }
@@ -767,7 +768,7 @@ kubo_name_resolve(struct kubo *k, const char *name, int nocache, char out[KUBO_N
 	out[0] = '\0';
 	if (call_obj(k, "name/resolve", p, KUBO_IDEMPOTENT | KUBO_SLOW, &o, e) < 0)
 		return -1;
-	kj_copy(out, KUBO_NAME_MAX, o, "Path");
+	json_copy(out, KUBO_NAME_MAX, o, "Path");
 	cJSON_Delete(o);
 	return out[0] ? 0 : missing(k, e, "name/resolve", "Path");
 }

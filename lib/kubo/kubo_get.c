@@ -22,7 +22,7 @@ struct pull {
 	struct kubo *k;
 	struct xfer *x;
 	CURLM *m;
-	struct kbuf buf;
+	struct buf buf;
 	int done;
 	CURLcode rc;
 	const char *tmp;            /* extraction root: tmp/root is the content */
@@ -37,7 +37,7 @@ pull_sink(void *ctx, const void *p, size_t n, struct werr *e)
 {
 	struct pull *pl = ctx;
 
-	return kbuf_add(&pl->buf, p, n) < 0 ? werr_set(e, EX_OSERR, "out of memory") : 0;
+	return buf_add(&pl->buf, p, n, e);
 }
 
 /* Drive curl until some body bytes are buffered or the transfer ended. */

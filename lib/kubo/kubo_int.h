@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <sys/types.h>
 #include <curl/curl.h>
+#include "base/buf.h"
 #include "kubo/kubo.h"
 
 struct kubo {
@@ -15,8 +16,6 @@ struct kubo {
 	int last_stopped;           /* the last call ended because a callback said stop */
 };
 
-struct kbuf { char *p; size_t len, cap; };
-int kbuf_add(struct kbuf *b, const void *p, size_t n);
 
 enum resp_mode { RESP_JSON, RESP_NDJSON, RESP_RAW };
 
@@ -71,7 +70,7 @@ struct xfer {
 	int got_body;
 	int has_stream_error;
 	char stream_error[400];
-	struct kbuf body, errbody;
+	struct buf body, errbody;
 	struct kubo_lines lines;
 	uint64_t delivered;         /* bytes (RAW) or objects (NDJSON) handed on */
 	uint64_t sent;
@@ -88,18 +87,11 @@ int  kubo_run(struct kubo *k, struct kreq *r, struct werr *e);
 int  kubo_parse_body(struct kubo *k, struct kreq *r, const char *p, size_t n, struct werr *e);
 int  kubo_fail(struct kubo *k, struct werr *e, const char *cmd, enum kubo_kind kind, int local_code,
                const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-long long kubo_mono_ms(void);
 /* Percent-encode everything but RFC 3986 unreserved characters (truncates to cap). */
 void kubo_escape(const char *s, char *out, size_t cap);
 
 /* What an internal NDJSON handler returns (instead of -1) when the
  * daemon's object is malformed: the call fails with kind protocol. */
 #define KJ_BAD (-2)
-
-/* JSON field helpers: NULL / 0 when absent or of the wrong type. */
-const char *kj_str(const cJSON *o, const char *key);
-/* A number, or a string of digits (Kubo's add event Size is one); 0 otherwise. */
-uint64_t kj_u64(const cJSON *o, const char *key);
-void kj_copy(char *dst, size_t cap, const cJSON *o, const char *key);
 
 #endif

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "kubo/kubo_int.h"
+#include "base/json.h"
+#include "ipld/multibase.h"
 
 #define TOPIC_MAX 1024
 
@@ -12,7 +14,7 @@ static int
 topic_arg(struct kubo *k, const char *cmd, const char *topic, char *out, size_t cap, struct werr *e)
 {
 	if (topic == NULL || *topic == '\0' || strlen(topic) > TOPIC_MAX ||
-	    kubo_mb64_encode(topic, strlen(topic), out, cap) < 0)
+	    mb_encode('u', (const uint8_t *)topic, strlen(topic), out, cap, NULL) < 0)
 		return kubo_fail(k, e, cmd, KUBO_E_LOCAL, EX_USAGE, "bad topic (empty or over %d bytes)", TOPIC_MAX);
 	return 0;
 }
@@ -67,8 +69,10 @@ mb_dup(const char *s, size_t *n)
 {
 	size_t cap = strlen(s) * 3 / 4 + 4;
 	uint8_t *b = malloc(cap);
+	char base;
 
-	if (b == NULL || kubo_mb64_decode(s, b, cap - 1, n) < 0) {
+	/* Kubo sends base64 ('u', 'm' and their padded forms), nothing else */
+	if (b == NULL || mb_decode(s, b, cap - 1, n, &base, NULL) < 0 || strchr("uUmM", base) == NULL) {
 		free(b);
 		return NULL;
 	}
@@ -80,7 +84,7 @@ static int
 sub_msg(void *ctx, const cJSON *o, struct werr *e)
 {
 	struct sub_ctx *s = ctx;
-	const char *from = kj_str(o, "from"), *data = kj_str(o, "data"), *seqno = kj_str(o, "seqno");
+	const char *from = json_str(o, "from"), *data = json_str(o, "data"), *seqno = json_str(o, "seqno");
 	const cJSON *topics = cJSON_GetObjectItemCaseSensitive(o, "topicIDs");
 	struct kubo_pubsub_msg m = {0};
 	uint8_t *d = NULL, *sq = NULL, *tp = NULL;

@@ -1,10 +1,11 @@
 /* kubo_util: the pure parts of the Kubo client (no network): URLs, NDJSON
- * line splitting, Kubo's error body, multibase base64, JSON fields. */
+ * line splitting, Kubo's error body. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "kubo/kubo_int.h"
+#include "base/json.h"
 
 static int
 unreserved(unsigned char c)
@@ -39,7 +40,7 @@ kubo_escape(const char *s, char *out, size_t cap)
 }
 
 static int
-add_escaped(struct kbuf *b, const char *s)
+add_escaped(struct buf *b, const char *s)
 {
 	char tmp[3 * 64 + 1], chunk[65];
 	size_t n = strlen(s), i;
@@ -47,7 +48,7 @@ add_escaped(struct kbuf *b, const char *s)
 	for (i = 0; i < n; i += 64) {
 		snprintf(chunk, sizeof chunk, "%.64s", s + i);
 		kubo_escape(chunk, tmp, sizeof tmp);
-		if (kbuf_add(b, tmp, strlen(tmp)) < 0)
+		if (buf_add(b, tmp, strlen(tmp), NULL) < 0)
 			return -1;
 	}
 	return 0;
@@ -56,7 +57,7 @@ add_escaped(struct kbuf *b, const char *s)
 char *
 kubo_build_url(const char *base, const char *cmd, const struct kubo_param *params, struct werr *e)
 {
-	struct kbuf b = {0};
+	struct buf b = {0};
 	size_t bl = strlen(base);
 	int first = 1, bad = 0;
 
@@ -66,15 +67,15 @@ kubo_build_url(const char *base, const char *cmd, const struct kubo_param *param
 		werr_set(e, EX_SOFTWARE, "%s: not an RPC command name", cmd ? cmd : "(null)");
 		return NULL;
 	}
-	bad |= kbuf_add(&b, base, bl) < 0;
-	bad |= kbuf_add(&b, "/api/v0/", 8) < 0;
-	bad |= kbuf_add(&b, cmd, strlen(cmd)) < 0;
+	bad |= buf_add(&b, base, bl, NULL) < 0;
+	bad |= buf_add(&b, "/api/v0/", 8, NULL) < 0;
+	bad |= buf_add(&b, cmd, strlen(cmd), NULL) < 0;
 	for (; params != NULL && params->key != NULL; params++) {
 		if (params->value == NULL)
 			continue;           /* an option left at the daemon's default */
-		bad |= kbuf_add(&b, first ? "?" : "&", 1) < 0;
+		bad |= buf_add(&b, first ? "?" : "&", 1, NULL) < 0;
 		bad |= add_escaped(&b, params->key) < 0;
-		bad |= kbuf_add(&b, "=", 1) < 0;
+		bad |= buf_add(&b, "=", 1, NULL) < 0;
 		bad |= add_escaped(&b, params->value) < 0;
 		first = 0;
 	}
@@ -168,7 +169,7 @@ void
 kubo_error_from_http(int status, const char *body, size_t n, struct kubo_error *out)
 {
 	cJSON *o = n > 0 ? cJSON_ParseWithLength(body, n) : NULL;
-	const char *msg = o ? kj_str(o, "Message") : NULL;
+	const char *msg = o ? json_str(o, "Message") : NULL;
 	const cJSON *code = o ? cJSON_GetObjectItemCaseSensitive(o, "Code") : NULL;
 
 	memset(out, 0, sizeof *out);
@@ -177,7 +178,7 @@ kubo_error_from_http(int status, const char *body, size_t n, struct kubo_error *
 	out->permanent = status >= 400 && status < 500 && status != 408 && status != 429;
 	out->kubo_code = cJSON_IsNumber(code) ? code->valueint : -1;
 	if (o != NULL)
-		kj_copy(out->kubo_type, sizeof out->kubo_type, o, "Type");
+		json_copy(out->kubo_type, sizeof out->kubo_type, o, "Type");
 	if (msg != NULL && *msg != '\0') {
 		snprintf(out->message, sizeof out->message, "%s", msg);
 	} else {
@@ -198,116 +199,4 @@ kubo_error_from_http(int status, const char *body, size_t n, struct kubo_error *
 		if ((unsigned char)*c < 0x20)
 			*c = ' ';
 	cJSON_Delete(o);
-}
-
-/* ---- multibase base64 ---------------------------------------------------- */
-
-static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-int
-kubo_mb64_encode(const void *data, size_t n, char *out, size_t cap)
-{
-	const unsigned char *p = data;
-	size_t o = 0, i;
-
-	if (cap < 2 + (n * 4 + 2) / 3)
-		return -1;
-	out[o++] = 'u';
-	for (i = 0; i + 2 < n; i += 3) {
-		unsigned v = (unsigned)p[i] << 16 | (unsigned)p[i + 1] << 8 | p[i + 2];
-		out[o++] = b64url[v >> 18 & 63];
-		out[o++] = b64url[v >> 12 & 63];
-		out[o++] = b64url[v >> 6 & 63];
-		out[o++] = b64url[v & 63];
-	}
-	if (n - i == 1) {
-		unsigned v = (unsigned)p[i] << 16;
-		out[o++] = b64url[v >> 18 & 63];
-		out[o++] = b64url[v >> 12 & 63];
-	} else if (n - i == 2) {
-		unsigned v = (unsigned)p[i] << 16 | (unsigned)p[i + 1] << 8;
-		out[o++] = b64url[v >> 18 & 63];
-		out[o++] = b64url[v >> 12 & 63];
-		out[o++] = b64url[v >> 6 & 63];
-	}
-	out[o] = '\0';
-	return 0;
-}
-
-static int
-b64val(char c, int url)
-{
-	if (c >= 'A' && c <= 'Z') return c - 'A';
-	if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-	if (c >= '0' && c <= '9') return c - '0' + 52;
-	if (c == (url ? '-' : '+')) return 62;
-	if (c == (url ? '_' : '/')) return 63;
-	return -1;
-}
-
-int
-kubo_mb64_decode(const char *s, uint8_t *out, size_t cap, size_t *outlen)
-{
-	int url;
-	unsigned acc = 0;
-	int bits = 0;
-	size_t o = 0;
-
-	if (s[0] == 'u' || s[0] == 'U')
-		url = 1;
-	else if (s[0] == 'm' || s[0] == 'M')
-		url = 0;
-	else
-		return -1;
-	for (s++; *s != '\0' && *s != '='; s++) {
-		int v = b64val(*s, url);
-
-		if (v < 0)
-			return -1;
-		acc = (acc << 6 | (unsigned)v) & 0xffffff;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (o >= cap)
-				return -1;
-			out[o++] = (uint8_t)(acc >> bits);
-		}
-	}
-	while (*s == '=')
-		s++;
-	/* leftover bits must be zero padding, and nothing may follow '=' */
-	if (*s != '\0' || bits >= 6 || (acc & ((1u << bits) - 1)) != 0)
-		return -1;
-	*outlen = o;
-	return 0;
-}
-
-/* ---- JSON fields ---------------------------------------------------------- */
-
-const char *
-kj_str(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-uint64_t
-kj_u64(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	if (cJSON_IsNumber(v))
-		return v->valuedouble > 0 ? (uint64_t)v->valuedouble : 0;
-	if (cJSON_IsString(v) && isdigit((unsigned char)v->valuestring[0]))
-		return strtoull(v->valuestring, NULL, 10);
-	return 0;
-}
-
-void
-kj_copy(char *dst, size_t cap, const cJSON *o, const char *key)
-{
-	const char *s = kj_str(o, key);
-
-	snprintf(dst, cap, "%s", s ? s : "");
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 #include "net/dworker.h"
 #include "kubo/kubo.h"
+#include "ipld/multibase.h"
 
 enum job_kind { JOB_CONNECT, JOB_PING, JOB_TOPIC };
 
@@ -174,7 +175,7 @@ dworker_start(const char *api, const char *topic, struct werr *e)
 	}
 	kubo_opts_for_timeout(&o, 10000);
 	o.retries = 0;
-	if (kubo_mb64_encode(topic, strlen(topic), w->topic, sizeof w->topic) < 0 ||
+	if (mb_encode('u', (const uint8_t *)topic, strlen(topic), w->topic, sizeof w->topic, NULL) < 0 ||
 	    (w->k = kubo_new(api, &o, e)) == NULL) {
 		werr_set(e, EX_USAGE, "%s: bad topic or API", topic);
 		free(w);

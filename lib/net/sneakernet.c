@@ -17,6 +17,7 @@
 #include "kubo/kubo.h"
 #include "net/carcheck.h"
 #include "net/syncstate.h"
+#include "base/json.h"
 
 struct item {
 	char peer[128];
@@ -39,14 +40,6 @@ items_add(struct items *it, struct werr *e)
 	}
 	memset(&it->v[it->n], 0, sizeof *it->v);
 	return &it->v[it->n++];
-}
-
-static const char *
-jstr(const cJSON *o, const char *k)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
 static double
@@ -103,9 +96,9 @@ own_sessions(const struct sneakernet_opts *o, const char *node, struct items *it
 		snprintf(path, sizeof path, "%s/%s", dir, d->d_name);
 		if (!session_name_valid(name) || (j = load_json(path, 1 << 20, e)) == NULL)
 			continue;
-		cid = jstr(j, "cid");
+		cid = json_str(j, "cid");
 		if (cid && strlen(cid) < CID_STR_MAX &&
-		    rootindex_selected(&o->filter, name, jstr(j, "first"), jstr(j, "last"))) {
+		    rootindex_selected(&o->filter, name, json_str(j, "first"), json_str(j, "last"))) {
 			if ((x = items_add(it, e)) == NULL)
 				rc = -1;
 			else {
@@ -135,7 +128,7 @@ mirror_sessions(const struct sneakernet_opts *o, struct items *it, struct werr *
 		return -1;
 	}
 	cJSON_ArrayForEach(m, arr) {
-		const char *peer = jstr(m, "peer"), *s = jstr(m, "session"), *cid = jstr(m, "cid");
+		const char *peer = json_str(m, "peer"), *s = json_str(m, "session"), *cid = json_str(m, "cid");
 		cJSON *ent = syncstate_session(&st, peer, s, 0);
 		struct item *x;
 		if (strlen(peer) >= sizeof x->peer || !session_name_valid(s) ||
@@ -209,7 +202,7 @@ entry_for(cJSON *man, const char *file)
 	cJSON *s;
 
 	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(man, "sessions")) {
-		const char *f = jstr(s, "file");
+		const char *f = json_str(s, "file");
 		if (f && strcmp(f, file) == 0)
 			return s;
 	}
@@ -225,7 +218,7 @@ already_there(const char *path, const struct item *x, const cJSON *ent)
 	struct stat st;
 	struct cid root;
 	char sha[65];
-	const char *c = jstr(ent, "cid"), *h = jstr(ent, "sha256");
+	const char *c = json_str(ent, "cid"), *h = json_str(ent, "sha256");
 	int fd, ok;
 
 	if (!ent || !c || !h || !cid_str_equal(c, x->cid) || stat(path, &st) < 0 ||
@@ -323,7 +316,7 @@ open_manifest(const char *dir, const char *node)
 
 	snprintf(path, sizeof path, "%s/%s", dir, SNEAKERNET_MANIFEST);
 	m = load_json(path, SNEAKERNET_MANIFEST_MAX, &e);
-	if (m && (f = jstr(m, "format")) && !strcmp(f, "wanda-export") && (n = jstr(m, "node")) &&
+	if (m && (f = json_str(m, "format")) && !strcmp(f, "wanda-export") && (n = json_str(m, "node")) &&
 	    !strcmp(n, node) && cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(m, "sessions")))
 		return m;
 	cJSON_Delete(m);
@@ -350,8 +343,8 @@ emit_item(const struct sneakernet_opts *o, const struct item *x, const char *sta
 	cJSON_AddStringToObject(l, "state", state);
 	if (ent && jnum(ent, "size") >= 0)
 		cJSON_AddNumberToObject(l, "size", jnum(ent, "size"));
-	if (ent && jstr(ent, "sha256"))
-		cJSON_AddStringToObject(l, "sha256", jstr(ent, "sha256"));
+	if (ent && json_str(ent, "sha256"))
+		cJSON_AddStringToObject(l, "sha256", json_str(ent, "sha256"));
 	if (err)
 		cJSON_AddStringToObject(l, "error", err);
 	return o->emit(o->emit_ctx, l, e);
@@ -420,8 +413,8 @@ out:
 static int
 parse_entry(const cJSON *s, struct item *x, uint64_t *size, char sha[65], struct werr *e)
 {
-	const char *peer = jstr(s, "peer"), *name = jstr(s, "session"), *cid = jstr(s, "cid");
-	const char *file = jstr(s, "file"), *h = jstr(s, "sha256");
+	const char *peer = json_str(s, "peer"), *name = json_str(s, "session"), *cid = json_str(s, "cid");
+	const char *file = json_str(s, "file"), *h = json_str(s, "sha256");
 	size_t fl = file ? strlen(file) : 0;
 	struct cid c;
 
@@ -540,8 +533,8 @@ sneakernet_import(const struct sneakernet_opts *o, struct werr *e)
 	snprintf(path, sizeof path, "%s/%s", o->dir, SNEAKERNET_MANIFEST);
 	if ((man = load_json(path, SNEAKERNET_MANIFEST_MAX, e)) == NULL)
 		return -1;
-	if (!(f = jstr(man, "format")) || strcmp(f, "wanda-export") != 0 || jnum(man, "version") != 1 ||
-	    !jstr(man, "node") || !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(man, "sessions"))) {
+	if (!(f = json_str(man, "format")) || strcmp(f, "wanda-export") != 0 || jnum(man, "version") != 1 ||
+	    !json_str(man, "node") || !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(man, "sessions"))) {
 		werr_set(e, EX_DATAERR, "%s: not a wanda-export manifest (version 1)", path);
 		goto out;
 	}

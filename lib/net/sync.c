@@ -11,6 +11,7 @@
 #include "net/pacer.h"
 #include "net/peerlist.h"
 #include "net/syncstate.h"
+#include "base/json.h"
 
 struct job {
 	const struct rootindex_session *s;
@@ -294,14 +295,6 @@ pinset_free(struct pinset *ps)
 	free(ps->v);
 }
 
-static const char *
-jstr(const cJSON *o, const char *k)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 /* Decide for each selected session: already here, refused by size, or a job. */
 static void
 plan(struct run *r, const struct rootindex *ix, const struct pinset *ps)
@@ -309,7 +302,7 @@ plan(struct run *r, const struct rootindex *ix, const struct pinset *ps)
 	for (size_t i = 0; i < ix->n && !r->stop; i++) {
 		const struct rootindex_session *s = &ix->s[i];
 		cJSON *old = syncstate_session(r->st, r->peer, s->name, 0);
-		const char *ost = jstr(old, "state"), *ocid = jstr(old, "cid"), *rep = jstr(old, "replaces");
+		const char *ost = json_str(old, "state"), *ocid = json_str(old, "cid"), *rep = json_str(old, "replaces");
 		struct job *j;
 		char msg[200], prev[160] = "";
 
@@ -527,7 +520,7 @@ sync_status(const char *home, sync_emit_fn emit, void *ctx, struct werr *e)
 		double bytes = 0;
 		cJSON *o;
 		cJSON_ArrayForEach(sess, cJSON_GetObjectItemCaseSensitive(peer, "sessions")) {
-			const char *state = jstr(sess, "state");
+			const char *state = json_str(sess, "state");
 			const cJSON *b = cJSON_GetObjectItemCaseSensitive(sess, "bytes");
 			o = cJSON_CreateObject();
 			cJSON_AddStringToObject(o, "peer", peer->string);
@@ -563,7 +556,7 @@ unpin_one(struct kubo *k, struct syncstate *st, cJSON *sessions, const char *pee
           sync_emit_fn emit, void *ctx, struct werr *e)
 {
 	cJSON *s = cJSON_DetachItemFromObjectCaseSensitive(sessions, name), *o;
-	const char *cid = jstr(s, "cid"), *state = jstr(s, "state");
+	const char *cid = json_str(s, "cid"), *state = json_str(s, "state");
 	int unpinned = 0;
 
 	if (cid && *cid && state && strcmp(state, "pinned") == 0 && syncstate_cid_users(st, cid) == 0) {

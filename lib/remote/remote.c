@@ -14,20 +14,6 @@
 #include "spool/sidecar.h"
 #include "spool/spool.h"
 
-const char *
-rjstr(const cJSON *o, const char *key)
-{
-	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, key));
-}
-
-double
-rjnum(const cJSON *o, const char *key, double dflt)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	return cJSON_IsNumber(v) ? v->valuedouble : dflt;
-}
-
 /* ---- configuration ------------------------------------------------------ */
 
 struct names { char v[REMOTE_MAX_TARGETS + 1][64]; size_t n; int bad; };
@@ -241,7 +227,7 @@ rhealth_write(const struct remote_set *rs, struct remote_target *t, const char *
 {
 	char dir[4096], path[4200], now[40];
 	cJSON *o = rhealth_read(rs, t), *n;
-	const char *old = rjstr(o, "state"), *ok = rjstr(o, "last_ok_at");
+	const char *old = json_str(o, "state"), *ok = json_str(o, "last_ok_at");
 	int rc;
 
 	if (old && strcmp(old, state) == 0 && strcmp(state, "ok") == 0) {
@@ -252,7 +238,7 @@ rhealth_write(const struct remote_set *rs, struct remote_target *t, const char *
 	rfc3339_ms(wall_ms(), now, sizeof now);
 	n = cJSON_CreateObject();
 	cJSON_AddStringToObject(n, "state", state);
-	cJSON_AddStringToObject(n, "since", old && strcmp(old, state) == 0 && rjstr(o, "since") ? rjstr(o, "since") : now);
+	cJSON_AddStringToObject(n, "since", old && strcmp(old, state) == 0 && json_str(o, "since") ? json_str(o, "since") : now);
 	if (strcmp(state, "ok") == 0)
 		cJSON_AddStringToObject(n, "last_ok_at", now);
 	else if (ok)
@@ -280,7 +266,7 @@ already_pinned(const char *sidecar, const char *block, const char *target, const
 {
 	cJSON *o = sidecar_read_json(sidecar, NULL);
 	const cJSON *r = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, block), target);
-	const char *st = rjstr(r, "state"), *c = rjstr(r, "cid");
+	const char *st = json_str(r, "state"), *c = json_str(r, "cid");
 	int yes = st && c && strcmp(st, "pinned") == 0 && cid_str_equal(c, cid);
 
 	cJSON_Delete(o);
@@ -294,10 +280,10 @@ record_of(const struct remote_target *t, const cJSON *en, const char *state)
 
 	cJSON_AddStringToObject(r, "target", t->name);
 	cJSON_AddStringToObject(r, "kind", t->kind == REMOTE_CLUSTER ? "cluster" : "psa");
-	cJSON_AddStringToObject(r, "cid", rjstr(en, "cid"));
+	cJSON_AddStringToObject(r, "cid", json_str(en, "cid"));
 	cJSON_AddStringToObject(r, "state", state);
-	if (rjstr(en, "request_id"))
-		cJSON_AddStringToObject(r, "request_id", rjstr(en, "request_id"));
+	if (json_str(en, "request_id"))
+		cJSON_AddStringToObject(r, "request_id", json_str(en, "request_id"));
 	return r;
 }
 
@@ -305,7 +291,7 @@ static int
 enqueue_one(struct remote_set *rs, struct remote_target *t, const cJSON *res, const char *block,
     struct werr *e)
 {
-	const char *id = rjstr(res, "id"), *cid = rjstr(res, "cid"), *sc = rjstr(res, "sidecar");
+	const char *id = json_str(res, "id"), *cid = json_str(res, "cid"), *sc = json_str(res, "sidecar");
 	char dir[4096], path[4400];
 	cJSON *en, *rec;
 	int rc;
@@ -320,7 +306,7 @@ enqueue_one(struct remote_set *rs, struct remote_target *t, const cJSON *res, co
 	cJSON_AddStringToObject(en, "cid", cid);
 	cJSON_AddStringToObject(en, "sidecar", sc);
 	cJSON_AddStringToObject(en, "block", block);
-	cJSON_AddStringToObject(en, "session", rjstr(res, "session") ? rjstr(res, "session") : "");
+	cJSON_AddStringToObject(en, "session", json_str(res, "session") ? json_str(res, "session") : "");
 	cJSON_AddStringToObject(en, "state", "queued");
 	cJSON_AddNumberToObject(en, "requests", 0);
 	cJSON_AddNumberToObject(en, "next_ms", 0);
@@ -338,8 +324,8 @@ enqueue_one(struct remote_set *rs, struct remote_target *t, const cJSON *res, co
 int
 remote_enqueue(struct remote_set *rs, const cJSON *res, struct werr *e)
 {
-	const char *id = rjstr(res, "id"), *cid = rjstr(res, "cid"), *sc = rjstr(res, "sidecar");
-	const char *kind = rjstr(res, "kind"), *block;
+	const char *id = json_str(res, "id"), *cid = json_str(res, "cid"), *sc = json_str(res, "sidecar");
+	const char *kind = json_str(res, "kind"), *block;
 	struct cid parsed;
 	int n = 0, r;
 
@@ -383,7 +369,7 @@ retry_dir(struct remote_set *rs, struct remote_target *t, size_t *n, struct werr
 			continue;
 		en = cJSON_Parse(buf);
 		free(buf);
-		if (rjstr(en, "state") && strcmp(rjstr(en, "state"), "failed") == 0) {
+		if (json_str(en, "state") && strcmp(json_str(en, "state"), "failed") == 0) {
 			cJSON_ReplaceItemInObjectCaseSensitive(en, "state", cJSON_CreateString("queued"));
 			cJSON_ReplaceItemInObjectCaseSensitive(en, "requests", cJSON_CreateNumber(0));
 			cJSON_ReplaceItemInObjectCaseSensitive(en, "next_ms", cJSON_CreateNumber(0));
@@ -414,14 +400,14 @@ static int
 backfill_one(struct remote_set *rs, const char *side, size_t *n, struct werr *e)
 {
 	cJSON *sc = sidecar_read_json(side, NULL), *res;
-	const char *id = rjstr(sc, "id");
+	const char *id = json_str(sc, "id");
 	char rid[256];
 	int rc = 0, k;
 
 	for (int raw = 0; id && rc == 0 && raw < 2; raw++) {
 		const cJSON *b = cJSON_GetObjectItemCaseSensitive(sc, raw ? "raw_ipfs" : "ipfs");
-		const char *cid = rjstr(sc, raw ? "raw_cid" : "cid");
-		if (!cid || !rjstr(b, "state") || strcmp(rjstr(b, "state"), "pinned") != 0)
+		const char *cid = json_str(sc, raw ? "raw_cid" : "cid");
+		if (!cid || !json_str(b, "state") || strcmp(json_str(b, "state"), "pinned") != 0)
 			continue;
 		if (raw)
 			spool_raw_id(id, rid, sizeof rid);
@@ -430,7 +416,7 @@ backfill_one(struct remote_set *rs, const char *side, size_t *n, struct werr *e)
 		cJSON_AddStringToObject(res, "kind", raw ? "raw" : "capture");
 		cJSON_AddStringToObject(res, "cid", cid);
 		cJSON_AddStringToObject(res, "sidecar", side);
-		cJSON_AddStringToObject(res, "session", rjstr(sc, "session") ? rjstr(sc, "session") : "");
+		cJSON_AddStringToObject(res, "session", json_str(sc, "session") ? json_str(sc, "session") : "");
 		if ((k = remote_enqueue(rs, res, e)) < 0)
 			rc = -1;
 		else

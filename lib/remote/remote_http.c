@@ -100,10 +100,10 @@ answer_reason(const struct rhttp *r, char *buf, size_t len)
 {
 	cJSON *o = cJSON_Parse(r->body ? r->body : "");
 	const cJSON *er = cJSON_GetObjectItemCaseSensitive(o, "error");
-	const char *m = rjstr(o, "message");
+	const char *m = json_str(o, "message");
 
 	if (m == NULL && cJSON_IsObject(er))
-		m = rjstr(er, "details") ? rjstr(er, "details") : rjstr(er, "reason");
+		m = json_str(er, "details") ? json_str(er, "details") : json_str(er, "reason");
 	if (m == NULL && r->body)
 		m = r->body;
 	snprintf(buf, len, "%.200s", m ? m : "");
@@ -144,7 +144,7 @@ static int
 cluster_request(const struct remote_set *rs, const struct remote_target *t, const cJSON *en,
     char *rid, size_t len, struct werr *e)
 {
-	const char *cid = rjstr(en, "cid");
+	const char *cid = json_str(en, "cid");
 	char path[2048], n[24];
 	struct rhttp r;
 	cJSON *o;
@@ -155,10 +155,10 @@ cluster_request(const struct remote_set *rs, const struct remote_target *t, cons
 	qappend(path, sizeof path, "replication-min", n);
 	snprintf(n, sizeof n, "%ld", t->rmax);
 	qappend(path, sizeof path, "replication-max", n);
-	qappend(path, sizeof path, "name", rjstr(en, "id"));
+	qappend(path, sizeof path, "name", json_str(en, "id"));
 	qappend(path, sizeof path, "meta-node", rs->node);
-	qappend(path, sizeof path, "meta-session", rjstr(en, "session"));
-	qappend(path, sizeof path, "meta-capture", rjstr(en, "id"));
+	qappend(path, sizeof path, "meta-session", json_str(en, "session"));
+	qappend(path, sizeof path, "meta-capture", json_str(en, "id"));
 	if (rhttp_do(t, "POST", path, NULL, &r, e) < 0)
 		return -1;
 	if (r.status != 200 && r.status != 202) {
@@ -167,7 +167,7 @@ cluster_request(const struct remote_set *rs, const struct remote_target *t, cons
 		return rc;
 	}
 	o = cJSON_Parse(r.body);
-	rc = cJSON_IsObject(o) && rjstr(o, "cid") && cid_str_equal(rjstr(o, "cid"), cid) ? 0 :
+	rc = cJSON_IsObject(o) && json_str(o, "cid") && cid_str_equal(json_str(o, "cid"), cid) ? 0 :
 	    werr_set(e, EX_PROTOCOL, "%s: POST /pins/%s: not a Cluster pin in the answer", t->name, cid);
 	if (rc == 0)
 		snprintf(rid, len, "%s", cid);   /* Cluster names a pin by its CID */
@@ -185,14 +185,14 @@ psa_request(const struct remote_set *rs, const struct remote_target *t, const cJ
 	char *json;
 	int rc;
 
-	cJSON_AddStringToObject(b, "cid", rjstr(en, "cid"));
-	cJSON_AddStringToObject(b, "name", rjstr(en, "id"));
+	cJSON_AddStringToObject(b, "cid", json_str(en, "cid"));
+	cJSON_AddStringToObject(b, "name", json_str(en, "id"));
 	if (rs->origins)
 		cJSON_AddItemToObject(b, "origins", cJSON_Duplicate(rs->origins, 1));
 	meta = cJSON_AddObjectToObject(b, "meta");
 	cJSON_AddStringToObject(meta, "node", rs->node);
-	cJSON_AddStringToObject(meta, "session", rjstr(en, "session") ? rjstr(en, "session") : "");
-	cJSON_AddStringToObject(meta, "capture", rjstr(en, "id"));
+	cJSON_AddStringToObject(meta, "session", json_str(en, "session") ? json_str(en, "session") : "");
+	cJSON_AddStringToObject(meta, "capture", json_str(en, "id"));
 	json = cJSON_PrintUnformatted(b);
 	cJSON_Delete(b);
 	if (json == NULL)
@@ -207,10 +207,10 @@ psa_request(const struct remote_set *rs, const struct remote_target *t, const cJ
 		return rc;
 	}
 	o = cJSON_Parse(r.body);
-	rc = rjstr(o, "requestid") && strlen(rjstr(o, "requestid")) < len ? 0 :
+	rc = json_str(o, "requestid") && strlen(json_str(o, "requestid")) < len ? 0 :
 	    werr_set(e, EX_PROTOCOL, "%s: POST /pins: no requestid in the answer", t->name);
 	if (rc == 0)
-		snprintf(rid, len, "%s", rjstr(o, "requestid"));
+		snprintf(rid, len, "%s", json_str(o, "requestid"));
 	cJSON_Delete(o);
 	rhttp_free(&r);
 	return rc;
@@ -246,21 +246,21 @@ cluster_one(const struct remote_target *t, const cJSON *g, struct rstat *s)
 
 	s->peers = cJSON_CreateArray();
 	cJSON_ArrayForEach(p, pm) {
-		const char *st = rjstr(p, "status");
+		const char *st = json_str(p, "status");
 		if (st == NULL)
 			continue;
 		if (strcmp(st, "pinned") == 0) {
 			pinned++;
 			cJSON_AddItemToArray(s->peers, cJSON_CreateString(
-			    rjstr(p, "peername") && *rjstr(p, "peername") ? rjstr(p, "peername") : p->string));
+			    json_str(p, "peername") && *json_str(p, "peername") ? json_str(p, "peername") : p->string));
 		} else if (strcmp(st, "pinning") == 0 || strcmp(st, "pin_queued") == 0 ||
 		    strcmp(st, "queued") == 0) {
 			busy++;
 		} else if (strcmp(st, "pin_error") == 0 || strcmp(st, "cluster_error") == 0) {
 			errs++;
 			snprintf(s->error, sizeof s->error, "peer %.60s: %s: %.150s",
-			    rjstr(p, "peername") ? rjstr(p, "peername") : p->string, st,
-			    rjstr(p, "error") ? rjstr(p, "error") : "");
+			    json_str(p, "peername") ? json_str(p, "peername") : p->string, st,
+			    json_str(p, "error") ? json_str(p, "error") : "");
 		}
 	}
 	if (pinned >= t->rmin)
@@ -283,7 +283,7 @@ cluster_parse(const struct remote_target *t, char *body, const char *const *cids
 	/* NDJSON, one GlobalPinInfo per line */
 	for (line = strtok_r(body, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		cJSON *g = cJSON_Parse(line);
-		struct rstat *s = find_stat(cids, n, out, rjstr(g, "cid"));
+		struct rstat *s = find_stat(cids, n, out, json_str(g, "cid"));
 		if (s && s->peers == NULL)
 			cluster_one(t, g, s);
 		cJSON_Delete(g);
@@ -323,9 +323,9 @@ psa_parse(const struct remote_target *t, const char *body, const char *const *ci
 		return werr_set(e, EX_PROTOCOL, "%s: GET /pins: not a Pinning Service API answer", t->name);
 	}
 	cJSON_ArrayForEach(it, res) {
-		const char *st = rjstr(it, "status"), *rid = rjstr(it, "requestid");
+		const char *st = json_str(it, "status"), *rid = json_str(it, "requestid");
 		struct rstat *s = find_stat(cids, n, out,
-		    rjstr(cJSON_GetObjectItemCaseSensitive(it, "pin"), "cid"));
+		    json_str(cJSON_GetObjectItemCaseSensitive(it, "pin"), "cid"));
 		if (s == NULL || s->peers || st == NULL || (strcmp(st, "queued") && strcmp(st, "pinning") &&
 		    strcmp(st, "pinned") && strcmp(st, "failed")))
 			continue;

@@ -2,6 +2,7 @@
 #ifndef WANDA_REMOTE_INT_H
 #define WANDA_REMOTE_INT_H
 #include "remote/remote.h"
+#include "base/json.h"
 
 #define REMOTE_BODY_MAX (4u << 20)   /* a bigger answer is not a pin status */
 #define REMOTE_BATCH 10              /* CIDs per status query (the PSA spec's limit) */
@@ -57,7 +58,5 @@ cJSON *rhealth_read(const struct remote_set *rs, const struct remote_target *t);
  * "cid","state","request_id"}. */
 cJSON *record_of(const struct remote_target *t, const cJSON *en, const char *state);
 
-const char *rjstr(const cJSON *o, const char *key);
-double rjnum(const cJSON *o, const char *key, double dflt);
 
 #endif

@@ -36,8 +36,8 @@ count_dir(const struct remote_set *rs, const struct remote_target *t, struct bac
 			continue;
 		en = len < 65536 ? cJSON_Parse(buf) : NULL;
 		free(buf);
-		if ((st = rjstr(en, "state")) != NULL) {
-			double age = (double)(now - (long long)rjnum(en, "enqueued_ms", (double)now)) / 1000;
+		if ((st = json_str(en, "state")) != NULL) {
+			double age = (double)(now - (long long)json_num(en, "enqueued_ms", (double)now)) / 1000;
 			if (strcmp(st, "queued") == 0)
 				b->queued++;
 			else if (strcmp(st, "pinning") == 0)
@@ -65,13 +65,13 @@ target_status(const struct remote_set *rs, const struct remote_target *t, int pr
 	cJSON_AddStringToObject(o, "url", t->url);
 	cJSON_AddNumberToObject(o, "replication_min", (double)t->rmin);
 	cJSON_AddNumberToObject(o, "replication_max", (double)t->rmax);
-	cJSON_AddStringToObject(o, "health", rjstr(h, "state") ? rjstr(h, "state") : "unknown");
-	if (rjstr(h, "since"))
-		cJSON_AddStringToObject(o, "since", rjstr(h, "since"));
-	if (rjstr(h, "last_ok_at"))
-		cJSON_AddStringToObject(o, "last_ok_at", rjstr(h, "last_ok_at"));
-	if (rjstr(h, "error"))
-		cJSON_AddStringToObject(o, "error", rjstr(h, "error"));
+	cJSON_AddStringToObject(o, "health", json_str(h, "state") ? json_str(h, "state") : "unknown");
+	if (json_str(h, "since"))
+		cJSON_AddStringToObject(o, "since", json_str(h, "since"));
+	if (json_str(h, "last_ok_at"))
+		cJSON_AddStringToObject(o, "last_ok_at", json_str(h, "last_ok_at"));
+	if (json_str(h, "error"))
+		cJSON_AddStringToObject(o, "error", json_str(h, "error"));
 	cJSON_AddNumberToObject(o, "queued", (double)b.queued);
 	cJSON_AddNumberToObject(o, "pinning", (double)b.pinning);
 	cJSON_AddNumberToObject(o, "failed", (double)b.failed);

@@ -78,8 +78,8 @@ load_items(const struct pass *ps, struct item **out, size_t *count, struct werr 
 		v[n].en = len < 65536 ? cJSON_Parse(buf) : NULL;
 		v[n].gone = 0;
 		free(buf);
-		if (rjstr(v[n].en, "cid") && rjstr(v[n].en, "sidecar") && rjstr(v[n].en, "id") &&
-		    rjstr(v[n].en, "block") && rjstr(v[n].en, "state"))
+		if (json_str(v[n].en, "cid") && json_str(v[n].en, "sidecar") && json_str(v[n].en, "id") &&
+		    json_str(v[n].en, "block") && json_str(v[n].en, "state"))
 			n++;
 		else
 			cJSON_Delete(v[n].en);   /* not ours to judge; left where it is */
@@ -93,7 +93,7 @@ load_items(const struct pass *ps, struct item **out, size_t *count, struct werr 
 static int
 st_is(const struct item *it, const char *state)
 {
-	return !it->gone && strcmp(rjstr(it->en, "state"), state) == 0;
+	return !it->gone && strcmp(json_str(it->en, "state"), state) == 0;
 }
 
 static void
@@ -161,7 +161,7 @@ note(struct pass *ps, const cJSON *rec, const char *id)
 	ps->p->done++;
 	if (ps->fn)
 		ps->fn(ps->ctx, l);
-	ev = event_new(strcmp(rjstr(rec, "state"), "pinned") == 0 ? "remote_pinned" : "remote_failed");
+	ev = event_new(strcmp(json_str(rec, "state"), "pinned") == 0 ? "remote_pinned" : "remote_failed");
 	for (cJSON *f = l->child; f; f = f->next)
 		cJSON_AddItemToObject(ev, f->string, cJSON_Duplicate(f, 1));
 	event_append(ps->rs->home, ev, &ignore);   /* the log is a courtesy; the sidecar is the record */
@@ -178,17 +178,17 @@ settle_pinned(struct pass *ps, struct item *it, const struct rstat *s, struct we
 	int rc;
 
 	rfc3339_ms(wall_ms(), now, sizeof now);
-	cJSON_AddStringToObject(rec, "requested_at", rjstr(it->en, "requested_at") ? rjstr(it->en, "requested_at") : now);
+	cJSON_AddStringToObject(rec, "requested_at", json_str(it->en, "requested_at") ? json_str(it->en, "requested_at") : now);
 	cJSON_AddStringToObject(rec, "confirmed_at", now);
 	cJSON_AddItemToObject(rec, "peers", s->peers ? cJSON_Duplicate(s->peers, 1) : cJSON_CreateArray());
-	rc = sidecar_update_nested(rjstr(it->en, "sidecar"), rjstr(it->en, "block"), ps->t->name, rec, e);
+	rc = sidecar_update_nested(json_str(it->en, "sidecar"), json_str(it->en, "block"), ps->t->name, rec, e);
 	if (rc < 0 && e->code == EX_NOINPUT)
 		rc = 0;   /* the capture is gone: nothing to record it in */
 	if (rc == 0 && (unlink(it->path) < 0 && errno != ENOENT))
 		rc = werr_sys(e, EX_IOERR, "%s", it->path);
 	if (rc == 0) {
 		it->gone = 1;
-		note(ps, rec, rjstr(it->en, "id"));
+		note(ps, rec, json_str(it->en, "id"));
 	}
 	cJSON_Delete(rec);
 	return rc;
@@ -206,11 +206,11 @@ settle_failed(struct pass *ps, struct item *it, const char *why, struct werr *e)
 	set_str(it->en, "state", "failed");
 	set_str(it->en, "error", why);
 	rc = rentry_write(it->path, it->en, e);
-	if (rc == 0 && sidecar_update_nested(rjstr(it->en, "sidecar"), rjstr(it->en, "block"), ps->t->name, rec, e) < 0 &&
+	if (rc == 0 && sidecar_update_nested(json_str(it->en, "sidecar"), json_str(it->en, "block"), ps->t->name, rec, e) < 0 &&
 	    e->code != EX_NOINPUT)
 		rc = -1;
 	if (rc == 0) {
-		note(ps, rec, rjstr(it->en, "id"));
+		note(ps, rec, json_str(it->en, "id"));
 	}
 	cJSON_Delete(rec);
 	return rc;
@@ -223,9 +223,9 @@ ask_again(struct pass *ps, struct item *it, const char *why, struct werr *e)
 {
 	char msg[400];
 
-	if (rjnum(it->en, "requests", 0) >= (double)ps->t->max_requests) {
+	if (json_num(it->en, "requests", 0) >= (double)ps->t->max_requests) {
 		snprintf(msg, sizeof msg, "not confirmed after %.0f requests: %s",
-		    rjnum(it->en, "requests", 0), why);
+		    json_num(it->en, "requests", 0), why);
 		return settle_failed(ps, it, msg, e);
 	}
 	set_str(it->en, "state", "queued");
@@ -261,7 +261,7 @@ load_origins(struct remote_set *rs)
 static int
 refused(struct pass *ps, struct item *it, const char *why, struct werr *e)
 {
-	double n = rjnum(it->en, "requests", 0) + 1;
+	double n = json_num(it->en, "requests", 0) + 1;
 	int64_t wait = ps->rs->backoff_min_ms;
 
 	if (n >= (double)ps->t->max_requests) {
@@ -298,13 +298,13 @@ request_one(struct pass *ps, struct item *it, struct werr *e)
 	set_str(it->en, "state", "pinning");
 	set_str(it->en, "request_id", rid);
 	set_str(it->en, "requested_at", now);
-	set_num(it->en, "requests", rjnum(it->en, "requests", 0) + 1);
+	set_num(it->en, "requests", json_num(it->en, "requests", 0) + 1);
 	set_num(it->en, "requested_ms", (double)ps->now);
 	if (rentry_write(it->path, it->en, e) < 0)
 		return -1;
 	rec = record_of(ps->t, it->en, "pinning");
 	cJSON_AddStringToObject(rec, "requested_at", now);
-	rc = sidecar_update_nested(rjstr(it->en, "sidecar"), rjstr(it->en, "block"), ps->t->name, rec, e);
+	rc = sidecar_update_nested(json_str(it->en, "sidecar"), json_str(it->en, "block"), ps->t->name, rec, e);
 	cJSON_Delete(rec);
 	return rc < 0 && e->code != EX_NOINPUT ? -1 : 0;
 }
@@ -313,7 +313,7 @@ static int
 judge(struct pass *ps, struct item *it, const struct rstat *s, struct werr *e)
 {
 	char why[400];
-	double age = (double)ps->now - rjnum(it->en, "requested_ms", (double)ps->now);
+	double age = (double)ps->now - json_num(it->en, "requested_ms", (double)ps->now);
 
 	if (strcmp(s->state, "pinned") == 0)
 		return settle_pinned(ps, it, s, e);
@@ -340,7 +340,7 @@ poll_all(struct pass *ps, struct item *v, size_t n, struct werr *e)
 		for (k = 0; i < n && k < REMOTE_BATCH; i++)
 			if (st_is(&v[i], "pinning")) {
 				batch[k] = &v[i];
-				cids[k++] = rjstr(v[i].en, "cid");
+				cids[k++] = json_str(v[i].en, "cid");
 			}
 		if (k == 0)
 			break;
@@ -364,11 +364,11 @@ static void
 reconcile(struct pass *ps, struct item *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		cJSON *o = sidecar_read_json(rjstr(v[i].en, "sidecar"), NULL);
+		cJSON *o = sidecar_read_json(json_str(v[i].en, "sidecar"), NULL);
 		const cJSON *r = cJSON_GetObjectItemCaseSensitive(
-		    cJSON_GetObjectItemCaseSensitive(o, rjstr(v[i].en, "block")), ps->t->name);
-		if (rjstr(r, "state") && strcmp(rjstr(r, "state"), "pinned") == 0 && rjstr(r, "cid") &&
-		    cid_str_equal(rjstr(r, "cid"), rjstr(v[i].en, "cid")) && unlink(v[i].path) == 0)
+		    cJSON_GetObjectItemCaseSensitive(o, json_str(v[i].en, "block")), ps->t->name);
+		if (json_str(r, "state") && strcmp(json_str(r, "state"), "pinned") == 0 && json_str(r, "cid") &&
+		    cid_str_equal(json_str(r, "cid"), json_str(v[i].en, "cid")) && unlink(v[i].path) == 0)
 			v[i].gone = 1;
 		cJSON_Delete(o);
 	}
@@ -378,7 +378,7 @@ static void
 tally(struct pass *ps, const struct item *v, size_t n, long long next_poll)
 {
 	for (size_t i = 0; i < n; i++) {
-		long long due = (long long)rjnum(v[i].en, "next_ms", 0);
+		long long due = (long long)json_num(v[i].en, "next_ms", 0);
 		if (v[i].gone)
 			continue;
 		if (st_is(&v[i], "failed")) {
@@ -406,7 +406,7 @@ poll_interval(const struct pass *ps, const struct item *v, size_t n)
 
 	for (size_t i = 0; i < n; i++)
 		if (st_is(&v[i], "pinning")) {
-			long long a = ps->now - (long long)rjnum(v[i].en, "requested_ms", (double)ps->now);
+			long long a = ps->now - (long long)json_num(v[i].en, "requested_ms", (double)ps->now);
 			if (youngest < 0 || a < youngest)
 				youngest = a;
 		}
@@ -433,7 +433,7 @@ work_target(struct pass *ps, struct werr *e)
 		t->reconciled = 1;
 	}
 	for (size_t i = 0; i < n && rc == 0 && ps->now >= t->retry_ms; i++)
-		if (st_is(&v[i], "queued") && rjnum(v[i].en, "next_ms", 0) <= (double)ps->now)
+		if (st_is(&v[i], "queued") && json_num(v[i].en, "next_ms", 0) <= (double)ps->now)
 			rc = request_one(ps, &v[i], e) < 0 ? -1 : 0;
 	if (rc == 0 && ps->now >= t->retry_ms && ps->now >= t->poll_ms)
 		rc = poll_all(ps, v, n, e);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "site/gallery.h"
+#include "base/json.h"
 
 struct sbuf { char *p; size_t len, cap; int oom; };
 
@@ -173,16 +174,10 @@ int gallery_session_html(const char *name, char **out, size_t *len, struct werr 
 	return sb_done(&b, out, len, e);
 }
 
-static const char *jstr(const cJSON *o, const char *k)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 static void root_row(struct sbuf *b, const cJSON *s)
 {
-	const char *name = jstr(s, "name"), *cid = jstr(s, "cid");
-	const char *first = jstr(s, "first"), *last = jstr(s, "last");
+	const char *name = json_str(s, "name"), *cid = json_str(s, "cid");
+	const char *first = json_str(s, "first"), *last = json_str(s, "last");
 	const cJSON *count = cJSON_GetObjectItemCaseSensitive(s, "count");
 	char num[32];
 
@@ -213,7 +208,7 @@ int gallery_root_html(const cJSON *index, char **out, size_t *len, struct werr *
 	struct sbuf b = {0};
 	const cJSON *node = cJSON_GetObjectItemCaseSensitive(index, "node");
 	const cJSON *sessions = cJSON_GetObjectItemCaseSensitive(index, "sessions");
-	const char *id = jstr(node, "id"), *ipns = jstr(node, "ipns");
+	const char *id = json_str(node, "id"), *ipns = json_str(node, "ipns");
 	const cJSON *s;
 
 	sb_puts(&b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"

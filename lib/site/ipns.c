@@ -11,6 +11,7 @@
 #include "base/atomicio.h"
 #include "base/cli.h"
 #include "site/ipns.h"
+#include "base/json.h"
 #include "base/eventlog.h"
 
 static void state_path(const char *home, const char *file, char *buf, size_t len)
@@ -56,12 +57,6 @@ static int json_save(const char *home, const char *file, const cJSON *o, struct 
 	rc = atomic_write(path, text, n + 1, e);
 	free(text);
 	return rc;
-}
-
-static const char *jstr(const cJSON *o, const char *k)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
 static double jnum(const cJSON *o, const char *k, double dflt)
@@ -116,7 +111,7 @@ int ipns_current_root(const char *home, char *cid, size_t len, struct werr *e)
 		return -1;
 	if (!o)
 		return werr_set(e, EX_NOINPUT, "%s: no root yet (run wanda-dag root)", path);
-	s = jstr(o, "cid");
+	s = json_str(o, "cid");
 	if (!s || !*s || strlen(s) >= len) {
 		cJSON_Delete(o);
 		return werr_set(e, EX_DATAERR, "%s: no \"cid\" string", path);
@@ -307,13 +302,13 @@ static int pending(const struct ipns_cfg *c, const cJSON *st)
 {
 	char root[KUBO_CID_MAX];
 	struct werr e = {0};
-	const char *last = jstr(st, "cid");
+	const char *last = json_str(st, "cid");
 
 	if (marker_exists(c->home))
 		return 1;
 	if (ipns_current_root(c->home, root, sizeof root, &e) < 0)
 		return 0;
-	return !last || strcmp(root, last) != 0 || jstr(st, "last_error") != NULL;
+	return !last || strcmp(root, last) != 0 || json_str(st, "last_error") != NULL;
 }
 
 static cJSON *error_line(const char *cid, const struct werr *e, int fails, int retries)
@@ -338,7 +333,7 @@ static int next_target(const struct ipns_cfg *c, const cJSON *st, char *target, 
                        int *explicit, struct werr *e)
 {
 	int marked = marker_take(c->home, target, len, e);
-	const char *last = jstr(st, "cid");
+	const char *last = json_str(st, "cid");
 
 	if (marked < 0)
 		return -1;
@@ -346,7 +341,7 @@ static int next_target(const struct ipns_cfg *c, const cJSON *st, char *target, 
 		return 1;
 	if (ipns_current_root(c->home, target, len, e) < 0)
 		return -1;
-	if (last && strcmp(target, last) == 0 && !jstr(st, "last_error"))
+	if (last && strcmp(target, last) == 0 && !json_str(st, "last_error"))
 		return 0;   /* already published, nothing new */
 	return 1;
 }
@@ -444,7 +439,7 @@ int ipns_republish(struct kubo *k, const struct ipns_cfg *c, int64_t before_ms, 
 		close(fd);
 		return -1;
 	}
-	const char *last = jstr(st, "cid");
+	const char *last = json_str(st, "cid");
 	if (ipns_current_root(c->home, target, sizeof target, &re) < 0) {
 		if (!last) {
 			*e = re;
@@ -488,13 +483,13 @@ int ipns_status(const struct ipns_cfg *c, cJSON **line, struct werr *e)
 	if (ipns_state_load(c->home, &st, e) < 0)
 		return -1;
 	o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "key", (s = jstr(st, "key")) ? s : c->key);
-	if ((s = jstr(st, "name")))
+	cJSON_AddStringToObject(o, "key", (s = json_str(st, "key")) ? s : c->key);
+	if ((s = json_str(st, "name")))
 		cJSON_AddStringToObject(o, "name", s);
-	if ((s = jstr(st, "value")))
+	if ((s = json_str(st, "value")))
 		cJSON_AddStringToObject(o, "value", s);
 	cJSON_AddNumberToObject(o, "sequence", jnum(st, "sequence", 0));
-	if ((s = jstr(st, "published_at"))) {
+	if ((s = json_str(st, "published_at"))) {
 		cJSON_AddStringToObject(o, "published_at", s);
 		cJSON_AddNumberToObject(o, "age_s",
 			(long long)((wall_ms() - (long long)jnum(st, "published_ms", 0)) / 1000));
@@ -502,9 +497,9 @@ int ipns_status(const struct ipns_cfg *c, cJSON **line, struct werr *e)
 	if (ipns_current_root(c->home, root, sizeof root, &re) == 0)
 		cJSON_AddStringToObject(o, "root", root);
 	cJSON_AddBoolToObject(o, "pending", pending(c, st));
-	if ((s = jstr(st, "last_error")))
+	if ((s = json_str(st, "last_error")))
 		cJSON_AddStringToObject(o, "last_error", s);
-	if ((s = jstr(st, "last_attempt_at")))
+	if ((s = json_str(st, "last_attempt_at")))
 		cJSON_AddStringToObject(o, "last_attempt_at", s);
 	cJSON_Delete(st);
 	*line = o;

@@ -14,6 +14,7 @@
 #include "site/session.h"
 #include "net/syncstate.h"
 #include "ipld/unixdir.h"
+#include "base/json.h"
 
 /* One capture, from its sidecar. Strings point into j. */
 struct cap {
@@ -26,12 +27,6 @@ struct cap {
 };
 
 struct caps { struct cap *v; size_t n, cap; };
-
-static const char *jstr(const cJSON *o, const char *k)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-	return cJSON_IsString(v) && v->valuestring[0] ? v->valuestring : NULL;
-}
 
 static int jnum(const cJSON *o, const char *k, uint64_t *out)
 {
@@ -57,11 +52,11 @@ static const char *cap_from_json(cJSON *j, struct cap *c)
 
 	memset(c, 0, sizeof *c);
 	c->j = j;
-	if (!(c->id = jstr(j, "id")) || !(c->file = jstr(j, "file")) || !(c->at = jstr(j, "captured_at")))
+	if (!(c->id = json_text(j, "id")) || !(c->file = json_text(j, "file")) || !(c->at = json_text(j, "captured_at")))
 		return "no id, file or captured_at";
 	if (strchr(c->file, '/') || strchr(c->id, '/') || strlen(c->id) + 5 > sizeof c->tname)
 		return "bad id or file name";
-	if (!(s = jstr(j, "cid")) || cid_parse(s, &c->cid, &e) < 0)
+	if (!(s = json_text(j, "cid")) || cid_parse(s, &c->cid, &e) < 0)
 		return "no usable cid (not hashed yet?)";
 	if (jnum(j, "bytes", &c->bytes) < 0)
 		return "no bytes";
@@ -71,7 +66,7 @@ static const char *cap_from_json(cJSON *j, struct cap *c)
 			return "no tsize";
 		c->tsize = c->bytes;
 	}
-	if ((c->raw = jstr(j, "raw")) && !strchr(c->raw, '/') && (s = jstr(j, "raw_cid")) &&
+	if ((c->raw = json_text(j, "raw")) && !strchr(c->raw, '/') && (s = json_text(j, "raw_cid")) &&
 	    cid_parse(s, &c->rcid, &e) == 0 && jnum(j, "raw_tsize", &c->rtsize) == 0)
 		c->has_raw = 1;
 	snprintf(c->tname, sizeof c->tname, "%s.jpg", c->id);
@@ -419,7 +414,7 @@ static void summarize(const struct caps *cs, struct session_info *si)
 {
 	for (size_t i = 0; i < cs->n; i++) {
 		const cJSON *ipfs = cJSON_GetObjectItemCaseSensitive(cs->v[i].j, "ipfs");
-		const char *st = jstr(ipfs, "state");
+		const char *st = json_text(ipfs, "state");
 		si->bytes += cs->v[i].bytes;
 		if (!st || (strcmp(st, "pushed") && strcmp(st, "pinned")))
 			si->unpushed++;
@@ -562,7 +557,7 @@ static cJSON *root_entry(const char *path, const char *want, struct dir_entry *d
 		return NULL;
 	j = cJSON_ParseWithLength(text, len);
 	free(text);
-	if (!(name = jstr(j, "session")) || strcmp(name, want) || !(cs = jstr(j, "cid")) ||
+	if (!(name = json_text(j, "session")) || strcmp(name, want) || !(cs = json_text(j, "cid")) ||
 	    cid_parse(cs, &de->cid, e) < 0 || jnum(j, "count", &count) < 0 ||
 	    jnum(j, "bytes", &bytes) < 0 || jnum(j, "tsize", &tsize) < 0) {
 		cJSON_Delete(j);
@@ -578,7 +573,7 @@ static cJSON *root_entry(const char *path, const char *want, struct dir_entry *d
 	cJSON_AddNumberToObject(s, "count", (double)count);
 	cJSON_AddNumberToObject(s, "bytes", (double)bytes);
 	cJSON_AddNumberToObject(s, "tsize", (double)tsize);
-	if ((first = jstr(j, "first")) && (last = jstr(j, "last"))) {
+	if ((first = json_text(j, "first")) && (last = json_text(j, "last"))) {
 		cJSON_AddStringToObject(s, "first", first);
 		cJSON_AddStringToObject(s, "last", last);
 	}
@@ -642,7 +637,7 @@ static void index_totals(cJSON *ix, cJSON *sessions, struct root_info *ri)
 	uint64_t n;
 
 	cJSON_ArrayForEach(s, sessions) {
-		const char *f = jstr(s, "first"), *l = jstr(s, "last");
+		const char *f = json_text(s, "first"), *l = json_text(s, "last");
 		if (jnum(s, "count", &n) == 0)
 			ri->captures += n;
 		if (jnum(s, "bytes", &n) == 0)
@@ -774,7 +769,7 @@ int root_record(const char *home, const struct root_info *ri, int imported, stru
 		return -1;
 	if (access(path, F_OK) == 0 && read_file(path, &old, &len, e) == 0) {
 		cJSON *j = cJSON_ParseWithLength(old, len);
-		const char *c = jstr(j, "cid");
+		const char *c = json_text(j, "cid");
 		cJSON *im = cJSON_GetObjectItemCaseSensitive(j, "imported");
 		int same = c && !strcmp(c, cs) && (cJSON_IsTrue(im) || !imported);
 		cJSON_Delete(j);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include "base/atomicio.h"
 #include "base/cli.h"
+#include "base/json.h"
 
 static const char *const states[] = { "queued", "pinning", "pushed", "pinned", "failed", "local" };
 
@@ -112,24 +113,6 @@ sidecar_to_json(const struct sidecar *s)
 	return o;
 }
 
-static void
-get_str(const cJSON *o, const char *k, char *buf, size_t len)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-
-	buf[0] = '\0';
-	if (cJSON_IsString(v))
-		snprintf(buf, len, "%s", v->valuestring);
-}
-
-static double
-get_num(const cJSON *o, const char *k, double dflt)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-
-	return cJSON_IsNumber(v) ? v->valuedouble : dflt;
-}
-
 int
 sidecar_from_json(const cJSON *j, struct sidecar *s, const char *what, struct werr *e)
 {
@@ -142,30 +125,30 @@ sidecar_from_json(const cJSON *j, struct sidecar *s, const char *what, struct we
 		if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(j, req[i])))
 			return werr_set(e, EX_DATAERR, "%s: sidecar has no string \"%s\"", what, req[i]);
 	sidecar_init(s);
-	get_str(j, "id", s->id, sizeof s->id);
-	get_str(j, "session", s->session, sizeof s->session);
-	get_str(j, "file", s->file, sizeof s->file);
-	s->bytes = (uint64_t)get_num(j, "bytes", 0);
-	get_str(j, "captured_at", s->captured_at, sizeof s->captured_at);
-	get_str(j, "camera", s->camera, sizeof s->camera);
-	s->width = (int)get_num(j, "width", 0);
-	s->height = (int)get_num(j, "height", 0);
-	s->exposure_us = (int64_t)get_num(j, "exposure_us", -1);
-	s->gain = get_num(j, "gain", -1);
-	get_str(j, "awb", s->awb, sizeof s->awb);
-	get_str(j, "cid", s->cid, sizeof s->cid);
-	s->tsize = (uint64_t)get_num(j, "tsize", 0);
-	get_str(j, "profile", s->profile, sizeof s->profile);
-	get_str(j, "thumb", s->thumb, sizeof s->thumb);
-	get_str(j, "raw", s->raw, sizeof s->raw);
-	get_str(j, "raw_cid", s->raw_cid, sizeof s->raw_cid);
-	s->raw_tsize = (uint64_t)get_num(j, "raw_tsize", 0);
+	json_copy(s->id, sizeof s->id, j, "id");
+	json_copy(s->session, sizeof s->session, j, "session");
+	json_copy(s->file, sizeof s->file, j, "file");
+	s->bytes = (uint64_t)json_num(j, "bytes", 0);
+	json_copy(s->captured_at, sizeof s->captured_at, j, "captured_at");
+	json_copy(s->camera, sizeof s->camera, j, "camera");
+	s->width = (int)json_num(j, "width", 0);
+	s->height = (int)json_num(j, "height", 0);
+	s->exposure_us = (int64_t)json_num(j, "exposure_us", -1);
+	s->gain = json_num(j, "gain", -1);
+	json_copy(s->awb, sizeof s->awb, j, "awb");
+	json_copy(s->cid, sizeof s->cid, j, "cid");
+	s->tsize = (uint64_t)json_num(j, "tsize", 0);
+	json_copy(s->profile, sizeof s->profile, j, "profile");
+	json_copy(s->thumb, sizeof s->thumb, j, "thumb");
+	json_copy(s->raw, sizeof s->raw, j, "raw");
+	json_copy(s->raw_cid, sizeof s->raw_cid, j, "raw_cid");
+	s->raw_tsize = (uint64_t)json_num(j, "raw_tsize", 0);
 	b = cJSON_GetObjectItemCaseSensitive(j, "ipfs");
 	if (cJSON_IsObject(b)) {
-		get_str(b, "state", s->state, sizeof s->state);
-		get_str(b, "cid", s->ipfs_cid, sizeof s->ipfs_cid);
-		get_str(b, "pinned_at", s->pinned_at, sizeof s->pinned_at);
-		get_str(b, "error", s->error, sizeof s->error);
+		json_copy(s->state, sizeof s->state, b, "state");
+		json_copy(s->ipfs_cid, sizeof s->ipfs_cid, b, "cid");
+		json_copy(s->pinned_at, sizeof s->pinned_at, b, "pinned_at");
+		json_copy(s->error, sizeof s->error, b, "error");
 	}
 	return 0;
 }

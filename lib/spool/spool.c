@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include "base/atomicio.h"
 #include "base/cli.h"
+#include "base/json.h"
 
 static const char *const state_names[SPOOL_NSTATES] = {
 	"new", "cur", "deferred", "failed", "corrupt",
@@ -209,14 +210,6 @@ set_time(cJSON *o, const char *key, long long ms)
 	set_str(o, key, buf);
 }
 
-static const char *
-get_str(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 int
 spool_add(const char *spool_dir, const char *id, const cJSON *entry, struct werr *e)
 {
@@ -233,7 +226,7 @@ spool_add(const char *spool_dir, const char *id, const cJSON *entry, struct werr
 	if ((o = cJSON_Duplicate(entry, 1)) == NULL)
 		return werr_set(e, EX_OSERR, "%s: out of memory", id);
 	set_str(o, "id", id);
-	if (get_str(o, "enqueued_at") == NULL)
+	if (json_str(o, "enqueued_at") == NULL)
 		set_time(o, "enqueued_at", wall_ms());
 	if (!cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(o, "attempts")))
 		set_num(o, "attempts", 0);
@@ -417,7 +410,7 @@ spool_read_entry(const char *path, struct werr *e)
 		werr_set(e, EX_DATAERR, "%s: not a JSON object", path);
 		return NULL;
 	}
-	if ((id = get_str(o, "id")) == NULL || !spool_id_valid(id) || get_str(o, "path") == NULL) {
+	if ((id = json_str(o, "id")) == NULL || !spool_id_valid(id) || json_str(o, "path") == NULL) {
 		cJSON_Delete(o);
 		werr_set(e, EX_DATAERR, "%s: entry without a valid \"id\" and \"path\"", path);
 		return NULL;
@@ -467,8 +460,8 @@ spool_claim(const char *spool_dir, const char *id, const struct spool_claimer *w
 	if (fsync_parent(cur_path, e) < 0 || fsync_parent(from, e) < 0)
 		return -1;
 	o = spool_read_entry(cur_path, e);
-	if (o != NULL && strcmp(get_str(o, "id"), id) != 0) {
-		werr_set(e, EX_DATAERR, "%s: \"id\" is %s", from, get_str(o, "id"));
+	if (o != NULL && strcmp(json_str(o, "id"), id) != 0) {
+		werr_set(e, EX_DATAERR, "%s: \"id\" is %s", from, json_str(o, "id"));
 		cJSON_Delete(o);
 		o = NULL;
 	}
@@ -529,8 +522,8 @@ entry_start_ms(const cJSON *o, long long dflt)
 {
 	long long a = -1, b = -1;
 
-	spool_parse_time(get_str(o, "enqueued_at"), &a);
-	spool_parse_time(get_str(o, "retried_at"), &b);
+	spool_parse_time(json_str(o, "enqueued_at"), &a);
+	spool_parse_time(json_str(o, "retried_at"), &b);
 	if (a < 0 && b < 0)
 		return dflt;
 	return a > b ? a : b;
@@ -550,9 +543,9 @@ to_failed(const char *spool_dir, const char *path, cJSON *o, const char *reason,
 	set_str(o, "last_error", reason);
 	set_str(o, "next_attempt_at", NULL);
 	set_time(o, "failed_at", now_ms);
-	if (rewrite_entry(spool_dir, path, get_str(o, "id"), o, e) < 0)
+	if (rewrite_entry(spool_dir, path, json_str(o, "id"), o, e) < 0)
 		return -1;
-	return move_entry(spool_dir, path, SPOOL_FAILED, get_str(o, "id"), e) < 0 ? -1 : 0;
+	return move_entry(spool_dir, path, SPOOL_FAILED, json_str(o, "id"), e) < 0 ? -1 : 0;
 }
 
 /* The entry could not be rewritten (a full or inode-less spool): move it
@@ -627,8 +620,8 @@ fail_entry(const char *spool_dir, const char *cur_path, const struct spool_polic
 	}
 	set_str(o, "last_error", message);
 	set_time(o, "next_attempt_at", now_ms + spool_backoff_ms(p, attempts));
-	rc = rewrite_entry(spool_dir, cur_path, get_str(o, "id"), o, e);
-	if (rc == 0 && move_entry(spool_dir, cur_path, SPOOL_DEFERRED, get_str(o, "id"), e) < 0)
+	rc = rewrite_entry(spool_dir, cur_path, json_str(o, "id"), o, e);
+	if (rc == 0 && move_entry(spool_dir, cur_path, SPOOL_DEFERRED, json_str(o, "id"), e) < 0)
 		rc = -1;
 	cJSON_Delete(o);
 	return rc < 0 ? -1 : SPOOL_DEFERRED;
@@ -637,7 +630,7 @@ fail_entry(const char *spool_dir, const char *cur_path, const struct spool_polic
 static int
 is_unreachable(const cJSON *o)
 {
-	return settle_daemon_down(get_str(o, "error_kind"));
+	return settle_daemon_down(json_str(o, "error_kind"));
 }
 
 /* 1 when some entry in new/ or cur/ failed as unreachable last time: a
@@ -689,7 +682,7 @@ due_ms(const char *path, const cJSON *o, long long now_ms)
 	struct stat st;
 	long long due, mt;
 
-	if (spool_parse_time(get_str(o, "next_attempt_at"), &due) < 0)
+	if (spool_parse_time(json_str(o, "next_attempt_at"), &due) < 0)
 		due = 0;
 	if (stat(path, &st) == 0 &&
 	    (mt = (long long)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000) > now_ms && mt > due)
@@ -716,13 +709,13 @@ release_one(const char *spool_dir, const char *path, const struct spool_policy *
 	if (expired(p, o, now_ms)) {
 		char reason[600];
 		snprintf(reason, sizeof reason, "expired in the queue: %s",
-		    get_str(o, "last_error") ? get_str(o, "last_error") : "no attempt succeeded");
+		    json_str(o, "last_error") ? json_str(o, "last_error") : "no attempt succeeded");
 		r->expired++;
 		rc = to_failed(spool_dir, path, o, reason, now_ms, e);
 	} else if (is_unreachable(o) && waits_behind_probe(spool_dir, probe_seen)) {
 		/* waits behind the probe; a success kicks it */
 	} else if ((due = due_ms(path, o, now_ms)) <= now_ms) {
-		if ((rc = move_entry(spool_dir, path, SPOOL_NEW, get_str(o, "id"), e)) == 0)
+		if ((rc = move_entry(spool_dir, path, SPOOL_NEW, json_str(o, "id"), e)) == 0)
 			r->released++;
 	} else if (r->next_due_ms == 0 || due < r->next_due_ms) {
 		r->next_due_ms = due;

@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #endif
 #define main wanda_queue_main
+int wanda_queue_main(int, char **);
 #include "../../cmd/wanda-queue.c"
 #undef main
 #include "base/atomicio.h"
@@ -38,6 +39,8 @@ fuzz_ack_reset(const char *home, const char *spool, const struct spool_claimer *
 		abort();
 	cJSON_Delete(entry);
 }
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -6,6 +6,9 @@
 #include <string.h>
 #include "net/announce.h"
 
+/* libFuzzer calls it; no header declares it */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

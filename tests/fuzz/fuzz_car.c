@@ -59,6 +59,9 @@ fuzz_car_dagpb(const uint8_t *data, size_t len)
 	dagpb_node_free(&nd);
 }
 
+/* libFuzzer calls it; no header declares it */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

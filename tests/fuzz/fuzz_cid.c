@@ -47,6 +47,9 @@ fuzz_cid_binary(const uint8_t *data, size_t size)
 		abort();
 }
 
+/* libFuzzer calls it; no header declares it */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -8,6 +8,9 @@
 #include <string.h>
 #include "remote/remote_int.h"
 
+/* libFuzzer calls it; no header declares it */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

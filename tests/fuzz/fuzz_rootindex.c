@@ -9,6 +9,9 @@
 #include "ipld/cid.h"
 #include "net/rootindex.h"
 
+/* libFuzzer calls it; no header declares it */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

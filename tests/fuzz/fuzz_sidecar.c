@@ -11,6 +11,8 @@
 #include <unistd.h>
 #include "spool/sidecar.h"
 
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -7,9 +7,12 @@
 #define _GNU_SOURCE
 #endif
 #define main wanda_dag_main
+int wanda_dag_main(int, char **);
 #include "../../cmd/wanda-dag.c"
 #undef main
 #include "base/atomicio.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

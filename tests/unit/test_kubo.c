@@ -16,6 +16,7 @@
 #include <archive_entry.h>
 #include "tap.h"
 #include "kubo/kubo.h"
+#include "ipld/multibase.h"
 
 static long long
 kubo_mono_ms_for_tests(void)
@@ -134,6 +135,7 @@ test_errors(void)
 	is_str(kubo_kind_name((enum kubo_kind)99), "none", "unknown kind");
 }
 
+/* pubsub topics and data travel as multibase base64: lib/ipld/multibase. */
 static void
 test_mb64(void)
 {
@@ -141,25 +143,28 @@ test_mb64(void)
 	uint8_t b[64];
 	size_t n;
 
-	ok(kubo_mb64_encode("wanda/discovery", 15, out, sizeof out) == 0, "encode");
+#define ENC(s, l, o, c) mb_encode('u', (const uint8_t *)(s), (l), (o), (c), NULL)
+#define DEC(s, o, c, n) mb_decode((s), (o), (c), (n), NULL, NULL)
+	ok(ENC("wanda/discovery", 15, out, sizeof out) == 0, "encode");
 	is_str(out, "ud2FuZGEvZGlzY292ZXJ5", "wanda/discovery in base64url multibase");
-	ok(kubo_mb64_encode("a", 1, out, sizeof out) == 0, "encode 1 byte");
+	ok(ENC("a", 1, out, sizeof out) == 0, "encode 1 byte");
 	is_str(out, "uYQ", "no padding");
-	ok(kubo_mb64_encode("ab", 2, out, sizeof out) == 0 && strcmp(out, "uYWI") == 0, "2 bytes");
-	ok(kubo_mb64_encode("", 0, out, sizeof out) == 0 && strcmp(out, "u") == 0, "empty");
-	ok(kubo_mb64_encode("abcdef", 6, out, 5) < 0, "too small a buffer");
-	ok(kubo_mb64_decode("uaGVsbG8Kd29ybGQ", b, sizeof b, &n) == 0 && n == 11 &&
+	ok(ENC("ab", 2, out, sizeof out) == 0 && strcmp(out, "uYWI") == 0, "2 bytes");
+	ok(ENC("", 0, out, sizeof out) == 0 && strcmp(out, "u") == 0, "empty");
+	ok(ENC("abcdef", 6, out, 5) < 0, "too small a buffer");
+	ok(DEC("uaGVsbG8Kd29ybGQ", b, sizeof b, &n) == 0 && n == 11 &&
 	    memcmp(b, "hello\nworld", 11) == 0, "decode what Kubo sends");
-	ok(kubo_mb64_decode("mPz8/", b, sizeof b, &n) == 0 && n == 3 && b[0] == 0x3f && b[2] == 0x3f,
+	ok(DEC("mPz8/", b, sizeof b, &n) == 0 && n == 3 && b[0] == 0x3f && b[2] == 0x3f,
 	    "'m' is standard base64");
-	ok(kubo_mb64_decode("mYQ==", b, sizeof b, &n) == 0 && n == 1 && b[0] == 'a', "padding accepted");
-	ok(kubo_mb64_decode("u-_8", b, sizeof b, &n) == 0 && n == 2 && b[0] == 0xfb && b[1] == 0xff,
+	ok(DEC("MYQ==", b, sizeof b, &n) == 0 && n == 1 && b[0] == 'a', "padding accepted ('M')");
+	ok(DEC("u-_8", b, sizeof b, &n) == 0 && n == 2 && b[0] == 0xfb && b[1] == 0xff,
 	    "url alphabet");
-	ok(kubo_mb64_decode("zabc", b, sizeof b, &n) < 0, "other bases refused");
-	ok(kubo_mb64_decode("uYR", b, sizeof b, &n) < 0, "non-zero padding bits refused");
-	ok(kubo_mb64_decode("mYQ==x", b, sizeof b, &n) < 0, "text after padding refused");
-	ok(kubo_mb64_decode("u+", b, sizeof b, &n) < 0, "'+' is not base64url");
-	ok(kubo_mb64_decode("uaGVsbG8", b, 3, &n) < 0, "output too small");
+	ok(DEC("uYR", b, sizeof b, &n) < 0, "non-zero padding bits refused");
+	ok(DEC("MYQ==x", b, sizeof b, &n) < 0, "text after padding refused");
+	ok(DEC("u+", b, sizeof b, &n) < 0, "'+' is not base64url");
+	ok(DEC("uaGVsbG8", b, 3, &n) < 0, "output too small");
+#undef ENC
+#undef DEC
 }
 
 /* ---- a canned HTTP server ----------------------------------------------- */

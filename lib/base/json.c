@@ -1,0 +1,49 @@
+/* json: field getters (see json.h). */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include "base/json.h"
+
+const char *
+json_str(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+const char *
+json_text(const cJSON *o, const char *key)
+{
+	const char *s = json_str(o, key);
+
+	return s != NULL && s[0] != '\0' ? s : NULL;
+}
+
+void
+json_copy(char *dst, size_t cap, const cJSON *o, const char *key)
+{
+	const char *s = json_str(o, key);
+
+	snprintf(dst, cap, "%s", s ? s : "");
+}
+
+uint64_t
+json_u64(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	if (cJSON_IsNumber(v))
+		return v->valuedouble > 0 ? (uint64_t)v->valuedouble : 0;
+	if (cJSON_IsString(v) && isdigit((unsigned char)v->valuestring[0]))
+		return strtoull(v->valuestring, NULL, 10);
+	return 0;
+}
+
+double
+json_num(const cJSON *o, const char *key, double dflt)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsNumber(v) ? v->valuedouble : dflt;
+}

@@ -1,0 +1,51 @@
+/* kubo_cli: --api, --timeout, --retries and the client they open. */
+#include <stdio.h>
+#include <sysexits.h>
+#include "kubo/kubo_cli.h"
+
+void
+kubo_cli_init(struct kubo_cli *kc, struct config *cf, int64_t timeout_ms)
+{
+	kc->cf = cf;
+	kc->timeout_ms = timeout_ms;
+	kc->retries = 3;
+}
+
+int
+kubo_cli_opt(struct kubo_cli *kc, int ch, const char *arg, struct werr *e)
+{
+	switch (ch) {
+	case KUBO_OPT_API:
+		return config_set(kc->cf, "api", arg, e) < 0 ? -1 : 1;
+	case KUBO_OPT_TIMEOUT:
+		if (parse_duration_ms(arg, &kc->timeout_ms, "--timeout", e) < 0)
+			return -1;
+		if (kc->timeout_ms <= 0)
+			return werr_set(e, EX_USAGE, "--timeout: must be positive");
+		return 1;
+	case KUBO_OPT_RETRIES:
+		return parse_long(arg, 0, 100, &kc->retries, "--retries", e) < 0 ? -1 : 1;
+	default:
+		return 0;
+	}
+}
+
+struct kubo *
+kubo_cli_open(const struct kubo_cli *kc, char *url, size_t len, struct werr *e)
+{
+	struct kubo_opts ko;
+	char buf[1024];
+
+	if (url == NULL) {
+		url = buf;
+		len = sizeof buf;
+	}
+	if (config_api_url(kc->cf, url, len, e) < 0)
+		return NULL;
+	if (kc->timeout_ms > 0)
+		kubo_opts_for_timeout(&ko, (long)kc->timeout_ms);
+	else
+		kubo_opts_default(&ko);
+	ko.retries = (int)kc->retries;
+	return kubo_new(url, &ko, e);
+}

@@ -1,0 +1,37 @@
+/* kubo_cli: the daemon flags of every program that talks to Kubo, and the
+ * one way to open the client from them.
+ *   --api URL           the RPC API (config "api", WANDA_API; flag > env > file)
+ *   --timeout DURATION  no more than this of silence, each call within twice
+ *                       that, connect within min(it, 5 s) (kubo_opts_for_timeout)
+ *   --retries N         extra attempts of idempotent calls (0-100, default 3)
+ * Put KUBO_CLI_LONGOPTS in the getopt_long table and hand every option to
+ * kubo_cli_opt() before your own switch. */
+#ifndef WANDA_KUBO_CLI_H
+#define WANDA_KUBO_CLI_H
+#include <stddef.h>
+#include <stdint.h>
+#include <getopt.h>
+#include "base/config.h"
+#include "base/werr.h"
+#include "kubo/kubo.h"
+
+enum { KUBO_OPT_API = 0x4b00, KUBO_OPT_TIMEOUT, KUBO_OPT_RETRIES };
+#define KUBO_CLI_LONGOPTS \
+	{"api", required_argument, NULL, KUBO_OPT_API}, \
+	{"timeout", required_argument, NULL, KUBO_OPT_TIMEOUT}, \
+	{"retries", required_argument, NULL, KUBO_OPT_RETRIES}
+
+struct kubo_cli {
+	struct config *cf;       /* --api is set here */
+	int64_t timeout_ms;      /* 0: the client's defaults (kubo_opts_default) */
+	long retries;
+};
+/* timeout_ms: the program's default --timeout (0: the client's defaults). */
+void kubo_cli_init(struct kubo_cli *kc, struct config *cf, int64_t timeout_ms);
+/* 1 when ch was a daemon flag (taken), 0 when not ours, -1 on a bad value
+ * (EX_USAGE naming the flag). */
+int kubo_cli_opt(struct kubo_cli *kc, int ch, const char *arg, struct werr *e);
+/* The client for the configured API URL; url (may be NULL) gets the URL. */
+struct kubo *kubo_cli_open(const struct kubo_cli *kc, char *url, size_t len, struct werr *e);
+
+#endif
