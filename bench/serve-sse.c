@@ -17,7 +17,12 @@
 #include <time.h>
 #include <unistd.h>
 
-struct cl { int fd; char buf[8192]; size_t len; int ok; };
+struct cl {
+	int fd;
+	char buf[8192];
+	size_t len;
+	int ok;
+};
 
 static long long
 now_us(void)
@@ -61,11 +66,11 @@ consume(struct cl *c)
 int
 main(int argc, char **argv)
 {
-	struct sockaddr_in a = {.sin_family = AF_INET};
+	struct sockaddr_in a = { .sin_family = AF_INET };
 	int n, ep, tfd, evfd, events = 0, connected = 0;
 	long ms, secs;
 	struct cl *cls;
-	struct itimerspec its = {0};
+	struct itimerspec its = { 0 };
 	long long end_us;
 	char req[256];
 
@@ -82,7 +87,7 @@ main(int argc, char **argv)
 	ep = epoll_create1(0);
 	cls = calloc((size_t)n, sizeof *cls);
 	for (int i = 0; i < n; i++) {
-		struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &cls[i]};
+		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &cls[i] };
 		if ((cls[i].fd = socket(AF_INET, SOCK_STREAM, 0)) < 0 ||
 		    connect(cls[i].fd, (struct sockaddr *)&a, sizeof a) < 0)
 			err(69, "connect %d", i);
@@ -91,11 +96,11 @@ main(int argc, char **argv)
 		epoll_ctl(ep, EPOLL_CTL_ADD, cls[i].fd, &ev);
 	}
 	tfd = timerfd_create(CLOCK_MONOTONIC, 0);
-	its.it_value.tv_sec = 1;                 /* let every stream start */
+	its.it_value.tv_sec = 1; /* let every stream start */
 	its.it_interval.tv_nsec = ms * 1000000L;
 	timerfd_settime(tfd, 0, &its, NULL);
 	{
-		struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
+		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
 		epoll_ctl(ep, EPOLL_CTL_ADD, tfd, &ev);
 	}
 	end_us = now_us() + (1 + secs) * 1000000LL;
@@ -133,8 +138,9 @@ main(int argc, char **argv)
 		connected += cls[i].ok;
 	qsort(lat, nlat, sizeof *lat, cmp);
 	printf("{\"clients\":%d,\"connected\":%d,\"events\":%d,\"deliveries\":%zu,\"expected\":%lld,"
-	       "\"p50_ms\":%.2f,\"p99_ms\":%.2f,\"max_ms\":%.2f}\n", n, connected, events, nlat,
-	       (long long)events * connected, nlat ? lat[nlat / 2] : 0, nlat ? lat[nlat * 99 / 100] : 0,
-	       nlat ? lat[nlat - 1] : 0);
+	       "\"p50_ms\":%.2f,\"p99_ms\":%.2f,\"max_ms\":%.2f}\n",
+	    n, connected, events, nlat,
+	    (long long)events * connected, nlat ? lat[nlat / 2] : 0, nlat ? lat[nlat * 99 / 100] : 0,
+	    nlat ? lat[nlat - 1] : 0);
 	return 0;
 }

@@ -41,9 +41,9 @@ struct run {
 	char **files;
 	int nfiles;
 	int failures, last_code;
-	int disk_low;          /* the disk guard holds captures back */
-	uint64_t low_need;     /* the room the capture that went low needed */
-	long disk_skipped;     /* slots skipped meanwhile */
+	int disk_low;      /* the disk guard holds captures back */
+	uint64_t low_need; /* the room the capture that went low needed */
+	long disk_skipped; /* slots skipped meanwhile */
 };
 
 static void
@@ -79,7 +79,7 @@ emit_event(struct run *r, cJSON *ev, const char *fmt, ...) __attribute__((format
 static void
 emit_event(struct run *r, cJSON *ev, const char *fmt, ...)
 {
-	struct werr e = {0};
+	struct werr e = { 0 };
 	char msg[700];
 	va_list ap;
 
@@ -98,7 +98,7 @@ emit_event(struct run *r, cJSON *ev, const char *fmt, ...)
 static void
 set_config_flag(struct run *r, const char *key, const char *val)
 {
-	struct werr e = {0};
+	struct werr e = { 0 };
 
 	if (config_set(r->cfg, key, val, &e) < 0)
 		die(&e);
@@ -107,7 +107,7 @@ set_config_flag(struct run *r, const char *key, const char *val)
 static long
 num_arg(const char *s, long lo, long hi, const char *what)
 {
-	struct werr e = {0};
+	struct werr e = { 0 };
 	long v;
 
 	if (parse_long(s, lo, hi, &v, what, &e) < 0)
@@ -115,9 +115,27 @@ num_arg(const char *s, long lo, long hi, const char *what)
 	return v;
 }
 
-enum { O_SOURCE = 256, O_SESSION, O_EXPOSURE, O_GAIN, O_AWB, O_WIDTH, O_HEIGHT, O_RAW, O_SETTLE,
-	O_QUALITY, O_CAMERA, O_SEED, O_TIMEOUT, O_INTERVAL, O_COUNT, O_DURATION, O_MINFREE, O_THUMB,
-	O_NODE, O_NOQUEUE, O_MOVE };
+enum { O_SOURCE = 256,
+	O_SESSION,
+	O_EXPOSURE,
+	O_GAIN,
+	O_AWB,
+	O_WIDTH,
+	O_HEIGHT,
+	O_RAW,
+	O_SETTLE,
+	O_QUALITY,
+	O_CAMERA,
+	O_SEED,
+	O_TIMEOUT,
+	O_INTERVAL,
+	O_COUNT,
+	O_DURATION,
+	O_MINFREE,
+	O_THUMB,
+	O_NODE,
+	O_NOQUEUE,
+	O_MOVE };
 
 static const struct option longopts[] = {
 	{ "source", required_argument, NULL, O_SOURCE }, { "session", required_argument, NULL, O_SESSION },
@@ -248,16 +266,15 @@ read_run_opts(struct run *r, struct werr *e)
 static int
 session_cmd(struct run *r, int argc, char **argv)
 {
-	struct werr e = {0};
+	struct werr e = { 0 };
 	char id[CAPTUREID_MAX];
 	int created;
 	cJSON *o, *ev;
 
 	if (argc == 1 && strcmp(argv[0], "list") == 0) {
 		cJSON *arr = session_list(r->env.home, &e), *it;
-		cJSON_ArrayForEach(it, arr)
-			if (jsonl_emit(r->out, it, &e) < 0)
-				die(&e);
+		cJSON_ArrayForEach(it, arr) if (jsonl_emit(r->out, it, &e) < 0)
+		    die(&e);
 		cJSON_Delete(arr);
 		return 0;
 	}
@@ -293,9 +310,9 @@ session_cmd(struct run *r, int argc, char **argv)
 static void
 capture_event(struct run *r, const cJSON *res)
 {
-	static const char *const keep[] = {"id", "session", "cid"};
+	static const char *const keep[] = { "id", "session", "cid" };
 	cJSON *ev = event_new("capture");
-	struct werr e = {0};
+	struct werr e = { 0 };
 
 	for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++) {
 		const cJSON *v = cJSON_GetObjectItemCaseSensitive(res, keep[i]);
@@ -325,7 +342,7 @@ capture_failed(struct run *r, long k, int timed_out, struct werr *e)
 static int
 disk_ok(struct run *r, uint64_t need)
 {
-	struct werr e = {0};
+	struct werr e = { 0 };
 	char dir[4200];
 	uint64_t avail;
 
@@ -373,7 +390,7 @@ disk_ok(struct run *r, uint64_t need)
 static void
 capture_slot(struct run *r, long k)
 {
-	struct werr e = {0};
+	struct werr e = { 0 };
 	const char *input = r->src.kind == SRC_FILE ? r->files[k] : NULL;
 	struct frame f;
 	int timed_out;
@@ -420,7 +437,7 @@ on_repair(void *ctx, const char *id, const char *how)
 static void
 recover(struct run *r)
 {
-	struct werr e = {0};
+	struct werr e = { 0 };
 
 	if (capture_recover(&r->env, 64, on_repair, r, &e) < 0) {
 		cJSON *ev = event_new("recover-failed");
@@ -453,7 +470,7 @@ run_schedule(struct run *r)
 	if (r->src.kind == SRC_FILE)
 		count = r->nfiles;
 	else if (count == 0 && r->interval_ms == 0 && r->duration_ms == 0)
-		count = 1;   /* one-shot */
+		count = 1; /* one-shot */
 	sched_init(&s, mono_ms(), r->interval_ms, count, r->duration_ms);
 	while (!stop_requested) {
 		k = sched_next(&s, done, mono_ms(), &nskip);
@@ -478,8 +495,8 @@ run_schedule(struct run *r)
 int
 main(int argc, char **argv)
 {
-	struct run r = {0};
-	struct werr e = {0};
+	struct run r = { 0 };
+	struct werr e = { 0 };
 	const char *jq = NULL;
 	int created;
 

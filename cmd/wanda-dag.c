@@ -89,7 +89,7 @@ common_opt(int ch, struct common *c)
 static int
 simple_opts(int argc, char **argv, struct common *c)
 {
-	static const struct option lo[] = {CLI_COMMON_LONGOPTS, {NULL, 0, NULL, 0}};
+	static const struct option lo[] = { CLI_COMMON_LONGOPTS, { NULL, 0, NULL, 0 } };
 	int ch;
 
 	optind = 1;
@@ -104,7 +104,7 @@ simple_opts(int argc, char **argv, struct common *c)
 static struct jsonl *
 open_out(const struct common *c)
 {
-	struct werr e = {0};
+	struct werr e = { 0 };
 	struct jsonl *j = jsonl_open(stdout, c->jq, &e);
 
 	if (j == NULL)
@@ -133,8 +133,8 @@ struct addcli {
 static int
 parse_gobool(const char *s, int *v)
 {
-	static const char *t[] = {"1", "t", "T", "true", "TRUE", "True"};
-	static const char *f[] = {"0", "f", "F", "false", "FALSE", "False"};
+	static const char *t[] = { "1", "t", "T", "true", "TRUE", "True" };
+	static const char *f[] = { "0", "f", "F", "false", "FALSE", "False" };
 
 	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
 		if (strcmp(s, t[i]) == 0)
@@ -155,7 +155,7 @@ add_usage_error(const char *fmt, const char *arg)
 static long
 add_number(const char *s, long lo, long hi, const char *flag)
 {
-	struct werr e = {0};
+	struct werr e = { 0 };
 	long v;
 
 	if (parse_long(s, lo, hi, &v, flag, &e) < 0)
@@ -166,37 +166,47 @@ add_number(const char *s, long lo, long hi, const char *flag)
 static void
 add_parse(int argc, char **argv, struct common *c, struct addcli *a, int *first)
 {
-	enum { O_CIDV = 256, O_RAW, O_HASH, O_MAXL, O_DMAXL, O_PROFILE, O_STDIN, O_BASE,
-	       O_THRESH, O_EST, O_FANOUT, O_CAR };
+	enum { O_CIDV = 256,
+		O_RAW,
+		O_HASH,
+		O_MAXL,
+		O_DMAXL,
+		O_PROFILE,
+		O_STDIN,
+		O_BASE,
+		O_THRESH,
+		O_EST,
+		O_FANOUT,
+		O_CAR };
 	static const struct option lo[] = {
 		CLI_COMMON_LONGOPTS,
-		{"cid-version", required_argument, NULL, O_CIDV},
-		{"raw-leaves", optional_argument, NULL, O_RAW},
-		{"chunker", required_argument, NULL, 's'},
-		{"trickle", no_argument, NULL, 't'},
-		{"recursive", no_argument, NULL, 'r'},
-		{"wrap-with-directory", no_argument, NULL, 'w'},
-		{"hidden", no_argument, NULL, 'H'},
-		{"hash", required_argument, NULL, O_HASH},
-		{"max-file-links", required_argument, NULL, O_MAXL},
-		{"max-directory-links", required_argument, NULL, O_DMAXL},
-		{"profile", required_argument, NULL, O_PROFILE},
-		{"stdin-name", required_argument, NULL, O_STDIN},
-		{"cid-base", required_argument, NULL, O_BASE},
-		{"quiet", no_argument, NULL, 'q'},
-		{"quieter", no_argument, NULL, 'Q'},
-		{"only-hash", no_argument, NULL, 'n'},
-		{"hamt-threshold", required_argument, NULL, O_THRESH},
-		{"hamt-estimation", required_argument, NULL, O_EST},
-		{"hamt-fanout", required_argument, NULL, O_FANOUT},
-		{"max-hamt-fanout", required_argument, NULL, O_FANOUT},
-		{"car", required_argument, NULL, O_CAR},
-		{NULL, 0, NULL, 0}
+		{ "cid-version", required_argument, NULL, O_CIDV },
+		{ "raw-leaves", optional_argument, NULL, O_RAW },
+		{ "chunker", required_argument, NULL, 's' },
+		{ "trickle", no_argument, NULL, 't' },
+		{ "recursive", no_argument, NULL, 'r' },
+		{ "wrap-with-directory", no_argument, NULL, 'w' },
+		{ "hidden", no_argument, NULL, 'H' },
+		{ "hash", required_argument, NULL, O_HASH },
+		{ "max-file-links", required_argument, NULL, O_MAXL },
+		{ "max-directory-links", required_argument, NULL, O_DMAXL },
+		{ "profile", required_argument, NULL, O_PROFILE },
+		{ "stdin-name", required_argument, NULL, O_STDIN },
+		{ "cid-base", required_argument, NULL, O_BASE },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "quieter", no_argument, NULL, 'Q' },
+		{ "only-hash", no_argument, NULL, 'n' },
+		{ "hamt-threshold", required_argument, NULL, O_THRESH },
+		{ "hamt-estimation", required_argument, NULL, O_EST },
+		{ "hamt-fanout", required_argument, NULL, O_FANOUT },
+		{ "max-hamt-fanout", required_argument, NULL, O_FANOUT },
+		{ "car", required_argument, NULL, O_CAR },
+		{ NULL, 0, NULL, 0 }
 	};
-	struct werr e = {0};
+	struct werr e = { 0 };
 	int ch;
 
-	optind = 0;   /* glibc: a full restart, so options may follow paths */
+	optind = 0; /* glibc: a full restart, so options may follow paths */
 	while ((ch = getopt_long(argc, argv, "hVJ:s:trwHqQn", lo, NULL)) != -1) {
 		if (common_opt(ch, c))
 			continue;
@@ -223,7 +233,7 @@ add_parse(int argc, char **argv, struct common *c, struct addcli *a, int *first)
 		case 'H': a->o.hidden = 1; break;
 		case 'q': a->quiet = 1; break;
 		case 'Q': a->quieter = 1; break;
-		case 'n': break;   /* --only-hash: nothing is ever stored anyway */
+		case 'n': break; /* --only-hash: nothing is ever stored anyway */
 		case O_HASH:
 			if (mh_code_from_name(optarg, &a->mh) < 0 || (a->mh != MH_SHA2_256 && a->mh != MH_SHA2_512))
 				add_usage_error("--hash %s: unsupported hash function (sha2-256, sha2-512)", optarg);
@@ -284,7 +294,7 @@ add_resolve(struct addcli *a)
 	struct import_opts *im = &a->o.imp;
 	struct dir_opts *d = &a->o.dir;
 	int wanda = a->profile && strcmp(a->profile, "unixfs-v1-2025") == 0;
-	int raw_set = a->raw_set || wanda;   /* the profile sets raw leaves */
+	int raw_set = a->raw_set || wanda; /* the profile sets raw leaves */
 
 	if (wanda) {
 		import_opts_wanda(im);
@@ -340,7 +350,7 @@ struct addout {
 	struct addcli *a;
 	struct jsonl *j;
 	char last[CID_STR_MAX];
-	struct cid *roots;          /* every root printed, for the CAR header */
+	struct cid *roots; /* every root printed, for the CAR header */
 	size_t nroots;
 };
 
@@ -444,8 +454,8 @@ cmd_add(int argc, char **argv, struct common *c)
 {
 	struct addcli a;
 	struct addout out;
-	struct werr e = {0};
-	const char *dash[] = {"-"};
+	struct werr e = { 0 };
+	const char *dash[] = { "-" };
 	const char *const *paths;
 	size_t npaths;
 	int first, rc;
@@ -462,7 +472,7 @@ cmd_add(int argc, char **argv, struct common *c)
 			usage(stderr);
 			exit(EX_USAGE);
 		}
-		paths = dash;   /* like ipfs add with nothing but a pipe */
+		paths = dash; /* like ipfs add with nothing but a pipe */
 		npaths = 1;
 	}
 	out.a = &a;
@@ -482,9 +492,9 @@ cmd_add(int argc, char **argv, struct common *c)
 /* session and root: flags shared by both. */
 struct build_flags {
 	struct build_cfg b;
-	struct spool_policy pol;   /* --from-spool: how failures settle */
+	struct spool_policy pol; /* --from-spool: how failures settle */
 	struct config *cf;
-	struct kubo_cli kc;        /* --api, --timeout, --retries */
+	struct kubo_cli kc; /* --api, --timeout, --retries */
 	int import, from_spool, root;
 };
 
@@ -492,12 +502,17 @@ static void
 build_parse(int argc, char **argv, struct common *c, struct build_flags *f, int session)
 {
 	static const struct option lo[] = {
-		{"car", required_argument, NULL, 'c'}, {"no-import", no_argument, NULL, 'n'},
-		{"no-pin", no_argument, NULL, 'p'}, {"page-size", required_argument, NULL, 's'},
-		{"from-spool", no_argument, NULL, 'f'}, {"root", no_argument, NULL, 'r'},
-		KUBO_CLI_LONGOPTS, CLI_COMMON_LONGOPTS, {NULL, 0, NULL, 0},
+		{ "car", required_argument, NULL, 'c' },
+		{ "no-import", no_argument, NULL, 'n' },
+		{ "no-pin", no_argument, NULL, 'p' },
+		{ "page-size", required_argument, NULL, 's' },
+		{ "from-spool", no_argument, NULL, 'f' },
+		{ "root", no_argument, NULL, 'r' },
+		KUBO_CLI_LONGOPTS,
+		CLI_COMMON_LONGOPTS,
+		{ NULL, 0, NULL, 0 },
 	};
-	struct werr e = {0};
+	struct werr e = { 0 };
 	long n;
 	int ch, rc;
 
@@ -505,7 +520,7 @@ build_parse(int argc, char **argv, struct common *c, struct build_flags *f, int 
 		errx(e.code, "%s", e.msg);
 	kubo_cli_init(&f->kc, f->cf, 0);
 	f->import = f->b.pin = 1;
-	optind = 0;   /* reinitialise glibc's getopt: options may follow the names (no '+') */
+	optind = 0; /* reinitialise glibc's getopt: options may follow the names (no '+') */
 	while ((ch = getopt_long(argc, argv, "hVJ:", lo, NULL)) != -1) {
 		if (common_opt(ch, c))
 			continue;
@@ -539,7 +554,7 @@ static struct config *
 build_setup(struct build_flags *f)
 {
 	struct config *cf = f->cf;
-	struct werr e = {0};
+	struct werr e = { 0 };
 
 	f->b.home = config_home(cf);
 	f->b.ipns_key = config_get_or(cf, "ipns_key", "wanda");
@@ -573,11 +588,10 @@ static int
 settle_line(const struct build_flags *f, const cJSON *in, const cJSON *line, struct werr *e)
 {
 	char cur[4400];
-	const char *sf = claim_path(f->b.home, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(in,
-	    "spool_file")), cur, sizeof cur);
+	const char *sf = claim_path(f->b.home, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(in, "spool_file")), cur, sizeof cur);
 	const cJSON *err = cJSON_GetObjectItemCaseSensitive(line, "error"), *it;
 	const char *msg = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(err, "message"));
-	struct werr le = {0};
+	struct werr le = { 0 };
 	char spool[4096];
 	cJSON *ev;
 	int st = 0;
@@ -588,7 +602,7 @@ settle_line(const struct build_flags *f, const cJSON *in, const cJSON *line, str
 		return -1;
 	ev = event_new(err ? "session_failed" : "session_built");
 	cJSON_ArrayForEach(it, line)
-		cJSON_AddItemToObject(ev, it->string, cJSON_Duplicate(it, 1));
+	    cJSON_AddItemToObject(ev, it->string, cJSON_Duplicate(it, 1));
 	if (err && st > 0)
 		cJSON_AddStringToObject(ev, "spool", spool_state_name(st));
 	if (event_append(f->b.home, ev, &le) < 0)
@@ -611,7 +625,7 @@ spool_line(const struct build_flags *f, cJSON *in, struct jsonl *out, struct wer
 	const struct build_cfg *b = &f->b;
 	const cJSON *kind = cJSON_GetObjectItemCaseSensitive(in, "kind");
 	const cJSON *name = cJSON_GetObjectItemCaseSensitive(in, "session");
-	struct werr be = {0};
+	struct werr be = { 0 };
 	cJSON *line = NULL, *err;
 	int rc;
 
@@ -671,8 +685,8 @@ session_from_spool(struct build_flags *f, struct jsonl *out, struct werr *e)
 static int
 cmd_session(int argc, char **argv, struct common *c)
 {
-	struct build_flags f = {0};
-	struct werr e = {0};
+	struct build_flags f = { 0 };
+	struct werr e = { 0 };
 	struct config *cf;
 	struct jsonl *j;
 	cJSON *line;
@@ -705,8 +719,8 @@ cmd_session(int argc, char **argv, struct common *c)
 static int
 cmd_root(int argc, char **argv, struct common *c)
 {
-	struct build_flags f = {0};
-	struct werr e = {0};
+	struct build_flags f = { 0 };
+	struct werr e = { 0 };
 	struct config *cf;
 	struct jsonl *j;
 	cJSON *line;
@@ -733,7 +747,7 @@ cmd_root(int argc, char **argv, struct common *c)
 static struct car_reader *
 open_car(int argc, char **argv, int i, const char *cmd)
 {
-	struct werr e = {0};
+	struct werr e = { 0 };
 	struct car_reader *r;
 	int fd;
 
@@ -773,15 +787,14 @@ cmd_verify(int argc, char **argv, struct common *c)
 	struct car_reader *r = open_car(argc, argv, i, "verify");
 	struct jsonl *j = open_out(c);
 	struct car_block b;
-	struct werr e = {0};
+	struct werr e = { 0 };
 	unsigned long long blocks = 0, bytes = 0;
 	struct progress pg;
 	struct stat st;
 	cJSON *o;
 
 	/* a bar only for regular files: their size is the total */
-	progress_start(&pg, "verify", fstat(car_reader_fd(r), &st) == 0 && S_ISREG(st.st_mode) ?
-	    (unsigned long long)st.st_size : 0);
+	progress_start(&pg, "verify", fstat(car_reader_fd(r), &st) == 0 && S_ISREG(st.st_mode) ? (unsigned long long)st.st_size : 0);
 	while ((rc = car_reader_next(r, &b, &e)) == 1) {
 		blocks++;
 		bytes += b.len;
@@ -811,7 +824,7 @@ cmd_ls(int argc, char **argv, struct common *c)
 	struct car_reader *r = open_car(argc, argv, i, "ls");
 	struct jsonl *j = open_out(c);
 	struct car_block b;
-	struct werr e = {0};
+	struct werr e = { 0 };
 	char s[CID_STR_MAX];
 	const char *codec;
 	cJSON *o;
@@ -844,10 +857,13 @@ main(int argc, char **argv)
 		const char *name;
 		int (*fn)(int, char **, struct common *);
 	} cmds[] = {
-		{"add", cmd_add}, {"verify", cmd_verify}, {"ls", cmd_ls},
-		{"session", cmd_session}, {"root", cmd_root},
+		{ "add", cmd_add },
+		{ "verify", cmd_verify },
+		{ "ls", cmd_ls },
+		{ "session", cmd_session },
+		{ "root", cmd_root },
 	};
-	struct common c = {0};
+	struct common c = { 0 };
 	int i = simple_opts(argc, argv, &c);
 
 	cli_locale();

@@ -40,7 +40,7 @@ static void
 emit(void *ctx, cJSON *o)
 {
 	struct opts *op = ctx;
-	struct werr e = {0};
+	struct werr e = { 0 };
 
 	if (jsonl_emit_take(op->out, o, &e) < 0)
 		warnx("stdout: %s", e.msg);
@@ -57,16 +57,19 @@ static int
 parse_args(int argc, char **argv, struct opts *op, struct config *cf)
 {
 	static const struct option lo[] = {
-		{"api", required_argument, NULL, 'a'}, {"topic", required_argument, NULL, 'T'},
-		{"heartbeat", required_argument, NULL, 'H'}, CLI_COMMON_LONGOPTS, {NULL, 0, NULL, 0}
+		{ "api", required_argument, NULL, 'a' }, { "topic", required_argument, NULL, 'T' },
+		{ "heartbeat", required_argument, NULL, 'H' }, CLI_COMMON_LONGOPTS, { NULL, 0, NULL, 0 }
 	};
-	struct werr e = {0};
+	struct werr e = { 0 };
 	int ch;
 
 	while ((ch = getopt_long(argc, argv, "hV", lo, NULL)) != -1) {
-		const char *key = ch == 'a' ? "api" : ch == 'T' ? "discovery_topic" : "heartbeat";
+		const char *key = ch == 'a' ? "api" : ch == 'T' ? "discovery_topic" :
+		                                                  "heartbeat";
 		switch (ch) {
-		case 'a': case 'T': case 'H':
+		case 'a':
+		case 'T':
+		case 'H':
 			if (config_set(cf, key, optarg, &e) < 0)
 				errx(e.code, "%s", e.msg);
 			break;
@@ -83,7 +86,7 @@ parse_args(int argc, char **argv, struct opts *op, struct config *cf)
 static void
 load_cfg(const struct config *cf, struct discover_cfg *dc, char *api, size_t apilen)
 {
-	struct werr e = {0};
+	struct werr e = { 0 };
 	const char *hb = config_get_or(cf, "heartbeat", "30s");
 	long port = 0;
 	const char *serve = config_get(cf, "announce_serve"), *cl = config_get_or(cf, "announce_cluster", "no");
@@ -113,15 +116,14 @@ static int
 cmd_peers(struct opts *op, const struct discover_cfg *dc)
 {
 	char path[4096];
-	struct werr e = {0};
+	struct werr e = { 0 };
 	cJSON *doc, *it;
 
 	snprintf(path, sizeof path, "%s/state/peers.json", dc->home);
 	if (peers_read(path, &doc, &e) < 0)
 		errx(e.code, "%s", e.msg);
-	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(doc, "peers"))
-		if (jsonl_emit(op->out, it, &e) < 0)
-			errx(e.code, "stdout: %s", e.msg);
+	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(doc, "peers")) if (jsonl_emit(op->out, it, &e) < 0)
+	    errx(e.code, "stdout: %s", e.msg);
 	cJSON_Delete(doc);
 	return 0;
 }
@@ -129,9 +131,9 @@ cmd_peers(struct opts *op, const struct discover_cfg *dc)
 int
 main(int argc, char **argv)
 {
-	struct opts op = {0};
+	struct opts op = { 0 };
 	struct discover_cfg dc = { .emit = emit, .log = log_line, .ctx = &op, .stop = &stop_requested };
-	struct werr e = {0};
+	struct werr e = { 0 };
 	struct config *cf;
 	char api[1024];
 	const char *cmd;

@@ -18,46 +18,49 @@
 
 struct opts {
 	struct ipns_cfg cfg;
-	int64_t debounce_ms;      /* 0 = publish now */
-	struct kubo_cli kc;       /* --api, --timeout, --retries */
+	int64_t debounce_ms; /* 0 = publish now */
+	struct kubo_cli kc;  /* --api, --timeout, --retries */
 	int64_t before_ms;
 	int background, force, nocache;
 	const char *jq;
 };
 
-static void usage(FILE *f)
+static void
+usage(FILE *f)
 {
 	fprintf(f,
-		"usage: " PROG " [options] key\n"
-		"       " PROG " [options] publish [--debounce DURATION [--background]] [CID]\n"
-		"       " PROG " [options] resolve [--nocache] [NAME]\n"
-		"       " PROG " [options] republish [--before DURATION] [--force]\n"
-		"       " PROG " [options] status\n"
-		"options:\n"
-		"  --key NAME            IPNS key name (config ipns_key, default wanda)\n"
-		"  --lifetime DURATION   record lifetime (config ipns_lifetime, default 24h)\n"
-		"  --ttl DURATION        record cache TTL (config ipns_ttl, default 5m)\n"
-		"  --allow-offline       publish even with no peers (config ipns_allow_offline)\n"
-		"  --api URL             the daemon's RPC API (config api)\n"
-		"  --timeout DURATION    silence allowed in a daemon call, the whole call twice that\n"
-		"                        (config ipns_timeout, default 2m)\n"
-		"  --debounce DURATION   publish at most once per DURATION, always the latest root\n"
-		"  --background          with --debounce: return at once, publish in a child process\n"
-		"  --retries N           extra attempts of a daemon call; failed publishes in a row\n"
-		"                        before giving up (default 3)\n"
-		"  --before DURATION     republish when less than this is left (default: half the lifetime)\n"
-		"  --force               republish now\n"
-		"  --nocache             resolve without the daemon's cache\n"
-		"  --jq FILTER           reshape the JSON output\n"
-		"  --help, --version\n");
+	    "usage: " PROG " [options] key\n"
+	    "       " PROG " [options] publish [--debounce DURATION [--background]] [CID]\n"
+	    "       " PROG " [options] resolve [--nocache] [NAME]\n"
+	    "       " PROG " [options] republish [--before DURATION] [--force]\n"
+	    "       " PROG " [options] status\n"
+	    "options:\n"
+	    "  --key NAME            IPNS key name (config ipns_key, default wanda)\n"
+	    "  --lifetime DURATION   record lifetime (config ipns_lifetime, default 24h)\n"
+	    "  --ttl DURATION        record cache TTL (config ipns_ttl, default 5m)\n"
+	    "  --allow-offline       publish even with no peers (config ipns_allow_offline)\n"
+	    "  --api URL             the daemon's RPC API (config api)\n"
+	    "  --timeout DURATION    silence allowed in a daemon call, the whole call twice that\n"
+	    "                        (config ipns_timeout, default 2m)\n"
+	    "  --debounce DURATION   publish at most once per DURATION, always the latest root\n"
+	    "  --background          with --debounce: return at once, publish in a child process\n"
+	    "  --retries N           extra attempts of a daemon call; failed publishes in a row\n"
+	    "                        before giving up (default 3)\n"
+	    "  --before DURATION     republish when less than this is left (default: half the lifetime)\n"
+	    "  --force               republish now\n"
+	    "  --nocache             resolve without the daemon's cache\n"
+	    "  --jq FILTER           reshape the JSON output\n"
+	    "  --help, --version\n");
 }
 
-static int emit_line(void *ctx, cJSON *line, struct werr *e)
+static int
+emit_line(void *ctx, cJSON *line, struct werr *e)
 {
 	return jsonl_emit_take(ctx, line, e);
 }
 
-static int cmd_key(struct kubo *k, const struct opts *o, struct jsonl *out, struct werr *e)
+static int
+cmd_key(struct kubo *k, const struct opts *o, struct jsonl *out, struct werr *e)
 {
 	struct kubo_key key;
 	int created;
@@ -72,8 +75,9 @@ static int cmd_key(struct kubo *k, const struct opts *o, struct jsonl *out, stru
 	return jsonl_emit_take(out, line, e);
 }
 
-static int cmd_resolve(struct kubo *k, const struct opts *o, const char *name, struct jsonl *out,
-                       struct werr *e)
+static int
+cmd_resolve(struct kubo *k, const struct opts *o, const char *name, struct jsonl *out,
+    struct werr *e)
 {
 	struct kubo_key key;
 	char path[KUBO_NAME_MAX];
@@ -95,7 +99,8 @@ static int cmd_resolve(struct kubo *k, const struct opts *o, const char *name, s
 }
 
 /* --background: the child publishes; the caller returns at once. */
-static int detach(void)
+static int
+detach(void)
 {
 	pid_t pid = fork();
 	int fd;
@@ -110,8 +115,9 @@ static int detach(void)
 	return 0;
 }
 
-static int cmd_publish(struct kubo *k, const struct opts *o, const char *cid, struct jsonl *out,
-                       struct werr *e)
+static int
+cmd_publish(struct kubo *k, const struct opts *o, const char *cid, struct jsonl *out,
+    struct werr *e)
 {
 	char root[KUBO_CID_MAX];
 	struct kubo_key key;
@@ -143,9 +149,9 @@ static int cmd_publish(struct kubo *k, const struct opts *o, const char *cid, st
 	/* Create the key when we can; when we cannot (daemon down), the
 	 * publish attempts report it and are retried. */
 	ipns_key(k, o->cfg.key, &key, NULL, e);
-	*e = (struct werr){0};
+	*e = (struct werr){ 0 };
 	if (ipns_debounced(k, &o->cfg, cid, o->debounce_ms, (int)o->kc.retries, emit_line, out,
-	                   &publisher, e) < 0)
+	        &publisher, e) < 0)
 		return -1;
 	if (!publisher && !o->background) {
 		line = cJSON_CreateObject();
@@ -156,8 +162,9 @@ static int cmd_publish(struct kubo *k, const struct opts *o, const char *cid, st
 	return 0;
 }
 
-static int run(const struct opts *o, int argc, char **argv,
-               struct jsonl *out, struct werr *e)
+static int
+run(const struct opts *o, int argc, char **argv,
+    struct jsonl *out, struct werr *e)
 {
 	const char *cmd = argv[0], *arg = argc > 1 ? argv[1] : NULL;
 	struct kubo *k;
@@ -191,7 +198,8 @@ static int run(const struct opts *o, int argc, char **argv,
 }
 
 /* Config values first, so flags (parsed after) override them. */
-static int defaults(struct config *cf, struct opts *o, struct werr *e)
+static int
+defaults(struct config *cf, struct opts *o, struct werr *e)
 {
 	const char *off = config_get_or(cf, "ipns_allow_offline", "no");
 
@@ -200,22 +208,29 @@ static int defaults(struct config *cf, struct opts *o, struct werr *e)
 	o->cfg.allow_offline = !strcmp(off, "yes") || !strcmp(off, "true") || !strcmp(off, "1");
 	kubo_cli_init(&o->kc, cf, 0);
 	if (parse_duration_ms(config_get_or(cf, "ipns_lifetime", "24h"), &o->cfg.lifetime_ms,
-	                      "ipns_lifetime", e) < 0 ||
+	        "ipns_lifetime", e) < 0 ||
 	    parse_duration_ms(config_get_or(cf, "ipns_ttl", "5m"), &o->cfg.ttl_ms, "ipns_ttl", e) < 0 ||
 	    parse_duration_ms(config_get_or(cf, "ipns_timeout", "2m"), &o->kc.timeout_ms, "ipns_timeout", e) < 0)
 		return -1;
 	return 0;
 }
 
-static int parse_flags(int argc, char **argv, struct opts *o, struct werr *e)
+static int
+parse_flags(int argc, char **argv, struct opts *o, struct werr *e)
 {
 	static const struct option lo[] = {
-		{"key", required_argument, NULL, 'k'}, {"lifetime", required_argument, NULL, 'l'},
-		{"ttl", required_argument, NULL, 't'}, {"allow-offline", no_argument, NULL, 'o'},
-		{"debounce", required_argument, NULL, 'd'}, {"background", no_argument, NULL, 'b'},
+		{ "key", required_argument, NULL, 'k' },
+		{ "lifetime", required_argument, NULL, 'l' },
+		{ "ttl", required_argument, NULL, 't' },
+		{ "allow-offline", no_argument, NULL, 'o' },
+		{ "debounce", required_argument, NULL, 'd' },
+		{ "background", no_argument, NULL, 'b' },
 		KUBO_CLI_LONGOPTS,
-		{"before", required_argument, NULL, 'B'}, {"force", no_argument, NULL, 'f'},
-		{"nocache", no_argument, NULL, 'n'}, CLI_COMMON_LONGOPTS, {NULL, 0, NULL, 0},
+		{ "before", required_argument, NULL, 'B' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "nocache", no_argument, NULL, 'n' },
+		CLI_COMMON_LONGOPTS,
+		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
@@ -251,10 +266,11 @@ static int parse_flags(int argc, char **argv, struct opts *o, struct werr *e)
 	return 0;
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
-	struct werr e = {0};
-	struct opts o = {0};
+	struct werr e = { 0 };
+	struct opts o = { 0 };
 	struct config *cf;
 	struct jsonl *out;
 	int rc;

@@ -19,13 +19,13 @@ struct ctx {
 	struct push_opts po;
 	struct kubo *k;
 	struct jsonl *out;
-	int status;              /* exit status of the first failure */
+	int status; /* exit status of the first failure */
 	int flush;
-	int backlog;             /* the outbox may hold CARs: flush after a success */
+	int backlog; /* the outbox may hold CARs: flush after a success */
 	char api[1024];
 	char outbox[4096];
-	struct kubo_cli kc;      /* --api, --timeout, --retries */
-	const char *home;        /* for events.jsonl */
+	struct kubo_cli kc; /* --api, --timeout, --retries */
+	const char *home;   /* for events.jsonl */
 	const struct config *cf;
 };
 
@@ -86,7 +86,7 @@ result_line(cJSON *base, const struct push_result *r)
 static void
 emit(struct ctx *c, cJSON *o)
 {
-	struct werr e = {0};
+	struct werr e = { 0 };
 
 	if (jsonl_emit_take(c->out, o, &e) < 0)
 		errx(e.code ? e.code : EX_IOERR, "stdout: %s", e.msg);
@@ -99,11 +99,11 @@ static int on_flushed(void *ctx, const struct push_result *r, const cJSON *note,
 static void
 catch_up(struct ctx *c)
 {
-	struct werr e = {0};
+	struct werr e = { 0 };
 
 	if (!c->backlog || c->po.offline)
 		return;
-	c->backlog = 0;        /* a CAR the daemon refuses is reported once, not after every file */
+	c->backlog = 0; /* a CAR the daemon refuses is reported once, not after every file */
 	push_flush(c->k, &c->po, on_flushed, c, &e);
 }
 
@@ -112,13 +112,13 @@ catch_up(struct ctx *c)
  * A failure to log is a warning, never a failed push. */
 static void
 upload_event(struct ctx *c, const char *name, const char *path, const cJSON *in,
-             const struct push_result *r)
+    const struct push_result *r)
 {
 	cJSON *ev = event_new(name);
-	struct werr e = {0};
-	static const char *const keep[] = {"id", "session", "kind"};
+	struct werr e = { 0 };
+	static const char *const keep[] = { "id", "session", "kind" };
 
-	if (access(c->home, W_OK) != 0) {   /* no WANDA home here: pushing files by hand */
+	if (access(c->home, W_OK) != 0) { /* no WANDA home here: pushing files by hand */
 		cJSON_Delete(ev);
 		return;
 	}
@@ -187,7 +187,7 @@ push_json(struct ctx *c, const char *line, unsigned long lineno)
 	const cJSON *p = cJSON_GetObjectItemCaseSensitive(in, "path");
 	const cJSON *cs = cJSON_GetObjectItemCaseSensitive(in, "cid");
 	struct cid want;
-	struct werr e = {0};
+	struct werr e = { 0 };
 
 	if (!cJSON_IsObject(in) || !cJSON_IsString(p) || p->valuestring[0] == '\0') {
 		input_error(c, lineno, in ? "no \"path\" in the object" : "not JSON");
@@ -217,7 +217,7 @@ push_stdin(struct ctx *c)
 
 	cli_input_unbuffered();
 	while (cli_wait_input() == 0) {
-		struct werr le = {0};
+		struct werr le = { 0 };
 		char *s;
 
 		if ((n = jsonl_getline(&line, &cap, stdin, &le)) == -1)
@@ -265,7 +265,6 @@ on_flushed(void *ctx, const struct push_result *r, const cJSON *note, struct wer
 	return 0;
 }
 
-
 /* A failed pin/status call: an {"cid","error"} line; returns its code. */
 static int
 call_failed(struct ctx *c, cJSON *o, const struct werr *e)
@@ -309,7 +308,7 @@ on_pin(void *ctx, const char *cid, const char *type, struct werr *e)
 static void
 pin_one(struct ctx *c, const char *verb, const char *arg)
 {
-	struct werr e = {0};
+	struct werr e = { 0 };
 	struct cid id;
 	cJSON *o = cJSON_CreateObject();
 	char type[32] = "";
@@ -342,10 +341,9 @@ pin_one(struct ctx *c, const char *verb, const char *arg)
 static int
 cmd_pin(struct ctx *c, int argc, char **argv)
 {
-	struct werr e = {0};
+	struct werr e = { 0 };
 
-	if (argc < 1 || (strcmp(argv[0], "add") != 0 && strcmp(argv[0], "rm") != 0 &&
-	    strcmp(argv[0], "ls") != 0))
+	if (argc < 1 || (strcmp(argv[0], "add") != 0 && strcmp(argv[0], "rm") != 0 && strcmp(argv[0], "ls") != 0))
 		errx(EX_USAGE, "pin: expected add, rm or ls");
 	if (argc < 2 && strcmp(argv[0], "ls") != 0)
 		errx(EX_USAGE, "pin %s: no CID", argv[0]);
@@ -382,7 +380,7 @@ cmd_status(struct ctx *c, int argc)
 	struct kubo_version v;
 	struct kubo_id id;
 	struct kubo_repo_stat rs;
-	struct werr e = {0};
+	struct werr e = { 0 };
 	size_t peers = 0;
 	cJSON *o = cJSON_CreateObject();
 
@@ -414,11 +412,11 @@ static int
 parse_args(struct ctx *c, int argc, char **argv, const char **jq)
 {
 	static const struct option lo[] = {
-		{"via", required_argument, NULL, 'v'}, {"offline", no_argument, NULL, 'o'},
-		{"no-outbox", no_argument, NULL, 'n'}, {"flush", no_argument, NULL, 'f'},
-		KUBO_CLI_LONGOPTS, CLI_COMMON_LONGOPTS, {NULL, 0, NULL, 0}
+		{ "via", required_argument, NULL, 'v' }, { "offline", no_argument, NULL, 'o' },
+		{ "no-outbox", no_argument, NULL, 'n' }, { "flush", no_argument, NULL, 'f' },
+		KUBO_CLI_LONGOPTS, CLI_COMMON_LONGOPTS, { NULL, 0, NULL, 0 }
 	};
-	struct werr e = {0};
+	struct werr e = { 0 };
 	int ch, rc;
 
 	while ((ch = getopt_long(argc, argv, "hV", lo, NULL)) != -1) {
@@ -451,7 +449,7 @@ int
 main(int argc, char **argv)
 {
 	struct ctx c = { .backlog = 1 };
-	struct werr e = {0};
+	struct werr e = { 0 };
 	struct config *cf;
 	const char *jq = NULL;
 	int i;

@@ -31,7 +31,7 @@ struct opts {
 	long max_inflight;
 	int64_t rescan_ms;
 	int64_t orphan_ms;
-	int64_t claim_timeout_ms;  /* watch: own claims with no result this long go back */
+	int64_t claim_timeout_ms; /* watch: own claims with no result this long go back */
 	const char *home;
 	int once, all, dry_run;
 	int64_t older_ms;
@@ -80,44 +80,68 @@ usage(FILE *f)
 }
 
 enum {
-	O_HOME = 256, O_ONCE, O_INFLIGHT, O_RESCAN, O_BACKOFF, O_MAXBACKOFF, O_LIFETIME,
-	O_ATTEMPTS, O_STATE, O_ALL, O_OLDER, O_KEEPFREE, O_REMOTE, O_API, O_DRYRUN, O_ORPHAN,
+	O_HOME = 256,
+	O_ONCE,
+	O_INFLIGHT,
+	O_RESCAN,
+	O_BACKOFF,
+	O_MAXBACKOFF,
+	O_LIFETIME,
+	O_ATTEMPTS,
+	O_STATE,
+	O_ALL,
+	O_OLDER,
+	O_KEEPFREE,
+	O_REMOTE,
+	O_API,
+	O_DRYRUN,
+	O_ORPHAN,
 };
 
 static const struct option longopts[] = {
 	CLI_COMMON_LONGOPTS,
-	{"home", required_argument, NULL, O_HOME},
-	{"once", no_argument, NULL, O_ONCE},
-	{"max-inflight", required_argument, NULL, O_INFLIGHT},
-	{"rescan", required_argument, NULL, O_RESCAN},
-	{"backoff", required_argument, NULL, O_BACKOFF},
-	{"max-backoff", required_argument, NULL, O_MAXBACKOFF},
-	{"max-lifetime", required_argument, NULL, O_LIFETIME},
-	{"max-attempts", required_argument, NULL, O_ATTEMPTS},
-	{"state", required_argument, NULL, O_STATE},
-	{"all", no_argument, NULL, O_ALL},
-	{"older-than", required_argument, NULL, O_OLDER},
-	{"keep-free", required_argument, NULL, O_KEEPFREE},
-	{"remote-pin", required_argument, NULL, O_REMOTE},
-	{"api", required_argument, NULL, O_API},
-	{"dry-run", no_argument, NULL, O_DRYRUN},
-	{"orphan-age", required_argument, NULL, O_ORPHAN},
-	{NULL, 0, NULL, 0},
+	{ "home", required_argument, NULL, O_HOME },
+	{ "once", no_argument, NULL, O_ONCE },
+	{ "max-inflight", required_argument, NULL, O_INFLIGHT },
+	{ "rescan", required_argument, NULL, O_RESCAN },
+	{ "backoff", required_argument, NULL, O_BACKOFF },
+	{ "max-backoff", required_argument, NULL, O_MAXBACKOFF },
+	{ "max-lifetime", required_argument, NULL, O_LIFETIME },
+	{ "max-attempts", required_argument, NULL, O_ATTEMPTS },
+	{ "state", required_argument, NULL, O_STATE },
+	{ "all", no_argument, NULL, O_ALL },
+	{ "older-than", required_argument, NULL, O_OLDER },
+	{ "keep-free", required_argument, NULL, O_KEEPFREE },
+	{ "remote-pin", required_argument, NULL, O_REMOTE },
+	{ "api", required_argument, NULL, O_API },
+	{ "dry-run", no_argument, NULL, O_DRYRUN },
+	{ "orphan-age", required_argument, NULL, O_ORPHAN },
+	{ NULL, 0, NULL, 0 },
 };
 
 /* Flags that are config keys go through config_set, so flag > env > file. */
 static const char *const flag_keys[] = {
 	[O_HOME - O_HOME] = "home",
-	[O_INFLIGHT - O_HOME] = "queue_max_inflight",
-	[O_RESCAN - O_HOME] = "queue_rescan",
-	[O_BACKOFF - O_HOME] = "queue_backoff",
-	[O_MAXBACKOFF - O_HOME] = "queue_max_backoff",
-	[O_LIFETIME - O_HOME] = "queue_max_lifetime",
-	[O_ATTEMPTS - O_HOME] = "queue_max_attempts",
-	[O_KEEPFREE - O_HOME] = "keep_free",
-	[O_REMOTE - O_HOME] = "remote_pin",
-	[O_API - O_HOME] = "api",
-	[O_ORPHAN - O_HOME] = "queue_orphan_age",
+	[O_INFLIGHT -
+	    O_HOME] = "queue_max_inflight",
+	[O_RESCAN -
+	    O_HOME] = "queue_rescan",
+	[O_BACKOFF -
+	    O_HOME] = "queue_backoff",
+	[O_MAXBACKOFF -
+	    O_HOME] = "queue_max_backoff",
+	[O_LIFETIME -
+	    O_HOME] = "queue_max_lifetime",
+	[O_ATTEMPTS -
+	    O_HOME] = "queue_max_attempts",
+	[O_KEEPFREE -
+	    O_HOME] = "keep_free",
+	[O_REMOTE -
+	    O_HOME] = "remote_pin",
+	[O_API -
+	    O_HOME] = "api",
+	[O_ORPHAN -
+	    O_HOME] = "queue_orphan_age",
 };
 
 static int
@@ -253,8 +277,8 @@ struct watch {
 	const struct opts *o;
 	struct jsonl *out;
 	struct spool_claimer me;
-	size_t waiting;          /* entries left in new/ after the last scan */
-	long long next_due;      /* wall ms a deferred entry becomes due; 0 none */
+	size_t waiting;     /* entries left in new/ after the last scan */
+	long long next_due; /* wall ms a deferred entry becomes due; 0 none */
 };
 
 static int
@@ -282,7 +306,7 @@ return_stale_claims(struct watch *w, struct werr *e)
 	snprintf(msg, sizeof msg, "no result within the claim timeout (%lld s)",
 	    (long long)(w->o->claim_timeout_ms / 1000));
 	for (size_t i = 0; i < n; i++) {
-		struct werr fe = {0};
+		struct werr fe = { 0 };
 
 		if (!v[i].claimed || v[i].claimer.pid != w->me.pid || v[i].claimer.start != w->me.start ||
 		    spool_path(w->o->spool, SPOOL_CUR, v[i].name, path, sizeof path, NULL) < 0 ||
@@ -323,7 +347,7 @@ scan(struct watch *w, struct werr *e)
 		return -1;
 	for (i = 0; i < n && inflight < (size_t)w->o->max_inflight; i++) {
 		cJSON *entry;
-		struct werr ce = {0};
+		struct werr ce = { 0 };
 		int c = spool_claim(w->o->spool, v[i].id, &w->me, &entry, cur, sizeof cur, &ce);
 		if (c < 0) {
 			werr_set(e, ce.code, "%s", ce.msg);
@@ -419,7 +443,7 @@ cmd_watch(const struct opts *o, struct jsonl *out, struct werr *e)
 			break;
 		if ((rc = watch_wait(&w, ino)) != 0) {
 			if (rc > 0)
-				rc = 0;   /* the reader left: nothing more to do */
+				rc = 0; /* the reader left: nothing more to do */
 			else
 				werr_sys(e, EX_OSERR, "poll");
 			break;
@@ -503,7 +527,7 @@ ack_success(const struct opts *o, const cJSON *res, const cJSON *entry, const ch
 	cJSON *l;
 
 	if (want && !cid_str_equal(want, cid))
-		return NULL;   /* caller treats it as a permanent failure */
+		return NULL; /* caller treats it as a permanent failure */
 	if (sc && sidecar_update_block(sc, ipfs_block(entry), pinned ? "pinned" : "pushed", cid, NULL, e) < 0 &&
 	    e->code != EX_NOINPUT)
 		return NULL;
@@ -592,8 +616,7 @@ ack_one(const struct opts *o, struct jsonl *out, const char *text, struct werr *
 	ok = cJSON_GetObjectItemCaseSensitive(res, "error") == NULL && json_str(res, "cid") != NULL;
 	if (ok && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(res, "queued"))) {
 		/* in wanda-push's outbox, not on the daemon: the spool keeps it */
-		cJSON_AddItemToObject(res, "error", settle_error(EX_UNAVAILABLE, "unreachable",
-		    "queued in the outbox: the daemon was unreachable", 0));
+		cJSON_AddItemToObject(res, "error", settle_error(EX_UNAVAILABLE, "unreachable", "queued in the outbox: the daemon was unreachable", 0));
 		ok = 0;
 	}
 	l = NULL;
@@ -621,7 +644,7 @@ cmd_ack(const struct opts *o, struct jsonl *out, struct werr *e)
 	if (spool_init(o->spool, e) < 0)
 		return -1;
 	for (;;) {
-		struct werr le = {0};
+		struct werr le = { 0 };
 		if ((len = jsonl_getline(&line, &cap, stdin, &le)) == -1)
 			break;
 		lineno++;
@@ -766,7 +789,7 @@ stats_remote(struct opts *o, struct jsonl *out, struct werr *e)
 static int
 cmd_stats(struct opts *o, struct jsonl *out, struct werr *e)
 {
-	struct stats s = {0};
+	struct stats s = { 0 };
 	char key[16];
 
 	if (spool_init(o->spool, e) < 0 || each_item(o->spool, -1, stats_one, &s, e) < 0)
@@ -815,10 +838,10 @@ cmd_retry(const struct opts *o, struct jsonl *out, int argc, char **argv, struct
 	if (spool_init(o->spool, e) < 0)
 		return -1;
 	for (int i = 0; i < argc; i++) {
-		struct werr re = {0};
+		struct werr re = { 0 };
 		if (retry_one(o, out, argv[i], &re) < 0) {
 			if (rc < 0)
-				warnx("%s", e->msg);   /* main prints the last one */
+				warnx("%s", e->msg); /* main prints the last one */
 			*e = re;
 			rc = -1;
 		}
@@ -835,7 +858,12 @@ cmd_retry(const struct opts *o, struct jsonl *out, int argc, char **argv, struct
 	return rc;
 }
 
-struct moved { struct jsonl *out; const char *from, *to; int rc; struct werr *e; };
+struct moved {
+	struct jsonl *out;
+	const char *from, *to;
+	int rc;
+	struct werr *e;
+};
 
 static void
 moved_one(void *ctx, const char *id)
@@ -898,8 +926,7 @@ run(struct opts *o, struct jsonl *out, int argc, char **argv, struct werr *e)
 		return cmd_retry(o, out, argc - 1, argv + 1, e);
 	if (!strcmp(cmd, "purge"))
 		return cmd_purge(o, out, argc - 1, argv + 1, e);
-	if (!nargs_ok && (!strcmp(cmd, "watch") || !strcmp(cmd, "ack") || !strcmp(cmd, "list") ||
-	    !strcmp(cmd, "stats") || !strcmp(cmd, "recover") || !strcmp(cmd, "gc")))
+	if (!nargs_ok && (!strcmp(cmd, "watch") || !strcmp(cmd, "ack") || !strcmp(cmd, "list") || !strcmp(cmd, "stats") || !strcmp(cmd, "recover") || !strcmp(cmd, "gc")))
 		return werr_set(e, EX_USAGE, "%s: unexpected argument '%s'", cmd, argv[1]);
 	if (!strcmp(cmd, "watch"))
 		return cmd_watch(o, out, e);
@@ -949,8 +976,17 @@ parse_args(int argc, char **argv, struct config *c, struct opts *o, struct werr 
 				return -1;
 			o->has_older = 1;
 			break;
-		case O_HOME: case O_INFLIGHT: case O_RESCAN: case O_BACKOFF: case O_MAXBACKOFF:
-		case O_LIFETIME: case O_ATTEMPTS: case O_KEEPFREE: case O_REMOTE: case O_API: case O_ORPHAN:
+		case O_HOME:
+		case O_INFLIGHT:
+		case O_RESCAN:
+		case O_BACKOFF:
+		case O_MAXBACKOFF:
+		case O_LIFETIME:
+		case O_ATTEMPTS:
+		case O_KEEPFREE:
+		case O_REMOTE:
+		case O_API:
+		case O_ORPHAN:
 			if (config_set(c, flag_keys[ch - O_HOME], optarg, e) < 0)
 				return -1;
 			break;
@@ -965,8 +1001,8 @@ parse_args(int argc, char **argv, struct config *c, struct opts *o, struct werr 
 int
 main(int argc, char **argv)
 {
-	struct werr e = {0};
-	struct opts o = {0};
+	struct werr e = { 0 };
+	struct opts o = { 0 };
 	struct config *c;
 	struct jsonl *out;
 	int first, rc;

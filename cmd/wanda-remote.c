@@ -54,8 +54,8 @@ usage(FILE *f)
 struct worker {
 	struct remote_set *rs;
 	pthread_t th;
-	int wake[2];             /* a byte: new entries, or stop */
-	atomic_int stop;         /* set by the main thread at the end of input */
+	int wake[2];     /* a byte: new entries, or stop */
+	atomic_int stop; /* set by the main thread at the end of input */
 	int warned_auth;
 	int lockfd;
 };
@@ -107,7 +107,8 @@ sleep_for(const struct remote_pass *p)
 {
 	long long d = p->next_ms ? p->next_ms - wall_ms() : 30000;
 
-	return d < 10 ? 10 : d > 30000 ? 30000 : (int)d;
+	return d < 10 ? 10 : d > 30000 ? 30000 :
+	                                 (int)d;
 }
 
 static void
@@ -135,11 +136,11 @@ worker_main(void *arg)
 
 	while (!atomic_load(&w->stop)) {
 		struct remote_pass p;
-		struct werr e = {0};
+		struct werr e = { 0 };
 		struct pollfd pf = { w->wake[0], POLLIN, 0 };
 		int t;
 		if (pass_locked(w, warn_note, NULL, &p, &e) < 0) {
-			warnx("%s", e.msg);   /* the local pipeline goes on; so do we, later */
+			warnx("%s", e.msg); /* the local pipeline goes on; so do we, later */
 			p.next_ms = wall_ms() + 5000;
 		}
 		if (p.auth_failed)
@@ -166,7 +167,7 @@ kick(struct worker *w)
 static int
 enqueue_line(struct remote_set *rs, const char *line, long lineno)
 {
-	struct werr e = {0};
+	struct werr e = { 0 };
 	cJSON *o = cJSON_Parse(line);
 	int n = 0;
 
@@ -216,7 +217,12 @@ cmd_stage(struct remote_set *rs, struct werr *e)
 
 /* ---- drain, status, retry ----------------------------------------------- */
 
-struct drain { struct jsonl *out; size_t pinned, failed; int rc; struct werr *e; };
+struct drain {
+	struct jsonl *out;
+	size_t pinned, failed;
+	int rc;
+	struct werr *e;
+};
 
 static void
 drain_note(void *ctx, const cJSON *l)
@@ -329,9 +335,11 @@ parse_args(int argc, char **argv, struct config *c, struct opts *o, struct werr 
 {
 	static const struct option lo[] = {
 		CLI_COMMON_LONGOPTS,
-		{"target", required_argument, NULL, 't'}, {"timeout", required_argument, NULL, 'T'},
-		{"home", required_argument, NULL, 'H'}, {"api", required_argument, NULL, 'a'},
-		{NULL, 0, NULL, 0},
+		{ "target", required_argument, NULL, 't' },
+		{ "timeout", required_argument, NULL, 'T' },
+		{ "home", required_argument, NULL, 'H' },
+		{ "api", required_argument, NULL, 'a' },
+		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
 
@@ -384,8 +392,8 @@ int
 main(int argc, char **argv)
 {
 	struct remote_set rs;
-	struct werr e = {0};
-	struct opts o = {0};
+	struct werr e = { 0 };
+	struct opts o = { 0 };
 	struct config *c;
 	struct jsonl *out;
 	int first, rc;
@@ -394,7 +402,7 @@ main(int argc, char **argv)
 		errx(e.code, "%s", e.msg);
 	if ((first = parse_args(argc, argv, c, &o, &e)) < 0)
 		errx(e.code, "%s", e.msg);
-	curl_global_init(CURL_GLOBAL_DEFAULT);   /* before the worker thread */
+	curl_global_init(CURL_GLOBAL_DEFAULT); /* before the worker thread */
 	if (remote_load(c, o.target, &rs, &e) < 0)
 		errx(e.code, "%s", e.msg);
 	if ((out = jsonl_open(stdout, o.jq, &e)) == NULL)

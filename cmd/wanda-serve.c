@@ -39,38 +39,64 @@ usage(FILE *f)
 	    "  --help, --version\n");
 }
 
-enum { O_LISTEN = 256, O_TOKEN, O_GW, O_PUBGW, O_HOST, O_MAXCONN, O_TIMEOUT, O_BEAT, O_HOME, O_API };
+enum { O_LISTEN = 256,
+	O_TOKEN,
+	O_GW,
+	O_PUBGW,
+	O_HOST,
+	O_MAXCONN,
+	O_TIMEOUT,
+	O_BEAT,
+	O_HOME,
+	O_API };
 
 static const struct option longopts[] = {
 	CLI_COMMON_LONGOPTS,
-	{"listen", required_argument, NULL, O_LISTEN},
-	{"token-file", required_argument, NULL, O_TOKEN},
-	{"gateway", required_argument, NULL, O_GW},
-	{"public-gateway", required_argument, NULL, O_PUBGW},
-	{"host", required_argument, NULL, O_HOST},
-	{"max-connections", required_argument, NULL, O_MAXCONN},
-	{"timeout", required_argument, NULL, O_TIMEOUT},
-	{"heartbeat", required_argument, NULL, O_BEAT},
-	{"home", required_argument, NULL, O_HOME},
-	{"api", required_argument, NULL, O_API},
-	{NULL, 0, NULL, 0},
+	{ "listen", required_argument, NULL, O_LISTEN },
+	{ "token-file", required_argument, NULL, O_TOKEN },
+	{ "gateway", required_argument, NULL, O_GW },
+	{ "public-gateway", required_argument, NULL, O_PUBGW },
+	{ "host", required_argument, NULL, O_HOST },
+	{ "max-connections", required_argument, NULL, O_MAXCONN },
+	{ "timeout", required_argument, NULL, O_TIMEOUT },
+	{ "heartbeat", required_argument, NULL, O_BEAT },
+	{ "home", required_argument, NULL, O_HOME },
+	{ "api", required_argument, NULL, O_API },
+	{ NULL, 0, NULL, 0 },
 };
 
 static const char *const flag_keys[] = {
-	[O_LISTEN - O_LISTEN] = "serve_listen", [O_TOKEN - O_LISTEN] = "serve_token_file",
-	[O_GW - O_LISTEN] = "serve_gateway", [O_PUBGW - O_LISTEN] = "serve_public_gateway",
-	[O_HOST - O_LISTEN] = "serve_hosts", [O_MAXCONN - O_LISTEN] = "serve_max_connections",
-	[O_TIMEOUT - O_LISTEN] = "serve_timeout", [O_BEAT - O_LISTEN] = "serve_heartbeat",
-	[O_HOME - O_LISTEN] = "home", [O_API - O_LISTEN] = "api",
+	[O_LISTEN - O_LISTEN] = "serve_listen",
+	[O_TOKEN -
+	    O_LISTEN] = "serve_token_file",
+	[O_GW -
+	    O_LISTEN] = "serve_gateway",
+	[O_PUBGW -
+	    O_LISTEN] = "serve_public_gateway",
+	[O_HOST -
+	    O_LISTEN] = "serve_hosts",
+	[O_MAXCONN -
+	    O_LISTEN] = "serve_max_connections",
+	[O_TIMEOUT -
+	    O_LISTEN] = "serve_timeout",
+	[O_BEAT -
+	    O_LISTEN] = "serve_heartbeat",
+	[O_HOME -
+	    O_LISTEN] = "home",
+	[O_API -
+	    O_LISTEN] = "api",
 };
 
-struct out { pthread_mutex_t mu; struct jsonl *j; };
+struct out {
+	pthread_mutex_t mu;
+	struct jsonl *j;
+};
 
 static void
 log_line(void *ctx, cJSON *line)
 {
 	struct out *o = ctx;
-	struct werr e = {0};
+	struct werr e = { 0 };
 
 	pthread_mutex_lock(&o->mu);
 	if (jsonl_emit_take(o->j, line, &e) < 0)
@@ -106,7 +132,7 @@ parse_args(int argc, char **argv, struct config *c, const char **jq, struct werr
 
 static int
 settle(const struct config *c, struct serve_cfg *s, char *api, size_t alen, char *tok, size_t tlen,
-       struct werr *e)
+    struct werr *e)
 {
 	int64_t t, hb;
 	long mc;
@@ -120,7 +146,7 @@ settle(const struct config *c, struct serve_cfg *s, char *api, size_t alen, char
 	snprintf(tok, tlen, "%s/state/serve.token", s->home);
 	s->token_file = config_get_or(c, "serve_token_file", tok);
 	if (parse_long(config_get_or(c, "serve_max_connections", "512"), 1, 100000, &mc,
-	               "serve_max_connections", e) < 0 ||
+	        "serve_max_connections", e) < 0 ||
 	    parse_duration_ms(config_get_or(c, "serve_timeout", "60s"), &t, "serve_timeout", e) < 0 ||
 	    parse_duration_ms(config_get_or(c, "serve_heartbeat", "15s"), &hb, "serve_heartbeat", e) < 0 ||
 	    config_api_url(c, api, alen, e) < 0)
@@ -161,11 +187,11 @@ more_files(void)
 int
 main(int argc, char **argv)
 {
-	struct werr e = {0};
+	struct werr e = { 0 };
 	struct config *c;
 	struct serve_cfg sc;
 	struct serve *s;
-	struct out o = {PTHREAD_MUTEX_INITIALIZER, NULL};
+	struct out o = { PTHREAD_MUTEX_INITIALIZER, NULL };
 	const char *jq = NULL;
 	char api[1024], tok[4096];
 	struct remote_set rs;

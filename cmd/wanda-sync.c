@@ -24,15 +24,15 @@ struct ctx {
 	struct kubo *k;
 	struct jsonl *out;
 	const char *outdir;
-	struct kubo_cli kc;        /* --api, --timeout, --retries */
-	char root[CID_STR_MAX];  /* the CID as given */
-	const char *dest;        /* where the verified tree goes */
-	cJSON *lines;            /* per-file lines, printed once it is there */
+	struct kubo_cli kc;     /* --api, --timeout, --retries */
+	char root[CID_STR_MAX]; /* the CID as given */
+	const char *dest;       /* where the verified tree goes */
+	cJSON *lines;           /* per-file lines, printed once it is there */
 	size_t files;
 	uint64_t bytes;
 	/* pull, unpin, export, import */
 	struct sync_opts so;
-	const char *session;       /* unpin --session */
+	const char *session; /* unpin --session */
 	int all, mirrors, have_output;
 };
 
@@ -57,7 +57,7 @@ usage(FILE *f)
 static void
 emit(struct ctx *c, cJSON *o)
 {
-	struct werr e = {0};
+	struct werr e = { 0 };
 
 	if (jsonl_emit_take(c->out, o, &e) < 0)
 		errx(e.code ? e.code : EX_IOERR, "stdout: %s", e.msg);
@@ -137,7 +137,7 @@ walk(struct ctx *c, const char *abs, const char *rel, struct werr *e)
 	if (S_ISREG(st.st_mode))
 		return verify_file(c, abs, rel, e);
 	if (!S_ISDIR(st.st_mode))
-		return 0;      /* symlinks: the archive's, left as written */
+		return 0; /* symlinks: the archive's, left as written */
 	if (read_names(abs, &names, &n, e) < 0)
 		rc = -1;
 	for (i = 0; i < n; i++) {
@@ -162,7 +162,7 @@ check_tree(void *ctx, const char *root, struct werr *e)
 static int
 cmd_get(struct ctx *c, const char *cid)
 {
-	struct werr e = {0};
+	struct werr e = { 0 };
 	struct cid id;
 	char dest[8192];
 	cJSON *o, *line;
@@ -194,7 +194,7 @@ cmd_get(struct ctx *c, const char *cid)
 static int
 cmd_cat(struct ctx *c, const char *cid)
 {
-	struct werr e = {0};
+	struct werr e = { 0 };
 	struct cid id;
 
 	if (cid_parse(cid, &id, &e) < 0)
@@ -214,7 +214,7 @@ emit_line(void *ctx, cJSON *o, struct werr *e)
 static void
 opt_size(const char *arg, uint64_t *out, const char *what)
 {
-	struct werr e = {0};
+	struct werr e = { 0 };
 
 	if (parse_size(arg, out, what, &e) < 0)
 		errx(EX_USAGE, "%s", e.msg);
@@ -223,7 +223,7 @@ opt_size(const char *arg, uint64_t *out, const char *what)
 static void
 opt_date(char out[40], const char *arg, int end, const char *what)
 {
-	struct werr e = {0};
+	struct werr e = { 0 };
 
 	if (rootindex_filter_date(out, arg, end, what, &e) < 0)
 		errx(EX_USAGE, "%s", e.msg);
@@ -234,12 +234,15 @@ static int
 sync_option(struct ctx *c, int ch, const char *arg)
 {
 	long n;
-	struct werr e = {0};
+	struct werr e = { 0 };
 
 	switch (ch) {
 	case 'p': c->so.peer = arg; break;
 	case 'A': c->all = 1; break;
-	case 's': c->so.filter.glob = arg; c->session = arg; break;
+	case 's':
+		c->so.filter.glob = arg;
+		c->session = arg;
+		break;
 	case 'S': opt_date(c->so.filter.since, arg, 0, "--since"); break;
 	case 'U': opt_date(c->so.filter.until, arg, 1, "--until"); break;
 	case 'r': opt_size(arg, &c->so.rate, "--rate"); break;
@@ -260,15 +263,15 @@ static int
 parse_args(struct ctx *c, int argc, char **argv, const char **jq)
 {
 	static const struct option lo[] = {
-		{"output", required_argument, NULL, 'o'}, KUBO_CLI_LONGOPTS, {"peer", required_argument, NULL, 'p'},
-		{"all", no_argument, NULL, 'A'}, {"session", required_argument, NULL, 's'},
-		{"since", required_argument, NULL, 'S'}, {"until", required_argument, NULL, 'U'},
-		{"rate", required_argument, NULL, 'r'}, {"max-bytes", required_argument, NULL, 'm'},
-		{"concurrency", required_argument, NULL, 'n'}, {"dry-run", no_argument, NULL, 'd'},
-		{"mirrors", no_argument, NULL, 'M'},
-		CLI_COMMON_LONGOPTS, {NULL, 0, NULL, 0}
+		{ "output", required_argument, NULL, 'o' }, KUBO_CLI_LONGOPTS, { "peer", required_argument, NULL, 'p' },
+		{ "all", no_argument, NULL, 'A' }, { "session", required_argument, NULL, 's' },
+		{ "since", required_argument, NULL, 'S' }, { "until", required_argument, NULL, 'U' },
+		{ "rate", required_argument, NULL, 'r' }, { "max-bytes", required_argument, NULL, 'm' },
+		{ "concurrency", required_argument, NULL, 'n' }, { "dry-run", no_argument, NULL, 'd' },
+		{ "mirrors", no_argument, NULL, 'M' },
+		CLI_COMMON_LONGOPTS, { NULL, 0, NULL, 0 }
 	};
-	struct werr e = {0};
+	struct werr e = { 0 };
 	int ch, rc;
 
 	while ((ch = getopt_long(argc, argv, "o:hV", lo, NULL)) != -1) {
@@ -277,7 +280,10 @@ parse_args(struct ctx *c, int argc, char **argv, const char **jq)
 		if (rc > 0 || sync_option(c, ch, optarg))
 			continue;
 		switch (ch) {
-		case 'o': c->outdir = optarg; c->have_output = 1; break;
+		case 'o':
+			c->outdir = optarg;
+			c->have_output = 1;
+			break;
 		case 'J': *jq = optarg; break;
 		case 'V': cli_version("wanda-sync"); exit(0);
 		case 'h': usage(stdout); exit(0);
@@ -293,7 +299,7 @@ static void
 sync_defaults(struct ctx *c, const struct config *cf, char *api, size_t len)
 {
 	const char *v;
-	struct werr e = {0};
+	struct werr e = { 0 };
 	long n;
 
 	if (config_api_url(cf, api, len, &e) < 0)
@@ -321,8 +327,8 @@ sync_defaults(struct ctx *c, const struct config *cf, char *api, size_t len)
 static int
 run_sync(struct ctx *c, const char *cmd, int argc, char **argv, const struct config *cf)
 {
-	struct sneakernet_opts sn = {0};
-	struct werr e = {0};
+	struct sneakernet_opts sn = { 0 };
+	struct werr e = { 0 };
 	char api[1024];
 	int rc;
 
@@ -381,7 +387,7 @@ int
 main(int argc, char **argv)
 {
 	struct ctx c = { .outdir = "." };
-	struct werr e = {0};
+	struct werr e = { 0 };
 	struct config *cf;
 	const char *jq = NULL;
 	int i, rc;

@@ -138,7 +138,7 @@ mkdir_p(const char *path, mode_t mode, struct werr *e)
 	if (n == 0 || n >= sizeof buf)
 		return werr_set(e, EX_USAGE, "%s: bad directory path", path);
 	memcpy(buf, path, n + 1);
-	for (char *p = buf + 1; ; p++) {
+	for (char *p = buf + 1;; p++) {
 		if (*p == '/' || *p == '\0') {
 			char c = *p;
 			*p = '\0';

@@ -9,11 +9,14 @@
 #include "base/werr.h"
 
 struct buf {
-	char *p;        /* NULL until something was added */
-	size_t len;     /* bytes in use, the NUL not counted */
-	size_t cap;     /* bytes allocated */
+	char *p;    /* NULL until something was added */
+	size_t len; /* bytes in use, the NUL not counted */
+	size_t cap; /* bytes allocated */
 };
-#define BUF_INIT { NULL, 0, 0 }
+#define BUF_INIT \
+	{ \
+		NULL, 0, 0 \
+	}
 
 /* Room for n more bytes (and the NUL). */
 int buf_grow(struct buf *b, size_t n, struct werr *e);

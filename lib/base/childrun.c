@@ -190,7 +190,7 @@ child_run(char *const argv[], long long timeout_ms, long long grace_ms,
 	}
 	if (pid == 0)
 		child_exec(argv, po[1], pe[1], pf[1]);
-	setpgid(pid, pid);   /* also here: no race with our kill(-pid) */
+	setpgid(pid, pid); /* also here: no race with our kill(-pid) */
 	close(po[1]);
 	close(pe[1]);
 	close(pf[1]);

@@ -11,15 +11,15 @@
 #define CHILD_OUT_MAX (1 << 20)
 
 struct child_result {
-	int status;          /* exit status when exited */
-	int exited;          /* 1: exited normally */
-	int signal;          /* terminating signal, 0 when none */
-	int timed_out;       /* 1: we killed it at the deadline */
-	int killed_hard;     /* 1: it ignored SIGTERM and got SIGKILL */
-	long long ms;        /* how long it ran */
-	char *out;           /* stdout (NUL-terminated, malloc'd), NULL when none */
+	int status;      /* exit status when exited */
+	int exited;      /* 1: exited normally */
+	int signal;      /* terminating signal, 0 when none */
+	int timed_out;   /* 1: we killed it at the deadline */
+	int killed_hard; /* 1: it ignored SIGTERM and got SIGKILL */
+	long long ms;    /* how long it ran */
+	char *out;       /* stdout (NUL-terminated, malloc'd), NULL when none */
 	size_t outlen;
-	char err[512];       /* last bytes of stderr, one line (newlines folded) */
+	char err[512]; /* last bytes of stderr, one line (newlines folded) */
 };
 
 /* Run argv[0] (searched in PATH). Returns 0 when the child ran (look at

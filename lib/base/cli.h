@@ -17,9 +17,11 @@ void cli_version(const char *prog);
  *   {"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, 'V'},
  *   {"jq", required_argument, NULL, 'J'} */
 #define CLI_COMMON_LONGOPTS \
-	{"help", no_argument, NULL, 'h'}, \
-	{"version", no_argument, NULL, 'V'}, \
-	{"jq", required_argument, NULL, 'J'}
+	{ "help", no_argument, NULL, 'h' }, \
+	    { "version", no_argument, NULL, 'V' }, \
+	{ \
+		"jq", required_argument, NULL, 'J' \
+	}
 
 /* A filter in a pipeline (watch | push | ack) waits for its next input
  * line. If its reader is killed meanwhile, it would learn so only at its

@@ -150,7 +150,7 @@ load_file(struct config *c, const char *path, int must_exist, struct werr *e)
 		return werr_sys(e, EX_CONFIG, "%s", path);
 	}
 	if (strcmp(path, "/dev/null") == 0) {
-		close(fd);          /* "no configuration", as benchmarks ask */
+		close(fd); /* "no configuration", as benchmarks ask */
 		return 0;
 	}
 	if (fstat(fd, &st) < 0) {
@@ -159,8 +159,7 @@ load_file(struct config *c, const char *path, int must_exist, struct werr *e)
 	}
 	if (!S_ISREG(st.st_mode) || st.st_size > CONFIG_FILE_MAX) {
 		close(fd);
-		return werr_set(e, EX_CONFIG, "%s: %s", path, !S_ISREG(st.st_mode) ?
-		    "not a regular file" : "larger than 1 MiB");
+		return werr_set(e, EX_CONFIG, "%s: %s", path, !S_ISREG(st.st_mode) ? "not a regular file" : "larger than 1 MiB");
 	}
 	if ((f = fdopen(fd, "r")) == NULL) {
 		close(fd);
@@ -360,11 +359,26 @@ parse_size(const char *s, uint64_t *out, const char *what, struct werr *e)
 		return werr_set(e, EX_USAGE, "%s: '%s' is not a size (like 512, 10M, 1GiB)", what, s);
 	switch (toupper((unsigned char)*end)) {
 	case '\0': break;
-	case 'B': if (end[1] != '\0') goto bad; break;
-	case 'K': mul = 1ULL << 10; end++; break;
-	case 'M': mul = 1ULL << 20; end++; break;
-	case 'G': mul = 1ULL << 30; end++; break;
-	case 'T': mul = 1ULL << 40; end++; break;
+	case 'B':
+		if (end[1] != '\0')
+			goto bad;
+		break;
+	case 'K':
+		mul = 1ULL << 10;
+		end++;
+		break;
+	case 'M':
+		mul = 1ULL << 20;
+		end++;
+		break;
+	case 'G':
+		mul = 1ULL << 30;
+		end++;
+		break;
+	case 'T':
+		mul = 1ULL << 40;
+		end++;
+		break;
 	default: goto bad;
 	}
 	if (mul > 1 && *end != '\0' && strcasecmp(end, "B") != 0 && strcasecmp(end, "iB") != 0)
@@ -388,12 +402,18 @@ parse_duration_ms(const char *s, int64_t *out, const char *what, struct werr *e)
 	v = strtod(s, &end);
 	if (end == s || errno != 0 || v < 0)
 		goto bad;
-	if (strcmp(end, "ms") == 0) mul = 1;
-	else if (strcmp(end, "") == 0 || strcmp(end, "s") == 0) mul = 1000;
-	else if (strcmp(end, "m") == 0 || strcmp(end, "min") == 0) mul = 60000;
-	else if (strcmp(end, "h") == 0) mul = 3600000;
-	else if (strcmp(end, "d") == 0) mul = 86400000;
-	else goto bad;
+	if (strcmp(end, "ms") == 0)
+		mul = 1;
+	else if (strcmp(end, "") == 0 || strcmp(end, "s") == 0)
+		mul = 1000;
+	else if (strcmp(end, "m") == 0 || strcmp(end, "min") == 0)
+		mul = 60000;
+	else if (strcmp(end, "h") == 0)
+		mul = 3600000;
+	else if (strcmp(end, "d") == 0)
+		mul = 86400000;
+	else
+		goto bad;
 	if (v * mul > 9.2e18)
 		goto bad;
 	*out = (int64_t)(v * mul + 0.5);

@@ -35,7 +35,7 @@ int config_api_url(const struct config *c, char *buf, size_t len, struct werr *e
 
 /* Parse helpers shared by flags and config values, with what = the
  * argument's name for the error message. */
-int parse_size(const char *s, uint64_t *out, const char *what, struct werr *e);     /* 10M, 1GiB, 512 */
+int parse_size(const char *s, uint64_t *out, const char *what, struct werr *e);       /* 10M, 1GiB, 512 */
 int parse_duration_ms(const char *s, int64_t *out, const char *what, struct werr *e); /* 500ms 30s 5m 2h 1d; bare = s */
 int parse_long(const char *s, long lo, long hi, long *out, const char *what, struct werr *e);
 

@@ -5,7 +5,7 @@
 
 struct jsonl {
 	FILE *out;
-	jq_state *jq;   /* NULL when no filter */
+	jq_state *jq; /* NULL when no filter */
 	char jqerr[200];
 };
 
@@ -63,7 +63,8 @@ emit_filtered(struct jsonl *j, const char *text, struct werr *e)
 	if (jv_invalid_has_msg(jv_copy(res))) {
 		jv msg = jv_invalid_get_msg(res);
 		const char *m = jv_get_kind(msg) == JV_KIND_STRING ?
-		    jv_string_value(msg) : "error";
+		    jv_string_value(msg) :
+		    "error";
 		werr_set(e, EX_DATAERR, "--jq: %s", m);
 		jv_free(msg);
 		return -1;
@@ -121,7 +122,7 @@ jsonl_getline(char **buf, size_t *cap, FILE *f, struct werr *e)
 			char *nb = n + 2 > JSONL_LINE_MAX ? NULL : realloc(*buf, nc);
 
 			if (nb == NULL) {
-				over = 1;   /* too long (or no memory): skip to its end */
+				over = 1; /* too long (or no memory): skip to its end */
 			} else {
 				*buf = nb;
 				*cap = nc;

@@ -33,8 +33,16 @@ capsrc_name(int kind)
 int
 parse_exposure_us(const char *s, int64_t *us, struct werr *e)
 {
-	static const struct { const char *unit; double mult; } units[] = {
-		{ "", 1e6 }, { "s", 1e6 }, { "ms", 1e3 }, { "us", 1 }, { "m", 60e6 }, { "min", 60e6 },
+	static const struct {
+		const char *unit;
+		double mult;
+	} units[] = {
+		{ "", 1e6 },
+		{ "s", 1e6 },
+		{ "ms", 1e3 },
+		{ "us", 1 },
+		{ "m", 60e6 },
+		{ "min", 60e6 },
 	};
 	char *end;
 	double v, den;
@@ -96,10 +104,15 @@ frame_free(struct frame *f)
 }
 
 /* argv[argc++] = printf(...), the text kept in buf. */
-struct argvb { char **argv; size_t max, argc; char *buf; size_t len, used; int bad; };
+struct argvb {
+	char **argv;
+	size_t max, argc;
+	char *buf;
+	size_t len, used;
+	int bad;
+};
 
-__attribute__((format(printf, 2, 3)))
-static void
+__attribute__((format(printf, 2, 3))) static void
 arg(struct argvb *a, const char *fmt, ...)
 {
 	va_list ap;
@@ -237,7 +250,7 @@ src_test(const struct capsrc_opts *o, long long now_ms, struct frame *f, struct 
 	if ((rgb = malloc((size_t)w * (size_t)h * 3)) == NULL)
 		return werr_set(e, EX_OSERR, "test source: out of memory for %dx%d", w, h);
 	rfc3339_ms(now_ms, text, sizeof text);
-	text[10] = ' ';   /* 2026-11-24 06:14:18.123Z reads better on a picture */
+	text[10] = ' '; /* 2026-11-24 06:14:18.123Z reads better on a picture */
 	starfield_render(rgb, w, h, o->seed, text);
 	rc = jpeg_encode(rgb, w, h, 3, (size_t)w * 3, o->quality, &f->jpeg, &f->len, e);
 	free(rgb);
@@ -315,7 +328,7 @@ rpicam_program(const struct capsrc_opts *o)
 		return o->program;
 	if (in_path("rpicam-still") || !in_path("libcamera-still"))
 		return "rpicam-still";
-	return "libcamera-still";   /* Raspberry Pi OS before Bookworm */
+	return "libcamera-still"; /* Raspberry Pi OS before Bookworm */
 }
 
 static int
@@ -428,7 +441,7 @@ cam_geometry(const char *out, int *w, int *h, char *fmt, size_t fmtlen)
 	for (const char *p = out; p && *p; p++) {
 		int a, b, n = 0;
 		if (p > out && (p[-1] >= '0' && p[-1] <= '9'))
-			continue;   /* only whole numbers: not "20x240" inside "320x240" */
+			continue; /* only whole numbers: not "20x240" inside "320x240" */
 		char f[32];
 		if (sscanf(p, "%dx%d-%31[A-Z0-9_]%n", &a, &b, f, &n) == 3 && n > 0 && a > 0 && b > 0) {
 			*w = a;

@@ -12,41 +12,44 @@
 #include <stdint.h>
 #include "base/werr.h"
 
-enum capsrc_kind { SRC_TEST, SRC_FILE, SRC_CAM, SRC_RPICAM };
+enum capsrc_kind { SRC_TEST,
+	SRC_FILE,
+	SRC_CAM,
+	SRC_RPICAM };
 
 struct capsrc_opts {
 	int kind;
-	int width, height;       /* 0: source default (test: 1280x960) */
-	int64_t exposure_us;     /* -1: automatic */
-	double gain;             /* < 0: automatic */
-	const char *awb;         /* NULL/"auto", a mode name, or "R,B" colour gains */
-	int raw;                 /* DNG alongside the JPEG (rpicam) */
-	int settle;              /* frames to let AE/AWB settle and drop first */
-	int quality;             /* JPEG quality for what we encode */
-	uint64_t seed;           /* test source */
-	const char *camera;      /* cam: index (from 1) or id; rpicam: index (from 0); NULL default */
-	const char *program;     /* override the camera program's name/path; NULL default */
-	int64_t timeout_ms;      /* per capture; 0: derived from exposure and settle */
-	const char *workdir;     /* scratch dir on the captures filesystem */
-	int64_t max_pixels;      /* a bigger image is refused from its header; 0 no limit */
+	int width, height;   /* 0: source default (test: 1280x960) */
+	int64_t exposure_us; /* -1: automatic */
+	double gain;         /* < 0: automatic */
+	const char *awb;     /* NULL/"auto", a mode name, or "R,B" colour gains */
+	int raw;             /* DNG alongside the JPEG (rpicam) */
+	int settle;          /* frames to let AE/AWB settle and drop first */
+	int quality;         /* JPEG quality for what we encode */
+	uint64_t seed;       /* test source */
+	const char *camera;  /* cam: index (from 1) or id; rpicam: index (from 0); NULL default */
+	const char *program; /* override the camera program's name/path; NULL default */
+	int64_t timeout_ms;  /* per capture; 0: derived from exposure and settle */
+	const char *workdir; /* scratch dir on the captures filesystem */
+	int64_t max_pixels;  /* a bigger image is refused from its header; 0 no limit */
 };
 
 struct frame {
-	uint8_t *jpeg;           /* malloc'd */
+	uint8_t *jpeg; /* malloc'd */
 	size_t len;
 	int width, height;
-	char camera[128];        /* what took it: "test", "file", the camera's name */
-	char dng[4096];          /* scratch path of a DNG the source wrote, "" none */
-	long long start_ms;      /* wall time the capture began */
-	char program[64];        /* camera program used, "" for test/file */
-	char scratch[4096];      /* scratch dir frame_free() removes, "" none */
+	char camera[128];   /* what took it: "test", "file", the camera's name */
+	char dng[4096];     /* scratch path of a DNG the source wrote, "" none */
+	long long start_ms; /* wall time the capture began */
+	char program[64];   /* camera program used, "" for test/file */
+	char scratch[4096]; /* scratch dir frame_free() removes, "" none */
 };
 
 /* Exposure time: "30s", "250ms", "800us", "2m", "1/250" (of a second),
  * bare numbers are seconds; fractions allowed ("0.5s"); up to 1 hour. */
 int parse_exposure_us(const char *s, int64_t *us, struct werr *e);
 
-int capsrc_kind_from_name(const char *name);   /* -1 unknown */
+int capsrc_kind_from_name(const char *name); /* -1 unknown */
 const char *capsrc_name(int kind);
 
 /* The deadline for one capture: 10 s, plus (settle + 3) frames at the

@@ -24,7 +24,10 @@
 #include "base/buf.h"
 
 /* What this capture wrote so far, removed again on failure. */
-struct written { char path[5][4200]; int n; };
+struct written {
+	char path[5][4200];
+	int n;
+};
 
 static void
 undo(struct written *w)
@@ -90,7 +93,7 @@ write_new(const char *path, const void *buf, size_t len, struct werr *e)
 	}
 	if (link(af.tmp, path) < 0)
 		rc = werr_sys(e, EX_CANTCREAT, "%s", path);
-	atomic_abort(&af);   /* closes and unlinks the temp name */
+	atomic_abort(&af); /* closes and unlinks the temp name */
 	if (rc == 0 && fsync_parent(path, e) < 0) {
 		unlink(path);
 		return -1;
@@ -156,7 +159,7 @@ fill_sidecar(struct sidecar *s, const struct capture_env *env, const struct caps
     const struct frame *f, const char *id, size_t bytes)
 {
 	sidecar_init(s);
-	if (env->no_queue)      /* not "queued": no recovery may queue it */
+	if (env->no_queue) /* not "queued": no recovery may queue it */
 		snprintf(s->state, sizeof s->state, "local");
 	snprintf(s->id, sizeof s->id, "%s", id);
 	snprintf(s->session, sizeof s->session, "%s", env->session);
@@ -305,7 +308,7 @@ capture_store(const struct capture_env *env, const struct capsrc_opts *o, struct
 	t_file = mono_ms();
 	if (cid_of(buf, len, s.cid, sizeof s.cid, &s.tsize, e) < 0)
 		goto fail;
-	cid_ms = mono_ms() - t_file;   /* file complete -> CID known */
+	cid_ms = mono_ms() - t_file; /* file complete -> CID known */
 	if (store_raw(f, dir, &s, &w, e) < 0)
 		goto fail;
 	if (store_thumb(env, buf, len, thumb, e) < 0)
@@ -498,7 +501,7 @@ session_list(const char *home, struct werr *e)
 
 	snprintf(dir, sizeof dir, "%s/state/sessions", home);
 	if ((d = opendir(dir)) == NULL)
-		return arr;   /* no session yet */
+		return arr; /* no session yet */
 	while ((de = readdir(d)) != NULL && n < 4096) {
 		size_t l = strlen(de->d_name);
 		if (de->d_name[0] != '.' && l > 5 && strcmp(de->d_name + l - 5, ".json") == 0)
@@ -689,7 +692,7 @@ capture_recover(const struct capture_env *env, int recent, capture_repair_fn fn,
 	if (access(dir, F_OK) != 0)
 		return 0;
 	if ((lk = lock_dir(dir, LOCK_EX | LOCK_NB, e)) < 0)
-		return e->code == 0 ? 0 : -1;   /* a capture is being stored: next time */
+		return e->code == 0 ? 0 : -1; /* a capture is being stored: next time */
 	scan_session(dir, &imgs, &ni, &sides, &ns);
 	sweep_temps(tdir);
 	if (ni > 1)

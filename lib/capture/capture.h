@@ -19,10 +19,10 @@
 struct capture_env {
 	const char *home;
 	const char *session;
-	const char *node;        /* node name in ids (captureid_node form) */
-	int thumb_size;          /* longest side, px */
+	const char *node; /* node name in ids (captureid_node form) */
+	int thumb_size;   /* longest side, px */
 	int thumb_quality;
-	int no_queue;            /* 1: no spool entry */
+	int no_queue; /* 1: no spool entry */
 };
 
 /* Store f; returns the result line (caller frees). f's scratch DNG is moved. */

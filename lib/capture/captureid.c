@@ -18,9 +18,9 @@ captureid_next(struct captureid_state *st, long long now_ms)
 		st->ms = now_ms;
 		st->seq = 0;
 	} else if (st->seq < CAPTUREID_SEQ_MAX) {
-		st->seq++;              /* same ms, or the clock stepped back */
+		st->seq++; /* same ms, or the clock stepped back */
 	} else {
-		st->ms++;               /* 10,000 ids in one ms: borrow the next */
+		st->ms++; /* 10,000 ids in one ms: borrow the next */
 		st->seq = 0;
 	}
 }
@@ -67,7 +67,7 @@ captureid_format(long long ms, const char *node, unsigned seq, char *buf, size_t
 int
 captureid_parse(const char *id, long long *ms, char *node, size_t nodelen, unsigned *seq)
 {
-	struct tm tm = {0};
+	struct tm tm = { 0 };
 	unsigned frac, sq;
 	const char *dash, *last;
 	char *end;
@@ -78,7 +78,7 @@ captureid_parse(const char *id, long long *ms, char *node, size_t nodelen, unsig
 		if (i != 8 && i != 15 && !isdigit((unsigned char)id[i]))
 			return -1;
 	if (sscanf(id, "%4d%2d%2dT%2d%2d%2d.%3u", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-	    &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &frac) != 7)
+	        &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &frac) != 7)
 		return -1;
 	tm.tm_year -= 1900;
 	tm.tm_mon -= 1;

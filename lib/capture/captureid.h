@@ -16,8 +16,8 @@
 #define CAPTUREID_SEQ_MAX 9999
 
 struct captureid_state {
-	long long ms;      /* time part of the last id, ms since the epoch; 0 = none yet */
-	unsigned seq;      /* its sequence number */
+	long long ms; /* time part of the last id, ms since the epoch; 0 = none yet */
+	unsigned seq; /* its sequence number */
 };
 
 /* Pure: advance st to the next id at wall time now_ms. */

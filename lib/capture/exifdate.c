@@ -18,11 +18,11 @@ jpeg_find_exif(const uint8_t *jpg, size_t len, size_t *off, size_t *seglen)
 		if (jpg[pos] != 0xFF)
 			return -1;
 		while (pos + 1 < len && jpg[pos + 1] == 0xFF)
-			pos++;                 /* fill bytes */
+			pos++; /* fill bytes */
 		if (pos + 4 > len)
 			return -1;
 		uint8_t m = jpg[pos + 1];
-		if (m == 0xDA || m == 0xD9)    /* start of scan / end: no EXIF before the data */
+		if (m == 0xDA || m == 0xD9) /* start of scan / end: no EXIF before the data */
 			return -1;
 		if (m == 0x01 || (m >= 0xD0 && m <= 0xD7)) {
 			pos += 2;
@@ -76,7 +76,7 @@ set_ascii(ExifContent *ifd, ExifTag tag, const char *s)
 			return -1;
 		en->tag = tag;
 		exif_content_add_entry(ifd, en);
-		exif_entry_unref(en);   /* the IFD holds it now */
+		exif_entry_unref(en); /* the IFD holds it now */
 	}
 	if ((mem = exif_mem_new_default()) == NULL)
 		return -1;

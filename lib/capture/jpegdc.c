@@ -17,24 +17,24 @@
 
 /* pack[] entry: bits consumed (5 bits), coefficients advanced (6 bits),
  * whether it ends in EOB; 0 when no whole symbol fits in LOOKBITS. */
-#define PK_BITS(x) ((x) & 31u)
+#define PK_BITS(x) ((x)&31u)
 #define PK_ADV(x) (((x) >> 5) & 63u)
 #define PK_EOB(x) (((x) >> 11) & 1u)
 
 struct huff {
-	uint16_t look[1u << LOOKBITS];	/* one symbol: len << 8 | symbol; 0 = longer code */
-	uint16_t pack[1u << LOOKBITS];	/* AC tables: whole symbols with their extra bits */
-	int32_t maxcode[17];		/* largest code of each length, -1 if none */
-	int32_t valoff[17];		/* symbol index minus code, per length */
+	uint16_t look[1u << LOOKBITS]; /* one symbol: len << 8 | symbol; 0 = longer code */
+	uint16_t pack[1u << LOOKBITS]; /* AC tables: whole symbols with their extra bits */
+	int32_t maxcode[17];           /* largest code of each length, -1 if none */
+	int32_t valoff[17];            /* symbol index minus code, per length */
 	uint8_t val[256];
 };
 
 struct scan {
-	const uint8_t *data, *end;	/* entropy-coded data; end of the file */
+	const uint8_t *data, *end; /* entropy-coded data; end of the file */
 	int ncomp, restart, mcux, mcuy;
-	int comp[3];			/* frame component of each scan component */
-	int dctbl[3], actbl[3];		/* Huffman table numbers, in scan order */
-	struct huff *dc[4], *ac[4];	/* built for the tables in use only */
+	int comp[3];                /* frame component of each scan component */
+	int dctbl[3], actbl[3];     /* Huffman table numbers, in scan order */
+	struct huff *dc[4], *ac[4]; /* built for the tables in use only */
 };
 
 /* MSB-first bit buffer: `cnt` valid bits at the top of `buf`, zeros below.
@@ -63,7 +63,7 @@ huff_build(struct huff *h, const JHUFF_TBL *t, int isdc)
 		if (n + cnt > 256)
 			return -1;
 		if (l <= last && code + cnt >= (int32_t)1 << l)
-			return -1;	/* over-subscribed, or an all-ones code */
+			return -1; /* over-subscribed, or an all-ones code */
 		h->valoff[l] = n - code;
 		h->maxcode[l] = cnt ? code + cnt - 1 : -1;
 		for (int i = 0; i < cnt; i++, code++, n++) {
@@ -119,10 +119,10 @@ refill_slow(struct bits b)
 		if (b.p < b.end && b.p[0] != 0xFF)
 			v = *b.p++;
 		else if (b.end - b.p >= 2 && b.p[1] == 0x00) {
-			v = 0xFF;	/* stuffed byte */
+			v = 0xFF; /* stuffed byte */
 			b.p += 2;
 		} else
-			b.virt++;	/* a marker or the end: zeros */
+			b.virt++; /* a marker or the end: zeros */
 		b.buf |= (uint64_t)v << (56 - b.cnt);
 		b.cnt += 8;
 	}
@@ -207,7 +207,7 @@ skip_ac(struct bits *b, const struct huff *h)
 		skip(b, s);
 		k += s == 0 ? 16 : r + 1;
 	}
-	return k == 64 ? 0 : -1;	/* a run past the end is corrupt */
+	return k == 64 ? 0 : -1; /* a run past the end is corrupt */
 }
 
 /* One block's DC difference into *diff. 0, or -1 on a bad code. */
@@ -226,7 +226,7 @@ decode_dc(struct bits *b, const struct huff *h, int *diff)
 	}
 	int v = (int)(b->buf >> (64 - s));
 	skip(b, (unsigned)s);
-	*diff = v < 1 << (s - 1) ? v - (1 << s) + 1 : v;	/* F.2.2.1 EXTEND */
+	*diff = v < 1 << (s - 1) ? v - (1 << s) + 1 : v; /* F.2.2.1 EXTEND */
 	return 0;
 }
 
@@ -493,7 +493,9 @@ static void
 range_table(uint8_t lim[1024])
 {
 	for (unsigned t = 0; t < 1024; t++)
-		lim[t] = (uint8_t)(t < 128 ? t + 128 : t < 512 ? 255 : t < 896 ? 0 : t - 896);
+		lim[t] = (uint8_t)(t < 128 ? t + 128 : t < 512 ? 255 :
+		        t < 896                                ? 0 :
+		                                                 t - 896);
 }
 
 static inline uint8_t
@@ -505,10 +507,11 @@ level(const uint8_t *lim, int dc, int q)
 static inline uint8_t
 clamp(int v)
 {
-	return (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+	return (uint8_t)(v < 0 ? 0 : v > 255 ? 255 :
+	                                       v);
 }
 
-#define FIX(x) ((int32_t)((x) * 65536 + 0.5))
+#define FIX(x) ((int32_t)((x)*65536 + 0.5))
 
 /* JFIF YCbCr -> RGB with libjpeg's fixed-point constants and rounding */
 static inline void

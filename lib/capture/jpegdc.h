@@ -18,17 +18,18 @@
 #include <stdint.h>
 #include "base/werr.h"
 
-enum { JPEGDC_OK = 0, JPEGDC_OTHER = 1 };
+enum { JPEGDC_OK = 0,
+	JPEGDC_OTHER = 1 };
 
 /* The decoded DC planes: one int16 per block (the quantized DC, predictor
  * added), bw x bh blocks, padded to whole MCUs like the stream. */
 struct jpegdc_img {
-	int w, h;		/* image size in pixels */
-	int ncomp;		/* 1 (grey) or 3 (YCbCr) */
-	int hmax, vmax;		/* largest sampling factors */
-	int hs[3], vs[3];	/* sampling factors per component */
-	int bw[3], bh[3];	/* plane size in blocks */
-	int q0[3];		/* DC quantizer per component */
+	int w, h;         /* image size in pixels */
+	int ncomp;        /* 1 (grey) or 3 (YCbCr) */
+	int hmax, vmax;   /* largest sampling factors */
+	int hs[3], vs[3]; /* sampling factors per component */
+	int bw[3], bh[3]; /* plane size in blocks */
+	int q0[3];        /* DC quantizer per component */
 	int16_t *dc[3];
 };
 

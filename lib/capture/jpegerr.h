@@ -12,7 +12,7 @@
 struct jerr {
 	struct jpeg_error_mgr pub;
 	jmp_buf jmp;
-	char msg[JMSG_LENGTH_MAX];    /* the fatal error's text */
+	char msg[JMSG_LENGTH_MAX]; /* the fatal error's text */
 };
 
 /* libjpeg's own allocations (a progressive image's coefficients) stop

@@ -92,14 +92,14 @@ jpeg_complete(const uint8_t *jpg, size_t len)
 		if (jpg[i] != 0xFF)
 			return 0;
 		if (m == 0xFF) {
-			i++;                /* fill byte */
+			i++; /* fill byte */
 			continue;
 		}
 		if (m == 0xD9)
-			return 0;           /* EOI before any image data */
+			return 0; /* EOI before any image data */
 		i += 2 + ((size_t)jpg[i + 2] << 8 | jpg[i + 3]);
 		if (m == 0xDA)
-			break;              /* past the scan header, at the data */
+			break; /* past the scan header, at the data */
 	}
 	for (; i + 1 < len; i++)
 		if (jpg[i] == 0xFF && jpg[i + 1] == 0xD9)
@@ -151,7 +151,7 @@ span(int i, int s, int d, int *a, int *b)
 static inline uint8_t
 average(unsigned long sum, unsigned long cnt)
 {
-	if (cnt <= 0xFFFF)	/* sum <= 255 * cnt: 32-bit division, faster */
+	if (cnt <= 0xFFFF) /* sum <= 255 * cnt: 32-bit division, faster */
 		return (uint8_t)(((uint32_t)sum + (uint32_t)cnt / 2) / (uint32_t)cnt);
 	return (uint8_t)((sum + cnt / 2) / cnt);
 }

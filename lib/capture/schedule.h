@@ -6,11 +6,11 @@
 #define WANDA_SCHEDULE_H
 
 struct sched {
-	long long start_ms;     /* slot 0 */
-	long long interval_ms;  /* 0: back to back, no slots to miss */
-	long count;             /* number of slots; 0 = no limit */
-	long long duration_ms;  /* slots must start before start + duration; 0 = no limit */
-	long long late_ms;      /* how late a slot may still start */
+	long long start_ms;    /* slot 0 */
+	long long interval_ms; /* 0: back to back, no slots to miss */
+	long count;            /* number of slots; 0 = no limit */
+	long long duration_ms; /* slots must start before start + duration; 0 = no limit */
+	long long late_ms;     /* how late a slot may still start */
 };
 
 /* Defaults the tolerance: a tenth of the interval, at most 1 s. */

@@ -3,7 +3,10 @@
 #include <math.h>
 #include <string.h>
 
-struct glyph { char c; uint8_t rows[FONT_H]; };
+struct glyph {
+	char c;
+	uint8_t rows[FONT_H];
+};
 
 static const struct glyph font[] = {
 	{ '0', { 0x0E, 0x11, 0x13, 0x15, 0x19, 0x11, 0x0E } },
@@ -112,7 +115,7 @@ sky(uint8_t *rgb, int w, int h, uint64_t *st)
 		uint8_t *p = rgb + (size_t)y * (size_t)w * 3;
 		for (int x = 0; x < w; x++, p += 3) {
 			uint64_t r = rnd(st);
-			int n = (int)(r & 7) + (int)((r >> 3) & 7) - 7;   /* triangular noise, -7..7 */
+			int n = (int)(r & 7) + (int)((r >> 3) & 7) - 7; /* triangular noise, -7..7 */
 			int v = base + n;
 			v = v < 0 ? 0 : v;
 			p[0] = (uint8_t)(v + 1);
@@ -153,11 +156,11 @@ starfield_render(uint8_t *rgb, int w, int h, uint64_t seed, const char *text)
 	int scale;
 
 	sky(rgb, w, h, &st);
-	st = seed * 0x9E3779B97F4A7C15ULL + 7;   /* stars independent of the noise */
+	st = seed * 0x9E3779B97F4A7C15ULL + 7; /* stars independent of the noise */
 	for (long i = 0; i < nstars; i++) {
 		double x = rnd01(&st) * w, y = rnd01(&st) * h;
 		double u = rnd01(&st), t = rnd01(&st);
-		double peak = 40 + 900 * pow(u, 6);       /* few bright, many faint */
+		double peak = 40 + 900 * pow(u, 6); /* few bright, many faint */
 		double sigma = 0.6 + 1.6 * pow(u, 3);
 		double tint[3] = { 0.8 + 0.2 * t, 0.85 + 0.1 * t, 1.0 - 0.3 * t };
 		star(rgb, w, h, x, y, peak, sigma, tint);

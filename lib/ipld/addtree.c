@@ -13,8 +13,14 @@
 #include "ipld/dagpb.h"
 #include "ipld/unixfs.h"
 
-struct built { struct cid cid; uint64_t size, bytes; };
-struct devent { char *name; struct built b; };
+struct built {
+	struct cid cid;
+	uint64_t size, bytes;
+};
+struct devent {
+	char *name;
+	struct built b;
+};
 
 struct adder {
 	const struct add_opts *o;
@@ -23,12 +29,12 @@ struct adder {
 	void *sctx;
 	add_event_fn ev;
 	void *ectx;
-	struct devent *dirs;       /* directory events, emitted after the walk */
+	struct devent *dirs; /* directory events, emitted after the walk */
 	size_t ndirs, capdirs;
 };
 
-struct top {                       /* one path from the command line */
-	char *path;                /* cleaned; NULL for stdin */
+struct top {        /* one path from the command line */
+	char *path; /* cleaned; NULL for stdin */
 	char *name;
 	size_t idx;
 };
@@ -148,7 +154,7 @@ list_dir(struct adder *a, const char *path, char ***names, size_t *n, struct wer
 		goto fail;
 	}
 	closedir(d);
-	if (*n > 1)	/* qsort(NULL, 0, ...) is undefined */
+	if (*n > 1) /* qsort(NULL, 0, ...) is undefined */
 		qsort(*names, *n, sizeof **names, cmpstr);
 	return 0;
 nomem:
@@ -450,7 +456,7 @@ add_paths(const char *const *paths, size_t n, const struct add_opts *o,
 	if (import_opts_check(&o->imp, e) < 0 || prepare(paths, n, o, &t, &nt, e) < 0)
 		return -1;
 	a.dopt = o->dir;
-	a.dopt.cid_version = o->imp.cid_version;   /* Kubo uses one CID builder for all */
+	a.dopt.cid_version = o->imp.cid_version; /* Kubo uses one CID builder for all */
 	a.dopt.mh_code = o->imp.mh_code;
 	if ((b = calloc(nt, sizeof *b)) == NULL) {
 		oom(e);

@@ -33,27 +33,27 @@
 
 struct add_opts {
 	struct import_opts imp;
-	struct dir_opts dir;      /* cid_version and mh_code are taken from imp */
-	int recursive;            /* -r */
-	int wrap;                 /* -w */
-	int hidden;               /* -H */
-	const char *stdin_name;   /* --stdin-name, NULL: named by its CID */
+	struct dir_opts dir;    /* cid_version and mh_code are taken from imp */
+	int recursive;          /* -r */
+	int wrap;               /* -w */
+	int hidden;             /* -H */
+	const char *stdin_name; /* --stdin-name, NULL: named by its CID */
 };
 
 struct add_event {
 	const char *name;
 	struct cid cid;
-	uint64_t size;            /* cumulative DAG size (Tsize): Kubo's AddEvent Size */
-	uint64_t bytes;           /* file bytes: a file's size, the sum of the files
+	uint64_t size;  /* cumulative DAG size (Tsize): Kubo's AddEvent Size */
+	uint64_t bytes; /* file bytes: a file's size, the sum of the files
 	                           * under a directory, 0 for a symlink */
-	int root;                 /* 1 for the root of an added path (or of the wrap) */
+	int root;       /* 1 for the root of an added path (or of the wrap) */
 };
 typedef int (*add_event_fn)(void *ctx, const struct add_event *ev, struct werr *e);
 
 /* Add paths in Kubo's manner; every block goes to sink (may be NULL), every
  * entry to ev (may be NULL); *root (may be NULL) gets the last root. */
 int add_paths(const char *const *paths, size_t n, const struct add_opts *o,
-              block_sink_fn sink, void *sctx, add_event_fn ev, void *ectx,
-              struct cid *root, struct werr *e);
+    block_sink_fn sink, void *sctx, add_event_fn ev, void *ectx,
+    struct cid *root, struct werr *e);
 
 #endif

@@ -10,7 +10,7 @@
 
 struct entry {
 	struct cid cid;
-	uint8_t *mem;            /* NULL when the block is in the spill file */
+	uint8_t *mem; /* NULL when the block is in the spill file */
 	uint64_t off;
 	size_t len;
 	int used;
@@ -19,12 +19,12 @@ struct entry {
 
 struct blockstore {
 	struct entry *tab;
-	size_t cap, n;           /* cap is a power of two */
+	size_t cap, n; /* cap is a power of two */
 	size_t mem_limit, mem_used;
 	uint64_t bytes, spilled;
 	char *tmpdir;
-	int fd;                  /* spill file, -1 until needed */
-	uint8_t *scratch;        /* bs_get's buffer for spilled blocks */
+	int fd;           /* spill file, -1 until needed */
+	uint8_t *scratch; /* bs_get's buffer for spilled blocks */
 	size_t scratch_cap;
 };
 

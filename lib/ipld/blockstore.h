@@ -18,19 +18,19 @@ struct blockstore;
  * is created only when needed and is never visible (O_TMPFILE or unlinked). */
 struct blockstore *bs_new(size_t mem_limit, const char *tmpdir, struct werr *e);
 void bs_free(struct blockstore *bs);
-int  bs_put(struct blockstore *bs, const struct cid *c, const uint8_t *data, size_t len, struct werr *e);
-int  bs_has(const struct blockstore *bs, const struct cid *c);
+int bs_put(struct blockstore *bs, const struct cid *c, const uint8_t *data, size_t len, struct werr *e);
+int bs_has(const struct blockstore *bs, const struct cid *c);
 /* 0 and the block (valid until the next bs_get/bs_put/bs_free), or -1:
  * EX_SOFTWARE when absent, EX_IOERR when the spill file cannot be read. */
-int  bs_get(struct blockstore *bs, const struct cid *c, const uint8_t **data, size_t *len, struct werr *e);
-size_t   bs_count(const struct blockstore *bs);
-uint64_t bs_bytes(const struct blockstore *bs);       /* sum of block sizes */
-uint64_t bs_spilled(const struct blockstore *bs);     /* bytes in the spill file */
+int bs_get(struct blockstore *bs, const struct cid *c, const uint8_t **data, size_t *len, struct werr *e);
+size_t bs_count(const struct blockstore *bs);
+uint64_t bs_bytes(const struct blockstore *bs);   /* sum of block sizes */
+uint64_t bs_spilled(const struct blockstore *bs); /* bytes in the spill file */
 /* Traversal marks (car_export uses them to write each block once): returns
  * 1 when c was already marked, 0 when it is now, -1 when c is not stored. */
-int  bs_mark(struct blockstore *bs, const struct cid *c);
+int bs_mark(struct blockstore *bs, const struct cid *c);
 void bs_clear_marks(struct blockstore *bs);
 /* block_sink_fn adapter: ctx is a struct blockstore. */
-int  bs_sink(void *ctx, const struct cid *c, const uint8_t *data, size_t len, struct werr *e);
+int bs_sink(void *ctx, const struct cid *c, const uint8_t *data, size_t len, struct werr *e);
 
 #endif

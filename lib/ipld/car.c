@@ -10,15 +10,26 @@
 
 /* ---- the header: a tiny canonical CBOR subset ---- */
 
-enum { CB_UINT = 0, CB_BYTES = 2, CB_TEXT = 3, CB_ARRAY = 4, CB_MAP = 5, CB_TAG = 6 };
+enum { CB_UINT = 0,
+	CB_BYTES = 2,
+	CB_TEXT = 3,
+	CB_ARRAY = 4,
+	CB_MAP = 5,
+	CB_TAG = 6 };
 
 static void
 cb_head(uint8_t *out, size_t *n, int major, uint64_t v)
 {
 	uint8_t m = (uint8_t)(major << 5);
-	int k = v < 24 ? 0 : v <= 0xff ? 1 : v <= 0xffff ? 2 : v <= 0xffffffffu ? 4 : 8;
+	int k = v < 24 ? 0 : v <= 0xff ? 1 :
+	    v <= 0xffff                ? 2 :
+	    v <= 0xffffffffu           ? 4 :
+	                                 8;
 
-	out[(*n)++] = (uint8_t)(m | (k == 0 ? v : k == 1 ? 24 : k == 2 ? 25 : k == 4 ? 26 : 27));
+	out[(*n)++] = (uint8_t)(m | (k == 0 ? v : k == 1 ? 24 :
+	                                    k == 2       ? 25 :
+	                                    k == 4       ? 26 :
+	                                                   27));
 	for (int i = k - 1; i >= 0; i--)
 		out[(*n)++] = (uint8_t)(v >> (8 * i));
 }
@@ -41,7 +52,7 @@ car_header_encode(const struct cid *roots, size_t n, uint8_t **out, size_t *len,
 		cl = cid_to_bytes(&roots[i], cb);
 		cb_head(p, &o, CB_TAG, 42);
 		cb_head(p, &o, CB_BYTES, cl + 1);
-		p[o++] = 0x00;       /* the multibase "identity" prefix tag 42 requires */
+		p[o++] = 0x00; /* the multibase "identity" prefix tag 42 requires */
 		memcpy(p + o, cb, cl), o += cl;
 	}
 	cb_head(p, &o, CB_TEXT, 7);
@@ -82,7 +93,9 @@ cbr_head(struct cbr *r, int *major, uint64_t *v)
 	for (int i = 0; i < k; i++)
 		*v = *v << 8 | r->p[r->off++];
 	/* not minimal: could have used a shorter form */
-	if (*v < (k == 1 ? 24 : k == 2 ? 0x100 : k == 4 ? 0x10000 : 0x100000000ULL))
+	if (*v < (k == 1 ? 24 : k == 2 ? 0x100 :
+	                 k == 4        ? 0x10000 :
+	                                 0x100000000ULL))
 		return -1;
 	return 0;
 }
@@ -132,7 +145,7 @@ cbr_key(struct cbr *r, const char **key, size_t *klen)
 int
 car_header_decode(const uint8_t *p, size_t len, struct cid **roots, size_t *n, struct werr *e)
 {
-	struct cbr r = {p, 0, len};
+	struct cbr r = { p, 0, len };
 	int major, have_roots = 0, have_version = 0;
 	uint64_t cnt, v;
 	const char *k;
@@ -183,11 +196,11 @@ fail:
 struct car_reader {
 	int fd;
 	char *name;
-	uint8_t in[65536];       /* read buffer */
+	uint8_t in[65536]; /* read buffer */
 	size_t ipos, ilen;
-	uint64_t off;            /* file offset of in[ipos] */
+	uint64_t off; /* file offset of in[ipos] */
 	int eof;
-	uint8_t *sec;            /* current section */
+	uint8_t *sec; /* current section */
 	size_t seccap;
 	struct cid *roots;
 	size_t nroots;

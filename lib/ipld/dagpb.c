@@ -8,7 +8,7 @@ int
 dagpb_encode(const struct pb_link *links, size_t n, const uint8_t *data, size_t data_len, int has_data,
     uint8_t **out, size_t *out_len, struct werr *e)
 {
-	struct pbbuf b = {0}, l = {0};
+	struct pbbuf b = { 0 }, l = { 0 };
 	uint8_t cb[CID_MAX_BYTES];
 
 	for (size_t i = 0; i < n; i++) {
@@ -27,7 +27,7 @@ dagpb_encode(const struct pb_link *links, size_t n, const uint8_t *data, size_t 
 		free(b.p);
 		return werr_set(e, EX_OSERR, "dag-pb: out of memory");
 	}
-	if (b.p == NULL && (b.p = malloc(1)) == NULL)   /* empty node: still a buffer to free */
+	if (b.p == NULL && (b.p = malloc(1)) == NULL) /* empty node: still a buffer to free */
 		return werr_set(e, EX_OSERR, "dag-pb: out of memory");
 	*out = b.p;
 	*out_len = b.len;
@@ -37,7 +37,7 @@ dagpb_encode(const struct pb_link *links, size_t n, const uint8_t *data, size_t 
 static int
 decode_link(const uint8_t *p, size_t n, struct pb_link *lk, struct werr *e)
 {
-	struct pbread r = {p, 0, n};
+	struct pbread r = { p, 0, n };
 	unsigned field, wire, last = 0;
 	const uint8_t *v;
 	size_t vlen, used;
@@ -97,7 +97,7 @@ add_link(struct pb_node *nd, size_t *cap, const uint8_t *p, size_t n, struct wer
 int
 dagpb_decode(const uint8_t *p, size_t n, struct pb_node *out, struct werr *e)
 {
-	struct pbread r = {p, 0, n};
+	struct pbread r = { p, 0, n };
 	unsigned field, wire;
 	const uint8_t *v;
 	size_t vlen, cap = 0;

@@ -13,26 +13,26 @@
 
 struct pb_link {
 	struct cid cid;
-	const char *name;        /* not NUL-terminated; NULL = no Name field (decode) */
+	const char *name; /* not NUL-terminated; NULL = no Name field (decode) */
 	size_t name_len;
 	uint64_t tsize;
-	int has_tsize;           /* decode only; encode always writes Tsize */
+	int has_tsize; /* decode only; encode always writes Tsize */
 };
 
 /* Encode links (in the given order; the caller sorts) then data. Every link gets Hash, Name (even "")
  * and Tsize, which is what Kubo writes. has_data=0 omits the Data field. *out is malloc'd. */
 int dagpb_encode(const struct pb_link *links, size_t n, const uint8_t *data, size_t data_len, int has_data,
-                 uint8_t **out, size_t *out_len, struct werr *e);
+    uint8_t **out, size_t *out_len, struct werr *e);
 
 struct pb_node {
-	struct pb_link *links;   /* malloc'd */
+	struct pb_link *links; /* malloc'd */
 	size_t nlinks;
 	const uint8_t *data;
 	size_t data_len;
 	int has_data;
 };
 /* Decode a block; names and data point into p. EX_DATAERR on malformed input. */
-int  dagpb_decode(const uint8_t *p, size_t n, struct pb_node *out, struct werr *e);
+int dagpb_decode(const uint8_t *p, size_t n, struct pb_node *out, struct werr *e);
 void dagpb_node_free(struct pb_node *nd);
 
 #endif

@@ -29,33 +29,36 @@
  * tail: 0x18 filesize. */
 #define LEAF_HEAD 32
 #define LEAF_TAIL 16
-#define TRICKLE_REPEAT 4   /* boxo trickle depthRepeat */
+#define TRICKLE_REPEAT 4 /* boxo trickle depthRepeat */
 
 struct ilink {
 	struct cid cid;
-	uint64_t tsize;   /* cumulative DAG size of the child */
-	uint64_t fsize;   /* file bytes under the child */
+	uint64_t tsize; /* cumulative DAG size of the child */
+	uint64_t fsize; /* file bytes under the child */
 };
 
-struct links { struct ilink *v; size_t n, cap; };
+struct links {
+	struct ilink *v;
+	size_t n, cap;
+};
 
-struct tframe {             /* one open trickle node */
+struct tframe { /* one open trickle node */
 	struct links l;
-	int maxdepth;          /* -1: the root, unlimited */
-	int subtrees;          /* 0 while taking leaves */
-	int depth, rep;        /* current subtree depth and repeat index */
+	int maxdepth;   /* -1: the root, unlimited */
+	int subtrees;   /* 0 while taking leaves */
+	int depth, rep; /* current subtree depth and repeat index */
 };
 
 struct file_importer {
 	struct import_opts o;
 	block_sink_fn sink;
 	void *ctx;
-	uint8_t *buf;          /* LEAF_HEAD + chunk_size + LEAF_TAIL */
+	uint8_t *buf; /* LEAF_HEAD + chunk_size + LEAF_TAIL */
 	size_t fill;
 	uint64_t total;
-	struct links *lv;      /* balanced: pending links per level */
+	struct links *lv; /* balanced: pending links per level */
 	size_t nlv;
-	struct tframe *st;     /* trickle: open frames, st[0] is the root */
+	struct tframe *st; /* trickle: open frames, st[0] is the root */
 	size_t nst, capst;
 	uint64_t leaves, nodes;
 	int broken, done;
@@ -70,7 +73,7 @@ import_opts_kubo(struct import_opts *o)
 	o->mh_code = MH_SHA2_256;
 	o->chunk_size = 262144;
 	o->trickle = 0;
-	o->max_links = 174;     /* boxo helpers.DefaultLinksPerBlock: 8192 / 47 */
+	o->max_links = 174; /* boxo helpers.DefaultLinksPerBlock: 8192 / 47 */
 	o->cid_base = 0;
 }
 

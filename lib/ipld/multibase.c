@@ -3,27 +3,28 @@
 #include <string.h>
 #include "ipld/multibase.h"
 
-enum { RFC4648, BIGNUM };
+enum { RFC4648,
+	BIGNUM };
 
 static const struct base {
 	char prefix;
 	const char *name;
 	int kind;
-	int bits;                /* RFC4648: bits per character */
-	int pad;                 /* RFC4648: '=' padding */
+	int bits; /* RFC4648: bits per character */
+	int pad;  /* RFC4648: '=' padding */
 	const char *alpha;
 } bases[] = {
-	{'b', "base32", RFC4648, 5, 0, "abcdefghijklmnopqrstuvwxyz234567"},
-	{'B', "base32upper", RFC4648, 5, 0, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"},
-	{'f', "base16", RFC4648, 4, 0, "0123456789abcdef"},
-	{'F', "base16upper", RFC4648, 4, 0, "0123456789ABCDEF"},
-	{'m', "base64", RFC4648, 6, 0, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"},
-	{'M', "base64pad", RFC4648, 6, 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"},
-	{'u', "base64url", RFC4648, 6, 0, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"},
-	{'U', "base64urlpad", RFC4648, 6, 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"},
-	{'z', "base58btc", BIGNUM, 0, 0, "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"},
-	{'k', "base36", BIGNUM, 0, 0, "0123456789abcdefghijklmnopqrstuvwxyz"},
-	{'K', "base36upper", BIGNUM, 0, 0, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"},
+	{ 'b', "base32", RFC4648, 5, 0, "abcdefghijklmnopqrstuvwxyz234567" },
+	{ 'B', "base32upper", RFC4648, 5, 0, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567" },
+	{ 'f', "base16", RFC4648, 4, 0, "0123456789abcdef" },
+	{ 'F', "base16upper", RFC4648, 4, 0, "0123456789ABCDEF" },
+	{ 'm', "base64", RFC4648, 6, 0, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/" },
+	{ 'M', "base64pad", RFC4648, 6, 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/" },
+	{ 'u', "base64url", RFC4648, 6, 0, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_" },
+	{ 'U', "base64urlpad", RFC4648, 6, 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_" },
+	{ 'z', "base58btc", BIGNUM, 0, 0, "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz" },
+	{ 'k', "base36", BIGNUM, 0, 0, "0123456789abcdefghijklmnopqrstuvwxyz" },
+	{ 'K', "base36upper", BIGNUM, 0, 0, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ" },
 };
 
 static const struct base *
@@ -58,7 +59,8 @@ static int
 rfc_encode(const struct base *b, const uint8_t *p, size_t n, char *out, size_t cap)
 {
 	uint32_t acc = 0;
-	int nbits = 0, mask = (1 << b->bits) - 1, group = b->bits == 5 ? 8 : b->bits == 6 ? 4 : 2;
+	int nbits = 0, mask = (1 << b->bits) - 1, group = b->bits == 5 ? 8 : b->bits == 6 ? 4 :
+	                                                                                    2;
 	size_t o = 0;
 
 	for (size_t i = 0; i < n; i++) {

@@ -7,10 +7,10 @@
 
 struct mh_hasher {
 	uint64_t code;
-	EVP_MD_CTX *md;          /* NULL for identity */
+	EVP_MD_CTX *md; /* NULL for identity */
 	uint8_t id[MH_IDENTITY_MAX];
 	size_t idlen;
-	int overflow;            /* identity got too much data */
+	int overflow; /* identity got too much data */
 };
 
 static const struct {
@@ -18,9 +18,9 @@ static const struct {
 	uint64_t code;
 	int len;
 } hashes[] = {
-	{"identity", MH_IDENTITY, 0},
-	{"sha2-256", MH_SHA2_256, 32},
-	{"sha2-512", MH_SHA2_512, 64},
+	{ "identity", MH_IDENTITY, 0 },
+	{ "sha2-256", MH_SHA2_256, 32 },
+	{ "sha2-512", MH_SHA2_512, 64 },
 };
 
 int

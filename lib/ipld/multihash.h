@@ -7,18 +7,20 @@
 #include <stdint.h>
 #include "base/werr.h"
 
-enum { MH_IDENTITY = 0x00, MH_SHA2_256 = 0x12, MH_SHA2_512 = 0x13 };
+enum { MH_IDENTITY = 0x00,
+	MH_SHA2_256 = 0x12,
+	MH_SHA2_512 = 0x13 };
 #define MH_MAX 72
 #define MH_IDENTITY_MAX 64
 
 struct mh_hasher;
 /* A streaming hasher; NULL with EX_USAGE for an unsupported code. */
 struct mh_hasher *mh_hasher_new(uint64_t code, struct werr *e);
-void   mh_hasher_update(struct mh_hasher *h, const void *p, size_t n);
+void mh_hasher_update(struct mh_hasher *h, const void *p, size_t n);
 /* Write the encoded multihash; returns its length, 0 when an identity hash
  * got more than MH_IDENTITY_MAX bytes. Free the hasher afterwards. */
 size_t mh_hasher_final(struct mh_hasher *h, uint8_t out[MH_MAX]);
-void   mh_hasher_free(struct mh_hasher *h);
+void mh_hasher_free(struct mh_hasher *h);
 
 /* One-shot: encoded multihash of p[0..n) into out, length in *outlen. */
 int mh_sum(uint64_t code, const void *p, size_t n, uint8_t out[MH_MAX], size_t *outlen, struct werr *e);

@@ -10,13 +10,14 @@
 #include "ipld/varint.h"
 
 struct newblocks {
-	int fd;                   /* unlinked temp file of sections */
-	uint64_t *seen;           /* open-addressing set of CID fingerprints (0 = empty) */
+	int fd;         /* unlinked temp file of sections */
+	uint64_t *seen; /* open-addressing set of CID fingerprints (0 = empty) */
 	size_t cap, n;
 	struct nb_stats st;
 };
 
-struct newblocks *nb_new(const char *tmpdir, struct werr *e)
+struct newblocks *
+nb_new(const char *tmpdir, struct werr *e)
 {
 	struct newblocks *nb;
 	char path[4096];
@@ -40,7 +41,8 @@ struct newblocks *nb_new(const char *tmpdir, struct werr *e)
 	return nb;
 }
 
-void nb_free(struct newblocks *nb)
+void
+nb_free(struct newblocks *nb)
 {
 	if (!nb)
 		return;
@@ -53,7 +55,8 @@ void nb_free(struct newblocks *nb)
 /* FNV-1a of the CID bytes: a 64-bit fingerprint. Two different blocks with
  * the same fingerprint would lose one from the CAR; at 2^-64 per pair that
  * is not worth a byte-exact comparison. */
-static uint64_t fingerprint(const uint8_t *p, size_t n)
+static uint64_t
+fingerprint(const uint8_t *p, size_t n)
 {
 	uint64_t h = 1469598103934665603ULL;
 	for (size_t i = 0; i < n; i++)
@@ -61,7 +64,8 @@ static uint64_t fingerprint(const uint8_t *p, size_t n)
 	return h ? h : 1;
 }
 
-static int grow(struct newblocks *nb)
+static int
+grow(struct newblocks *nb)
 {
 	size_t cap = nb->cap * 2;
 	uint64_t *s = calloc(cap, sizeof *s);
@@ -83,7 +87,8 @@ static int grow(struct newblocks *nb)
 }
 
 /* 1 when newly added, 0 when already there. */
-static int set_add(struct newblocks *nb, uint64_t h)
+static int
+set_add(struct newblocks *nb, uint64_t h)
 {
 	size_t j = h & (nb->cap - 1);
 
@@ -97,7 +102,8 @@ static int set_add(struct newblocks *nb, uint64_t h)
 	return 1;
 }
 
-int nb_sink(void *ctx, const struct cid *c, const uint8_t *data, size_t len, struct werr *e)
+int
+nb_sink(void *ctx, const struct cid *c, const uint8_t *data, size_t len, struct werr *e)
 {
 	struct newblocks *nb = ctx;
 	uint8_t cb[CID_MAX_BYTES], v[10];
@@ -120,7 +126,8 @@ int nb_sink(void *ctx, const struct cid *c, const uint8_t *data, size_t len, str
 	return 0;
 }
 
-int nb_write_car(struct newblocks *nb, const struct cid *root, int fd, const char *name, struct werr *e)
+int
+nb_write_car(struct newblocks *nb, const struct cid *root, int fd, const char *name, struct werr *e)
 {
 	uint8_t *hdr = NULL, v[10], buf[65536];
 	size_t hlen, vn;
@@ -149,7 +156,8 @@ int nb_write_car(struct newblocks *nb, const struct cid *root, int fd, const cha
 	return 0;
 }
 
-void nb_stats(const struct newblocks *nb, struct nb_stats *st)
+void
+nb_stats(const struct newblocks *nb, struct nb_stats *st)
 {
 	*st = nb->st;
 }

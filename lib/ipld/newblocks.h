@@ -25,7 +25,9 @@ int nb_sink(void *ctx, const struct cid *c, const uint8_t *data, size_t len, str
 /* Write the CAR (header with root, then every block) to fd. */
 int nb_write_car(struct newblocks *nb, const struct cid *root, int fd, const char *name, struct werr *e);
 
-struct nb_stats { uint64_t blocks, bytes, max_block, dups; };
+struct nb_stats {
+	uint64_t blocks, bytes, max_block, dups;
+};
 void nb_stats(const struct newblocks *nb, struct nb_stats *st);
 
 #endif

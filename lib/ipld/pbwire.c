@@ -67,7 +67,7 @@ pbread_varint(struct pbread *r, uint64_t *v)
 	for (int i = 0; i < 10 && r->off < r->end; i++) {
 		uint8_t c = r->p[r->off++];
 		if (i == 9 && c > 1)
-			return -1;       /* more than 64 bits */
+			return -1; /* more than 64 bits */
 		x |= (uint64_t)(c & 0x7f) << (7 * i);
 		if (!(c & 0x80)) {
 			*v = x;

@@ -5,12 +5,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum { PB_VARINT = 0, PB_FIXED64 = 1, PB_BYTES = 2, PB_FIXED32 = 5 };
+enum { PB_VARINT = 0,
+	PB_FIXED64 = 1,
+	PB_BYTES = 2,
+	PB_FIXED32 = 5 };
 
 struct pbbuf {
 	uint8_t *p;
 	size_t len, cap;
-	int oom;                 /* an allocation failed; checked once at the end */
+	int oom; /* an allocation failed; checked once at the end */
 };
 void pbbuf_bytes(struct pbbuf *b, const void *p, size_t n);
 void pbbuf_varint(struct pbbuf *b, uint64_t v);
@@ -23,7 +26,7 @@ struct pbread {
 	const uint8_t *p;
 	size_t off, end;
 };
-int pbread_varint(struct pbread *r, uint64_t *v);            /* up to 10 bytes */
+int pbread_varint(struct pbread *r, uint64_t *v); /* up to 10 bytes */
 int pbread_tag(struct pbread *r, unsigned *field, unsigned *wire);
 int pbread_bytes(struct pbread *r, const uint8_t **p, size_t *n);
 int pbread_fixed32(struct pbread *r, uint32_t *v);

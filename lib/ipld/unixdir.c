@@ -23,25 +23,21 @@ struct build {
 	const struct dir_opts *o;
 	block_sink_fn sink;
 	void *ctx;
-	int bits;        /* log2(fanout) */
-	int padw;        /* hex digits of a slot prefix */
+	int bits; /* log2(fanout) */
+	int padw; /* hex digits of a slot prefix */
 	struct werr *e;
 };
 
 void
 dir_opts_kubo(struct dir_opts *o)
 {
-	*o = (struct dir_opts){ .cid_version = 0, .mh_code = MH_SHA2_256,
-		.hamt_threshold = 256 * 1024, .hamt_estimation = HAMT_EST_LINKS,
-		.hamt_fanout = 256, .max_links = 0 };
+	*o = (struct dir_opts){ .cid_version = 0, .mh_code = MH_SHA2_256, .hamt_threshold = 256 * 1024, .hamt_estimation = HAMT_EST_LINKS, .hamt_fanout = 256, .max_links = 0 };
 }
 
 void
 dir_opts_wanda(struct dir_opts *o)
 {
-	*o = (struct dir_opts){ .cid_version = 1, .mh_code = MH_SHA2_256,
-		.hamt_threshold = 256 * 1024, .hamt_estimation = HAMT_EST_BLOCK,
-		.hamt_fanout = 256, .max_links = 0 };
+	*o = (struct dir_opts){ .cid_version = 1, .mh_code = MH_SHA2_256, .hamt_threshold = 256 * 1024, .hamt_estimation = HAMT_EST_BLOCK, .hamt_fanout = 256, .max_links = 0 };
 }
 
 static size_t
@@ -83,7 +79,7 @@ unixdir_estimate(const struct dir_entry *ents, size_t n, int estimation)
 /* Encode a node, hash it, hand it to the sink, and work out its Tsize. */
 static int
 emit(struct build *b, const struct pb_link *links, size_t n, const struct ufs_data *ud,
-     struct cid *out, uint64_t *tsize)
+    struct cid *out, uint64_t *tsize)
 {
 	uint8_t *data = NULL, *blk = NULL;
 	size_t dlen, blen, i;
@@ -136,8 +132,7 @@ plain(struct build *b, const struct dir_entry **sorted, size_t n, struct cid *ro
 	if ((links = calloc(n ? n : 1, sizeof *links)) == NULL)
 		return werr_sys(b->e, EX_OSERR, "directory of %zu entries", n);
 	for (i = 0; i < n; i++)
-		links[i] = (struct pb_link){ .cid = sorted[i]->cid, .name = sorted[i]->name,
-			.name_len = strlen(sorted[i]->name), .tsize = sorted[i]->tsize };
+		links[i] = (struct pb_link){ .cid = sorted[i]->cid, .name = sorted[i]->name, .name_len = strlen(sorted[i]->name), .tsize = sorted[i]->tsize };
 	rc = emit(b, links, n, &ud, root, tsize);
 	free(links);
 	return rc;
@@ -156,8 +151,7 @@ static int
 shard(struct build *b, const struct hent *v, size_t n, int depth, struct cid *out, uint64_t *tsize)
 {
 	size_t fan = (size_t)1 << b->bits, nl = 0, i, j, cap = 0, used = 0;
-	struct ufs_data ud = { .type = UFS_HAMTSHARD, .hash_type = HAMT_MURMUR3,
-		.has_hash_type = 1, .fanout = fan, .has_fanout = 1, .has_data = 1 };
+	struct ufs_data ud = { .type = UFS_HAMTSHARD, .hash_type = HAMT_MURMUR3, .has_hash_type = 1, .fanout = fan, .has_fanout = 1, .has_data = 1 };
 	uint8_t bf[HAMT_MAX_FANOUT / 8] = { 0 };
 	struct pb_link *links;
 	char *names;
@@ -282,7 +276,7 @@ fail:
 
 int
 unixdir_build(const struct dir_entry *ents, size_t n, const struct dir_opts *o,
-              block_sink_fn sink, void *ctx, struct cid *root, uint64_t *tsize, struct werr *e)
+    block_sink_fn sink, void *ctx, struct cid *root, uint64_t *tsize, struct werr *e)
 {
 	struct build b = { .o = o, .sink = sink, .ctx = ctx, .e = e };
 	const struct dir_entry **sorted;
@@ -300,7 +294,7 @@ unixdir_build(const struct dir_entry *ents, size_t n, const struct dir_opts *o,
 		return -1;
 	sharded = n > 0 && o->hamt_threshold > 0 &&
 	    (unixdir_estimate(ents, n, o->hamt_estimation) > o->hamt_threshold ||
-	     (o->max_links > 0 && n > (size_t)o->max_links));
+	        (o->max_links > 0 && n > (size_t)o->max_links));
 	if (!sharded && o->max_links > 0 && n > (size_t)o->max_links)
 		rc = werr_set(e, EX_DATAERR, "directory of %zu entries: over the limit of %d links",
 		    n, o->max_links);

@@ -25,17 +25,22 @@
 #include "ipld/cid.h"
 #include "base/werr.h"
 
-struct dir_entry { const char *name; struct cid cid; uint64_t tsize; };
+struct dir_entry {
+	const char *name;
+	struct cid cid;
+	uint64_t tsize;
+};
 
-enum { HAMT_EST_LINKS = 0, HAMT_EST_BLOCK = 1 };
+enum { HAMT_EST_LINKS = 0,
+	HAMT_EST_BLOCK = 1 };
 
 struct dir_opts {
-	int cid_version;          /* of the directory nodes */
+	int cid_version; /* of the directory nodes */
 	uint64_t mh_code;
-	uint64_t hamt_threshold;  /* bytes; 0 = never shard */
-	int hamt_estimation;      /* HAMT_EST_LINKS or HAMT_EST_BLOCK */
-	int hamt_fanout;          /* power of 2, multiple of 8, at most 1024; 0 = 256 */
-	int max_links;            /* plain-dir link cap (shard above it), 0 = none */
+	uint64_t hamt_threshold; /* bytes; 0 = never shard */
+	int hamt_estimation;     /* HAMT_EST_LINKS or HAMT_EST_BLOCK */
+	int hamt_fanout;         /* power of 2, multiple of 8, at most 1024; 0 = 256 */
+	int max_links;           /* plain-dir link cap (shard above it), 0 = none */
 };
 
 /* Kubo's default (unixfs-v0-2015): CIDv0, sha2-256, 256 KiB, links, 256, no cap. */
@@ -49,7 +54,7 @@ void dir_opts_wanda(struct dir_opts *o);
  * CID and tsize its cumulative size (block plus the Tsize of every link).
  * Returns 0, or -1 with e set (EX_USAGE bad options, EX_DATAERR bad entries). */
 int unixdir_build(const struct dir_entry *ents, size_t n, const struct dir_opts *o,
-                  block_sink_fn sink, void *ctx, struct cid *root, uint64_t *tsize, struct werr *e);
+    block_sink_fn sink, void *ctx, struct cid *root, uint64_t *tsize, struct werr *e);
 
 /* The estimate compared with hamt_threshold (exposed for tests and --help
  * diagnostics). */

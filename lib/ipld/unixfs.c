@@ -7,7 +7,7 @@
 const char *
 ufs_type_name(int type)
 {
-	static const char *names[] = {"raw", "directory", "file", "metadata", "symlink", "hamt-sharded-directory"};
+	static const char *names[] = { "raw", "directory", "file", "metadata", "symlink", "hamt-sharded-directory" };
 
 	return type >= 0 && type <= UFS_HAMTSHARD ? names[type] : NULL;
 }
@@ -15,7 +15,7 @@ ufs_type_name(int type)
 int
 ufs_encode(const struct ufs_data *d, uint8_t **out, size_t *len, struct werr *e)
 {
-	struct pbbuf b = {0}, t = {0};
+	struct pbbuf b = { 0 }, t = { 0 };
 
 	pbbuf_field_varint(&b, 1, (uint64_t)d->type);
 	if (d->has_data)
@@ -33,8 +33,8 @@ ufs_encode(const struct ufs_data *d, uint8_t **out, size_t *len, struct werr *e)
 	if (d->has_mtime) {
 		pbbuf_field_varint(&t, 1, (uint64_t)d->mtime_secs);
 		if (d->mtime_nsecs != 0) {
-			uint8_t ns[4] = {(uint8_t)d->mtime_nsecs, (uint8_t)(d->mtime_nsecs >> 8),
-			    (uint8_t)(d->mtime_nsecs >> 16), (uint8_t)(d->mtime_nsecs >> 24)};
+			uint8_t ns[4] = { (uint8_t)d->mtime_nsecs, (uint8_t)(d->mtime_nsecs >> 8),
+				(uint8_t)(d->mtime_nsecs >> 16), (uint8_t)(d->mtime_nsecs >> 24) };
 			pbbuf_tag(&t, 2, PB_FIXED32);
 			pbbuf_bytes(&t, ns, 4);
 		}
@@ -83,7 +83,7 @@ read_blocksizes(struct pbread *r, unsigned wire, struct ufs_data *d, size_t *cap
 	}
 	if (wire != PB_BYTES || pbread_bytes(r, &p, &n) < 0)
 		return werr_set(e, EX_DATAERR, "unixfs: bad blocksizes");
-	struct pbread pr = {p, 0, n};
+	struct pbread pr = { p, 0, n };
 	while (pr.off < pr.end) {
 		if (pbread_varint(&pr, &v) < 0)
 			return werr_set(e, EX_DATAERR, "unixfs: bad packed blocksizes");
@@ -96,7 +96,7 @@ read_blocksizes(struct pbread *r, unsigned wire, struct ufs_data *d, size_t *cap
 static int
 read_mtime(const uint8_t *p, size_t n, struct ufs_data *d, struct werr *e)
 {
-	struct pbread r = {p, 0, n};
+	struct pbread r = { p, 0, n };
 	unsigned field, wire;
 	uint64_t v;
 	int has_secs = 0;
@@ -130,10 +130,22 @@ read_scalar(struct pbread *r, unsigned field, unsigned wire, struct ufs_data *d,
 	if (wire != PB_VARINT || pbread_varint(r, &v) < 0)
 		return werr_set(e, EX_DATAERR, "unixfs: bad field %u", field);
 	switch (field) {
-	case 3: d->filesize = v; d->has_filesize = 1; break;
-	case 5: d->hash_type = v; d->has_hash_type = 1; break;
-	case 6: d->fanout = v; d->has_fanout = 1; break;
-	case 7: d->mode = (uint32_t)v; d->has_mode = 1; break;
+	case 3:
+		d->filesize = v;
+		d->has_filesize = 1;
+		break;
+	case 5:
+		d->hash_type = v;
+		d->has_hash_type = 1;
+		break;
+	case 6:
+		d->fanout = v;
+		d->has_fanout = 1;
+		break;
+	case 7:
+		d->mode = (uint32_t)v;
+		d->has_mode = 1;
+		break;
 	}
 	return 0;
 }
@@ -166,7 +178,10 @@ read_field(struct pbread *r, unsigned field, unsigned wire, struct ufs_data *d, 
 		if (wire != PB_BYTES || pbread_bytes(r, &p, &n) < 0)
 			return werr_set(e, EX_DATAERR, "unixfs: bad mtime field");
 		return read_mtime(p, n, d, e);
-	case 3: case 5: case 6: case 7:
+	case 3:
+	case 5:
+	case 6:
+	case 7:
 		return read_scalar(r, field, wire, d, e);
 	}
 	if (pbread_skip(r, wire) < 0)
@@ -177,7 +192,7 @@ read_field(struct pbread *r, unsigned field, unsigned wire, struct ufs_data *d, 
 int
 ufs_decode(const uint8_t *p, size_t n, struct ufs_data *out, struct werr *e)
 {
-	struct pbread r = {p, 0, n};
+	struct pbread r = { p, 0, n };
 	unsigned field, wire;
 	size_t cap = 0;
 	int has_type = 0;

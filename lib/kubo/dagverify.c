@@ -10,15 +10,15 @@
 #include "ipld/multihash.h"
 #include "ipld/unixfs.h"
 
-#define DEPTH_MAX 32    /* a balanced 174-ary tree of depth 32 is far beyond any file */
+#define DEPTH_MAX 32 /* a balanced 174-ary tree of depth 32 is far beyond any file */
 
 struct walk {
 	struct kubo *k;
 	int fd;
 	const char *path;
-	uint64_t off;        /* file bytes checked so far */
+	uint64_t off; /* file bytes checked so far */
 	uint64_t fsize;
-	uint8_t *buf;        /* slice buffer */
+	uint8_t *buf; /* slice buffer */
 	size_t cap;
 };
 
@@ -114,8 +114,8 @@ walk_node(struct walk *w, const struct cid *c, int has_len, uint64_t len, int de
 	uint8_t *blk = NULL;
 	size_t n = 0;
 	struct cid got;
-	struct pb_node nd = {0};
-	struct ufs_data u = {0};
+	struct pb_node nd = { 0 };
+	struct ufs_data u = { 0 };
 	uint64_t code;
 	int rc = -1;
 

@@ -81,8 +81,16 @@ kubo_free(struct kubo *k)
 	free(k);
 }
 
-const char *kubo_base_url(const struct kubo *k) { return k->base; }
-const struct kubo_error *kubo_last_error(const struct kubo *k) { return &k->err; }
+const char *
+kubo_base_url(const struct kubo *k)
+{
+	return k->base;
+}
+const struct kubo_error *
+kubo_last_error(const struct kubo *k)
+{
+	return &k->err;
+}
 
 const char *
 kubo_kind_name(enum kubo_kind kind)
@@ -132,7 +140,8 @@ kind_code(const struct kubo_error *ke, int local_code)
 		if (ke->http_status == 408 || ke->http_status == 429)
 			return EX_TEMPFAIL;
 		return ke->http_status < 500 ? EX_DATAERR : EX_SOFTWARE;
-	case KUBO_E_STREAM: case KUBO_E_PROTOCOL: return EX_PROTOCOL;
+	case KUBO_E_STREAM:
+	case KUBO_E_PROTOCOL: return EX_PROTOCOL;
 	case KUBO_E_TRUNCATED: return EX_IOERR;
 	default: return local_code ? local_code : EX_SOFTWARE;
 	}
@@ -141,7 +150,7 @@ kind_code(const struct kubo_error *ke, int local_code)
 /* Record an error of this kind and fill e: "CMD: MESSAGE". */
 int
 kubo_fail(struct kubo *k, struct werr *e, const char *cmd, enum kubo_kind kind, int local_code,
-          const char *fmt, ...)
+    const char *fmt, ...)
 {
 	va_list ap;
 
@@ -472,16 +481,21 @@ static enum kubo_kind
 curl_kind(CURLcode rc, const struct xfer *x)
 {
 	switch (rc) {
-	case CURLE_COULDNT_CONNECT: case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_COULDNT_RESOLVE_HOST:
 	case CURLE_COULDNT_RESOLVE_PROXY:
 		return KUBO_E_UNREACHABLE;
 	case CURLE_OPERATION_TIMEDOUT:
 		return KUBO_E_TIMEOUT;
-	case CURLE_WEIRD_SERVER_REPLY: case CURLE_UNSUPPORTED_PROTOCOL: case CURLE_BAD_CONTENT_ENCODING:
+	case CURLE_WEIRD_SERVER_REPLY:
+	case CURLE_UNSUPPORTED_PROTOCOL:
+	case CURLE_BAD_CONTENT_ENCODING:
 		return KUBO_E_PROTOCOL;
 	case CURLE_PARTIAL_FILE:
 		return KUBO_E_TRUNCATED;
-	case CURLE_GOT_NOTHING: case CURLE_RECV_ERROR: case CURLE_SEND_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_RECV_ERROR:
+	case CURLE_SEND_ERROR:
 		/* nothing came back: as good as unreachable; cut after the status line: truncated */
 		return x->hdr_status > 0 ? KUBO_E_TRUNCATED : KUBO_E_UNREACHABLE;
 	default:
@@ -536,7 +550,9 @@ static int
 retryable(const struct kubo_error *ke)
 {
 	switch (ke->kind) {
-	case KUBO_E_UNREACHABLE: case KUBO_E_TIMEOUT: case KUBO_E_TRUNCATED:
+	case KUBO_E_UNREACHABLE:
+	case KUBO_E_TIMEOUT:
+	case KUBO_E_TRUNCATED:
 		return 1;
 	case KUBO_E_HTTP:
 		return ke->http_status == 408 || ke->http_status == 429 || ke->http_status == 502 ||
@@ -682,7 +698,7 @@ kubo_parse_body(struct kubo *k, struct kreq *r, const char *p, size_t n, struct 
 
 int
 kubo_rpc_json(struct kubo *k, const char *cmd, const struct kubo_param *params, int flags,
-              cJSON **out, struct werr *e)
+    cJSON **out, struct werr *e)
 {
 	struct kreq r;
 	cJSON *tmp = NULL;
@@ -700,7 +716,7 @@ kubo_rpc_json(struct kubo *k, const char *cmd, const struct kubo_param *params, 
 
 int
 kubo_rpc_ndjson(struct kubo *k, const char *cmd, const struct kubo_param *params, int flags,
-                kubo_json_fn fn, void *ctx, struct werr *e)
+    kubo_json_fn fn, void *ctx, struct werr *e)
 {
 	struct kreq r;
 

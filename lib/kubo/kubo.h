@@ -62,8 +62,8 @@
 #include <cjson/cJSON.h>
 #include "base/werr.h"
 
-#define KUBO_CID_MAX 160      /* a CID string, NUL included (= CID_STR_MAX) */
-#define KUBO_NAME_MAX 256     /* peer ids, IPNS names, key names, /ipfs/... paths */
+#define KUBO_CID_MAX 160  /* a CID string, NUL included (= CID_STR_MAX) */
+#define KUBO_NAME_MAX 256 /* peer ids, IPNS names, key names, /ipfs/... paths */
 
 struct kubo;
 
@@ -103,12 +103,12 @@ enum kubo_kind {
 
 struct kubo_error {
 	enum kubo_kind kind;
-	int permanent;            /* retrying the same request cannot help */
-	int http_status;          /* 0 when no HTTP response came */
-	int kubo_code;            /* Kubo's "Code" (0 normal, 1 client, ...); -1 when absent */
-	char kubo_type[32];       /* Kubo's "Type" ("error"), "" when absent */
-	char message[400];        /* Kubo's Message, the X-Stream-Error text, or curl's reason */
-	int attempts;             /* requests made, retries included */
+	int permanent;      /* retrying the same request cannot help */
+	int http_status;    /* 0 when no HTTP response came */
+	int kubo_code;      /* Kubo's "Code" (0 normal, 1 client, ...); -1 when absent */
+	char kubo_type[32]; /* Kubo's "Type" ("error"), "" when absent */
+	char message[400];  /* Kubo's Message, the X-Stream-Error text, or curl's reason */
+	int attempts;       /* requests made, retries included */
 };
 
 /* Details of the last failed call (kind KUBO_E_NONE after a success). */
@@ -126,10 +126,10 @@ typedef void (*kubo_progress_fn)(void *ctx, uint64_t sent, uint64_t total);
  * Every profile flag is sent explicitly, so the daemon's config
  * (Import.*) can never change the resulting CID. */
 struct kubo_add_opts {
-	int cid_version;          /* 0 or 1 */
+	int cid_version; /* 0 or 1 */
 	int raw_leaves;
-	const char *chunker;      /* "size-1048576" */
-	const char *hash;         /* "sha2-256" */
+	const char *chunker; /* "size-1048576" */
+	const char *hash;    /* "sha2-256" */
 	int trickle;
 	/* Kubo 0.35+ (older daemons ignore them and use their Import.* config):
 	 * links per file node and per HAMT node, 0 = not sent; links per basic
@@ -138,8 +138,8 @@ struct kubo_add_opts {
 	int max_directory_links;
 	int max_hamt_fanout;
 	int pin;
-	const char *filename;     /* multipart filename and AddEvent Name; default "file" */
-	uint64_t size_hint;       /* for progress; 0: fstat() of the fd when it is a regular file */
+	const char *filename; /* multipart filename and AddEvent Name; default "file" */
+	uint64_t size_hint;   /* for progress; 0: fstat() of the fd when it is a regular file */
 	kubo_progress_fn progress;
 	void *progress_ctx;
 	/* Sees every byte of the upload as it goes out, in order (to hash
@@ -157,19 +157,19 @@ void kubo_add_opts_kubo(struct kubo_add_opts *o);
 
 struct kubo_add_result {
 	char name[KUBO_NAME_MAX];
-	char cid[KUBO_CID_MAX];   /* the root, as the daemon prints it */
-	uint64_t size;            /* AddEvent Size: cumulative DAG size (string or number on the wire) */
+	char cid[KUBO_CID_MAX]; /* the root, as the daemon prints it */
+	uint64_t size;          /* AddEvent Size: cumulative DAG size (string or number on the wire) */
 };
 /* Stream the fd from its current offset to EOF (never held in memory). */
 int kubo_add_fd(struct kubo *k, int fd, const struct kubo_add_opts *o,
-                struct kubo_add_result *out, struct werr *e);
+    struct kubo_add_result *out, struct werr *e);
 int kubo_add_buf(struct kubo *k, const void *p, size_t n, const struct kubo_add_opts *o,
-                 struct kubo_add_result *out, struct werr *e);
+    struct kubo_add_result *out, struct werr *e);
 
 /* ---- cat / get ---------------------------------------------------------
  * path: a CID or /ipfs/CID[/sub/path]. length < 0: to the end. */
 int kubo_cat(struct kubo *k, const char *path, uint64_t offset, int64_t length,
-             kubo_data_fn fn, void *ctx, struct werr *e);
+    kubo_data_fn fn, void *ctx, struct werr *e);
 int kubo_cat_fd(struct kubo *k, const char *path, int fd, struct werr *e);
 /* Fetch the tar stream of `path` and extract it with libarchive so the
  * content ends up AT dest (like `ipfs get -o dest`): a file becomes the
@@ -186,7 +186,7 @@ int kubo_cat_fd(struct kubo *k, const char *path, int fd, struct werr *e);
  * dest: kind local, EX_CANTCREAT. */
 typedef int (*kubo_get_check)(void *ctx, const char *root, struct werr *e);
 int kubo_get(struct kubo *k, const char *path, const char *dest, kubo_get_check check, void *ctx,
-             struct werr *e);
+    struct werr *e);
 /* The same extraction of a tar stream read from fd (no daemon): for the
  * fuzz target and tools. */
 int kubo_untar_fd(int fd, const char *dest, kubo_get_check check, void *ctx, struct werr *e);
@@ -198,7 +198,7 @@ int kubo_pin_rm(struct kubo *k, const char *path, int recursive, struct werr *e)
 typedef int (*kubo_pin_fn)(void *ctx, const char *cid, const char *type, struct werr *e);
 /* path NULL: every pin; type NULL or "all", "recursive", "direct", "indirect". */
 int kubo_pin_ls(struct kubo *k, const char *path, const char *type,
-                kubo_pin_fn fn, void *ctx, struct werr *e);
+    kubo_pin_fn fn, void *ctx, struct werr *e);
 /* *pinned = 1 and type ("recursive", "direct", "indirect") when path is
  * pinned, *pinned = 0 when the daemon says it is not (not an error).
  * type may be NULL, else at least 16 bytes. */
@@ -210,13 +210,13 @@ struct kubo_id {
 	char id[KUBO_NAME_MAX];
 	char agent_version[128];
 	char protocol_version[64];
-	size_t naddrs;            /* at most KUBO_MAX_ADDRS kept */
+	size_t naddrs; /* at most KUBO_MAX_ADDRS kept */
 	char addrs[KUBO_MAX_ADDRS][256];
 };
 int kubo_id(struct kubo *k, struct kubo_id *out, struct werr *e);
 
 struct kubo_version {
-	char version[64];         /* "0.43.1" */
+	char version[64]; /* "0.43.1" */
 	char commit[64];
 	char repo[16];
 	char system[64];
@@ -234,16 +234,16 @@ int kubo_repo_stat(struct kubo *k, struct kubo_repo_stat *out, struct werr *e);
 
 struct kubo_bw {
 	uint64_t total_in, total_out;
-	double rate_in, rate_out;  /* bytes/s */
+	double rate_in, rate_out; /* bytes/s */
 };
 int kubo_stats_bw(struct kubo *k, struct kubo_bw *out, struct werr *e);
 
 /* ---- swarm ------------------------------------------------------------- */
 struct kubo_peer {
-	const char *peer;          /* peer id */
-	const char *addr;          /* multiaddr, "" when absent */
-	const char *latency;       /* "" when absent */
-	int direction;             /* 0 unknown, 1 inbound, 2 outbound */
+	const char *peer;    /* peer id */
+	const char *addr;    /* multiaddr, "" when absent */
+	const char *latency; /* "" when absent */
+	int direction;       /* 0 unknown, 1 inbound, 2 outbound */
 };
 typedef int (*kubo_peer_fn)(void *ctx, const struct kubo_peer *p, struct werr *e); /* 0 go on, 1 stop, -1 error */
 /* fn may be NULL; *count (may be NULL) gets the number of peers. */
@@ -253,8 +253,8 @@ int kubo_swarm_connect(struct kubo *k, const char *multiaddr, struct werr *e);
 
 /* ---- dag --------------------------------------------------------------- */
 struct kubo_import_opts {
-	int pin_roots;            /* pin-roots (Kubo's default is true; we always send it) */
-	uint64_t size_hint;       /* for progress; 0: fstat() */
+	int pin_roots;      /* pin-roots (Kubo's default is true; we always send it) */
+	uint64_t size_hint; /* for progress; 0: fstat() */
 	kubo_progress_fn progress;
 	void *progress_ctx;
 };
@@ -263,7 +263,7 @@ struct kubo_import_opts {
 typedef int (*kubo_root_fn)(void *ctx, const char *cid, const char *pin_error, struct werr *e);
 /* Stream a CAR v1 from the fd (current offset to EOF). fn may be NULL. */
 int kubo_dag_import(struct kubo *k, int fd, const struct kubo_import_opts *o,
-                    kubo_root_fn fn, void *ctx, struct werr *e);
+    kubo_root_fn fn, void *ctx, struct werr *e);
 /* The CAR of the DAG under cid, written to fd as it arrives. */
 int kubo_dag_export(struct kubo *k, const char *cid, int fd, struct werr *e);
 int kubo_dag_export_cb(struct kubo *k, const char *cid, kubo_data_fn fn, void *ctx, struct werr *e);
@@ -272,10 +272,13 @@ int kubo_dag_export_cb(struct kubo *k, const char *cid, kubo_data_fn fn, void *c
 /* codec: "raw" or "dag-pb" (sent as cid-codec);
  * mhtype NULL = "sha2-256"; cid_out gets the block's CID. */
 int kubo_block_put(struct kubo *k, const void *p, size_t n, const char *codec, const char *mhtype,
-                   int pin, char cid_out[KUBO_CID_MAX], struct werr *e);
+    int pin, char cid_out[KUBO_CID_MAX], struct werr *e);
 /* *out malloc'd (free()); blocks over 4 MiB are refused (kind protocol). */
 int kubo_block_get(struct kubo *k, const char *cid, uint8_t **out, size_t *len, struct werr *e);
-struct kubo_block_stat { char key[KUBO_CID_MAX]; uint64_t size; };
+struct kubo_block_stat {
+	char key[KUBO_CID_MAX];
+	uint64_t size;
+};
 int kubo_block_stat(struct kubo *k, const char *cid, struct kubo_block_stat *out, struct werr *e);
 
 /* ---- files (MFS) ------------------------------------------------------- */
@@ -288,20 +291,23 @@ struct kubo_files_stat {
 	char hash[KUBO_CID_MAX];
 	uint64_t size, cumulative_size;
 	uint64_t blocks;
-	char type[16];            /* "file", "directory" */
+	char type[16]; /* "file", "directory" */
 };
 int kubo_files_stat(struct kubo *k, const char *path, struct kubo_files_stat *out, struct werr *e);
 struct kubo_files_entry {
 	const char *name;
-	const char *hash;         /* "" when the daemon did not send it */
+	const char *hash; /* "" when the daemon did not send it */
 	uint64_t size;
-	int type;                 /* 0 file, 1 directory (Kubo's numbering) */
+	int type; /* 0 file, 1 directory (Kubo's numbering) */
 };
 typedef int (*kubo_files_fn)(void *ctx, const struct kubo_files_entry *f, struct werr *e); /* 0/1 stop/-1 */
 int kubo_files_ls(struct kubo *k, const char *path, kubo_files_fn fn, void *ctx, struct werr *e);
 
 /* ---- keys and IPNS ----------------------------------------------------- */
-struct kubo_key { char name[KUBO_NAME_MAX]; char id[KUBO_NAME_MAX]; };
+struct kubo_key {
+	char name[KUBO_NAME_MAX];
+	char id[KUBO_NAME_MAX];
+};
 /* Always type=ed25519, whatever the daemon's default. */
 int kubo_key_gen(struct kubo *k, const char *name, struct kubo_key *out, struct werr *e);
 typedef int (*kubo_key_fn)(void *ctx, const struct kubo_key *key, struct werr *e); /* 0/1 stop/-1 */
@@ -310,18 +316,18 @@ int kubo_key_list(struct kubo *k, kubo_key_fn fn, void *ctx, struct werr *e);
 int kubo_key_find(struct kubo *k, const char *name, struct kubo_key *out, int *found, struct werr *e);
 
 struct kubo_publish_opts {
-	const char *key;          /* NULL: "self" */
-	const char *lifetime;     /* "24h"; NULL: daemon default */
-	const char *ttl;          /* "1m"; NULL: daemon default */
+	const char *key;      /* NULL: "self" */
+	const char *lifetime; /* "24h"; NULL: daemon default */
+	const char *ttl;      /* "1m"; NULL: daemon default */
 	int allow_offline;
 };
 /* path: /ipfs/CID. name_out: the IPNS name (peer id of the key);
  * value_out (may be NULL): the published path. */
 int kubo_name_publish(struct kubo *k, const char *path, const struct kubo_publish_opts *o,
-                      char name_out[KUBO_NAME_MAX], char value_out[KUBO_NAME_MAX], struct werr *e);
+    char name_out[KUBO_NAME_MAX], char value_out[KUBO_NAME_MAX], struct werr *e);
 /* name: /ipns/NAME or NAME; out gets "/ipfs/CID...". */
 int kubo_name_resolve(struct kubo *k, const char *name, int nocache,
-                      char out[KUBO_NAME_MAX], struct werr *e);
+    char out[KUBO_NAME_MAX], struct werr *e);
 
 /* ---- pubsub ------------------------------------------------------------
  * Topics go on the wire multibase-encoded (base64url, 'u' prefix) as Kubo
@@ -329,17 +335,17 @@ int kubo_name_resolve(struct kubo *k, const char *name, int nocache,
  * and are decoded here. */
 int kubo_pubsub_pub(struct kubo *k, const char *topic, const void *p, size_t n, struct werr *e);
 struct kubo_pubsub_msg {
-	const char *from;         /* peer id */
-	const uint8_t *data;      /* decoded */
+	const char *from;    /* peer id */
+	const uint8_t *data; /* decoded */
 	size_t len;
-	const uint8_t *seqno;     /* decoded, may be NULL */
+	const uint8_t *seqno; /* decoded, may be NULL */
 	size_t seqno_len;
-	const char *topic;        /* decoded first topic id, "" when absent */
+	const char *topic; /* decoded first topic id, "" when absent */
 };
 enum kubo_sub_event {
-	KUBO_SUB_READY,           /* the subscription is in place (m NULL): publish now */
-	KUBO_SUB_MESSAGE,         /* m is a message */
-	KUBO_SUB_TICK,            /* about every tick_ms of wall time (m NULL) */
+	KUBO_SUB_READY,   /* the subscription is in place (m NULL): publish now */
+	KUBO_SUB_MESSAGE, /* m is a message */
+	KUBO_SUB_TICK,    /* about every tick_ms of wall time (m NULL) */
 };
 /* Return 0 to go on, 1 to end the subscription (call returns 0), -1 with e set. */
 typedef int (*kubo_sub_fn)(void *ctx, enum kubo_sub_event ev, const struct kubo_pubsub_msg *m, struct werr *e);
@@ -353,20 +359,22 @@ int kubo_routing_provide(struct kubo *k, const char *cid, int recursive, struct 
 /* ---- any other command -------------------------------------------------
  * For commands not wrapped above. params: {key, value} pairs ended by
  * {NULL, NULL}; values are URL-escaped here; a key may repeat ("arg"). */
-struct kubo_param { const char *key, *value; };
+struct kubo_param {
+	const char *key, *value;
+};
 enum {
-	KUBO_IDEMPOTENT = 1,  /* may be retried */
-	KUBO_SLOW = 2,        /* may stay silent for minutes: slow_timeout_ms, no low-speed guard */
+	KUBO_IDEMPOTENT = 1, /* may be retried */
+	KUBO_SLOW = 2,       /* may stay silent for minutes: slow_timeout_ms, no low-speed guard */
 };
 /* One JSON object answer; *out is the caller's (cJSON_Delete). An empty
  * body gives *out = NULL. */
 int kubo_rpc_json(struct kubo *k, const char *cmd, const struct kubo_param *params, int flags,
-                  cJSON **out, struct werr *e);
+    cJSON **out, struct werr *e);
 /* NDJSON answer: fn per object as it streams (0 go on, 1 stop, -1 error);
  * fn does not own the object. */
 typedef int (*kubo_json_fn)(void *ctx, const cJSON *obj, struct werr *e);
 int kubo_rpc_ndjson(struct kubo *k, const char *cmd, const struct kubo_param *params, int flags,
-                    kubo_json_fn fn, void *ctx, struct werr *e);
+    kubo_json_fn fn, void *ctx, struct werr *e);
 
 /* ---- pure helpers, exposed for the unit tests --------------------------- */
 /* "BASE/api/v0/CMD?key=value&..." (malloc'd); values percent-encoded
@@ -377,10 +385,13 @@ char *kubo_build_url(const char *base, const char *cmd, const struct kubo_param 
  * '\n'; NUL-terminated; blank lines skipped). A line over max bytes
  * (default 1 MiB when max is 0) is a protocol error. */
 typedef int (*kubo_line_fn)(void *ctx, char *line, size_t n, struct werr *e);
-struct kubo_lines { char *buf; size_t len, cap, max; };
-int  kubo_lines_feed(struct kubo_lines *l, const void *p, size_t n, kubo_line_fn fn, void *ctx, struct werr *e);
+struct kubo_lines {
+	char *buf;
+	size_t len, cap, max;
+};
+int kubo_lines_feed(struct kubo_lines *l, const void *p, size_t n, kubo_line_fn fn, void *ctx, struct werr *e);
 /* At the end of the body: a last line without '\n' is passed to fn too. */
-int  kubo_lines_finish(struct kubo_lines *l, kubo_line_fn fn, void *ctx, struct werr *e);
+int kubo_lines_finish(struct kubo_lines *l, kubo_line_fn fn, void *ctx, struct werr *e);
 void kubo_lines_free(struct kubo_lines *l);
 
 /* Fill out (kind, permanent, kubo_code, kubo_type, message) from an HTTP

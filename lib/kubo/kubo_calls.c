@@ -13,7 +13,7 @@
 /* Call cmd, expect one JSON object; *out is the caller's. */
 static int
 call_obj(struct kubo *k, const char *cmd, const struct kubo_param *p, int flags, cJSON **out,
-         struct werr *e)
+    struct werr *e)
 {
 	if (kubo_rpc_json(k, cmd, p, flags, out, e) < 0)
 		return -1;
@@ -40,7 +40,10 @@ missing(struct kubo *k, struct werr *e, const char *cmd, const char *field)
 
 /* ---- add --------------------------------------------------------------- */
 
-struct add_ctx { struct kubo_add_result *out; int got; };
+struct add_ctx {
+	struct kubo_add_result *out;
+	int got;
+};
 
 static int
 add_event(void *ctx, const cJSON *o, struct werr *e)
@@ -50,7 +53,7 @@ add_event(void *ctx, const cJSON *o, struct werr *e)
 
 	(void)e;
 	if (hash == NULL)
-		return 0;           /* a progress event {Name, Bytes} */
+		return 0; /* a progress event {Name, Bytes} */
 	/* with one file the root is the last event with a Hash */
 	snprintf(a->out->cid, sizeof a->out->cid, "%s", hash);
 	json_copy(a->out->name, sizeof a->out->name, o, "Name");
@@ -61,18 +64,19 @@ add_event(void *ctx, const cJSON *o, struct werr *e)
 
 static int
 add_common(struct kubo *k, struct kreq *r, const struct kubo_add_opts *o,
-           struct kubo_add_result *out, struct werr *e)
+    struct kubo_add_result *out, struct werr *e)
 {
 	char cv[8], fl[16], dl[16], hf[16];
 	struct add_ctx a = { out, 0 };
 	struct kubo_param p[] = {
-		{"cid-version", cv}, {"raw-leaves", B(o->raw_leaves)},
-		{"chunker", o->chunker ? o->chunker : "size-262144"},
-		{"hash", o->hash ? o->hash : "sha2-256"}, {"trickle", B(o->trickle)},
-		{"max-file-links", o->max_file_links > 0 ? fl : NULL},
-		{"max-directory-links", o->max_directory_links >= 0 ? dl : NULL},
-		{"max-hamt-fanout", o->max_hamt_fanout > 0 ? hf : NULL},
-		{"pin", B(o->pin)}, {"progress", "false"}, {NULL, NULL} };
+		{ "cid-version", cv }, { "raw-leaves", B(o->raw_leaves) },
+		{ "chunker", o->chunker ? o->chunker : "size-262144" },
+		{ "hash", o->hash ? o->hash : "sha2-256" }, { "trickle", B(o->trickle) },
+		{ "max-file-links", o->max_file_links > 0 ? fl : NULL },
+		{ "max-directory-links", o->max_directory_links >= 0 ? dl : NULL },
+		{ "max-hamt-fanout", o->max_hamt_fanout > 0 ? hf : NULL },
+		{ "pin", B(o->pin) }, { "progress", "false" }, { NULL, NULL }
+	};
 
 	if (o->cid_version != 0 && o->cid_version != 1)
 		return kubo_fail(k, e, "add", KUBO_E_LOCAL, EX_USAGE, "cid-version %d: not 0 or 1", o->cid_version);
@@ -112,7 +116,7 @@ kubo_add_fd(struct kubo *k, int fd, const struct kubo_add_opts *o, struct kubo_a
 
 int
 kubo_add_buf(struct kubo *k, const void *p, size_t n, const struct kubo_add_opts *o,
-             struct kubo_add_result *out, struct werr *e)
+    struct kubo_add_result *out, struct werr *e)
 {
 	struct kreq r;
 
@@ -145,12 +149,12 @@ cat_resume(void *ctx, uint64_t delivered)
 
 int
 kubo_cat(struct kubo *k, const char *path, uint64_t offset, int64_t length,
-         kubo_data_fn fn, void *ctx, struct werr *e)
+    kubo_data_fn fn, void *ctx, struct werr *e)
 {
 	struct kreq r;
 	struct cat_ctx c = { offset, length, "", "" };
-	struct kubo_param p[] = { {"arg", path}, {"offset", c.off_s},
-		{"length", length >= 0 ? c.len_s : NULL}, {NULL, NULL} };
+	struct kubo_param p[] = { { "arg", path }, { "offset", c.off_s },
+		{ "length", length >= 0 ? c.len_s : NULL }, { NULL, NULL } };
 
 	cat_resume(&c, 0);
 	kubo_req_init(&r, "cat", RESP_RAW);
@@ -196,7 +200,7 @@ int
 kubo_pin_add(struct kubo *k, const char *path, int recursive, struct werr *e)
 {
 	struct kreq r;
-	struct kubo_param p[] = { {"arg", path}, {"recursive", B(recursive)}, {NULL, NULL} };
+	struct kubo_param p[] = { { "arg", path }, { "recursive", B(recursive) }, { NULL, NULL } };
 	cJSON *o = NULL;
 	int rc;
 
@@ -216,14 +220,17 @@ kubo_pin_add(struct kubo *k, const char *path, int recursive, struct werr *e)
 int
 kubo_pin_rm(struct kubo *k, const char *path, int recursive, struct werr *e)
 {
-	struct kubo_param p[] = { {"arg", path}, {"recursive", B(recursive)}, {NULL, NULL} };
+	struct kubo_param p[] = { { "arg", path }, { "recursive", B(recursive) }, { NULL, NULL } };
 
 	/* not retried: if a lost answer had removed it, the retry would
 	 * fail with "not pinned" */
 	return call_void(k, "pin/rm", p, 0, e);
 }
 
-struct pinls_ctx { kubo_pin_fn fn; void *ctx; };
+struct pinls_ctx {
+	kubo_pin_fn fn;
+	void *ctx;
+};
 
 /* Streamed {"Cid","Type"} lines, or one {"Keys":{cid:{"Type"}}} object
  * from a daemon that does not stream. */
@@ -243,7 +250,8 @@ pinls_obj(void *ctx, const cJSON *o, struct werr *e)
 		werr_set(e, EX_PROTOCOL, "neither Cid nor Keys in the answer");
 		return KJ_BAD;
 	}
-	cJSON_ArrayForEach(it, keys) {
+	cJSON_ArrayForEach(it, keys)
+	{
 		const char *t = json_str(it, "Type");
 
 		if (c->fn != NULL && (rc = c->fn(c->ctx, it->string, t ? t : "", e)) != 0)
@@ -256,20 +264,24 @@ int
 kubo_pin_ls(struct kubo *k, const char *path, const char *type, kubo_pin_fn fn, void *ctx, struct werr *e)
 {
 	struct pinls_ctx c = { fn, ctx };
-	struct kubo_param p[] = { {"arg", path}, {"type", type ? type : "all"}, {"stream", "true"},
-		{NULL, NULL} };
+	struct kubo_param p[] = { { "arg", path }, { "type", type ? type : "all" }, { "stream", "true" },
+		{ NULL, NULL } };
 
 	return kubo_rpc_ndjson(k, "pin/ls", p, KUBO_IDEMPOTENT, pinls_obj, &c, e);
 }
 
-struct pincheck { int *pinned; char *type; };
+struct pincheck {
+	int *pinned;
+	char *type;
+};
 
 static int
 pincheck_fn(void *ctx, const char *cid, const char *type, struct werr *e)
 {
 	struct pincheck *c = ctx;
 
-	(void)cid; (void)e;
+	(void)cid;
+	(void)e;
 	*c->pinned = 1;
 	if (c->type != NULL)
 		snprintf(c->type, 16, "%s", type);
@@ -280,7 +292,7 @@ int
 kubo_pin_check(struct kubo *k, const char *path, int *pinned, char *type, struct werr *e)
 {
 	struct pincheck c = { pinned, type };
-	struct werr e2 = {0};
+	struct werr e2 = { 0 };
 
 	*pinned = 0;
 	if (type != NULL)
@@ -311,7 +323,8 @@ kubo_id(struct kubo *k, struct kubo_id *out, struct werr *e)
 	json_copy(out->id, sizeof out->id, o, "ID");
 	json_copy(out->agent_version, sizeof out->agent_version, o, "AgentVersion");
 	json_copy(out->protocol_version, sizeof out->protocol_version, o, "ProtocolVersion");
-	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(o, "Addresses")) {
+	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(o, "Addresses"))
+	{
 		if (cJSON_IsString(it) && out->naddrs < KUBO_MAX_ADDRS)
 			snprintf(out->addrs[out->naddrs++], sizeof out->addrs[0], "%s", it->valuestring);
 	}
@@ -388,7 +401,7 @@ kubo_stats_bw(struct kubo *k, struct kubo_bw *out, struct werr *e)
 int
 kubo_swarm_peers(struct kubo *k, kubo_peer_fn fn, void *ctx, size_t *count, struct werr *e)
 {
-	struct kubo_param p[] = { {"direction", "true"}, {NULL, NULL} };
+	struct kubo_param p[] = { { "direction", "true" }, { NULL, NULL } };
 	cJSON *o, *it;
 	size_t n = 0;
 	int rc = 0;
@@ -396,7 +409,8 @@ kubo_swarm_peers(struct kubo *k, kubo_peer_fn fn, void *ctx, size_t *count, stru
 	if (call_obj(k, "swarm/peers", p, KUBO_IDEMPOTENT, &o, e) < 0)
 		return -1;
 	/* Kubo sends "Peers": null when there are none */
-	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(o, "Peers")) {
+	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(o, "Peers"))
+	{
 		struct kubo_peer peer = { json_str(it, "Peer"), json_str(it, "Addr"), json_str(it, "Latency"), 0 };
 		const cJSON *d = cJSON_GetObjectItemCaseSensitive(it, "Direction");
 
@@ -420,14 +434,18 @@ kubo_swarm_peers(struct kubo *k, kubo_peer_fn fn, void *ctx, size_t *count, stru
 int
 kubo_swarm_connect(struct kubo *k, const char *multiaddr, struct werr *e)
 {
-	struct kubo_param p[] = { {"arg", multiaddr}, {NULL, NULL} };
+	struct kubo_param p[] = { { "arg", multiaddr }, { NULL, NULL } };
 
 	return call_void(k, "swarm/connect", p, 1, e);
 }
 
 /* ---- dag --------------------------------------------------------------- */
 
-struct import_ctx { kubo_root_fn fn; void *ctx; char pin_error[300]; };
+struct import_ctx {
+	kubo_root_fn fn;
+	void *ctx;
+	char pin_error[300];
+};
 
 static int
 import_obj(void *ctx, const cJSON *o, struct werr *e)
@@ -438,7 +456,7 @@ import_obj(void *ctx, const cJSON *o, struct werr *e)
 	int rc;
 
 	if (root == NULL)
-		return 0;           /* {"Stats": ...} */
+		return 0; /* {"Stats": ...} */
 	cid = json_str(cJSON_GetObjectItemCaseSensitive(root, "Cid"), "/");
 	perr = json_str(root, "PinErrorMsg");
 	if (cid == NULL) {
@@ -455,11 +473,11 @@ import_obj(void *ctx, const cJSON *o, struct werr *e)
 
 int
 kubo_dag_import(struct kubo *k, int fd, const struct kubo_import_opts *o,
-                kubo_root_fn fn, void *ctx, struct werr *e)
+    kubo_root_fn fn, void *ctx, struct werr *e)
 {
 	struct kreq r;
 	struct import_ctx c = { fn, ctx, "" };
-	struct kubo_param p[] = { {"pin-roots", B(o == NULL || o->pin_roots)}, {NULL, NULL} };
+	struct kubo_param p[] = { { "pin-roots", B(o == NULL || o->pin_roots) }, { NULL, NULL } };
 
 	kubo_req_init(&r, "dag/import", RESP_NDJSON);
 	kubo_upload_fd(&r, fd, o ? o->size_hint : 0);
@@ -467,7 +485,7 @@ kubo_dag_import(struct kubo *k, int fd, const struct kubo_import_opts *o,
 	r.json_fn = import_obj;
 	r.ctx = &c;
 	r.transfer = 1;
-	r.idempotent = 1;       /* blocks are content-addressed */
+	r.idempotent = 1; /* blocks are content-addressed */
 	r.filename = "import.car";
 	if (o != NULL) {
 		r.progress = o->progress;
@@ -484,14 +502,14 @@ int
 kubo_dag_export_cb(struct kubo *k, const char *cid, kubo_data_fn fn, void *ctx, struct werr *e)
 {
 	struct kreq r;
-	struct kubo_param p[] = { {"arg", cid}, {NULL, NULL} };
+	struct kubo_param p[] = { { "arg", cid }, { NULL, NULL } };
 
 	kubo_req_init(&r, "dag/export", RESP_RAW);
 	r.params = p;
 	r.data_fn = fn;
 	r.ctx = ctx;
 	r.transfer = 1;
-	r.idempotent = 1;       /* retried only while nothing was delivered */
+	r.idempotent = 1; /* retried only while nothing was delivered */
 	return kubo_run(k, &r, e);
 }
 
@@ -505,14 +523,14 @@ kubo_dag_export(struct kubo *k, const char *cid, int fd, struct werr *e)
 
 int
 kubo_block_put(struct kubo *k, const void *data, size_t n, const char *codec, const char *mhtype,
-               int pin, char cid_out[KUBO_CID_MAX], struct werr *e)
+    int pin, char cid_out[KUBO_CID_MAX], struct werr *e)
 {
 	struct kreq r;
 	cJSON *o = NULL;
 	const char *key;
 	codec = codec ? codec : "raw";
-	struct kubo_param p[] = { {"cid-codec", codec}, {"mhtype", mhtype ? mhtype : "sha2-256"},
-		{"pin", B(pin)}, {NULL, NULL} };
+	struct kubo_param p[] = { { "cid-codec", codec }, { "mhtype", mhtype ? mhtype : "sha2-256" },
+		{ "pin", B(pin) }, { NULL, NULL } };
 
 	kubo_req_init(&r, "block/put", RESP_JSON);
 	kubo_upload_buf(&r, data, n);
@@ -556,8 +574,8 @@ int
 kubo_block_get(struct kubo *k, const char *cid, uint8_t **out, size_t *len, struct werr *e)
 {
 	struct kreq r;
-	struct buf b = {0};
-	struct kubo_param p[] = { {"arg", cid}, {NULL, NULL} };
+	struct buf b = { 0 };
+	struct kubo_param p[] = { { "arg", cid }, { NULL, NULL } };
 
 	*out = NULL;
 	*len = 0;
@@ -586,7 +604,7 @@ kubo_block_get(struct kubo *k, const char *cid, uint8_t **out, size_t *len, stru
 int
 kubo_block_stat(struct kubo *k, const char *cid, struct kubo_block_stat *out, struct werr *e)
 {
-	struct kubo_param p[] = { {"arg", cid}, {NULL, NULL} };
+	struct kubo_param p[] = { { "arg", cid }, { NULL, NULL } };
 	cJSON *o;
 
 	memset(out, 0, sizeof *out);
@@ -604,8 +622,8 @@ int
 kubo_files_mkdir(struct kubo *k, const char *path, int parents, int cid_version, struct werr *e)
 {
 	char cv[8];
-	struct kubo_param p[] = { {"arg", path}, {"parents", B(parents)},
-		{"cid-version", cid_version >= 0 ? cv : NULL}, {NULL, NULL} };
+	struct kubo_param p[] = { { "arg", path }, { "parents", B(parents) },
+		{ "cid-version", cid_version >= 0 ? cv : NULL }, { NULL, NULL } };
 
 	snprintf(cv, sizeof cv, "%d", cid_version);
 	return call_void(k, "files/mkdir", p, 0, e);
@@ -614,7 +632,7 @@ kubo_files_mkdir(struct kubo *k, const char *path, int parents, int cid_version,
 int
 kubo_files_cp(struct kubo *k, const char *src, const char *dst, int parents, struct werr *e)
 {
-	struct kubo_param p[] = { {"arg", src}, {"arg", dst}, {"parents", B(parents)}, {NULL, NULL} };
+	struct kubo_param p[] = { { "arg", src }, { "arg", dst }, { "parents", B(parents) }, { NULL, NULL } };
 
 	return call_void(k, "files/cp", p, 0, e);
 }
@@ -622,8 +640,8 @@ kubo_files_cp(struct kubo *k, const char *src, const char *dst, int parents, str
 int
 kubo_files_rm(struct kubo *k, const char *path, int recursive, int force, struct werr *e)
 {
-	struct kubo_param p[] = { {"arg", path}, {"recursive", B(recursive)},
-		{"force", force ? "true" : NULL}, {NULL, NULL} };
+	struct kubo_param p[] = { { "arg", path }, { "recursive", B(recursive) },
+		{ "force", force ? "true" : NULL }, { NULL, NULL } };
 
 	return call_void(k, "files/rm", p, 0, e);
 }
@@ -631,7 +649,7 @@ kubo_files_rm(struct kubo *k, const char *path, int recursive, int force, struct
 int
 kubo_files_stat(struct kubo *k, const char *path, struct kubo_files_stat *out, struct werr *e)
 {
-	struct kubo_param p[] = { {"arg", path}, {NULL, NULL} };
+	struct kubo_param p[] = { { "arg", path }, { NULL, NULL } };
 	cJSON *o;
 
 	memset(out, 0, sizeof *out);
@@ -649,14 +667,15 @@ kubo_files_stat(struct kubo *k, const char *path, struct kubo_files_stat *out, s
 int
 kubo_files_ls(struct kubo *k, const char *path, kubo_files_fn fn, void *ctx, struct werr *e)
 {
-	struct kubo_param p[] = { {"arg", path}, {"long", "true"}, {NULL, NULL} };
+	struct kubo_param p[] = { { "arg", path }, { "long", "true" }, { NULL, NULL } };
 	cJSON *o, *it;
 	int rc = 0;
 
 	if (call_obj(k, "files/ls", p, KUBO_IDEMPOTENT, &o, e) < 0)
 		return -1;
 	/* Kubo: "Entries": null for an empty directory */
-	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(o, "Entries")) {
+	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(o, "Entries"))
+	{
 		const cJSON *t = cJSON_GetObjectItemCaseSensitive(it, "Type");
 		struct kubo_files_entry f = { json_str(it, "Name"), json_str(it, "Hash"), json_u64(it, "Size"),
 			cJSON_IsNumber(t) ? t->valueint : 0 };
@@ -678,7 +697,7 @@ kubo_files_ls(struct kubo *k, const char *path, kubo_files_fn fn, void *ctx, str
 int
 kubo_key_gen(struct kubo *k, const char *name, struct kubo_key *out, struct werr *e)
 {
-	struct kubo_param p[] = { {"arg", name}, {"type", "ed25519"}, {NULL, NULL} };
+	struct kubo_param p[] = { { "arg", name }, { "type", "ed25519" }, { NULL, NULL } };
 	cJSON *o;
 
 	memset(out, 0, sizeof *out);
@@ -700,7 +719,8 @@ kubo_key_list(struct kubo *k, kubo_key_fn fn, void *ctx, struct werr *e)
 	if (call_obj(k, "key/list", NULL, KUBO_IDEMPOTENT, &o, e) < 0)
 		return -1;
 	keys = cJSON_GetObjectItemCaseSensitive(o, "Keys");
-	cJSON_ArrayForEach(it, keys) {
+	cJSON_ArrayForEach(it, keys)
+	{
 		struct kubo_key key;
 
 		json_copy(key.name, sizeof key.name, it, "Name");
@@ -716,7 +736,11 @@ kubo_key_list(struct kubo *k, kubo_key_fn fn, void *ctx, struct werr *e)
 	return 0;
 }
 
-struct keyfind { const char *name; struct kubo_key *out; int *found; };
+struct keyfind {
+	const char *name;
+	struct kubo_key *out;
+	int *found;
+};
 
 static int
 keyfind_fn(void *ctx, const struct kubo_key *key, struct werr *e)
@@ -742,11 +766,11 @@ kubo_key_find(struct kubo *k, const char *name, struct kubo_key *out, int *found
 
 int
 kubo_name_publish(struct kubo *k, const char *path, const struct kubo_publish_opts *o,
-                  char name_out[KUBO_NAME_MAX], char value_out[KUBO_NAME_MAX], struct werr *e)
+    char name_out[KUBO_NAME_MAX], char value_out[KUBO_NAME_MAX], struct werr *e)
 {
-	struct kubo_param p[] = { {"arg", path}, {"key", o && o->key ? o->key : "self"},
-		{"lifetime", o ? o->lifetime : NULL}, {"ttl", o ? o->ttl : NULL},
-		{"allow-offline", B(o && o->allow_offline)}, {NULL, NULL} };
+	struct kubo_param p[] = { { "arg", path }, { "key", o && o->key ? o->key : "self" },
+		{ "lifetime", o ? o->lifetime : NULL }, { "ttl", o ? o->ttl : NULL },
+		{ "allow-offline", B(o && o->allow_offline) }, { NULL, NULL } };
 	cJSON *obj;
 
 	if (call_obj(k, "name/publish", p, KUBO_SLOW, &obj, e) < 0)
@@ -761,8 +785,8 @@ kubo_name_publish(struct kubo *k, const char *path, const struct kubo_publish_op
 int
 kubo_name_resolve(struct kubo *k, const char *name, int nocache, char out[KUBO_NAME_MAX], struct werr *e)
 {
-	struct kubo_param p[] = { {"arg", name}, {"recursive", "true"},
-		{"nocache", nocache ? "true" : NULL}, {NULL, NULL} };
+	struct kubo_param p[] = { { "arg", name }, { "recursive", "true" },
+		{ "nocache", nocache ? "true" : NULL }, { NULL, NULL } };
 	cJSON *o;
 
 	out[0] = '\0';
@@ -778,14 +802,16 @@ kubo_name_resolve(struct kubo *k, const char *name, int nocache, char out[KUBO_N
 static int
 provide_line(void *ctx, const cJSON *o, struct werr *e)
 {
-	(void)ctx; (void)o; (void)e;
+	(void)ctx;
+	(void)o;
+	(void)e;
 	return 0;
 }
 
 int
 kubo_routing_provide(struct kubo *k, const char *cid, int recursive, struct werr *e)
 {
-	struct kubo_param p[] = { {"arg", cid}, {"recursive", B(recursive)}, {NULL, NULL} };
+	struct kubo_param p[] = { { "arg", cid }, { "recursive", B(recursive) }, { NULL, NULL } };
 
 	/* Kubo streams query events (NDJSON) */
 	return kubo_rpc_ndjson(k, "routing/provide", p, KUBO_IDEMPOTENT | KUBO_SLOW, provide_line, NULL, e);

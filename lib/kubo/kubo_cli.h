@@ -15,15 +15,19 @@
 #include "base/werr.h"
 #include "kubo/kubo.h"
 
-enum { KUBO_OPT_API = 0x4b00, KUBO_OPT_TIMEOUT, KUBO_OPT_RETRIES };
+enum { KUBO_OPT_API = 0x4b00,
+	KUBO_OPT_TIMEOUT,
+	KUBO_OPT_RETRIES };
 #define KUBO_CLI_LONGOPTS \
-	{"api", required_argument, NULL, KUBO_OPT_API}, \
-	{"timeout", required_argument, NULL, KUBO_OPT_TIMEOUT}, \
-	{"retries", required_argument, NULL, KUBO_OPT_RETRIES}
+	{ "api", required_argument, NULL, KUBO_OPT_API }, \
+	    { "timeout", required_argument, NULL, KUBO_OPT_TIMEOUT }, \
+	{ \
+		"retries", required_argument, NULL, KUBO_OPT_RETRIES \
+	}
 
 struct kubo_cli {
-	struct config *cf;       /* --api is set here */
-	int64_t timeout_ms;      /* 0: the client's defaults (kubo_opts_default) */
+	struct config *cf;  /* --api is set here */
+	int64_t timeout_ms; /* 0: the client's defaults (kubo_opts_default) */
 	long retries;
 };
 /* timeout_ms: the program's default --timeout (0: the client's defaults). */

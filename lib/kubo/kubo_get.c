@@ -25,10 +25,12 @@ struct pull {
 	struct buf buf;
 	int done;
 	CURLcode rc;
-	const char *tmp;            /* extraction root: tmp/root is the content */
-	const char *what;           /* what is extracted, for messages (the CID) */
-	char top[NAME_MAX + 1];     /* the first entry's first component */
-	struct slink { char *rel, *target; } *links;  /* written after the rest */
+	const char *tmp;        /* extraction root: tmp/root is the content */
+	const char *what;       /* what is extracted, for messages (the CID) */
+	char top[NAME_MAX + 1]; /* the first entry's first component */
+	struct slink {
+		char *rel, *target;
+	} * links; /* written after the rest */
 	size_t nlinks, caplinks;
 };
 
@@ -96,7 +98,7 @@ map_path(struct pull *pl, const char *name, char *out, size_t cap, int *depth, s
 		memcpy(comp, p, l);
 		comp[l] = '\0';
 		p += l + (p[l] == '/');
-		if (l == 0 || strcmp(comp, ".") == 0)  /* a trailing '/' never gets here */
+		if (l == 0 || strcmp(comp, ".") == 0) /* a trailing '/' never gets here */
 			return werr_set(e, EX_PROTOCOL, "%.80s: empty or '.' component in an archive path", name);
 		if (strcmp(comp, "..") == 0)
 			return werr_set(e, EX_PROTOCOL, "%s: '..' in an archive path", name);
@@ -165,7 +167,7 @@ copy_data(struct archive *in, struct archive *out, const char *name, struct werr
  * never goes through one; here only their text is kept. */
 static int
 defer_symlink(struct pull *pl, const char *name, const char *path, const char *target,
-              int depth, struct werr *e)
+    int depth, struct werr *e)
 {
 	struct slink *l;
 
@@ -207,10 +209,10 @@ parent_not_dir(const char *path)
 
 static int
 extract_entry(struct pull *pl, struct archive *in, struct archive *out, struct archive_entry *ent,
-              struct werr *e)
+    struct werr *e)
 {
 	const char *pn = archive_entry_pathname(ent);
-	char name[PATH_MAX], path[PATH_MAX];   /* name: set_pathname frees pn */
+	char name[PATH_MAX], path[PATH_MAX]; /* name: set_pathname frees pn */
 	int depth = -1;
 	mode_t type = archive_entry_filetype(ent);
 	struct stat st;
@@ -231,8 +233,7 @@ extract_entry(struct pull *pl, struct archive *in, struct archive *out, struct a
 	if (depth >= 0 && parent_not_dir(path))
 		return werr_set(e, EX_PROTOCOL, "%s: inside something that is not a directory", name);
 	if (type == AE_IFLNK)
-		return defer_symlink(pl, name, path, archive_entry_symlink(ent) ?
-		    archive_entry_symlink(ent) : "", depth, e);
+		return defer_symlink(pl, name, path, archive_entry_symlink(ent) ? archive_entry_symlink(ent) : "", depth, e);
 	archive_entry_set_pathname(ent, path);
 	if (archive_write_header(out, ent) != ARCHIVE_OK)
 		return werr_set(e, EX_CANTCREAT, "%s: %s", name, archive_error_string(out));
@@ -331,10 +332,9 @@ extract(struct pull *pl, int fd, struct werr *e)
 	/* paths are rewritten under the realpath of the temporary directory
 	 * (absolute, no "..", no symlinks), after map_path refused absolute
 	 * and ".." archive paths; libarchive re-checks both of those */
-	archive_write_disk_set_options(out, ARCHIVE_EXTRACT_SECURE_NODOTDOT |
-	    ARCHIVE_EXTRACT_SECURE_SYMLINKS);
+	archive_write_disk_set_options(out, ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_SYMLINKS);
 	if ((fd >= 0 ? archive_read_open_fd(in, fd, 65536) :
-	    archive_read_open(in, pl, NULL, pull_read, NULL)) != ARCHIVE_OK) {
+	               archive_read_open(in, pl, NULL, pull_read, NULL)) != ARCHIVE_OK) {
 		werr_set(e, EX_PROTOCOL, "%s: not a tar stream: %s", pl->what, archive_error_string(in));
 		goto done;
 	}
@@ -399,7 +399,9 @@ get_perform(struct kubo *k, struct xfer *x)
 static int
 rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
-	(void)st; (void)flag; (void)ftw;
+	(void)st;
+	(void)flag;
+	(void)ftw;
 	remove(path);
 	return 0;
 }
@@ -407,8 +409,9 @@ rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 static int
 get_restart(void *ctx, uint64_t delivered)
 {
-	(void)ctx; (void)delivered;
-	return -1;                  /* bytes were extracted: no blind retry */
+	(void)ctx;
+	(void)delivered;
+	return -1; /* bytes were extracted: no blind retry */
 }
 
 /* The temporary directory beside dest (tmp, and its realpath in real). */
@@ -432,7 +435,7 @@ untar_begin(const char *dest, char *tmp, char *real, struct werr *e)
 /* Check, then rename into place; the temporary directory goes either way. */
 static int
 untar_end(struct pull *pl, int rc, const char *tmp, const char *dest, kubo_get_check check, void *ctx,
-          struct werr *e)
+    struct werr *e)
 {
 	char root[PATH_MAX + 8];
 
@@ -465,9 +468,9 @@ kubo_untar_fd(int fd, const char *dest, kubo_get_check check, void *ctx, struct 
 
 int
 kubo_get(struct kubo *k, const char *path, const char *dest, kubo_get_check check, void *ctx,
-         struct werr *e)
+    struct werr *e)
 {
-	struct kubo_param p[] = { {"arg", path}, {"archive", "true"}, {NULL, NULL} };
+	struct kubo_param p[] = { { "arg", path }, { "archive", "true" }, { NULL, NULL } };
 	struct pull pl = { .k = k, .what = path };
 	struct kreq r;
 	char tmp[PATH_MAX], real[PATH_MAX];

@@ -23,7 +23,7 @@ int
 kubo_pubsub_pub(struct kubo *k, const char *topic, const void *p, size_t n, struct werr *e)
 {
 	char t[2 * TOPIC_MAX];
-	struct kubo_param par[] = { {"arg", t}, {NULL, NULL} };
+	struct kubo_param par[] = { { "arg", t }, { NULL, NULL } };
 	struct kreq r;
 	cJSON *o = NULL;
 
@@ -86,7 +86,7 @@ sub_msg(void *ctx, const cJSON *o, struct werr *e)
 	struct sub_ctx *s = ctx;
 	const char *from = json_str(o, "from"), *data = json_str(o, "data"), *seqno = json_str(o, "seqno");
 	const cJSON *topics = cJSON_GetObjectItemCaseSensitive(o, "topicIDs");
-	struct kubo_pubsub_msg m = {0};
+	struct kubo_pubsub_msg m = { 0 };
 	uint8_t *d = NULL, *sq = NULL, *tp = NULL;
 	size_t tn = 0;
 	int rc = -1;
@@ -122,7 +122,7 @@ int
 kubo_pubsub_sub(struct kubo *k, const char *topic, long tick_ms, kubo_sub_fn fn, void *ctx, struct werr *e)
 {
 	char t[2 * TOPIC_MAX];
-	struct kubo_param par[] = { {"arg", t}, {NULL, NULL} };
+	struct kubo_param par[] = { { "arg", t }, { NULL, NULL } };
 	struct sub_ctx s = { k, fn, ctx };
 	struct kreq r;
 	int ret;

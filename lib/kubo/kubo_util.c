@@ -57,7 +57,7 @@ add_escaped(struct buf *b, const char *s)
 char *
 kubo_build_url(const char *base, const char *cmd, const struct kubo_param *params, struct werr *e)
 {
-	struct buf b = {0};
+	struct buf b = { 0 };
 	size_t bl = strlen(base);
 	int first = 1, bad = 0;
 
@@ -72,7 +72,7 @@ kubo_build_url(const char *base, const char *cmd, const struct kubo_param *param
 	bad |= buf_add(&b, cmd, strlen(cmd), NULL) < 0;
 	for (; params != NULL && params->key != NULL; params++) {
 		if (params->value == NULL)
-			continue;           /* an option left at the daemon's default */
+			continue; /* an option left at the daemon's default */
 		bad |= buf_add(&b, first ? "?" : "&", 1, NULL) < 0;
 		bad |= add_escaped(&b, params->key) < 0;
 		bad |= buf_add(&b, "=", 1, NULL) < 0;
@@ -135,7 +135,7 @@ kubo_lines_feed(struct kubo_lines *l, const void *data, size_t n, kubo_line_fn f
 		if (lines_keep(l, p, part, e) < 0)
 			return -1;
 		len = l->len;
-		l->len = 0;  /* the line is consumed whatever fn says */
+		l->len = 0; /* the line is consumed whatever fn says */
 		if (emit_line(l, l->buf, len, fn, ctx, e) < 0)
 			return -1;
 		n -= part + 1;

@@ -12,8 +12,19 @@
 #include "spool/spool.h"
 
 static const char *const err_names[AN_NERR] = {
-	"ok", "too_big", "bad_json", "version", "bad_field", "bad_peer", "bad_cid",
-	"bad_addr", "from_mismatch", "seq_backwards", "rate_limited", "not_allowed", "table_full",
+	"ok",
+	"too_big",
+	"bad_json",
+	"version",
+	"bad_field",
+	"bad_peer",
+	"bad_cid",
+	"bad_addr",
+	"from_mismatch",
+	"seq_backwards",
+	"rate_limited",
+	"not_allowed",
+	"table_full",
 };
 
 const char *
@@ -32,7 +43,7 @@ announce_peer_id_ok(const char *s)
 	const uint8_t *dg;
 	size_t n, dl;
 	uint64_t code;
-	struct werr e = {0};
+	struct werr e = { 0 };
 	struct cid c;
 
 	if (s == NULL || strlen(s) < 10 || strlen(s) >= ANNOUNCE_ID_MAX)
@@ -47,14 +58,43 @@ announce_peer_id_ok(const char *s)
 	return cid_parse(s, &c, &e) == 0 && c.version == 1 && c.codec == CODEC_LIBP2P_KEY;
 }
 
-enum ma_arg { MA_NONE, MA_IP4, MA_IP6, MA_PORT, MA_HOST, MA_PEER, MA_MB, MA_ZONE };
-static const struct { const char *name; enum ma_arg arg; } ma_protos[] = {
-	{"ip4", MA_IP4}, {"ip6", MA_IP6}, {"ip6zone", MA_ZONE}, {"dns", MA_HOST}, {"dns4", MA_HOST},
-	{"dns6", MA_HOST}, {"dnsaddr", MA_HOST}, {"tcp", MA_PORT}, {"udp", MA_PORT},
-	{"quic", MA_NONE}, {"quic-v1", MA_NONE}, {"webtransport", MA_NONE}, {"certhash", MA_MB},
-	{"ws", MA_NONE}, {"wss", MA_NONE}, {"tls", MA_NONE}, {"sni", MA_HOST}, {"noise", MA_NONE},
-	{"http", MA_NONE}, {"https", MA_NONE}, {"p2p", MA_PEER}, {"ipfs", MA_PEER},
-	{"p2p-circuit", MA_NONE}, {"webrtc", MA_NONE}, {"webrtc-direct", MA_NONE},
+enum ma_arg { MA_NONE,
+	MA_IP4,
+	MA_IP6,
+	MA_PORT,
+	MA_HOST,
+	MA_PEER,
+	MA_MB,
+	MA_ZONE };
+static const struct {
+	const char *name;
+	enum ma_arg arg;
+} ma_protos[] = {
+	{ "ip4", MA_IP4 },
+	{ "ip6", MA_IP6 },
+	{ "ip6zone", MA_ZONE },
+	{ "dns", MA_HOST },
+	{ "dns4", MA_HOST },
+	{ "dns6", MA_HOST },
+	{ "dnsaddr", MA_HOST },
+	{ "tcp", MA_PORT },
+	{ "udp", MA_PORT },
+	{ "quic", MA_NONE },
+	{ "quic-v1", MA_NONE },
+	{ "webtransport", MA_NONE },
+	{ "certhash", MA_MB },
+	{ "ws", MA_NONE },
+	{ "wss", MA_NONE },
+	{ "tls", MA_NONE },
+	{ "sni", MA_HOST },
+	{ "noise", MA_NONE },
+	{ "http", MA_NONE },
+	{ "https", MA_NONE },
+	{ "p2p", MA_PEER },
+	{ "ipfs", MA_PEER },
+	{ "p2p-circuit", MA_NONE },
+	{ "webrtc", MA_NONE },
+	{ "webrtc-direct", MA_NONE },
 };
 
 static int
@@ -78,7 +118,7 @@ ma_arg_ok(enum ma_arg k, const char *v)
 	size_t n;
 	char *end;
 	long port;
-	struct werr e = {0};
+	struct werr e = { 0 };
 
 	switch (k) {
 	case MA_IP4: return inet_pton(AF_INET, v, b) == 1;
@@ -122,7 +162,7 @@ announce_multiaddr_ok(const char *s)
 		}
 		ncomp++;
 		if (p != NULL && *p == '\0')
-			return 0;    /* a trailing '/' */
+			return 0; /* a trailing '/' */
 	}
 	return ncomp > 0;
 }
@@ -197,7 +237,8 @@ parse_addrs(const cJSON *o, struct announce *a, struct werr *e)
 	if (!cJSON_IsArray(addrs) || cJSON_GetArraySize(addrs) > ANNOUNCE_MAX_ADDRS)
 		return bad(e, AN_BAD_FIELD, "addrs is not an array of at most 16");
 	a->naddrs = 0;
-	cJSON_ArrayForEach(it, addrs) {
+	cJSON_ArrayForEach(it, addrs)
+	{
 		if (!cJSON_IsString(it) || !announce_multiaddr_ok(it->valuestring))
 			return bad(e, AN_BAD_ADDR, "an address is not a multiaddr");
 		memcpy(a->addrs[a->naddrs++], it->valuestring, strlen(it->valuestring) + 1);
@@ -212,7 +253,7 @@ parse_obj(const cJSON *o, struct announce *a, struct werr *e)
 	const cJSON *root = cJSON_GetObjectItemCaseSensitive(o, "root");
 	char type[16];
 	struct cid c;
-	struct werr ce = {0};
+	struct werr ce = { 0 };
 	enum announce_err r;
 
 	if (!cJSON_IsNumber(v) || v->valuedouble != ANNOUNCE_V)

@@ -17,7 +17,7 @@ link_to(struct cidset *s, const struct cid *c, struct werr *e)
 
 	if (!sl)
 		return -1;
-	if (added)   /* identity CIDs carry their data: nothing to wait for */
+	if (added) /* identity CIDs carry their data: nothing to wait for */
 		sl->state = c->mh_len > 0 && c->mh[0] == MH_IDENTITY ? 2 : 1;
 	return 0;
 }
@@ -33,17 +33,17 @@ check_block(struct cidset *s, const struct car_block *b, const char *name, struc
 	if ((sl = cidset_get(s, &b->cid, &added, e)) == NULL)
 		return -1;
 	if (added) {
-		sl->state = 3;   /* never linked: an intruder (reported, and the walk stops) */
+		sl->state = 3; /* never linked: an intruder (reported, and the walk stops) */
 		cid_format(&b->cid, 0, txt, sizeof txt, NULL);
 		return werr_set(e, EX_DATAERR, "%s: offset %llu: block %s is outside the announced DAG",
-		                name, (unsigned long long)b->offset, txt);
+		    name, (unsigned long long)b->offset, txt);
 	}
 	sl->state = 2;
 	if (b->cid.codec == CODEC_RAW)
 		return 0;
 	if (b->cid.codec != CODEC_DAG_PB)
 		return werr_set(e, EX_DATAERR, "%s: offset %llu: codec 0x%llx is not dag-pb or raw", name,
-		                (unsigned long long)b->offset, (unsigned long long)b->cid.codec);
+		    (unsigned long long)b->offset, (unsigned long long)b->cid.codec);
 	if (dagpb_decode(b->data, b->len, &nd, e) < 0)
 		return werr_prefix(e, "%s: offset %llu", name, (unsigned long long)b->offset);
 	for (size_t i = 0; i < nd.nlinks; i++)
@@ -92,9 +92,9 @@ hash_file(int fd, uint8_t out[32], struct werr *e)
 
 int
 carcheck_fd(int fd, const char *name, const struct cid *root, struct carcheck_result *out,
-            struct werr *e)
+    struct werr *e)
 {
-	struct cidset s = {0};
+	struct cidset s = { 0 };
 	struct car_reader *r = NULL;
 	struct car_block b;
 	off_t start = lseek(fd, 0, SEEK_CUR);

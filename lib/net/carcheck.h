@@ -12,12 +12,12 @@
 
 struct carcheck_result {
 	uint64_t blocks;
-	uint64_t block_bytes;     /* sum of block sizes (the DAG's size) */
-	uint8_t sha256[32];       /* of the whole file, read in the same pass */
+	uint64_t block_bytes; /* sum of block sizes (the DAG's size) */
+	uint8_t sha256[32];   /* of the whole file, read in the same pass */
 };
 
 /* fd is read from its current offset to EOF; name is for messages. */
 int carcheck_fd(int fd, const char *name, const struct cid *root, struct carcheck_result *out,
-                struct werr *e);
+    struct werr *e);
 
 #endif

@@ -7,8 +7,14 @@
 #include "ipld/cid.h"
 #include "base/werr.h"
 
-struct cidset_slot { uint8_t b[CID_MAX_BYTES]; uint8_t len, state; };
-struct cidset { struct cidset_slot *v; size_t cap, n; };
+struct cidset_slot {
+	uint8_t b[CID_MAX_BYTES];
+	uint8_t len, state;
+};
+struct cidset {
+	struct cidset_slot *v;
+	size_t cap, n;
+};
 
 /* The entry for c, added with state 0 when absent (*added = 1); NULL when
  * out of memory. The pointer is valid until the next cidset_get. */

@@ -10,15 +10,21 @@
 #include "kubo/kubo.h"
 #include "net/cidset.h"
 
-struct item { struct cid cid; uint64_t size; };   /* size: declared, leaves only */
-struct list { struct item *v; size_t n, cap; };
+struct item {
+	struct cid cid;
+	uint64_t size;
+}; /* size: declared, leaves only */
+struct list {
+	struct item *v;
+	size_t n, cap;
+};
 
 struct walk {
 	const struct dagwalk_opts *o;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	struct list todo, leaves;   /* todo: dag-pb nodes to fetch (phase 1) */
-	size_t next_leaf;           /* phase 2 */
+	struct list todo, leaves; /* todo: dag-pb nodes to fetch (phase 1) */
+	size_t next_leaf;         /* phase 2 */
 	int busy, phase, failed;
 	struct cidset seen;
 	struct dagwalk_result r;
@@ -55,8 +61,8 @@ over(struct walk *w, struct werr *e)
 
 	if (w->o->max_bytes && total > w->o->max_bytes)
 		return werr_set(e, EX_DATAERR, "%s: over --max-bytes %llu (%llu bytes in its DAG%s)",
-		                w->o->what, (unsigned long long)w->o->max_bytes, (unsigned long long)total,
-		                w->phase == 1 ? " so far" : "");
+		    w->o->what, (unsigned long long)w->o->max_bytes, (unsigned long long)total,
+		    w->phase == 1 ? " so far" : "");
 	return 0;
 }
 
@@ -68,7 +74,7 @@ add_links(struct walk *w, const struct pb_node *nd, struct werr *e)
 		const struct pb_link *l = &nd->links[i];
 		int added;
 		if (l->cid.mh_len > 0 && l->cid.mh[0] == MH_IDENTITY)
-			continue;   /* the data is in the CID */
+			continue; /* the data is in the CID */
 		if (!cidset_get(&w->seen, &l->cid, &added, e))
 			return -1;
 		if (!added)
@@ -83,7 +89,7 @@ add_links(struct walk *w, const struct pb_node *nd, struct werr *e)
 				return werr_set(e, EX_OSERR, "out of memory");
 		} else
 			return werr_set(e, EX_DATAERR, "%s: a link of codec 0x%llx (WANDA DAGs are dag-pb and raw)",
-			                w->o->what, (unsigned long long)l->cid.codec);
+			    w->o->what, (unsigned long long)l->cid.codec);
 	}
 	return over(w, e);
 }
@@ -136,7 +142,7 @@ fetch_leaf(struct walk *w, struct kubo *k, const struct item *it, struct werr *e
 		return werr_prefix(e, "%s", w->o->what);
 	if (st.size != it->size)
 		return werr_set(e, EX_DATAERR, "%s: block %s is %llu bytes, its parent said %llu", w->o->what,
-		                txt, (unsigned long long)st.size, (unsigned long long)it->size);
+		    txt, (unsigned long long)st.size, (unsigned long long)it->size);
 	if (w->o->progress)
 		w->o->progress(w->o->progress_ctx, st.size);
 	return 0;
@@ -155,7 +161,7 @@ static void *
 structure_worker(void *arg)
 {
 	struct walk *w = arg;
-	struct werr e = {0};
+	struct werr e = { 0 };
 	struct kubo *k = client(w, &e);
 
 	pthread_mutex_lock(&w->mu);
@@ -165,7 +171,7 @@ structure_worker(void *arg)
 		struct cid c;
 		if (w->todo.n == 0) {
 			if (w->busy == 0)
-				break;   /* nothing queued, nothing in flight: done */
+				break; /* nothing queued, nothing in flight: done */
 			pthread_cond_wait(&w->cv, &w->mu);
 			continue;
 		}
@@ -189,7 +195,7 @@ static void *
 leaf_worker(void *arg)
 {
 	struct walk *w = arg;
-	struct werr e = {0};
+	struct werr e = { 0 };
 	struct kubo *k = client(w, &e);
 
 	pthread_mutex_lock(&w->mu);
@@ -246,7 +252,7 @@ dagwalk(const char *root, const struct dagwalk_opts *o, struct dagwalk_result *o
 	run(&w, structure_worker);
 	if (!w.failed && o->fetch_leaves) {
 		w.phase = 2;
-		w.r.leaf_bytes = 0;     /* from here: real sizes, as they come */
+		w.r.leaf_bytes = 0; /* from here: real sizes, as they come */
 		for (size_t i = 0; i < w.leaves.n; i++)
 			w.r.leaf_bytes += w.leaves.v[i].size;
 		run(&w, leaf_worker);

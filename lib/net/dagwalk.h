@@ -23,20 +23,20 @@
 
 struct dagwalk_opts {
 	const char *api;
-	long timeout_ms;          /* per block: a block that does not come in time fails the walk */
-	int workers;              /* 0: DAGWALK_WORKERS */
-	struct pacer *pacer;      /* NULL: no rate */
-	uint64_t max_bytes;       /* 0: none */
-	int fetch_leaves;         /* phase 2 */
-	const char *what;         /* for messages: "session NAME" */
+	long timeout_ms;     /* per block: a block that does not come in time fails the walk */
+	int workers;         /* 0: DAGWALK_WORKERS */
+	struct pacer *pacer; /* NULL: no rate */
+	uint64_t max_bytes;  /* 0: none */
+	int fetch_leaves;    /* phase 2 */
+	const char *what;    /* for messages: "session NAME" */
 	/* called from the workers as bytes come in (may be NULL) */
 	void (*progress)(void *ctx, uint64_t bytes);
 	void *progress_ctx;
 };
 
 struct dagwalk_result {
-	uint64_t nodes, node_bytes;     /* dag-pb blocks */
-	uint64_t leaves, leaf_bytes;    /* raw leaves: declared sizes (phase 1), real (phase 2) */
+	uint64_t nodes, node_bytes;  /* dag-pb blocks */
+	uint64_t leaves, leaf_bytes; /* raw leaves: declared sizes (phase 1), real (phase 2) */
 };
 
 /* The DAG size is node_bytes + leaf_bytes. */

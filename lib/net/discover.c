@@ -20,9 +20,9 @@
 #include "kubo/kubo.h"
 
 #define TICK_MS 100
-#define ANNOUNCE_GAP_MS 1000    /* at most one announce a second, bursts coalesced */
-#define ROOT_POLL_MS 5000       /* re-read root.json even without inotify */
-#define TOPIC_POLL_MS 1000      /* pubsub/peers: who else is on the topic */
+#define ANNOUNCE_GAP_MS 1000 /* at most one announce a second, bursts coalesced */
+#define ROOT_POLL_MS 5000    /* re-read root.json even without inotify */
+#define TOPIC_POLL_MS 1000   /* pubsub/peers: who else is on the topic */
 #define PING_MIN_MS 10000
 #define SYNC_READ_MS 30000
 #define WRITE_GAP_MS 250
@@ -98,7 +98,7 @@ read_root(struct disc *d)
 	char *s = NULL, cid[ANNOUNCE_CID_MAX] = "";
 	size_t n;
 	struct stat st;
-	struct werr e = {0};
+	struct werr e = { 0 };
 	struct cid c;
 	uint64_t sessions = 0;
 	cJSON *o = NULL, *it;
@@ -178,7 +178,7 @@ publish(struct disc *d, enum announce_type type, cJSON **sent, struct werr *e)
 static void
 announce_now(struct disc *d, enum announce_type type)
 {
-	struct werr e = {0};
+	struct werr e = { 0 };
 
 	if (!d->subscribed)
 		return;
@@ -234,8 +234,8 @@ peering_entry(const char *ma, const char *p2p)
 static cJSON *
 peering_current(struct disc *d, const cJSON *ours)
 {
-	struct kubo_param p[] = { {"arg", "Peering.Peers"}, {NULL, NULL} };
-	struct werr e = {0};
+	struct kubo_param p[] = { { "arg", "Peering.Peers" }, { NULL, NULL } };
+	struct werr e = { 0 };
 	cJSON *o = NULL, *v, *it, *keep = cJSON_CreateArray();
 
 	if (kubo_rpc_json(d->rpc, "config", p, KUBO_IDEMPOTENT, &o, &e) < 0) {
@@ -243,13 +243,14 @@ peering_current(struct disc *d, const cJSON *ours)
 		return keep;
 	}
 	v = cJSON_GetObjectItemCaseSensitive(o, "Value");
-	cJSON_ArrayForEach(it, v) {
+	cJSON_ArrayForEach(it, v)
+	{
 		const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it, "ID"));
 		const cJSON *m;
 		int mine = 0;
 
 		cJSON_ArrayForEach(m, ours)
-			mine |= id != NULL && strcmp(id, cJSON_GetObjectItem(m, "ID")->valuestring) == 0;
+		    mine |= id != NULL && strcmp(id, cJSON_GetObjectItem(m, "ID")->valuestring) == 0;
 		if (!mine)
 			cJSON_AddItemToArray(keep, cJSON_Duplicate(it, 1));
 	}
@@ -263,14 +264,14 @@ peering_current(struct disc *d, const cJSON *ours)
 static void
 peering(struct disc *d)
 {
-	struct werr e = {0};
+	struct werr e = { 0 };
 	cJSON *ours = cJSON_CreateArray(), *all, *it, *o = NULL;
 	char *txt;
 
 	d->peering_done = 1;
 	for (size_t i = 0; i < d->c->nstatic; i++) {
 		const char *ma = d->c->statics[i], *p2p = strstr(ma, "/p2p/");
-		struct kubo_param p[] = { {"arg", ma}, {NULL, NULL} };
+		struct kubo_param p[] = { { "arg", ma }, { NULL, NULL } };
 
 		if (p2p == NULL || !announce_multiaddr_ok(ma) || strchr(p2p + 5, '/') != NULL) {
 			logf_(d, "peers_static: %s: not a multiaddr ending in /p2p/PEER", ma);
@@ -287,7 +288,7 @@ peering(struct disc *d)
 		while ((it = cJSON_DetachItemFromArray(ours, 0)) != NULL)
 			cJSON_AddItemToArray(all, it);
 		if ((txt = cJSON_PrintUnformatted(all)) != NULL) {
-			struct kubo_param p[] = { {"arg", "Peering.Peers"}, {"arg", txt}, {"json", "true"}, {NULL, NULL} };
+			struct kubo_param p[] = { { "arg", "Peering.Peers" }, { "arg", txt }, { "json", "true" }, { NULL, NULL } };
 			if (kubo_rpc_json(d->rpc, "config", p, 0, &o, &e) < 0)
 				logf_(d, "config Peering.Peers: %s", e.msg);
 			cJSON_Delete(o);
@@ -302,7 +303,7 @@ static void
 emit_event(struct disc *d, enum peer_event ev, const struct peer *p)
 {
 	cJSON *o = event_new(peer_event_name(ev)), *addrs;
-	struct werr e = {0};
+	struct werr e = { 0 };
 
 	if (o == NULL)
 		return;
@@ -344,7 +345,7 @@ on_message(struct disc *d, const struct kubo_pubsub_msg *m)
 	const struct peer *p;
 	enum peer_event ev;
 	enum announce_err r;
-	struct werr e = {0};
+	struct werr e = { 0 };
 	long long mono = mono_ms();
 	int request;
 
@@ -404,7 +405,7 @@ static void
 read_sync(struct disc *d)
 {
 	struct stat st;
-	struct werr e = {0};
+	struct werr e = { 0 };
 	char *s = NULL;
 	size_t n;
 	cJSON *o;
@@ -492,7 +493,7 @@ write_stats(struct disc *d, long long mono)
 	uint64_t sig = st->received + d->sent;
 	cJSON *o, *dr;
 	char *txt, ts[40];
-	struct werr e = {0};
+	struct werr e = { 0 };
 	long rss = 0;
 	FILE *f;
 
@@ -529,7 +530,7 @@ write_stats(struct disc *d, long long mono)
 static void
 write_files(struct disc *d, long long mono, int force)
 {
-	struct werr e = {0};
+	struct werr e = { 0 };
 
 	if (peers_dirty(d->t) && (force || mono - d->last_write >= WRITE_GAP_MS)) {
 		if (peers_write(d->t, d->peers_path, wall_ms(), &e) < 0)
@@ -616,8 +617,7 @@ idle(struct disc *d, long long ms)
 static int
 disc_open(struct disc *d, const struct discover_cfg *c, struct werr *e)
 {
-	struct peers_cfg pc = { .heartbeat_ms = c->heartbeat_ms, .self = d->self,
-	                        .allow = c->allow, .nallow = c->nallow };
+	struct peers_cfg pc = { .heartbeat_ms = c->heartbeat_ms, .self = d->self, .allow = c->allow, .nallow = c->nallow };
 	struct kubo_opts o;
 	char dir[4096];
 
@@ -654,8 +654,8 @@ disc_close(struct disc *d)
 int
 discover_run(const struct discover_cfg *c, struct werr *e)
 {
-	struct disc d = {0};
-	struct werr ee = {0};
+	struct disc d = { 0 };
+	struct werr ee = { 0 };
 	long long backoff = 500;
 	char dir[4096];
 	int rc = -1;
@@ -667,7 +667,7 @@ discover_run(const struct discover_cfg *c, struct werr *e)
 	if ((d.inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) >= 0 &&
 	    inotify_add_watch(d.inotify_fd, dir, IN_CLOSE_WRITE | IN_MOVED_TO) < 0) {
 		close(d.inotify_fd);
-		d.inotify_fd = -1;     /* the timer alone then */
+		d.inotify_fd = -1; /* the timer alone then */
 	}
 	read_root(&d);
 	while (!*c->stop) {
@@ -693,7 +693,7 @@ out:
 int
 discover_announce_once(const struct discover_cfg *c, cJSON **sent, struct werr *e)
 {
-	struct disc d = {0};
+	struct disc d = { 0 };
 	int rc = -1;
 
 	if (disc_open(&d, c, e) < 0)

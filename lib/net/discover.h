@@ -19,17 +19,17 @@ typedef void (*discover_emit_fn)(void *ctx, cJSON *ev);
 typedef void (*discover_log_fn)(void *ctx, const char *line);
 
 struct discover_cfg {
-	const char *home;           /* $WANDA_HOME */
-	const char *api;            /* Kubo RPC URL */
-	const char *topic;          /* discovery_topic */
-	int64_t heartbeat_ms;       /* heartbeat */
-	char **allow;               /* peers_allow */
+	const char *home;     /* $WANDA_HOME */
+	const char *api;      /* Kubo RPC URL */
+	const char *topic;    /* discovery_topic */
+	int64_t heartbeat_ms; /* heartbeat */
+	char **allow;         /* peers_allow */
 	size_t nallow;
-	char **statics;             /* peers_static multiaddrs (with /p2p/ID) */
+	char **statics; /* peers_static multiaddrs (with /p2p/ID) */
 	size_t nstatic;
-	const char *ipns_key;       /* ipns_key: its name is announced as "ipns" */
-	int serve_port;             /* announce_serve; 0: null */
-	int cluster;                /* announce_cluster */
+	const char *ipns_key; /* ipns_key: its name is announced as "ipns" */
+	int serve_port;       /* announce_serve; 0: null */
+	int cluster;          /* announce_cluster */
 	discover_emit_fn emit;
 	discover_log_fn log;
 	void *ctx;

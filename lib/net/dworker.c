@@ -7,7 +7,9 @@
 #include "kubo/kubo.h"
 #include "ipld/multibase.h"
 
-enum job_kind { JOB_CONNECT, JOB_PING, JOB_TOPIC };
+enum job_kind { JOB_CONNECT,
+	JOB_PING,
+	JOB_TOPIC };
 
 struct job {
 	enum job_kind kind;
@@ -23,7 +25,7 @@ struct dworker {
 	size_t head, n;
 	int quit;
 	struct kubo *k;
-	char topic[2048];           /* multibase-encoded */
+	char topic[2048]; /* multibase-encoded */
 	struct dworker_results res;
 };
 
@@ -85,8 +87,8 @@ ping_line(void *ctx, const cJSON *o, struct werr *e)
 static void
 do_ping(struct dworker *w, const char *peer)
 {
-	struct kubo_param p[] = { {"arg", peer}, {"count", "1"}, {"timeout", "5s"}, {NULL, NULL} };
-	struct werr e = {0};
+	struct kubo_param p[] = { { "arg", peer }, { "count", "1" }, { "timeout", "5s" }, { NULL, NULL } };
+	struct werr e = { 0 };
 	long long ns = -1;
 
 	if (kubo_rpc_ndjson(w->k, "ping", p, 0, ping_line, &ns, &e) < 0 || ns < 0)
@@ -102,8 +104,8 @@ do_ping(struct dworker *w, const char *peer)
 static void
 do_connect(struct dworker *w, const char *addr)
 {
-	struct kubo_param p[] = { {"arg", addr}, {"timeout", "5s"}, {NULL, NULL} };
-	struct werr e = {0};
+	struct kubo_param p[] = { { "arg", addr }, { "timeout", "5s" }, { NULL, NULL } };
+	struct werr e = { 0 };
 	cJSON *o = NULL;
 
 	if (kubo_rpc_json(w->k, "swarm/connect", p, 0, &o, &e) == 0) {
@@ -118,8 +120,8 @@ do_connect(struct dworker *w, const char *addr)
 static void
 do_topic(struct dworker *w)
 {
-	struct kubo_param p[] = { {"arg", w->topic}, {NULL, NULL} };
-	struct werr e = {0};
+	struct kubo_param p[] = { { "arg", w->topic }, { NULL, NULL } };
+	struct werr e = { 0 };
 	cJSON *o = NULL, *it;
 
 	if (kubo_rpc_json(w->k, "pubsub/peers", p, KUBO_IDEMPOTENT, &o, &e) < 0)
@@ -127,7 +129,8 @@ do_topic(struct dworker *w)
 	pthread_mutex_lock(&w->mu);
 	w->res.have_topic = 1;
 	w->res.ntopic = 0;
-	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(o, "Strings")) {
+	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(o, "Strings"))
+	{
 		if (w->res.ntopic < DWORKER_TOPIC_PEERS && cJSON_IsString(it) &&
 		    strlen(it->valuestring) < ANNOUNCE_ID_MAX)
 			snprintf(w->res.topic[w->res.ntopic++], ANNOUNCE_ID_MAX, "%s", it->valuestring);

@@ -24,11 +24,14 @@ void dworker_topic_peers(struct dworker *w);
 
 struct dworker_results {
 	size_t nrtt;
-	struct { char peer[ANNOUNCE_ID_MAX]; int rtt_ms; } rtt[DWORKER_JOBS];
-	int have_topic;             /* a pubsub/peers answer came */
+	struct {
+		char peer[ANNOUNCE_ID_MAX];
+		int rtt_ms;
+	} rtt[DWORKER_JOBS];
+	int have_topic; /* a pubsub/peers answer came */
 	size_t ntopic;
 	char topic[DWORKER_TOPIC_PEERS][ANNOUNCE_ID_MAX];
-	size_t nconnected;          /* connects that succeeded */
+	size_t nconnected; /* connects that succeeded */
 };
 /* Move the results gathered since the last call into r. */
 void dworker_take(struct dworker *w, struct dworker_results *r);

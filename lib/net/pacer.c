@@ -25,7 +25,7 @@ pacer_take(struct pacer *p, size_t n, long long now_us)
 		return 0;
 	pthread_mutex_lock(&p->mu);
 	if (p->next_us < now_us - PACER_BURST_US)
-		p->next_us = now_us - PACER_BURST_US;   /* credit never above the burst */
+		p->next_us = now_us - PACER_BURST_US; /* credit never above the burst */
 	p->next_us += (long long)((double)n * 1e6 / (double)p->rate);
 	wait = p->next_us - now_us;
 	pthread_mutex_unlock(&p->mu);

@@ -14,8 +14,8 @@
 
 struct pacer {
 	pthread_mutex_t mu;
-	uint64_t rate;            /* bytes/s; 0 = no limit */
-	long long next_us;        /* when the bytes accounted so far are due */
+	uint64_t rate;     /* bytes/s; 0 = no limit */
+	long long next_us; /* when the bytes accounted so far are due */
 };
 
 void pacer_init(struct pacer *p, uint64_t rate);

@@ -48,7 +48,7 @@ peerlist_load(const char *home, struct peer_entry **out, size_t *n, struct werr 
 		return errno == ENOENT ? 0 : werr_sys(e, EX_IOERR, "%s", path);
 	if (st.st_size > PEERLIST_MAX_BYTES)
 		return werr_set(e, EX_DATAERR, "%s: over %u bytes", path, PEERLIST_MAX_BYTES);
-	if (peers_read(path, &d, e) < 0)   /* wanda-discover's own reader: the shape check */
+	if (peers_read(path, &d, e) < 0) /* wanda-discover's own reader: the shape check */
 		return -1;
 	if (!d)
 		return 0;
@@ -58,7 +58,8 @@ peerlist_load(const char *home, struct peer_entry **out, size_t *n, struct werr 
 		cJSON_Delete(d);
 		return werr_set(e, EX_OSERR, "%s: out of memory", path);
 	}
-	cJSON_ArrayForEach(it, p) {
+	cJSON_ArrayForEach(it, p)
+	{
 		struct peer_entry *pe = &(*out)[*n];
 		copy_str(pe->peer, sizeof pe->peer, it, "peer");
 		copy_str(pe->ipns, sizeof pe->ipns, it, "ipns");

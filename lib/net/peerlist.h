@@ -11,10 +11,10 @@
 #define PEERLIST_MAX_BYTES (4u << 20)
 
 struct peer_entry {
-	char peer[128];           /* peer id */
-	char ipns[128];           /* "" when not announced */
-	char root[160];           /* announced root CID, "" when none */
-	char state[16];           /* alive, stale, gone ("" when absent) */
+	char peer[128]; /* peer id */
+	char ipns[128]; /* "" when not announced */
+	char root[160]; /* announced root CID, "" when none */
+	char state[16]; /* alive, stale, gone ("" when absent) */
 };
 
 /* *out malloc'd (free()). An absent file is an empty list. */

@@ -16,7 +16,7 @@
 struct bucket {
 	char from[ANNOUNCE_ID_MAX];
 	double tokens;
-	long long at;               /* mono ms of the last refill; 0 = free slot */
+	long long at; /* mono ms of the last refill; 0 = free slot */
 };
 
 struct peer_table {
@@ -32,8 +32,16 @@ struct peer_table {
 static const char *const state_names[] = { "alive", "stale", "gone" };
 static const char *const event_names[] = { "none", "peer_joined", "peer_updated", "peer_left" };
 
-const char *peer_state_name(enum peer_state s) { return state_names[s]; }
-const char *peer_event_name(enum peer_event ev) { return event_names[ev]; }
+const char *
+peer_state_name(enum peer_state s)
+{
+	return state_names[s];
+}
+const char *
+peer_event_name(enum peer_event ev)
+{
+	return event_names[ev];
+}
 
 struct peer_table *
 peers_new(const struct peers_cfg *c, struct werr *e)
@@ -138,7 +146,7 @@ drop(struct peer_table *t, enum announce_err r, struct werr *e, const char *fmt,
 /* Accept a valid announce into the table: join, update or refresh. */
 static enum announce_err
 admit(struct peer_table *t, const struct announce *a, long long wall, long long mono,
-      enum peer_event *ev, const struct peer **out, struct werr *e)
+    enum peer_event *ev, const struct peer **out, struct werr *e)
 {
 	struct peer *p = find(t, a->peer);
 
@@ -172,8 +180,8 @@ admit(struct peer_table *t, const struct announce *a, long long wall, long long 
 
 enum announce_err
 peers_receive(struct peer_table *t, const char *from, const void *data, size_t n,
-              long long wall, long long mono, enum peer_event *ev,
-              const struct peer **p, int *request, struct werr *e)
+    long long wall, long long mono, enum peer_event *ev,
+    const struct peer **p, int *request, struct werr *e)
 {
 	struct announce a;
 	enum announce_err r;
@@ -225,7 +233,8 @@ peers_tick(struct peer_table *t, long long mono, peers_left_fn fn, void *ctx)
 	for (size_t i = 0; i < t->n; i++) {
 		struct peer *p = &t->p[i];
 		double age = (double)(mono - p->last_mono);
-		enum peer_state s = age > 3.5 * hb ? PEER_GONE : age > 1.5 * hb ? PEER_STALE : PEER_ALIVE;
+		enum peer_state s = age > 3.5 * hb ? PEER_GONE : age > 1.5 * hb ? PEER_STALE :
+		                                                                  PEER_ALIVE;
 		double score;
 
 		if (p->state == PEER_GONE)
@@ -282,11 +291,31 @@ peers_apply_sync(struct peer_table *t, const cJSON *sync)
 	}
 }
 
-const struct peers_stats *peers_stats(const struct peer_table *t) { return &t->st; }
-size_t peers_count(const struct peer_table *t) { return t->n; }
-const struct peer *peers_at(const struct peer_table *t, size_t i) { return i < t->n ? &t->p[i] : NULL; }
-int peers_dirty(const struct peer_table *t) { return t->dirty; }
-void peers_clear_dirty(struct peer_table *t) { t->dirty = 0; }
+const struct peers_stats *
+peers_stats(const struct peer_table *t)
+{
+	return &t->st;
+}
+size_t
+peers_count(const struct peer_table *t)
+{
+	return t->n;
+}
+const struct peer *
+peers_at(const struct peer_table *t, size_t i)
+{
+	return i < t->n ? &t->p[i] : NULL;
+}
+int
+peers_dirty(const struct peer_table *t)
+{
+	return t->dirty;
+}
+void
+peers_clear_dirty(struct peer_table *t)
+{
+	t->dirty = 0;
+}
 
 static void
 add_time(cJSON *o, const char *key, long long ms)
@@ -401,7 +430,7 @@ load_one(struct peer_table *t, cJSON *it, long long wall, long long mono)
 		p->rtt_ms = cJSON_IsNumber(rtt) ? rtt->valueint : -1;
 		p->sync_ok = -1;
 		p->seq_fresh = 1;
-		p->state = PEER_STALE;   /* peers_tick sets gone when old enough */
+		p->state = PEER_STALE; /* peers_tick sets gone when old enough */
 	}
 	free(txt);
 }
@@ -416,7 +445,7 @@ peers_load(struct peer_table *t, const char *path, long long wall, long long mon
 	if (doc == NULL)
 		return 0;
 	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(doc, "peers"))
-		load_one(t, it, wall, mono);
+	    load_one(t, it, wall, mono);
 	cJSON_Delete(doc);
 	peers_tick(t, mono, NULL, NULL);
 	return 0;

@@ -26,29 +26,31 @@
 
 #define PEERS_MAX 256
 #define PEERS_RATE_SLOTS 128
-#define PEERS_RATE_BURST 10.0     /* messages a sender may send at once */
-#define PEERS_RATE_PER_S 2.0      /* ... and per second after that */
+#define PEERS_RATE_BURST 10.0 /* messages a sender may send at once */
+#define PEERS_RATE_PER_S 2.0  /* ... and per second after that */
 
-enum peer_state { PEER_ALIVE, PEER_STALE, PEER_GONE };
+enum peer_state { PEER_ALIVE,
+	PEER_STALE,
+	PEER_GONE };
 const char *peer_state_name(enum peer_state s);
 
 struct peer {
-	struct announce a;          /* the last accepted announce */
-	long long first_seen;       /* wall ms */
-	long long last_seen;        /* wall ms */
-	long long last_mono;        /* mono ms of the last accepted message */
-	long long joined_mono;      /* mono ms it last joined (uptime) */
-	int rtt_ms;                 /* -1: not measured */
-	double sync_ok;             /* 0..1 from sync.json, -1 unknown */
+	struct announce a;     /* the last accepted announce */
+	long long first_seen;  /* wall ms */
+	long long last_seen;   /* wall ms */
+	long long last_mono;   /* mono ms of the last accepted message */
+	long long joined_mono; /* mono ms it last joined (uptime) */
+	int rtt_ms;            /* -1: not measured */
+	double sync_ok;        /* 0..1 from sync.json, -1 unknown */
 	double score;
 	enum peer_state state;
-	int seq_fresh;              /* accept any seq next (after gone or load) */
+	int seq_fresh; /* accept any seq next (after gone or load) */
 };
 
 struct peers_cfg {
 	int64_t heartbeat_ms;
-	const char *self;           /* our peer id: our own messages are skipped */
-	char **allow;               /* peers_allow; NULL or nallow 0: everyone */
+	const char *self; /* our peer id: our own messages are skipped */
+	char **allow;     /* peers_allow; NULL or nallow 0: everyone */
 	size_t nallow;
 };
 
@@ -59,8 +61,11 @@ struct peers_stats {
 
 struct peer_table;
 
-enum peer_event { PEER_EV_NONE, PEER_EV_JOINED, PEER_EV_UPDATED, PEER_EV_LEFT };
-const char *peer_event_name(enum peer_event ev);   /* "peer_joined"... */
+enum peer_event { PEER_EV_NONE,
+	PEER_EV_JOINED,
+	PEER_EV_UPDATED,
+	PEER_EV_LEFT };
+const char *peer_event_name(enum peer_event ev); /* "peer_joined"... */
 
 struct peer_table *peers_new(const struct peers_cfg *c, struct werr *e);
 void peers_free(struct peer_table *t);
@@ -70,8 +75,8 @@ void peers_free(struct peer_table *t);
  * what changed, *p the peer (valid until the next call), *request = 1
  * when the sender asks for announces. e gets a one-line reason. */
 enum announce_err peers_receive(struct peer_table *t, const char *from, const void *data, size_t n,
-                                long long wall, long long mono, enum peer_event *ev,
-                                const struct peer **p, int *request, struct werr *e);
+    long long wall, long long mono, enum peer_event *ev,
+    const struct peer **p, int *request, struct werr *e);
 
 /* Age the states and scores; fn(ctx, peer) for each peer that went gone. */
 typedef void (*peers_left_fn)(void *ctx, const struct peer *p);

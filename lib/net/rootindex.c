@@ -51,7 +51,7 @@ opt_time(const cJSON *o, const char *k, char out[40])
 
 static int
 parse_session(const cJSON *j, struct rootindex_session *s, const char *what, size_t i,
-              struct werr *e)
+    struct werr *e)
 {
 	const cJSON *name = cJSON_GetObjectItemCaseSensitive(j, "name");
 	const cJSON *cid = cJSON_GetObjectItemCaseSensitive(j, "cid");
@@ -72,7 +72,7 @@ parse_session(const cJSON *j, struct rootindex_session *s, const char *what, siz
 	if (get_int(j, "count", &s->count) < 0 || get_int(j, "bytes", &s->bytes) < 0 ||
 	    get_int(j, "tsize", &s->tsize) < 0)
 		return werr_set(e, EX_DATAERR, "%s: session %s: count, bytes and tsize must be integers",
-		                what, s->name);
+		    what, s->name);
 	if (opt_time(j, "first", s->first) < 0 || opt_time(j, "last", s->last) < 0)
 		return werr_set(e, EX_DATAERR, "%s: session %s: bad first/last time", what, s->name);
 	if (i > 0 && strcmp((s - 1)->name, s->name) >= 0)
@@ -105,7 +105,7 @@ parse_head(const cJSON *d, const char *what, struct rootindex *ix, struct werr *
 
 int
 rootindex_parse(const char *text, size_t len, const char *what, struct rootindex *ix,
-                struct werr *e)
+    struct werr *e)
 {
 	cJSON *d, *arr, *j;
 	size_t i = 0;
@@ -127,7 +127,8 @@ rootindex_parse(const char *text, size_t len, const char *what, struct rootindex
 		werr_set(e, EX_OSERR, "%s: out of memory", what);
 		goto out;
 	}
-	cJSON_ArrayForEach(j, arr) {
+	cJSON_ArrayForEach(j, arr)
+	{
 		if (parse_session(j, &ix->s[i], what, i, e) < 0)
 			goto out;
 		i++;
@@ -151,7 +152,7 @@ rootindex_free(struct rootindex *ix)
 
 int
 rootindex_filter_date(char out[40], const char *arg, int end_of_day, const char *what,
-                      struct werr *e)
+    struct werr *e)
 {
 	static const char dpat[] = "dddd-dd-dd";
 	size_t n = strlen(arg);
@@ -167,7 +168,7 @@ rootindex_filter_date(char out[40], const char *arg, int end_of_day, const char 
 		snprintf(out, 40, "%s", arg);
 		return 0;
 	}
-	if (n == 20 && arg[19] == 'Z' && arg[10] == 'T') {   /* no milliseconds */
+	if (n == 20 && arg[19] == 'Z' && arg[10] == 'T') { /* no milliseconds */
 		snprintf(out, 40, "%.19s.%sZ", arg, end_of_day ? "999" : "000");
 		if (time_ok(out))
 			return 0;
@@ -178,7 +179,7 @@ bad:
 
 int
 rootindex_selected(const struct rootindex_filter *f, const char *name, const char *first,
-                   const char *last)
+    const char *last)
 {
 	if (f->glob && fnmatch(f->glob, name, 0) != 0)
 		return 0;

@@ -7,11 +7,11 @@
 #include <stdint.h>
 #include "base/werr.h"
 
-#define ROOTINDEX_MAX_BYTES (4u << 20)   /* an index.json over this is refused */
+#define ROOTINDEX_MAX_BYTES (4u << 20) /* an index.json over this is refused */
 
 struct rootindex_session {
 	char name[65];
-	char cid[160];            /* as the index gives it (it parses) */
+	char cid[160]; /* as the index gives it (it parses) */
 	uint64_t count, bytes, tsize;
 	char first[40], last[40]; /* "" when absent */
 };
@@ -19,14 +19,14 @@ struct rootindex_session {
 struct rootindex {
 	char node_id[128];
 	size_t n;
-	struct rootindex_session *s;   /* malloc'd, in the index's (name) order */
+	struct rootindex_session *s; /* malloc'd, in the index's (name) order */
 };
 
 /* Parse and check text (what = the name for messages, e.g. "peer X: index.json").
  * EX_DATAERR for anything that is not format wanda-index version 1 as documented;
  * a later version is "unsupported version N". */
-int  rootindex_parse(const char *text, size_t len, const char *what, struct rootindex *out,
-                     struct werr *e);
+int rootindex_parse(const char *text, size_t len, const char *what, struct rootindex *out,
+    struct werr *e);
 void rootindex_free(struct rootindex *ix);
 
 /* The selection of `wanda-sync pull` and `export`: glob NULL = every name;
@@ -35,12 +35,12 @@ void rootindex_free(struct rootindex *ix);
  * capture time are left out when a date is given). */
 struct rootindex_filter {
 	const char *glob;
-	char since[40], until[40];     /* normalised, "" = open */
+	char since[40], until[40]; /* normalised, "" = open */
 };
 /* Normalise --since/--until (what names the flag in the error). */
 int rootindex_filter_date(char out[40], const char *arg, int end_of_day, const char *what,
-                          struct werr *e);
+    struct werr *e);
 int rootindex_selected(const struct rootindex_filter *f, const char *name, const char *first,
-                       const char *last);
+    const char *last);
 
 #endif

@@ -23,11 +23,14 @@ struct item {
 	char peer[128];
 	char session[65];
 	char cid[CID_STR_MAX];
-	uint64_t tsize;           /* expected DAG size (0 = unknown) */
+	uint64_t tsize; /* expected DAG size (0 = unknown) */
 	char file[300];
 };
 
-struct items { struct item *v; size_t n, cap; };
+struct items {
+	struct item *v;
+	size_t n, cap;
+};
 
 static struct item *
 items_add(struct items *it, struct werr *e)
@@ -127,7 +130,8 @@ mirror_sessions(const struct sneakernet_opts *o, struct items *it, struct werr *
 		cJSON_Delete(arr);
 		return -1;
 	}
-	cJSON_ArrayForEach(m, arr) {
+	cJSON_ArrayForEach(m, arr)
+	{
 		const char *peer = json_str(m, "peer"), *s = json_str(m, "session"), *cid = json_str(m, "cid");
 		cJSON *ent = syncstate_session(&st, peer, s, 0);
 		struct item *x;
@@ -187,7 +191,7 @@ sink_data(void *ctx, const void *p, size_t n, struct werr *e)
 
 	if (s->written + n > s->limit)
 		return werr_set(e, EX_CANTCREAT, "%s: the disk would fill up (%llu bytes free)", s->path,
-		                (unsigned long long)s->limit);
+		    (unsigned long long)s->limit);
 	if (write_all(s->fd, p, n) < 0)
 		return werr_sys(e, EX_IOERR, "%s", s->path);
 	s->written += n;
@@ -201,7 +205,8 @@ entry_for(cJSON *man, const char *file)
 {
 	cJSON *s;
 
-	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(man, "sessions")) {
+	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(man, "sessions"))
+	{
 		const char *f = json_str(s, "file");
 		if (f && strcmp(f, file) == 0)
 			return s;
@@ -214,7 +219,7 @@ static int
 already_there(const char *path, const struct item *x, const cJSON *ent)
 {
 	struct carcheck_result res;
-	struct werr e = {0};
+	struct werr e = { 0 };
 	struct stat st;
 	struct cid root;
 	char sha[65];
@@ -247,10 +252,10 @@ drop_stale(const char *dir, const char *file)
 
 static int
 export_car(struct kubo *k, const struct sneakernet_opts *o, const struct item *x, const char *path,
-           cJSON *ent, struct werr *e)
+    cJSON *ent, struct werr *e)
 {
 	struct atomic_file af;
-	struct progress bar = {0};
+	struct progress bar = { 0 };
 	struct carcheck_result res;
 	struct cid root;
 	uint64_t avail = free_bytes(o->dir), need = x->tsize + x->tsize / 32 + (64u << 10);
@@ -264,7 +269,7 @@ export_car(struct kubo *k, const struct sneakernet_opts *o, const struct item *x
 	s.limit = avail > (1u << 20) ? avail - (1u << 20) : 0;
 	if (x->tsize && need > avail)
 		return werr_set(e, EX_CANTCREAT, "%s: %llu bytes free, session %s needs about %llu", o->dir,
-		                (unsigned long long)avail, x->session, (unsigned long long)need);
+		    (unsigned long long)avail, x->session, (unsigned long long)need);
 	if (atomic_open(&af, path, e) < 0)
 		return -1;
 	s.fd = af.fd;
@@ -310,7 +315,7 @@ static cJSON *
 open_manifest(const char *dir, const char *node)
 {
 	char path[4400], when[40];
-	struct werr e = {0};
+	struct werr e = { 0 };
 	cJSON *m;
 	const char *f, *n;
 
@@ -332,7 +337,7 @@ open_manifest(const char *dir, const char *node)
 
 static int
 emit_item(const struct sneakernet_opts *o, const struct item *x, const char *state,
-          const cJSON *ent, const char *err, struct werr *e)
+    const cJSON *ent, const char *err, struct werr *e)
 {
 	cJSON *l = cJSON_CreateObject();
 
@@ -352,7 +357,7 @@ emit_item(const struct sneakernet_opts *o, const struct item *x, const char *sta
 
 static int
 export_all(struct kubo *k, const struct sneakernet_opts *o, struct items *it, cJSON *man,
-           struct werr *e)
+    struct werr *e)
 {
 	cJSON *arr = cJSON_GetObjectItemCaseSensitive(man, "sessions");
 
@@ -386,7 +391,7 @@ sneakernet_export(const struct sneakernet_opts *o, struct werr *e)
 {
 	struct kubo *k = NULL;
 	struct kubo_id id;
-	struct items it = {0};
+	struct items it = { 0 };
 	cJSON *man = NULL;
 	int rc = -1;
 
@@ -422,8 +427,7 @@ parse_entry(const cJSON *s, struct item *x, uint64_t *size, char sha[65], struct
 	    strcmp(file + fl - 4, ".car") != 0)
 		return werr_set(e, EX_DATAERR, "%s: bad file name in the manifest", file ? file : "(none)");
 	snprintf(x->file, sizeof x->file, "%s", file);
-	if (!peer || !*peer || strlen(peer) >= sizeof x->peer || strspn(peer,
-	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != strlen(peer) ||
+	if (!peer || !*peer || strlen(peer) >= sizeof x->peer || strspn(peer, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != strlen(peer) ||
 	    !name || !session_name_valid(name) || !cid || strlen(cid) >= sizeof x->cid ||
 	    cid_parse(cid, &c, e) < 0 || jnum(s, "size") < 0 || !h || strlen(h) != 64 ||
 	    strspn(h, "0123456789abcdef") != 64)
@@ -436,7 +440,10 @@ parse_entry(const cJSON *s, struct item *x, uint64_t *size, char sha[65], struct
 	return 0;
 }
 
-struct root_seen { const char *want; int ok; };
+struct root_seen {
+	const char *want;
+	int ok;
+};
 
 static int
 import_root(void *ctx, const char *cid, const char *pin_error, struct werr *e)
@@ -452,7 +459,7 @@ import_root(void *ctx, const char *cid, const char *pin_error, struct werr *e)
 /* Every check before anything reaches the daemon, then dag/import + pin. */
 static int
 import_car(struct kubo *k, const char *dir, const struct item *x, uint64_t size, const char *sha,
-           uint64_t *dag_bytes, struct werr *e)
+    uint64_t *dag_bytes, struct werr *e)
 {
 	struct kubo_import_opts io = { .pin_roots = 1 };
 	struct carcheck_result res;
@@ -474,7 +481,7 @@ import_car(struct kubo *k, const char *dir, const struct item *x, uint64_t size,
 	hex(res.sha256, 32, got);
 	if ((uint64_t)st.st_size != size || strcmp(got, sha) != 0) {
 		werr_set(e, EX_DATAERR, "%s: size %llu / sha256 %.12s… do not match the manifest (%llu / %.12s…)",
-		         path, (unsigned long long)st.st_size, got, (unsigned long long)size, sha);
+		    path, (unsigned long long)st.st_size, got, (unsigned long long)size, sha);
 		goto out;
 	}
 	if (lseek(fd, 0, SEEK_SET) < 0 || kubo_dag_import(k, fd, &io, import_root, &rs, e) < 0) {
@@ -494,16 +501,16 @@ out:
 
 static int
 import_one(struct kubo *k, const struct sneakernet_opts *o, struct syncstate *st, const char *self,
-           const cJSON *s, struct werr *last, struct werr *e)
+    const cJSON *s, struct werr *last, struct werr *e)
 {
-	struct item x = {0};
-	struct werr fe = {0};
+	struct item x = { 0 };
+	struct werr fe = { 0 };
 	uint64_t size = 0, bytes = 0;
 	char sha[65];
 	cJSON *l;
 
 	if (parse_entry(s, &x, &size, sha, &fe) == 0 && import_car(k, o->dir, &x, size, sha, &bytes, &fe) == 0) {
-		if (strcmp(x.peer, self) != 0) {   /* our own session coming back is not a mirror */
+		if (strcmp(x.peer, self) != 0) { /* our own session coming back is not a mirror */
 			syncstate_set(syncstate_session(st, x.peer, x.session, 1), "pinned", x.cid, bytes, NULL);
 			if (syncstate_save(st, e) < 0)
 				return -1;
@@ -521,10 +528,10 @@ import_one(struct kubo *k, const struct sneakernet_opts *o, struct syncstate *st
 int
 sneakernet_import(const struct sneakernet_opts *o, struct werr *e)
 {
-	struct syncstate st = {0};
+	struct syncstate st = { 0 };
 	struct kubo *k = NULL;
 	struct kubo_id id;
-	struct werr last = {0};
+	struct werr last = { 0 };
 	char path[4400];
 	const char *f;
 	cJSON *man = NULL, *s;
@@ -541,9 +548,7 @@ sneakernet_import(const struct sneakernet_opts *o, struct werr *e)
 	if (syncstate_lock(o->home, e) < 0 || syncstate_load(&st, o->home, e) < 0 ||
 	    (k = kubo_new(o->api, NULL, e)) == NULL || kubo_id(k, &id, e) < 0)
 		goto out;
-	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(man, "sessions"))
-		if (import_one(k, o, &st, id.id, s, &last, e) < 0)
-			goto out;
+	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(man, "sessions")) if (import_one(k, o, &st, id.id, s, &last, e) < 0) goto out;
 	if (last.code) {
 		*e = last;
 		goto out;

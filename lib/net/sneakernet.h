@@ -29,8 +29,8 @@ struct sneakernet_opts {
 	const char *home;
 	const char *api;
 	const char *dir;
-	struct rootindex_filter filter;   /* export: which sessions */
-	int mirrors;                      /* export: also the mirrors held here */
+	struct rootindex_filter filter; /* export: which sessions */
+	int mirrors;                    /* export: also the mirrors held here */
 	int progress;
 	sync_emit_fn emit;
 	void *emit_ctx;

@@ -15,7 +15,7 @@
 
 struct job {
 	const struct rootindex_session *s;
-	char old_cid[160];        /* a previous pinned CID to drop once this one is pinned */
+	char old_cid[160]; /* a previous pinned CID to drop once this one is pinned */
 };
 
 /* One peer's pull; workers share it under mu. */
@@ -30,8 +30,8 @@ struct run {
 	size_t pinned, failures;
 	uint64_t bytes, done_bytes;
 	struct progress bar;
-	struct werr err;          /* the last failure */
-	int stop;                 /* emit failed: stop taking jobs */
+	struct werr err; /* the last failure */
+	int stop;        /* emit failed: stop taking jobs */
 };
 
 static cJSON *
@@ -52,10 +52,10 @@ line(const char *peer, const struct rootindex_session *s, const char *state)
 /* Record a session's new state, save, and print it. Caller holds r->mu. */
 static void
 change(struct run *r, const struct rootindex_session *s, const char *state, uint64_t bytes,
-       const char *err)
+    const char *err)
 {
 	cJSON *sess = syncstate_session(r->st, r->peer, s->name, 1), *o;
-	struct werr e = {0};
+	struct werr e = { 0 };
 
 	syncstate_set(sess, state, s->cid, bytes, err);
 	if (syncstate_save(r->st, &e) < 0) {
@@ -92,8 +92,13 @@ static int
 pin_session(struct run *r, struct kubo *k, const struct job *j, uint64_t *bytes, struct werr *e)
 {
 	struct dagwalk_opts wo = {
-		.api = r->o->api, .timeout_ms = r->o->timeout_ms, .pacer = r->o->rate ? &r->pacer : NULL,
-		.max_bytes = r->o->max_bytes, .fetch_leaves = 1, .progress = fetched, .workers = 32,
+		.api = r->o->api,
+		.timeout_ms = r->o->timeout_ms,
+		.pacer = r->o->rate ? &r->pacer : NULL,
+		.max_bytes = r->o->max_bytes,
+		.fetch_leaves = 1,
+		.progress = fetched,
+		.workers = 32,
 		.progress_ctx = r,
 	};
 	struct dagwalk_result res;
@@ -115,14 +120,14 @@ static void
 drop_old(struct run *r, struct kubo *k, const struct job *j)
 {
 	cJSON *sess = syncstate_session(r->st, r->peer, j->s->name, 0);
-	struct werr e = {0};
+	struct werr e = { 0 };
 
 	if (!j->old_cid[0])
 		return;
 	if (!cid_str_equal(j->old_cid, j->s->cid) && syncstate_cid_users(r->st, j->old_cid) == 0 &&
 	    kubo_pin_rm(k, j->old_cid, 1, &e) < 0 && !strstr(e.msg, "not pinned")) {
 		fprintf(stderr, "wanda-sync: session %s: old pin %s: %s\n", j->s->name, j->old_cid, e.msg);
-		return;   /* "replaces" stays: the next pull tries again */
+		return; /* "replaces" stays: the next pull tries again */
 	}
 	cJSON_DeleteItemFromObjectCaseSensitive(sess, "replaces");
 	if (syncstate_save(r->st, &e) < 0)
@@ -135,10 +140,10 @@ worker(void *arg)
 	struct run *r = arg;
 	struct kubo_opts ko;
 	struct kubo *k;
-	struct werr e = {0};
+	struct werr e = { 0 };
 
 	kubo_opts_default(&ko);
-	ko.low_speed_s = (r->o->timeout_ms + 999) / 1000;   /* a fetch that stalls that long fails */
+	ko.low_speed_s = (r->o->timeout_ms + 999) / 1000; /* a fetch that stalls that long fails */
 	pthread_mutex_lock(&r->mu);
 	k = kubo_new(r->o->api, &ko, &e);
 	while (k && !r->stop && r->next < r->njobs) {
@@ -192,7 +197,10 @@ run_jobs(struct run *r)
 
 /* ---- one peer ---- */
 
-struct buf { char *p; size_t len, cap; };
+struct buf {
+	char *p;
+	size_t len, cap;
+};
 
 static int
 buf_data(void *ctx, const void *p, size_t n, struct werr *e)
@@ -224,14 +232,14 @@ peer_root(struct kubo *k, const struct peer_entry *pe, char root[160], struct we
 	if (strncmp(path, "/ipfs/", 6) != 0 || strchr(path + 6, '/') != NULL ||
 	    strlen(path + 6) >= 160 || cid_parse(path + 6, &id, e) < 0)
 		return werr_set(e, EX_PROTOCOL, "peer %s: /ipns/%s resolves to %s, not a root CID",
-		                pe->peer, pe->ipns, path);
+		    pe->peer, pe->ipns, path);
 	snprintf(root, 160, "%s", path + 6);
 	return 0;
 }
 
 static int
 peer_index(struct kubo *k, const struct peer_entry *pe, const char *root, struct rootindex *ix,
-           struct werr *e)
+    struct werr *e)
 {
 	struct buf b = { malloc(ROOTINDEX_MAX_BYTES + 1), 0, ROOTINDEX_MAX_BYTES + 1 };
 	char path[256], what[256];
@@ -258,7 +266,10 @@ peer_index(struct kubo *k, const struct peer_entry *pe, const char *root, struct
 }
 
 /* Recursive pins here, as CID strings, for the diff. */
-struct pinset { char **v; size_t n, cap; };
+struct pinset {
+	char **v;
+	size_t n, cap;
+};
 
 static int
 pinset_add(void *ctx, const char *cid, const char *type, struct werr *e)
@@ -310,7 +321,7 @@ plan(struct run *r, const struct rootindex *ix, const struct pinset *ps)
 			continue;
 		if (ost && ocid && strcmp(ost, "pinned") == 0 && cid_str_equal(ocid, s->cid) &&
 		    pinset_has(ps, s->cid))
-			continue;   /* nothing new: no line, no fetch */
+			continue; /* nothing new: no line, no fetch */
 		if (r->o->dry_run) {
 			cJSON *o = line(r->peer, s, "queued");
 			cJSON_AddNumberToObject(o, "tsize", (double)s->tsize);
@@ -324,7 +335,7 @@ plan(struct run *r, const struct rootindex *ix, const struct pinset *ps)
 		if (rep && strlen(rep) < sizeof prev)
 			snprintf(prev, sizeof prev, "%s", rep);
 		else if (ost && ocid && strcmp(ost, "pinned") == 0 && !cid_str_equal(ocid, s->cid) &&
-		         strlen(ocid) < sizeof prev)
+		    strlen(ocid) < sizeof prev)
 			snprintf(prev, sizeof prev, "%s", ocid);
 		if (prev[0]) {
 			cJSON_DeleteItemFromObjectCaseSensitive(old, "replaces");
@@ -333,7 +344,7 @@ plan(struct run *r, const struct rootindex *ix, const struct pinset *ps)
 		change(r, s, "queued", 0, NULL);
 		if (r->o->max_bytes && s->tsize > r->o->max_bytes) {
 			snprintf(msg, sizeof msg, "session %s: declared size %llu is over --max-bytes %llu",
-			         s->name, (unsigned long long)s->tsize, (unsigned long long)r->o->max_bytes);
+			    s->name, (unsigned long long)s->tsize, (unsigned long long)r->o->max_bytes);
 			change(r, s, "failed", 0, msg);
 			werr_set(&r->err, EX_DATAERR, "%s", msg);
 			r->failures++;
@@ -350,7 +361,7 @@ static void
 summary(struct run *r, const char *root, long long t0, const char *err)
 {
 	cJSON *o = cJSON_CreateObject();
-	struct werr e = {0};
+	struct werr e = { 0 };
 	char when[40];
 
 	rfc3339_ms(wall_ms(), when, sizeof when);
@@ -374,10 +385,10 @@ summary(struct run *r, const char *root, long long t0, const char *err)
 /* 0 when the peer's selected sessions are all pinned; r->err on failure. */
 static int
 pull_peer(const struct sync_opts *o, struct syncstate *st, struct kubo *k,
-          const struct peer_entry *pe, const struct pinset *ps, struct werr *e)
+    const struct peer_entry *pe, const struct pinset *ps, struct werr *e)
 {
 	struct run r = { .o = o, .st = st, .peer = pe->peer };
-	struct rootindex ix = {0};
+	struct rootindex ix = { 0 };
 	char root[160] = "";
 	long long t0 = mono_ms();
 	int rc;
@@ -430,7 +441,7 @@ client(const char *api, long timeout_ms, struct werr *e)
 	struct kubo_opts ko;
 
 	kubo_opts_for_timeout(&ko, timeout_ms);
-	ko.slow_timeout_ms = timeout_ms;      /* name/resolve: no answer in time is a failure */
+	ko.slow_timeout_ms = timeout_ms; /* name/resolve: no answer in time is a failure */
 	ko.transfer_timeout_ms = timeout_ms * 2;
 	return kubo_new(api, &ko, e);
 }
@@ -458,11 +469,11 @@ selected(const struct sync_opts *o, const struct peer_entry *pe, struct werr *e)
 int
 sync_pull(const struct sync_opts *o, struct werr *e)
 {
-	struct syncstate st = {0};
+	struct syncstate st = { 0 };
 	struct peer_entry *peers = NULL;
-	struct pinset ps = {0};
+	struct pinset ps = { 0 };
 	struct kubo *k = NULL;
-	struct werr last = {0};
+	struct werr last = { 0 };
 	size_t n = 0, tried = 0;
 	int rc = -1, s;
 
@@ -515,11 +526,13 @@ sync_status(const char *home, sync_emit_fn emit, void *ctx, struct werr *e)
 
 	if (syncstate_load(&st, home, e) < 0)
 		return -1;
-	cJSON_ArrayForEach(peer, cJSON_GetObjectItemCaseSensitive(st.doc, "peers")) {
+	cJSON_ArrayForEach(peer, cJSON_GetObjectItemCaseSensitive(st.doc, "peers"))
+	{
 		size_t nsess = 0, npinned = 0;
 		double bytes = 0;
 		cJSON *o;
-		cJSON_ArrayForEach(sess, cJSON_GetObjectItemCaseSensitive(peer, "sessions")) {
+		cJSON_ArrayForEach(sess, cJSON_GetObjectItemCaseSensitive(peer, "sessions"))
+		{
 			const char *state = json_str(sess, "state");
 			const cJSON *b = cJSON_GetObjectItemCaseSensitive(sess, "bytes");
 			o = cJSON_CreateObject();
@@ -553,7 +566,7 @@ out:
 /* Forget one entry; unpin its CID when no other pinned mirror holds it. */
 static int
 unpin_one(struct kubo *k, struct syncstate *st, cJSON *sessions, const char *peer, const char *name,
-          sync_emit_fn emit, void *ctx, struct werr *e)
+    sync_emit_fn emit, void *ctx, struct werr *e)
 {
 	cJSON *s = cJSON_DetachItemFromObjectCaseSensitive(sessions, name), *o;
 	const char *cid = json_str(s, "cid"), *state = json_str(s, "state");
@@ -572,7 +585,7 @@ unpin_one(struct kubo *k, struct syncstate *st, cJSON *sessions, const char *pee
 	cJSON_AddStringToObject(o, "cid", cid ? cid : "");
 	cJSON_AddStringToObject(o, "state", "removed");
 	cJSON_AddBoolToObject(o, "unpinned", unpinned);
-	cJSON_Delete(s);   /* name and cid point into s: not used below */
+	cJSON_Delete(s); /* name and cid point into s: not used below */
 	if (syncstate_save(st, e) < 0) {
 		cJSON_Delete(o);
 		return -1;
@@ -582,9 +595,9 @@ unpin_one(struct kubo *k, struct syncstate *st, cJSON *sessions, const char *pee
 
 int
 sync_unpin(const char *home, const char *api, const char *peer, const char *session,
-           sync_emit_fn emit, void *ctx, struct werr *e)
+    sync_emit_fn emit, void *ctx, struct werr *e)
 {
-	struct syncstate st = {0};
+	struct syncstate st = { 0 };
 	struct kubo *k = NULL;
 	cJSON *p, *ss;
 	int rc = -1, found = 0;

@@ -28,16 +28,16 @@ typedef int (*sync_emit_fn)(void *ctx, cJSON *line, struct werr *e);
 
 struct sync_opts {
 	const char *home;
-	const char *api;              /* Kubo RPC base URL */
-	const char *allow;            /* peers_allow; NULL/"" = everyone */
-	const char *peer;             /* --peer; NULL = every peer not gone */
+	const char *api;   /* Kubo RPC base URL */
+	const char *allow; /* peers_allow; NULL/"" = everyone */
+	const char *peer;  /* --peer; NULL = every peer not gone */
 	struct rootindex_filter filter;
-	uint64_t rate;                /* bytes/s, 0 = no limit */
-	uint64_t max_bytes;           /* per session, 0 = no limit */
-	int concurrency;              /* sessions in flight, >= 1 */
+	uint64_t rate;      /* bytes/s, 0 = no limit */
+	uint64_t max_bytes; /* per session, 0 = no limit */
+	int concurrency;    /* sessions in flight, >= 1 */
 	int dry_run;
-	long timeout_ms;              /* resolving a root, fetching index.json */
-	int progress;                 /* progress bar on stderr (at a terminal) */
+	long timeout_ms; /* resolving a root, fetching index.json */
+	int progress;    /* progress bar on stderr (at a terminal) */
 	sync_emit_fn emit;
 	void *emit_ctx;
 };
@@ -52,6 +52,6 @@ int sync_status(const char *home, sync_emit_fn emit, void *ctx, struct werr *e);
 /* Drop the mirrors of peer (session NULL = all of them): pin/rm each CID
  * that no other mirror holds, forget the entries. */
 int sync_unpin(const char *home, const char *api, const char *peer, const char *session,
-               sync_emit_fn emit, void *ctx, struct werr *e);
+    sync_emit_fn emit, void *ctx, struct werr *e);
 
 #endif

@@ -32,14 +32,13 @@ check_shape(const cJSON *d, const char *path, struct werr *e)
 
 	if (!cJSON_IsObject(d) || !cJSON_IsNumber(v) || v->valuedouble != 1 || !cJSON_IsObject(p))
 		return werr_set(e, EX_DATAERR, "%s: not a sync state (v 1)", path);
-	cJSON_ArrayForEach(peer, p) {
+	cJSON_ArrayForEach(peer, p)
+	{
 		const cJSON *ss = cJSON_GetObjectItemCaseSensitive(peer, "sessions"), *s;
 		if (!cJSON_IsObject(peer) || !cJSON_IsObject(ss))
 			return werr_set(e, EX_DATAERR, "%s: peer %s: no sessions object", path, peer->string);
-		cJSON_ArrayForEach(s, ss)
-			if (!cJSON_IsObject(s) || !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(s, "state")))
-				return werr_set(e, EX_DATAERR, "%s: peer %s session %s: no state", path,
-				                peer->string, s->string);
+		cJSON_ArrayForEach(s, ss) if (!cJSON_IsObject(s) || !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(s, "state"))) return werr_set(e, EX_DATAERR, "%s: peer %s session %s: no state", path,
+		    peer->string, s->string);
 	}
 	return 0;
 }
@@ -192,13 +191,14 @@ syncstate_cid_users(const struct syncstate *s, const char *cid)
 	int n = 0;
 
 	cJSON_ArrayForEach(peer, cJSON_GetObjectItemCaseSensitive(s->doc, "peers"))
-		cJSON_ArrayForEach(sess, cJSON_GetObjectItemCaseSensitive(peer, "sessions")) {
-			const cJSON *st = cJSON_GetObjectItemCaseSensitive(sess, "state");
-			const cJSON *c = cJSON_GetObjectItemCaseSensitive(sess, "cid");
-			if (cJSON_IsString(st) && strcmp(st->valuestring, "pinned") == 0 &&
-			    cJSON_IsString(c) && cid_str_equal(c->valuestring, cid))
-				n++;
-		}
+	    cJSON_ArrayForEach(sess, cJSON_GetObjectItemCaseSensitive(peer, "sessions"))
+	{
+		const cJSON *st = cJSON_GetObjectItemCaseSensitive(sess, "state");
+		const cJSON *c = cJSON_GetObjectItemCaseSensitive(sess, "cid");
+		if (cJSON_IsString(st) && strcmp(st->valuestring, "pinned") == 0 &&
+		    cJSON_IsString(c) && cid_str_equal(c->valuestring, cid))
+			n++;
+	}
 	return n;
 }
 
@@ -207,10 +207,9 @@ mirror_cmp(const void *a, const void *b)
 {
 	const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
 	int c = strcmp(cJSON_GetObjectItemCaseSensitive(x, "peer")->valuestring,
-	               cJSON_GetObjectItemCaseSensitive(y, "peer")->valuestring);
+	    cJSON_GetObjectItemCaseSensitive(y, "peer")->valuestring);
 
-	return c ? c : strcmp(cJSON_GetObjectItemCaseSensitive(x, "session")->valuestring,
-	                      cJSON_GetObjectItemCaseSensitive(y, "session")->valuestring);
+	return c ? c : strcmp(cJSON_GetObjectItemCaseSensitive(x, "session")->valuestring, cJSON_GetObjectItemCaseSensitive(y, "session")->valuestring);
 }
 
 /* Pinned entries as {peer, session, cid} objects, unsorted. */
@@ -223,26 +222,27 @@ mirror_items(const struct syncstate *s, size_t *n)
 
 	*n = 0;
 	cJSON_ArrayForEach(peer, cJSON_GetObjectItemCaseSensitive(s->doc, "peers"))
-		cJSON_ArrayForEach(sess, cJSON_GetObjectItemCaseSensitive(peer, "sessions")) {
-			const cJSON *st = cJSON_GetObjectItemCaseSensitive(sess, "state");
-			const cJSON *c = cJSON_GetObjectItemCaseSensitive(sess, "cid");
-			struct cid id;
-			struct werr e2 = {0};
-			cJSON *m;
-			if (!cJSON_IsString(st) || strcmp(st->valuestring, "pinned") != 0 ||
-			    !cJSON_IsString(c) || cid_parse(c->valuestring, &id, &e2) < 0)
-				continue;
-			if (*n == cap) {
-				if ((nv = realloc(v, (cap = cap ? cap * 2 : 16) * sizeof *v)) == NULL)
-					break;
-				v = nv;
-			}
-			m = cJSON_CreateObject();
-			cJSON_AddStringToObject(m, "peer", peer->string);
-			cJSON_AddStringToObject(m, "session", sess->string);
-			cJSON_AddStringToObject(m, "cid", c->valuestring);
-			v[(*n)++] = m;
+	    cJSON_ArrayForEach(sess, cJSON_GetObjectItemCaseSensitive(peer, "sessions"))
+	{
+		const cJSON *st = cJSON_GetObjectItemCaseSensitive(sess, "state");
+		const cJSON *c = cJSON_GetObjectItemCaseSensitive(sess, "cid");
+		struct cid id;
+		struct werr e2 = { 0 };
+		cJSON *m;
+		if (!cJSON_IsString(st) || strcmp(st->valuestring, "pinned") != 0 ||
+		    !cJSON_IsString(c) || cid_parse(c->valuestring, &id, &e2) < 0)
+			continue;
+		if (*n == cap) {
+			if ((nv = realloc(v, (cap = cap ? cap * 2 : 16) * sizeof *v)) == NULL)
+				break;
+			v = nv;
 		}
+		m = cJSON_CreateObject();
+		cJSON_AddStringToObject(m, "peer", peer->string);
+		cJSON_AddStringToObject(m, "session", sess->string);
+		cJSON_AddStringToObject(m, "cid", c->valuestring);
+		v[(*n)++] = m;
+	}
 	return v;
 }
 
@@ -281,8 +281,7 @@ syncstate_lock(const char *home, struct werr *e)
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		int busy = errno == EWOULDBLOCK;
 		close(fd);
-		return busy ? werr_set(e, EX_TEMPFAIL, "%s: another wanda-sync holds it", path)
-		            : werr_sys(e, EX_IOERR, "%s", path);
+		return busy ? werr_set(e, EX_TEMPFAIL, "%s: another wanda-sync holds it", path) : werr_sys(e, EX_IOERR, "%s", path);
 	}
-	return 0;   /* fd stays open: the lock lasts as long as the process */
+	return 0; /* fd stays open: the lock lasts as long as the process */
 }

@@ -15,7 +15,7 @@
 #include <cjson/cJSON.h>
 #include "base/werr.h"
 
-#define SYNCSTATE_MAX_BYTES (16u << 20)   /* a bigger sync.json is refused */
+#define SYNCSTATE_MAX_BYTES (16u << 20) /* a bigger sync.json is refused */
 
 struct syncstate {
 	char path[4096];
@@ -23,8 +23,8 @@ struct syncstate {
 };
 
 /* Load $home/state/sync.json (an absent file is an empty state). */
-int  syncstate_load(struct syncstate *s, const char *home, struct werr *e);
-int  syncstate_save(struct syncstate *s, struct werr *e);
+int syncstate_load(struct syncstate *s, const char *home, struct werr *e);
+int syncstate_save(struct syncstate *s, struct werr *e);
 void syncstate_free(struct syncstate *s);
 
 /* The peer's object, created when absent (create=1), else NULL. */
@@ -37,7 +37,7 @@ void syncstate_set(cJSON *sess, const char *state, const char *cid, uint64_t byt
 /* End of a peer's pull: ok resets failures and sets last_success, else failures+1. */
 void syncstate_peer_done(struct syncstate *s, const char *peer, int ok);
 /* How many pinned entries (any peer) hold this CID (decoded comparison). */
-int  syncstate_cid_users(const struct syncstate *s, const char *cid);
+int syncstate_cid_users(const struct syncstate *s, const char *cid);
 
 /* [{peer, session, cid}] of every pinned entry, sorted by peer then session
  * (the index.json `mirrors` list); an empty array when there is none. */

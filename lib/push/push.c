@@ -60,7 +60,7 @@ fail_kubo(struct push_result *r, const struct kubo *k)
  * (same CID) once, as `ipfs dag export` does. */
 struct car_out {
 	struct car_writer *w;
-	struct cid *seen;        /* blocks written */
+	struct cid *seen; /* blocks written */
 	size_t nseen, capseen;
 };
 
@@ -89,7 +89,7 @@ static int
 car_of_file(const char *path, const struct cid *root, int fd, struct werr *e)
 {
 	struct import_opts io;
-	struct car_out c = {0};
+	struct car_out c = { 0 };
 	struct cid again;
 	uint64_t tsize, fsize;
 	int rc;
@@ -142,8 +142,7 @@ outbox_note(const char *car, const cJSON *note, const struct push_result *r, str
 	if (oldlen > 0)
 		memcpy(all, old, oldlen);
 	sprintf(all + oldlen, "%s\n", line);
-	if (oldlen > 0 && (strncmp(old, all + oldlen, strlen(line) + 1) == 0 ||
-	    strstr(old, all + oldlen - 1) != NULL))     /* "\nLINE\n": queued twice */
+	if (oldlen > 0 && (strncmp(old, all + oldlen, strlen(line) + 1) == 0 || strstr(old, all + oldlen - 1) != NULL)) /* "\nLINE\n": queued twice */
 		all[oldlen] = '\0';
 	rc = atomic_write(p, all, strlen(all), e);
 	free(old);
@@ -181,7 +180,9 @@ outbox_put(const struct push_opts *o, const char *path, const cJSON *note, struc
 
 /* ---- online pushes -------------------------------------------------------- */
 
-struct bar { struct progress p; };
+struct bar {
+	struct progress p;
+};
 
 static void
 on_progress(void *ctx, uint64_t sent, uint64_t total)
@@ -207,7 +208,12 @@ verify(const char *daemon, const struct push_result *r, const char *path, struct
 	return 0;
 }
 
-struct roots { const struct push_result *r; const char *path; int found; struct werr verr; };
+struct roots {
+	const struct push_result *r;
+	const char *path;
+	int found;
+	struct werr verr;
+};
 
 static int
 on_root(void *ctx, const char *cid, const char *pin_error, struct werr *e)
@@ -249,7 +255,7 @@ import_car(struct kubo *k, int fd, const char *path, struct bar *bar, struct pus
 struct car_job {
 	const char *path;
 	struct cid root;
-	int fd;                  /* the pipe's write end; closed by the thread */
+	int fd; /* the pipe's write end; closed by the thread */
 	int rc;
 	struct werr err;
 };
@@ -290,9 +296,9 @@ push_car(struct kubo *k, const char *path, struct bar *bar, struct push_result *
 		return fail(r, "outbox", 0);
 	}
 	rc = import_car(k, p[0], path, bar, r);
-	close(p[0]);            /* a writer still going gets EPIPE and ends */
+	close(p[0]); /* a writer still going gets EPIPE and ends */
 	pthread_join(th, NULL);
-	if (j.rc < 0 && j.err.code != EX_IOERR) {       /* the file's fault, not the pipe's */
+	if (j.rc < 0 && j.err.code != EX_IOERR) { /* the file's fault, not the pipe's */
 		r->err = j.err;
 		return fail(r, j.err.code == EX_DATAERR ? "cid-mismatch" : "missing", 1);
 	}
@@ -325,7 +331,11 @@ local_cid(const char *path, const struct cid *expect, struct push_result *r)
 /* ---- the add route: hashed while it uploads ------------------------------ */
 
 /* A dag-pb node of WANDA's DAG, kept for block/put. */
-struct pbnode { struct cid cid; uint8_t *data; size_t len; };
+struct pbnode {
+	struct cid cid;
+	uint8_t *data;
+	size_t len;
+};
 
 /* What the upload tap builds from the bytes as they go out: WANDA's DAG
  * (the CID we report) and, from the same leaves, the DAG a daemon with
@@ -516,7 +526,7 @@ push_add(struct kubo *k, const struct push_opts *o, const char *path, const stru
 {
 	struct kubo_add_opts ao;
 	struct kubo_add_result res;
-	struct twin t = {0};
+	struct twin t = { 0 };
 	struct bar bar, *bp = NULL;
 	struct stat st;
 	const char *base = strrchr(path, '/');
@@ -527,7 +537,7 @@ push_add(struct kubo *k, const struct push_opts *o, const char *path, const stru
 			werr_sys(&r->err, EX_IOERR, "%s", path);
 			close(fd);
 		}
-		return fail(r, "missing", 1);   /* a FIFO or device too: never read */
+		return fail(r, "missing", 1); /* a FIFO or device too: never read */
 	}
 	r->size = (uint64_t)st.st_size;
 	kubo_add_opts_wanda(&ao);
@@ -570,7 +580,7 @@ push_via_car(struct kubo *k, const struct push_opts *o, const char *path, struct
 
 int
 push_file(struct kubo *k, const struct push_opts *o, const char *path, const struct cid *expect,
-          const cJSON *note, struct push_result *r)
+    const cJSON *note, struct push_result *r)
 {
 	long long t0 = mono_ms();
 	int online = !o->offline && k != NULL, rc;
@@ -726,14 +736,13 @@ push_flush(struct kubo *k, const struct push_opts *o, push_flush_fn fn, void *ct
 		}
 		if (cJSON_GetArraySize(notes) == 0)
 			fnrc = fn != NULL ? fn(ctx, &r, NULL, e) : 0;
-		cJSON_ArrayForEach(it, notes)
-			if (fnrc == 0 && fn != NULL)
-				fnrc = fn(ctx, &r, it, e);
+		cJSON_ArrayForEach(it, notes) if (fnrc == 0 && fn != NULL)
+		    fnrc = fn(ctx, &r, it, e);
 		cJSON_Delete(notes);
 		if (fnrc < 0)
 			one = rc = -1, r.kind = "unreachable";
 		if (one < 0 && strcmp(r.kind, "unreachable") == 0)
-			break;          /* the rest would fail the same way */
+			break; /* the rest would fail the same way */
 	}
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);

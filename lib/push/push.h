@@ -28,31 +28,32 @@
 #include "kubo/kubo.h"
 #include "base/werr.h"
 
-enum push_via { PUSH_VIA_ADD, PUSH_VIA_CAR };
+enum push_via { PUSH_VIA_ADD,
+	PUSH_VIA_CAR };
 
 struct push_opts {
 	enum push_via via;
-	int offline;             /* never contact the daemon: queue in the outbox */
-	int no_outbox;           /* unreachable is an error instead of queuing */
-	const char *outbox;      /* the outbox directory ($WANDA_HOME/outbox) */
-	uint64_t progress_min;   /* progress bar for files at least this big (0: never) */
+	int offline;           /* never contact the daemon: queue in the outbox */
+	int no_outbox;         /* unreachable is an error instead of queuing */
+	const char *outbox;    /* the outbox directory ($WANDA_HOME/outbox) */
+	uint64_t progress_min; /* progress bar for files at least this big (0: never) */
 };
 void push_opts_default(struct push_opts *o);
 
 struct push_result {
 	char path[4096];
-	char cid[CID_STR_MAX];   /* local CID, base32 ("" when not computed) */
-	uint64_t size;           /* file size in bytes */
+	char cid[CID_STR_MAX]; /* local CID, base32 ("" when not computed) */
+	uint64_t size;         /* file size in bytes */
 	int pinned;
-	int queued;              /* in the outbox, not on the daemon */
+	int queued; /* in the outbox, not on the daemon */
 	char outbox_file[4096];
-	long long ms;            /* wall time of the whole push */
-	int fell_back;           /* the daemon's DAG had an unknown shape: sent again as a CAR */
-	int old_daemon;          /* the daemon ignored max-file-links: WANDA's nodes added by block/put */
+	long long ms;   /* wall time of the whole push */
+	int fell_back;  /* the daemon's DAG had an unknown shape: sent again as a CAR */
+	int old_daemon; /* the daemon ignored max-file-links: WANDA's nodes added by block/put */
 	/* failure (push_file returned -1) */
-	const char *kind;        /* one of the kinds above, NULL on success */
+	const char *kind; /* one of the kinds above, NULL on success */
 	int permanent;
-	struct werr err;         /* code and message */
+	struct werr err; /* code and message */
 };
 
 /* Push one file. expect (may be NULL): the CID the caller recorded for it.
@@ -61,7 +62,7 @@ struct push_result {
  * line). k may be NULL when o->offline. Returns 0, or -1 with r->kind,
  * r->permanent and r->err set. */
 int push_file(struct kubo *k, const struct push_opts *o, const char *path, const struct cid *expect,
-              const cJSON *note, struct push_result *r);
+    const cJSON *note, struct push_result *r);
 
 /* Called per outbox CAR by push_flush: res describes the import (cid,
  * pinned, outbox_file; kind set on failure), note is what push_file stored

@@ -16,7 +16,11 @@
 
 /* ---- configuration ------------------------------------------------------ */
 
-struct names { char v[REMOTE_MAX_TARGETS + 1][64]; size_t n; int bad; };
+struct names {
+	char v[REMOTE_MAX_TARGETS + 1][64];
+	size_t n;
+	int bad;
+};
 
 /* remote.NAME.url: collect NAME. */
 static void
@@ -112,7 +116,7 @@ load_target(const struct config *c, const char *name, struct remote_target *t, s
 	if (parse_long(tkey(c, name, "max_requests", "3"), 1, 1000, &t->max_requests, what, e) < 0)
 		return -1;
 	if (t->rmin < 0)
-		t->rmin = 1;   /* pinned everywhere: one peer reporting pinned is the least */
+		t->rmin = 1; /* pinned everywhere: one peer reporting pinned is the least */
 	return 0;
 }
 
@@ -137,7 +141,7 @@ load_timing(const struct config *c, struct remote_set *rs, struct werr *e)
 int
 remote_load(const struct config *c, const char *only, struct remote_set *rs, struct werr *e)
 {
-	struct names nm = {0};
+	struct names nm = { 0 };
 
 	memset(rs, 0, sizeof *rs);
 	snprintf(rs->home, sizeof rs->home, "%s", config_home(c));
@@ -332,7 +336,7 @@ remote_enqueue(struct remote_set *rs, const cJSON *res, struct werr *e)
 	if (rs->n == 0 || cJSON_GetObjectItemCaseSensitive(res, "error") ||
 	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(res, "queued")) ||
 	    !id || !cid || !sc || !spool_id_valid(id) || cid_parse(cid, &parsed, NULL) < 0)
-		return 0;   /* not a local success of a capture: not ours */
+		return 0; /* not a local success of a capture: not ours */
 	if (kind && strcmp(kind, "capture") && strcmp(kind, "raw"))
 		return 0;
 	block = kind && strcmp(kind, "raw") == 0 ? "raw_remote" : "remote";

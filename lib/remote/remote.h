@@ -26,34 +26,35 @@
 
 #define REMOTE_MAX_TARGETS 8
 
-enum remote_kind { REMOTE_CLUSTER, REMOTE_PSA };
+enum remote_kind { REMOTE_CLUSTER,
+	REMOTE_PSA };
 
 struct remote_target {
 	char name[64];
-	char url[1024];            /* base URL, no trailing '/' */
+	char url[1024]; /* base URL, no trailing '/' */
 	enum remote_kind kind;
-	char token[1024];          /* from token_file; "" = none */
-	int basic;                 /* token is "user:password" (HTTP basic) */
-	long rmin, rmax;           /* cluster replication; rmin is what confirms */
-	int64_t confirm_timeout_ms;/* unconfirmed this long after a request: ask again */
-	long max_requests;         /* then failed */
+	char token[1024];           /* from token_file; "" = none */
+	int basic;                  /* token is "user:password" (HTTP basic) */
+	long rmin, rmax;            /* cluster replication; rmin is what confirms */
+	int64_t confirm_timeout_ms; /* unconfirmed this long after a request: ask again */
+	long max_requests;          /* then failed */
 	/* worker state, in memory */
-	long long retry_ms;        /* wall ms before which the target is left alone */
-	int64_t backoff_ms;        /* current wait after a failed contact */
-	long long poll_ms;         /* wall ms of the next status poll */
-	int reconciled;            /* entries checked against sidecars once */
-	char health[16];           /* ok|unreachable|auth|error, last written */
+	long long retry_ms; /* wall ms before which the target is left alone */
+	int64_t backoff_ms; /* current wait after a failed contact */
+	long long poll_ms;  /* wall ms of the next status poll */
+	int reconciled;     /* entries checked against sidecars once */
+	char health[16];    /* ok|unreachable|auth|error, last written */
 };
 
 struct remote_set {
 	struct remote_target t[REMOTE_MAX_TARGETS];
 	size_t n;
 	char home[4096];
-	char api[1024];            /* Kubo RPC, for this node's addresses (origins) */
-	char node[128];            /* node name for pin metadata */
-	int64_t poll_min_ms, poll_max_ms;   /* confirmation polling, doubling */
+	char api[1024];                         /* Kubo RPC, for this node's addresses (origins) */
+	char node[128];                         /* node name for pin metadata */
+	int64_t poll_min_ms, poll_max_ms;       /* confirmation polling, doubling */
 	int64_t backoff_min_ms, backoff_max_ms; /* a target that cannot be reached */
-	cJSON *origins;            /* cached addresses of this node, may be NULL */
+	cJSON *origins;                         /* cached addresses of this node, may be NULL */
 };
 
 /* Read every remote.NAME.* key; n = 0 when none is configured. A bad
@@ -78,11 +79,11 @@ int remote_enqueue(struct remote_set *rs, const cJSON *result, struct werr *e);
 typedef void (*remote_note_fn)(void *ctx, const cJSON *line);
 
 struct remote_pass {
-	size_t pending;            /* queued + pinning entries left */
-	size_t failed;             /* entries in state failed */
-	size_t done;               /* confirmed or failed in this pass */
-	long long next_ms;         /* wall ms of the next due entry; 0 = none */
-	int auth_failed;           /* some target refused our credentials */
+	size_t pending;    /* queued + pinning entries left */
+	size_t failed;     /* entries in state failed */
+	size_t done;       /* confirmed or failed in this pass */
+	long long next_ms; /* wall ms of the next due entry; 0 = none */
+	int auth_failed;   /* some target refused our credentials */
 };
 
 /* One pass over every target's entries: request the queued ones that

@@ -121,7 +121,8 @@ rhttp_fail(const struct remote_target *t, const struct rhttp *r, const char *wha
 	answer_reason(r, why, sizeof why);
 	if (r->status == 401 || r->status == 403)
 		return werr_set(e, EX_CONFIG, "%s: %s: HTTP %ld: the target refused our credentials "
-		    "(remote.%s.token_file): %s", t->name, what, r->status, t->name, why);
+		                              "(remote.%s.token_file): %s",
+		    t->name, what, r->status, t->name, why);
 	if (r->status == 502 || r->status == 503 || r->status == 504 || r->status == 408 ||
 	    r->status == 429)
 		return werr_set(e, EX_UNAVAILABLE, "%s: %s: HTTP %ld: %s", t->name, what, r->status, why);
@@ -168,9 +169,9 @@ cluster_request(const struct remote_set *rs, const struct remote_target *t, cons
 	}
 	o = cJSON_Parse(r.body);
 	rc = cJSON_IsObject(o) && json_str(o, "cid") && cid_str_equal(json_str(o, "cid"), cid) ? 0 :
-	    werr_set(e, EX_PROTOCOL, "%s: POST /pins/%s: not a Cluster pin in the answer", t->name, cid);
+	                                                                                         werr_set(e, EX_PROTOCOL, "%s: POST /pins/%s: not a Cluster pin in the answer", t->name, cid);
 	if (rc == 0)
-		snprintf(rid, len, "%s", cid);   /* Cluster names a pin by its CID */
+		snprintf(rid, len, "%s", cid); /* Cluster names a pin by its CID */
 	cJSON_Delete(o);
 	rhttp_free(&r);
 	return rc;
@@ -208,7 +209,7 @@ psa_request(const struct remote_set *rs, const struct remote_target *t, const cJ
 	}
 	o = cJSON_Parse(r.body);
 	rc = json_str(o, "requestid") && strlen(json_str(o, "requestid")) < len ? 0 :
-	    werr_set(e, EX_PROTOCOL, "%s: POST /pins: no requestid in the answer", t->name);
+	                                                                          werr_set(e, EX_PROTOCOL, "%s: POST /pins: no requestid in the answer", t->name);
 	if (rc == 0)
 		snprintf(rid, len, "%s", json_str(o, "requestid"));
 	cJSON_Delete(o);
@@ -245,14 +246,14 @@ cluster_one(const struct remote_target *t, const cJSON *g, struct rstat *s)
 	long pinned = 0, busy = 0, errs = 0;
 
 	s->peers = cJSON_CreateArray();
-	cJSON_ArrayForEach(p, pm) {
+	cJSON_ArrayForEach(p, pm)
+	{
 		const char *st = json_str(p, "status");
 		if (st == NULL)
 			continue;
 		if (strcmp(st, "pinned") == 0) {
 			pinned++;
-			cJSON_AddItemToArray(s->peers, cJSON_CreateString(
-			    json_str(p, "peername") && *json_str(p, "peername") ? json_str(p, "peername") : p->string));
+			cJSON_AddItemToArray(s->peers, cJSON_CreateString(json_str(p, "peername") && *json_str(p, "peername") ? json_str(p, "peername") : p->string));
 		} else if (strcmp(st, "pinning") == 0 || strcmp(st, "pin_queued") == 0 ||
 		    strcmp(st, "queued") == 0) {
 			busy++;
@@ -322,12 +323,12 @@ psa_parse(const struct remote_target *t, const char *body, const char *const *ci
 		cJSON_Delete(o);
 		return werr_set(e, EX_PROTOCOL, "%s: GET /pins: not a Pinning Service API answer", t->name);
 	}
-	cJSON_ArrayForEach(it, res) {
+	cJSON_ArrayForEach(it, res)
+	{
 		const char *st = json_str(it, "status"), *rid = json_str(it, "requestid");
 		struct rstat *s = find_stat(cids, n, out,
 		    json_str(cJSON_GetObjectItemCaseSensitive(it, "pin"), "cid"));
-		if (s == NULL || s->peers || st == NULL || (strcmp(st, "queued") && strcmp(st, "pinning") &&
-		    strcmp(st, "pinned") && strcmp(st, "failed")))
+		if (s == NULL || s->peers || st == NULL || (strcmp(st, "queued") && strcmp(st, "pinning") && strcmp(st, "pinned") && strcmp(st, "failed")))
 			continue;
 		snprintf(s->state, sizeof s->state, "%s", st);
 		snprintf(s->request_id, sizeof s->request_id, "%s", rid ? rid : "");

@@ -4,8 +4,8 @@
 #include "remote/remote.h"
 #include "base/json.h"
 
-#define REMOTE_BODY_MAX (4u << 20)   /* a bigger answer is not a pin status */
-#define REMOTE_BATCH 10              /* CIDs per status query (the PSA spec's limit) */
+#define REMOTE_BODY_MAX (4u << 20) /* a bigger answer is not a pin status */
+#define REMOTE_BATCH 10            /* CIDs per status query (the PSA spec's limit) */
 
 /* One HTTP exchange. rc 0: an answer came (any status, body NUL-terminated);
  * -1: no answer (e: EX_UNAVAILABLE, the transport's reason). */
@@ -21,10 +21,10 @@ void rhttp_free(struct rhttp *r);
 /* What a target says of one CID. */
 struct rstat {
 	char cid[160];
-	char state[16];            /* queued|pinning|pinned|failed; "" = unknown to it */
+	char state[16]; /* queued|pinning|pinned|failed; "" = unknown to it */
 	char request_id[160];
-	char error[256];           /* failed: why */
-	cJSON *peers;              /* names of the peers holding it pinned, owned */
+	char error[256]; /* failed: why */
+	cJSON *peers;    /* names of the peers holding it pinned, owned */
 };
 
 /* Classify an answer that is not a success: 401/403 -> EX_CONFIG (the
@@ -57,6 +57,5 @@ cJSON *rhealth_read(const struct remote_set *rs, const struct remote_target *t);
 /* The sidecar's record for a target, from an entry: {"target","kind",
  * "cid","state","request_id"}. */
 cJSON *record_of(const struct remote_target *t, const cJSON *en, const char *state);
-
 
 #endif

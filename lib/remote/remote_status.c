@@ -10,7 +10,10 @@
 #include "base/cli.h"
 #include "remote/remote_int.h"
 
-struct backlog { size_t queued, pinning, failed; double oldest_s; };
+struct backlog {
+	size_t queued, pinning, failed;
+	double oldest_s;
+};
 
 static void
 count_dir(const struct remote_set *rs, const struct remote_target *t, struct backlog *b)
@@ -57,7 +60,7 @@ target_status(const struct remote_set *rs, const struct remote_target *t, int pr
 {
 	cJSON *o = cJSON_CreateObject(), *h = rhealth_read(rs, t);
 	struct backlog b;
-	struct werr pe = {0};
+	struct werr pe = { 0 };
 
 	count_dir(rs, t, &b);
 	cJSON_AddStringToObject(o, "target", t->name);

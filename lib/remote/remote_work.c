@@ -82,7 +82,7 @@ load_items(const struct pass *ps, struct item **out, size_t *count, struct werr 
 		    json_str(v[n].en, "block") && json_str(v[n].en, "state"))
 			n++;
 		else
-			cJSON_Delete(v[n].en);   /* not ours to judge; left where it is */
+			cJSON_Delete(v[n].en); /* not ours to judge; left where it is */
 	}
 	closedir(dp);
 	*out = v;
@@ -119,8 +119,9 @@ static int
 contact_failed(struct pass *ps, const struct werr *ce, struct werr *e)
 {
 	struct remote_target *t = ps->t;
-	const char *h = ce->code == EX_CONFIG ? "auth" :
-	    ce->code == EX_UNAVAILABLE || ce->code == EX_PROTOCOL ? "unreachable" : NULL;
+	const char *h = ce->code == EX_CONFIG                     ? "auth" :
+	    ce->code == EX_UNAVAILABLE || ce->code == EX_PROTOCOL ? "unreachable" :
+	                                                            NULL;
 
 	if (h == NULL)
 		return 0;
@@ -155,7 +156,7 @@ static void
 note(struct pass *ps, const cJSON *rec, const char *id)
 {
 	cJSON *l = cJSON_Duplicate(rec, 1), *ev;
-	struct werr ignore = {0};
+	struct werr ignore = { 0 };
 
 	cJSON_AddStringToObject(l, "id", id);
 	ps->p->done++;
@@ -164,7 +165,7 @@ note(struct pass *ps, const cJSON *rec, const char *id)
 	ev = event_new(strcmp(json_str(rec, "state"), "pinned") == 0 ? "remote_pinned" : "remote_failed");
 	for (cJSON *f = l->child; f; f = f->next)
 		cJSON_AddItemToObject(ev, f->string, cJSON_Duplicate(f, 1));
-	event_append(ps->rs->home, ev, &ignore);   /* the log is a courtesy; the sidecar is the record */
+	event_append(ps->rs->home, ev, &ignore); /* the log is a courtesy; the sidecar is the record */
 	cJSON_Delete(ev);
 	cJSON_Delete(l);
 }
@@ -183,7 +184,7 @@ settle_pinned(struct pass *ps, struct item *it, const struct rstat *s, struct we
 	cJSON_AddItemToObject(rec, "peers", s->peers ? cJSON_Duplicate(s->peers, 1) : cJSON_CreateArray());
 	rc = sidecar_update_nested(json_str(it->en, "sidecar"), json_str(it->en, "block"), ps->t->name, rec, e);
 	if (rc < 0 && e->code == EX_NOINPUT)
-		rc = 0;   /* the capture is gone: nothing to record it in */
+		rc = 0; /* the capture is gone: nothing to record it in */
 	if (rc == 0 && (unlink(it->path) < 0 && errno != ENOENT))
 		rc = werr_sys(e, EX_IOERR, "%s", it->path);
 	if (rc == 0) {
@@ -280,7 +281,7 @@ refused(struct pass *ps, struct item *it, const char *why, struct werr *e)
 static int
 request_one(struct pass *ps, struct item *it, struct werr *e)
 {
-	struct werr ce = {0};
+	struct werr ce = { 0 };
 	char rid[160], now[40];
 	cJSON *rec;
 	int rc;
@@ -344,7 +345,7 @@ poll_all(struct pass *ps, struct item *v, size_t n, struct werr *e)
 			}
 		if (k == 0)
 			break;
-		struct werr ce = {0};
+		struct werr ce = { 0 };
 		if (rapi_status(ps->t, cids, k, st, &ce) < 0)
 			return contact_failed(ps, &ce, e) < 0 ? -1 : 0;
 		if (contact_ok(ps, e) < 0)

@@ -49,11 +49,9 @@ daemon_fail(struct req *r, struct kubo *k, const struct werr *e)
 		cJSON_AddStringToObject(o, "daemon", "down");
 	} else if (ke->kind == KUBO_E_TIMEOUT)
 		status = 504;
-	else if (ke->kind == KUBO_E_HTTP && (strstr(ke->message, "not pinned") ||
-	                                     strstr(ke->message, "could not resolve") ||
-	                                     strstr(ke->message, "not found")))
+	else if (ke->kind == KUBO_E_HTTP && (strstr(ke->message, "not pinned") || strstr(ke->message, "could not resolve") || strstr(ke->message, "not found")))
 		status = 404;
-	if (r->rt.id == R_PIN_ADD)    /* the Pinning Service word for it */
+	if (r->rt.id == R_PIN_ADD) /* the Pinning Service word for it */
 		cJSON_AddStringToObject(o, "status", "failed");
 	serve_logf(r->srv, "daemon_error", status, "%s: %s", route_name(r->rt.id), e->msg);
 	set_out(r, status, o);
@@ -68,8 +66,8 @@ count_peer(void *ctx, const struct kubo_peer *p, struct werr *e)
 	cJSON_AddStringToObject(o, "peer", p->peer);
 	cJSON_AddStringToObject(o, "addr", p->addr);
 	cJSON_AddStringToObject(o, "latency", p->latency);
-	cJSON_AddStringToObject(o, "direction", p->direction == 1 ? "inbound" :
-	                        p->direction == 2 ? "outbound" : "unknown");
+	cJSON_AddStringToObject(o, "direction", p->direction == 1 ? "inbound" : p->direction == 2 ? "outbound" :
+	                                                                                            "unknown");
 	cJSON_AddItemToArray(ctx, o);
 	return 0;
 }
@@ -98,7 +96,9 @@ status(struct req *r, struct kubo *k, struct werr *e)
 static int
 count_pin(void *ctx, const char *cid, const char *type, struct werr *e)
 {
-	(void)cid; (void)type; (void)e;
+	(void)cid;
+	(void)type;
+	(void)e;
 	++*(size_t *)ctx;
 	return 0;
 }
@@ -271,7 +271,10 @@ stream_wake(struct stream *st, int waiting)
 		MHD_resume_connection(st->conn);
 }
 
-struct prod { struct stream *st; struct serve *srv; };
+struct prod {
+	struct stream *st;
+	struct serve *srv;
+};
 
 static int
 produce(void *ctx, const void *p, size_t n, struct werr *e)
@@ -288,7 +291,7 @@ produce(void *ctx, const void *p, size_t n, struct werr *e)
 		while (st->len == sizeof st->buf && !st->closed && !pr->srv->stopping) {
 			struct timespec ts;
 			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_sec += 1;     /* and look at stopping again */
+			ts.tv_sec += 1; /* and look at stopping again */
 			pthread_cond_timedwait(&st->cv, &st->mu, &ts);
 		}
 		if (st->closed || pr->srv->stopping) {
@@ -353,7 +356,10 @@ stream_free_cb(void *cls)
 	stream_unref(st);
 }
 
-struct head { unsigned char b[512]; size_t n; };
+struct head {
+	unsigned char b[512];
+	size_t n;
+};
 
 static int
 take_head(void *ctx, const void *p, size_t n, struct werr *e)
@@ -372,7 +378,7 @@ cat(struct req *r, struct kubo *k, struct werr *e)
 {
 	struct kubo_files_stat fs;
 	char path[KUBO_CID_MAX + 8];
-	struct head h = {.n = 0};
+	struct head h = { .n = 0 };
 	struct stream *st;
 	struct prod pr;
 	int rr, w;
@@ -410,7 +416,7 @@ cat(struct req *r, struct kubo *k, struct werr *e)
 	r->st_partial = rr;
 	pr.st = st;
 	pr.srv = r->srv;
-	serve_head_ready(r);     /* r belongs to the connection from here on */
+	serve_head_ready(r); /* r belongs to the connection from here on */
 	if (len && kubo_cat(k, path, off, (int64_t)len, produce, &pr, e) < 0) {
 		if (!st->closed)
 			serve_logf(pr.srv, "daemon_error", 0, "ipfs_cat %s: %s", path + 6, e->msg);
@@ -449,14 +455,14 @@ api_daemon_reply(struct req *r)
 		resp = MHD_create_response_from_callback(r->st_len, 32768, stream_reader, r->st, stream_free_cb);
 		if (!resp)
 			return MHD_NO;
-		r->st = NULL;   /* the response owns the consumer's reference now */
+		r->st = NULL; /* the response owns the consumer's reference now */
 		MHD_add_response_header(resp, "Content-Type", r->out_type);
 		MHD_add_response_header(resp, "Accept-Ranges", "bytes");
 		MHD_add_response_header(resp, "Cache-Control", "public, max-age=31536000, immutable");
 		MHD_add_response_header(resp, "Content-Security-Policy", "sandbox; default-src 'none'");
 		if (r->st_partial) {
 			snprintf(v, sizeof v, "bytes %llu-%llu/%llu", (unsigned long long)r->st_off,
-			         (unsigned long long)(r->st_off + r->st_len - 1), (unsigned long long)r->st_size);
+			    (unsigned long long)(r->st_off + r->st_len - 1), (unsigned long long)r->st_size);
 			MHD_add_response_header(resp, "Content-Range", v);
 		}
 	}
@@ -469,7 +475,7 @@ api_daemon_reply(struct req *r)
 void
 api_daemon(struct req *r)
 {
-	struct werr e = {0};
+	struct werr e = { 0 };
 	struct kubo *k = client(r->srv, &e);
 	int rc = -1;
 
@@ -491,13 +497,17 @@ api_daemon(struct req *r)
 	if (rc < 0)
 		daemon_fail(r, k, &e);
 	kubo_free(k);
-	if (rc != 1)            /* 1: cat handed r over already */
+	if (rc != 1) /* 1: cat handed r over already */
 		serve_head_ready(r);
 }
 
 /* ---- status poller ----------------------------------------------------- */
 
-struct seen { char ids[256][KUBO_NAME_MAX]; size_t n; struct serve *s; };
+struct seen {
+	char ids[256][KUBO_NAME_MAX];
+	size_t n;
+	struct serve *s;
+};
 
 static int
 peer_seen(void *ctx, const struct kubo_peer *p, struct werr *e)
@@ -535,9 +545,9 @@ api_status_poller(void *arg)
 		return NULL;
 	sn->s = s;
 	for (;;) {
-		struct werr e = {0};
+		struct werr e = { 0 };
 		struct kubo *k = client(s, &e);
-		struct pollfd p = {s->stop_pipe[0], POLLIN, 0};
+		struct pollfd p = { s->stop_pipe[0], POLLIN, 0 };
 		size_t n = 0;
 		int up = k && kubo_swarm_peers(k, peer_seen, sn, &n, &e) == 0;
 
@@ -545,7 +555,7 @@ api_status_poller(void *arg)
 		if (up != last_up || (up && (long)n != last_peers)) {
 			char txt[128];
 			snprintf(txt, sizeof txt, "{\"event\":\"ipfs_status\",\"daemon\":\"%s\",\"peers\":%zu}",
-			         up ? "up" : "down", n);
+			    up ? "up" : "down", n);
 			sse_hub_publish(s->hub, "ipfs_status", txt);
 			if (up != last_up)
 				serve_logf(s, up ? "daemon_up" : "daemon_down", 0, "%s", up ? s->cfg.api_url : e.msg);

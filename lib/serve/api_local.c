@@ -166,7 +166,8 @@ capture_json(struct req *r, cJSON *j, const char *id)
 static enum MHD_Result
 local_fail(struct req *r, const struct werr *e)
 {
-	int status = e->code == EX_NOINPUT ? 404 : e->code == EX_DATAERR ? 422 : 500;
+	int status = e->code == EX_NOINPUT ? 404 : e->code == EX_DATAERR ? 422 :
+	                                                                   500;
 	return reply_error(r, status, e->msg);
 }
 
@@ -174,7 +175,7 @@ static enum MHD_Result
 one_capture(struct req *r)
 {
 	char session[128];
-	struct werr e = {0};
+	struct werr e = { 0 };
 	cJSON *j, *o;
 
 	if (!find_capture(r, r->rt.arg, session, sizeof session))
@@ -193,7 +194,7 @@ one_capture(struct req *r)
 			add_links(r, o, cid->valuestring);
 	}
 	{
-		char *txt = cJSON_PrintUnformatted(o);   /* references die with j */
+		char *txt = cJSON_PrintUnformatted(o); /* references die with j */
 		cJSON_Delete(o);
 		cJSON_Delete(j);
 		o = txt ? cJSON_Parse(txt) : NULL;
@@ -252,7 +253,7 @@ send_file(struct req *r, const char *path, const char *type, const char *cache)
 	MHD_add_response_header(resp, "Accept-Ranges", "bytes");
 	if (rr) {
 		snprintf(v, sizeof v, "bytes %llu-%llu/%llu", (unsigned long long)off,
-		         (unsigned long long)(off + len - 1), (unsigned long long)st.st_size);
+		    (unsigned long long)(off + len - 1), (unsigned long long)st.st_size);
 		MHD_add_response_header(resp, "Content-Range", v);
 	}
 	add_common_headers(resp);
@@ -265,7 +266,7 @@ static enum MHD_Result
 capture_file(struct req *r)
 {
 	char session[128], path[4096];
-	struct werr e = {0};
+	struct werr e = { 0 };
 	cJSON *j;
 	const cJSON *f;
 
@@ -289,7 +290,7 @@ qr(struct req *r)
 	char url[600], session[128];
 	const char *cid = r->rt.arg;
 	cJSON *j = NULL;
-	struct werr e = {0};
+	struct werr e = { 0 };
 	char *svg;
 	size_t n;
 	struct MHD_Response *resp;
@@ -324,12 +325,15 @@ qr(struct req *r)
 
 /* ---- listing ----------------------------------------------------------- */
 
-struct idlist { char (*v)[2][128]; size_t n, cap; };   /* {id, session} */
+struct idlist {
+	char (*v)[2][128];
+	size_t n, cap;
+}; /* {id, session} */
 
 static int
 cmp_desc(const void *a, const void *b)
 {
-	return strcmp(((const char (*)[128])b)[0], ((const char (*)[128])a)[0]);
+	return strcmp(((const char(*)[128])b)[0], ((const char(*)[128])a)[0]);
 }
 
 static int
@@ -400,8 +404,8 @@ captures_gen(const char *h)
 	if (stat(path, &st) < 0 || !(d = opendir(path)))
 		return 0;
 	do {
-		unsigned long long v[3] = {st.st_ino, (unsigned long long)st.st_mtim.tv_sec,
-		                           (unsigned long long)st.st_mtim.tv_nsec};
+		unsigned long long v[3] = { st.st_ino, (unsigned long long)st.st_mtim.tv_sec,
+			(unsigned long long)st.st_mtim.tv_nsec };
 		for (size_t i = 0; i < sizeof v; i++)
 			g = (g ^ ((unsigned char *)v)[i]) * 1099511628211ULL;
 		racy |= st.st_mtim.tv_sec >= recent;
@@ -412,7 +416,8 @@ captures_gen(const char *h)
 		snprintf(path, sizeof path, "%s/captures/%s", h, de->d_name);
 	} while (stat(path, &st) == 0);
 	closedir(d);
-	return racy ? 0 : g ? g : 1;
+	return racy ? 0 : g ? g :
+	                      1;
 }
 
 static int
@@ -495,7 +500,7 @@ captures(struct req *r)
 static enum MHD_Result
 captures_build(struct req *r, unsigned long long gen)
 {
-	struct idlist l = {0};
+	struct idlist l = { 0 };
 	cJSON *o = cJSON_CreateObject(), *a = cJSON_AddArrayToObject(o, "captures");
 	size_t taken = 0, i, skipped = 0;
 
@@ -516,7 +521,7 @@ captures_build(struct req *r, unsigned long long gen)
 	if (l.n)
 		qsort(l.v, l.n, sizeof *l.v, cmp_desc);
 	for (i = 0; i < l.n && taken < (size_t)r->rt.limit; i++) {
-		struct werr e = {0};
+		struct werr e = { 0 };
 		cJSON *j = load_sidecar(home(r), l.v[i][1], l.v[i][0], &e);
 		if (!j) {
 			if (skipped++ == 0)
@@ -538,7 +543,7 @@ captures_build(struct req *r, unsigned long long gen)
 		cJSON_Delete(o);
 		if (!txt)
 			return reply_error(r, 500, "out of memory");
-		if (!skipped)          /* a bad sidecar is logged on every request */
+		if (!skipped) /* a bad sidecar is logged on every request */
 			cache_put(r, gen, txt, strlen(txt));
 		return reply_text(r, txt, strlen(txt));
 	}
@@ -564,7 +569,7 @@ static size_t
 count_captures(const char *h, const char *session)
 {
 	struct route rt;
-	struct idlist l = {0};
+	struct idlist l = { 0 };
 	size_t n;
 
 	memset(&rt, 0, sizeof rt);
@@ -601,7 +606,8 @@ session_json(const char *h, const char *name)
 	v = cJSON_GetObjectItemCaseSensitive(dag, "cid");
 	if (cJSON_IsString(v) && route_cid_valid(v->valuestring)) {
 		cJSON_AddStringToObject(o, "cid", v->valuestring);
-		for (const char *k = "first"; k; k = !strcmp(k, "first") ? "last" : !strcmp(k, "last") ? "built_at" : NULL) {
+		for (const char *k = "first"; k; k = !strcmp(k, "first") ? "last" : !strcmp(k, "last") ? "built_at" :
+		                                                                                         NULL) {
 			v = cJSON_GetObjectItemCaseSensitive(dag, k);
 			if (cJSON_IsString(v))
 				cJSON_AddStringToObject(o, k, v->valuestring);
@@ -676,7 +682,7 @@ queue(struct req *r)
 {
 	char spool[4096];
 	cJSON *o = cJSON_CreateObject(), *c = cJSON_AddObjectToObject(o, "counts");
-	struct werr e = {0};
+	struct werr e = { 0 };
 	long long now = wall_ms(), oldest = -1;
 	size_t total = 0;
 
@@ -727,7 +733,8 @@ ipns(struct req *r)
 		cJSON_AddStringToObject(l, "public", url);
 	} else
 		cJSON_AddNullToObject(o, "name");
-	for (const char *k = "value"; k; k = !strcmp(k, "value") ? "published_at" : !strcmp(k, "published_at") ? "key" : NULL) {
+	for (const char *k = "value"; k; k = !strcmp(k, "value") ? "published_at" : !strcmp(k, "published_at") ? "key" :
+	                                                                                                         NULL) {
 		v = cJSON_GetObjectItemCaseSensitive(st, k);
 		if (cJSON_IsString(v))
 			cJSON_AddStringToObject(o, k, v->valuestring);
@@ -752,7 +759,7 @@ static enum MHD_Result
 sync_state(struct req *r)
 {
 	struct syncstate ss;
-	struct werr e = {0};
+	struct werr e = { 0 };
 	cJSON *o;
 
 	if (syncstate_load(&ss, home(r), &e) < 0)
@@ -768,14 +775,15 @@ sync_state(struct req *r)
 static void
 add_mirrors(struct req *r, cJSON *a)
 {
-	struct werr e = {0};
+	struct werr e = { 0 };
 	cJSON *m = syncstate_mirrors(home(r), &e), *it;
 
 	if (!m) {
 		serve_logf(r->srv, "state_error", 0, "%s", e.msg);
 		return;
 	}
-	cJSON_ArrayForEach(it, m) {
+	cJSON_ArrayForEach(it, m)
+	{
 		const cJSON *peer = cJSON_GetObjectItemCaseSensitive(it, "peer");
 		const cJSON *name = cJSON_GetObjectItemCaseSensitive(it, "session");
 		const cJSON *cid = cJSON_GetObjectItemCaseSensitive(it, "cid");
@@ -800,7 +808,7 @@ asset(struct req *r, int which)
 {
 	struct asset a = asset_get(which);
 	struct MHD_Response *resp = MHD_create_response_from_buffer(a.len, (void *)a.data,
-	                                                            MHD_RESPMEM_PERSISTENT);
+	    MHD_RESPMEM_PERSISTENT);
 	enum MHD_Result rc;
 
 	if (!resp)

@@ -17,13 +17,13 @@ asset_get(int which)
 {
 	switch (which) {
 	case ASSET_OPENAPI:
-		return (struct asset){wanda_openapi_json,
-		                      (size_t)(wanda_openapi_json_end - wanda_openapi_json), "application/json"};
+		return (struct asset){ wanda_openapi_json,
+			(size_t)(wanda_openapi_json_end - wanda_openapi_json), "application/json" };
 	case ASSET_ICON:
-		return (struct asset){wanda_icon_svg, (size_t)(wanda_icon_svg_end - wanda_icon_svg),
-		                      "image/svg+xml"};
+		return (struct asset){ wanda_icon_svg, (size_t)(wanda_icon_svg_end - wanda_icon_svg),
+			"image/svg+xml" };
 	default:
-		return (struct asset){wanda_page_html, (size_t)(wanda_page_html_end - wanda_page_html),
-		                      "text/html; charset=utf-8"};
+		return (struct asset){ wanda_page_html, (size_t)(wanda_page_html_end - wanda_page_html),
+			"text/html; charset=utf-8" };
 	}
 }

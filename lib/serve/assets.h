@@ -5,9 +5,16 @@
 #define WANDA_ASSETS_H
 #include <stddef.h>
 
-struct asset { const char *data; size_t len; const char *type; };
+struct asset {
+	const char *data;
+	size_t len;
+	const char *type;
+};
 
-enum { ASSET_PAGE, ASSET_OPENAPI, ASSET_ICON, ASSET_COUNT };
+enum { ASSET_PAGE,
+	ASSET_OPENAPI,
+	ASSET_ICON,
+	ASSET_COUNT };
 struct asset asset_get(int which);
 
 #endif

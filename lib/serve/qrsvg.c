@@ -20,8 +20,9 @@ qr_svg(const char *text, char **out, size_t *len, struct werr *e)
 		return werr_sys(e, EX_OSERR, "qr: open_memstream");
 	}
 	fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" "
-	        "shape-rendering=\"crispEdges\"><rect width=\"%d\" height=\"%d\" fill=\"#fff\"/>"
-	        "<path fill=\"#000\" d=\"", w + 8, w + 8, w + 8, w + 8);
+	           "shape-rendering=\"crispEdges\"><rect width=\"%d\" height=\"%d\" fill=\"#fff\"/>"
+	           "<path fill=\"#000\" d=\"",
+	    w + 8, w + 8, w + 8, w + 8);
 	for (int y = 0; y < w; y++)
 		for (int x = 0; x < w; x++)
 			if (q->data[y * w + x] & 1)

@@ -13,36 +13,48 @@ static const struct {
 	const char *name;
 	int daemon, mutating;
 } info[R_COUNT] = {
-	[R_NONE] = {"none", 0, 0},
-	[R_PAGE] = {"page", 0, 0},
-	[R_ASSET] = {"asset", 0, 0},
-	[R_IPFS_STATUS] = {"ipfs_status", 1, 0},
-	[R_IPFS_STATS] = {"ipfs_stats", 1, 0},
-	[R_IPFS_PEERS] = {"ipfs_peers", 1, 0},
-	[R_CAPTURES] = {"captures", 0, 0},
-	[R_CAPTURE] = {"capture", 0, 0},
-	[R_CAPTURE_CID] = {"capture_cid", 0, 0},
-	[R_CAPTURE_IMAGE] = {"capture_image", 0, 0},
-	[R_CAPTURE_THUMB] = {"capture_thumb", 0, 0},
-	[R_CAPTURE_QR] = {"capture_qr", 0, 0},
-	[R_SESSIONS] = {"sessions", 0, 0},
-	[R_SESSION] = {"session", 0, 0},
-	[R_QUEUE] = {"queue", 0, 0},
-	[R_IPFS_CAT] = {"ipfs_cat", 1, 0},
-	[R_PIN_ADD] = {"pin_add", 1, 1},
-	[R_PIN_RM] = {"pin_rm", 1, 1},
-	[R_PIN_STATUS] = {"pin_status", 1, 0},
-	[R_QR] = {"qr", 0, 0},
-	[R_IPNS] = {"ipns", 0, 0},
-	[R_IPNS_RESOLVE] = {"ipns_resolve", 1, 0},
-	[R_SYNC] = {"sync", 0, 0},
-	[R_OPENAPI] = {"openapi", 0, 0},
-	[R_EVENTS] = {"events", 0, 0},
+	[R_NONE] = { "none", 0, 0 },
+	[R_PAGE] = { "page", 0, 0 },
+	[R_ASSET] = { "asset", 0, 0 },
+	[R_IPFS_STATUS] = { "ipfs_status", 1, 0 },
+	[R_IPFS_STATS] = { "ipfs_stats", 1, 0 },
+	[R_IPFS_PEERS] = { "ipfs_peers", 1, 0 },
+	[R_CAPTURES] = { "captures", 0, 0 },
+	[R_CAPTURE] = { "capture", 0, 0 },
+	[R_CAPTURE_CID] = { "capture_cid", 0, 0 },
+	[R_CAPTURE_IMAGE] = { "capture_image", 0, 0 },
+	[R_CAPTURE_THUMB] = { "capture_thumb", 0, 0 },
+	[R_CAPTURE_QR] = { "capture_qr", 0, 0 },
+	[R_SESSIONS] = { "sessions", 0, 0 },
+	[R_SESSION] = { "session", 0, 0 },
+	[R_QUEUE] = { "queue", 0, 0 },
+	[R_IPFS_CAT] = { "ipfs_cat", 1, 0 },
+	[R_PIN_ADD] = { "pin_add", 1, 1 },
+	[R_PIN_RM] = { "pin_rm", 1, 1 },
+	[R_PIN_STATUS] = { "pin_status", 1, 0 },
+	[R_QR] = { "qr", 0, 0 },
+	[R_IPNS] = { "ipns", 0, 0 },
+	[R_IPNS_RESOLVE] = { "ipns_resolve", 1, 0 },
+	[R_SYNC] = { "sync", 0, 0 },
+	[R_OPENAPI] = { "openapi", 0, 0 },
+	[R_EVENTS] = { "events", 0, 0 },
 };
 
-int route_needs_daemon(enum route_id r) { return r > 0 && r < R_COUNT && info[r].daemon; }
-int route_mutating(enum route_id r) { return r > 0 && r < R_COUNT && info[r].mutating; }
-const char *route_name(enum route_id r) { return r >= 0 && r < R_COUNT ? info[r].name : "none"; }
+int
+route_needs_daemon(enum route_id r)
+{
+	return r > 0 && r < R_COUNT && info[r].daemon;
+}
+int
+route_mutating(enum route_id r)
+{
+	return r > 0 && r < R_COUNT && info[r].mutating;
+}
+const char *
+route_name(enum route_id r)
+{
+	return r >= 0 && r < R_COUNT ? info[r].name : "none";
+}
 
 static int
 hexval(int c)
@@ -140,7 +152,7 @@ split_path(const char *p, size_t n, char segs[MAX_SEGS][ROUTE_ARG_MAX + 1], int 
 			j++;
 		if (j == i) {
 			if (j == n)
-				break;     /* one trailing slash */
+				break; /* one trailing slash */
 			return fail(r, 404, "no such route");
 		}
 		if (*nseg == MAX_SEGS)
@@ -195,7 +207,7 @@ query_one(struct route *r, const char *k, const char *v)
 	}
 	if (!strcmp(k, "cid"))
 		return route_cid_valid(v) ? (strcpy(r->arg, v), 0) : fail(r, 400, "bad CID");
-	return 0;   /* unknown parameters are ignored (cache busters) */
+	return 0; /* unknown parameters are ignored (cache busters) */
 }
 
 static int
@@ -240,9 +252,14 @@ set_arg(struct route *r, enum route_id id, const char *v, int (*valid)(const cha
 static int
 captures_route(char s[MAX_SEGS][ROUTE_ARG_MAX + 1], int n, struct route *r)
 {
-	static const struct { const char *sub; enum route_id id; } subs[] = {
-		{"cid", R_CAPTURE_CID}, {"image", R_CAPTURE_IMAGE}, {"thumb", R_CAPTURE_THUMB},
-		{"qr.svg", R_CAPTURE_QR},
+	static const struct {
+		const char *sub;
+		enum route_id id;
+	} subs[] = {
+		{ "cid", R_CAPTURE_CID },
+		{ "image", R_CAPTURE_IMAGE },
+		{ "thumb", R_CAPTURE_THUMB },
+		{ "qr.svg", R_CAPTURE_QR },
 	};
 
 	if (n == 2) {
@@ -262,10 +279,14 @@ static int
 ipfs_route(const char *m, char s[MAX_SEGS][ROUTE_ARG_MAX + 1], int n, struct route *r)
 {
 	if (n == 3 && is(m, "GET")) {
-		if (is(s[2], "status")) return r->id = R_IPFS_STATUS, 0;
-		if (is(s[2], "stats")) return r->id = R_IPFS_STATS, 0;
-		if (is(s[2], "peers")) return r->id = R_IPFS_PEERS, 0;
-		if (is(s[2], "pin")) return fail(r, 405, "method not allowed");
+		if (is(s[2], "status"))
+			return r->id = R_IPFS_STATUS, 0;
+		if (is(s[2], "stats"))
+			return r->id = R_IPFS_STATS, 0;
+		if (is(s[2], "peers"))
+			return r->id = R_IPFS_PEERS, 0;
+		if (is(s[2], "pin"))
+			return fail(r, 405, "method not allowed");
 		return set_arg(r, R_IPFS_CAT, s[2], route_cid_valid, "bad CID");
 	}
 	if (n == 3 && is(s[2], "pin"))
@@ -290,17 +311,24 @@ api_route(const char *m, char s[MAX_SEGS][ROUTE_ARG_MAX + 1], int n, struct rout
 		return fail(r, 405, "method not allowed");
 	if (n >= 2 && is(s[1], "captures"))
 		return captures_route(s, n, r);
-	if (n == 2 && is(s[1], "sessions")) return r->id = R_SESSIONS, 0;
+	if (n == 2 && is(s[1], "sessions"))
+		return r->id = R_SESSIONS, 0;
 	if (n == 3 && is(s[1], "sessions"))
 		return set_arg(r, R_SESSION, s[2], session_name_valid, "bad session name");
-	if (n == 2 && is(s[1], "queue")) return r->id = R_QUEUE, 0;
-	if (n == 2 && is(s[1], "ipns")) return r->id = R_IPNS, 0;
+	if (n == 2 && is(s[1], "queue"))
+		return r->id = R_QUEUE, 0;
+	if (n == 2 && is(s[1], "ipns"))
+		return r->id = R_IPNS, 0;
 	if (n == 3 && is(s[1], "ipns"))
 		return set_arg(r, R_IPNS_RESOLVE, s[2], route_ipns_name_valid, "bad IPNS name");
-	if (n == 2 && is(s[1], "sync")) return r->id = R_SYNC, 0;
-	if (n == 2 && is(s[1], "openapi.json")) return r->id = R_OPENAPI, 0;
-	if (n == 2 && is(s[1], "events")) return r->id = R_EVENTS, 0;
-	if (n == 2 && is(s[1], "qr.svg")) return r->id = R_QR, 0;
+	if (n == 2 && is(s[1], "sync"))
+		return r->id = R_SYNC, 0;
+	if (n == 2 && is(s[1], "openapi.json"))
+		return r->id = R_OPENAPI, 0;
+	if (n == 2 && is(s[1], "events"))
+		return r->id = R_EVENTS, 0;
+	if (n == 2 && is(s[1], "qr.svg"))
+		return r->id = R_QR, 0;
 	return fail(r, 404, "no such route");
 }
 
@@ -324,11 +352,9 @@ route_match(const char *method, const char *target, struct route *r)
 	if (split_path(target, plen, segs, &n, r) || (q && parse_query(q + 1, r)))
 		return r->status;
 	if (n == 0 || (n == 1 && is(segs[0], "index.html")))
-		return is(method, "GET") || is(method, "HEAD") ? (r->id = R_PAGE, 0)
-		                                               : fail(r, 405, "method not allowed");
+		return is(method, "GET") || is(method, "HEAD") ? (r->id = R_PAGE, 0) : fail(r, 405, "method not allowed");
 	if (n == 1 && is(segs[0], "favicon.svg"))
-		return is(method, "GET") || is(method, "HEAD") ? (r->id = R_ASSET, 0)
-		                                               : fail(r, 405, "method not allowed");
+		return is(method, "GET") || is(method, "HEAD") ? (r->id = R_ASSET, 0) : fail(r, 405, "method not allowed");
 	if (!is(segs[0], "api") || n < 2)
 		return fail(r, 404, "no such route");
 	if (api_route(method, segs, n, r))

@@ -17,19 +17,30 @@
 
 enum route_id {
 	R_NONE = 0,
-	R_PAGE,             /* GET /  (and /index.html) */
-	R_ASSET,            /* GET /favicon.svg */
-	R_IPFS_STATUS, R_IPFS_STATS, R_IPFS_PEERS,
-	R_CAPTURES, R_CAPTURE, R_CAPTURE_CID, R_CAPTURE_IMAGE, R_CAPTURE_THUMB, R_CAPTURE_QR,
-	R_SESSIONS, R_SESSION,
+	R_PAGE,  /* GET /  (and /index.html) */
+	R_ASSET, /* GET /favicon.svg */
+	R_IPFS_STATUS,
+	R_IPFS_STATS,
+	R_IPFS_PEERS,
+	R_CAPTURES,
+	R_CAPTURE,
+	R_CAPTURE_CID,
+	R_CAPTURE_IMAGE,
+	R_CAPTURE_THUMB,
+	R_CAPTURE_QR,
+	R_SESSIONS,
+	R_SESSION,
 	R_QUEUE,
-	R_IPFS_CAT,         /* GET /api/ipfs/:cid */
-	R_PIN_ADD,          /* POST /api/ipfs/pin */
-	R_PIN_RM,           /* DELETE /api/ipfs/pin/:cid */
-	R_PIN_STATUS,       /* GET /api/ipfs/pin/:cid */
-	R_QR,               /* GET /api/qr.svg?cid=CID */
-	R_IPNS, R_IPNS_RESOLVE,
-	R_SYNC, R_OPENAPI, R_EVENTS,
+	R_IPFS_CAT,   /* GET /api/ipfs/:cid */
+	R_PIN_ADD,    /* POST /api/ipfs/pin */
+	R_PIN_RM,     /* DELETE /api/ipfs/pin/:cid */
+	R_PIN_STATUS, /* GET /api/ipfs/pin/:cid */
+	R_QR,         /* GET /api/qr.svg?cid=CID */
+	R_IPNS,
+	R_IPNS_RESOLVE,
+	R_SYNC,
+	R_OPENAPI,
+	R_EVENTS,
 	R_COUNT
 };
 
@@ -40,24 +51,24 @@ const char *route_name(enum route_id r);
 
 struct route {
 	enum route_id id;
-	int status;                 /* 0 when routed, else the HTTP error to answer */
-	const char *error;          /* static message for that error */
-	char arg[ROUTE_ARG_MAX + 1];/* :id, :cid, :name (validated, decoded) */
+	int status;                  /* 0 when routed, else the HTTP error to answer */
+	const char *error;           /* static message for that error */
+	char arg[ROUTE_ARG_MAX + 1]; /* :id, :cid, :name (validated, decoded) */
 	/* /api/captures query */
 	char session[ROUTE_ARG_MAX + 1];
-	char before[ROUTE_ARG_MAX + 1];  /* cursor: ids older than this one */
-	long long since_ms, until_ms;    /* -1 when absent */
-	long limit;                      /* default 50, 1..500 */
-	char view[8];                    /* "local", "ipfs", "all" (sessions) */
+	char before[ROUTE_ARG_MAX + 1]; /* cursor: ids older than this one */
+	long long since_ms, until_ms;   /* -1 when absent */
+	long limit;                     /* default 50, 1..500 */
+	char view[8];                   /* "local", "ipfs", "all" (sessions) */
 };
 
 /* Fill r from method and raw target. Always returns r->status (0 = routed). */
 int route_match(const char *method, const char *target, struct route *r);
 
 /* Validators the handlers share. */
-int route_capture_id_valid(const char *s);   /* [A-Za-z0-9._:-], no leading '.', no "..", < 96 */
-int route_cid_valid(const char *s);          /* parses as a CID */
-int route_ipns_name_valid(const char *s);    /* peer id / key CID / DNS name */
+int route_capture_id_valid(const char *s); /* [A-Za-z0-9._:-], no leading '.', no "..", < 96 */
+int route_cid_valid(const char *s);        /* parses as a CID */
+int route_ipns_name_valid(const char *s);  /* peer id / key CID / DNS name */
 
 /* Percent-decode n bytes of s into out (cap incl. NUL); -1 on a bad
  * escape, an encoded NUL or control byte, or overflow. */

@@ -74,7 +74,7 @@ serve_token(const char *path, char *token, size_t cap, int *created, struct werr
 		return 0;
 	}
 	if (access(path, F_OK) == 0)
-		return -1;   /* exists but unreadable: read_file's error */
+		return -1; /* exists but unreadable: read_file's error */
 	if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
 		return werr_sys(e, EX_OSERR, "getrandom");
 	for (size_t i = 0; i < sizeof rnd; i++)
@@ -185,7 +185,7 @@ enum MHD_Result
 reply_error(struct req *r, int status, const char *msg)
 {
 	serve_logf(r->srv, "request_error", status, "%s %s: %s", route_name(r->rt.id),
-	           r->overlong ? "(overlong target)" : r->target, msg);
+	    r->overlong ? "(overlong target)" : r->target, msg);
 	return reply_json(r, status, error_json(msg));
 }
 
@@ -281,7 +281,7 @@ job_main(void *arg)
 	struct req *r = arg;
 	struct serve *s = r->srv;
 
-	api_daemon(r);      /* r may be gone after serve_head_ready */
+	api_daemon(r); /* r may be gone after serve_head_ready */
 	pthread_mutex_lock(&s->mu);
 	s->jobs--;
 	pthread_mutex_unlock(&s->mu);
@@ -355,9 +355,8 @@ first_call(struct req *r, const char *method)
 
 	if (!host_ok(s, host)) {
 		serve_logf(s, "request_error", host ? 421 : 400, "Host %s refused (not %s)",
-		           host ? host : "(none)", s->hosts[0]);
-		return reply_json(r, host ? 421 : 400, error_json(host ? "this server does not answer to that Host"
-		                                                        : "Host header required"));
+		    host ? host : "(none)", s->hosts[0]);
+		return reply_json(r, host ? 421 : 400, error_json(host ? "this server does not answer to that Host" : "Host header required"));
 	}
 	if (r->overlong)
 		return reply_error(r, 414, "request target too long");
@@ -381,15 +380,17 @@ first_call(struct req *r, const char *method)
 
 static enum MHD_Result
 handler(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
-        const char *version, const char *upload, size_t *upload_size, void **req_cls)
+    const char *version, const char *upload, size_t *upload_size, void **req_cls)
 {
 	struct req *r = *req_cls;
 
-	(void)cls; (void)url; (void)version;
+	(void)cls;
+	(void)url;
+	(void)version;
 	if (!r)
 		return MHD_NO;
 	r->conn = conn;
-	if (r->stage == 0)   /* headers only: the body (if any) and a last call follow */
+	if (r->stage == 0) /* headers only: the body (if any) and a last call follow */
 		return first_call(r, method);
 	if (r->stage == 1) {
 		if (*upload_size) {
@@ -415,7 +416,7 @@ handler(void *cls, struct MHD_Connection *conn, const char *url, const char *met
 	}
 	if (r->stage == 3)
 		return api_daemon_reply(r);
-	return MHD_YES;   /* resumed before the job was done: wait */
+	return MHD_YES; /* resumed before the job was done: wait */
 }
 
 static void *
@@ -443,12 +444,12 @@ completed(void *cls, struct MHD_Connection *conn, void **req_cls, enum MHD_Reque
 	(void)conn;
 	if (why == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED)
 		serve_logf(s, "request_timeout", 408, "%s: connection idle past %lds, closed",
-		           r ? r->target : "?", s->cfg.timeout_s);
+		    r ? r->target : "?", s->cfg.timeout_s);
 	if (!r)
 		return;
 	if (r->sse)
 		sse_client_free(r->sse);
-	if (r->st) {        /* never handed to a response: the consumer's reference is ours */
+	if (r->st) { /* never handed to a response: the consumer's reference is ours */
 		pthread_mutex_lock(&r->st->mu);
 		r->st->closed = 1;
 		pthread_cond_broadcast(&r->st->cv);
@@ -466,7 +467,8 @@ conn_notify(void *cls, struct MHD_Connection *conn, void **socket_ctx, enum MHD_
 {
 	struct serve *s = cls;
 
-	(void)conn; (void)socket_ctx;
+	(void)conn;
+	(void)socket_ctx;
 	pthread_mutex_lock(&s->mu);
 	s->conns += code == MHD_CONNECTION_NOTIFY_STARTED ? 1 : -1;
 	pthread_mutex_unlock(&s->mu);
@@ -516,7 +518,7 @@ allowed_hosts(struct serve *s, const char *host, unsigned port, int v6)
 static int
 bind_socket(const char *host, unsigned port, int *v6, unsigned *real, struct werr *e)
 {
-	struct sockaddr_storage ss = {0};
+	struct sockaddr_storage ss = { 0 };
 	struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
 	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
 	socklen_t sl;
@@ -554,14 +556,14 @@ static int
 start_mhd(struct serve *s, int fd, struct werr *e)
 {
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-	                 MHD_USE_ERROR_LOG | MHD_USE_TURBO;
+	    MHD_USE_ERROR_LOG | MHD_USE_TURBO;
 
 	s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, handler, s,
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
 	    MHD_OPTION_LISTEN_SOCKET, fd,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)(s->cfg.max_connections + 16),
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)s->cfg.timeout_s,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)8192,   /* headers + write buffer; 431 beyond */
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)8192, /* headers + write buffer; 431 beyond */
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->cfg.threads,
 	    MHD_OPTION_URI_LOG_CALLBACK, uri_logger, s,
 	    MHD_OPTION_NOTIFY_COMPLETED, completed, s,
@@ -619,7 +621,7 @@ serve_start(const struct serve_cfg *c, serve_log_fn log, void *ctx, struct werr 
 	}
 	if (start_mhd(s, fd, e) < 0)
 		goto fail;
-	listening(s);   /* the first line, before the poller can log */
+	listening(s); /* the first line, before the poller can log */
 	if (pipe2(s->stop_pipe, O_CLOEXEC) == 0 && c->status_ms > 0 &&
 	    pthread_create(&s->poller, NULL, api_status_poller, s) == 0)
 		s->poller_started = 1;
@@ -654,8 +656,8 @@ serve_stop(struct serve *s)
 		(void)w;
 		pthread_join(s->poller, NULL);
 	}
-	sse_hub_stop(s->hub);       /* wakes every event stream, which then ends */
-	for (;;) {                  /* daemon jobs resume their connections; wait for them */
+	sse_hub_stop(s->hub); /* wakes every event stream, which then ends */
+	for (;;) {            /* daemon jobs resume their connections; wait for them */
 		long jobs;
 		pthread_mutex_lock(&s->mu);
 		jobs = s->jobs;
@@ -666,7 +668,7 @@ serve_stop(struct serve *s)
 	}
 	if (s->mhd) {
 		MHD_quiesce_daemon(s->mhd);
-		usleep(100000);     /* let the woken streams end */
+		usleep(100000); /* let the woken streams end */
 		MHD_stop_daemon(s->mhd);
 	}
 	sse_hub_free(s->hub);

@@ -16,21 +16,21 @@
 #include "base/werr.h"
 
 struct serve_cfg {
-	const char *home;            /* $WANDA_HOME */
-	const char *api_url;         /* Kubo RPC */
-	const char *listen;          /* "127.0.0.1:8088", "[::1]:0" */
+	const char *home;    /* $WANDA_HOME */
+	const char *api_url; /* Kubo RPC */
+	const char *listen;  /* "127.0.0.1:8088", "[::1]:0" */
 	const char *token_file;
-	const char *gateway;         /* local gateway base URL, for links */
-	const char *public_gateway;  /* public gateway base URL, for links and QR codes */
-	const char *hosts;           /* extra Host names, comma-separated ("pi.local,pi.local:8088") */
-	long max_connections;        /* beyond this: 503 (default 512) */
-	long max_jobs;               /* daemon requests at once (default 16) */
-	long timeout_s;              /* idle connection timeout (default 60) */
-	long daemon_timeout_ms;      /* each daemon call (default 30000) */
-	long heartbeat_ms;           /* SSE heartbeat (default 15000) */
-	long status_ms;              /* daemon status poll for ipfs_status events (default 5000) */
-	size_t max_body;             /* request body limit (default 4096) */
-	long threads;                /* libmicrohttpd polling threads (default 2) */
+	const char *gateway;              /* local gateway base URL, for links */
+	const char *public_gateway;       /* public gateway base URL, for links and QR codes */
+	const char *hosts;                /* extra Host names, comma-separated ("pi.local,pi.local:8088") */
+	long max_connections;             /* beyond this: 503 (default 512) */
+	long max_jobs;                    /* daemon requests at once (default 16) */
+	long timeout_s;                   /* idle connection timeout (default 60) */
+	long daemon_timeout_ms;           /* each daemon call (default 30000) */
+	long heartbeat_ms;                /* SSE heartbeat (default 15000) */
+	long status_ms;                   /* daemon status poll for ipfs_status events (default 5000) */
+	size_t max_body;                  /* request body limit (default 4096) */
+	long threads;                     /* libmicrohttpd polling threads (default 2) */
 	const struct remote_set *remotes; /* wanda-remote targets for /api/ipfs/stats; NULL none */
 };
 void serve_cfg_default(struct serve_cfg *c);

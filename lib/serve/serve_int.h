@@ -32,11 +32,14 @@ struct serve {
 	int token_created;
 	char hosts[SERVE_MAX_HOSTS][260];
 	size_t nhosts;
-	pthread_mutex_t cache_mu;    /* cache and where */
-	struct { char id[100]; char session[72]; } where[512];   /* capture id -> session, a hint */
+	pthread_mutex_t cache_mu; /* cache and where */
+	struct {
+		char id[100];
+		char session[72];
+	} where[512]; /* capture id -> session, a hint */
 	struct cached cache[SERVE_CACHE];
 	unsigned long long cache_clock;
-	pthread_mutex_t mu;          /* counters below */
+	pthread_mutex_t mu; /* counters below */
 	long conns, jobs;
 	int stopping;
 	pthread_t poller;
@@ -49,9 +52,9 @@ struct stream {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	char buf[65536];
-	size_t head, len;            /* ring */
-	int eof, failed, closed;     /* producer done / failed; consumer gone */
-	int waiting;                 /* consumer suspended */
+	size_t head, len;        /* ring */
+	int eof, failed, closed; /* producer done / failed; consumer gone */
+	int waiting;             /* consumer suspended */
 	struct MHD_Connection *conn;
 	int refs;
 };
@@ -63,13 +66,13 @@ struct req {
 	char target[ROUTE_TARGET_MAX + 2];
 	int overlong;
 	struct route rt;
-	int stage;                   /* 0 new, 1 reading body, 2 in job, 3 job done */
+	int stage; /* 0 new, 1 reading body, 2 in job, 3 job done */
 	char *body;
 	size_t body_len;
 	int too_big;
 	/* job result */
 	int status;
-	char *out;                   /* JSON text (malloc'd), or NULL with stream */
+	char *out; /* JSON text (malloc'd), or NULL with stream */
 	const char *out_type;
 	struct stream *st;
 	uint64_t st_size, st_off, st_len;
@@ -80,8 +83,8 @@ struct req {
 
 /* serve.c */
 void serve_logf(struct serve *s, const char *event, int status, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-enum MHD_Result reply_json(struct req *r, int status, cJSON *obj);   /* takes obj */
+    __attribute__((format(printf, 4, 5)));
+enum MHD_Result reply_json(struct req *r, int status, cJSON *obj); /* takes obj */
 enum MHD_Result reply_error(struct req *r, int status, const char *msg);
 void add_common_headers(struct MHD_Response *resp);
 cJSON *error_json(const char *msg);

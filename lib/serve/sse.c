@@ -13,7 +13,10 @@
 #include "serve/sse.h"
 #include "base/cli.h"
 
-struct syn { unsigned long long seq; char text[512]; };
+struct syn {
+	unsigned long long seq;
+	char text[512];
+};
 
 struct sse_client {
 	struct sse_hub *hub;
@@ -35,7 +38,7 @@ struct sse_hub {
 	int stop_pipe[2];
 	char path[4096], dir[4096], base[256];
 	long heartbeat_ms;
-	int fd;                     /* events.jsonl, -1 when absent */
+	int fd; /* events.jsonl, -1 when absent */
 	ino_t ino;
 	unsigned long long size;
 	unsigned gen;
@@ -87,7 +90,7 @@ rescan(struct sse_hub *h)
 			return 0;
 		if (h->fd >= 0) {
 			close(h->fd);
-			h->gen++;   /* replaced or truncated: clients start it from 0 */
+			h->gen++; /* replaced or truncated: clients start it from 0 */
 		}
 		h->fd = fd;
 		h->ino = st.st_ino;
@@ -107,7 +110,10 @@ rescan(struct sse_hub *h)
 static void
 wake_all(struct sse_hub *h)
 {
-	struct { sse_wake_fn fn; void *ctx; } *w;
+	struct {
+		sse_wake_fn fn;
+		void *ctx;
+	} * w;
 	size_t n = 0;
 
 	pthread_mutex_lock(&h->mu);
@@ -129,10 +135,9 @@ watch_dir(struct sse_hub *h)
 {
 	int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 
-	if (fd >= 0 && inotify_add_watch(fd, h->dir, IN_MODIFY | IN_CREATE | IN_MOVED_TO |
-	                                 IN_DELETE | IN_CLOSE_WRITE | IN_ATTRIB) < 0) {
+	if (fd >= 0 && inotify_add_watch(fd, h->dir, IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_DELETE | IN_CLOSE_WRITE | IN_ATTRIB) < 0) {
 		close(fd);
-		return -1;    /* the dir may not exist yet: polling only, retried later */
+		return -1; /* the dir may not exist yet: polling only, retried later */
 	}
 	return fd;
 }
@@ -163,7 +168,7 @@ tailer(void *arg)
 	long long last_scan = 0, last_beat = mono_ms();
 
 	for (;;) {
-		struct pollfd p[2] = {{h->stop_pipe[0], POLLIN, 0}, {ifd, POLLIN, 0}};
+		struct pollfd p[2] = { { h->stop_pipe[0], POLLIN, 0 }, { ifd, POLLIN, 0 } };
 		long long now;
 		int news = 0;
 
@@ -215,7 +220,7 @@ sse_hub_stop(struct sse_hub *h)
 	h->stopping = 1;
 	pthread_mutex_unlock(&h->mu);
 	if (write(h->stop_pipe[1], "x", 1) < 0)
-		h->stopping = 1;   /* it also polls every second */
+		h->stopping = 1; /* it also polls every second */
 	pthread_join(h->thread, NULL);
 	h->started = 0;
 	wake_all(h);
@@ -287,7 +292,7 @@ parse_id(const char *s, unsigned long long *out)
 
 struct sse_client *
 sse_client_new(struct sse_hub *h, const char *last_id, sse_wake_fn wake, sse_suspend_fn suspend,
-               void *ctx)
+    void *ctx)
 {
 	struct sse_client *c = calloc(1, sizeof *c);
 	unsigned long long id;
@@ -303,7 +308,7 @@ sse_client_new(struct sse_hub *h, const char *last_id, sse_wake_fn wake, sse_sus
 	rescan(h);
 	c->gen = h->gen;
 	c->off = parse_id(last_id, &id) == 0 && line_start(h, id) ? id : h->size;
-	c->syn_seq = h->syn_seq ? h->syn_seq - 1 : 0;   /* the latest status too */
+	c->syn_seq = h->syn_seq ? h->syn_seq - 1 : 0; /* the latest status too */
 	c->next = h->clients;
 	if (h->clients)
 		h->clients->prev = c;
@@ -388,13 +393,13 @@ read_file_events(struct sse_client *c, char *buf, size_t max)
 
 		if (!nl) {
 			if (pos == 0 && (size_t)got == sizeof in)
-				c->off += chunk;   /* a line too long for any frame: skip its head */
+				c->off += chunk; /* a line too long for any frame: skip its head */
 			break;
 		}
 		len = (size_t)(nl - (in + pos));
 		w = sse_format_line(in + pos, len, c->off + len + 1, buf + used, max - used);
 		if (w < 0)
-			break;      /* does not fit now: next call */
+			break; /* does not fit now: next call */
 		used += (size_t)w;
 		c->off += len + 1;
 		pos += len + 1;

@@ -21,7 +21,7 @@
 #include "base/werr.h"
 
 #define SSE_SYN_RING 32
-#define SSE_LINE_MAX 16384   /* longer lines in events.jsonl are skipped */
+#define SSE_LINE_MAX 16384 /* longer lines in events.jsonl are skipped */
 
 struct sse_hub;
 struct sse_client;
@@ -41,7 +41,7 @@ size_t sse_hub_clients(struct sse_hub *h);
 
 /* last_id: the Last-Event-ID header (NULL: start at the end of the log). */
 struct sse_client *sse_client_new(struct sse_hub *h, const char *last_id, sse_wake_fn wake,
-                                  sse_suspend_fn suspend, void *ctx);
+    sse_suspend_fn suspend, void *ctx);
 /* Bytes put in buf; 0 after suspending the connection (nothing to send
  * now); -1 when the hub is stopping (end the stream). */
 ssize_t sse_client_read(struct sse_client *c, char *buf, size_t max);

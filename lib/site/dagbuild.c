@@ -14,7 +14,8 @@
 
 /* The CAR's fd: the --car file, or an unlinked temp file; -2 when the CAR
  * is not needed at all (no import, no --car), -1 on error. */
-static int car_open(const struct build_cfg *b, struct werr *e)
+static int
+car_open(const struct build_cfg *b, struct werr *e)
 {
 	char tmp[4096];
 	int fd;
@@ -36,14 +37,19 @@ static int car_open(const struct build_cfg *b, struct werr *e)
 	return fd;
 }
 
-struct shipped { int imported, pinned; uint64_t car_bytes; struct nb_stats st; };
+struct shipped {
+	int imported, pinned;
+	uint64_t car_bytes;
+	struct nb_stats st;
+};
 
 /* Write the CAR and import it. */
-static int ship(const struct build_cfg *b, struct newblocks *nb, const struct cid *root, int pin,
-                struct shipped *out, struct werr *e)
+static int
+ship(const struct build_cfg *b, struct newblocks *nb, const struct cid *root, int pin,
+    struct shipped *out, struct werr *e)
 {
 	const char *name = b->car ? b->car : "import CAR";
-	struct kubo_import_opts io = {0};
+	struct kubo_import_opts io = { 0 };
 	struct stat sb;
 	int fd, rc = 0;
 
@@ -61,7 +67,7 @@ static int ship(const struct build_cfg *b, struct newblocks *nb, const struct ci
 		rc = werr_sys(e, EX_IOERR, "%s", b->car);
 	if (rc == 0 && b->k) {
 		io.pin_roots = pin;
-		rc = kubo_dag_import(b->k, fd, &io, NULL, NULL, e);  /* e says "dag/import: ..." */
+		rc = kubo_dag_import(b->k, fd, &io, NULL, NULL, e); /* e says "dag/import: ..." */
 		out->imported = rc == 0;
 		out->pinned = rc == 0 && pin;
 	}
@@ -69,7 +75,8 @@ static int ship(const struct build_cfg *b, struct newblocks *nb, const struct ci
 	return rc;
 }
 
-static void add_common(cJSON *o, const struct shipped *s, long long t0)
+static void
+add_common(cJSON *o, const struct shipped *s, long long t0)
 {
 	cJSON_AddNumberToObject(o, "blocks", (double)s->st.blocks);
 	cJSON_AddNumberToObject(o, "max_block", (double)s->st.max_block);
@@ -79,12 +86,13 @@ static void add_common(cJSON *o, const struct shipped *s, long long t0)
 	cJSON_AddNumberToObject(o, "ms", (double)(mono_ms() - t0));
 }
 
-static cJSON *session_line(const char *name, const struct session_info *si, const struct shipped *s,
-                           long long t0)
+static cJSON *
+session_line(const char *name, const struct session_info *si, const struct shipped *s,
+    long long t0)
 {
 	cJSON *o = cJSON_CreateObject();
 	char cs[CID_STR_MAX];
-	struct werr e = {0};
+	struct werr e = { 0 };
 
 	cJSON_AddStringToObject(o, "session", name);
 	if (cid_format(&si->cid, 'b', cs, sizeof cs, &e) == 0)
@@ -101,7 +109,8 @@ static cJSON *session_line(const char *name, const struct session_info *si, cons
 	return o;
 }
 
-static int node_id(const struct build_cfg *b, char *id, size_t len, struct werr *e)
+static int
+node_id(const struct build_cfg *b, char *id, size_t len, struct werr *e)
 {
 	struct kubo_id ki;
 
@@ -114,12 +123,13 @@ static int node_id(const struct build_cfg *b, char *id, size_t len, struct werr 
 	return 0;
 }
 
-int build_session(const struct build_cfg *b, const char *name, cJSON **line, struct werr *e)
+int
+build_session(const struct build_cfg *b, const char *name, cJSON **line, struct werr *e)
 {
 	char id[KUBO_NAME_MAX], tmp[4096];
 	struct session_opts so = { b->home, name, b->page_size, NULL };
 	struct session_info si;
-	struct shipped sh = {0};
+	struct shipped sh = { 0 };
 	struct newblocks *nb;
 	long long t0 = mono_ms();
 	int rc = -1;
@@ -134,7 +144,7 @@ int build_session(const struct build_cfg *b, const char *name, cJSON **line, str
 		goto out;
 	if (b->strict && b->k && si.unpushed) {
 		werr_set(e, EX_TEMPFAIL, "session %s: %zu of %zu captures not pushed yet", name,
-		         si.unpushed, si.count);
+		    si.unpushed, si.count);
 		goto out;
 	}
 	if (ship(b, nb, &si.cid, b->pin && !si.unpushed, &sh, e) < 0 ||
@@ -147,13 +157,14 @@ out:
 	return rc;
 }
 
-int build_root(const struct build_cfg *b, cJSON **line, struct werr *e)
+int
+build_root(const struct build_cfg *b, cJSON **line, struct werr *e)
 {
 	char id[KUBO_NAME_MAX], tmp[4096], cs[CID_STR_MAX];
 	struct root_opts ro = { b->home, NULL, NULL, NULL };
 	struct kubo_key key;
 	struct root_info ri;
-	struct shipped sh = {0};
+	struct shipped sh = { 0 };
 	struct newblocks *nb;
 	long long t0 = mono_ms();
 	int rc = -1;

@@ -14,13 +14,13 @@
 #include "base/werr.h"
 
 struct build_cfg {
-	const char *home;         /* $WANDA_HOME */
-	const char *car;          /* also write the CAR here; NULL: none kept */
-	size_t page_size;         /* manifest page size, 0 = default */
-	int pin;                  /* pin the root on import */
-	int strict;               /* unpushed captures: EX_TEMPFAIL instead of an unpinned import */
-	struct kubo *k;           /* NULL: no import (offline build) */
-	const char *ipns_key;     /* root: the key whose name goes into index.json */
+	const char *home;     /* $WANDA_HOME */
+	const char *car;      /* also write the CAR here; NULL: none kept */
+	size_t page_size;     /* manifest page size, 0 = default */
+	int pin;              /* pin the root on import */
+	int strict;           /* unpushed captures: EX_TEMPFAIL instead of an unpinned import */
+	struct kubo *k;       /* NULL: no import (offline build) */
+	const char *ipns_key; /* root: the key whose name goes into index.json */
 };
 
 /* *line: {"session","cid","count","skipped","thumbs","bytes","tsize","blocks",

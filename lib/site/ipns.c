@@ -14,13 +14,15 @@
 #include "base/json.h"
 #include "base/eventlog.h"
 
-static void state_path(const char *home, const char *file, char *buf, size_t len)
+static void
+state_path(const char *home, const char *file, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s/state/%s", home, file);
 }
 
 /* A JSON file, or *out = NULL when it does not exist. */
-static int json_load(const char *path, cJSON **out, struct werr *e)
+static int
+json_load(const char *path, cJSON **out, struct werr *e)
 {
 	char *text;
 	size_t len;
@@ -40,7 +42,8 @@ static int json_load(const char *path, cJSON **out, struct werr *e)
 	return 0;
 }
 
-static int json_save(const char *home, const char *file, const cJSON *o, struct werr *e)
+static int
+json_save(const char *home, const char *file, const cJSON *o, struct werr *e)
 {
 	char dir[4096], path[4096];
 	char *text;
@@ -53,19 +56,21 @@ static int json_save(const char *home, const char *file, const cJSON *o, struct 
 	if (!(text = cJSON_Print(o)))
 		return werr_set(e, EX_OSERR, "%s: out of memory", path);
 	size_t n = strlen(text);
-	text[n] = '\n';   /* cJSON_Print leaves room: replace NUL by newline */
+	text[n] = '\n'; /* cJSON_Print leaves room: replace NUL by newline */
 	rc = atomic_write(path, text, n + 1, e);
 	free(text);
 	return rc;
 }
 
-static double jnum(const cJSON *o, const char *k, double dflt)
+static double
+jnum(const cJSON *o, const char *k, double dflt)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
 	return cJSON_IsNumber(v) ? v->valuedouble : dflt;
 }
 
-static void jset(cJSON *o, const char *k, cJSON *v)
+static void
+jset(cJSON *o, const char *k, cJSON *v)
 {
 	if (cJSON_HasObjectItem(o, k))
 		cJSON_ReplaceItemInObjectCaseSensitive(o, k, v);
@@ -73,7 +78,8 @@ static void jset(cJSON *o, const char *k, cJSON *v)
 		cJSON_AddItemToObject(o, k, v);
 }
 
-void ipns_duration(int64_t ms, char *buf, size_t len)
+void
+ipns_duration(int64_t ms, char *buf, size_t len)
 {
 	if (ms % 1000 == 0)
 		snprintf(buf, len, "%llds", (long long)(ms / 1000));
@@ -81,7 +87,8 @@ void ipns_duration(int64_t ms, char *buf, size_t len)
 		snprintf(buf, len, "%lldms", (long long)ms);
 }
 
-int ipns_key(struct kubo *k, const char *name, struct kubo_key *out, int *created, struct werr *e)
+int
+ipns_key(struct kubo *k, const char *name, struct kubo_key *out, int *created, struct werr *e)
 {
 	int found = 0;
 
@@ -100,7 +107,8 @@ int ipns_key(struct kubo *k, const char *name, struct kubo_key *out, int *create
 	return 0;
 }
 
-int ipns_current_root(const char *home, char *cid, size_t len, struct werr *e)
+int
+ipns_current_root(const char *home, char *cid, size_t len, struct werr *e)
 {
 	char path[4096];
 	cJSON *o;
@@ -121,7 +129,8 @@ int ipns_current_root(const char *home, char *cid, size_t len, struct werr *e)
 	return 0;
 }
 
-int ipns_state_load(const char *home, cJSON **st, struct werr *e)
+int
+ipns_state_load(const char *home, cJSON **st, struct werr *e)
 {
 	char path[4096];
 
@@ -134,7 +143,8 @@ int ipns_state_load(const char *home, cJSON **st, struct werr *e)
 }
 
 /* The lock file's fd, locked; -1 with e set, or -2 when nonblock and busy. */
-static int lock_take(const char *home, int nonblock, struct werr *e)
+static int
+lock_take(const char *home, int nonblock, struct werr *e)
 {
 	char dir[4096], path[4096];
 	int fd;
@@ -157,7 +167,8 @@ static int lock_take(const char *home, int nonblock, struct werr *e)
 	return fd;
 }
 
-int ipns_mark_pending(const char *home, const char *cid, struct werr *e)
+int
+ipns_mark_pending(const char *home, const char *cid, struct werr *e)
 {
 	char dir[4096], path[4096];
 
@@ -168,7 +179,8 @@ int ipns_mark_pending(const char *home, const char *cid, struct werr *e)
 	return atomic_write(path, cid ? cid : "", cid ? strlen(cid) : 0, e);
 }
 
-static int marker_exists(const char *home)
+static int
+marker_exists(const char *home)
 {
 	char path[4096];
 
@@ -179,7 +191,8 @@ static int marker_exists(const char *home)
 /* Take the marker away (rename first, so a caller marking now makes a new
  * one) and return its explicit CID in cid ("" = the current root).
  * Returns 1 when there was a marker, 0 when not, -1 on error. */
-static int marker_take(const char *home, char *cid, size_t len, struct werr *e)
+static int
+marker_take(const char *home, char *cid, size_t len, struct werr *e)
 {
 	char path[4096], taken[4096];
 	char *text;
@@ -204,14 +217,15 @@ static int marker_take(const char *home, char *cid, size_t len, struct werr *e)
 
 /* Publish cid with the lock held; records the outcome in st and saves it
  * (a failure too: last_error and attempt_ms). */
-static int publish_locked(struct kubo *k, const struct ipns_cfg *c, const char *cid, cJSON *st,
-                          cJSON **line, struct werr *e)
+static int
+publish_locked(struct kubo *k, const struct ipns_cfg *c, const char *cid, cJSON *st,
+    cJSON **line, struct werr *e)
 {
 	char path[KUBO_NAME_MAX], name[KUBO_NAME_MAX], value[KUBO_NAME_MAX];
 	char lifetime[32], ttl[32], when[40];
-	struct kubo_publish_opts po = {0};
+	struct kubo_publish_opts po = { 0 };
 	long long t0 = mono_ms(), now = wall_ms();
-	struct werr se = {0};
+	struct werr se = { 0 };
 	int rc;
 
 	snprintf(path, sizeof path, "/ipfs/%s", cid);
@@ -257,7 +271,7 @@ static int publish_locked(struct kubo *k, const struct ipns_cfg *c, const char *
 	cJSON_AddStringToObject(*line, "lifetime", lifetime);
 	cJSON_AddStringToObject(*line, "ttl", ttl);
 	cJSON_AddNumberToObject(*line, "ms", (double)(mono_ms() - t0));
-	{	/* for wanda-serve's live view; not being able to log is no failure */
+	{ /* for wanda-serve's live view; not being able to log is no failure */
 		cJSON *ev = event_new("ipns_published");
 		cJSON_AddStringToObject(ev, "name", name);
 		cJSON_AddStringToObject(ev, "value", path);
@@ -268,7 +282,8 @@ static int publish_locked(struct kubo *k, const struct ipns_cfg *c, const char *
 	return 0;
 }
 
-int ipns_publish(struct kubo *k, const struct ipns_cfg *c, const char *cid, cJSON **line, struct werr *e)
+int
+ipns_publish(struct kubo *k, const struct ipns_cfg *c, const char *cid, cJSON **line, struct werr *e)
 {
 	cJSON *st = NULL;
 	int fd, rc = -1;
@@ -282,12 +297,13 @@ int ipns_publish(struct kubo *k, const struct ipns_cfg *c, const char *cid, cJSO
 	return rc;
 }
 
-static void sleep_until(long long wall_deadline, int64_t cap_ms)
+static void
+sleep_until(long long wall_deadline, int64_t cap_ms)
 {
 	long long left = wall_deadline - wall_ms();
 
 	if (left > cap_ms)
-		left = cap_ms;   /* a clock step must not make us sleep for days */
+		left = cap_ms; /* a clock step must not make us sleep for days */
 	while (left > 0) {
 		struct timespec ts = { left / 1000, (left % 1000) * 1000000L };
 		if (nanosleep(&ts, NULL) == 0)
@@ -298,10 +314,11 @@ static void sleep_until(long long wall_deadline, int64_t cap_ms)
 
 /* Is there anything to publish: a marker, or a root that differs from the
  * last published one? */
-static int pending(const struct ipns_cfg *c, const cJSON *st)
+static int
+pending(const struct ipns_cfg *c, const cJSON *st)
 {
 	char root[KUBO_CID_MAX];
-	struct werr e = {0};
+	struct werr e = { 0 };
 	const char *last = json_str(st, "cid");
 
 	if (marker_exists(c->home))
@@ -311,7 +328,8 @@ static int pending(const struct ipns_cfg *c, const cJSON *st)
 	return !last || strcmp(root, last) != 0 || json_str(st, "last_error") != NULL;
 }
 
-static cJSON *error_line(const char *cid, const struct werr *e, int fails, int retries)
+static cJSON *
+error_line(const char *cid, const struct werr *e, int fails, int retries)
 {
 	cJSON *o = cJSON_CreateObject(), *err = cJSON_AddObjectToObject(o, "error");
 
@@ -329,8 +347,9 @@ static cJSON *error_line(const char *cid, const struct werr *e, int fails, int r
  * (the marker is taken first, so a caller that updates the root and then
  * marks is never missed). Returns 1 with target set (*explicit when it came
  * from a marker), 0 when there is nothing new, -1 on error. */
-static int next_target(const struct ipns_cfg *c, const cJSON *st, char *target, size_t len,
-                       int *explicit, struct werr *e)
+static int
+next_target(const struct ipns_cfg *c, const cJSON *st, char *target, size_t len,
+    int *explicit, struct werr *e)
 {
 	int marked = marker_take(c->home, target, len, e);
 	const char *last = json_str(st, "cid");
@@ -342,14 +361,15 @@ static int next_target(const struct ipns_cfg *c, const cJSON *st, char *target, 
 	if (ipns_current_root(c->home, target, len, e) < 0)
 		return -1;
 	if (last && strcmp(target, last) == 0 && !json_str(st, "last_error"))
-		return 0;   /* already published, nothing new */
+		return 0; /* already published, nothing new */
 	return 1;
 }
 
 /* One round: find a target, wait out the period, take the latest target
  * (what arrived while waiting wins), publish it. 0 nothing to do, 1 done. */
-static int round_once(struct kubo *k, const struct ipns_cfg *c, int64_t period_ms, char *target,
-                      size_t len, int *explicit, cJSON **line, struct werr *e)
+static int
+round_once(struct kubo *k, const struct ipns_cfg *c, int64_t period_ms, char *target,
+    size_t len, int *explicit, cJSON **line, struct werr *e)
 {
 	char latest[KUBO_CID_MAX];
 	cJSON *st = NULL;
@@ -360,7 +380,7 @@ static int round_once(struct kubo *k, const struct ipns_cfg *c, int64_t period_m
 	if ((rc = next_target(c, st, target, len, explicit, e)) <= 0)
 		goto out;
 	sleep_until((long long)jnum(st, "attempt_ms", 0) + period_ms, period_ms);
-	struct werr le = {0};
+	struct werr le = { 0 };
 	if (next_target(c, st, latest, sizeof latest, &ex2, &le) == 1) {
 		snprintf(target, len, "%s", latest);
 		*explicit = ex2;
@@ -372,8 +392,9 @@ out:
 }
 
 /* The publisher's loop, lock held. */
-static int publisher(struct kubo *k, const struct ipns_cfg *c, int64_t period_ms, int retries,
-                     ipns_emit_fn emit, void *ctx, struct werr *e)
+static int
+publisher(struct kubo *k, const struct ipns_cfg *c, int64_t period_ms, int retries,
+    ipns_emit_fn emit, void *ctx, struct werr *e)
 {
 	char target[KUBO_CID_MAX];
 	int fails = 0, explicit = 0;
@@ -402,8 +423,9 @@ static int publisher(struct kubo *k, const struct ipns_cfg *c, int64_t period_ms
 	}
 }
 
-int ipns_debounced(struct kubo *k, const struct ipns_cfg *c, const char *cid, int64_t period_ms,
-                   int retries, ipns_emit_fn emit, void *ctx, int *publisher_out, struct werr *e)
+int
+ipns_debounced(struct kubo *k, const struct ipns_cfg *c, const char *cid, int64_t period_ms,
+    int retries, ipns_emit_fn emit, void *ctx, int *publisher_out, struct werr *e)
 {
 	*publisher_out = 0;
 	if (ipns_mark_pending(c->home, cid, e) < 0)
@@ -412,7 +434,7 @@ int ipns_debounced(struct kubo *k, const struct ipns_cfg *c, const char *cid, in
 		int fd = lock_take(c->home, 1, e), rc;
 
 		if (fd == -2)
-			return 0;   /* the publisher at work will see our marker */
+			return 0; /* the publisher at work will see our marker */
 		if (fd < 0)
 			return -1;
 		*publisher_out = 1;
@@ -425,11 +447,12 @@ int ipns_debounced(struct kubo *k, const struct ipns_cfg *c, const char *cid, in
 	}
 }
 
-int ipns_republish(struct kubo *k, const struct ipns_cfg *c, int64_t before_ms, int force,
-                   cJSON **line, struct werr *e)
+int
+ipns_republish(struct kubo *k, const struct ipns_cfg *c, int64_t before_ms, int force,
+    cJSON **line, struct werr *e)
 {
 	char target[KUBO_CID_MAX];
-	struct werr re = {0};
+	struct werr re = { 0 };
 	cJSON *st = NULL;
 	int fd, rc = 0;
 
@@ -452,7 +475,7 @@ int ipns_republish(struct kubo *k, const struct ipns_cfg *c, int64_t before_ms, 
 	double age = (double)wall_ms() - jnum(st, "published_ms", 0);
 	double threshold = before_ms > 0 ? (double)before_ms : lifetime / 2;
 	int due = force || !last || strcmp(target, last) != 0 || lifetime - age <= threshold ||
-	          marker_exists(c->home);
+	    marker_exists(c->home);
 	if (due) {
 		char dummy[KUBO_CID_MAX];
 		marker_take(c->home, dummy, sizeof dummy, &re);
@@ -473,10 +496,11 @@ out:
 	return rc;
 }
 
-int ipns_status(const struct ipns_cfg *c, cJSON **line, struct werr *e)
+int
+ipns_status(const struct ipns_cfg *c, cJSON **line, struct werr *e)
 {
 	char root[KUBO_CID_MAX];
-	struct werr re = {0};
+	struct werr re = { 0 };
 	cJSON *st = NULL, *o;
 	const char *s;
 
@@ -492,7 +516,7 @@ int ipns_status(const struct ipns_cfg *c, cJSON **line, struct werr *e)
 	if ((s = json_str(st, "published_at"))) {
 		cJSON_AddStringToObject(o, "published_at", s);
 		cJSON_AddNumberToObject(o, "age_s",
-			(long long)((wall_ms() - (long long)jnum(st, "published_ms", 0)) / 1000));
+		    (long long)((wall_ms() - (long long)jnum(st, "published_ms", 0)) / 1000));
 	}
 	if (ipns_current_root(c->home, root, sizeof root, &re) == 0)
 		cJSON_AddStringToObject(o, "root", root);

@@ -27,11 +27,11 @@
 #include "base/werr.h"
 
 struct ipns_cfg {
-	const char *home;         /* $WANDA_HOME */
-	const char *key;          /* key name; "self" = the daemon's identity */
-	int64_t lifetime_ms;      /* record validity (default 24h) */
-	int64_t ttl_ms;           /* cache hint (default 5m) */
-	int allow_offline;        /* publish with no peers (record kept locally) */
+	const char *home;    /* $WANDA_HOME */
+	const char *key;     /* key name; "self" = the daemon's identity */
+	int64_t lifetime_ms; /* record validity (default 24h) */
+	int64_t ttl_ms;      /* cache hint (default 5m) */
+	int allow_offline;   /* publish with no peers (record kept locally) */
 };
 
 /* Ensure the key exists (key/gen type=ed25519 when missing) and return it.
@@ -57,7 +57,7 @@ typedef int (*ipns_emit_fn)(void *ctx, cJSON *line, struct werr *e);
  * (EX_TEMPFAIL; the marker stays, so the next caller or the republish
  * timer tries again). *publisher = 1 when this process did the work. */
 int ipns_debounced(struct kubo *k, const struct ipns_cfg *c, const char *cid, int64_t period_ms,
-                   int retries, ipns_emit_fn emit, void *ctx, int *publisher, struct werr *e);
+    int retries, ipns_emit_fn emit, void *ctx, int *publisher, struct werr *e);
 
 /* Write the pending marker only (for a caller that will not publish). */
 int ipns_mark_pending(const char *home, const char *cid, struct werr *e);
@@ -66,7 +66,7 @@ int ipns_mark_pending(const char *home, const char *cid, struct werr *e);
  * (before_ms <= 0: half the lifetime), or a newer root is pending.
  * *line: {"republished":bool, ...}. */
 int ipns_republish(struct kubo *k, const struct ipns_cfg *c, int64_t before_ms, int force,
-                   cJSON **line, struct werr *e);
+    cJSON **line, struct werr *e);
 
 /* {"key","name","value","sequence","published_at","age_s","pending",
  *  "root","last_error"?}: no daemon needed. */

@@ -23,12 +23,16 @@ struct cap {
 	struct cid cid, tcid, rcid;
 	uint64_t tsize, bytes, ttsize, rtsize;
 	int has_thumb, has_raw;
-	char tname[128];          /* thumbs/ entry name: <id>.jpg */
+	char tname[128]; /* thumbs/ entry name: <id>.jpg */
 };
 
-struct caps { struct cap *v; size_t n, cap; };
+struct caps {
+	struct cap *v;
+	size_t n, cap;
+};
 
-static int jnum(const cJSON *o, const char *k, uint64_t *out)
+static int
+jnum(const cJSON *o, const char *k, uint64_t *out)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
 
@@ -38,16 +42,18 @@ static int jnum(const cJSON *o, const char *k, uint64_t *out)
 	return 0;
 }
 
-static void skip(struct session_info *si, const char *path, const char *why)
+static void
+skip(struct session_info *si, const char *path, const char *why)
 {
 	if (si->skipped++ == 0)
 		snprintf(si->skip_reason, sizeof si->skip_reason, "%s: %s", path, why);
 }
 
 /* Fill c from sidecar j; a reason string when it cannot be used. */
-static const char *cap_from_json(cJSON *j, struct cap *c)
+static const char *
+cap_from_json(cJSON *j, struct cap *c)
 {
-	struct werr e = {0};
+	struct werr e = { 0 };
 	const char *s;
 
 	memset(c, 0, sizeof *c);
@@ -73,7 +79,8 @@ static const char *cap_from_json(cJSON *j, struct cap *c)
 	return NULL;
 }
 
-static int caps_push(struct caps *cs, const struct cap *c)
+static int
+caps_push(struct caps *cs, const struct cap *c)
 {
 	if (cs->n == cs->cap) {
 		size_t cap = cs->cap ? cs->cap * 2 : 256;
@@ -87,23 +94,26 @@ static int caps_push(struct caps *cs, const struct cap *c)
 	return 0;
 }
 
-static void caps_free(struct caps *cs)
+static void
+caps_free(struct caps *cs)
 {
 	for (size_t i = 0; i < cs->n; i++)
 		cJSON_Delete(cs->v[i].j);
 	free(cs->v);
 }
 
-static int is_sidecar(const char *name)
+static int
+is_sidecar(const char *name)
 {
 	size_t n = strlen(name);
 	return name[0] != '.' && n > 5 && strcmp(name + n - 5, ".json") == 0;
 }
 
 /* Read one sidecar into cs (or count it skipped). */
-static int load_one(const char *path, struct caps *cs, struct session_info *si, struct werr *e)
+static int
+load_one(const char *path, struct caps *cs, struct session_info *si, struct werr *e)
 {
-	struct werr re = {0};
+	struct werr re = { 0 };
 	struct cap c;
 	const char *why;
 	char *text;
@@ -133,8 +143,9 @@ static int load_one(const char *path, struct caps *cs, struct session_info *si, 
 	return 0;
 }
 
-static int load_caps(const char *home, const char *name, struct caps *cs, struct session_info *si,
-                     struct werr *e)
+static int
+load_caps(const char *home, const char *name, struct caps *cs, struct session_info *si,
+    struct werr *e)
 {
 	char dir[4096], path[4400];
 	struct dirent *d;
@@ -156,15 +167,17 @@ static int load_caps(const char *home, const char *name, struct caps *cs, struct
 	return rc;
 }
 
-static int cap_cmp(const void *a, const void *b)
+static int
+cap_cmp(const void *a, const void *b)
 {
 	const struct cap *x = a, *y = b;
 	int r = strcmp(x->at, y->at);
 	return r ? r : strcmp(x->id, y->id);
 }
 
-int session_import_buf(const void *p, size_t n, block_sink_fn sink, void *ctx, struct cid *cid,
-                       uint64_t *tsize, struct werr *e)
+int
+session_import_buf(const void *p, size_t n, block_sink_fn sink, void *ctx, struct cid *cid,
+    uint64_t *tsize, struct werr *e)
 {
 	struct import_opts io;
 	struct file_importer *f;
@@ -185,8 +198,9 @@ int session_import_buf(const void *p, size_t n, block_sink_fn sink, void *ctx, s
  * Where a thumbnail is comes from the session and the id, as capture
  * writes it (home/thumbs/SESSION/ID.jpg), never from the sidecar's
  * "thumb" text: a sidecar could name any file, which would be published. */
-static int import_thumbs(const char *home, const char *name, struct caps *cs, block_sink_fn sink,
-                         void *ctx, struct session_info *si, struct werr *e)
+static int
+import_thumbs(const char *home, const char *name, struct caps *cs, block_sink_fn sink,
+    void *ctx, struct session_info *si, struct werr *e)
 {
 	struct import_opts io;
 	char path[4096];
@@ -207,7 +221,8 @@ static int import_thumbs(const char *home, const char *name, struct caps *cs, bl
 	return 0;
 }
 
-static char *print_json(const cJSON *o, int pretty, size_t *len)
+static char *
+print_json(const cJSON *o, int pretty, size_t *len)
 {
 	char *s = pretty ? cJSON_Print(o) : cJSON_PrintUnformatted(o);
 	char *t;
@@ -242,7 +257,8 @@ node_local(const char *key)
 
 /* The manifest entry of a capture: its sidecar without node-local state
  * and nulls, with session-relative paths. */
-static cJSON *manifest_entry(const struct cap *c)
+static cJSON *
+manifest_entry(const struct cap *c)
 {
 	cJSON *m = cJSON_Duplicate(c->j, 1), *it, *next;
 	char buf[320];
@@ -271,14 +287,15 @@ static cJSON *manifest_entry(const struct cap *c)
 }
 
 struct pages {
-	struct dir_entry *ents;   /* manifest/ entries */
+	struct dir_entry *ents; /* manifest/ entries */
 	char (*names)[16];
 	size_t n;
-	cJSON *list;              /* manifest.json "pages" */
+	cJSON *list; /* manifest.json "pages" */
 };
 
-static int one_page(const char *session, const struct caps *cs, size_t from, size_t to, size_t pg,
-                    struct pages *p, block_sink_fn sink, void *ctx, struct werr *e)
+static int
+one_page(const char *session, const struct caps *cs, size_t from, size_t to, size_t pg,
+    struct pages *p, block_sink_fn sink, void *ctx, struct werr *e)
 {
 	cJSON *o = cJSON_CreateObject(), *arr, *sum;
 	char path[32], *text = NULL;
@@ -321,8 +338,9 @@ out:
 	return rc;
 }
 
-static int build_pages(const char *session, const struct caps *cs, size_t page_size, struct pages *p,
-                       block_sink_fn sink, void *ctx, struct werr *e)
+static int
+build_pages(const char *session, const struct caps *cs, size_t page_size, struct pages *p,
+    block_sink_fn sink, void *ctx, struct werr *e)
 {
 	size_t np = (cs->n + page_size - 1) / page_size;
 
@@ -340,15 +358,17 @@ static int build_pages(const char *session, const struct caps *cs, size_t page_s
 	return 0;
 }
 
-static void pages_free(struct pages *p)
+static void
+pages_free(struct pages *p)
 {
 	free(p->ents);
 	free(p->names);
 	cJSON_Delete(p->list);
 }
 
-static cJSON *manifest_summary(const struct session_opts *o, const struct session_info *si,
-                               size_t page_size, struct pages *p)
+static cJSON *
+manifest_summary(const struct session_opts *o, const struct session_info *si,
+    size_t page_size, struct pages *p)
 {
 	cJSON *m = cJSON_CreateObject();
 
@@ -370,8 +390,9 @@ static cJSON *manifest_summary(const struct session_opts *o, const struct sessio
 	return m;
 }
 
-static int dir(const struct dir_entry *ents, size_t n, block_sink_fn sink, void *ctx,
-               struct dir_entry *out, const char *name, struct werr *e)
+static int
+dir(const struct dir_entry *ents, size_t n, block_sink_fn sink, void *ctx,
+    struct dir_entry *out, const char *name, struct werr *e)
 {
 	struct dir_opts o;
 
@@ -383,8 +404,9 @@ static int dir(const struct dir_entry *ents, size_t n, block_sink_fn sink, void 
 }
 
 /* images/ and thumbs/ of the session. */
-static int media_dirs(const struct caps *cs, block_sink_fn sink, void *ctx, struct dir_entry *img,
-                      struct dir_entry *th, struct werr *e)
+static int
+media_dirs(const struct caps *cs, block_sink_fn sink, void *ctx, struct dir_entry *img,
+    struct dir_entry *th, struct werr *e)
 {
 	struct dir_entry *ie = calloc(2 * cs->n + 1, sizeof *ie), *te = calloc(cs->n + 1, sizeof *te);
 	size_t ni = 0, nt = 0;
@@ -410,7 +432,8 @@ out:
 	return rc;
 }
 
-static void summarize(const struct caps *cs, struct session_info *si)
+static void
+summarize(const struct caps *cs, struct session_info *si)
 {
 	for (size_t i = 0; i < cs->n; i++) {
 		const cJSON *ipfs = cJSON_GetObjectItemCaseSensitive(cs->v[i].j, "ipfs");
@@ -427,8 +450,9 @@ static void summarize(const struct caps *cs, struct session_info *si)
 }
 
 /* index.html, manifest.json, manifest/, images/, thumbs/ → the session. */
-static int top(const struct session_opts *o, struct session_info *si, size_t page_size, struct pages *p,
-               struct dir_entry *ents, block_sink_fn sink, void *ctx, struct werr *e)
+static int
+top(const struct session_opts *o, struct session_info *si, size_t page_size, struct pages *p,
+    struct dir_entry *ents, block_sink_fn sink, void *ctx, struct werr *e)
 {
 	cJSON *m = manifest_summary(o, si, page_size, p);
 	char *text = NULL;
@@ -463,12 +487,13 @@ out:
 	return rc;
 }
 
-int session_build(const struct session_opts *o, block_sink_fn sink, void *ctx,
-                  struct session_info *si, struct werr *e)
+int
+session_build(const struct session_opts *o, block_sink_fn sink, void *ctx,
+    struct session_info *si, struct werr *e)
 {
 	size_t page_size = o->page_size ? o->page_size : SESSION_PAGE_SIZE;
-	struct caps cs = {0};
-	struct pages p = {0};
+	struct caps cs = { 0 };
+	struct pages p = { 0 };
 	struct dir_entry ents[5];
 	int rc = -1;
 
@@ -490,7 +515,8 @@ out:
 	return rc;
 }
 
-static int save_state(const char *path, const cJSON *o, struct werr *e)
+static int
+save_state(const char *path, const cJSON *o, struct werr *e)
 {
 	char dir[4096], *text;
 	size_t len;
@@ -507,17 +533,19 @@ static int save_state(const char *path, const cJSON *o, struct werr *e)
 	return rc;
 }
 
-static void add_cid(cJSON *o, const char *k, const struct cid *c)
+static void
+add_cid(cJSON *o, const char *k, const struct cid *c)
 {
 	char s[CID_STR_MAX];
-	struct werr e = {0};
+	struct werr e = { 0 };
 
 	if (cid_format(c, 'b', s, sizeof s, &e) == 0)
 		cJSON_AddStringToObject(o, k, s);
 }
 
-int session_record(const char *home, const char *name, const struct session_info *si, int imported,
-                   struct werr *e)
+int
+session_record(const char *home, const char *name, const struct session_info *si, int imported,
+    struct werr *e)
 {
 	cJSON *o = cJSON_CreateObject();
 	char path[4096], when[40];
@@ -544,8 +572,9 @@ int session_record(const char *home, const char *name, const struct session_info
 }
 
 /* One state/dags/X.json as an index.json session entry, or NULL. */
-static cJSON *root_entry(const char *path, const char *want, struct dir_entry *de, int *imported,
-                         struct werr *e)
+static cJSON *
+root_entry(const char *path, const char *want, struct dir_entry *de, int *imported,
+    struct werr *e)
 {
 	cJSON *j, *s;
 	const char *name, *cs, *first, *last;
@@ -581,13 +610,15 @@ static cJSON *root_entry(const char *path, const char *want, struct dir_entry *d
 	return s;
 }
 
-static int name_cmp(const void *a, const void *b)
+static int
+name_cmp(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 /* Sorted names of state/dags/ *.json (without .json). */
-static int session_files(const char *dir, char ***names, size_t *n, struct werr *e)
+static int
+session_files(const char *dir, char ***names, size_t *n, struct werr *e)
 {
 	struct dirent *d;
 	DIR *dp;
@@ -613,7 +644,8 @@ static int session_files(const char *dir, char ***names, size_t *n, struct werr 
 	return 0;
 }
 
-static cJSON *index_head(const struct root_opts *o)
+static cJSON *
+index_head(const struct root_opts *o)
 {
 	cJSON *ix = cJSON_CreateObject(), *node;
 
@@ -630,13 +662,15 @@ static cJSON *index_head(const struct root_opts *o)
 }
 
 /* counts and time_range from the session entries. */
-static void index_totals(cJSON *ix, cJSON *sessions, struct root_info *ri)
+static void
+index_totals(cJSON *ix, cJSON *sessions, struct root_info *ri)
 {
 	const char *first = NULL, *last = NULL;
 	cJSON *s, *c;
 	uint64_t n;
 
-	cJSON_ArrayForEach(s, sessions) {
+	cJSON_ArrayForEach(s, sessions)
+	{
 		const char *f = json_text(s, "first"), *l = json_text(s, "last");
 		if (jnum(s, "count", &n) == 0)
 			ri->captures += n;
@@ -660,8 +694,9 @@ static void index_totals(cJSON *ix, cJSON *sessions, struct root_info *ri)
 }
 
 /* index.json, index.html, sessions/ → the root. */
-static int root_top(cJSON *ix, struct dir_entry *sess, size_t n, block_sink_fn sink, void *ctx,
-                    struct root_info *ri, struct werr *e)
+static int
+root_top(cJSON *ix, struct dir_entry *sess, size_t n, block_sink_fn sink, void *ctx,
+    struct root_info *ri, struct werr *e)
 {
 	struct dir_entry ents[3], root;
 	char *text = NULL;
@@ -693,7 +728,8 @@ out:
 
 /* What this node holds for its peers (state/sync.json's pinned entries),
  * so other nodes and the IPFS view see it; absent when there is none. */
-static int add_mirrors(cJSON *ix, const char *home, struct werr *e)
+static int
+add_mirrors(cJSON *ix, const char *home, struct werr *e)
 {
 	cJSON *m = syncstate_mirrors(home, e);
 
@@ -706,8 +742,9 @@ static int add_mirrors(cJSON *ix, const char *home, struct werr *e)
 	return 0;
 }
 
-int root_build(const struct root_opts *o, block_sink_fn sink, void *ctx, struct root_info *ri,
-               struct werr *e)
+int
+root_build(const struct root_opts *o, block_sink_fn sink, void *ctx, struct root_info *ri,
+    struct werr *e)
 {
 	char dirp[4096], path[4400], **names;
 	struct dir_entry *sess = NULL;
@@ -728,7 +765,7 @@ int root_build(const struct root_opts *o, block_sink_fn sink, void *ctx, struct 
 		int imported;
 		snprintf(path, sizeof path, "%s/%s.json", dirp, names[i]);
 		if (!session_name_valid(names[i]))
-			continue;   /* not ours (an editor's backup file...) */
+			continue; /* not ours (an editor's backup file...) */
 		if (!(s = root_entry(path, names[i], &sess[i], &imported, e)))
 			goto out;
 		ri->not_imported += !imported;
@@ -756,7 +793,8 @@ out:
 	return rc;
 }
 
-int root_record(const char *home, const struct root_info *ri, int imported, struct werr *e)
+int
+root_record(const char *home, const struct root_info *ri, int imported, struct werr *e)
 {
 	char path[4096], cs[CID_STR_MAX], when[40];
 	char *old = NULL;

@@ -26,10 +26,10 @@
 
 struct session_info {
 	struct cid cid;
-	uint64_t tsize;           /* cumulative DAG size of the session directory */
-	size_t count;             /* captures in it */
-	size_t skipped;           /* sidecars left out (unreadable, no cid) */
-	size_t unpushed;          /* captures whose sidecar does not say pushed/pinned */
+	uint64_t tsize;  /* cumulative DAG size of the session directory */
+	size_t count;    /* captures in it */
+	size_t skipped;  /* sidecars left out (unreadable, no cid) */
+	size_t unpushed; /* captures whose sidecar does not say pushed/pinned */
 	size_t thumbs;
 	uint64_t bytes;           /* sum of image sizes */
 	char first[40], last[40]; /* captured_at range, "" when empty */
@@ -37,37 +37,37 @@ struct session_info {
 };
 
 struct session_opts {
-	const char *home;         /* $WANDA_HOME */
+	const char *home; /* $WANDA_HOME */
 	const char *name;
-	size_t page_size;         /* 0: SESSION_PAGE_SIZE */
-	const char *node_id;      /* peer id for manifest.json, NULL when unknown */
+	size_t page_size;    /* 0: SESSION_PAGE_SIZE */
+	const char *node_id; /* peer id for manifest.json, NULL when unknown */
 };
 
 int session_build(const struct session_opts *o, block_sink_fn sink, void *ctx,
-                  struct session_info *out, struct werr *e);
+    struct session_info *out, struct werr *e);
 
 /* state/dags/NAME.json, atomically. */
 int session_record(const char *home, const char *name, const struct session_info *si, int imported,
-                   struct werr *e);
+    struct werr *e);
 
 struct root_opts {
 	const char *home;
-	const char *node_id;      /* required by the format; "" when unknown */
-	const char *ipns_name;    /* NULL when no key */
-	const char *key;          /* key name, NULL when no key */
+	const char *node_id;   /* required by the format; "" when unknown */
+	const char *ipns_name; /* NULL when no key */
+	const char *key;       /* key name, NULL when no key */
 };
 
 struct root_info {
 	struct cid cid;
 	uint64_t tsize;
 	size_t sessions, captures;
-	size_t not_imported;      /* sessions built offline: their blocks may be missing */
+	size_t not_imported; /* sessions built offline: their blocks may be missing */
 	uint64_t bytes;
 };
 
 /* The root from state/dags/ *.json. */
 int root_build(const struct root_opts *o, block_sink_fn sink, void *ctx, struct root_info *out,
-               struct werr *e);
+    struct werr *e);
 
 /* state/root.json, atomically; left untouched when its CID is already this
  * one (so the wanda-ipns path unit does not fire for nothing). */
@@ -75,6 +75,6 @@ int root_record(const char *home, const struct root_info *ri, int imported, stru
 
 /* Import a whole buffer as a UnixFS file with WANDA's profile. */
 int session_import_buf(const void *p, size_t n, block_sink_fn sink, void *ctx, struct cid *cid,
-                       uint64_t *tsize, struct werr *e);
+    uint64_t *tsize, struct werr *e);
 
 #endif

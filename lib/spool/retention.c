@@ -26,7 +26,10 @@ retention_free_bytes(const char *path, uint64_t *out, struct werr *e)
 	return 0;
 }
 
-struct body { char *p; size_t n; };
+struct body {
+	char *p;
+	size_t n;
+};
 
 static size_t
 body_write(char *p, size_t sz, size_t nm, void *ctx)
@@ -36,7 +39,7 @@ body_write(char *p, size_t sz, size_t nm, void *ctx)
 	char *np;
 
 	if (b->n + n > (1u << 20) || (np = realloc(b->p, b->n + n + 1)) == NULL)
-		return 0;   /* an answer over 1 MiB is not a pin status */
+		return 0; /* an answer over 1 MiB is not a pin status */
 	memcpy(np + b->n, p, n);
 	b->p = np;
 	b->n += n;
@@ -71,7 +74,7 @@ pinsvc_pinned(const char *base_url, const char *token, const char *cid, int *pin
 {
 	char url[2048], auth[1100];
 	struct curl_slist *h = NULL;
-	struct body b = {0};
+	struct body b = { 0 };
 	long status = 0;
 	CURLcode cc;
 	CURL *c;
@@ -115,8 +118,8 @@ pinsvc_pinned(const char *base_url, const char *token, const char *cid, int *pin
 struct cand {
 	char id[96], cid[160], image[4096], sidecar[4096];
 	uint64_t bytes;
-	int raw;                /* the capture's raw DNG, not its image */
-	int remote_ok;          /* every remote target confirmed it (sidecar) */
+	int raw;       /* the capture's raw DNG, not its image */
+	int remote_ok; /* every remote target confirmed it (sidecar) */
 };
 
 int
@@ -187,17 +190,18 @@ add_cand(const struct retention_opts *ro, struct cand **v, size_t *n, size_t *ca
 
 	snprintf(path, sizeof path, "%s/%s", dir, name);
 	if ((o = sidecar_read_json(path, NULL)) == NULL)
-		return 0;   /* not a sidecar (or half a capture): not ours to judge */
+		return 0; /* not a sidecar (or half a capture): not ours to judge */
 	cid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "cid"));
 	raw_cid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "raw_cid"));
 	if ((id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "id"))) != NULL)
 		rc = push_cand(v, n, cap, dir, path, id,
-		        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "file")), cid, 0,
-		        cid && retention_remote_confirmed(o, "remote", cid, ro->targets, ro->ntargets)) < 0 ||
-		    push_cand(v, n, cap, dir, path, id,
-		        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "raw")), raw_cid, 1,
-		        raw_cid && retention_remote_confirmed(o, "raw_remote", raw_cid, ro->targets,
-		            ro->ntargets)) < 0 ? -1 : 0;
+		         cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "file")), cid, 0,
+		         cid && retention_remote_confirmed(o, "remote", cid, ro->targets, ro->ntargets)) < 0 ||
+		        push_cand(v, n, cap, dir, path, id,
+		            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "raw")), raw_cid, 1,
+		            raw_cid && retention_remote_confirmed(o, "raw_remote", raw_cid, ro->targets, ro->ntargets)) < 0 ?
+		    -1 :
+		    0;
 	cJSON_Delete(o);
 	return rc;
 }
@@ -283,7 +287,10 @@ remove_image(const struct cand *c, struct werr *e)
 	return rc;
 }
 
-struct tally { uint64_t free_before, free_now, freed; size_t removed, unpinned, remote_unconfirmed; };
+struct tally {
+	uint64_t free_before, free_now, freed;
+	size_t removed, unpinned, remote_unconfirmed;
+};
 
 static int
 gc_loop(struct kubo *k, const struct retention_opts *o, struct cand *v, size_t n,
@@ -293,7 +300,7 @@ gc_loop(struct kubo *k, const struct retention_opts *o, struct cand *v, size_t n
 		cJSON *l;
 		int c;
 		if (!v[i].remote_ok) {
-			t->remote_unconfirmed++;   /* the remote stage has not confirmed it everywhere */
+			t->remote_unconfirmed++; /* the remote stage has not confirmed it everywhere */
 			continue;
 		}
 		c = confirmed(k, o, v[i].cid, e);
@@ -328,7 +335,7 @@ gc_loop(struct kubo *k, const struct retention_opts *o, struct cand *v, size_t n
 int
 retention_run(const struct retention_opts *o, retention_emit_fn fn, void *ctx, struct werr *e)
 {
-	struct tally t = {0};
+	struct tally t = { 0 };
 	struct kubo *k = NULL;
 	struct cand *v = NULL;
 	size_t n = 0;

@@ -15,15 +15,15 @@
 #include "base/werr.h"
 
 struct retention_opts {
-	const char *home;          /* $WANDA_HOME */
-	char api[1024];            /* Kubo RPC base URL */
-	const char *remote_url;    /* Pinning Service API base URL, NULL = none */
-	const char *remote_token;  /* its bearer token, NULL = none */
-	const char *const *targets;/* remote stage targets (remote.NAME.*) that must confirm */
+	const char *home;           /* $WANDA_HOME */
+	char api[1024];             /* Kubo RPC base URL */
+	const char *remote_url;     /* Pinning Service API base URL, NULL = none */
+	const char *remote_token;   /* its bearer token, NULL = none */
+	const char *const *targets; /* remote stage targets (remote.NAME.*) that must confirm */
 	size_t ntargets;
-	uint64_t keep_free;        /* bytes to keep free on home's file system */
+	uint64_t keep_free; /* bytes to keep free on home's file system */
 	int has_keep_free;
-	int dry_run;               /* report, remove nothing */
+	int dry_run; /* report, remove nothing */
 };
 
 /* Takes ownership of line. */

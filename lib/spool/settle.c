@@ -4,28 +4,30 @@
 #include "spool/settle.h"
 #include "base/config.h"
 
-enum { RETRY, GIVE_UP, REPORTED };
+enum { RETRY,
+	GIVE_UP,
+	REPORTED };
 
 static const struct kind {
 	const char *name;
 	int code;
 	int action;
-	int by_code;    /* the kind a bare exit code maps to */
+	int by_code; /* the kind a bare exit code maps to */
 } kinds[] = {
-	{"missing", EX_NOINPUT, GIVE_UP, 1},
-	{"cid-mismatch", EX_DATAERR, REPORTED, 0},
-	{"input", EX_DATAERR, GIVE_UP, 0},
-	{"bad-entry", EX_DATAERR, GIVE_UP, 1},
-	{"bad-entry", EX_USAGE, GIVE_UP, 1},
-	{"unreachable", EX_UNAVAILABLE, RETRY, 1},
-	{"http", EX_SOFTWARE, REPORTED, 0},
-	{"build", EX_SOFTWARE, RETRY, 0},
-	{"outbox", EX_CANTCREAT, RETRY, 0},
-	{"truncated", EX_IOERR, RETRY, 0},
-	{"local", EX_IOERR, RETRY, 0},
-	{"timeout", EX_TEMPFAIL, RETRY, 1},
-	{"stream", EX_PROTOCOL, RETRY, 0},
-	{"protocol", EX_PROTOCOL, REPORTED, 0},
+	{ "missing", EX_NOINPUT, GIVE_UP, 1 },
+	{ "cid-mismatch", EX_DATAERR, REPORTED, 0 },
+	{ "input", EX_DATAERR, GIVE_UP, 0 },
+	{ "bad-entry", EX_DATAERR, GIVE_UP, 1 },
+	{ "bad-entry", EX_USAGE, GIVE_UP, 1 },
+	{ "unreachable", EX_UNAVAILABLE, RETRY, 1 },
+	{ "http", EX_SOFTWARE, REPORTED, 0 },
+	{ "build", EX_SOFTWARE, RETRY, 0 },
+	{ "outbox", EX_CANTCREAT, RETRY, 0 },
+	{ "truncated", EX_IOERR, RETRY, 0 },
+	{ "local", EX_IOERR, RETRY, 0 },
+	{ "timeout", EX_TEMPFAIL, RETRY, 1 },
+	{ "stream", EX_PROTOCOL, RETRY, 0 },
+	{ "protocol", EX_PROTOCOL, REPORTED, 0 },
 };
 #define NKINDS (sizeof kinds / sizeof kinds[0])
 
@@ -94,7 +96,7 @@ spool_settle(const char *spool_dir, const char *cur_path, const struct spool_pol
 		return spool_done(cur_path, e) < 0 ? -1 : SPOOL_DONE;
 	kind = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(err, "kind"));
 	msg = cJSON_IsString(err) ? err->valuestring :
-	    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(err, "message"));
+	                            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(err, "message"));
 	return spool_fail(spool_dir, cur_path, p, kind, msg,
 	    settle_permanent(kind, cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(err, "permanent"))),
 	    now_ms, e);
@@ -103,8 +105,12 @@ spool_settle(const char *spool_dir, const char *cur_path, const struct spool_pol
 int
 spool_policy_config(const struct config *c, struct spool_policy *p, struct werr *e)
 {
-	static const struct { const char *key, *dflt; } d[] = {
-		{"queue_backoff", "30s"}, {"queue_max_backoff", "10m"}, {"queue_max_lifetime", "5d"},
+	static const struct {
+		const char *key, *dflt;
+	} d[] = {
+		{ "queue_backoff", "30s" },
+		{ "queue_max_backoff", "10m" },
+		{ "queue_max_lifetime", "5d" },
 	};
 	int64_t *ms[] = { &p->backoff_min_ms, &p->backoff_max_ms, &p->max_lifetime_ms };
 
@@ -113,7 +119,7 @@ spool_policy_config(const struct config *c, struct spool_policy *p, struct werr 
 		if (parse_duration_ms(config_get_or(c, d[i].key, d[i].dflt), ms[i], d[i].key, e) < 0)
 			return -1;
 	if (parse_long(config_get_or(c, "queue_max_attempts", "0"), 0, 1000000000L, &p->max_attempts,
-	    "queue_max_attempts", e) < 0)
+	        "queue_max_attempts", e) < 0)
 		return -1;
 	if (p->backoff_min_ms <= 0)
 		return werr_set(e, EX_USAGE, "queue_backoff must be positive");

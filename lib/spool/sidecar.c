@@ -163,7 +163,7 @@ write_json(const char *path, const cJSON *o, struct werr *e)
 	if (txt == NULL)
 		return werr_set(e, EX_OSERR, "%s: out of memory", path);
 	n = strlen(txt);
-	txt[n] = '\n';     /* replaces the NUL; the length is passed explicitly */
+	txt[n] = '\n'; /* replaces the NUL; the length is passed explicitly */
 	rc = atomic_write(path, txt, n + 1, e);
 	free(txt);
 	return rc;
@@ -297,7 +297,8 @@ sidecar_set_fields(const char *path, const cJSON *fields, struct werr *e)
 	if ((lk = lock_parent(path, e)) < 0)
 		return -1;
 	if ((o = sidecar_read_json(path, e)) != NULL) {
-		cJSON_ArrayForEach(f, fields) {
+		cJSON_ArrayForEach(f, fields)
+		{
 			cJSON_DeleteItemFromObjectCaseSensitive(o, f->string);
 			cJSON_AddItemToObject(o, f->string, cJSON_Duplicate(f, 1));
 		}

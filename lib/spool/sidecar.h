@@ -26,24 +26,24 @@
 struct sidecar {
 	char id[96];
 	char session[128];
-	char file[160];          /* image file name inside the session dir */
+	char file[160]; /* image file name inside the session dir */
 	uint64_t bytes;
-	char captured_at[40];    /* RFC 3339 UTC with ms */
-	char camera[128];        /* source/camera name, "" when unknown */
-	int width, height;       /* 0 when unknown */
-	int64_t exposure_us;     /* -1 when unknown/auto */
-	double gain;             /* < 0 when unknown/auto */
-	char awb[32];            /* "" when unknown */
-	char cid[160];           /* local CID, WANDA profile */
-	uint64_t tsize;          /* cumulative DAG size of the image */
+	char captured_at[40]; /* RFC 3339 UTC with ms */
+	char camera[128];     /* source/camera name, "" when unknown */
+	int width, height;    /* 0 when unknown */
+	int64_t exposure_us;  /* -1 when unknown/auto */
+	double gain;          /* < 0 when unknown/auto */
+	char awb[32];         /* "" when unknown */
+	char cid[160];        /* local CID, WANDA profile */
+	uint64_t tsize;       /* cumulative DAG size of the image */
 	char profile[32];
-	char thumb[320];         /* relative to $WANDA_HOME, "" when none */
-	char raw[160];           /* DNG file name inside the session dir, "" when none */
+	char thumb[320]; /* relative to $WANDA_HOME, "" when none */
+	char raw[160];   /* DNG file name inside the session dir, "" when none */
 	char raw_cid[160];
 	uint64_t raw_tsize;
 	/* the ipfs block */
-	char state[16];          /* queued|pinning|pushed|pinned|failed */
-	char ipfs_cid[160];      /* CID the daemon reported, "" until pushed */
+	char state[16];     /* queued|pinning|pushed|pinned|failed */
+	char ipfs_cid[160]; /* CID the daemon reported, "" until pushed */
 	char pinned_at[40];
 	char error[256];
 };

@@ -16,7 +16,11 @@
 #include "base/json.h"
 
 static const char *const state_names[SPOOL_NSTATES] = {
-	"new", "cur", "deferred", "failed", "corrupt",
+	"new",
+	"cur",
+	"deferred",
+	"failed",
+	"corrupt",
 };
 
 const char *
@@ -45,7 +49,7 @@ spool_id_valid(const char *id)
 		return 0;
 	for (const char *p = id; *p; p++)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || strchr("._:-", *p)))
+		        (*p >= '0' && *p <= '9') || strchr("._:-", *p)))
 			return 0;
 	return 1;
 }
@@ -150,7 +154,7 @@ write_tmp(const char *spool_dir, const char *id, const cJSON *obj, char *name, s
 		return werr_sys(e, EX_CANTCREAT, "%s", name);
 	}
 	n = strlen(text);
-	text[n] = '\n';   /* replaces the NUL: written by length */
+	text[n] = '\n'; /* replaces the NUL: written by length */
 	if (fchmod(fd, 0644) < 0 || write_all(fd, text, n + 1) < 0 || fsync(fd) < 0) {
 		werr_sys(e, EX_IOERR, "%s", name);
 		close(fd);
@@ -286,7 +290,7 @@ spool_proc_start(pid_t pid, unsigned long long *start)
 	if ((p = strrchr(buf, ')')) == NULL)
 		return -1;
 	p++;
-	for (int field = 3; field < 22; field++) {   /* skip fields 3..21 */
+	for (int field = 3; field < 22; field++) { /* skip fields 3..21 */
 		while (*p == ' ')
 			p++;
 		if ((p = strchr(p, ' ')) == NULL)
@@ -444,7 +448,7 @@ spool_claim(const char *spool_dir, const char *id, const struct spool_claimer *w
     cJSON **entry, char *cur_path, size_t cap, struct werr *e)
 {
 	char from[4096], name[SPOOL_NAME_MAX + 64];
-	struct werr qe = {0};
+	struct werr qe = { 0 };
 	cJSON *o;
 
 	*entry = NULL;
@@ -454,7 +458,7 @@ spool_claim(const char *spool_dir, const char *id, const struct spool_claimer *w
 		return -1;
 	if (rename(from, cur_path) < 0) {
 		if (errno == ENOENT)
-			return 0;   /* another worker claimed it first */
+			return 0; /* another worker claimed it first */
 		return werr_sys(e, EX_IOERR, "rename %s -> %s", from, cur_path);
 	}
 	if (fsync_parent(cur_path, e) < 0 || fsync_parent(from, e) < 0)
@@ -485,12 +489,11 @@ spool_done(const char *cur_path, struct werr *e)
 int
 spool_parse_time(const char *s, long long *ms)
 {
-	struct tm tm = {0};
+	struct tm tm = { 0 };
 	int n = 0, frac_ms = 0, oh = 0, om = 0, sign = 0;
 	const char *p;
 
-	if (s == NULL || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon,
-	    &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6 || n != 19)
+	if (s == NULL || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6 || n != 19)
 		return -1;
 	p = s + n;
 	if (*p == '.') {
@@ -556,12 +559,12 @@ static int
 defer_as_is(const char *spool_dir, const char *cur_path, const char *id, long long due,
     struct werr *e)
 {
-	struct werr me = {0};
+	struct werr me = { 0 };
 	struct timespec ts[2] = { { .tv_nsec = UTIME_OMIT }, { due / 1000, due % 1000 * 1000000 } };
 
 	if (utimensat(AT_FDCWD, cur_path, ts, 0) < 0 ||
 	    move_entry(spool_dir, cur_path, SPOOL_DEFERRED, id, &me) != 0)
-		return -1;          /* e keeps the first error */
+		return -1; /* e keeps the first error */
 	if (e)
 		memset(e, 0, sizeof *e);
 	return 0;
@@ -695,14 +698,14 @@ static int
 release_one(const char *spool_dir, const char *path, const struct spool_policy *p,
     long long now_ms, int *probe_seen, struct spool_release *r, struct werr *e)
 {
-	struct werr re = {0};
+	struct werr re = { 0 };
 	long long due;
 	cJSON *o;
 	int rc = 0;
 
 	if ((o = spool_read_entry(path, &re)) == NULL) {
 		if (re.code == EX_NOINPUT)
-			return 0;   /* moved meanwhile (retry, another watcher) */
+			return 0; /* moved meanwhile (retry, another watcher) */
 		r->corrupt++;
 		return spool_quarantine(spool_dir, path, e);
 	}

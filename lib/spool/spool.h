@@ -33,22 +33,27 @@
 #include <cjson/cJSON.h>
 #include "base/werr.h"
 
-enum spool_state { SPOOL_NEW, SPOOL_CUR, SPOOL_DEFERRED, SPOOL_FAILED, SPOOL_CORRUPT, SPOOL_NSTATES };
+enum spool_state { SPOOL_NEW,
+	SPOOL_CUR,
+	SPOOL_DEFERRED,
+	SPOOL_FAILED,
+	SPOOL_CORRUPT,
+	SPOOL_NSTATES };
 
 #define SPOOL_ID_MAX 200
 #define SPOOL_NAME_MAX 256
 
-const char *spool_state_name(int state);          /* "new", "cur", ... */
-int spool_state_from_name(const char *name);      /* -1 when unknown */
+const char *spool_state_name(int state);     /* "new", "cur", ... */
+int spool_state_from_name(const char *name); /* -1 when unknown */
 
 /* [A-Za-z0-9._:-], not starting with '.', at most SPOOL_ID_MAX chars. */
 int spool_id_valid(const char *id);
 
 struct spool_policy {
-	int64_t backoff_min_ms;   /* delay after the first failure (default 30 s) */
-	int64_t backoff_max_ms;   /* cap of the doubling (default 10 min) */
-	int64_t max_lifetime_ms;  /* since enqueued/retried; then failed/ (default 5 d; 0 = none) */
-	long max_attempts;        /* then failed/ (default 0 = no limit, the lifetime decides) */
+	int64_t backoff_min_ms;  /* delay after the first failure (default 30 s) */
+	int64_t backoff_max_ms;  /* cap of the doubling (default 10 min) */
+	int64_t max_lifetime_ms; /* since enqueued/retried; then failed/ (default 5 d; 0 = none) */
+	long max_attempts;       /* then failed/ (default 0 = no limit, the lifetime decides) */
 };
 void spool_policy_default(struct spool_policy *p);
 /* Delay before attempt n+1 after n failed attempts (n >= 1). */
@@ -71,7 +76,10 @@ int spool_add_file(const char *spool_dir, const char *id, const char *kind, cons
 void spool_raw_id(const char *id, char *buf, size_t len);
 
 /* Who holds a claim. */
-struct spool_claimer { pid_t pid; unsigned long long start; };
+struct spool_claimer {
+	pid_t pid;
+	unsigned long long start;
+};
 /* This process. */
 int spool_self(struct spool_claimer *c, struct werr *e);
 /* Start time (field 22 of /proc/PID/stat); -1 when there is no such process. */
@@ -81,9 +89,9 @@ int spool_claimer_alive(const struct spool_claimer *c);
 
 /* One file in a state directory. */
 struct spool_item {
-	char name[SPOOL_NAME_MAX];   /* file name */
-	char id[SPOOL_NAME_MAX];     /* name without the claim suffix */
-	int claimed;                 /* cur/ names with a parseable @PID.START */
+	char name[SPOOL_NAME_MAX]; /* file name */
+	char id[SPOOL_NAME_MAX];   /* name without the claim suffix */
+	int claimed;               /* cur/ names with a parseable @PID.START */
 	struct spool_claimer claimer;
 };
 /* The files of one state, sorted by id (oldest first). *items malloc'd. */

@@ -30,11 +30,12 @@ fuzz_ack_reset(const char *home, const char *spool, const struct spool_claimer *
 	if ((f = fopen(sc, "w")) == NULL)
 		abort();
 	fputs("{\"id\":\"" FUZZ_ACK_ID "\",\"session\":\"s1\",\"file\":\"x.jpg\",\"bytes\":1,"
-	    "\"cid\":\"bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku\","
-	    "\"ipfs\":{\"state\":\"queued\"}}\n", f);
+	      "\"cid\":\"bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku\","
+	      "\"ipfs\":{\"state\":\"queued\"}}\n",
+	    f);
 	fclose(f);
 	if (spool_add_file(spool, FUZZ_ACK_ID, "capture", "s1", "/nonexistent.jpg", sc,
-	    "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku", NULL) < 0 ||
+	        "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku", NULL) < 0 ||
 	    spool_claim(spool, FUZZ_ACK_ID, me, &entry, cur, sizeof cur, NULL) != 1)
 		abort();
 	cJSON_Delete(entry);
@@ -74,7 +75,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(text, data, size);
 	text[size] = '\0';
 	for (line = strtok_r(text, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
-		struct werr e = {0};
+		struct werr e = { 0 };
 		ack_one(&o, out, line, &e);
 	}
 	free(text);

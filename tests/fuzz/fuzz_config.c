@@ -18,7 +18,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static char path[64];
 	static const char *const keys[] = { "home", "api", "min_free", "queue_backoff", "max_pixels", NULL };
-	struct werr e = {0};
+	struct werr e = { 0 };
 	struct config *c;
 	FILE *f;
 

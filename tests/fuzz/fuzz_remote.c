@@ -21,7 +21,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	};
 	struct remote_target t;
 	struct rstat out[3];
-	struct werr e = {0};
+	struct werr e = { 0 };
 	char *body;
 
 	if (size < 1)

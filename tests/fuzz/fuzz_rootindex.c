@@ -17,7 +17,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct rootindex ix;
 	struct rootindex_filter f = { "m4*", "2026-11-23T00:00:00.000Z", "" };
-	struct werr e = {0};
+	struct werr e = { 0 };
 	struct cid c;
 
 	if (rootindex_parse((const char *)data, size, "fuzz", &ix, &e) < 0)

@@ -66,7 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const char *const methods[] = {"GET", "HEAD", "POST", "DELETE", "PUT", "OPTIONS"};
+	static const char *const methods[] = { "GET", "HEAD", "POST", "DELETE", "PUT", "OPTIONS" };
 	char *s;
 
 	if (size == 0)

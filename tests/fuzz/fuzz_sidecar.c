@@ -19,7 +19,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static char dir[64];
 	char in[128], out[128];
 	struct sidecar a, b;
-	struct werr e = {0};
+	struct werr e = { 0 };
 	FILE *f;
 
 	if (dir[0] == '\0') {

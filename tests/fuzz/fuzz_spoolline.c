@@ -40,9 +40,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if ((f = fopen(cmd, "w")) == NULL)
 			abort();
 		fputs("{\"id\":\"a\",\"session\":\"s1\",\"file\":\"a.jpg\",\"bytes\":1,"
-		    "\"captured_at\":\"2026-11-24T06:00:00.000Z\","
-		    "\"cid\":\"bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku\","
-		    "\"thumb\":\"/etc/passwd\",\"ipfs\":{\"state\":\"pinned\"}}\n", f);
+		      "\"captured_at\":\"2026-11-24T06:00:00.000Z\","
+		      "\"cid\":\"bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku\","
+		      "\"thumb\":\"/etc/passwd\",\"ipfs\":{\"state\":\"pinned\"}}\n",
+		    f);
 		fclose(f);
 	}
 	if ((f = fopen(decoy, "w")) == NULL)
@@ -54,7 +55,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(text, data, size);
 	text[size] = '\0';
 	for (line = strtok_r(text, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
-		struct werr e = {0};
+		struct werr e = { 0 };
 		cJSON *in = cJSON_Parse(line);
 		if (cJSON_IsObject(in))
 			spool_line(&bf, in, out, &e);

@@ -24,7 +24,9 @@ static int fuzz_tar_rootfd = -1;
 static int
 fuzz_tar_rm(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
-	(void)st; (void)flag; (void)ftw;
+	(void)st;
+	(void)flag;
+	(void)ftw;
 	remove(path);
 	return 0;
 }
@@ -59,7 +61,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static char dir[64];
 	char dest[128];
-	struct werr e = {0};
+	struct werr e = { 0 };
 	int fd = memfd_create("fuzz_tar", MFD_CLOEXEC);
 
 	if (fd < 0)

@@ -17,7 +17,7 @@ main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		FILE *f = argv[i][0] == '-' && argv[i][1] == '\0' ? stdin : fopen(argv[i], "rb");
 		struct announce a;
-		struct werr e = {0};
+		struct werr e = { 0 };
 		size_t n;
 
 		if (f == NULL)

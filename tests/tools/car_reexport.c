@@ -13,7 +13,7 @@
 int
 main(int argc, char **argv)
 {
-	struct werr e = {0};
+	struct werr e = { 0 };
 	struct blockstore *bs;
 	struct car_reader *r;
 	struct car_block b;

@@ -11,7 +11,7 @@ int
 main(int argc, char **argv)
 {
 	struct import_opts o;
-	struct werr e = {0};
+	struct werr e = { 0 };
 	char buf[CID_STR_MAX];
 	struct cid c;
 	int conv = argc > 1 && strcmp(argv[1], "-c") == 0, rc = 0;
@@ -19,7 +19,7 @@ main(int argc, char **argv)
 	import_opts_wanda(&o);
 	for (int i = 1 + conv; i < argc; i++) {
 		if (conv ? cid_parse(argv[i], &c, &e) < 0 :
-		    import_path(argv[i], &o, NULL, NULL, &c, NULL, NULL, &e) < 0) {
+		           import_path(argv[i], &o, NULL, NULL, &c, NULL, NULL, &e) < 0) {
 			warnx("%s", e.msg);
 			rc = 1;
 			continue;

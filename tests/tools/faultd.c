@@ -47,7 +47,10 @@
 #define HDR_MAX 65536
 #define DEFAULT_CID "QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn"
 
-struct rule { char mode[16]; long n; };
+struct rule {
+	char mode[16];
+	long n;
+};
 
 struct opts {
 	const char *portfile, *log, *upstream, *prefix, *cid;
@@ -56,12 +59,12 @@ struct opts {
 };
 
 struct req {
-	char hdr[HDR_MAX + 1];  /* header block, NUL-terminated */
-	size_t hdr_len;         /* up to and including the blank line */
-	char extra[HDR_MAX];    /* bytes read past the headers (body start) */
+	char hdr[HDR_MAX + 1]; /* header block, NUL-terminated */
+	size_t hdr_len;        /* up to and including the blank line */
+	char extra[HDR_MAX];   /* bytes read past the headers (body start) */
 	size_t extra_len;
 	char path[1024];
-	long long clen;         /* -1 when absent */
+	long long clen; /* -1 when absent */
 	int chunked, expect100;
 };
 
@@ -149,7 +152,13 @@ read_request(int fd, struct req *r)
 }
 
 /* A buffered reader over the socket that first returns r->extra. */
-struct rd { int fd; const char *pre; size_t pre_len; char buf[65536]; size_t pos, len; };
+struct rd {
+	int fd;
+	const char *pre;
+	size_t pre_len;
+	char buf[65536];
+	size_t pos, len;
+};
 
 static int
 rd_byte(struct rd *b)
@@ -222,7 +231,7 @@ drain_body(int fd, struct req *r)
 		if (rd_skip(&b, sz + 2) < 0)
 			return -1;
 	}
-	do    /* trailers up to the blank line */
+	do /* trailers up to the blank line */
 		if (rd_line(&b, line, sizeof line) < 0)
 			return -1;
 	while (line[0] != '\r' && line[0] != '\0');
@@ -238,7 +247,8 @@ reply_error(int fd, int status, int code)
 	    "{\"Message\":\"faultd: injected %d failure\",\"Code\":%d,\"Type\":\"error\"}\n", status, code);
 	snprintf(msg, sizeof msg,
 	    "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
-	    "Connection: close\r\n\r\n%s", status, status == 500 ? "Internal Server Error" : "Bad Request",
+	    "Connection: close\r\n\r\n%s",
+	    status, status == 500 ? "Internal Server Error" : "Bad Request",
 	    strlen(body), body);
 	return send_str(fd, msg);
 }
@@ -250,7 +260,8 @@ reply_json(int fd, const char *body)
 
 	snprintf(msg, sizeof msg,
 	    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
-	    "Connection: close\r\n\r\n%s", strlen(body), body);
+	    "Connection: close\r\n\r\n%s",
+	    strlen(body), body);
 	return send_str(fd, msg);
 }
 
@@ -283,8 +294,8 @@ wait_close(int fd)
 }
 
 static const char H200C[] = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-    "Transfer-Encoding: chunked\r\nTrailer: X-Stream-Error\r\nX-Chunked-Output: 1\r\n"
-    "Connection: close\r\n\r\n";
+                            "Transfer-Encoding: chunked\r\nTrailer: X-Stream-Error\r\nX-Chunked-Output: 1\r\n"
+                            "Connection: close\r\n\r\n";
 
 static int
 fault(int fd, struct req *r, const char *mode, const char *cid)
@@ -300,11 +311,10 @@ fault(int fd, struct req *r, const char *mode, const char *cid)
 	if (strcmp(mode, "wrongcid") == 0)
 		return reply_wrongcid(fd, r, cid);
 	if (strcmp(mode, "trailer") == 0)
-		return send_str(fd, H200C) < 0 ? -1 : send_str(fd,
-		    "11\r\n{\"Bytes\":262144}\n\r\n0\r\nX-Stream-Error: faultd: injected stream error\r\n\r\n");
+		return send_str(fd, H200C) < 0 ? -1 : send_str(fd, "11\r\n{\"Bytes\":262144}\n\r\n0\r\nX-Stream-Error: faultd: injected stream error\r\n\r\n");
 	if (strcmp(mode, "cut") == 0)
 		return send_str(fd, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-		    "Content-Length: 4096\r\nConnection: close\r\n\r\n{\"Name\":\"x");
+		                    "Content-Length: 4096\r\nConnection: close\r\n\r\n{\"Name\":\"x");
 	if (strcmp(mode, "cutchunk") == 0)
 		return send_str(fd, H200C) < 0 ? -1 : send_str(fd, "1000\r\n{\"Name\":\"x");
 	if (strcmp(mode, "stall") == 0) {
@@ -360,7 +370,12 @@ dial(const char *hostport)
 }
 
 /* Flip the byte `at` bytes after the end of the answer's headers. */
-struct flip { long long at; size_t hdr_seen; long long body_seen; int in_body; };
+struct flip {
+	long long at;
+	size_t hdr_seen;
+	long long body_seen;
+	int in_body;
+};
 
 static void
 flip_byte(struct flip *f, char *buf, size_t n)
@@ -440,7 +455,7 @@ relay(int cfd, struct req *r, const char *upstream, struct flip *fl)
 			if (k <= 0) {
 				if (i == 1)
 					goto done;
-				p[0].fd = -1;   /* client finished sending */
+				p[0].fd = -1; /* client finished sending */
 				shutdown(ufd, SHUT_WR);
 				continue;
 			}
@@ -506,7 +521,7 @@ next_mode(struct opts *o, const char *path)
 	if (o->rules[0].n > 0)
 		o->rules[0].n--;
 	if (o->rules[0].n == 0 && o->nrules == 1 && o->upstream == NULL)
-		o->rules[0].n = -1;     /* without upstream the last rule repeats */
+		o->rules[0].n = -1; /* without upstream the last rule repeats */
 	return o->rules[0].mode;
 }
 
@@ -514,7 +529,7 @@ static void
 parse_rules(struct opts *o, int argc, char **argv)
 {
 	static const char *modes[] = { "pass", "500", "400", "trailer", "cut", "cutchunk", "stall",
-	    "hangup", "wrongcid", "corrupt", "oldkubo", NULL };
+		"hangup", "wrongcid", "corrupt", "oldkubo", NULL };
 
 	o->rules = calloc((size_t)argc + 1, sizeof *o->rules);
 	if (o->rules == NULL)

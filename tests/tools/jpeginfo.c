@@ -12,7 +12,7 @@
 int
 main(int argc, char **argv)
 {
-	struct werr e = {0};
+	struct werr e = { 0 };
 	char *buf, dt[64];
 	uint8_t *t;
 	size_t n, tl;

@@ -22,17 +22,17 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: kubo_probe [-a URL] [-r RETRIES] [-t MS] [-l SECONDS] CMD ARG...\n"
-	    "  id | version | repo-stat | stats-bw | swarm-peers | swarm-connect ADDR\n"
-	    "  add FILE|- [--v0] [--trickle] [--no-pin] [--chunker C] [--progress]\n"
-	    "  add-buf TEXT | cat PATH [OFFSET LENGTH] | get PATH DEST\n"
-	    "  pin-add PATH | pin-rm PATH | pin-ls [PATH] | pin-check PATH\n"
-	    "  dag-import FILE|- [--no-pin] | dag-export CID\n"
-	    "  block-put FILE [CODEC] | block-get CID | block-stat CID\n"
-	    "  files-mkdir PATH | files-cp SRC DST | files-stat PATH | files-ls PATH | files-rm PATH\n"
-	    "  key-gen NAME | key-list | key-find NAME\n"
-	    "  name-publish PATH [KEY] | name-resolve NAME\n"
-	    "  pub TOPIC TEXT | sub TOPIC COUNT [READY_FILE [MAX_MS]] | provide CID | rpc CMD [KEY=VALUE...]\n"
-	    "  cid-equal CID CID   (exit 0 when equal decoded, 1 when not)\n");
+	                "  id | version | repo-stat | stats-bw | swarm-peers | swarm-connect ADDR\n"
+	                "  add FILE|- [--v0] [--trickle] [--no-pin] [--chunker C] [--progress]\n"
+	                "  add-buf TEXT | cat PATH [OFFSET LENGTH] | get PATH DEST\n"
+	                "  pin-add PATH | pin-rm PATH | pin-ls [PATH] | pin-check PATH\n"
+	                "  dag-import FILE|- [--no-pin] | dag-export CID\n"
+	                "  block-put FILE [CODEC] | block-get CID | block-stat CID\n"
+	                "  files-mkdir PATH | files-cp SRC DST | files-stat PATH | files-ls PATH | files-rm PATH\n"
+	                "  key-gen NAME | key-list | key-find NAME\n"
+	                "  name-publish PATH [KEY] | name-resolve NAME\n"
+	                "  pub TOPIC TEXT | sub TOPIC COUNT [READY_FILE [MAX_MS]] | provide CID | rpc CMD [KEY=VALUE...]\n"
+	                "  cid-equal CID CID   (exit 0 when equal decoded, 1 when not)\n");
 	exit(EX_USAGE);
 }
 
@@ -86,7 +86,8 @@ progress(void *ctx, uint64_t sent, uint64_t total)
 	uint64_t *calls = ctx;
 
 	(*calls)++;
-	(void)sent; (void)total;
+	(void)sent;
+	(void)total;
 }
 
 static int
@@ -147,7 +148,8 @@ out_sink(void *ctx, const void *p, size_t n, struct werr *e)
 static int
 pin_line(void *ctx, const char *cid, const char *type, struct werr *e)
 {
-	(void)ctx; (void)e;
+	(void)ctx;
+	(void)e;
 	printf("%s %s\n", cid, type);
 	return 0;
 }
@@ -155,7 +157,8 @@ pin_line(void *ctx, const char *cid, const char *type, struct werr *e)
 static int
 peer_line(void *ctx, const struct kubo_peer *p, struct werr *e)
 {
-	(void)ctx; (void)e;
+	(void)ctx;
+	(void)e;
 	printf("%s %s\n", p->peer, p->addr);
 	return 0;
 }
@@ -163,7 +166,8 @@ peer_line(void *ctx, const struct kubo_peer *p, struct werr *e)
 static int
 root_line(void *ctx, const char *cid, const char *pin_error, struct werr *e)
 {
-	(void)ctx; (void)e;
+	(void)ctx;
+	(void)e;
 	printf("%s%s%s\n", cid, pin_error ? " " : "", pin_error ? pin_error : "");
 	return 0;
 }
@@ -171,7 +175,8 @@ root_line(void *ctx, const char *cid, const char *pin_error, struct werr *e)
 static int
 files_line(void *ctx, const struct kubo_files_entry *f, struct werr *e)
 {
-	(void)ctx; (void)e;
+	(void)ctx;
+	(void)e;
 	printf("%s %d %llu %s\n", f->name, f->type, (unsigned long long)f->size, f->hash);
 	return 0;
 }
@@ -179,12 +184,17 @@ files_line(void *ctx, const struct kubo_files_entry *f, struct werr *e)
 static int
 key_line(void *ctx, const struct kubo_key *key, struct werr *e)
 {
-	(void)ctx; (void)e;
+	(void)ctx;
+	(void)e;
 	printf("%s %s\n", key->name, key->id);
 	return 0;
 }
 
-struct sub_state { long count, max_ms; long long t0; const char *ready_file; };
+struct sub_state {
+	long count, max_ms;
+	long long t0;
+	const char *ready_file;
+};
 
 static long long
 now_ms(void)
@@ -469,7 +479,7 @@ static int
 cid_equal_cmd(int argc, char **argv)
 {
 	struct cid a, b;
-	struct werr e = {0};
+	struct werr e = { 0 };
 
 	if (argc < 3)
 		usage();
@@ -483,8 +493,8 @@ cid_equal_cmd(int argc, char **argv)
 int
 main(int argc, char **argv)
 {
-	static const struct option longopts[] = { {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0} };
-	struct werr e = {0};
+	static const struct option longopts[] = { { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
+	struct werr e = { 0 };
 	struct kubo_opts o;
 	struct config *cfg;
 	struct kubo *k;

@@ -10,7 +10,7 @@
 int
 main(int argc, char **argv)
 {
-	struct werr e = {0};
+	struct werr e = { 0 };
 	uint8_t *px, *jpg;
 	size_t n;
 	long w, h;

@@ -7,7 +7,7 @@
 int
 main(int argc, char **argv)
 {
-	struct werr e = {0};
+	struct werr e = { 0 };
 	cJSON *o;
 
 	if (argc != 4)

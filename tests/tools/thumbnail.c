@@ -15,7 +15,7 @@
 static void
 one(int size, const char *in, const char *out)
 {
-	struct werr e = {0};
+	struct werr e = { 0 };
 	char *buf;
 	uint8_t *t;
 	size_t n, tl;

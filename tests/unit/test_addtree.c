@@ -11,7 +11,12 @@
 #include "ipld/addtree.h"
 #include "tap.h"
 
-struct log { char buf[4096]; size_t len; int roots; int fail_at, n; };
+struct log {
+	char buf[4096];
+	size_t len;
+	int roots;
+	int fail_at, n;
+};
 
 static int
 record(void *ctx, const struct add_event *ev, struct werr *e)
@@ -170,22 +175,26 @@ test_errors(void)
 	ok(run(&o, &l, &e, 1, "nonexistent") < 0 && e.code == EX_NOINPUT && strstr(e.msg, "nonexistent"), "missing: %s", e.msg);
 	o.recursive = 0;
 	ok(run(&o, &l, &e, 1, "moons") < 0 && e.code == EX_USAGE &&
-	    strcmp(e.msg, "'moons' is a directory, use the '-r' flag to specify directories") == 0, "no -r: %s", e.msg);
+	        strcmp(e.msg, "'moons' is a directory, use the '-r' flag to specify directories") == 0,
+	    "no -r: %s", e.msg);
 	o.recursive = 1;
 	ok(run(&o, &l, &e, 1, "fifodir") < 0 && e.code == EX_DATAERR && strstr(e.msg, "fifodir/pipe"), "fifo inside: %s", e.msg);
 	o.wrap = 1;
 	ok(run(&o, &l, &e, 2, "moons/jupiter/europa.txt", "planets2/europa.txt") < 0 && e.code == EX_USAGE &&
-	    strstr(e.msg, "europa.txt"), "one name twice in a wrap: %s", e.msg);
+	        strstr(e.msg, "europa.txt"),
+	    "one name twice in a wrap: %s", e.msg);
 	o.wrap = 0;
 	o.imp.chunk_size = 0;
 	ok(run(&o, &l, &e, 1, "moons") < 0 && e.code == EX_USAGE && strstr(e.msg, "--chunker"), "bad import options: %s", e.msg);
 	opts(&o);
 	memset(&l, 0, sizeof l);
 	l.fail_at = 2;
-	ok(add_paths((const char *[]){"moons"}, 1, &o, NULL, NULL, record, &l, NULL, &e) < 0 &&
-	    e.code == EX_IOERR && strstr(e.msg, "broken pipe"), "an event error stops the add: %s", e.msg);
-	ok(add_paths((const char *[]){"moons"}, 1, &o, failing_sink, NULL, NULL, NULL, NULL, &e) < 0 &&
-	    strstr(e.msg, "disk full"), "a sink error stops the add: %s", e.msg);
+	ok(add_paths((const char *[]){ "moons" }, 1, &o, NULL, NULL, record, &l, NULL, &e) < 0 &&
+	        e.code == EX_IOERR && strstr(e.msg, "broken pipe"),
+	    "an event error stops the add: %s", e.msg);
+	ok(add_paths((const char *[]){ "moons" }, 1, &o, failing_sink, NULL, NULL, NULL, NULL, &e) < 0 &&
+	        strstr(e.msg, "disk full"),
+	    "a sink error stops the add: %s", e.msg);
 }
 
 int
@@ -195,17 +204,22 @@ main(void)
 
 	if (mkdtemp(tmpl) == NULL || chdir(tmpl) < 0)
 		return 1;
-	mkdir("moons", 0755); mkdir("moons/jupiter", 0755); mkdir("moons/saturn", 0755);
+	mkdir("moons", 0755);
+	mkdir("moons/jupiter", 0755);
+	mkdir("moons/saturn", 0755);
 	put("moons/jupiter/europa.txt", "Hello Europa!\n");
 	put("moons/saturn/titan.txt", "Hello Titan!\n");
 	put("moons/mercury.txt", "hey youre no moon!\n");
 	mkdir("planets2", 0755);
 	put("planets2/europa.txt", "x\n");
-	mkdir("files", 0755); mkdir("files/foo", 0755); mkdir("files/bar", 0755);
+	mkdir("files", 0755);
+	mkdir("files/foo", 0755);
+	mkdir("files/bar", 0755);
 	put("files/foo/baz", "some text\n");
 	if (symlink("files/foo/baz", "files/bar/baz") < 0 || symlink("files/does/not/exist", "files/bad") < 0)
 		return 1;
-	mkdir("planets", 0755); mkdir("planets/.asteroids", 0755);
+	mkdir("planets", 0755);
+	mkdir("planets/.asteroids", 0755);
 	put("planets/mars.txt", "Hello Mars\n");
 	put("planets/venus.txt", "Hello Venus\n");
 	put("planets/.pluto.txt", "Hello Pluto\n");

@@ -17,9 +17,9 @@ static const char *
 with(const char *key, const char *json_value)
 {
 	cJSON *o = cJSON_Parse("{\"v\":1,\"type\":\"announce\",\"peer\":\"" PEER "\",\"ipns\":\"" IPNS "\","
-	    "\"root\":\"" ROOT "\",\"seq\":1764650000000,\"sessions\":3,\"ts\":\"2026-12-02T04:00:00.123Z\","
-	    "\"addrs\":[\"/ip4/10.77.0.1/tcp/4001\",\"/ip6/::1/udp/4001/quic-v1/p2p/" PEER "\"],"
-	    "\"caps\":{\"serve\":8080,\"cluster\":false},\"free_bytes\":123456789}");
+	                       "\"root\":\"" ROOT "\",\"seq\":1764650000000,\"sessions\":3,\"ts\":\"2026-12-02T04:00:00.123Z\","
+	                       "\"addrs\":[\"/ip4/10.77.0.1/tcp/4001\",\"/ip6/::1/udp/4001/quic-v1/p2p/" PEER "\"],"
+	                       "\"caps\":{\"serve\":8080,\"cluster\":false},\"free_bytes\":123456789}");
 	char *s;
 
 	if (key != NULL) {
@@ -38,7 +38,7 @@ static void
 refused(const char *m, enum announce_err want, const char *what)
 {
 	struct announce a;
-	struct werr e = {0};
+	struct werr e = { 0 };
 	enum announce_err r = announce_parse(m, strlen(m), &a, &e);
 
 	is_str(announce_err_name(r), announce_err_name(want), "%s", what);
@@ -48,7 +48,7 @@ static void
 test_valid(void)
 {
 	struct announce a, b;
-	struct werr e = {0};
+	struct werr e = { 0 };
 	const char *m = with(NULL, NULL);
 	cJSON *o;
 	char *txt;
@@ -115,10 +115,11 @@ test_hostile(void)
 	refused(with("addrs", "[\"/ip4/1.2.3.4/tcp/1/\"]"), AN_BAD_ADDR, "trailing slash");
 	refused(with("addrs", "[1]"), AN_BAD_ADDR, "addr a number");
 	refused(with("addrs", "[\"/ip4/1.1.1.1/tcp/1\",\"/ip4/1.1.1.1/tcp/1\",\"/ip4/1.1.1.1/tcp/1\","
-	    "\"/ip4/1.1.1.1/tcp/1\",\"/ip4/1.1.1.1/tcp/1\",\"/ip4/1.1.1.1/tcp/1\",\"/ip4/1.1.1.1/tcp/1\","
-	    "\"/ip4/1.1.1.1/tcp/1\",\"/ip4/1.1.1.1/tcp/1\",\"/ip4/1.1.1.1/tcp/1\",\"/ip4/1.1.1.1/tcp/1\","
-	    "\"/ip4/1.1.1.1/tcp/1\",\"/ip4/1.1.1.1/tcp/1\",\"/ip4/1.1.1.1/tcp/1\",\"/ip4/1.1.1.1/tcp/1\","
-	    "\"/ip4/1.1.1.1/tcp/1\",\"/ip4/1.1.1.1/tcp/1\"]"), AN_BAD_FIELD, "17 addrs");
+	                      "\"/ip4/1.1.1.1/tcp/1\",\"/ip4/1.1.1.1/tcp/1\",\"/ip4/1.1.1.1/tcp/1\",\"/ip4/1.1.1.1/tcp/1\","
+	                      "\"/ip4/1.1.1.1/tcp/1\",\"/ip4/1.1.1.1/tcp/1\",\"/ip4/1.1.1.1/tcp/1\",\"/ip4/1.1.1.1/tcp/1\","
+	                      "\"/ip4/1.1.1.1/tcp/1\",\"/ip4/1.1.1.1/tcp/1\",\"/ip4/1.1.1.1/tcp/1\",\"/ip4/1.1.1.1/tcp/1\","
+	                      "\"/ip4/1.1.1.1/tcp/1\",\"/ip4/1.1.1.1/tcp/1\"]"),
+	    AN_BAD_FIELD, "17 addrs");
 	refused(with("caps", "{\"serve\":0}"), AN_BAD_FIELD, "serve port 0");
 	refused(with("caps", "{\"serve\":8080,\"cluster\":\"yes\"}"), AN_BAD_FIELD, "cluster a string");
 	refused(with("free_bytes", "\"lots\""), AN_BAD_FIELD, "free_bytes a string");

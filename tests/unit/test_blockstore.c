@@ -16,7 +16,7 @@ mkblock(int i, uint8_t *buf, size_t len, struct cid *c)
 static void
 test_spill(size_t limit, const char *what)
 {
-	struct werr e = {0};
+	struct werr e = { 0 };
 	struct blockstore *bs = bs_new(limit, NULL, &e);
 	uint8_t buf[5000];
 	const uint8_t *d;
@@ -53,7 +53,7 @@ test_spill(size_t limit, const char *what)
 int
 main(void)
 {
-	struct werr e = {0};
+	struct werr e = { 0 };
 	struct blockstore *bs = bs_new(1 << 20, NULL, &e);
 	struct cid a, b;
 	const uint8_t *d;
@@ -93,7 +93,8 @@ main(void)
 	bs = bs_new(0, "/nonexistent-wanda-dir", &e);
 	e.code = 0;
 	ok(bs != NULL && bs_put(bs, &a, (const uint8_t *)"aaa", 3, &e) == -1 && e.code == EX_CANTCREAT &&
-	    strstr(e.msg, "/nonexistent-wanda-dir") != NULL, "unusable tmpdir: %s", e.msg);
+	        strstr(e.msg, "/nonexistent-wanda-dir") != NULL,
+	    "unusable tmpdir: %s", e.msg);
 	bs_free(bs);
 	setenv("TMPDIR", "", 1);
 	bs = bs_new(0, NULL, &e);

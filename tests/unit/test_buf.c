@@ -10,7 +10,7 @@ static void
 test_bytes(void)
 {
 	struct buf b = BUF_INIT;
-	struct werr e = {0};
+	struct werr e = { 0 };
 	char big[10000];
 	size_t n;
 	char *p;
@@ -20,7 +20,8 @@ test_bytes(void)
 	ok(buf_printf(&b, &e, "-%d-%s", 42, "x") == 0 && strcmp(b.p, "abcd-42-x") == 0, "printf");
 	memset(big, 'z', sizeof big);
 	ok(buf_add(&b, big, sizeof big, &e) == 0 && b.len == 9 + sizeof big && b.cap > b.len &&
-	    b.p[b.len] == '\0', "grows past its capacity, NUL-ended");
+	        b.p[b.len] == '\0',
+	    "grows past its capacity, NUL-ended");
 	ok(buf_add(&b, "", 0, &e) == 0 && b.len == 9 + sizeof big, "adding nothing");
 	buf_reset(&b);
 	ok(b.len == 0 && b.p[0] == '\0' && b.cap > 0, "reset keeps the memory");
@@ -41,7 +42,7 @@ test_bytes(void)
 static void
 test_array(void)
 {
-	struct werr e = {0};
+	struct werr e = { 0 };
 	int *v = NULL;
 	size_t cap = 0;
 
@@ -51,7 +52,8 @@ test_array(void)
 	ok(buf_grow_array(&v, &cap, 100, sizeof *v, 8, &e) == 0 && cap == 128, "doubles until it fits");
 	v[99] = 7;
 	ok(buf_grow_array(&v, &cap, SIZE_MAX / 2, sizeof *v, 8, &e) < 0 && e.code == EX_OSERR && cap == 128 &&
-	    v[99] == 7, "overflow refused, array unchanged: %s", e.msg);
+	        v[99] == 7,
+	    "overflow refused, array unchanged: %s", e.msg);
 	free(v);
 }
 

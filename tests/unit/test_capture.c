@@ -85,7 +85,7 @@ test_font(void)
 static void
 test_jpeg(void)
 {
-	struct werr e = {0};
+	struct werr e = { 0 };
 	uint8_t src[4 * 2] = { 0, 100, 200, 50, 10, 20, 30, 40 }, dst[2];
 	int tw, th, w, h;
 
@@ -132,7 +132,7 @@ test_jpeg(void)
 	exif_get_datetime_original(y, yl, dt, sizeof dt);
 	is_str(dt, "1970:01:01 00:00:01", "replaced");
 	ok(jpeg_find_exif(y, yl, &off, &sl) == 0, "EXIF in the new one");
-	y[off + 4] = 'X';   /* hide the first: a second one would be found now */
+	y[off + 4] = 'X'; /* hide the first: a second one would be found now */
 	ok(jpeg_find_exif(y, yl, &off, &sl) < 0, "one EXIF block, not two");
 	ok(exif_set_datetime_original((const uint8_t *)"GIF89a", 6, 0, &t, &tl, &e) < 0 && e.code == EX_DATAERR, "non-JPEG refused");
 	free(x);
@@ -144,7 +144,7 @@ test_jpeg(void)
 static void
 test_args(void)
 {
-	struct werr e = {0};
+	struct werr e = { 0 };
 	struct capsrc_opts o = { .kind = SRC_RPICAM, .exposure_us = -1, .gain = -1, .quality = 90 };
 	char buf[4096], *argv[48], y[512];
 	int64_t us;
@@ -179,7 +179,8 @@ test_args(void)
 	o.gain = 8;
 	o.awb = "1.5,2";
 	ok(cam_script(&o, y, sizeof y) == 0 && strstr(y, "AnalogueGain: 8\n") && strstr(y, "ColourGains: [1.5, 2]") &&
-	    !strstr(y, "ExposureTime"), "script: gain and colour gains");
+	        !strstr(y, "ExposureTime"),
+	    "script: gain and colour gains");
 	ok(cam_script(&o, y, 10) < 0, "script too long for buffer refused");
 	n = cam_argv(&o, "cam", "2", "/d/frame-#.bin", "", argv, 16, buf, sizeof buf);
 	ok(n == 5 && strcmp(argv[1], "--camera=2") == 0 && strcmp(argv[2], "--capture=3") == 0, "cam argv");
@@ -188,7 +189,7 @@ test_args(void)
 static void
 test_child(const char *dir)
 {
-	struct werr e = {0};
+	struct werr e = { 0 };
 	struct child_result r;
 	char *echo[] = { "sh", "-c", "echo out; echo err >&2; exit 3", NULL };
 	char *slow[] = { "sh", "-c", "trap '' TERM; sleep 5", NULL };
@@ -218,7 +219,8 @@ test_child(const char *dir)
 	char *txt;
 	size_t n;
 	ok(read_file(ev, &txt, &n, &e) == 0 && strncmp(txt, "{\"event\":\"overrun\",\"ts\":", 24) == 0 &&
-	    strchr(txt, '\n') != NULL && txt[n - 1] == '\n', "one JSON line per event");
+	        strchr(txt, '\n') != NULL && txt[n - 1] == '\n',
+	    "one JSON line per event");
 	free(txt);
 	o = cJSON_CreateObject();
 	ok(event_append("/nonexistent", o, &e) < 0, "unwritable log reported");

@@ -55,14 +55,14 @@ read_all(const uint8_t *p, size_t n, struct werr *e)
 }
 
 static const char *hdr2 =
-	"a265726f6f747382d82a58250001551220e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-	"d82a5823001220bfccda787baba32b59c78450ac3d20b633360b43992c77289f9ed46d843561e66776657273696f6e01";
+    "a265726f6f747382d82a58250001551220e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    "d82a5823001220bfccda787baba32b59c78450ac3d20b633360b43992c77289f9ed46d843561e66776657273696f6e01";
 
 static void
 test_header(void)
 {
 	struct cid roots[2], *got;
-	struct werr e = {0};
+	struct werr e = { 0 };
 	uint8_t want[256], *h;
 	size_t wn, hn, n;
 
@@ -78,31 +78,34 @@ test_header(void)
 	free(h);
 	wn = unhex(hdr2, want);
 	ok(car_header_decode(want, wn, &got, &n, &e) == 0 && n == 2 && cid_equal(&got[0], &roots[0]) &&
-	    cid_equal(&got[1], &roots[1]), "decode two-root header");
+	        cid_equal(&got[1], &roots[1]),
+	    "decode two-root header");
 	free(got);
 	/* keys in the other order are still a valid CBOR map */
 	wn = unhex("a26776657273696f6e0165726f6f747380", want);
 	ok(car_header_decode(want, wn, &got, &n, &e) == 0 && n == 0 && got == NULL, "version before roots");
 
-	static const struct { const char *hex, *why, *msg; } bad[] = {
-		{"", "empty", "not a CBOR map"},
-		{"80", "array", "not a CBOR map"},
-		{"a165726f6f747380", "no version", "no \"version\""},
-		{"a16776657273696f6e01", "no roots", "no \"roots\""},
-		{"a26776657273696f6e0265726f6f747380", "version 2", "version 2 is not supported"},
-		{"a265726f6f7473806776657273696f6e1801", "non-minimal version", "malformed"},
-		{"a265726f6f7473806776657273696f6e01ff", "trailing byte", "1 bytes after"},
-		{"a265726f6f7473a06776657273696f6e01", "roots is a map", "not an array"},
-		{"a265726f6f747381016776657273696f6e01", "root not a tag", "not a CID (tag 42)"},
-		{"a265726f6f747381d82a43010203", "root bytes without 00", "bad CID bytes"},
-		{"a265726f6f747381d82a4300ffff", "root bytes not a CID", "root 0"},
-		{"a265726f6f747381d82a4b0001550003616263ffffff", "root with trailing bytes", "trailing bytes"},
-		{"a265726f6f747399ffff", "roots longer than the header", "longer than the header"},
-		{"a365726f6f7473806776657273696f6e01637a7a7a00", "unknown key", "unexpected key"},
-		{"a265726f6f74738065726f6f747380", "duplicate key", "unexpected key"},
-		{"a2fc", "reserved additional info", "malformed"},
-		{"a21b", "truncated head", "malformed"},
-		{"a26776657273696f6e6161", "version a string", "malformed"},
+	static const struct {
+		const char *hex, *why, *msg;
+	} bad[] = {
+		{ "", "empty", "not a CBOR map" },
+		{ "80", "array", "not a CBOR map" },
+		{ "a165726f6f747380", "no version", "no \"version\"" },
+		{ "a16776657273696f6e01", "no roots", "no \"roots\"" },
+		{ "a26776657273696f6e0265726f6f747380", "version 2", "version 2 is not supported" },
+		{ "a265726f6f7473806776657273696f6e1801", "non-minimal version", "malformed" },
+		{ "a265726f6f7473806776657273696f6e01ff", "trailing byte", "1 bytes after" },
+		{ "a265726f6f7473a06776657273696f6e01", "roots is a map", "not an array" },
+		{ "a265726f6f747381016776657273696f6e01", "root not a tag", "not a CID (tag 42)" },
+		{ "a265726f6f747381d82a43010203", "root bytes without 00", "bad CID bytes" },
+		{ "a265726f6f747381d82a4300ffff", "root bytes not a CID", "root 0" },
+		{ "a265726f6f747381d82a4b0001550003616263ffffff", "root with trailing bytes", "trailing bytes" },
+		{ "a265726f6f747399ffff", "roots longer than the header", "longer than the header" },
+		{ "a365726f6f7473806776657273696f6e01637a7a7a00", "unknown key", "unexpected key" },
+		{ "a265726f6f74738065726f6f747380", "duplicate key", "unexpected key" },
+		{ "a2fc", "reserved additional info", "malformed" },
+		{ "a21b", "truncated head", "malformed" },
+		{ "a26776657273696f6e6161", "version a string", "malformed" },
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		wn = unhex(bad[i].hex, want);
@@ -116,7 +119,7 @@ test_header(void)
 static size_t
 small_car(uint8_t *out, struct cid *c0, struct cid *c1)
 {
-	struct werr e = {0};
+	struct werr e = { 0 };
 	int fd = memfd_create("w", 0);
 	struct car_writer *w;
 	ssize_t n;
@@ -138,7 +141,7 @@ test_roundtrip(void)
 	uint8_t car[4096];
 	struct cid c0, c1;
 	size_t n = small_car(car, &c0, &c1);
-	struct werr e = {0};
+	struct werr e = { 0 };
 	int fd = memfd(car, n);
 	struct car_reader *r = car_reader_open(fd, "t.car", &e);
 	struct car_block b;
@@ -149,9 +152,11 @@ test_roundtrip(void)
 	ok(car_reader_root(r, 1) == NULL, "no second root");
 	is_int(car_reader_fd(r), fd, "car_reader_fd");
 	ok(car_reader_next(r, &b, &e) == 1 && cid_equal(&b.cid, &c0) && b.len == 6 && b.offset == 57 &&
-	    b.data_offset == 57 + 1 + 34, "first block, offsets");
+	        b.data_offset == 57 + 1 + 34,
+	    "first block, offsets");
 	ok(car_reader_next(r, &b, &e) == 1 && cid_equal(&b.cid, &c1) && b.len == 5 && memcmp(b.data, "hello", 5) == 0 &&
-	    b.offset == 98, "second block");
+	        b.offset == 98,
+	    "second block");
 	is_int(car_reader_next(r, &b, &e), 0, "clean end");
 	car_reader_close(r);
 	close(fd);
@@ -170,7 +175,7 @@ test_roundtrip(void)
 static void
 expect_err(const uint8_t *p, size_t n, const char *why, const char *msg)
 {
-	struct werr e = {0};
+	struct werr e = { 0 };
 
 	ok(read_all(p, n, &e) == -1 && e.code == EX_DATAERR && strstr(e.msg, msg) != NULL && strncmp(e.msg, "t.car: ", 7) == 0,
 	    "reject %s: %s", why, e.msg);
@@ -184,7 +189,7 @@ test_reader_errors(void)
 	size_t n = small_car(car, &c0, &c1);
 
 	expect_err(car, 0, "empty file", "offset 0: empty file");
-	struct werr e = {0};
+	struct werr e = { 0 };
 	int dfd = open("/", O_RDONLY | O_DIRECTORY);
 	ok(car_reader_open(dfd, "dir.car", &e) == NULL && e.code == EX_IOERR && strstr(e.msg, "dir.car: offset 0: read"),
 	    "read error: %s", e.msg);
@@ -211,18 +216,18 @@ test_reader_errors(void)
 	expect_err(bad, 59, "non-minimal section varint", "offset 57: bad section length varint");
 	memcpy(bad + 57, "\x00", 1);
 	expect_err(bad, 58, "zero-length section", "offset 57: section length 0 out of range");
-	memcpy(bad + 57, "\x81\x80\x80\x04", 4);   /* 8 MiB + 1 */
+	memcpy(bad + 57, "\x81\x80\x80\x04", 4); /* 8 MiB + 1 */
 	expect_err(bad, 61, "oversized section", "offset 57: section length 8388609 out of range");
 	memcpy(bad, car, n);
 	bad[n - 1] ^= 1;
 	expect_err(bad, n, "flipped block byte", "offset 98: block does not match its CID bafkreibm6jg3ux5qumhcn2b3flc3tyu6dmlb4xa7u5bf44yegnrjhc4yeq");
 	memcpy(bad, car, n);
-	bad[57 + 1 + 5] ^= 0x40;   /* a digest byte of the first CID */
+	bad[57 + 1 + 5] ^= 0x40; /* a digest byte of the first CID */
 	expect_err(bad, n, "flipped CID byte", "offset 57: block does not match its CID Qm");
 	memcpy(bad, car, 57);
 	memcpy(bad + 57, "\x05\x02\x55\x12\x20\x00", 6);
 	expect_err(bad, 63, "bad CID in section", "offset 58: CID: unsupported version 2");
-	memcpy(bad + 57, "\x07\x01\x55\x99\x01\x01\x00\x61", 8);   /* multihash code 0x99: unknown */
+	memcpy(bad + 57, "\x07\x01\x55\x99\x01\x01\x00\x61", 8); /* multihash code 0x99: unknown */
 	expect_err(bad, 65, "unknown hash function", "offset 57: unsupported multihash 0x99");
 }
 
@@ -230,7 +235,7 @@ test_reader_errors(void)
 static void
 test_export(void)
 {
-	struct werr e = {0};
+	struct werr e = { 0 };
 	struct blockstore *bs = bs_new(1 << 20, NULL, &e);
 	struct cid A, B, C, R, ID, got[8];
 	struct pb_link l[4];
@@ -249,7 +254,10 @@ test_export(void)
 	cid_from_block(1, CODEC_DAG_PB, MH_SHA2_256, blk, n, &A, &e);
 	bs_put(bs, &A, blk, n, &e);
 	free(blk);
-	l[0].cid = A; l[1].cid = B; l[2].cid = A; l[3].cid = ID;
+	l[0].cid = A;
+	l[1].cid = B;
+	l[2].cid = A;
+	l[3].cid = ID;
 	dagpb_encode(l, 4, (const uint8_t *)"\x08\x01", 2, 1, &blk, &n, &e);
 	cid_from_block(1, CODEC_DAG_PB, MH_SHA2_256, blk, n, &R, &e);
 	bs_put(bs, &R, blk, n, &e);
@@ -269,7 +277,7 @@ test_export(void)
 
 	/* twice over the same store: marks are reset */
 	fd = memfd_create("x", 0);
-	struct cid two[2] = {R, B};
+	struct cid two[2] = { R, B };
 	ok(car_export(bs, two, 2, fd, "x.car", &e) == 0, "export again, two roots");
 	lseek(fd, 0, SEEK_SET);
 	ok(car_read_fd(fd, "x.car", NULL, NULL, &e) == 0, "two-root export reads back");
@@ -298,7 +306,7 @@ test_export(void)
 static void
 test_writer_big(void)
 {
-	struct werr e = {0};
+	struct werr e = { 0 };
 	int fd = memfd_create("w", 0);
 	size_t n = 200000;
 	uint8_t *big = calloc(1, n);
@@ -308,7 +316,8 @@ test_writer_big(void)
 	cid_from_block(1, CODEC_RAW, MH_SHA2_256, big, n, &c, &e);
 	w = car_writer_open(fd, "w.car", &c, 1, &e);
 	ok(w != NULL && car_writer_put(w, &c, big, n, &e) == 0 && car_writer_put(w, &c, big, 10, &e) == 0 &&
-	    car_writer_close(w, &e) == 0, "block larger than the write buffer");
+	        car_writer_close(w, &e) == 0,
+	    "block larger than the write buffer");
 	lseek(fd, 0, SEEK_SET);
 	e.code = 0;
 	ok(car_read_fd(fd, "w.car", NULL, NULL, &e) == -1 && strstr(e.msg, "does not match"), "second (lying) block caught");

@@ -11,7 +11,7 @@ static void
 reject(const char *s, const char *why)
 {
 	struct cid c;
-	struct werr e = {0};
+	struct werr e = { 0 };
 
 	ok(cid_parse(s, &c, &e) == -1 && e.code == EX_DATAERR && strstr(e.msg, s) != NULL,
 	    "reject %s (%s): %s", s, why, e.msg);
@@ -20,17 +20,20 @@ reject(const char *s, const char *why)
 static void
 test_forms(void)
 {
-	static const struct { char base; const char *s; } forms[] = {
-		{'b', HW_V1},
-		{'B', "BAFKREIFZJUT3TE2NHYEKKLSS27NH3K72YSCO7Y32KOAO5EEI66WOF36N5E"},
-		{'z', "zb2rhj7crUKTQYRGCRATFaQ6YFLTde2YzdqbbhAASkL9uRDXn"},
-		{'k', "k2cwued9o1pvrt3q271rrqbo49x30tbxwpoeaq75z14e5ui2rzygpbe1"},
-		{'f', "f01551220b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9"},
-		{'m', "mAVUSILlNJ7mTTT4IpS5S19p9q/rEhO/jelOA7pCI96zi783p"},
-		{'u', "uAVUSILlNJ7mTTT4IpS5S19p9q_rEhO_jelOA7pCI96zi783p"},
+	static const struct {
+		char base;
+		const char *s;
+	} forms[] = {
+		{ 'b', HW_V1 },
+		{ 'B', "BAFKREIFZJUT3TE2NHYEKKLSS27NH3K72YSCO7Y32KOAO5EEI66WOF36N5E" },
+		{ 'z', "zb2rhj7crUKTQYRGCRATFaQ6YFLTde2YzdqbbhAASkL9uRDXn" },
+		{ 'k', "k2cwued9o1pvrt3q271rrqbo49x30tbxwpoeaq75z14e5ui2rzygpbe1" },
+		{ 'f', "f01551220b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9" },
+		{ 'm', "mAVUSILlNJ7mTTT4IpS5S19p9q/rEhO/jelOA7pCI96zi783p" },
+		{ 'u', "uAVUSILlNJ7mTTT4IpS5S19p9q_rEhO_jelOA7pCI96zi783p" },
 	};
 	struct cid c, d;
-	struct werr e = {0};
+	struct werr e = { 0 };
 	char s[CID_STR_MAX];
 
 	ok(cid_from_block(1, CODEC_RAW, MH_SHA2_256, "hello world", 11, &c, &e) == 0, "raw block 'hello world'");
@@ -47,11 +50,11 @@ static void
 test_known(void)
 {
 	struct cid c;
-	struct werr e = {0};
+	struct werr e = { 0 };
 	char s[CID_STR_MAX];
-	static const uint8_t empty_file[] = {0x0a, 0x04, 0x08, 0x02, 0x18, 0x00};
-	static const uint8_t hw_leaf[] = {0x0a, 0x11, 0x08, 0x02, 0x12, 0x0b, 'h', 'e', 'l', 'l', 'o', ' ',
-	    'w', 'o', 'r', 'l', 'd', 0x18, 0x0b};
+	static const uint8_t empty_file[] = { 0x0a, 0x04, 0x08, 0x02, 0x18, 0x00 };
+	static const uint8_t hw_leaf[] = { 0x0a, 0x11, 0x08, 0x02, 0x12, 0x0b, 'h', 'e', 'l', 'l', 'o', ' ',
+		'w', 'o', 'r', 'l', 'd', 0x18, 0x0b };
 
 	cid_from_block(0, CODEC_DAG_PB, MH_SHA2_256, empty_file, sizeof empty_file, &c, &e);
 	cid_format(&c, 0, s, sizeof s, &e);
@@ -75,7 +78,7 @@ static void
 test_bytes(void)
 {
 	struct cid c, d;
-	struct werr e = {0};
+	struct werr e = { 0 };
 	uint8_t b[CID_MAX_BYTES + 4];
 	size_t n, used;
 	char s[CID_STR_MAX];
@@ -97,18 +100,20 @@ test_bytes(void)
 	ok(b[0] == 1 && b[1] == 0x55, "v1 bytes start 01 55");
 	ok(cid_from_bytes(b, n, &d, NULL, &e) == 0 && cid_equal(&c, &d), "v1 bytes round trip");
 	for (size_t cut = 0; cut < n; cut++)
-		if (cid_from_bytes(b, cut, &d, &used, &e) != -1)
-			{ ok(0, "truncated v1 at %zu accepted", cut); goto done_cut; }
+		if (cid_from_bytes(b, cut, &d, &used, &e) != -1) {
+			ok(0, "truncated v1 at %zu accepted", cut);
+			goto done_cut;
+		}
 	ok(1, "every truncation of a v1 CID rejected");
 done_cut:
 	b[0] = 2;
 	e.code = 0;
 	ok(cid_from_bytes(b, n, &d, NULL, &e) == -1 && strstr(e.msg, "version 2"), "version 2 rejected: %s", e.msg);
 	b[0] = 1;
-	b[3] = 31;  /* digest length field says 31 for sha2-256 */
+	b[3] = 31; /* digest length field says 31 for sha2-256 */
 	ok(cid_from_bytes(b, n, &d, NULL, &e) == -1, "wrong sha2-256 digest length rejected: %s", e.msg);
-	ok(cid_from_bytes((const uint8_t[]){0x01, 0x80}, 2, &d, NULL, &e) == -1, "bad codec varint rejected");
-	ok(cid_from_bytes((const uint8_t[]){0x80}, 1, &d, NULL, &e) == -1, "bad version varint rejected");
+	ok(cid_from_bytes((const uint8_t[]){ 0x01, 0x80 }, 2, &d, NULL, &e) == -1, "bad codec varint rejected");
+	ok(cid_from_bytes((const uint8_t[]){ 0x80 }, 1, &d, NULL, &e) == -1, "bad version varint rejected");
 
 	cid_parse("QmbFMke1KXqnYyBBWxB74N4c5SBnJMVAiMNRcGu6x1AwQH", &c, &e);
 	e.code = 0;
@@ -128,7 +133,7 @@ int
 main(void)
 {
 	struct cid a, b;
-	struct werr e = {0};
+	struct werr e = { 0 };
 
 	test_forms();
 	test_known();
@@ -158,9 +163,11 @@ main(void)
 	reject("xyz", "unknown base");
 	reject("bagaaaa", "version 0 in v1 form");
 	ok(cid_str_equal("bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku",
-	    "zb2rhmy65F3REf8SZp7De11gxtECBGgUKaLdiDj7MCGCHxbDW"), "cid_str_equal across bases");
+	       "zb2rhmy65F3REf8SZp7De11gxtECBGgUKaLdiDj7MCGCHxbDW"),
+	    "cid_str_equal across bases");
 	ok(!cid_str_equal("bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku",
-	    "QmbFMke1KXqnYyBBWxB74N4c5SBnJMVAiMNRcGu6x1AwQH"), "cid_str_equal: different CIDs");
+	       "QmbFMke1KXqnYyBBWxB74N4c5SBnJMVAiMNRcGu6x1AwQH"),
+	    "cid_str_equal: different CIDs");
 	ok(cid_str_equal("not-a-cid", "not-a-cid") && !cid_str_equal("x", "y"), "cid_str_equal: text fallback");
 	return done_testing();
 }

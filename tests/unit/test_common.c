@@ -13,7 +13,7 @@
 static void
 test_parse(void)
 {
-	struct werr e = {0};
+	struct werr e = { 0 };
 	uint64_t sz;
 	int64_t ms;
 	long l;
@@ -22,7 +22,8 @@ test_parse(void)
 	ok(parse_size("1GiB", &sz, "--x", &e) == 0 && sz == 1073741824ULL, "1GiB");
 	ok(parse_size("512", &sz, "--x", &e) == 0 && sz == 512, "bare bytes");
 	ok(parse_size("12Q", &sz, "--min-free", &e) < 0 && e.code == EX_USAGE &&
-	    strstr(e.msg, "--min-free") != NULL, "bad size names the argument");
+	        strstr(e.msg, "--min-free") != NULL,
+	    "bad size names the argument");
 	ok(parse_duration_ms("30s", &ms, "--x", &e) == 0 && ms == 30000, "30s");
 	ok(parse_duration_ms("500ms", &ms, "--x", &e) == 0 && ms == 500, "500ms");
 	ok(parse_duration_ms("2h", &ms, "--x", &e) == 0 && ms == 7200000, "2h");
@@ -36,7 +37,7 @@ test_parse(void)
 static void
 test_config(const char *dir)
 {
-	struct werr e = {0};
+	struct werr e = { 0 };
 	struct config *c;
 	char path[4096], url[256];
 	FILE *f;
@@ -104,14 +105,15 @@ test_config(const char *dir)
 	ok(c == NULL && strstr(e.msg, "/nonexistent/wanda.conf"), "missing explicit config is an error");
 	unsetenv("WANDA_CONF");
 	ok(multiaddr_to_url("/ip6/::1/tcp/5001", url, sizeof url, &e) == 0 &&
-	    strcmp(url, "http://[::1]:5001") == 0, "ip6 multiaddr");
+	        strcmp(url, "http://[::1]:5001") == 0,
+	    "ip6 multiaddr");
 	ok(multiaddr_to_url("/unix/x", url, sizeof url, &e) < 0, "bad multiaddr");
 }
 
 static void
 test_atomic(const char *dir)
 {
-	struct werr e = {0};
+	struct werr e = { 0 };
 	char path[4096], sub[4096], *buf;
 	size_t len;
 
@@ -125,7 +127,8 @@ test_atomic(const char *dir)
 	ok(read_file(path, &buf, &len, &e) == 0 && len == 3, "replaced whole");
 	free(buf);
 	ok(read_file("/nonexistent/x", &buf, &len, &e) < 0 && e.code == EX_NOINPUT &&
-	    strstr(e.msg, "/nonexistent/x"), "missing file named");
+	        strstr(e.msg, "/nonexistent/x"),
+	    "missing file named");
 	snprintf(path, sizeof path, "%s/nodir/file", dir);
 	ok(atomic_write(path, "x", 1, &e) < 0 && e.code == EX_CANTCREAT, "unwritable target");
 }
@@ -133,7 +136,7 @@ test_atomic(const char *dir)
 static void
 test_jsonl(const char *dir)
 {
-	struct werr e = {0};
+	struct werr e = { 0 };
 	char path[4096], *buf;
 	FILE *f;
 	struct jsonl *j;
@@ -162,7 +165,7 @@ test_jsonl(const char *dir)
 static void
 test_atomic_more(const char *dir)
 {
-	struct werr e = {0};
+	struct werr e = { 0 };
 	struct atomic_file af;
 	char path[4096], *buf;
 	size_t len;
@@ -216,25 +219,26 @@ test_cli(void)
 	rfc3339_ms(86400123LL, buf, sizeof buf);
 	is_str(buf, "1970-01-02T00:00:00.123Z", "rfc3339 with ms");
 	progress_start(&p, "x", 100);
-	p.enabled = 1;           /* draw even though stderr is not a tty */
+	p.enabled = 1; /* draw even though stderr is not a tty */
 	p.last_ms = 0;
 	progress_update(&p, 50);
-	progress_update(&p, 60);  /* within 100 ms: skipped */
+	progress_update(&p, 60); /* within 100 ms: skipped */
 	p.total = 0;
 	p.last_ms = 0;
 	progress_update(&p, 70);
 	progress_end(&p);
-	fprintf(stderr, "\n");  /* keep the TAP stream line-aligned */
+	fprintf(stderr, "\n"); /* keep the TAP stream line-aligned */
 	ok(cli_stderr_tty() == 0 || cli_stderr_tty() == 1, "tty check");
 }
 
 static void
 test_werr(void)
 {
-	struct werr e = {0};
+	struct werr e = { 0 };
 
 	ok(werr_set(NULL, 1, "x") == -1 && werr_sys(NULL, 1, "x") == -1 &&
-	    werr_prefix(NULL, "x") == -1, "NULL werr is allowed");
+	        werr_prefix(NULL, "x") == -1,
+	    "NULL werr is allowed");
 	errno = ENOENT;
 	werr_sys(&e, EX_NOINPUT, "%s", "f.car");
 	is_str(e.msg, "f.car: No such file or directory", "werr_sys appends strerror");
@@ -246,7 +250,7 @@ test_werr(void)
 static void
 test_jsonl_errors(void)
 {
-	struct werr e = {0};
+	struct werr e = { 0 };
 	struct jsonl *j = jsonl_open(stdout, "error(\"boom\")", &e);
 	cJSON *o = cJSON_CreateObject();
 

@@ -21,8 +21,8 @@ unhex(const char *h, uint8_t *out)
 /* A directory {a.txt -> raw "hello world" (11), b -> empty file v0 (6)},
  * as @ipld/dag-pb encodes it; its CIDv1 is bafybeides27j... */
 static const char dir_hex[] =
-	"122f0a2401551220b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde91205612e747874180b"
-	"12290a221220bfccda787baba32b59c78450ac3d20b633360b43992c77289f9ed46d843561e612016218060a020801";
+    "122f0a2401551220b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde91205612e747874180b"
+    "12290a221220bfccda787baba32b59c78450ac3d20b633360b43992c77289f9ed46d843561e612016218060a020801";
 
 static void
 reject(const char *hex, const char *why, const char *want)
@@ -30,7 +30,7 @@ reject(const char *hex, const char *why, const char *want)
 	uint8_t b[256];
 	size_t n = unhex(hex, b);
 	struct pb_node nd;
-	struct werr e = {0};
+	struct werr e = { 0 };
 
 	ok(dagpb_decode(b, n, &nd, &e) == -1 && e.code == EX_DATAERR && strstr(e.msg, want) != NULL,
 	    "reject %s: %s", why, e.msg);
@@ -40,7 +40,7 @@ static void
 test_encode(void)
 {
 	struct pb_link l[2];
-	struct werr e = {0};
+	struct werr e = { 0 };
 	uint8_t want[256], *out;
 	size_t wn = unhex(dir_hex, want), n;
 	struct cid c;
@@ -48,9 +48,13 @@ test_encode(void)
 
 	memset(l, 0, sizeof l);
 	cid_parse("bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e", &l[0].cid, &e);
-	l[0].name = "a.txt"; l[0].name_len = 5; l[0].tsize = 11;
+	l[0].name = "a.txt";
+	l[0].name_len = 5;
+	l[0].tsize = 11;
 	cid_parse("QmbFMke1KXqnYyBBWxB74N4c5SBnJMVAiMNRcGu6x1AwQH", &l[1].cid, &e);
-	l[1].name = "b"; l[1].name_len = 1; l[1].tsize = 6;
+	l[1].name = "b";
+	l[1].name_len = 1;
+	l[1].tsize = 6;
 	ok(dagpb_encode(l, 2, (const uint8_t *)"\x08\x01", 2, 1, &out, &n, &e) == 0, "encode directory");
 	ok(n == wn && memcmp(out, want, n) == 0, "directory bytes equal @ipld/dag-pb's");
 	cid_from_block(1, CODEC_DAG_PB, MH_SHA2_256, out, n, &c, &e);
@@ -59,7 +63,8 @@ test_encode(void)
 	free(out);
 
 	ok(dagpb_encode(NULL, 0, (const uint8_t *)"\x08\x02\x18\x00", 4, 1, &out, &n, &e) == 0 &&
-	    n == 6 && memcmp(out, "\x0a\x04\x08\x02\x18\x00", 6) == 0, "empty file node is 0a 04 08 02 18 00");
+	        n == 6 && memcmp(out, "\x0a\x04\x08\x02\x18\x00", 6) == 0,
+	    "empty file node is 0a 04 08 02 18 00");
 	free(out);
 	ok(dagpb_encode(NULL, 0, NULL, 0, 0, &out, &n, &e) == 0 && n == 0, "empty node encodes to nothing");
 	free(out);
@@ -69,8 +74,9 @@ test_encode(void)
 	l[0].name = NULL;
 	struct pb_node nd;
 	ok(dagpb_encode(l, 1, NULL, 0, 0, &out, &n, &e) == 0 && dagpb_decode(out, n, &nd, &e) == 0 &&
-	    nd.nlinks == 1 && nd.links[0].name != NULL && nd.links[0].name_len == 0 && nd.links[0].has_tsize &&
-	    !nd.has_data, "NULL name encodes as an empty Name, Tsize always written");
+	        nd.nlinks == 1 && nd.links[0].name != NULL && nd.links[0].name_len == 0 && nd.links[0].has_tsize &&
+	        !nd.has_data,
+	    "NULL name encodes as an empty Name, Tsize always written");
 	dagpb_node_free(&nd);
 	free(out);
 }
@@ -81,7 +87,7 @@ test_decode(void)
 	uint8_t b[256];
 	size_t n = unhex(dir_hex, b);
 	struct pb_node nd;
-	struct werr e = {0};
+	struct werr e = { 0 };
 	char s[CID_STR_MAX];
 
 	ok(dagpb_decode(b, n, &nd, &e) == 0, "decode directory");
@@ -104,12 +110,16 @@ test_decode(void)
 	cid_to_bytes(&v0, cb);
 	uint8_t *big = malloc(38 * 100), *p = big;
 	for (int i = 0; i < 100; i++) {
-		*p++ = 0x12; *p++ = 36; *p++ = 0x0a; *p++ = 34;
+		*p++ = 0x12;
+		*p++ = 36;
+		*p++ = 0x0a;
+		*p++ = 34;
 		memcpy(p, cb, 34);
 		p += 34;
 	}
 	ok(dagpb_decode(big, (size_t)(p - big), &nd, &e) == 0 && nd.nlinks == 100 && !nd.links[99].has_tsize &&
-	    nd.links[99].name == NULL, "100 hash-only links");
+	        nd.links[99].name == NULL,
+	    "100 hash-only links");
 	dagpb_node_free(&nd);
 	free(big);
 }
@@ -125,15 +135,17 @@ main(void)
 	uint8_t b[64];
 	size_t n = unhex("0a02080112060a0401550000", b);
 	struct pb_node nd;
-	struct werr e = {0};
+	struct werr e = { 0 };
 	ok(dagpb_decode(b, n, &nd, &e) == 0 && nd.nlinks == 1 && nd.has_data && nd.data_len == 2 &&
-	    nd.links[0].cid.codec == CODEC_RAW, "Data before Links accepted: %s", e.msg);
+	        nd.links[0].cid.codec == CODEC_RAW,
+	    "Data before Links accepted: %s", e.msg);
 	uint8_t *out;
 	size_t on;
 	uint8_t want[64];
 	size_t wn = unhex("120a0a0401550000120018000a020801", want);
 	ok(dagpb_encode(nd.links, nd.nlinks, nd.data, nd.data_len, 1, &out, &on, &e) == 0 && on == wn &&
-	    memcmp(out, want, wn) == 0, "re-encodes canonically: links first, Name and Tsize written");
+	        memcmp(out, want, wn) == 0,
+	    "re-encodes canonically: links first, Name and Tsize written");
 	free(out);
 	dagpb_node_free(&nd);
 	reject("1a00", "unknown field 3", "unexpected field 3");

@@ -14,8 +14,17 @@
 #include "ipld/unixfs.h"
 
 /* Every block the importer emits, kept for inspection. */
-struct blk { struct cid cid; uint8_t *p; size_t n; };
-struct store { struct blk *v; size_t n, cap; int fail_at; size_t bytes; };
+struct blk {
+	struct cid cid;
+	uint8_t *p;
+	size_t n;
+};
+struct store {
+	struct blk *v;
+	size_t n, cap;
+	int fail_at;
+	size_t bytes;
+};
 
 static int
 keep(void *ctx, const struct cid *c, const uint8_t *p, size_t n, struct werr *e)
@@ -73,7 +82,7 @@ fmt(const struct cid *c)
 {
 	static char s[4][CID_STR_MAX];
 	static int k;
-	struct werr e = {0};
+	struct werr e = { 0 };
 
 	k = (k + 1) % 4;
 	if (cid_format(c, 0, s[k], sizeof s[k], &e) < 0)
@@ -86,7 +95,7 @@ static int
 import_buf(const struct import_opts *o, const uint8_t *buf, size_t n, size_t step, struct store *st,
     struct cid *root, uint64_t *tsize, struct fimp_stats *stats)
 {
-	struct werr e = {0};
+	struct werr e = { 0 };
 	struct file_importer *f = fimp_new(o, st ? keep : NULL, st, &e);
 	uint64_t fsize = 0;
 	int rc = -1;
@@ -166,7 +175,7 @@ walk(const struct store *st, const struct cid *c, int trickle_leaves, size_t *le
 	const struct blk *b = store_get(st, c);
 	struct pb_node nd;
 	struct ufs_data d;
-	struct werr e = {0};
+	struct werr e = { 0 };
 	uint64_t sum = 0;
 
 	if (b == NULL) {
@@ -213,14 +222,14 @@ static void
 check_shape(const char *what, const struct import_opts *o, size_t n, size_t want_leaves, size_t want_rootlinks)
 {
 	uint8_t *buf = malloc(n ? n : 1);
-	struct store st = {0};
+	struct store st = { 0 };
 	struct cid root;
 	uint64_t tsize = 0, wtsize = 0;
 	size_t leaves = 0, maxfan = 0;
 	int bad = 0;
 	const struct blk *rb;
-	struct pb_node nd = {0};
-	struct werr e = {0};
+	struct pb_node nd = { 0 };
+	struct werr e = { 0 };
 
 	fill_bytes(buf, n, n);
 	if (!ok(import_buf(o, buf, n, 0, &st, &root, &tsize, NULL) == 0, "%s: imports", what))
@@ -296,7 +305,7 @@ test_write_splits(void)
 	struct cid a, b, c;
 	char path[] = "/tmp/test_importer.XXXXXX";
 	int fd = mkstemp(path);
-	struct werr e = {0};
+	struct werr e = { 0 };
 	uint64_t ts = 0, fs = 0;
 
 	fill_bytes(buf, n, 7);
@@ -325,7 +334,7 @@ static void
 test_bounded_memory(void)
 {
 	struct import_opts o;
-	struct werr e = {0};
+	struct werr e = { 0 };
 	struct file_importer *f;
 	struct fimp_stats st;
 	uint8_t chunk[64];
@@ -363,9 +372,9 @@ static void
 test_errors(void)
 {
 	struct import_opts o;
-	struct werr e = {0};
+	struct werr e = { 0 };
 	struct file_importer *f;
-	struct store st = {0};
+	struct store st = { 0 };
 	struct cid c;
 	uint8_t buf[300];
 
@@ -406,9 +415,11 @@ test_errors(void)
 	fimp_free(f);
 
 	ok(import_path("/nonexistent/wanda-file", &o, NULL, NULL, &c, NULL, NULL, &e) < 0 && e.code == EX_NOINPUT &&
-	    strstr(e.msg, "/nonexistent/wanda-file"), "missing file: %s", e.msg);
+	        strstr(e.msg, "/nonexistent/wanda-file"),
+	    "missing file: %s", e.msg);
 	ok(import_path("/", &o, NULL, NULL, &c, NULL, NULL, &e) < 0 && e.code == EX_DATAERR &&
-	    strstr(e.msg, "/: not a regular file"), "a directory is refused before reading: %s", e.msg);
+	        strstr(e.msg, "/: not a regular file"),
+	    "a directory is refused before reading: %s", e.msg);
 }
 
 /* fimp_add_leaf: the leaves of one import, linked into a second importer
@@ -418,17 +429,24 @@ test_errors(void)
 static void
 test_add_leaf_layouts(void)
 {
-	static const struct { size_t n; int big_links, small_links, trickle; } c[] = {
-		{0, 1024, 174, 0}, {1, 1024, 174, 0}, {64 * 174, 1024, 174, 0},
-		{64 * 175 + 3, 1024, 174, 0}, {64 * 1025 + 1, 1024, 174, 0},
-		{64 * 600, 1024, 174, 1}, {64 * 40 + 7, 11, 3, 0},
+	static const struct {
+		size_t n;
+		int big_links, small_links, trickle;
+	} c[] = {
+		{ 0, 1024, 174, 0 },
+		{ 1, 1024, 174, 0 },
+		{ 64 * 174, 1024, 174, 0 },
+		{ 64 * 175 + 3, 1024, 174, 0 },
+		{ 64 * 1025 + 1, 1024, 174, 0 },
+		{ 64 * 600, 1024, 174, 1 },
+		{ 64 * 40 + 7, 11, 3, 0 },
 	};
 
 	for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
 		struct import_opts big, small;
-		struct store st = {0};
+		struct store st = { 0 };
 		struct cid want, got, first;
-		struct werr e = {0};
+		struct werr e = { 0 };
 		uint64_t tsize = 0, want_tsize = 0, fsize = 0;
 		uint8_t *buf = malloc(c[i].n ? c[i].n : 1);
 		struct file_importer *f;
@@ -465,7 +483,7 @@ static void
 test_add_leaf_misuse(void)
 {
 	struct import_opts o;
-	struct werr e = {0};
+	struct werr e = { 0 };
 	struct file_importer *f;
 	struct cid c;
 

@@ -25,10 +25,10 @@ tjerr_exit(j_common_ptr c)
 }
 
 struct enc {
-	int comps;		/* 1 grey, 3 YCbCr (or RGB with .rgb) */
-	int hs, vs;		/* luma sampling (chroma 1x1) */
+	int comps;  /* 1 grey, 3 YCbCr (or RGB with .rgb) */
+	int hs, vs; /* luma sampling (chroma 1x1) */
 	int quality;
-	int restart;		/* MCUs per interval, 0 none */
+	int restart; /* MCUs per interval, 0 none */
 	int progressive, optimize, rgb;
 };
 
@@ -44,7 +44,7 @@ picture(int w, int h, int comps, unsigned seed, int bars)
 		for (int x = 0; x < w; x++) {
 			uint8_t *s = rgb + ((size_t)y * (size_t)w + (size_t)x) * 3;
 			uint8_t *d = px + ((size_t)y * (size_t)w + (size_t)x) * (size_t)comps;
-			if (bars && (x / 13 + y / 29 + seed) % 5 == 0) {	/* colour bars */
+			if (bars && (x / 13 + y / 29 + seed) % 5 == 0) { /* colour bars */
 				s[0] = (uint8_t)(x * 7 + seed);
 				s[1] = (uint8_t)(255 - y * 3);
 				s[2] = (uint8_t)((x ^ y) * 5);
@@ -230,7 +230,6 @@ check(const struct enc *o, int w, int h)
 			ok(mean < 0.5, "%s: mean pixel difference %.3f < 0.5 (max %d)", name, mean, m);
 		else if (!is420)
 			ok(m <= 2, "%s: max pixel difference %d <= 2", name, m);
-
 	}
 	jpegdc_free(&im);
 	free(mine);
@@ -259,7 +258,8 @@ fallback(const struct enc *o, const char *what)
 	    "%s: jpeg_thumb_decode falls back to libjpeg", what);
 	ref = libjpeg_eighth(jpg, n, &rw, &rh, &rc);
 	ok(dc == 0 && ref != NULL && w == rw && h == rh && c == rc &&
-	    memcmp(pix, ref, (size_t)w * (size_t)h * (size_t)c) == 0, "%s: libjpeg's own picture", what);
+	        memcmp(pix, ref, (size_t)w * (size_t)h * (size_t)c) == 0,
+	    "%s: libjpeg's own picture", what);
 	if (dc == 0)
 		free(pix);
 	free(ref);
@@ -316,7 +316,8 @@ damage(void)
 	is_int(differ, 0, "damage: the copies the DC path takes, libjpeg decodes to the same DCs");
 	e.code = 0;
 	ok(jpeg_thumbnail((const uint8_t *)"\xff\xd8\xff\xc0garbage", 13, 16, 80, &t, &tl, &tw, &th, &e) < 0 &&
-	    e.code == EX_DATAERR, "damage: garbage is EX_DATAERR");
+	        e.code == EX_DATAERR,
+	    "damage: garbage is EX_DATAERR");
 	free(bad);
 	free(jpg);
 	free(px);

@@ -32,9 +32,9 @@ kubo_mono_ms_for_tests(void)
 static void
 test_url(void)
 {
-	struct werr e = {0};
-	struct kubo_param p[] = { {"arg", "/ipfs/bafy x&y=z"}, {"arg", "two"}, {"skipped", NULL},
-		{"cid-version", "1"}, {NULL, NULL} };
+	struct werr e = { 0 };
+	struct kubo_param p[] = { { "arg", "/ipfs/bafy x&y=z" }, { "arg", "two" }, { "skipped", NULL },
+		{ "cid-version", "1" }, { NULL, NULL } };
 	char *u;
 
 	u = kubo_build_url("http://127.0.0.1:5001/", "add", p, &e);
@@ -44,7 +44,7 @@ test_url(void)
 	u = kubo_build_url("http://h:1", "id", NULL, &e);
 	is_str(u, "http://h:1/api/v0/id", "no params, no '?'");
 	free(u);
-	u = kubo_build_url("http://h:1", "pin/ls", (struct kubo_param[]){ {"type", "all~._-"}, {NULL, NULL} }, &e);
+	u = kubo_build_url("http://h:1", "pin/ls", (struct kubo_param[]){ { "type", "all~._-" }, { NULL, NULL } }, &e);
 	is_str(u, "http://h:1/api/v0/pin/ls?type=all~._-", "unreserved characters stay");
 	free(u);
 	ok(kubo_build_url("http://h:1", "id?x=1", NULL, &e) == NULL && e.code == EX_SOFTWARE,
@@ -54,7 +54,7 @@ test_url(void)
 		char big[300];
 		memset(big, 0xe9, sizeof big - 1);
 		big[sizeof big - 1] = '\0';
-		u = kubo_build_url("http://h:1", "cat", (struct kubo_param[]){ {"arg", big}, {NULL, NULL} }, &e);
+		u = kubo_build_url("http://h:1", "cat", (struct kubo_param[]){ { "arg", big }, { NULL, NULL } }, &e);
 		ok(u != NULL && strlen(u) == strlen("http://h:1/api/v0/cat?arg=") + 3 * 299,
 		    "long values are escaped whole");
 		ok(u != NULL && strncmp(u + strlen(u) - 6, "%E9%E9", 6) == 0, "bytes over 0x7f escaped");
@@ -62,7 +62,11 @@ test_url(void)
 	}
 }
 
-struct got { int n; char lines[8][64]; int fail_at; };
+struct got {
+	int n;
+	char lines[8][64];
+	int fail_at;
+};
 
 static int
 line_fn(void *ctx, char *line, size_t n, struct werr *e)
@@ -80,13 +84,16 @@ line_fn(void *ctx, char *line, size_t n, struct werr *e)
 static void
 test_lines(void)
 {
-	struct kubo_lines l = {0};
-	struct werr e = {0};
+	struct kubo_lines l = { 0 };
+	struct werr e = { 0 };
 	struct got g = { .fail_at = -1 };
 
 	ok(kubo_lines_feed(&l, "{\"a\":1}\n{\"b\"", 12, line_fn, &g, &e) == 0, "feed 1");
 	is_int(g.n, 1, "one complete line so far");
-	{ const char *f2 = ":2}\r\n\n  \n{\"c\":3}"; ok(kubo_lines_feed(&l, f2, strlen(f2), line_fn, &g, &e) == 0, "feed 2"); }
+	{
+		const char *f2 = ":2}\r\n\n  \n{\"c\":3}";
+		ok(kubo_lines_feed(&l, f2, strlen(f2), line_fn, &g, &e) == 0, "feed 2");
+	}
 	is_int(g.n, 2, "blank lines skipped, the split line joined");
 	is_str(g.lines[1], "{\"b\":2}", "CR dropped");
 	ok(kubo_lines_finish(&l, line_fn, &g, &e) == 0 && g.n == 3, "the last line without newline");
@@ -153,7 +160,8 @@ test_mb64(void)
 	ok(ENC("", 0, out, sizeof out) == 0 && strcmp(out, "u") == 0, "empty");
 	ok(ENC("abcdef", 6, out, 5) < 0, "too small a buffer");
 	ok(DEC("uaGVsbG8Kd29ybGQ", b, sizeof b, &n) == 0 && n == 11 &&
-	    memcmp(b, "hello\nworld", 11) == 0, "decode what Kubo sends");
+	        memcmp(b, "hello\nworld", 11) == 0,
+	    "decode what Kubo sends");
 	ok(DEC("mPz8/", b, sizeof b, &n) == 0 && n == 3 && b[0] == 0x3f && b[2] == 0x3f,
 	    "'m' is standard base64");
 	ok(DEC("MYQ==", b, sizeof b, &n) == 0 && n == 1 && b[0] == 'a', "padding accepted ('M')");
@@ -172,11 +180,11 @@ test_mb64(void)
 struct canned {
 	int lfd;
 	int port;
-	const char *resp[8];        /* one per connection; NULL ends */
-	size_t resp_len[8];         /* binary responses; 0 = strlen */
-	int stall_ms;               /* after writing the first response, before closing */
-	int delay_ms;               /* before writing the first response */
-	char req[8][1024];          /* request lines seen */
+	const char *resp[8]; /* one per connection; NULL ends */
+	size_t resp_len[8];  /* binary responses; 0 = strlen */
+	int stall_ms;        /* after writing the first response, before closing */
+	int delay_ms;        /* before writing the first response */
+	char req[8][1024];   /* request lines seen */
 	int nreq;
 };
 
@@ -201,10 +209,10 @@ read_request(int fd, char *line, size_t cap)
 				want = -2;
 		}
 		if (want == -2 ? strstr(hdr_end, "\r\n0\r\n\r\n") != NULL :
-		    (long)(len - (size_t)(hdr_end + 4 - buf)) >= want)
+		                 (long)(len - (size_t)(hdr_end + 4 - buf)) >= want)
 			break;
 		if (len >= sizeof buf - 1)
-			len = (size_t)(hdr_end + 4 - buf);   /* drop body bytes */
+			len = (size_t)(hdr_end + 4 - buf); /* drop body bytes */
 	}
 	buf[len] = '\0';
 	eol = strstr(buf, "\r\n");
@@ -264,7 +272,7 @@ static struct kubo *
 client(int port, int retries)
 {
 	struct kubo_opts o;
-	struct werr e = {0};
+	struct werr e = { 0 };
 	char url[64];
 
 	kubo_opts_default(&o);
@@ -276,11 +284,10 @@ client(int port, int retries)
 	return kubo_new(url, &o, &e);
 }
 
-#define OKJSON(body) "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " \
-	#body "\r\nConnection: close\r\n\r\n"
+#define OKJSON(body) "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " #body "\r\nConnection: close\r\n\r\n"
 
 static const char chunked_hdr[] = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-	"Transfer-Encoding: chunked\r\nTrailer: X-Stream-Error\r\nConnection: close\r\n\r\n";
+                                  "Transfer-Encoding: chunked\r\nTrailer: X-Stream-Error\r\nConnection: close\r\n\r\n";
 
 /* A chunked response: the header, one chunk per part, then (when end)
  * the last chunk with optional trailer lines. */
@@ -301,14 +308,15 @@ chunked(const char *const *parts, int end, const char *trailer)
 static void
 test_add_ok_and_trailer(void)
 {
-	struct canned c = {0};
+	struct canned c = { 0 };
 	pthread_t t;
 	struct kubo *k;
-	struct werr e = {0};
+	struct werr e = { 0 };
 	struct kubo_add_opts o;
 	struct kubo_add_result res;
 	char *ok_resp = chunked((const char *[]){ "{\"Name\":\"f\",\"Bytes\":5}\n",
-	    "{\"Name\":\"f\",\"Hash\":\"bafkqaaa\",\"Size\":\"5\"}\n", NULL }, 1, NULL);
+	                            "{\"Name\":\"f\",\"Hash\":\"bafkqaaa\",\"Size\":\"5\"}\n", NULL },
+	    1, NULL);
 	char *trailer_resp = chunked((const char *[]){ "{\"Name\":\"f\",\"Bytes\":5}\n", NULL }, 1,
 	    "X-Stream-Error: datastore: disk full\r\n");
 
@@ -322,8 +330,9 @@ test_add_ok_and_trailer(void)
 	is_str(res.cid, "bafkqaaa", "the root's Hash");
 	is_int(res.size, 5, "Size as a string (Kubo)");
 	ok(strstr(c.req[0], "POST /api/v0/add?cid-version=1&raw-leaves=true&chunker=size-1048576"
-	    "&hash=sha2-256&trickle=false&max-file-links=1024&max-directory-links=0&max-hamt-fanout=256"
-	    "&pin=true") != NULL, "the whole profile sent: %s", c.req[0]);
+	                    "&hash=sha2-256&trickle=false&max-file-links=1024&max-directory-links=0&max-hamt-fanout=256"
+	                    "&pin=true") != NULL,
+	    "the whole profile sent: %s", c.req[0]);
 	ok(kubo_add_buf(k, "hello", 5, &o, &res, &e) < 0, "trailer: add fails");
 	is_int(kubo_last_error(k)->kind, KUBO_E_STREAM, "kind stream");
 	is_int(e.code, EX_PROTOCOL, "EX_PROTOCOL");
@@ -338,17 +347,17 @@ test_add_ok_and_trailer(void)
 static void
 test_http_errors(void)
 {
-	struct canned c = {0};
+	struct canned c = { 0 };
 	pthread_t t;
 	struct kubo *k;
-	struct werr e = {0};
+	struct werr e = { 0 };
 	struct kubo_id id;
 	struct kubo_version v;
 
 	c.resp[0] = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 5\r\nConnection: close\r\n\r\nbusy\n";
 	c.resp[1] = OKJSON(32) "{\"Version\":\"0.29.0\",\"Repo\":\"15\"}";
 	c.resp[2] = "HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nContent-Length: 57\r\n"
-	    "Connection: close\r\n\r\n{\"Message\":\"not pinned or pinned indirectly\",\"Code\":0}\n\n\n";
+	            "Connection: close\r\n\r\n{\"Message\":\"not pinned or pinned indirectly\",\"Code\":0}\n\n\n";
 	c.resp[3] = OKJSON(2) "[]";
 	canned_start(&c, &t);
 	k = client(c.port, 1);
@@ -370,7 +379,8 @@ test_http_errors(void)
 static int
 count_pin(void *ctx, const char *cid, const char *type, struct werr *e)
 {
-	(void)cid; (void)e;
+	(void)cid;
+	(void)e;
 	(*(int *)ctx)++;
 	return strcmp(type, "recursive") == 0 ? 0 : werr_set(e, EX_DATAERR, "type %s", type);
 }
@@ -378,10 +388,10 @@ count_pin(void *ctx, const char *cid, const char *type, struct werr *e)
 static void
 test_truncated_and_inband(void)
 {
-	struct canned c = {0};
+	struct canned c = { 0 };
 	pthread_t t;
 	struct kubo *k;
-	struct werr e = {0};
+	struct werr e = { 0 };
 	int n = 0;
 	char *cut = chunked((const char *[]){ "{\"Cid\":\"bafkqaaa\",\"Type\":\"recursive\"}\n", NULL }, 0, NULL);
 	char *inband = chunked((const char *[]){ "{\"Message\":\"boom\",\"Code\":0,\"Type\":\"error\"}\n", NULL },
@@ -398,7 +408,8 @@ test_truncated_and_inband(void)
 	is_int(e.code, EX_IOERR, "EX_IOERR");
 	is_int(kubo_last_error(k)->attempts, 1, "nothing re-delivered: objects were already handed on");
 	ok(kubo_pin_ls(k, NULL, "recursive", count_pin, &n, &e) < 0 &&
-	    kubo_last_error(k)->kind == KUBO_E_TRUNCATED, "again (drains the second canned cut)");
+	        kubo_last_error(k)->kind == KUBO_E_TRUNCATED,
+	    "again (drains the second canned cut)");
 	ok(kubo_pin_ls(k, NULL, NULL, count_pin, &n, &e) < 0, "in-band error object");
 	is_int(kubo_last_error(k)->kind, KUBO_E_STREAM, "kind stream");
 	ok(strstr(e.msg, "boom") != NULL, "its message");
@@ -414,10 +425,10 @@ test_truncated_and_inband(void)
 static void
 test_stall_and_unreachable(void)
 {
-	struct canned c = {0};
+	struct canned c = { 0 };
 	pthread_t t;
 	struct kubo *k;
-	struct werr e = {0};
+	struct werr e = { 0 };
 	struct kubo_repo_stat rs;
 	int fd, port;
 	struct sockaddr_in sa = { .sin_family = AF_INET };
@@ -454,7 +465,11 @@ test_stall_and_unreachable(void)
 
 /* ---- get: tar streams, good and hostile ------------------------------------ */
 
-struct tent { const char *path; mode_t type; const char *data_or_link; };
+struct tent {
+	const char *path;
+	mode_t type;
+	const char *data_or_link;
+};
 
 /* An HTTP response carrying a ustar/pax stream of these entries; cut
  * the body short by `cut` bytes (Content-Length stays the full size). */
@@ -487,7 +502,8 @@ tar_response(const struct tent *ents, size_t cut, size_t *len)
 	archive_entry_free(ae);
 	resp = malloc(used + 256);
 	hl = (size_t)snprintf(resp, 256, "HTTP/1.1 200 OK\r\nContent-Type: application/x-tar\r\n"
-	    "Content-Length: %zu\r\nConnection: close\r\n\r\n", used);
+	                                 "Content-Length: %zu\r\nConnection: close\r\n\r\n",
+	    used);
 	memcpy(resp + hl, tarbuf, used - cut);
 	*len = hl + used - cut;
 	return resp;
@@ -511,24 +527,29 @@ static void
 test_get(void)
 {
 	static const struct tent good[] = {
-		{"QmTop", AE_IFDIR, NULL}, {"QmTop/a", AE_IFREG, "hello"}, {"QmTop/sub", AE_IFDIR, NULL},
-		{"QmTop/sub/l", AE_IFLNK, "../a"}, {NULL, 0, NULL} };
+		{ "QmTop", AE_IFDIR, NULL }, { "QmTop/a", AE_IFREG, "hello" }, { "QmTop/sub", AE_IFDIR, NULL },
+		{ "QmTop/sub/l", AE_IFLNK, "../a" }, { NULL, 0, NULL }
+	};
 	static const struct tent dotdot[] = {
-		{"QmTop", AE_IFDIR, NULL}, {"QmTop/../evil", AE_IFREG, "x"}, {NULL, 0, NULL} };
-	static const struct tent absolute[] = { {"/tmp/evil-wanda", AE_IFREG, "x"}, {NULL, 0, NULL} };
+		{ "QmTop", AE_IFDIR, NULL }, { "QmTop/../evil", AE_IFREG, "x" }, { NULL, 0, NULL }
+	};
+	static const struct tent absolute[] = { { "/tmp/evil-wanda", AE_IFREG, "x" }, { NULL, 0, NULL } };
 	static const struct tent badlink[] = {
-		{"QmTop", AE_IFDIR, NULL}, {"QmTop/l", AE_IFLNK, "../../etc/passwd"}, {NULL, 0, NULL} };
+		{ "QmTop", AE_IFDIR, NULL }, { "QmTop/l", AE_IFLNK, "../../etc/passwd" }, { NULL, 0, NULL }
+	};
 	static const struct tent abslink[] = {
-		{"QmTop", AE_IFDIR, NULL}, {"QmTop/l", AE_IFLNK, "/etc/passwd"}, {NULL, 0, NULL} };
+		{ "QmTop", AE_IFDIR, NULL }, { "QmTop/l", AE_IFLNK, "/etc/passwd" }, { NULL, 0, NULL }
+	};
 	static const struct tent twotops[] = {
-		{"QmTop/a", AE_IFREG, "x"}, {"Other/b", AE_IFREG, "y"}, {NULL, 0, NULL} };
-	static const struct tent fifo[] = { {"QmTop", AE_IFIFO, NULL}, {NULL, 0, NULL} };
-	static const struct tent file[] = { {"QmFile", AE_IFREG, "just bytes"}, {NULL, 0, NULL} };
+		{ "QmTop/a", AE_IFREG, "x" }, { "Other/b", AE_IFREG, "y" }, { NULL, 0, NULL }
+	};
+	static const struct tent fifo[] = { { "QmTop", AE_IFIFO, NULL }, { NULL, 0, NULL } };
+	static const struct tent file[] = { { "QmFile", AE_IFREG, "just bytes" }, { NULL, 0, NULL } };
 	const struct tent *bad[] = { dotdot, absolute, badlink, abslink, twotops, fifo };
-	struct canned c = {0};
+	struct canned c = { 0 };
 	pthread_t t;
 	struct kubo *k;
-	struct werr e = {0};
+	struct werr e = { 0 };
 	char dir[] = "/tmp/test_kubo.XXXXXX", dest[128], buf[64], *resps[10];
 	struct stat st;
 	size_t i;
@@ -556,7 +577,8 @@ test_get(void)
 	for (i = 0; i < 6; i++) {
 		snprintf(dest, sizeof dest, "%s/bad%zu", dir, i);
 		ok(kubo_get(k, "QmTop", dest, NULL, NULL, &e) < 0 && kubo_last_error(k)->kind == KUBO_E_PROTOCOL &&
-		    lstat(dest, &st) < 0, "hostile tar %zu refused, nothing at dest: %s", i, e.msg);
+		        lstat(dest, &st) < 0,
+		    "hostile tar %zu refused, nothing at dest: %s", i, e.msg);
 	}
 	ok(lstat("/tmp/evil-wanda", &st) < 0 && lstat("/tmp/evil", &st) < 0, "nothing written outside");
 	snprintf(dest, sizeof dest, "%s/good", dir);
@@ -573,19 +595,21 @@ test_get(void)
 	c.resp[0] = resps[0];
 	c.resp[1] = resps[1];
 	c.resp[2] = "HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\n"
-	    "Content-Length: 29\r\nConnection: close\r\n\r\n{\"Message\":\"no link named x\"}";
+	            "Content-Length: 29\r\nConnection: close\r\n\r\n{\"Message\":\"no link named x\"}";
 	canned_start(&c, &t);
 	k = client(c.port, 0);
 	snprintf(dest, sizeof dest, "%s/file", dir);
 	ok(kubo_get(k, "QmFile", dest, NULL, NULL, &e) == 0 && stat(dest, &st) == 0 && S_ISREG(st.st_mode) &&
-	    st.st_size == 10, "a single file lands as the file dest");
+	        st.st_size == 10,
+	    "a single file lands as the file dest");
 	snprintf(dest, sizeof dest, "%s/cut", dir);
 	ok(kubo_get(k, "QmFile", dest, NULL, NULL, &e) < 0, "a cut tar stream fails");
 	is_int(kubo_last_error(k)->kind, KUBO_E_TRUNCATED, "kind truncated");
 	ok(lstat(dest, &st) < 0, "nothing at dest");
 	snprintf(dest, sizeof dest, "%s/err", dir);
 	ok(kubo_get(k, "QmFile/x", dest, NULL, NULL, &e) < 0 && kubo_last_error(k)->kind == KUBO_E_HTTP &&
-	    strstr(e.msg, "no link named x") != NULL, "HTTP 500: the node's message: %s", e.msg);
+	        strstr(e.msg, "no link named x") != NULL,
+	    "HTTP 500: the node's message: %s", e.msg);
 	ok(no_leftovers(dir), "no temporary directories left");
 	kubo_free(k);
 	canned_stop(&c, t);
@@ -600,7 +624,7 @@ refuse_check(void *ctx, const char *root, struct werr *e)
 {
 	struct stat st;
 
-	*(int *)ctx = lstat(root, &st) == 0;     /* the tree is there while checked */
+	*(int *)ctx = lstat(root, &st) == 0; /* the tree is there while checked */
 	return werr_set(e, EX_DATAERR, "%s: does not match", root);
 }
 
@@ -609,26 +633,32 @@ refuse_check(void *ctx, const char *root, struct werr *e)
 static void
 test_get_hostile(void)
 {
-	static const struct tent chain[] = {   /* d/x -> the root; y walks through it */
-		{"QmTop", AE_IFDIR, NULL}, {"QmTop/d", AE_IFDIR, NULL}, {"QmTop/d/x", AE_IFLNK, ".."},
-		{"QmTop/d/y", AE_IFLNK, "x/d/x/d/x/d/x/d/../../../../../../../../etc"}, {NULL, 0, NULL} };
+	static const struct tent chain[] = { /* d/x -> the root; y walks through it */
+		{ "QmTop", AE_IFDIR, NULL }, { "QmTop/d", AE_IFDIR, NULL }, { "QmTop/d/x", AE_IFLNK, ".." },
+		{ "QmTop/d/y", AE_IFLNK, "x/d/x/d/x/d/x/d/../../../../../../../../etc" }, { NULL, 0, NULL }
+	};
 	static const struct tent under_file[] = {
-		{"QmTop", AE_IFDIR, NULL}, {"QmTop/a", AE_IFREG, "x"}, {"QmTop/a/b", AE_IFREG, "y"},
-		{NULL, 0, NULL} };
-	static const struct tent root_twice[] = {   /* a link named "." */
-		{"QmTop", AE_IFDIR, NULL}, {"QmTop", AE_IFREG, "attacker"}, {NULL, 0, NULL} };
+		{ "QmTop", AE_IFDIR, NULL }, { "QmTop/a", AE_IFREG, "x" }, { "QmTop/a/b", AE_IFREG, "y" },
+		{ NULL, 0, NULL }
+	};
+	static const struct tent root_twice[] = { /* a link named "." */
+		{ "QmTop", AE_IFDIR, NULL }, { "QmTop", AE_IFREG, "attacker" }, { NULL, 0, NULL }
+	};
 	static const struct tent dot[] = {
-		{"QmTop", AE_IFDIR, NULL}, {"QmTop/.", AE_IFREG, "attacker"}, {NULL, 0, NULL} };
-	static const struct tent link_then_file[] = {  /* a file written through a link */
-		{"QmTop", AE_IFDIR, NULL}, {"QmTop/l", AE_IFLNK, "sub"}, {"QmTop/sub", AE_IFDIR, NULL},
-		{"QmTop/l/f", AE_IFREG, "z"}, {NULL, 0, NULL} };
+		{ "QmTop", AE_IFDIR, NULL }, { "QmTop/.", AE_IFREG, "attacker" }, { NULL, 0, NULL }
+	};
+	static const struct tent link_then_file[] = { /* a file written through a link */
+		{ "QmTop", AE_IFDIR, NULL }, { "QmTop/l", AE_IFLNK, "sub" }, { "QmTop/sub", AE_IFDIR, NULL },
+		{ "QmTop/l/f", AE_IFREG, "z" }, { NULL, 0, NULL }
+	};
 	static const struct tent good[] = {
-		{"QmTop", AE_IFDIR, NULL}, {"QmTop/a", AE_IFREG, "hello"}, {NULL, 0, NULL} };
+		{ "QmTop", AE_IFDIR, NULL }, { "QmTop/a", AE_IFREG, "hello" }, { NULL, 0, NULL }
+	};
 	const struct tent *bad[] = { chain, under_file, root_twice, dot, link_then_file };
-	struct canned c = {0};
+	struct canned c = { 0 };
 	pthread_t t;
 	struct kubo *k;
-	struct werr e = {0};
+	struct werr e = { 0 };
 	char dir[] = "/tmp/test_kubo.XXXXXX", dest[128], buf[160], *resps[7];
 	struct stat st;
 	size_t i;
@@ -647,11 +677,13 @@ test_get_hostile(void)
 	for (i = 0; i < 5; i++) {
 		snprintf(dest, sizeof dest, "%s/bad%zu", dir, i);
 		ok(kubo_get(k, "QmTop", dest, NULL, NULL, &e) < 0 && kubo_last_error(k)->kind == KUBO_E_PROTOCOL &&
-		    lstat(dest, &st) < 0, "hostile tar %zu refused, nothing at dest: %s", i, e.msg);
+		        lstat(dest, &st) < 0,
+		    "hostile tar %zu refused, nothing at dest: %s", i, e.msg);
 	}
 	snprintf(dest, sizeof dest, "%s/checked", dir);
 	ok(kubo_get(k, "QmTop", dest, refuse_check, &seen, &e) < 0 && e.code == EX_DATAERR && seen &&
-	    lstat(dest, &st) < 0, "content that fails the check never appears at dest");
+	        lstat(dest, &st) < 0,
+	    "content that fails the check never appears at dest");
 	ok(kubo_get(k, "QmTop", dest, NULL, NULL, &e) == 0 && lstat(dest, &st) == 0, "a rerun works: %s", e.msg);
 	ok(no_leftovers(dir), "no temporary directories left");
 	kubo_free(k);
@@ -677,10 +709,10 @@ collect(void *ctx, const void *p, size_t n, struct werr *e)
 static void
 test_retry_rewind_resume(void)
 {
-	struct canned c = {0};
+	struct canned c = { 0 };
 	pthread_t t;
 	struct kubo *k;
-	struct werr e = {0};
+	struct werr e = { 0 };
 	struct kubo_add_opts o;
 	struct kubo_add_result res;
 	char path[] = "/tmp/test_kubo_add.XXXXXX", got[64] = "";
@@ -717,7 +749,12 @@ test_retry_rewind_resume(void)
 
 /* ---- pubsub/sub: ready, messages, ticks, the end of the stream --------------- */
 
-struct subseen { int ready, msgs, ticks; char data[64]; char topic[64]; char from[64]; };
+struct subseen {
+	int ready, msgs, ticks;
+	char data[64];
+	char topic[64];
+	char from[64];
+};
 
 static int
 sub_cb(void *ctx, enum kubo_sub_event ev, const struct kubo_pubsub_msg *m, struct werr *e)
@@ -741,15 +778,16 @@ sub_cb(void *ctx, enum kubo_sub_event ev, const struct kubo_pubsub_msg *m, struc
 static void
 test_sub(void)
 {
-	struct canned c = {0};
+	struct canned c = { 0 };
 	pthread_t t;
 	struct kubo *k;
-	struct werr e = {0};
-	struct subseen seen = {0};
+	struct werr e = { 0 };
+	struct subseen seen = { 0 };
 	long long t0;
 	char *open_stream = chunked((const char *[]){
-	    "{\"from\":\"12D3KooWtest\",\"data\":\"uaGVsbG8\",\"seqno\":\"uAAE\",\"topicIDs\":[\"ud2FuZGEvZGlzY292ZXJ5\"]}\n",
-	    NULL }, 0, NULL);
+	                                "{\"from\":\"12D3KooWtest\",\"data\":\"uaGVsbG8\",\"seqno\":\"uAAE\",\"topicIDs\":[\"ud2FuZGEvZGlzY292ZXJ5\"]}\n",
+	                                NULL },
+	    0, NULL);
 	char *ended = chunked((const char *[]){ NULL }, 1, NULL);
 	char *empty = chunked((const char *[]){ "{}\n", NULL }, 1, NULL);
 	char *garbage = chunked((const char *[]){ "{\"from\":\"p\",\"data\":\"z123\"}\n", NULL }, 1, NULL);
@@ -758,7 +796,7 @@ test_sub(void)
 	c.resp[1] = ended;
 	c.resp[2] = garbage;
 	c.resp[3] = empty;
-	c.stall_ms = 1500;          /* the stream stays open this long */
+	c.stall_ms = 1500; /* the stream stays open this long */
 	canned_start(&c, &t);
 	k = client(c.port, 3);
 	t0 = kubo_mono_ms_for_tests();
@@ -772,12 +810,15 @@ test_sub(void)
 	ok(strstr(c.req[0], "/api/v0/pubsub/sub?arg=ud2FuZGEvZGlzY292ZXJ5 ") != NULL, "topic multibase in the URL");
 	memset(&seen, 0, sizeof seen);
 	ok(kubo_pubsub_sub(k, "wanda/discovery", 0, sub_cb, &seen, &e) < 0 &&
-	    kubo_last_error(k)->kind == KUBO_E_TRUNCATED, "the daemon ending the stream is an error: %s", e.msg);
+	        kubo_last_error(k)->kind == KUBO_E_TRUNCATED,
+	    "the daemon ending the stream is an error: %s", e.msg);
 	ok(kubo_pubsub_sub(k, "wanda/discovery", 0, sub_cb, &seen, &e) < 0 &&
-	    kubo_last_error(k)->kind == KUBO_E_PROTOCOL, "data not in multibase base64: protocol");
+	        kubo_last_error(k)->kind == KUBO_E_PROTOCOL,
+	    "data not in multibase base64: protocol");
 	is_int(kubo_last_error(k)->attempts, 1, "subscriptions are not retried");
 	ok(kubo_pubsub_sub(k, "wanda/discovery", 0, sub_cb, &seen, &e) < 0 &&
-	    kubo_last_error(k)->kind == KUBO_E_PROTOCOL, "an object that is no message (Kubo sends none): protocol");
+	        kubo_last_error(k)->kind == KUBO_E_PROTOCOL,
+	    "an object that is no message (Kubo sends none): protocol");
 	ok(kubo_pubsub_sub(k, "", 0, sub_cb, &seen, &e) < 0 && e.code == EX_USAGE, "an empty topic");
 	kubo_free(k);
 	c.stall_ms = 0;
@@ -793,10 +834,10 @@ test_sub(void)
 static void
 test_slow(void)
 {
-	struct canned c = {0};
+	struct canned c = { 0 };
 	pthread_t t;
 	struct kubo *k;
-	struct werr e = {0};
+	struct werr e = { 0 };
 	struct kubo_id id;
 
 	c.resp[0] = OKJSON(21) "{\"Pins\":[\"bafkqaaa\"]}";
@@ -838,7 +879,8 @@ main(void)
 		struct kubo_opts to;
 		kubo_opts_for_timeout(&to, 2000);
 		ok(to.connect_timeout_ms == 2000 && to.timeout_ms == 4000 && to.low_speed_s == 2 &&
-		    to.retries == 3, "kubo_opts_for_timeout scales a 2 s --timeout");
+		        to.retries == 3,
+		    "kubo_opts_for_timeout scales a 2 s --timeout");
 		kubo_opts_for_timeout(&to, 60000);
 		ok(to.connect_timeout_ms == 5000 && to.low_speed_s == 60, "connect capped at 5 s");
 	}

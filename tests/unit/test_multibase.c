@@ -4,14 +4,16 @@
 #include "tap.h"
 #include "ipld/multibase.h"
 
-static const struct { const char *in, *b32, *b58, *b36, *b64, *b64urlpad; } vec[] = {
-	{"", "", "", "", "", ""},
-	{"f", "my", "2m", "2u", "Zg", "Zg=="},
-	{"fo", "mzxq", "8o8", "k8f", "Zm8", "Zm8="},
-	{"foo", "mzxw6", "bQbp", "3zvxr", "Zm9v", "Zm9v"},
-	{"foob", "mzxw6yq", "3csAg9", "sf742q", "Zm9vYg", "Zm9vYg=="},
-	{"fooba", "mzxw6ytb", "CZJRhmz", "5m42kzfl", "Zm9vYmE", "Zm9vYmE="},
-	{"foobar", "mzxw6ytboi", "t1Zv2yaZ", "13x8yd7ywi", "Zm9vYmFy", "Zm9vYmFy"},
+static const struct {
+	const char *in, *b32, *b58, *b36, *b64, *b64urlpad;
+} vec[] = {
+	{ "", "", "", "", "", "" },
+	{ "f", "my", "2m", "2u", "Zg", "Zg==" },
+	{ "fo", "mzxq", "8o8", "k8f", "Zm8", "Zm8=" },
+	{ "foo", "mzxw6", "bQbp", "3zvxr", "Zm9v", "Zm9v" },
+	{ "foob", "mzxw6yq", "3csAg9", "sf742q", "Zm9vYg", "Zm9vYg==" },
+	{ "fooba", "mzxw6ytb", "CZJRhmz", "5m42kzfl", "Zm9vYmE", "Zm9vYmE=" },
+	{ "foobar", "mzxw6ytboi", "t1Zv2yaZ", "13x8yd7ywi", "Zm9vYmFy", "Zm9vYmFy" },
 };
 
 static void
@@ -21,13 +23,14 @@ check_n(char prefix, const char *in, size_t len, const char *text)
 	uint8_t dec[128];
 	size_t n;
 	char got_prefix = 0;
-	struct werr e = {0};
+	struct werr e = { 0 };
 
 	snprintf(want, sizeof want, "%c%s", prefix, text);
 	ok(mb_encode(prefix, (const uint8_t *)in, len, out, sizeof out, &e) == 0, "encode '%s' %c", in, prefix);
 	is_str(out, want, "encode '%s' as %s", in, mb_name(prefix));
 	ok(mb_decode(want, dec, sizeof dec, &n, &got_prefix, &e) == 0 && n == len &&
-	    memcmp(dec, in, n) == 0 && got_prefix == prefix, "decode %s", want);
+	        memcmp(dec, in, n) == 0 && got_prefix == prefix,
+	    "decode %s", want);
 }
 
 static void
@@ -41,7 +44,7 @@ bad(const char *s, const char *why)
 {
 	uint8_t dec[64];
 	size_t n;
-	struct werr e = {0};
+	struct werr e = { 0 };
 
 	ok(mb_decode(s, dec, sizeof dec, &n, NULL, &e) == -1 && e.code == EX_DATAERR, "reject %s (%s)", s, why);
 }
@@ -52,7 +55,7 @@ main(void)
 	char out[256], p;
 	uint8_t dec[64], all[256];
 	size_t n;
-	struct werr e = {0};
+	struct werr e = { 0 };
 
 	for (size_t i = 0; i < sizeof vec / sizeof vec[0]; i++) {
 		check('b', vec[i].in, vec[i].b32);
@@ -78,7 +81,7 @@ main(void)
 		uint8_t rt[256];
 		char big[1024];
 		ok(mb_encode(*q, all, 256, big, sizeof big, &e) == 0 &&
-		    mb_decode(big, rt, sizeof rt, &n, NULL, &e) == 0 && n == 256 && memcmp(rt, all, 256) == 0,
+		        mb_decode(big, rt, sizeof rt, &n, NULL, &e) == 0 && n == 256 && memcmp(rt, all, 256) == 0,
 		    "round trip of all byte values in %s", mb_name(*q));
 	}
 

@@ -21,7 +21,7 @@ main(void)
 	size_t n, n2, dlen;
 	uint64_t code;
 	const uint8_t *dig;
-	struct werr e = {0};
+	struct werr e = { 0 };
 	struct mh_hasher *hs;
 
 	ok(mh_sum(MH_SHA2_256, "hello world", 11, mh, &n, &e) == 0, "sha2-256 of 'hello world'");
@@ -57,9 +57,12 @@ main(void)
 	mh_hasher_update(hs, "c", 1);
 	n = mh_hasher_final(hs, mh);
 	mh_hasher_free(hs);
-	ok(n == 5 && memcmp(mh, "\x00\x03" "abc", 5) == 0, "streaming identity");
+	ok(n == 5 && memcmp(mh, "\x00\x03"
+	                        "abc",
+	                 5) == 0,
+	    "streaming identity");
 
-	char large[MH_IDENTITY_MAX + 1] = {0};
+	char large[MH_IDENTITY_MAX + 1] = { 0 };
 	e.code = 0;
 	is_int(mh_sum(MH_IDENTITY, large, sizeof large, mh, &n, &e), -1, "identity over the limit fails");
 	is_int(e.code, EX_DATAERR, "... with EX_DATAERR");
@@ -87,6 +90,6 @@ main(void)
 	ok(code == MH_SHA2_256 && dlen == 32 && dig == mh + 2, "mh_parse fields");
 	is_int(mh_parse(mh, 33, &code, &dig, &dlen), -1, "mh_parse truncated digest");
 	is_int(mh_parse(mh, 1, &code, &dig, &dlen), -1, "mh_parse truncated length");
-	is_int(mh_parse((const uint8_t[]){0x80}, 1, &code, &dig, &dlen), -1, "mh_parse bad code varint");
+	is_int(mh_parse((const uint8_t[]){ 0x80 }, 1, &code, &dig, &dlen), -1, "mh_parse bad code varint");
 	return done_testing();
 }

@@ -20,8 +20,9 @@ static const char *
 msg(const char *peer, const char *root, unsigned long long seq, const char *type)
 {
 	snprintf(buf, sizeof buf, "{\"v\":1,\"type\":\"%s\",\"peer\":\"%s\",\"ipns\":\"%s\",\"root\":\"%s\","
-	    "\"seq\":%llu,\"sessions\":1,\"ts\":\"2026-12-02T04:00:00Z\",\"addrs\":[\"/ip4/10.77.0.2/tcp/4001\"],"
-	    "\"caps\":{\"serve\":null,\"cluster\":false},\"free_bytes\":1}", type, peer, peer, root, seq);
+	                          "\"seq\":%llu,\"sessions\":1,\"ts\":\"2026-12-02T04:00:00Z\",\"addrs\":[\"/ip4/10.77.0.2/tcp/4001\"],"
+	                          "\"caps\":{\"serve\":null,\"cluster\":false},\"free_bytes\":1}",
+	    type, peer, peer, root, seq);
 	return buf;
 }
 
@@ -29,13 +30,19 @@ static enum announce_err
 rx(struct peer_table *t, const char *from, const char *m, long long mono, enum peer_event *ev, int *req)
 {
 	const struct peer *p;
-	struct werr e = {0};
+	struct werr e = { 0 };
 
 	return peers_receive(t, from, m, strlen(m), 1764650000000LL + mono, mono, ev, &p, req, &e);
 }
 
 static int lefts;
-static void on_left(void *ctx, const struct peer *p) { (void)ctx; (void)p; lefts++; }
+static void
+on_left(void *ctx, const struct peer *p)
+{
+	(void)ctx;
+	(void)p;
+	lefts++;
+}
 
 static void
 test_lifecycle(void)
@@ -112,7 +119,7 @@ test_file(void)
 	char path[] = "/tmp/test_peers.XXXXXX";
 	enum peer_event ev;
 	int req, fd = mkstemp(path);
-	struct werr e = {0};
+	struct werr e = { 0 };
 	cJSON *doc, *sync = cJSON_Parse("{\"v\":1,\"peers\":{\"" P1 "\":{\"last_success\":\"2026-12-02T04:00:00Z\",\"failures\":0}}}");
 
 	close(fd);

@@ -18,7 +18,7 @@ static struct config *
 conf(const char *dir, const char *text)
 {
 	char path[4096];
-	struct werr e = {0};
+	struct werr e = { 0 };
 	struct config *c;
 
 	snprintf(path, sizeof path, "%s/wanda.conf", dir);
@@ -34,7 +34,7 @@ test_load(const char *dir)
 {
 	char text[8192], tok[4096];
 	struct remote_set rs;
-	struct werr e = {0};
+	struct werr e = { 0 };
 	struct config *c;
 
 	snprintf(tok, sizeof tok, "%s/tok", dir);
@@ -44,7 +44,8 @@ test_load(const char *dir)
 	    "remote.fleet.url = http://127.0.0.1:9094/\nremote.fleet.auth = basic\n"
 	    "remote.fleet.token_file = %s\nremote.fleet.replication_min = 2\n"
 	    "remote.fleet.replication_max = 3\nremote.svc.url = https://psa.example/api\n"
-	    "remote.svc.kind = psa\n", tok);
+	    "remote.svc.kind = psa\n",
+	    tok);
 	c = conf(dir, text);
 	ok(remote_load(c, NULL, &rs, &e) == 0, "load: %s", e.msg);
 	is_int(rs.n, 2, "two targets");
@@ -81,7 +82,7 @@ test_enqueue(const char *dir)
 {
 	char side[4096], entry[4200], text[8192];
 	struct remote_set rs;
-	struct werr e = {0};
+	struct werr e = { 0 };
 	struct config *c;
 	cJSON *res, *sc;
 
@@ -116,8 +117,8 @@ test_rule(void)
 {
 	const char *both[] = { "a", "b" };
 	cJSON *sc = cJSON_Parse("{\"remote\":{\"a\":{\"state\":\"pinned\",\"cid\":\"" CID "\"},"
-	    "\"b\":{\"state\":\"pinning\",\"cid\":\"" CID "\"}},"
-	    "\"raw_remote\":{\"a\":{\"state\":\"pinned\",\"cid\":\"bafkreiother\"}}}");
+	                        "\"b\":{\"state\":\"pinning\",\"cid\":\"" CID "\"}},"
+	                        "\"raw_remote\":{\"a\":{\"state\":\"pinned\",\"cid\":\"bafkreiother\"}}}");
 
 	ok(retention_remote_confirmed(sc, "remote", CID, both, 0), "no target: nothing to wait for");
 	ok(retention_remote_confirmed(sc, "remote", CID, both, 1), "a pinned");

@@ -40,7 +40,7 @@ routes(void)
 	ok(routed("GET", "/api/sessions/night-1", R_SESSION, "night-1"), "session by name");
 	ok(routed("GET", "/api/events/", R_EVENTS, NULL), "one trailing slash");
 	ok(route_mutating(R_PIN_ADD) && route_mutating(R_PIN_RM) && !route_mutating(R_PIN_STATUS),
-	   "only pin and unpin need the token");
+	    "only pin and unpin need the token");
 	ok(route_needs_daemon(R_IPFS_CAT) && !route_needs_daemon(R_CAPTURES), "daemon routes");
 	ok(refused("GET", "/api/captures/..%2fx", 400), "encoded slash refused");
 	ok(refused("GET", "/api/captures/%2e%2e/image", 400), "encoded .. refused");
@@ -61,10 +61,10 @@ routes(void)
 		ok(refused("GET", big, 414), "overlong target");
 	}
 	ok(route_match("GET", "/api/captures?session=s1&limit=7&since=2026-11-24T00:00:00Z&x=%zz", &r) == 400,
-	   "a bad escape in any parameter is refused");
+	    "a bad escape in any parameter is refused");
 	ok(route_match("GET", "/api/captures?session=s1&limit=7&since=2026-11-24T00:00:00Z&x=1", &r) == 0 &&
-	   r.limit == 7 && !strcmp(r.session, "s1") && r.since_ms == 1795478400000LL && r.until_ms == -1,
-	   "query parameters decoded");
+	        r.limit == 7 && !strcmp(r.session, "s1") && r.since_ms == 1795478400000LL && r.until_ms == -1,
+	    "query parameters decoded");
 	ok(refused("GET", "/api/captures?limit=501", 400), "limit over 500");
 	ok(refused("GET", "/api/qr.svg", 400), "qr.svg needs a cid");
 }
@@ -94,13 +94,16 @@ listen_and_sse(void)
 	const char line[] = "{\"event\":\"capture\",\"id\":\"x\"}";
 
 	ok(serve_parse_listen("127.0.0.1:0", host, sizeof host, &port, NULL) == 0 && !strcmp(host, "127.0.0.1") &&
-	   port == 0, "ADDR:0");
+	        port == 0,
+	    "ADDR:0");
 	ok(serve_parse_listen("[::1]:8088", host, sizeof host, &port, NULL) == 0 && !strcmp(host, "::1") &&
-	   port == 8088, "[V6]:PORT");
+	        port == 8088,
+	    "[V6]:PORT");
 	ok(serve_parse_listen("127.0.0.1:70000", host, sizeof host, &port, NULL) < 0, "port out of range");
 	ok(serve_parse_listen("localhost", host, sizeof host, &port, NULL) < 0, "no port");
 	ok(sse_format_line(line, strlen(line), 42, out, sizeof out) > 0 &&
-	   !strcmp(out, "id: 42\nevent: capture\ndata: {\"event\":\"capture\",\"id\":\"x\"}\n\n"), "SSE frame");
+	        !strcmp(out, "id: 42\nevent: capture\ndata: {\"event\":\"capture\",\"id\":\"x\"}\n\n"),
+	    "SSE frame");
 	is_int(sse_format_line("{\"event\":\"a\nb\"}", 14, 1, out, sizeof out), 0, "a name with a newline is no event");
 	is_int(sse_format_line("{\"event\":\"A\"}", 13, 1, out, sizeof out), 0, "names are lower case");
 	is_int(sse_format_line("not json", 8, 1, out, sizeof out), 0, "not an object");

@@ -17,10 +17,11 @@
 
 static char home[256];
 
-static void put(const char *rel, const char *text)
+static void
+put(const char *rel, const char *text)
 {
 	char path[512], dir[512];
-	struct werr e = {0};
+	struct werr e = { 0 };
 
 	snprintf(path, sizeof path, "%s/%s", home, rel);
 	snprintf(dir, sizeof dir, "%s", path);
@@ -29,29 +30,31 @@ static void put(const char *rel, const char *text)
 	atomic_write(path, text, strlen(text), &e);
 }
 
-static void sidecars(void)
+static void
+sidecars(void)
 {
 	/* two usable captures (one raw-codec CID without tsize), one without a CID */
 	put("captures/s1/b.json", "{\"id\":\"b\",\"session\":\"s1\",\"file\":\"b.jpg\",\"bytes\":3,"
-	    "\"captured_at\":\"2026-11-24T03:00:02.000Z\",\"cid\":"
-	    "\"bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy\",\"raw\":null,"
-	    "\"thumb\":\"thumbs/s1/b.jpg\",\"ipfs\":{\"state\":\"pinned\"}}");
+	                          "\"captured_at\":\"2026-11-24T03:00:02.000Z\",\"cid\":"
+	                          "\"bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy\",\"raw\":null,"
+	                          "\"thumb\":\"thumbs/s1/b.jpg\",\"ipfs\":{\"state\":\"pinned\"}}");
 	put("captures/s1/a.json", "{\"id\":\"a\",\"session\":\"s1\",\"file\":\"a.jpg\",\"bytes\":5,"
-	    "\"captured_at\":\"2026-11-24T03:00:01.000Z\",\"cid\":"
-	    "\"bafkreidvbhs33ighmljlvr7zbv2ywwzcmp5adtf4kqvlly67cy56bdtmve\",\"tsize\":5,"
-	    "\"ipfs\":{\"state\":\"queued\"}}");
+	                          "\"captured_at\":\"2026-11-24T03:00:01.000Z\",\"cid\":"
+	                          "\"bafkreidvbhs33ighmljlvr7zbv2ywwzcmp5adtf4kqvlly67cy56bdtmve\",\"tsize\":5,"
+	                          "\"ipfs\":{\"state\":\"queued\"}}");
 	put("captures/s1/c.json", "{\"id\":\"c\",\"session\":\"s1\",\"file\":\"c.jpg\",\"bytes\":1,"
-	    "\"captured_at\":\"2026-11-24T03:00:03.000Z\"}");
+	                          "\"captured_at\":\"2026-11-24T03:00:03.000Z\"}");
 	put("captures/s1/.d.json.tmp", "not json");
 	put("thumbs/s1/b.jpg", "\xff\xd8 thumb \xff\xd9");
 }
 
-static void test_session(void)
+static void
+test_session(void)
 {
 	struct session_opts o = { home, "s1", 1, "12D3KooWtest" };
 	struct session_info a, b;
 	struct newblocks *nb;
-	struct werr e = {0};
+	struct werr e = { 0 };
 	char tmp[300], cs[CID_STR_MAX], cs2[CID_STR_MAX];
 	struct nb_stats st;
 
@@ -113,15 +116,17 @@ static void test_session(void)
 	is_str(cur, cs2, "the recorded root");
 }
 
-static void test_names_and_pages(void)
+static void
+test_names_and_pages(void)
 {
-	struct werr e = {0};
+	struct werr e = { 0 };
 	char *html;
 	size_t len;
 
 	ok(session_name_valid("m42-2026.11_23"), "valid name");
 	ok(!session_name_valid(".hidden") && !session_name_valid("") && !session_name_valid("a/b") &&
-	   !session_name_valid("a b"), "invalid names");
+	        !session_name_valid("a b"),
+	    "invalid names");
 	ok(gallery_session_html("s<1>", &html, &len, &e) == 0, "session page");
 	ok(strstr(html, "s&lt;1&gt;") && !strstr(html, "s<1>"), "name escaped");
 	ok(!strstr(html, "http://") && !strstr(html, "https://"), "no absolute links");
@@ -136,9 +141,10 @@ static void test_names_and_pages(void)
 	cJSON_Delete(ix);
 }
 
-static void test_newblocks_dedup(void)
+static void
+test_newblocks_dedup(void)
 {
-	struct werr e = {0};
+	struct werr e = { 0 };
 	struct newblocks *nb;
 	struct nb_stats st;
 	struct cid c;
@@ -158,10 +164,11 @@ static void test_newblocks_dedup(void)
 	nb_free(nb);
 }
 
-static void test_ipns_state(void)
+static void
+test_ipns_state(void)
 {
 	struct ipns_cfg c = { home, "wanda", 86400000, 300000, 0 };
-	struct werr e = {0};
+	struct werr e = { 0 };
 	char buf[32], cid[KUBO_CID_MAX];
 	cJSON *st;
 
@@ -181,7 +188,8 @@ static void test_ipns_state(void)
 	ok(ipns_current_root(other, cid, sizeof cid, &e) < 0 && e.code == EX_NOINPUT, "no root: EX_NOINPUT");
 }
 
-int main(void)
+int
+main(void)
 {
 	snprintf(home, sizeof home, "/tmp/test_session.XXXXXX");
 	if (!mkdtemp(home))

@@ -10,7 +10,7 @@
 static void
 test_roundtrip(const char *dir)
 {
-	struct werr e = {0};
+	struct werr e = { 0 };
 	struct sidecar s, r;
 	char path[4096], side[4096];
 
@@ -74,7 +74,8 @@ test_roundtrip(const char *dir)
 	ok(sidecar_update_ipfs(side, "lost", NULL, NULL, &e) < 0 && e.code == EX_USAGE, "bad state refused");
 	snprintf(path, sizeof path, "%s/none.json", dir);
 	ok(sidecar_update_ipfs(path, "pinned", NULL, NULL, &e) < 0 && e.code == EX_NOINPUT &&
-	    strstr(e.msg, "none.json") != NULL, "missing sidecar names the file");
+	        strstr(e.msg, "none.json") != NULL,
+	    "missing sidecar names the file");
 	atomic_write(path, "{\"id\":\"x\"}", 10, &e);
 	ok(sidecar_read(path, &r, &e) < 0 && e.code == EX_DATAERR && strstr(e.msg, "session"),
 	    "missing field named: %s", e.msg);
@@ -89,11 +90,11 @@ test_roundtrip(const char *dir)
 static void
 test_ids(const char *dir)
 {
-	struct captureid_state st = {0};
+	struct captureid_state st = { 0 };
 	char a[CAPTUREID_MAX], b[CAPTUREID_MAX], node[32], path[4096];
 	long long ms;
 	unsigned seq;
-	struct werr e = {0};
+	struct werr e = { 0 };
 
 	captureid_next(&st, 1000);
 	ok(st.ms == 1000 && st.seq == 0, "first id at now");
@@ -117,7 +118,8 @@ test_ids(const char *dir)
 	ok(captureid_format(1795500858123LL, "pi", 7, a, sizeof a) == 0, "format");
 	is_str(a, "20261124T061418.123Z-pi-0007", "format text");
 	ok(captureid_parse(a, &ms, node, sizeof node, &seq) == 0 && ms == 1795500858123LL && seq == 7 &&
-	    strcmp(node, "pi") == 0, "parse back");
+	        strcmp(node, "pi") == 0,
+	    "parse back");
 	ok(captureid_parse("20261124T061418.123Z-pi-07", &ms, NULL, 0, &seq) < 0, "short seq refused");
 	ok(captureid_parse("2026-11-24", &ms, NULL, 0, &seq) < 0, "junk refused");
 	captureid_format(1000, "pi", 0, a, sizeof a);

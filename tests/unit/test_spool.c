@@ -23,7 +23,7 @@ static size_t
 count(const char *sp, int state)
 {
 	size_t n = 0;
-	struct werr e = {0};
+	struct werr e = { 0 };
 
 	spool_count(sp, state, &n, &e);
 	return n;
@@ -43,7 +43,7 @@ entry(const char *path)
 static int
 add(const char *sp, const char *id)
 {
-	struct werr e = {0};
+	struct werr e = { 0 };
 	cJSON *o = entry("/tmp/x.jpg");
 	int rc = spool_add(sp, id, o, &e);
 
@@ -63,7 +63,7 @@ read_state(const char *sp, int state, const char *id)
 static void
 make_spool(char *sp, size_t len, const char *name)
 {
-	struct werr e = {0};
+	struct werr e = { 0 };
 
 	snprintf(sp, len, "%s/%s", top, name);
 	ok(spool_init(sp, &e) == 0, "init %s", name);
@@ -105,7 +105,7 @@ static void
 test_add(void)
 {
 	char sp[4096];
-	struct werr e = {0};
+	struct werr e = { 0 };
 	cJSON *o;
 
 	make_spool(sp, sizeof sp, "add");
@@ -139,7 +139,7 @@ static void
 test_list_order(void)
 {
 	char sp[4096];
-	struct werr e = {0};
+	struct werr e = { 0 };
 	struct spool_item *v;
 	size_t n;
 
@@ -161,7 +161,7 @@ test_claim(void)
 {
 	char sp[4096], cur[4096], p[4096];
 	struct spool_claimer me, c;
-	struct werr e = {0};
+	struct werr e = { 0 };
 	struct spool_item *v;
 	char id[256];
 	size_t n;
@@ -177,13 +177,14 @@ test_claim(void)
 	ok(!exists(sp, SPOOL_NEW, "a1"), "left new/");
 	ok(access(cur, F_OK) == 0, "in cur/");
 	ok(spool_list(sp, SPOOL_CUR, &v, &n, &e) == 0 && n == 1 && v[0].claimed &&
-	    v[0].claimer.pid == me.pid && v[0].claimer.start == me.start && strcmp(v[0].id, "a1") == 0,
+	        v[0].claimer.pid == me.pid && v[0].claimer.start == me.start && strcmp(v[0].id, "a1") == 0,
 	    "cur/ name records pid and start time");
 	free(v);
 	ok(spool_claim(sp, "a1", &me, &o, cur, sizeof cur, &e) == 0 && o == NULL,
 	    "second claim finds it gone");
 	ok(spool_parse_claim("x@12.34", id, sizeof id, &c) == 0 && c.pid == 12 && c.start == 34 &&
-	    strcmp(id, "x") == 0, "parse claim");
+	        strcmp(id, "x") == 0,
+	    "parse claim");
 	ok(spool_parse_claim("x", id, sizeof id, &c) < 0, "no claim suffix");
 	ok(spool_parse_claim("x@12.34z", id, sizeof id, &c) < 0, "junk after claim");
 	ok(spool_parse_claim("x@0.34", id, sizeof id, &c) < 0, "pid 0");
@@ -211,7 +212,7 @@ static void
 claim(const char *sp, const char *id, char *cur, size_t len)
 {
 	struct spool_claimer me;
-	struct werr e = {0};
+	struct werr e = { 0 };
 	cJSON *o = NULL;
 
 	spool_self(&me, &e);
@@ -225,7 +226,7 @@ test_fail(void)
 {
 	char sp[4096], cur[4096];
 	struct spool_policy p;
-	struct werr e = {0};
+	struct werr e = { 0 };
 	long long now = wall_ms(), t;
 	cJSON *o;
 
@@ -243,7 +244,8 @@ test_fail(void)
 	is_str(cJSON_GetStringValue(cJSON_GetObjectItem(o, "last_error")), "push: timed out", "reason kept");
 	is_str(cJSON_GetStringValue(cJSON_GetObjectItem(o, "error_kind")), "timeout", "kind kept");
 	ok(spool_parse_time(cJSON_GetStringValue(cJSON_GetObjectItem(o, "next_attempt_at")), &t) == 0 &&
-	    t == now + 1000, "next attempt after the minimum backoff");
+	        t == now + 1000,
+	    "next attempt after the minimum backoff");
 	cJSON_Delete(o);
 	ok(spool_fail(sp, cur, &p, "timeout", "x", 0, now, &e) < 0 && e.code == EX_NOINPUT,
 	    "failing an entry no longer claimed");
@@ -308,7 +310,7 @@ test_release(void)
 	char sp[4096], cur[4096];
 	struct spool_policy p;
 	struct spool_release r;
-	struct werr e = {0};
+	struct werr e = { 0 };
 	long long now = wall_ms();
 	const char *ids[] = { "u1", "u2", "u3", "t1" };
 	size_t k;
@@ -361,7 +363,7 @@ test_retry(void)
 {
 	char sp[4096], cur[4096];
 	struct spool_policy p;
-	struct werr e = {0};
+	struct werr e = { 0 };
 	cJSON *o;
 
 	make_spool(sp, sizeof sp, "retry");
@@ -372,7 +374,8 @@ test_retry(void)
 	is_int(spool_retry(sp, "f1", wall_ms(), &e), SPOOL_FAILED, "retry from failed");
 	o = read_state(sp, SPOOL_NEW, "f1");
 	ok(o && cJSON_GetStringValue(cJSON_GetObjectItem(o, "retried_at")) != NULL &&
-	    cJSON_GetNumberValue(cJSON_GetObjectItem(o, "attempts")) == 0, "fresh start recorded");
+	        cJSON_GetNumberValue(cJSON_GetObjectItem(o, "attempts")) == 0,
+	    "fresh start recorded");
 	cJSON_Delete(o);
 	ok(spool_retry(sp, "f1", wall_ms(), &e) < 0 && e.code == EX_NOINPUT, "retry of a new entry: no input");
 	ok(spool_retry(sp, "nope", wall_ms(), &e) < 0 && e.code == EX_NOINPUT && strstr(e.msg, "nope"),
@@ -392,7 +395,7 @@ test_recover(void)
 {
 	char sp[4096], p[4096], seen[256] = "";
 	struct spool_claimer me, dead;
-	struct werr e = {0};
+	struct werr e = { 0 };
 	size_t n;
 	pid_t pid;
 	int st;
@@ -427,7 +430,8 @@ test_recover(void)
 	snprintf(p, sizeof p, "%s/cur/r1@%ld.%llu", sp, (long)pid, me.start);
 	atomic_write(p, "{\"id\":\"r1\",\"path\":\"/x\"}\n", 24, &e);
 	ok(spool_recover(sp, &n, NULL, NULL, &e) == 0 && n == 1 && count(sp, SPOOL_CUR) == 1 &&
-	    count(sp, SPOOL_NEW) == 3, "duplicate dropped, one copy kept");
+	        count(sp, SPOOL_NEW) == 3,
+	    "duplicate dropped, one copy kept");
 }
 
 static void
@@ -435,7 +439,7 @@ test_purge(void)
 {
 	char sp[4096], cur[4096], seen[256] = "";
 	struct spool_policy p;
-	struct werr e = {0};
+	struct werr e = { 0 };
 	size_t n;
 
 	make_spool(sp, sizeof sp, "purge");
@@ -446,7 +450,8 @@ test_purge(void)
 	ok(spool_purge(sp, SPOOL_FAILED, 3600000, wall_ms(), &n, NULL, NULL, &e) == 0 && n == 0,
 	    "too young to purge");
 	ok(spool_purge(sp, SPOOL_FAILED, 3600000, wall_ms() + 3600000, &n, ids_seen, seen, &e) == 0 &&
-	    n == 1, "old enough: purged");
+	        n == 1,
+	    "old enough: purged");
 	is_str(seen, "x1 ", "purged id reported");
 	ok(!exists(sp, SPOOL_FAILED, "x1"), "gone from failed/");
 	ok(spool_purge(sp, SPOOL_NEW, 0, wall_ms(), &n, NULL, NULL, &e) < 0 && e.code == EX_USAGE,
@@ -470,7 +475,7 @@ static void
 test_tmp_and_has(void)
 {
 	char sp[4096], p[4096], cur[4096];
-	struct werr e = {0};
+	struct werr e = { 0 };
 	size_t n;
 	pid_t pid;
 	int st;

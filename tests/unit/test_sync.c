@@ -16,7 +16,7 @@ test_pacer(void)
 {
 	struct pacer p;
 
-	pacer_init(&p, 1000000);                  /* 1 MB/s */
+	pacer_init(&p, 1000000); /* 1 MB/s */
 	/* a fresh pacer has half a second of credit */
 	is_int(pacer_take(&p, 500000, 10000000), 0, "the burst goes through at once");
 	is_int(pacer_take(&p, 1000000, 10000000), 1000000, "then a second per MB");
@@ -54,7 +54,7 @@ static void
 test_rootindex(void)
 {
 	struct rootindex ix;
-	struct werr e = {0};
+	struct werr e = { 0 };
 
 	is_int(rootindex_parse(good, strlen(good), "ix", &ix, &e), 0, "a good index parses");
 	is_int((int)ix.n, 2, "two sessions");
@@ -79,7 +79,7 @@ static void
 test_filter(void)
 {
 	struct rootindex_filter f = { NULL, "", "" };
-	struct werr e = {0};
+	struct werr e = { 0 };
 	char d[40];
 
 	is_int(rootindex_filter_date(d, "2026-11-23", 0, "--since", &e), 0, "a date");
@@ -95,9 +95,9 @@ test_filter(void)
 	ok(!rootindex_selected(&f, "m31", "", ""), "glob leaves m31 out");
 	rootindex_filter_date(f.since, "2026-11-24", 0, "--since", &e);
 	ok(!rootindex_selected(&f, "m42", "2026-11-23T21:00:00.000Z", "2026-11-23T23:00:00.000Z"),
-	   "ended before --since");
+	    "ended before --since");
 	ok(rootindex_selected(&f, "m42", "2026-11-23T21:00:00.000Z", "2026-11-24T01:00:00.000Z"),
-	   "overlaps --since");
+	    "overlaps --since");
 	ok(!rootindex_selected(&f, "m42", "", ""), "no capture time: left out when a date is given");
 }
 
@@ -115,7 +115,7 @@ test_state(void)
 {
 	char home[] = "/tmp/wanda-test-sync-XXXXXX", cmd[128];
 	struct syncstate s;
-	struct werr e = {0};
+	struct werr e = { 0 };
 	cJSON *sess, *m;
 
 	if (!mkdtemp(home))

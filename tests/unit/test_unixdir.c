@@ -51,12 +51,10 @@ sink(void *ctx, const struct cid *c, const uint8_t *data, size_t len, struct wer
 static int
 file_entry(struct dir_entry *d, const char *content, int raw)
 {
-	struct ufs_data u = { .type = UFS_FILE, .data = (const uint8_t *)content,
-		.data_len = strlen(content), .has_data = 1, .filesize = strlen(content),
-		.has_filesize = 1 };
+	struct ufs_data u = { .type = UFS_FILE, .data = (const uint8_t *)content, .data_len = strlen(content), .has_data = 1, .filesize = strlen(content), .has_filesize = 1 };
 	uint8_t *ud = NULL, *blk = NULL;
 	size_t udl, bl;
-	struct werr e = {0};
+	struct werr e = { 0 };
 	int rc = -1;
 
 	if (raw) {
@@ -105,7 +103,7 @@ static void
 profile_tree(struct tree *t, const char *seed, size_t n, size_t name_len, size_t last_len, int raw)
 {
 	static const char alpha[] = "abcdefghijklmnopqrstuvwxyz01234567890-_";
-	uint8_t key[32], iv[16] = {0}, zero[64] = {0}, buf[64];
+	uint8_t key[32], iv[16] = { 0 }, zero[64] = { 0 }, buf[64];
 	EVP_CIPHER_CTX *cx = EVP_CIPHER_CTX_new();
 	struct dir_entry x;
 	size_t i, j, len;
@@ -132,7 +130,7 @@ static const char *
 build(const struct tree *t, const struct dir_opts *o, struct seen *s, uint64_t *tsize)
 {
 	static char out[CID_STR_MAX];
-	struct werr e = {0};
+	struct werr e = { 0 };
 	struct cid root;
 
 	memset(s, 0, sizeof *s);
@@ -165,7 +163,8 @@ test_murmur3(void)
 	ok(murmur3_x64_64("", 0) == 0, "murmur3 of nothing is 0");
 	ok(murmur3_x64_64("hello", 5) == 0xcbd8a7b341bd9b02ULL, "murmur3 'hello'");
 	ok(murmur3_x64_64("The quick brown fox jumps over the lazy dog", 43) ==
-	    0xe34bbc7bbc071b6cULL, "murmur3 of the quick brown fox (two blocks + tail)");
+	        0xe34bbc7bbc071b6cULL,
+	    "murmur3 of the quick brown fox (two blocks + tail)");
 }
 
 static void
@@ -179,12 +178,12 @@ test_t0260(void)
 	/* test/sharness/t0260-sharding.sh, Kubo's own expected CIDs. */
 	t0260_tree(&t, 0);
 	dir_opts_kubo(&o);
-	o.hamt_threshold = 1ULL << 30;       /* Internal.UnixFSShardingSizeThreshold "1G" */
+	o.hamt_threshold = 1ULL << 30; /* Internal.UnixFSShardingSizeThreshold "1G" */
 	is_str(build(&t, &o, &s, &ts), "QmavrTrQG4VhoJmantURAYuw3bowq3E2WcvP36NRQDAC1N",
 	    "t0260: 2000 files, sharding off, CIDv0");
 	ok(s.blocks == 1 && s.root_ok, "plain directory is one block, delivered with its CID");
 	is_int(ts, s.bytes + leaf_tsizes(&t), "plain directory Tsize = block + link Tsizes");
-	o.hamt_threshold = 1;                /* "1B": force sharding */
+	o.hamt_threshold = 1; /* "1B": force sharding */
 	is_str(build(&t, &o, &s, &ts), "QmSCJD1KYLhVVHqBK3YyXuoEqHt7vggyJhzoFYbT8v1XYL",
 	    "t0260: 2000 files, sharding on, CIDv0");
 	ok(s.blocks > 1 && s.root_ok, "HAMT: %zu shard blocks, root last, hashes verified", s.blocks);
@@ -286,7 +285,7 @@ test_order_and_errors(void)
 {
 	struct dir_entry a[3], b[3];
 	struct dir_opts o;
-	struct werr e = {0};
+	struct werr e = { 0 };
 	struct cid r1, r2;
 	char s1[CID_STR_MAX], s2[CID_STR_MAX];
 	size_t i;
@@ -301,11 +300,11 @@ test_order_and_errors(void)
 	for (i = 0; i < 3; i++)
 		b[i] = a[2 - i];
 	ok(unixdir_build(a, 3, &o, NULL, NULL, &r1, NULL, &e) == 0 &&
-	    unixdir_build(b, 3, &o, NULL, NULL, &r2, NULL, &e) == 0 && cid_equal(&r1, &r2),
+	        unixdir_build(b, 3, &o, NULL, NULL, &r2, NULL, &e) == 0 && cid_equal(&r1, &r2),
 	    "entry order does not change the CID (sorted inside)");
 	o.hamt_threshold = 1;
 	ok(unixdir_build(a, 3, &o, NULL, NULL, &r1, NULL, &e) == 0 &&
-	    unixdir_build(b, 3, &o, NULL, NULL, &r2, NULL, &e) == 0 && cid_equal(&r1, &r2),
+	        unixdir_build(b, 3, &o, NULL, NULL, &r2, NULL, &e) == 0 && cid_equal(&r1, &r2),
 	    "nor the HAMT's");
 	cid_format(&r1, 0, s1, sizeof s1, NULL);
 	o.hamt_fanout = 16;
@@ -314,7 +313,8 @@ test_order_and_errors(void)
 	ok(strcmp(s1, s2) != 0, "fanout 16 gives another HAMT");
 	o.hamt_fanout = 48;
 	ok(unixdir_build(a, 3, &o, NULL, NULL, &r1, NULL, &e) < 0 && e.code == EX_USAGE &&
-	    strstr(e.msg, "48"), "fanout 48 refused: %s", e.msg);
+	        strstr(e.msg, "48"),
+	    "fanout 48 refused: %s", e.msg);
 	o.hamt_fanout = 2048;
 	ok(unixdir_build(a, 3, &o, NULL, NULL, &r1, NULL, &e) < 0, "fanout 2048 refused");
 	dir_opts_kubo(&o);
@@ -338,10 +338,12 @@ test_order_and_errors(void)
 	dir_opts_kubo(&o);
 	b[1].name = "b";
 	ok(unixdir_build(b, 3, &o, NULL, NULL, &r1, NULL, &e) < 0 && e.code == EX_DATAERR &&
-	    strstr(e.msg, "'b'") && strstr(e.msg, "duplicate"), "duplicate names refused: %s", e.msg);
+	        strstr(e.msg, "'b'") && strstr(e.msg, "duplicate"),
+	    "duplicate names refused: %s", e.msg);
 	b[1].name = "x/y";
 	ok(unixdir_build(b, 3, &o, NULL, NULL, &r1, NULL, &e) < 0 && e.code == EX_DATAERR &&
-	    strstr(e.msg, "x/y"), "slash in a name refused: %s", e.msg);
+	        strstr(e.msg, "x/y"),
+	    "slash in a name refused: %s", e.msg);
 	b[1].name = NULL;
 	ok(unixdir_build(b, 3, &o, NULL, NULL, &r1, NULL, &e) < 0 && e.code == EX_DATAERR,
 	    "missing name refused: %s", e.msg);
@@ -415,19 +417,21 @@ test_sink_error(void)
 {
 	struct dir_opts o;
 	struct tree t;
-	struct werr e = {0};
+	struct werr e = { 0 };
 	struct cid root;
 	int left = 0;
 
 	t0260_tree(&t, 1);
 	dir_opts_wanda(&o);
 	ok(unixdir_build(t.ents, t.n, &o, failing_sink, &left, &root, NULL, &e) < 0 &&
-	    e.code == EX_IOERR && strstr(e.msg, "outbox.car"), "plain: sink error returned: %s", e.msg);
+	        e.code == EX_IOERR && strstr(e.msg, "outbox.car"),
+	    "plain: sink error returned: %s", e.msg);
 	o.hamt_threshold = 1;
 	left = 100;
 	memset(&e, 0, sizeof e);
 	ok(unixdir_build(t.ents, t.n, &o, failing_sink, &left, &root, NULL, &e) < 0 &&
-	    e.code == EX_IOERR && left < 0, "HAMT: sink error after 100 shards returned: %s", e.msg);
+	        e.code == EX_IOERR && left < 0,
+	    "HAMT: sink error after 100 shards returned: %s", e.msg);
 	tree_free(&t);
 }
 

@@ -23,7 +23,7 @@ same(const struct ufs_data *d, const char *hex, const char *what)
 {
 	uint8_t want[128], *out = NULL;
 	size_t wn = unhex(hex, want), n = 0;
-	struct werr e = {0};
+	struct werr e = { 0 };
 
 	ok(ufs_encode(d, &out, &n, &e) == 0 && n == wn && memcmp(out, want, n) == 0, "encode %s", what);
 	free(out);
@@ -35,7 +35,7 @@ reject(const char *hex, const char *why)
 	uint8_t b[128];
 	size_t n = unhex(hex, b);
 	struct ufs_data d;
-	struct werr e = {0};
+	struct werr e = { 0 };
 
 	ok(ufs_decode(b, n, &d, &e) == -1 && e.code == EX_DATAERR && strncmp(e.msg, "unixfs", 6) == 0,
 	    "reject %s: %s", why, e.msg);
@@ -44,20 +44,20 @@ reject(const char *hex, const char *why)
 static void
 test_encode(void)
 {
-	uint64_t bs[] = {262144, 5};
-	struct ufs_data f = {.type = UFS_FILE, .filesize = 262149, .has_filesize = 1, .blocksizes = bs,
-	    .nblocksizes = 2, .mtime_secs = 1700000000, .mtime_nsecs = 5, .has_mtime = 1};
-	struct ufs_data f2 = {.type = UFS_FILE, .data = (const uint8_t *)"\1\2\3", .data_len = 3, .has_data = 1,
-	    .filesize = 3, .has_filesize = 1, .mtime_secs = -5, .has_mtime = 1};
-	struct ufs_data h = {.type = UFS_HAMTSHARD, .hash_type = 0x22, .has_hash_type = 1, .fanout = 256, .has_fanout = 1};
-	struct ufs_data empty = {.type = UFS_FILE, .has_filesize = 1};
-	struct ufs_data dir = {.type = UFS_DIRECTORY, .mode = 0755, .has_mode = 1};
+	uint64_t bs[] = { 262144, 5 };
+	struct ufs_data f = { .type = UFS_FILE, .filesize = 262149, .has_filesize = 1, .blocksizes = bs, .nblocksizes = 2, .mtime_secs = 1700000000, .mtime_nsecs = 5, .has_mtime = 1 };
+	struct ufs_data f2 = { .type = UFS_FILE, .data = (const uint8_t *)"\1\2\3", .data_len = 3, .has_data = 1, .filesize = 3, .has_filesize = 1, .mtime_secs = -5, .has_mtime = 1 };
+	struct ufs_data h = { .type = UFS_HAMTSHARD, .hash_type = 0x22, .has_hash_type = 1, .fanout = 256, .has_fanout = 1 };
+	struct ufs_data empty = { .type = UFS_FILE, .has_filesize = 1 };
+	struct ufs_data dir = { .type = UFS_DIRECTORY, .mode = 0755, .has_mode = 1 };
 
 	same(&f, "080218858010208080102005420b0880e2cfaa061505000000", "file with blocksizes and mtime");
 	same(&f2, "080212030102031803420b08fbffffffffffffffff01", "file with data and negative mtime");
 	same(&h, "08052822308002", "HAMT shard header");
 	same(&empty, "08021800", "empty file");
-	same(&dir, "0801" "38ed03", "directory with mode 0755");
+	same(&dir, "0801"
+	           "38ed03",
+	    "directory with mode 0755");
 }
 
 static void
@@ -66,7 +66,7 @@ test_decode(void)
 	uint8_t b[128];
 	size_t n;
 	struct ufs_data d;
-	struct werr e = {0};
+	struct werr e = { 0 };
 
 	n = unhex("080218858010208080102005420b0880e2cfaa061505000000", b);
 	ok(ufs_decode(b, n, &d, &e) == 0, "decode file");
@@ -78,22 +78,31 @@ test_decode(void)
 
 	n = unhex("080212030102031803420b08fbffffffffffffffff01", b);
 	ok(ufs_decode(b, n, &d, &e) == 0 && d.has_data && d.data_len == 3 && d.data[2] == 3 &&
-	    d.mtime_secs == -5 && d.mtime_nsecs == 0, "negative mtime and data");
+	        d.mtime_secs == -5 && d.mtime_nsecs == 0,
+	    "negative mtime and data");
 	ufs_data_free(&d);
 
-	n = unhex("0802" "2206" "80801005" "0a0b", b);   /* packed blocksizes [262144, 5, 10, 11] */
+	n = unhex("0802"
+	          "2206"
+	          "80801005"
+	          "0a0b",
+	    b); /* packed blocksizes [262144, 5, 10, 11] */
 	ok(ufs_decode(b, n, &d, &e) == 0 && d.nblocksizes == 4 && d.blocksizes[0] == 262144 &&
-	    d.blocksizes[3] == 11, "packed blocksizes accepted");
+	        d.blocksizes[3] == 11,
+	    "packed blocksizes accepted");
 	ufs_data_free(&d);
 
-	n = unhex("08053822" "28223080024a0278795d01020304", b);   /* unknown fields 9 (bytes), 11 (fixed32) skipped */
+	n = unhex("08053822"
+	          "28223080024a0278795d01020304",
+	    b); /* unknown fields 9 (bytes), 11 (fixed32) skipped */
 	ok(ufs_decode(b, n, &d, &e) == 0 && d.type == UFS_HAMTSHARD && d.fanout == 256 && d.has_mode,
 	    "unknown fields skipped");
 	ufs_data_free(&d);
 
 	/* many blocksizes: the array grows */
 	size_t k = 0;
-	b[k++] = 0x08; b[k++] = 0x02;
+	b[k++] = 0x08;
+	b[k++] = 0x02;
 	for (int i = 0; i < 40; i++) {
 		b[k++] = 0x20;
 		b[k++] = (uint8_t)i;

@@ -6,11 +6,22 @@
 int
 main(void)
 {
-	static const struct { uint64_t v; size_t len; uint8_t b[10]; } vec[] = {
-		{0, 1, {0x00}}, {1, 1, {0x01}}, {127, 1, {0x7f}}, {128, 2, {0x80, 0x01}},
-		{255, 2, {0xff, 0x01}}, {300, 2, {0xac, 0x02}}, {16384, 3, {0x80, 0x80, 0x01}},
-		{0x70, 1, {0x70}}, {0x55, 1, {0x55}}, {0x7fffffffffffffffULL, 9,
-		    {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f}},
+	static const struct {
+		uint64_t v;
+		size_t len;
+		uint8_t b[10];
+	} vec[] = {
+		{ 0, 1, { 0x00 } },
+		{ 1, 1, { 0x01 } },
+		{ 127, 1, { 0x7f } },
+		{ 128, 2, { 0x80, 0x01 } },
+		{ 255, 2, { 0xff, 0x01 } },
+		{ 300, 2, { 0xac, 0x02 } },
+		{ 16384, 3, { 0x80, 0x80, 0x01 } },
+		{ 0x70, 1, { 0x70 } },
+		{ 0x55, 1, { 0x55 } },
+		{ 0x7fffffffffffffffULL, 9,
+		    { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f } },
 	};
 	uint8_t buf[10];
 	uint64_t v;
@@ -29,11 +40,11 @@ main(void)
 	is_int(varint_get(buf, 10, &v), -1, "10-byte varint rejected");
 
 	is_int(varint_get((const uint8_t *)"", 0, &v), -1, "empty input rejected");
-	is_int(varint_get((const uint8_t[]){0x80}, 1, &v), -1, "truncated varint rejected");
-	is_int(varint_get((const uint8_t[]){0x80, 0x80}, 2, &v), -1, "truncated 2-byte varint rejected");
-	is_int(varint_get((const uint8_t[]){0x81, 0x00}, 2, &v), -1, "non-minimal 0x81 0x00 rejected");
-	is_int(varint_get((const uint8_t[]){0x80, 0x00}, 2, &v), -1, "non-minimal zero rejected");
-	is_int(varint_get((const uint8_t[]){0x05, 0xff}, 2, &v), 1, "stops at the first final byte");
+	is_int(varint_get((const uint8_t[]){ 0x80 }, 1, &v), -1, "truncated varint rejected");
+	is_int(varint_get((const uint8_t[]){ 0x80, 0x80 }, 2, &v), -1, "truncated 2-byte varint rejected");
+	is_int(varint_get((const uint8_t[]){ 0x81, 0x00 }, 2, &v), -1, "non-minimal 0x81 0x00 rejected");
+	is_int(varint_get((const uint8_t[]){ 0x80, 0x00 }, 2, &v), -1, "non-minimal zero rejected");
+	is_int(varint_get((const uint8_t[]){ 0x05, 0xff }, 2, &v), 1, "stops at the first final byte");
 	is_int(v, 5, "value before trailing data");
 	return done_testing();
 }
