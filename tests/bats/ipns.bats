@@ -45,7 +45,7 @@ node_resolve() {
 	run wanda-ipns key
 	assert_success
 	assert_equal "$(jq -r '.name, .created' <<<"$output" | xargs)" "$name false"
-	# one key of that name (js-ipfs lists every key twice: count distinct ids)
+	# one key of that name
 	assert_equal "$(ipfs_rpc 1 key/list | jq -r '[.Keys[] | select(.Name == "wanda") | .Id] | unique | .[]')" "$name"
 	run wanda-ipns --key other key
 	assert_success

@@ -93,7 +93,7 @@ wait_until() {
 	done
 }
 
-# The node lists the pin under its own spelling of the CID (js-ipfs: base58btc).
+# The node has the CID pinned (asked by CID, whatever spelling it lists it under).
 pinned_on_node() { ipfs_rpc 1 pin/ls "arg=$1" | jq -e '.Keys | length == 1' >/dev/null; }
 
 # wanda-queue with --jq string results printed raw

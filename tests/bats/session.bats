@@ -126,8 +126,7 @@ gen_captures() {
 	assert_equal "$(jq -r '.captures[].cid' "$BATS_TEST_TMPDIR/p0.json")" "$(sidecars obs1 cid)"
 	# node-local state is not in the manifest
 	assert_equal "$(jq '[.captures[] | select(has("ipfs") or has("session"))] | length' "$BATS_TEST_TMPDIR/p0.json")" 0
-	# the session DAG is pinned on the node
-	# the session DAG is pinned on the node (js-ipfs answers in base58btc: check the type)
+	# the session DAG is pinned on the node, recursively
 	run ipfs_rpc 1 pin/ls "arg=$cid&type=recursive"
 	assert_success
 	assert_equal "$(jq -r '.Keys | to_entries | map(.value.Type) | join(" ")' <<<"$output")" recursive
