@@ -1,5 +1,6 @@
 /* buf: growable buffer and array growth (see buf.h). */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,12 +14,14 @@ buf_grow(struct buf *b, size_t n, struct werr *e)
 	size_t cap = b->cap ? b->cap : 64;
 	char *q;
 
-	if (n > SIZE_MAX - b->len - 1)
+	/* no object may be larger than PTRDIFF_MAX (pointer differences must
+	 * fit), and asking the allocator for more aborts under ASan */
+	if (n > (size_t)PTRDIFF_MAX - b->len - 1)
 		return werr_set(e, EX_OSERR, "buffer: %zu + %zu bytes: too large", b->len, n);
 	if (b->len + n + 1 <= b->cap)
 		return 0;
 	while (cap < b->len + n + 1)
-		cap = cap > SIZE_MAX / 2 ? b->len + n + 1 : cap * 2;
+		cap = cap > (size_t)PTRDIFF_MAX / 2 ? b->len + n + 1 : cap * 2;
 	if ((q = realloc(b->p, cap)) == NULL)
 		return werr_set(e, EX_OSERR, "buffer: out of memory for %zu bytes", cap);
 	b->p = q;
@@ -102,7 +105,7 @@ buf_grow_array(void *pv, size_t *cap, size_t need, size_t size, size_t min, stru
 		return 0;
 	while (n < need)
 		n = n > SIZE_MAX / 2 ? need : n * 2;
-	if (size && n > SIZE_MAX / size)
+	if (size && n > (size_t)PTRDIFF_MAX / size)
 		return werr_set(e, EX_OSERR, "array: %zu elements of %zu bytes: too large", n, size);
 	if ((q = realloc(*v, n * size)) == NULL)
 		return werr_set(e, EX_OSERR, "array: out of memory for %zu elements", n);
