@@ -50,7 +50,7 @@ WANDA_CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanit
 WANDA_LDFLAGS += -fsanitize=address,undefined
 endif
 ifeq ($(COV),1)
-WANDA_CFLAGS  += --coverage
+WANDA_CFLAGS  += --coverage -fprofile-update=atomic
 WANDA_LDFLAGS += --coverage
 endif
 ALL_CFLAGS  = $(WANDA_CFLAGS) $(CPPFLAGS) $(CFLAGS)
