@@ -302,10 +302,17 @@ peering(struct disc *d)
 static void
 emit_event(struct disc *d, enum peer_event ev, const struct peer *p)
 {
-	cJSON *o = event_new(peer_event_name(ev)), *addrs;
+	cJSON *o, *addrs;
 	struct werr e = { 0 };
 
-	if (o == NULL)
+	/* peers.json first: whoever reacts to the event reads what it announces */
+	if (peers_write(d->t, d->peers_path, wall_ms(), &e) < 0) {
+		warn_limited(d, "peers.json", &e);
+	} else {
+		peers_clear_dirty(d->t);
+		d->last_write = mono_ms();
+	}
+	if ((o = event_new(peer_event_name(ev))) == NULL)
 		return;
 	cJSON_AddStringToObject(o, "peer", p->a.peer);
 	if (p->a.root[0])
