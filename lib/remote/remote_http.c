@@ -292,17 +292,28 @@ cluster_parse(const struct remote_target *t, char *body, const char *const *cids
 	return 0;
 }
 
+/* GET PREFIX followed by the CIDs, comma-separated: one status call for a
+ * batch, the same for Cluster and the Pinning Service API. */
+static int
+status_get(const struct remote_target *t, const char *prefix, const char *const *cids, size_t n,
+    struct rhttp *r, struct werr *e)
+{
+	char path[2048];
+
+	snprintf(path, sizeof path, "%s", prefix);
+	for (size_t i = 0; i < n; i++)
+		snprintf(path + strlen(path), sizeof path - strlen(path), "%s%s", i ? "," : "", cids[i]);
+	return rhttp_do(t, "GET", path, NULL, r, e);
+}
+
 static int
 cluster_status(const struct remote_target *t, const char *const *cids, size_t n,
     struct rstat *out, struct werr *e)
 {
-	char path[2048] = "/pins?cids=";
 	struct rhttp r;
 	int rc;
 
-	for (size_t i = 0; i < n; i++)
-		snprintf(path + strlen(path), sizeof path - strlen(path), "%s%s", i ? "," : "", cids[i]);
-	if (rhttp_do(t, "GET", path, NULL, &r, e) < 0)
+	if (status_get(t, "/pins?cids=", cids, n, &r, e) < 0)
 		return -1;
 	if (r.status != 200 && r.status != 204)
 		rc = rhttp_fail(t, &r, "GET /pins", e);
@@ -344,13 +355,10 @@ static int
 psa_status(const struct remote_target *t, const char *const *cids, size_t n,
     struct rstat *out, struct werr *e)
 {
-	char path[2048] = "/pins?status=queued,pinning,pinned,failed&limit=1000&cid=";
 	struct rhttp r;
 	int rc;
 
-	for (size_t i = 0; i < n; i++)
-		snprintf(path + strlen(path), sizeof path - strlen(path), "%s%s", i ? "," : "", cids[i]);
-	if (rhttp_do(t, "GET", path, NULL, &r, e) < 0)
+	if (status_get(t, "/pins?status=queued,pinning,pinned,failed&limit=1000&cid=", cids, n, &r, e) < 0)
 		return -1;
 	if (r.status != 200)
 		rc = rhttp_fail(t, &r, "GET /pins", e);
