@@ -77,7 +77,7 @@ static const char *const known_keys[] = {
 	"peers_allow", "sync_rate", "sync_max_bytes", "sync_concurrency", "remote",
 	"remote_poll", "remote_max_poll", "remote_backoff", "remote_max_backoff", "node_name",
 	"serve_listen", "serve_token_file", "serve_gateway", "serve_public_gateway", "serve_hosts",
-	"serve_max_connections", "serve_timeout", "serve_heartbeat", "serve_threads",
+	"serve_max_connections", "serve_timeout", "serve_heartbeat", "serve_threads", "serve_sse_buffer",
 	"discovery_topic", "heartbeat", "peers_static", "announce_serve", "announce_cluster", NULL
 };
 

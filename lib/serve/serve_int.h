@@ -65,6 +65,7 @@ struct req {
 	struct MHD_Connection *conn;
 	char target[ROUTE_TARGET_MAX + 2];
 	int overlong;
+	int head; /* a HEAD request: no body is sent, none is fetched */
 	struct route rt;
 	int stage; /* 0 new, 1 reading body, 2 in job, 3 job done */
 	char *body;
