@@ -435,6 +435,37 @@ newest_id() { curl -s -m 10 "$URL/api/captures?limit=1" | jq -r '.captures[0].id
 	assert_equal "$(status_of "$r")" 405
 }
 
+@test "live upload progress: wanda-push's ipfs_upload_progress events, bytes of total, on the stream" {
+	serve_start
+	ev="$BATS_TEST_TMPDIR/ev"
+	curl -s -N -m 60 "$URL/api/events" >"$ev" 3>&- &
+	cpid=$!
+	sleep 0.5
+	head -c 32M /dev/urandom >"$BATS_TEST_TMPDIR/big.bin"
+	WANDA_PUSH_PROGRESS_EVERY=1ms wanda-push "$BATS_TEST_TMPDIR/big.bin" >/dev/null
+	for _ in $(seq 200); do grep -q '^event: ipfs_upload_complete$' "$ev" && break; sleep 0.1; done
+	kill "$cpid"
+	grep '^data: {"event":"ipfs_upload_progress"' "$ev" | sed 's/^data: //' >"$BATS_TEST_TMPDIR/prog"
+	n=$(wc -l <"$BATS_TEST_TMPDIR/prog")
+	[ "$n" -ge 2 ] || fail "only $n progress events"
+	run jq -s 'all(.file == "'"$BATS_TEST_TMPDIR/big.bin"'" and .total == 33554432 and .bytes > 0 and .bytes < .total)' \
+		"$BATS_TEST_TMPDIR/prog"
+	assert_output true
+	run jq -s '[.[].bytes] | . == sort' "$BATS_TEST_TMPDIR/prog"
+	assert_output true
+	# between the start and the completion of that upload
+	first=$(grep -n '^event: ipfs_upload_progress$' "$ev" | head -1 | cut -d: -f1)
+	start=$(grep -n '^event: ipfs_upload_start$' "$ev" | head -1 | cut -d: -f1)
+	end=$(grep -n '^event: ipfs_upload_complete$' "$ev" | head -1 | cut -d: -f1)
+	[ "$start" -lt "$first" ]
+	[ "$first" -lt "$end" ]
+	# the default pace: none for a thumbnail-sized file
+	head -c 64K /dev/urandom >"$BATS_TEST_TMPDIR/small.bin"
+	wanda-push "$BATS_TEST_TMPDIR/small.bin" >/dev/null
+	run grep -c 'small.bin","bytes"' "$WANDA_HOME/events.jsonl"
+	assert_output 0
+}
+
 @test "too many connections: 503 and a log line" {
 	serve_start --max-connections 1
 	curl -s -N -m 5 "$URL/api/events" >/dev/null 3>&- &
