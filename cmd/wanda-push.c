@@ -27,7 +27,7 @@ struct ctx {
 	struct kubo_cli kc; /* --api, --timeout, --retries */
 	const char *home;   /* for events.jsonl */
 	const struct config *cf;
-	const cJSON *cur_in;  /* the input line of the upload under way */
+	const cJSON *cur_in;      /* the input line of the upload under way */
 	long long progress_ms;    /* when its last ipfs_upload_progress was logged */
 	long long progress_every; /* push_progress_every: at most this often (a small file has none) */
 };

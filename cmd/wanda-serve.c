@@ -85,7 +85,8 @@ static const char *const flag_keys[] = {
 	    O_LISTEN] = "serve_timeout",
 	[O_BEAT -
 	    O_LISTEN] = "serve_heartbeat",
-	[O_SSEBUF - O_LISTEN] = "serve_sse_buffer",
+	[O_SSEBUF -
+	    O_LISTEN] = "serve_sse_buffer",
 	[O_HOME -
 	    O_LISTEN] = "home",
 	[O_API -

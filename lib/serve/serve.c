@@ -262,7 +262,7 @@ sse_reader(void *cls, uint64_t pos, char *buf, size_t max)
 	(void)pos;
 	n = sse_client_read(r->sse, buf, max);
 	return n == -2 ? MHD_CONTENT_READER_END_WITH_ERROR : n < 0 ? MHD_CONTENT_READER_END_OF_STREAM :
-	                                                               n;
+	                                                             n;
 }
 
 static enum MHD_Result

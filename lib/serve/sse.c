@@ -196,7 +196,7 @@ read_lines(int fd, unsigned long long *off, unsigned long long end, int *skip,
 				if (pos) /* the next chunk starts with this line */
 					break;
 				if ((size_t)got < sizeof in)
-					return; /* an unfinished last line: later */
+					return;      /* an unfinished last line: later */
 				*off += (size_t)got; /* a line too long for any frame */
 				*skip = 1;
 				break;

@@ -28,7 +28,7 @@
 #include <sys/types.h>
 #include "base/werr.h"
 
-#define SSE_LINE_MAX 16384        /* longer lines in events.jsonl are skipped */
+#define SSE_LINE_MAX 16384         /* longer lines in events.jsonl are skipped */
 #define SSE_BUFFER_DEFAULT 1048576 /* the ring, and so how far a client may lag */
 
 struct sse_hub;
