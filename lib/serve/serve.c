@@ -703,5 +703,8 @@ serve_stop(struct serve *s)
 	pthread_mutex_destroy(&s->cache_mu);
 	for (int i = 0; i < SERVE_CACHE; i++)
 		free(s->cache[i].body);
+	for (int i = 0; i < SERVE_SLOTS; i++)
+		if (s->thumbs[i].resp)
+			MHD_destroy_response(s->thumbs[i].resp);
 	free(s);
 }
