@@ -27,7 +27,7 @@
 #define SYNC_READ_MS 30000
 #define WRITE_GAP_MS 250
 #define RECONNECT_PEERS 8
-#define REDIAL_MS 1000         /* reach stale and gone peers this often... */
+#define REDIAL_MS 1000           /* reach stale and gone peers this often... */
 #define REDIAL_FAST_MIN_MS 60000 /* ... for max(10 heartbeats, this) after they were last heard */
 #define UNREACH_MAX 32
 #define ROOT_FILE_MAX 65536
