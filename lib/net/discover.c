@@ -408,7 +408,7 @@ on_reach(struct disc *d, const char *peer, int ok, int alive)
 	while (i < d->nunreach && strcmp(d->unreach[i], peer) != 0)
 		i++;
 	if (ok && i < d->nunreach) {
-		memcpy(d->unreach[i], d->unreach[--d->nunreach], ANNOUNCE_ID_MAX);
+		memmove(d->unreach[i], d->unreach[--d->nunreach], ANNOUNCE_ID_MAX);
 		d->want_request |= !alive;
 	} else if (!ok && i == d->nunreach && d->nunreach < UNREACH_MAX) {
 		snprintf(d->unreach[d->nunreach++], ANNOUNCE_ID_MAX, "%s", peer);
