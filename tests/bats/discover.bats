@@ -130,9 +130,10 @@ dropped() { jq -r ".dropped.$2" "$NODES/node$1/home/state/discover.json"; }
 	# for minutes): wanda-discover closed it when C stopped answering pings
 	run wait_until 5 no_conn 1 3
 	assert_success
-	# one heartbeat more cut: every dial to C has failed by now, libp2p
-	# backs off from it, and the connections of before are dead
+	# one heartbeat more cut: every dial to C has failed by now and libp2p
+	# backs off from it
 	sleep "$HB_S"
+	joins=$(grep -c "\"peer_joined\".*\"peer\":\"$(id_of 3)\"" "$NODES/node1/discover.out")
 	"$NN" heal "$NODES" 3
 	# from the heal: alive again on both A and B within one heartbeat
 	c_back() {
@@ -142,7 +143,12 @@ dropped() { jq -r ".dropped.$2" "$NODES/node$1/home/state/discover.json"; }
 	run wait_until "$HB_S" c_back
 	assert_success
 	echo "# C alive again on A and B ${output} ms after the heal (heartbeat ${HB_S} s)" >&3
-	grep -q "\"peer_joined\".*\"peer\":\"$(id_of 3)\"" "$NODES/node1/discover.out"
+	# A said so: one peer_joined more for C (printed just after peers.json)
+	joined_again() {
+		[ "$(grep -c "\"peer_joined\".*\"peer\":\"$(id_of 3)\"" "$NODES/node1/discover.out")" = $((joins + 1)) ]
+	}
+	run wait_until 2 joined_again
+	assert_success
 	# and C lists them again, by the same mechanism on its side
 	a_b_back() {
 		is_state 3 1 alive || return 1
