@@ -380,6 +380,25 @@ newest_id() { curl -s -m 10 "$URL/api/captures?limit=1" | jq -r '.captures[0].id
 	# an id that is no line boundary starts at the end
 	run curl -s -N -m 1 -H "Last-Event-ID: 3" "$URL/api/events"
 	refute_output --partial "event: capture"
+	# an event bigger than one read of the stream arrives whole, live and replayed
+	end=$(stat -c %s "$WANDA_HOME/events.jsonl")
+	curl -s -N -m 3 "$URL/api/events" >"$ev" 3>&- &
+	cpid=$!
+	sleep 0.5
+	printf '{"event":"big","pad":"%s"}\n' "$(head -c 12000 /dev/zero | tr '\0' x)" >>"$WANDA_HOME/events.jsonl"
+	wait "$cpid" || true
+	assert_equal "$(grep '^data: {"event":"big"' "$ev" | sed 's/^data: //' | jq -r '.pad | length')" 12000
+	run curl -s -N -m 1 -H "Last-Event-ID: $end" "$URL/api/events"
+	assert_equal "$(grep '^data: {"event":"big"' <<<"$output" | sed 's/^data: //' | jq -r '.pad | length')" 12000
+}
+
+@test "request headers too big: 431 with a log line" {
+	serve_start
+	r=$(get /api/queue -H "X-Big: $(head -c 9000 /dev/zero | tr '\0' a)")
+	assert_equal "$(status_of "$r")" 431
+	grep -q '"event":"server".*431' "$OUT"
+	r=$(get /api/queue)
+	assert_equal "$(status_of "$r")" 200
 }
 
 @test "an event stream client that stops reading is dropped with a log line; a reading one keeps up" {
