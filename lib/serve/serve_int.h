@@ -9,8 +9,8 @@
 
 #define SERVE_MAX_HOSTS 16
 #define SERVE_CACHE 8
-#define SERVE_SLOTS 512          /* capture id hash slots: where[] and thumbs[] */
-#define SERVE_THUMB_MAX 65536    /* thumbnails up to this size are kept as ready responses */
+#define SERVE_SLOTS 512       /* capture id hash slots: where[] and thumbs[] */
+#define SERVE_THUMB_MAX 65536 /* thumbnails up to this size are kept as ready responses */
 #define SERVE_THUMB_BYTES (16u << 20)
 
 /* A thumbnail as a ready response (headers and body, shared by every
