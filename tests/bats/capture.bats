@@ -488,7 +488,7 @@ mount_small() {
 	for i in $(seq 1 12); do
 		wanda-capture --source test --session kill --width 1600 --height 1200 --count 1000 >/dev/null 2>&1 &
 		pid=$!
-		sleep "0.$((RANDOM % 10))$((RANDOM % 10))"
+		sleep "$(slow_s $((RANDOM % 100 * 10)))"
 		kill -KILL $pid 2>/dev/null || true
 		wait $pid 2>/dev/null || true
 	done

@@ -47,9 +47,9 @@ start_pipeline() {
 	A=$!
 }
 
-# gone PID SECONDS: the process ended (reaped) within SECONDS.
+# gone PID SECONDS: the process ended (reaped) within SECONDS (times WANDA_TEST_SLOW).
 gone() {
-	local end=$((SECONDS + $2))
+	local end=$((SECONDS + $(slow_ms "$2") / 1000))
 	while kill -0 "$1" 2>/dev/null; do
 		[ $SECONDS -lt $end ] || return 1
 		sleep 0.05
