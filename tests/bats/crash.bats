@@ -49,7 +49,7 @@ start_pipeline() {
 
 # gone PID SECONDS: the process ended (reaped) within SECONDS (times WANDA_TEST_SLOW).
 gone() {
-	local end=$((SECONDS + $(slow_ms "$2") / 1000))
+	local end=$((SECONDS + $(slow_ms $(($2 * 1000))) / 1000))
 	while kill -0 "$1" 2>/dev/null; do
 		[ $SECONDS -lt $end ] || return 1
 		sleep 0.05
