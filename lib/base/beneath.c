@@ -213,7 +213,9 @@ beneath_open(int dirfd, const char *rel, int flags, int how)
 
 	oh.resolve |= (how & BENEATH_NO_SYMLINKS) ? RESOLVE_NO_SYMLINKS : RESOLVE_NO_MAGICLINKS;
 	fd = (int)syscall(SYS_openat2, dirfd, rel, &oh, sizeof oh);
-	if (fd < 0 && errno == ENOSYS)
+	/* EPERM: container seccomp profiles that predate openat2 refuse it so;
+	 * a real EPERM comes back from the walk's own openat */
+	if (fd < 0 && (errno == ENOSYS || errno == EPERM))
 		return beneath_walk(dirfd, rel, flags, how);
 	return fd;
 }

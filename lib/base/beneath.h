@@ -14,7 +14,8 @@ enum { BENEATH_NO_SYMLINKS = 1 };
 
 /* openat(dirfd, rel, flags) resolved beneath dirfd: -1 and errno on
  * failure, EXDEV when the path (or a symlink on it) leads out of dirfd:
- * an absolute path or link, or ".." above dirfd. */
+ * an absolute path or link, or ".." above dirfd. It opens what exists:
+ * flags without O_CREAT. */
 int beneath_open(int dirfd, const char *rel, int flags, int how);
 
 /* The user-space walk beneath_open falls back to (public for its test,
