@@ -13,6 +13,11 @@
 #include "net/syncstate.h"
 #include "base/json.h"
 
+/* pin/add fetching nothing that long is cancelled and started again, then
+ * after SYNC_STALL_RETRIES the careful path takes over */
+#define SYNC_STALL_MS 3000
+#define SYNC_STALL_RETRIES 2
+
 struct job {
 	const struct rootindex_session *s;
 	char old_cid[160]; /* a previous pinned CID to drop once this one is pinned */
@@ -83,25 +88,69 @@ fetched(void *ctx, uint64_t n)
 	pthread_mutex_unlock(&r->mu);
 }
 
-/* Fetch the DAG within the limits (dagwalk.h), then pin it, locally: every
- * block is here by then. (Leaving the leaves to pin/add's own fetch was
- * faster, but Kubo 0.43's FetchGraph was seen to stall for good after a
- * repo/gc, with nothing on its wantlist; block/stat calls time out and are
- * retried.) */
+/* The fast path's watchdog: pin/add's block count must move, its bytes
+ * stay within max_bytes. */
+struct watch {
+	struct run *r;
+	const char *what;
+	uint64_t nodes, bytes, max_bytes;
+	long long moved_ms;
+	int stalled;
+};
+
+static int
+watch_fn(void *ctx, uint64_t nodes, uint64_t bytes, struct werr *e)
+{
+	struct watch *w = ctx;
+	long long now = mono_ms();
+
+	if (w->max_bytes && bytes > w->max_bytes)
+		return werr_set(e, EX_DATAERR, "%s: over --max-bytes %llu (%llu bytes fetched so far)",
+		    w->what, (unsigned long long)w->max_bytes, (unsigned long long)bytes);
+	if (bytes > w->bytes)
+		fetched(w->r, bytes - w->bytes);
+	if (nodes > w->nodes || bytes > w->bytes) {
+		w->nodes = nodes;
+		w->bytes = bytes;
+		w->moved_ms = now;
+	} else if (now - w->moved_ms > SYNC_STALL_MS) {
+		w->stalled = 1;
+		return werr_set(e, EX_TEMPFAIL, "%s: pin/add fetched nothing for %d s", w->what,
+		    SYNC_STALL_MS / 1000);
+	}
+	return 0;
+}
+
+/* Fetch the DAG's structure (dagwalk.h: its exact declared size is checked
+ * against max_bytes before any leaf), then the leaves.
+ * With no rate, Kubo fetches the leaves itself: pin/add, one bitswap
+ * session asking for many blocks at once (as fast as `ipfs pin add`),
+ * watched: its byte count (real block sizes) must stay within max_bytes,
+ * and when its count stops moving for SYNC_STALL_MS it is cancelled and
+ * started again (a new session keeps what the last one got), then the
+ * careful path takes over. (Kubo 0.43's session was seen to stop for good
+ * half-way, nothing left on its wantlist, on a loaded machine and after a
+ * repo/gc: its peer was taken for one that does not have the blocks.)
+ * The careful path (with a rate, or after the stalls) fetches every leaf
+ * by itself: block/stat by parallel workers, each a fresh want, paced,
+ * each checked against its declared size, so rate and max_bytes hold block
+ * by block; then pin/add is local. */
 static int
 pin_session(struct run *r, struct kubo *k, const struct job *j, uint64_t *bytes, struct werr *e)
 {
+	int fast = !r->o->rate;
 	struct dagwalk_opts wo = {
 		.api = r->o->api,
 		.timeout_ms = r->o->timeout_ms,
 		.pacer = r->o->rate ? &r->pacer : NULL,
 		.max_bytes = r->o->max_bytes,
-		.fetch_leaves = 1,
+		.fetch_leaves = !fast,
 		.progress = fetched,
 		.workers = 32,
 		.progress_ctx = r,
 	};
 	struct dagwalk_result res;
+	struct watch w = { .r = r, .max_bytes = r->o->max_bytes };
 	char what[100];
 
 	snprintf(what, sizeof what, "session %s", j->s->name);
@@ -109,8 +158,26 @@ pin_session(struct run *r, struct kubo *k, const struct job *j, uint64_t *bytes,
 	if (dagwalk(j->s->cid, &wo, &res, e) < 0)
 		return -1;
 	*bytes = res.node_bytes + res.leaf_bytes;
+	if (fast) {
+		w.what = what;
+		w.bytes = res.node_bytes; /* already counted by the walk */
+		for (int i = 0; i <= SYNC_STALL_RETRIES; i++) {
+			w.stalled = 0;
+			w.moved_ms = mono_ms();
+			if (kubo_pin_add_progress(k, j->s->cid, watch_fn, &w, e) == 0)
+				return 0;
+			if (!w.stalled)
+				return werr_prefix(e, "%s", what);
+			fprintf(stderr, "wanda-sync: %s%s\n", e->msg,
+			    i < SYNC_STALL_RETRIES ? "; again" : "; fetching block by block");
+		}
+		wo.fetch_leaves = 1;
+		if (dagwalk(j->s->cid, &wo, &res, e) < 0)
+			return -1;
+		*bytes = res.node_bytes + res.leaf_bytes;
+	}
 	if (kubo_pin_add(k, j->s->cid, 1, e) < 0)
-		return werr_prefix(e, "session %s", j->s->name);
+		return werr_prefix(e, "%s", what);
 	return 0;
 }
 
