@@ -189,15 +189,16 @@ teardown() { : >"$BATS_FILE_TMPDIR/wanda2.conf"; }
 }
 
 @test "--max-bytes without --rate: a session whose links understate its blocks is cancelled as the daemon fetches it" {
-	# a directory linking big50's 1 MiB leaves, each link declaring 1 byte: the structure
-	# walk finds 50 bytes, the daemon's own fetch (pin/add) counts the real ones
+	# big50 announced as a directory linking 40 of its 1 MiB leaves, each link declaring
+	# 1 byte: the structure walk finds 40 bytes, the daemon's own fetch (pin/add) counts
+	# the real ones
 	links=$(ipfs_rpc 1 refs "arg=$(session_cid 1 big50)&recursive=true&unique=true" | jq -r .Ref | grep '^bafk' |
 		head -40 | jq -R . | jq -sc 'to_entries | map({Hash: {"/": .value}, Name: "l\(1000 + .key)", Tsize: 1})')
 	jq -n --argjson l "$links" '{Data: {"/": {bytes: "CAE"}}, Links: $l}' >dir.json
 	dir=$(curl -sSf -X POST -F "file=@dir.json" "$(ipfs_api 1)/api/v0/dag/put?input-codec=dag-json&store-codec=dag-pb&pin=true" | jq -r .Cid[])
 	aroot=$(on 1 wanda-dag root | jq -r .cid)
 	ipfs_rpc 1 cat "arg=/ipfs/$aroot/index.json" |
-		jq --arg d "$dir" '.sessions |= map(select(.name == "big50") | .name = "under" | .cid = $d | .tsize = 1000)' >index.json
+		jq --arg d "$dir" '.sessions |= map(select(.name == "big50") | .cid = $d | .tsize = 1000)' >index.json
 	ix=$(curl -sSf -X POST -F "file=@index.json" "$(ipfs_api 1)/api/v0/add?cid-version=1&pin=false" | jq -r .Hash)
 	ipfs_rpc 1 files/rm "arg=/under&recursive=true&force=true" >/dev/null || true
 	ipfs_rpc 1 files/cp "arg=/ipfs/$aroot&arg=/under" >/dev/null
@@ -206,9 +207,9 @@ teardown() { : >"$BATS_FILE_TMPDIR/wanda2.conf"; }
 	announce 2 1 "$(ipfs_rpc 1 files/stat "arg=/under" | jq -r .Hash)"
 	run ! pinned 2 "$(session_cid 1 big50)"
 	before=$(received 2)
-	run --separate-stderr on 2 wanda-sync pull --all --session under --max-bytes 10M
+	run --separate-stderr on 2 wanda-sync pull --all --session big50 --max-bytes 10M
 	[ "$status" -ne 0 ]
-	assert_output --partial "session under: "
+	assert_output --partial "session big50: "
 	assert_output --partial "over --max-bytes 10485760"
 	run ! pinned 2 "$dir"
 	got=$(($(received 2) - before))
