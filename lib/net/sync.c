@@ -15,8 +15,8 @@
 
 /* pin/add fetching nothing that long is cancelled and started again, then
  * after SYNC_STALL_RETRIES the careful path takes over */
-#define SYNC_STALL_MS 3000
-#define SYNC_STALL_RETRIES 2
+#define SYNC_STALL_MS 2000
+#define SYNC_STALL_RETRIES 3
 
 struct job {
 	const struct rootindex_session *s;
@@ -121,16 +121,37 @@ watch_fn(void *ctx, uint64_t nodes, uint64_t bytes, struct werr *e)
 	return 0;
 }
 
-/* Fetch the DAG's structure (dagwalk.h: its exact declared size is checked
- * against max_bytes before any leaf), then the leaves.
- * With no rate, Kubo fetches the leaves itself: pin/add, one bitswap
- * session asking for many blocks at once (as fast as `ipfs pin add`),
- * watched: its byte count (real block sizes) must stay within max_bytes,
- * and when its count stops moving for SYNC_STALL_MS it is cancelled and
- * started again (a new session keeps what the last one got), then the
- * careful path takes over. (Kubo 0.43's session was seen to stop for good
- * half-way, nothing left on its wantlist, on a loaded machine and after a
- * repo/gc: its peer was taken for one that does not have the blocks.)
+/* Kubo's own fetch: pin/add, watched (watch_fn), started again after a
+ * stall. 0 pinned, 1 stalled every time, -1 failed (e). */
+static int
+fetch_by_kubo(struct kubo *k, const struct job *j, struct watch *w, struct werr *e)
+{
+	for (int i = 0; i <= SYNC_STALL_RETRIES; i++) {
+		w->stalled = 0;
+		w->moved_ms = mono_ms();
+		if (kubo_pin_add_progress(k, j->s->cid, watch_fn, w, e) == 0)
+			return 0;
+		if (!w->stalled)
+			return werr_prefix(e, "%s", w->what);
+		fprintf(stderr, "wanda-sync: %s%s\n", e->msg,
+		    i < SYNC_STALL_RETRIES ? "; again" : "; fetching block by block");
+	}
+	return 1;
+}
+
+/* Fetch and pin one session.
+ * Without a rate, Kubo fetches it itself: pin/add, one bitswap session
+ * asking for many blocks at once (as fast as `ipfs pin add`), watched:
+ * its byte count (real block sizes, reported every half second) must stay
+ * within max_bytes, and when its count stops moving for SYNC_STALL_MS it is
+ * cancelled and started again (a new session keeps what the last one
+ * got), then the careful path takes over. (Kubo 0.43's session was seen to
+ * stop for good half-way, nothing left on its wantlist, on a loaded
+ * machine, after a repo/gc, and more often right after the structure's
+ * blocks were fetched one by one: so with no max_bytes the structure walk
+ * comes after the pin, on local blocks, for the exact size and the codecs.)
+ * With max_bytes, the structure walk comes first (dagwalk.h): the DAG's
+ * exact declared size is checked before any leaf.
  * The careful path (with a rate, or after the stalls) fetches every leaf
  * by itself: block/stat by parallel workers, each a fresh want, paced,
  * each checked against its declared size, so rate and max_bytes hold block
@@ -138,7 +159,7 @@ watch_fn(void *ctx, uint64_t nodes, uint64_t bytes, struct werr *e)
 static int
 pin_session(struct run *r, struct kubo *k, const struct job *j, uint64_t *bytes, struct werr *e)
 {
-	int fast = !r->o->rate;
+	int fast = !r->o->rate, walk_first = !fast || r->o->max_bytes, rc;
 	struct dagwalk_opts wo = {
 		.api = r->o->api,
 		.timeout_ms = r->o->timeout_ms,
@@ -152,24 +173,30 @@ pin_session(struct run *r, struct kubo *k, const struct job *j, uint64_t *bytes,
 	struct dagwalk_result res;
 	struct watch w = { .r = r, .max_bytes = r->o->max_bytes };
 	char what[100];
+	struct werr e2 = { 0 };
 
 	snprintf(what, sizeof what, "session %s", j->s->name);
-	wo.what = what;
-	if (dagwalk(j->s->cid, &wo, &res, e) < 0)
-		return -1;
-	*bytes = res.node_bytes + res.leaf_bytes;
+	wo.what = w.what = what;
+	if (walk_first) {
+		if (dagwalk(j->s->cid, &wo, &res, e) < 0)
+			return -1;
+		*bytes = res.node_bytes + res.leaf_bytes;
+		w.bytes = res.node_bytes; /* counted by the walk */
+	}
 	if (fast) {
-		w.what = what;
-		w.bytes = res.node_bytes; /* already counted by the walk */
-		for (int i = 0; i <= SYNC_STALL_RETRIES; i++) {
-			w.stalled = 0;
-			w.moved_ms = mono_ms();
-			if (kubo_pin_add_progress(k, j->s->cid, watch_fn, &w, e) == 0)
-				return 0;
-			if (!w.stalled)
-				return werr_prefix(e, "%s", what);
-			fprintf(stderr, "wanda-sync: %s%s\n", e->msg,
-			    i < SYNC_STALL_RETRIES ? "; again" : "; fetching block by block");
+		if ((rc = fetch_by_kubo(k, j, &w, e)) < 0)
+			return -1;
+		if (rc == 0 && walk_first)
+			return 0;
+		if (rc == 0) {
+			wo.progress = NULL; /* local blocks, counted by the pin */
+			if (dagwalk(j->s->cid, &wo, &res, e) < 0) {
+				if (kubo_pin_rm(k, j->s->cid, 1, &e2) < 0)
+					fprintf(stderr, "wanda-sync: %s: unpin %s: %s\n", what, j->s->cid, e2.msg);
+				return -1;
+			}
+			*bytes = res.node_bytes + res.leaf_bytes;
+			return 0;
 		}
 		wo.fetch_leaves = 1;
 		if (dagwalk(j->s->cid, &wo, &res, e) < 0)
