@@ -151,7 +151,8 @@ fetch_by_kubo(struct kubo *k, const struct job *j, struct watch *w, struct werr 
  * blocks were fetched one by one: so with no max_bytes the structure walk
  * comes after the pin, on local blocks, for the exact size and the codecs.)
  * With max_bytes, the structure walk comes first (dagwalk.h): the DAG's
- * exact declared size is checked before any leaf.
+ * exact declared size is checked before any leaf; and after the pin every
+ * leaf's real size is checked (locally), the pin dropped if one lies.
  * The careful path (with a rate, or after the stalls) fetches every leaf
  * by itself: block/stat by parallel workers, each a fresh want, paced,
  * each checked against its declared size, so rate and max_bytes hold block
@@ -186,11 +187,13 @@ pin_session(struct run *r, struct kubo *k, const struct job *j, uint64_t *bytes,
 	if (fast) {
 		if ((rc = fetch_by_kubo(k, j, &w, e)) < 0)
 			return -1;
-		if (rc == 0 && walk_first)
-			return 0;
 		if (rc == 0) {
-			wo.progress = NULL; /* local blocks, counted by the pin */
-			if (dagwalk(j->s->cid, &wo, &res, e) < 0) {
+			/* on local blocks: the structure (not walked yet), or with
+			 * max_bytes every leaf's real size (a pin/add may end between
+			 * two of Kubo's progress reports) */
+			wo.progress = NULL;
+			wo.fetch_leaves = r->o->max_bytes != 0;
+			if ((!walk_first || wo.fetch_leaves) && dagwalk(j->s->cid, &wo, &res, e) < 0) {
 				if (kubo_pin_rm(k, j->s->cid, 1, &e2) < 0)
 					fprintf(stderr, "wanda-sync: %s: unpin %s: %s\n", what, j->s->cid, e2.msg);
 				return -1;
