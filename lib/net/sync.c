@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "base/cli.h"
 #include "ipld/cid.h"
 #include "kubo/kubo.h"
@@ -95,7 +96,7 @@ struct watch {
 	const char *what;
 	uint64_t nodes, bytes, max_bytes;
 	long long moved_ms;
-	int stalled;
+	int stalled, over;
 };
 
 static int
@@ -104,9 +105,11 @@ watch_fn(void *ctx, uint64_t nodes, uint64_t bytes, struct werr *e)
 	struct watch *w = ctx;
 	long long now = mono_ms();
 
-	if (w->max_bytes && bytes > w->max_bytes)
+	if (w->max_bytes && bytes > w->max_bytes) {
+		w->over = 1;
 		return werr_set(e, EX_DATAERR, "%s: over --max-bytes %llu (%llu bytes fetched so far)",
 		    w->what, (unsigned long long)w->max_bytes, (unsigned long long)bytes);
+	}
 	if (bytes > w->bytes)
 		fetched(w->r, bytes - w->bytes);
 	if (nodes > w->nodes || bytes > w->bytes) {
@@ -121,6 +124,22 @@ watch_fn(void *ctx, uint64_t nodes, uint64_t bytes, struct werr *e)
 	return 0;
 }
 
+/* A pin/add cancelled over max_bytes may have been recorded as the last
+ * report came, or be recorded a moment after the cancel: unpin it, and
+ * look again half a second later. */
+static void
+drop_cancelled(struct kubo *k, const struct job *j, const char *what)
+{
+	struct werr e = { 0 };
+
+	for (int i = 0; i < 2; i++) {
+		if (i > 0)
+			nanosleep(&(struct timespec){ 0, 500000000L }, NULL);
+		if (kubo_pin_rm(k, j->s->cid, 1, &e) < 0 && !strstr(e.msg, "not pinned"))
+			fprintf(stderr, "wanda-sync: %s: unpin %s: %s\n", what, j->s->cid, e.msg);
+	}
+}
+
 /* Kubo's own fetch: pin/add, watched (watch_fn), started again after a
  * stall. 0 pinned, 1 stalled every time, -1 failed (e). */
 static int
@@ -131,8 +150,11 @@ fetch_by_kubo(struct kubo *k, const struct job *j, struct watch *w, struct werr 
 		w->moved_ms = mono_ms();
 		if (kubo_pin_add_progress(k, j->s->cid, watch_fn, w, e) == 0)
 			return 0;
-		if (!w->stalled)
+		if (!w->stalled) {
+			if (w->over)
+				drop_cancelled(k, j, w->what);
 			return werr_prefix(e, "%s", w->what);
+		}
 		fprintf(stderr, "wanda-sync: %s%s\n", e->msg,
 		    i < SYNC_STALL_RETRIES ? "; again" : "; fetching block by block");
 	}
