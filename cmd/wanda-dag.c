@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 #include "ipld/addtree.h"
 #include "base/atomicio.h"
+#include "base/buf.h"
 #include "ipld/blockstore.h"
 #include "ipld/car.h"
 #include "ipld/cid.h"
@@ -351,7 +352,7 @@ struct addout {
 	struct jsonl *j;
 	char last[CID_STR_MAX];
 	struct cid *roots; /* every root printed, for the CAR header */
-	size_t nroots;
+	size_t nroots, caproots;
 };
 
 static int
@@ -363,10 +364,8 @@ add_event_out(void *ctx, const struct add_event *ev, struct werr *e)
 	if (add_fmt(&ev->cid, o->a->o.imp.cid_base, o->last, sizeof o->last, e) < 0)
 		return -1;
 	if (ev->root) {
-		struct cid *r = realloc(o->roots, (o->nroots + 1) * sizeof *r);
-		if (r == NULL)
-			return werr_set(e, EX_OSERR, "add: out of memory");
-		o->roots = r;
+		if (buf_grow_array(&o->roots, &o->caproots, o->nroots + 1, sizeof *o->roots, 8, e) < 0)
+			return werr_prefix(e, "add");
 		o->roots[o->nroots++] = ev->cid;
 	}
 	if (o->a->quieter)

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include "ipld/cid.h"
 #include "base/atomicio.h"
+#include "base/buf.h"
 #include "base/cli.h"
 #include "base/config.h"
 #include "kubo/dagverify.h"
@@ -110,7 +111,7 @@ read_names(const char *abs, char ***names, size_t *n, struct werr *e)
 	while ((de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		if (*n == cap && (*names = realloc(*names, (cap = cap ? cap * 2 : 32) * sizeof **names)) == NULL)
+		if (buf_grow_array(names, &cap, *n + 1, sizeof **names, 32, NULL) < 0)
 			break;
 		if (((*names)[*n] = strdup(de->d_name)) == NULL)
 			break;

@@ -1,4 +1,5 @@
 #include "base/atomicio.h"
+#include "base/buf.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -177,8 +178,8 @@ read_file(const char *path, char **out, size_t *len, struct werr *e)
 {
 	int fd = open_regular(path, e);
 	FILE *f;
-	char *buf = NULL;
-	size_t n = 0, cap = 0;
+	struct buf b = BUF_INIT;
+	size_t r;
 
 	if (fd < 0)
 		return -1;
@@ -186,31 +187,22 @@ read_file(const char *path, char **out, size_t *len, struct werr *e)
 		close(fd);
 		return werr_sys(e, EX_OSERR, "%s", path);
 	}
-	for (;;) {
-		if (cap - n < 4096) {
-			char *nb;
-			cap = cap ? cap * 2 : 8192;
-			if ((nb = realloc(buf, cap + 1)) == NULL) {
-				free(buf);
-				fclose(f);
-				return werr_sys(e, EX_OSERR, "%s", path);
-			}
-			buf = nb;
+	do {
+		if (buf_grow(&b, 8192, e) < 0) {
+			buf_free(&b);
+			fclose(f);
+			return werr_prefix(e, "%s", path);
 		}
-		size_t r = fread(buf + n, 1, cap - n, f);
-		n += r;
-		if (r == 0)
-			break;
-	}
+		r = fread(b.p + b.len, 1, b.cap - b.len - 1, f);
+		b.len += r;
+		b.p[b.len] = '\0';
+	} while (r > 0);
 	if (ferror(f)) {
-		free(buf);
+		buf_free(&b);
 		fclose(f);
 		return werr_sys(e, EX_IOERR, "%s", path);
 	}
 	fclose(f);
-	buf[n] = '\0';
-	*out = buf;
-	if (len)
-		*len = n;
+	*out = buf_detach(&b, len);
 	return 0;
 }

@@ -1,3 +1,4 @@
+#include "base/buf.h"
 #include "base/childrun.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -71,13 +72,10 @@ keep_tail(char *tail, size_t cap, const char *p, size_t n)
 static int
 append_out(struct child_result *r, const char *p, size_t n)
 {
-	char *nb;
-
 	if (r->outlen + n > CHILD_OUT_MAX)
 		n = CHILD_OUT_MAX - r->outlen;
-	if ((nb = realloc(r->out, r->outlen + n + 1)) == NULL)
+	if (buf_grow_array(&r->out, &r->outcap, r->outlen + n + 1, 1, 4096, NULL) < 0)
 		return -1;
-	r->out = nb;
 	memcpy(r->out + r->outlen, p, n);
 	r->outlen += n;
 	r->out[r->outlen] = '\0';
@@ -216,7 +214,7 @@ child_result_free(struct child_result *r)
 {
 	free(r->out);
 	r->out = NULL;
-	r->outlen = 0;
+	r->outlen = r->outcap = 0;
 }
 
 void

@@ -1,3 +1,4 @@
+#include "base/buf.h"
 #include "base/config.h"
 #include <ctype.h>
 #include <errno.h>
@@ -32,15 +33,9 @@ kv_put(struct config *c, const char *key, const char *value, struct werr *e)
 			c->kv[i].value = v;
 			return 0;
 		}
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 16;
-		struct kv *nkv = realloc(c->kv, cap * sizeof *nkv);
-		if (nkv == NULL) {
-			free(v);
-			return werr_sys(e, EX_OSERR, "config");
-		}
-		c->kv = nkv;
-		c->cap = cap;
+	if (buf_grow_array(&c->kv, &c->cap, c->n + 1, sizeof *c->kv, 16, e) < 0) {
+		free(v);
+		return werr_prefix(e, "config");
 	}
 	c->kv[c->n].key = strdup(key);
 	c->kv[c->n].value = v;

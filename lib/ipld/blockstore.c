@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "base/buf.h"
 #include "ipld/blockstore.h"
 
 struct entry {
@@ -186,13 +187,8 @@ bs_get(struct blockstore *bs, const struct cid *c, const uint8_t **data, size_t 
 		*data = en->mem;
 		return 0;
 	}
-	if (en->len > bs->scratch_cap) {
-		uint8_t *q = realloc(bs->scratch, en->len);
-		if (q == NULL)
-			return werr_sys(e, EX_OSERR, "blockstore");
-		bs->scratch = q;
-		bs->scratch_cap = en->len;
-	}
+	if (buf_grow_array(&bs->scratch, &bs->scratch_cap, en->len, 1, 4096, e) < 0)
+		return werr_prefix(e, "blockstore");
 	while (done < en->len) {
 		k = pread(bs->fd, bs->scratch + done, en->len - done, (off_t)(en->off + done));
 		if (k < 0 && errno == EINTR)

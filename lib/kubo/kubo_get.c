@@ -16,6 +16,7 @@
 #include <linux/openat2.h>
 #include <archive.h>
 #include <archive_entry.h>
+#include "base/buf.h"
 #include "kubo/kubo_int.h"
 
 struct pull {
@@ -175,15 +176,8 @@ defer_symlink(struct pull *pl, const char *name, const char *path, const char *t
 		return werr_set(e, EX_PROTOCOL, "%s: the root is a symlink", name);
 	if (check_symlink(name, target, depth, e) < 0)
 		return -1;
-	if (pl->nlinks == pl->caplinks) {
-		size_t cap = pl->caplinks ? pl->caplinks * 2 : 16;
-		struct slink *n = realloc(pl->links, cap * sizeof *n);
-
-		if (n == NULL)
-			return werr_set(e, EX_OSERR, "out of memory");
-		pl->links = n;
-		pl->caplinks = cap;
-	}
+	if (buf_grow_array(&pl->links, &pl->caplinks, pl->nlinks + 1, sizeof *pl->links, 16, e) < 0)
+		return -1;
 	l = &pl->links[pl->nlinks];
 	l->rel = strdup(path + strlen(pl->tmp) + strlen("/root/"));
 	l->target = strdup(target);

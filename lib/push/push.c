@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "base/atomicio.h"
+#include "base/buf.h"
 #include "base/cli.h"
 #include "ipld/importer.h"
 #include "spool/settle.h"
@@ -72,14 +73,8 @@ car_block(void *ctx, const struct cid *cid, const uint8_t *data, size_t len, str
 	for (size_t i = 0; i < c->nseen; i++)
 		if (cid_equal(&c->seen[i], cid))
 			return 0;
-	if (c->nseen == c->capseen) {
-		size_t cap = c->capseen ? c->capseen * 2 : 64;
-		struct cid *s = realloc(c->seen, cap * sizeof *s);
-		if (s == NULL)
-			return werr_sys(e, EX_OSERR, "CAR block list");
-		c->seen = s;
-		c->capseen = cap;
-	}
+	if (buf_grow_array(&c->seen, &c->capseen, c->nseen + 1, sizeof *c->seen, 64, e) < 0)
+		return werr_prefix(e, "CAR block list");
 	c->seen[c->nseen++] = *cid;
 	return car_writer_put(c->w, cid, data, len, e);
 }
@@ -367,13 +362,8 @@ twin_block(void *ctx, const struct cid *cid, const uint8_t *data, size_t len, st
 
 	if (cid->codec == CODEC_RAW)
 		return fimp_add_leaf(t->kubo, cid, len, len, e);
-	if (t->nnodes == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 4;
-		if ((n = realloc(t->nodes, cap * sizeof *n)) == NULL)
-			return werr_sys(e, EX_OSERR, "DAG node list");
-		t->nodes = n;
-		t->cap = cap;
-	}
+	if (buf_grow_array(&t->nodes, &t->cap, t->nnodes + 1, sizeof *t->nodes, 4, e) < 0)
+		return werr_prefix(e, "DAG node list");
 	n = &t->nodes[t->nnodes];
 	if ((n->data = malloc(len)) == NULL)
 		return werr_sys(e, EX_OSERR, "DAG node");
@@ -638,12 +628,8 @@ outbox_list(const char *dir, size_t *n, struct werr *e)
 		size_t l = strlen(de->d_name);
 		if (l < 5 || de->d_name[0] == '.' || strcmp(de->d_name + l - 4, ".car") != 0)
 			continue;
-		if (*n + 1 >= cap) {
-			char **nv = realloc(v, (cap = cap ? cap * 2 : 16) * sizeof *v);
-			if (nv == NULL)
-				break;
-			v = nv;
-		}
+		if (buf_grow_array(&v, &cap, *n + 2, sizeof *v, 16, NULL) < 0)
+			break;
 		v[(*n)++] = strdup(de->d_name);
 	}
 	closedir(d);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "base/atomicio.h"
+#include "base/buf.h"
 #include "capture/capture.h"
 #include "base/cli.h"
 #include "site/gallery.h"
@@ -82,14 +83,8 @@ cap_from_json(cJSON *j, struct cap *c)
 static int
 caps_push(struct caps *cs, const struct cap *c)
 {
-	if (cs->n == cs->cap) {
-		size_t cap = cs->cap ? cs->cap * 2 : 256;
-		struct cap *v = realloc(cs->v, cap * sizeof *v);
-		if (!v)
-			return -1;
-		cs->v = v;
-		cs->cap = cap;
-	}
+	if (buf_grow_array(&cs->v, &cs->cap, cs->n + 1, sizeof *cs->v, 256, NULL) < 0)
+		return -1;
 	cs->v[cs->n++] = *c;
 	return 0;
 }
@@ -225,20 +220,17 @@ static char *
 print_json(const cJSON *o, int pretty, size_t *len)
 {
 	char *s = pretty ? cJSON_Print(o) : cJSON_PrintUnformatted(o);
-	char *t;
-	size_t n;
+	struct buf b = BUF_INIT;
 
 	if (!s)
 		return NULL;
-	n = strlen(s);
-	if (!(t = realloc(s, n + 2))) {
+	if (buf_addstr(&b, s, NULL) < 0 || buf_addstr(&b, "\n", NULL) < 0) {
 		free(s);
+		buf_free(&b);
 		return NULL;
 	}
-	t[n] = '\n';
-	t[n + 1] = '\0';
-	*len = n + 1;
-	return t;
+	free(s);
+	return buf_detach(&b, len);
 }
 
 /* Sidecar members that are this node's state, not the capture's: they
@@ -631,12 +623,8 @@ session_files(const char *dir, char ***names, size_t *n, struct werr *e)
 	while ((d = readdir(dp))) {
 		if (!is_sidecar(d->d_name))
 			continue;
-		if (*n == cap) {
-			char **v = realloc(*names, (cap = cap ? cap * 2 : 32) * sizeof *v);
-			if (!v)
-				break;
-			*names = v;
-		}
+		if (buf_grow_array(names, &cap, *n + 1, sizeof **names, 32, NULL) < 0)
+			break;
 		(*names)[(*n)++] = strndup(d->d_name, strlen(d->d_name) - 5);
 	}
 	closedir(dp);

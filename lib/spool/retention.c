@@ -10,6 +10,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 #include "base/atomicio.h"
+#include "base/buf.h"
 #include "ipld/cid.h"
 #include "base/cli.h"
 #include "kubo/kubo.h"
@@ -26,24 +27,14 @@ retention_free_bytes(const char *path, uint64_t *out, struct werr *e)
 	return 0;
 }
 
-struct body {
-	char *p;
-	size_t n;
-};
-
 static size_t
 body_write(char *p, size_t sz, size_t nm, void *ctx)
 {
-	struct body *b = ctx;
+	struct buf *b = ctx;
 	size_t n = sz * nm;
-	char *np;
 
-	if (b->n + n > (1u << 20) || (np = realloc(b->p, b->n + n + 1)) == NULL)
+	if (b->len + n > (1u << 20) || buf_add(b, p, n, NULL) < 0)
 		return 0; /* an answer over 1 MiB is not a pin status */
-	memcpy(np + b->n, p, n);
-	b->p = np;
-	b->n += n;
-	b->p[b->n] = '\0';
 	return n;
 }
 
@@ -74,7 +65,7 @@ pinsvc_pinned(const char *base_url, const char *token, const char *cid, int *pin
 {
 	char url[2048], auth[1100];
 	struct curl_slist *h = NULL;
-	struct body b = { 0 };
+	struct buf b = BUF_INIT;
 	long status = 0;
 	CURLcode cc;
 	CURL *c;
@@ -110,7 +101,7 @@ pinsvc_pinned(const char *base_url, const char *token, const char *cid, int *pin
 		    "%s: HTTP %ld for pins?cid=%s", base_url, status, cid);
 	else
 		rc = pinsvc_answer(b.p ? b.p : "", cid, pinned, base_url, e);
-	free(b.p);
+	buf_free(&b);
 	return rc;
 }
 
@@ -158,13 +149,8 @@ push_cand(struct cand **v, size_t *n, size_t *cap, const char *dir, const char *
 
 	if (!file || !cid || strchr(file, '/') || strlen(id) >= 96 || strlen(cid) >= 160)
 		return 0;
-	if (*n == *cap) {
-		struct cand *nv = realloc(*v, (*cap ? *cap * 2 : 64) * sizeof **v);
-		if (nv == NULL)
-			return -1;
-		*v = nv;
-		*cap = *cap ? *cap * 2 : 64;
-	}
+	if (buf_grow_array(v, cap, *n + 1, sizeof **v, 64, NULL) < 0)
+		return -1;
 	c = &(*v)[*n];
 	snprintf(c->image, sizeof c->image, "%s/%s", dir, file);
 	if (stat(c->image, &st) == 0 && S_ISREG(st.st_mode)) {

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "base/atomicio.h"
+#include "base/buf.h"
 #include "base/cli.h"
 #include "base/json.h"
 
@@ -362,14 +363,10 @@ spool_list(const char *spool_dir, int state, struct spool_item **items, size_t *
 		struct spool_item *it;
 		if (d->d_name[0] == '.' || strlen(d->d_name) >= SPOOL_NAME_MAX)
 			continue;
-		if (cnt == cap) {
-			struct spool_item *nv = realloc(v, (cap = cap ? cap * 2 : 64) * sizeof *v);
-			if (nv == NULL) {
-				free(v);
-				closedir(dp);
-				return werr_sys(e, EX_OSERR, "%s", dir);
-			}
-			v = nv;
+		if (buf_grow_array(&v, &cap, cnt + 1, sizeof *v, 64, e) < 0) {
+			free(v);
+			closedir(dp);
+			return werr_prefix(e, "%s", dir);
 		}
 		it = &v[cnt++];
 		memset(it, 0, sizeof *it);
