@@ -2,6 +2,7 @@
  * See session.h and docs/index-format.md. */
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "net/syncstate.h"
 #include "ipld/unixdir.h"
 #include "base/json.h"
+#include "base/path.h"
 
 /* One capture, from its sidecar. Strings point into j. */
 struct cap {
@@ -142,19 +144,21 @@ static int
 load_caps(const char *home, const char *name, struct caps *cs, struct session_info *si,
     struct werr *e)
 {
-	char dir[4096], path[4400];
+	char dir[PATH_MAX], path[PATH_MAX];
 	struct dirent *d;
 	DIR *dp;
 	int rc = 0;
 
-	snprintf(dir, sizeof dir, "%s/captures/%s", home, name);
+	if (path_fmt(dir, sizeof dir, e, "%s/captures/%s", home, name) < 0)
+		return -1;
 	if (!(dp = opendir(dir)))
 		return werr_sys(e, errno == ENOENT ? EX_NOINPUT : EX_IOERR, "%s", dir);
 	while (rc == 0 && (errno = 0, d = readdir(dp))) {
 		if (!is_sidecar(d->d_name))
 			continue;
-		snprintf(path, sizeof path, "%s/%s", dir, d->d_name);
-		rc = load_one(path, cs, si, e);
+		rc = path_join(path, sizeof path, dir, d->d_name, e);
+		if (rc == 0)
+			rc = load_one(path, cs, si, e);
 	}
 	if (rc == 0 && errno)
 		rc = werr_sys(e, EX_IOERR, "%s", dir);
@@ -198,14 +202,14 @@ import_thumbs(const char *home, const char *name, struct caps *cs, block_sink_fn
     void *ctx, struct session_info *si, struct werr *e)
 {
 	struct import_opts io;
-	char path[4096];
+	char path[PATH_MAX];
 
 	import_opts_wanda(&io);
 	for (size_t i = 0; i < cs->n; i++) {
 		struct cap *c = &cs->v[i];
 		uint64_t fsize;
 
-		if ((size_t)snprintf(path, sizeof path, "%s/thumbs/%s/%s", home, name, c->tname) >= sizeof path ||
+		if (path_fmt(path, sizeof path, NULL, "%s/thumbs/%s/%s", home, name, c->tname) < 0 ||
 		    access(path, R_OK) < 0)
 			continue;
 		if (import_path(path, &io, sink, ctx, &c->tcid, &c->ttsize, &fsize, e) < 0)
@@ -510,11 +514,12 @@ out:
 static int
 save_state(const char *path, const cJSON *o, struct werr *e)
 {
-	char dir[4096], *text;
+	char dir[PATH_MAX], *text;
 	size_t len;
 	int rc;
 
-	snprintf(dir, sizeof dir, "%s", path);
+	if (path_fmt(dir, sizeof dir, e, "%s", path) < 0)
+		return -1;
 	*strrchr(dir, '/') = '\0';
 	if (mkdir_p(dir, 0755, e) < 0)
 		return -1;
@@ -540,7 +545,7 @@ session_record(const char *home, const char *name, const struct session_info *si
     struct werr *e)
 {
 	cJSON *o = cJSON_CreateObject();
-	char path[4096], when[40];
+	char path[PATH_MAX], when[40];
 	int rc;
 
 	rfc3339_ms(wall_ms(), when, sizeof when);
@@ -557,8 +562,9 @@ session_record(const char *home, const char *name, const struct session_info *si
 	cJSON_AddNumberToObject(o, "thumbs", (double)si->thumbs);
 	cJSON_AddStringToObject(o, "built_at", when);
 	cJSON_AddBoolToObject(o, "imported", imported);
-	snprintf(path, sizeof path, "%s/state/dags/%s.json", home, name);
-	rc = save_state(path, o, e);
+	rc = path_fmt(path, sizeof path, e, "%s/state/dags/%s.json", home, name);
+	if (rc == 0)
+		rc = save_state(path, o, e);
 	cJSON_Delete(o);
 	return rc;
 }
@@ -734,15 +740,15 @@ int
 root_build(const struct root_opts *o, block_sink_fn sink, void *ctx, struct root_info *ri,
     struct werr *e)
 {
-	char dirp[4096], path[4400], **names;
+	char dirp[PATH_MAX], path[PATH_MAX], **names = NULL;
 	struct dir_entry *sess = NULL;
 	cJSON *ix = index_head(o), *arr = cJSON_CreateArray();
 	size_t n;
 	int rc = -1;
 
 	memset(ri, 0, sizeof *ri);
-	snprintf(dirp, sizeof dirp, "%s/state/dags", o->home);
-	if (session_files(dirp, &names, &n, e) < 0)
+	n = 0;
+	if (path_join(dirp, sizeof dirp, o->home, "state/dags", e) < 0 || session_files(dirp, &names, &n, e) < 0)
 		goto out;
 	if (!(sess = calloc(n + 1, sizeof *sess))) {
 		werr_set(e, EX_OSERR, "out of memory");
@@ -751,10 +757,9 @@ root_build(const struct root_opts *o, block_sink_fn sink, void *ctx, struct root
 	for (size_t i = 0; i < n; i++) {
 		cJSON *s;
 		int imported;
-		snprintf(path, sizeof path, "%s/%s.json", dirp, names[i]);
 		if (!session_name_valid(names[i]))
 			continue; /* not ours (an editor's backup file...) */
-		if (!(s = root_entry(path, names[i], &sess[i], &imported, e)))
+		if (path_fmt(path, sizeof path, e, "%s/%s.json", dirp, names[i]) < 0 || !(s = root_entry(path, names[i], &sess[i], &imported, e)))
 			goto out;
 		ri->not_imported += !imported;
 		sess[i].name = names[i];
@@ -784,13 +789,14 @@ out:
 int
 root_record(const char *home, const struct root_info *ri, int imported, struct werr *e)
 {
-	char path[4096], cs[CID_STR_MAX], when[40];
+	char path[PATH_MAX], cs[CID_STR_MAX], when[40];
 	char *old = NULL;
 	size_t len;
 	cJSON *o;
 	int rc;
 
-	snprintf(path, sizeof path, "%s/state/root.json", home);
+	if (path_join(path, sizeof path, home, "state/root.json", e) < 0)
+		return -1;
 	if (cid_format(&ri->cid, 'b', cs, sizeof cs, e) < 0)
 		return -1;
 	if (access(path, F_OK) == 0 && read_file(path, &old, &len, e) == 0) {
