@@ -17,6 +17,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include "base/buf.h"
+#include "base/path.h"
 #include "kubo/kubo_int.h"
 
 struct pull {
@@ -196,7 +197,8 @@ parent_not_dir(const char *path)
 	char parent[PATH_MAX];
 	struct stat st;
 
-	snprintf(parent, sizeof parent, "%s", path);
+	if (path_fmt(parent, sizeof parent, NULL, "%s", path) < 0)
+		return 0;
 	*strrchr(parent, '/') = '\0';
 	return lstat(parent, &st) == 0 && !S_ISDIR(st.st_mode);
 }
@@ -255,7 +257,8 @@ write_one_link(int rootfd, const char *top, const struct slink *l, struct werr *
 	const char *base = l->rel;
 	int pfd, rc = 0;
 
-	snprintf(parent, sizeof parent, "%s", l->rel);
+	if (path_fmt(parent, sizeof parent, e, "%s", l->rel) < 0)
+		return -1;
 	if ((slash = strrchr(parent, '/')) != NULL) {
 		*slash = '\0';
 		base = slash + 1;
@@ -285,7 +288,8 @@ write_links(struct pull *pl, struct werr *e)
 
 	if (pl->nlinks == 0)
 		return 0;
-	snprintf(root, sizeof root, "%s/root", pl->tmp);
+	if (path_join(root, sizeof root, pl->tmp, "root", e) < 0)
+		return -1;
 	if ((rootfd = open(root, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 		return werr_set(e, EX_PROTOCOL, "%s: symlinks in a download that is not a directory", pl->top);
 	for (i = 0; i < pl->nlinks; i++)
@@ -416,7 +420,9 @@ untar_begin(const char *dest, char *tmp, char *real, struct werr *e)
 
 	if (lstat(dest, &st) == 0)
 		return werr_set(e, EX_CANTCREAT, "%s: already exists", dest);
-	if ((size_t)snprintf(tmp, PATH_MAX, "%s.part-XXXXXX", dest) >= PATH_MAX || mkdtemp(tmp) == NULL)
+	if (path_fmt(tmp, PATH_MAX, e, "%s.part-XXXXXX", dest) < 0)
+		return -1;
+	if (mkdtemp(tmp) == NULL)
 		return werr_set(e, EX_CANTCREAT, "%s: %s", tmp, strerror(errno));
 	if (realpath(tmp, real) == NULL) {
 		werr_set(e, EX_CANTCREAT, "%s: %s", tmp, strerror(errno));
@@ -431,14 +437,15 @@ static int
 untar_end(struct pull *pl, int rc, const char *tmp, const char *dest, kubo_get_check check, void *ctx,
     struct werr *e)
 {
-	char root[PATH_MAX + 8];
+	char root[PATH_MAX];
 
 	for (size_t i = 0; i < pl->nlinks; i++) {
 		free(pl->links[i].rel);
 		free(pl->links[i].target);
 	}
 	free(pl->links);
-	snprintf(root, sizeof root, "%s/root", pl->tmp);
+	if (path_join(root, sizeof root, pl->tmp, "root", rc == 0 ? e : NULL) < 0)
+		rc = -1;
 	/* only verified content appears under dest: check it where it lies */
 	if (rc == 0 && check != NULL && check(ctx, root, e) < 0)
 		rc = -1;
