@@ -1,8 +1,10 @@
 #include "base/atomicio.h"
 #include "base/buf.h"
+#include "base/path.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,21 +47,23 @@ fsync_dir(const char *dir, struct werr *e)
 int
 fsync_parent(const char *path, struct werr *e)
 {
-	char buf[4096];
+	char buf[PATH_MAX];
 
-	snprintf(buf, sizeof buf, "%s", path);
+	if (path_fmt(buf, sizeof buf, e, "%s", path) < 0)
+		return -1;
 	return fsync_dir(dirname(buf), e);
 }
 
 int
 atomic_open(struct atomic_file *af, const char *path, struct werr *e)
 {
-	char dir[4096], base[4096];
+	char dir[PATH_MAX], base[PATH_MAX];
 
-	snprintf(dir, sizeof dir, "%s", path);
-	snprintf(base, sizeof base, "%s", path);
-	snprintf(af->path, sizeof af->path, "%s", path);
-	snprintf(af->tmp, sizeof af->tmp, "%s/.%s.tmp.XXXXXX", dirname(dir), basename(base));
+	af->fd = -1;
+	if (path_fmt(dir, sizeof dir, e, "%s", path) < 0 || path_fmt(base, sizeof base, e, "%s", path) < 0 ||
+	    path_fmt(af->path, sizeof af->path, e, "%s", path) < 0 ||
+	    path_fmt(af->tmp, sizeof af->tmp, e, "%s/.%s.tmp.XXXXXX", dirname(dir), basename(base)) < 0)
+		return -1;
 	af->fd = mkostemp(af->tmp, O_CLOEXEC);
 	if (af->fd < 0)
 		return werr_sys(e, EX_CANTCREAT, "%s", path);
@@ -117,12 +121,12 @@ atomic_write(const char *path, const void *buf, size_t len, struct werr *e)
 int
 rename_durable(const char *from, const char *to, struct werr *e)
 {
-	char a[4096], b[4096];
+	char a[PATH_MAX], b[PATH_MAX];
 
 	if (rename(from, to) < 0)
 		return werr_sys(e, EX_IOERR, "rename %s -> %s", from, to);
-	snprintf(a, sizeof a, "%s", from);
-	snprintf(b, sizeof b, "%s", to);
+	if (path_fmt(a, sizeof a, e, "%s", from) < 0 || path_fmt(b, sizeof b, e, "%s", to) < 0)
+		return -1;
 	if (fsync_dir(dirname(b), e) < 0)
 		return -1;
 	if (strcmp(a, b) != 0)
@@ -133,7 +137,7 @@ rename_durable(const char *from, const char *to, struct werr *e)
 int
 mkdir_p(const char *path, mode_t mode, struct werr *e)
 {
-	char buf[4096];
+	char buf[PATH_MAX];
 	size_t n = strlen(path);
 
 	if (n == 0 || n >= sizeof buf)

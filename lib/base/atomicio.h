@@ -3,6 +3,7 @@
  * fsync it, rename over the target, fsync the directory. */
 #ifndef WANDA_ATOMICIO_H
 #define WANDA_ATOMICIO_H
+#include <limits.h>
 #include <stddef.h>
 #include <sys/types.h>
 #include "base/werr.h"
@@ -13,8 +14,8 @@ int atomic_write(const char *path, const void *buf, size_t len, struct werr *e);
  * then atomic_commit() (fsync, rename, fsync dir) or atomic_abort(). */
 struct atomic_file {
 	int fd;
-	char tmp[4096];
-	char path[4096];
+	char tmp[PATH_MAX];
+	char path[PATH_MAX];
 };
 int atomic_open(struct atomic_file *af, const char *path, struct werr *e);
 int atomic_commit(struct atomic_file *af, struct werr *e);

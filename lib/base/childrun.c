@@ -2,6 +2,7 @@
 #include "base/childrun.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -11,12 +12,13 @@
 #include <time.h>
 #include <unistd.h>
 #include "base/cli.h"
+#include "base/path.h"
 
 int
 in_path(const char *name)
 {
 	const char *path = getenv("PATH");
-	char buf[4096];
+	char buf[PATH_MAX];
 
 	if (strchr(name, '/') != NULL)
 		return access(name, X_OK) == 0;
@@ -24,8 +26,9 @@ in_path(const char *name)
 		path = "/usr/bin:/bin";
 	while (*path) {
 		size_t n = strcspn(path, ":");
-		snprintf(buf, sizeof buf, "%.*s/%s", (int)n, n ? path : ".", name);
-		if (access(buf, X_OK) == 0)
+		/* a name too long for a PATH entry cannot be run from it either */
+		if (path_fmt(buf, sizeof buf, NULL, "%.*s/%s", (int)n, n ? path : ".", name) == 0 &&
+		    access(buf, X_OK) == 0)
 			return 1;
 		path += n + (path[n] == ':');
 	}

@@ -2,11 +2,13 @@
  * at an offset of an anonymous spill file. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "base/buf.h"
+#include "base/path.h"
 #include "ipld/blockstore.h"
 
 struct entry {
@@ -105,12 +107,13 @@ bs_free(struct blockstore *bs)
 static int
 open_spill(struct blockstore *bs, struct werr *e)
 {
-	char path[4096];
+	char path[PATH_MAX];
 
 	bs->fd = open(bs->tmpdir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	if (bs->fd >= 0)
 		return 0;
-	snprintf(path, sizeof path, "%s/wanda-blocks.XXXXXX", bs->tmpdir);
+	if (path_join(path, sizeof path, bs->tmpdir, "wanda-blocks.XXXXXX", e) < 0)
+		return -1;
 	if ((bs->fd = mkostemp(path, O_CLOEXEC)) < 0)
 		return werr_sys(e, EX_CANTCREAT, "%s: spill file", bs->tmpdir);
 	unlink(path);

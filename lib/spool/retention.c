@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "base/buf.h"
 #include "ipld/cid.h"
 #include "base/cli.h"
+#include "base/path.h"
 #include "kubo/kubo.h"
 #include "spool/sidecar.h"
 
@@ -107,7 +109,7 @@ pinsvc_pinned(const char *base_url, const char *token, const char *cid, int *pin
 
 /* A capture whose image is still on the card. */
 struct cand {
-	char id[96], cid[160], image[4096], sidecar[4096];
+	char id[96], cid[160], image[PATH_MAX], sidecar[PATH_MAX];
 	uint64_t bytes;
 	int raw;       /* the capture's raw DNG, not its image */
 	int remote_ok; /* every remote target confirmed it (sidecar) */
@@ -152,8 +154,7 @@ push_cand(struct cand **v, size_t *n, size_t *cap, const char *dir, const char *
 	if (buf_grow_array(v, cap, *n + 1, sizeof **v, 64, NULL) < 0)
 		return -1;
 	c = &(*v)[*n];
-	snprintf(c->image, sizeof c->image, "%s/%s", dir, file);
-	if (stat(c->image, &st) == 0 && S_ISREG(st.st_mode)) {
+	if (path_join(c->image, sizeof c->image, dir, file, NULL) == 0 && stat(c->image, &st) == 0 && S_ISREG(st.st_mode)) {
 		snprintf(c->id, sizeof c->id, "%s", id);
 		snprintf(c->cid, sizeof c->cid, "%s", cid);
 		snprintf(c->sidecar, sizeof c->sidecar, "%s", side);
@@ -169,13 +170,12 @@ static int
 add_cand(const struct retention_opts *ro, struct cand **v, size_t *n, size_t *cap, const char *dir,
     const char *name)
 {
-	char path[4096];
+	char path[PATH_MAX];
 	const char *id, *cid, *raw_cid;
 	cJSON *o;
 	int rc = 0;
 
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	if ((o = sidecar_read_json(path, NULL)) == NULL)
+	if (path_join(path, sizeof path, dir, name, NULL) < 0 || (o = sidecar_read_json(path, NULL)) == NULL)
 		return 0; /* not a sidecar (or half a capture): not ours to judge */
 	cid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "cid"));
 	raw_cid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "raw_cid"));
@@ -198,13 +198,14 @@ static int
 candidates(const struct retention_opts *ro, struct cand **out, size_t *count, struct werr *e)
 {
 	const char *home = ro->home;
-	char top[4096], dir[4096];
+	char top[PATH_MAX], dir[PATH_MAX];
 	struct cand *v = NULL;
 	size_t n = 0, cap = 0;
 	struct dirent *s, *f;
 	DIR *td, *sd;
 
-	snprintf(top, sizeof top, "%s/captures", home);
+	if (path_join(top, sizeof top, home, "captures", e) < 0)
+		return -1;
 	if ((td = opendir(top)) == NULL) {
 		*out = NULL;
 		*count = 0;
@@ -213,8 +214,7 @@ candidates(const struct retention_opts *ro, struct cand **out, size_t *count, st
 	while ((s = readdir(td)) != NULL) {
 		if (s->d_name[0] == '.')
 			continue;
-		snprintf(dir, sizeof dir, "%s/%s", top, s->d_name);
-		if ((sd = opendir(dir)) == NULL)
+		if (path_join(dir, sizeof dir, top, s->d_name, NULL) < 0 || (sd = opendir(dir)) == NULL)
 			continue;
 		while ((f = readdir(sd)) != NULL) {
 			size_t l = strlen(f->d_name);
