@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include "base/atomicio.h"
+#include "base/buf.h"
 #include "base/childrun.h"
 #include "base/cli.h"
 #include "base/path.h"
@@ -392,7 +393,7 @@ cam_pick(const char *list, const char *want, char *idx, size_t idxlen, char *nam
 		for (char *q = line; *q; q++)
 			if (*q == '\'')
 				memmove(q, q + 1, strlen(q));
-		snprintf(name, namelen, "%s", line);
+		text_fmt(name, namelen, "%s", line); /* a label: cut visibly if long */
 		return 0;
 	}
 	return -1;

@@ -49,7 +49,7 @@ static void
 skip(struct session_info *si, const char *path, const char *why)
 {
 	if (si->skipped++ == 0)
-		snprintf(si->skip_reason, sizeof si->skip_reason, "%s: %s", path, why);
+		text_fmt(si->skip_reason, sizeof si->skip_reason, "%s: %s", path, why);
 }
 
 /* Fill c from sidecar j; a reason string when it cannot be used. */
@@ -309,7 +309,8 @@ one_page(const char *session, const struct caps *cs, size_t from, size_t to, siz
 			goto out;
 		cJSON_AddItemToArray(arr, m);
 	}
-	snprintf(p->names[pg], sizeof p->names[pg], "%04zu.json", pg);
+	if (path_fmt(p->names[pg], sizeof p->names[pg], e, "%04zu.json", pg) < 0)
+		goto out;
 	if (!(text = print_json(o, 0, &len)))
 		goto out;
 	p->ents[pg].name = p->names[pg];
