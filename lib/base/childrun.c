@@ -11,7 +11,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include "base/cli.h"
+#include "base/clock.h"
 #include "base/path.h"
 
 int

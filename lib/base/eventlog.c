@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "base/cli.h"
+#include "base/clock.h"
 #include "base/path.h"
 
 cJSON *

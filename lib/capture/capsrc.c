@@ -10,7 +10,7 @@
 #include "base/atomicio.h"
 #include "base/buf.h"
 #include "base/childrun.h"
-#include "base/cli.h"
+#include "base/clock.h"
 #include "base/path.h"
 #include "capture/jpegio.h"
 #include "capture/starfield.h"

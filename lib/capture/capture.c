@@ -16,7 +16,7 @@
 #include "base/atomicio.h"
 #include "capture/captureid.h"
 #include "ipld/cid.h"
-#include "base/cli.h"
+#include "base/clock.h"
 #include "capture/exifdate.h"
 #include "ipld/importer.h"
 #include "capture/jpegio.h"

@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "base/atomicio.h"
-#include "base/cli.h"
+#include "base/clock.h"
 #include "base/path.h"
 #include "site/dagbuild.h"
 #include "site/ipns.h"

@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "base/atomicio.h"
-#include "base/cli.h"
+#include "base/clock.h"
 #include "site/ipns.h"
 #include "base/json.h"
 #include "base/eventlog.h"

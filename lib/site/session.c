@@ -10,7 +10,7 @@
 #include "base/atomicio.h"
 #include "base/buf.h"
 #include "capture/capture.h"
-#include "base/cli.h"
+#include "base/clock.h"
 #include "site/gallery.h"
 #include "ipld/importer.h"
 #include "site/session.h"

@@ -13,7 +13,7 @@
 #include "base/atomicio.h"
 #include "base/buf.h"
 #include "ipld/cid.h"
-#include "base/cli.h"
+#include "base/clock.h"
 #include "base/path.h"
 #include "kubo/kubo.h"
 #include "spool/sidecar.h"

@@ -10,7 +10,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 #include "base/atomicio.h"
-#include "base/cli.h"
+#include "base/clock.h"
 #include "base/json.h"
 #include "base/path.h"
 

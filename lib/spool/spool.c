@@ -14,7 +14,7 @@
 #include <unistd.h>
 #include "base/atomicio.h"
 #include "base/buf.h"
-#include "base/cli.h"
+#include "base/clock.h"
 #include "base/json.h"
 #include "base/path.h"
 
