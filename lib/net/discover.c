@@ -14,6 +14,7 @@
 #include "net/dworker.h"
 #include "net/peers.h"
 #include "base/atomicio.h"
+#include "base/buf.h"
 #include "base/cli.h"
 #include "base/eventlog.h"
 #include "ipld/cid.h"
@@ -718,22 +719,19 @@ int
 discover_list(const char *s, char ***out, size_t *n, struct werr *e)
 {
 	char *copy, *p, *tok;
+	size_t cap = 0;
 
 	*out = NULL;
 	*n = 0;
 	if (s == NULL || (copy = strdup(s)) == NULL)
 		return s == NULL ? 0 : werr_set(e, EX_OSERR, "out of memory");
 	for (p = copy; (tok = strsep(&p, ", \t")) != NULL;) {
-		char **v;
-
 		if (*tok == '\0')
 			continue;
-		if ((v = realloc(*out, (*n + 1) * sizeof *v)) == NULL || (v[*n] = strdup(tok)) == NULL) {
-			*out = v ? v : *out;
+		if (buf_grow_array(out, &cap, *n + 1, sizeof **out, 4, e) < 0 || ((*out)[*n] = strdup(tok)) == NULL) {
 			free(copy);
 			return werr_set(e, EX_OSERR, "out of memory");
 		}
-		*out = v;
 		(*n)++;
 	}
 	free(copy);

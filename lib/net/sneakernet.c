@@ -11,6 +11,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 #include "base/atomicio.h"
+#include "base/buf.h"
 #include "base/cli.h"
 #include "capture/capture.h"
 #include "ipld/cid.h"
@@ -35,12 +36,8 @@ struct items {
 static struct item *
 items_add(struct items *it, struct werr *e)
 {
-	if (it->n == it->cap) {
-		struct item *v = realloc(it->v, (it->cap = it->cap ? it->cap * 2 : 16) * sizeof *v);
-		if (!v)
-			return werr_set(e, EX_OSERR, "out of memory"), NULL;
-		it->v = v;
-	}
+	if (buf_grow_array(&it->v, &it->cap, it->n + 1, sizeof *it->v, 16, e) < 0)
+		return NULL;
 	memset(&it->v[it->n], 0, sizeof *it->v);
 	return &it->v[it->n++];
 }

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "base/atomicio.h"
+#include "base/buf.h"
 #include "base/cli.h"
 #include "ipld/cid.h"
 
@@ -217,7 +218,7 @@ static cJSON **
 mirror_items(const struct syncstate *s, size_t *n)
 {
 	const cJSON *peer, *sess;
-	cJSON **v = NULL, **nv;
+	cJSON **v = NULL;
 	size_t cap = 0;
 
 	*n = 0;
@@ -232,11 +233,8 @@ mirror_items(const struct syncstate *s, size_t *n)
 		if (!cJSON_IsString(st) || strcmp(st->valuestring, "pinned") != 0 ||
 		    !cJSON_IsString(c) || cid_parse(c->valuestring, &id, &e2) < 0)
 			continue;
-		if (*n == cap) {
-			if ((nv = realloc(v, (cap = cap ? cap * 2 : 16) * sizeof *v)) == NULL)
-				break;
-			v = nv;
-		}
+		if (buf_grow_array(&v, &cap, *n + 1, sizeof *v, 16, NULL) < 0)
+			break;
 		m = cJSON_CreateObject();
 		cJSON_AddStringToObject(m, "peer", peer->string);
 		cJSON_AddStringToObject(m, "session", sess->string);

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "base/atomicio.h"
+#include "base/buf.h"
 #include "base/cli.h"
 #include "base/eventlog.h"
 #include "ipld/cid.h"
@@ -48,7 +49,7 @@ static int
 load_items(const struct pass *ps, struct item **out, size_t *count, struct werr *e)
 {
 	char dir[4096];
-	struct item *v = NULL, *nv;
+	struct item *v = NULL;
 	size_t n = 0, cap = 0;
 	struct dirent *d;
 	DIR *dp;
@@ -63,14 +64,10 @@ load_items(const struct pass *ps, struct item **out, size_t *count, struct werr 
 		if (d->d_name[0] == '.' || l < 6 || strcmp(d->d_name + l - 5, ".json") ||
 		    strcmp(d->d_name, "health.json") == 0)
 			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			if ((nv = realloc(v, cap * sizeof *v)) == NULL) {
-				closedir(dp);
-				items_free(v, n);
-				return werr_sys(e, EX_OSERR, "%s", dir);
-			}
-			v = nv;
+		if (buf_grow_array(&v, &cap, n + 1, sizeof *v, 64, e) < 0) {
+			closedir(dp);
+			items_free(v, n);
+			return werr_prefix(e, "%s", dir);
 		}
 		snprintf(v[n].path, sizeof v[n].path, "%s/%s", dir, d->d_name);
 		if (read_file(v[n].path, &buf, &len, NULL) < 0)

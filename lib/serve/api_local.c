@@ -16,6 +16,7 @@
 #include "serve/assets.h"
 #include "serve/qrsvg.h"
 #include "base/atomicio.h"
+#include "base/buf.h"
 #include "base/cli.h"
 #include "capture/capture.h"
 #include "capture/captureid.h"
@@ -370,14 +371,8 @@ collect_session(const char *h, const char *session, const struct route *rt, stru
 		snprintf(id, sizeof id, "%.*s", (int)(n - 5), de->d_name);
 		if (!route_capture_id_valid(id) || !id_wanted(rt, id))
 			continue;
-		if (l->n == l->cap) {
-			size_t nc = l->cap ? 2 * l->cap : 256;
-			void *nv = realloc(l->v, nc * sizeof *l->v);
-			if (!nv)
-				break;
-			l->v = nv;
-			l->cap = nc;
-		}
+		if (buf_grow_array(&l->v, &l->cap, l->n + 1, sizeof *l->v, 256, NULL) < 0)
+			break;
 		snprintf(l->v[l->n][0], 128, "%s", id);
 		snprintf(l->v[l->n][1], 128, "%s", session);
 		l->n++;
@@ -644,17 +639,16 @@ sessions(struct req *r)
 	DIR *d;
 	struct dirent *de;
 	char **names = NULL;
-	size_t n = 0;
+	size_t n = 0, cap = 0;
 	cJSON *o = cJSON_CreateObject(), *a = cJSON_AddArrayToObject(o, "sessions");
 	const char *view = r->rt.view[0] ? r->rt.view : "all";
 
 	snprintf(path, sizeof path, "%s/captures", home(r));
 	if ((d = opendir(path))) {
 		while ((de = readdir(d)) && n < 100000) {
-			char **nn;
-			if (!session_name_valid(de->d_name) || !(nn = realloc(names, (n + 1) * sizeof *names)))
+			if (!session_name_valid(de->d_name) ||
+			    buf_grow_array(&names, &cap, n + 1, sizeof *names, 16, NULL) < 0)
 				continue;
-			names = nn;
 			names[n++] = strdup(de->d_name);
 		}
 		closedir(d);

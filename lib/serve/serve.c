@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include "serve/serve_int.h"
 #include "base/atomicio.h"
+#include "base/buf.h"
 
 void
 serve_cfg_default(struct serve_cfg *c)
@@ -397,10 +398,9 @@ handler(void *cls, struct MHD_Connection *conn, const char *url, const char *met
 			if (r->body_len + *upload_size > r->srv->cfg.max_body)
 				r->too_big = 1;
 			else {
-				char *nb = realloc(r->body, r->body_len + *upload_size + 1);
-				if (!nb)
+				if (buf_grow_array(&r->body, &r->body_cap, r->body_len + *upload_size + 1, 1, 1024,
+				        NULL) < 0)
 					return MHD_NO;
-				r->body = nb;
 				memcpy(r->body + r->body_len, upload, *upload_size);
 				r->body_len += *upload_size;
 				r->body[r->body_len] = '\0';
