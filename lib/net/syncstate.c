@@ -2,6 +2,7 @@
 #include "net/syncstate.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "base/atomicio.h"
 #include "base/buf.h"
 #include "base/cli.h"
+#include "base/path.h"
 #include "ipld/cid.h"
 
 static void
@@ -52,7 +54,8 @@ syncstate_load(struct syncstate *s, const char *home, struct werr *e)
 	size_t len;
 
 	memset(s, 0, sizeof *s);
-	snprintf(s->path, sizeof s->path, "%s/state/sync.json", home);
+	if (path_join(s->path, sizeof s->path, home, "state/sync.json", e) < 0)
+		return -1;
 	if (stat(s->path, &st) < 0) {
 		if (errno != ENOENT)
 			return werr_sys(e, EX_IOERR, "%s", s->path);
@@ -80,10 +83,10 @@ syncstate_load(struct syncstate *s, const char *home, struct werr *e)
 int
 syncstate_save(struct syncstate *s, struct werr *e)
 {
-	char dir[4096], *text, *slash;
+	char dir[PATH_MAX], *text, *slash;
 	int rc;
 
-	snprintf(dir, sizeof dir, "%s", s->path);
+	memcpy(dir, s->path, sizeof dir); /* the same size */
 	if ((slash = strrchr(dir, '/')) != NULL) {
 		*slash = '\0';
 		if (mkdir_p(dir, 0755, e) < 0)
@@ -267,13 +270,12 @@ syncstate_mirrors(const char *home, struct werr *e)
 int
 syncstate_lock(const char *home, struct werr *e)
 {
-	char dir[4096], path[4200];
+	char dir[PATH_MAX], path[PATH_MAX];
 	int fd;
 
-	snprintf(dir, sizeof dir, "%s/state", home);
-	if (mkdir_p(dir, 0755, e) < 0)
+	if (path_join(dir, sizeof dir, home, "state", e) < 0 || mkdir_p(dir, 0755, e) < 0 ||
+	    path_join(path, sizeof path, dir, "sync.lock", e) < 0)
 		return -1;
-	snprintf(path, sizeof path, "%s/sync.lock", dir);
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0)
 		return werr_sys(e, EX_CANTCREAT, "%s", path);
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
