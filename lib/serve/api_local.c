@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include "base/atomicio.h"
 #include "base/buf.h"
 #include "base/cli.h"
+#include "base/path.h"
 #include "capture/capture.h"
 #include "capture/captureid.h"
 #include "spool/sidecar.h"
@@ -47,11 +49,11 @@ plain_name(const char *s)
 static cJSON *
 load_sidecar(const char *h, const char *session, const char *id, struct werr *e)
 {
-	char path[4096];
+	char path[PATH_MAX];
 	cJSON *j;
 	const cJSON *jid, *js, *jf;
 
-	snprintf(path, sizeof path, "%s/captures/%s/%s.json", h, session, id);
+	path_fmt(path, sizeof path, NULL, "%s/captures/%s/%s.json", h, session, id);
 	if (!(j = sidecar_read_json(path, e)))
 		return NULL;
 	jid = cJSON_GetObjectItemCaseSensitive(j, "id");
@@ -86,7 +88,7 @@ find_capture(struct req *r, const char *id, char *session, size_t cap)
 {
 	struct serve *s = r->srv;
 	unsigned k = where_slot(id);
-	char path[4096];
+	char path[PATH_MAX];
 	struct stat st;
 	int hit;
 
@@ -96,7 +98,7 @@ find_capture(struct req *r, const char *id, char *session, size_t cap)
 		snprintf(session, cap, "%s", s->where[k].session);
 	pthread_mutex_unlock(&s->cache_mu);
 	if (hit) {
-		snprintf(path, sizeof path, "%s/captures/%s/%s.json", home(r), session, id);
+		path_fmt(path, sizeof path, NULL, "%s/captures/%s/%s.json", home(r), session, id);
 		if (lstat(path, &st) == 0 && S_ISREG(st.st_mode))
 			return 1;
 	}
@@ -114,21 +116,21 @@ find_capture(struct req *r, const char *id, char *session, size_t cap)
 static int
 scan_capture(const char *h, const char *id, char *session, size_t cap)
 {
-	char path[4096];
+	char path[PATH_MAX];
 	DIR *d;
 	struct dirent *de;
 	int found = 0;
 
-	snprintf(path, sizeof path, "%s/captures", h);
+	path_fmt(path, sizeof path, NULL, "%s/captures", h);
 	if (!(d = opendir(path)))
 		return 0;
 	while (!found && (de = readdir(d))) {
 		struct stat st;
 		if (!session_name_valid(de->d_name))
 			continue;
-		snprintf(path, sizeof path, "%s/captures/%s/%s.json", h, de->d_name, id);
-		if (lstat(path, &st) == 0 && S_ISREG(st.st_mode)) {
-			snprintf(session, cap, "%s", de->d_name);
+		path_fmt(path, sizeof path, NULL, "%s/captures/%s/%s.json", h, de->d_name, id);
+		if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && strlen(de->d_name) < cap) {
+			memcpy(session, de->d_name, strlen(de->d_name) + 1);
 			found = 1;
 		}
 	}
@@ -274,13 +276,13 @@ capture_file(struct req *r)
 	if (!find_capture(r, r->rt.arg, session, sizeof session))
 		return reply_error(r, 404, "no such capture");
 	if (r->rt.id == R_CAPTURE_THUMB) {
-		snprintf(path, sizeof path, "%s/thumbs/%s/%s.jpg", home(r), session, r->rt.arg);
+		path_fmt(path, sizeof path, NULL, "%s/thumbs/%s/%s.jpg", home(r), session, r->rt.arg);
 		return send_file(r, path, "image/jpeg", "private, max-age=86400");
 	}
 	if (!(j = load_sidecar(home(r), session, r->rt.arg, &e)))
 		return local_fail(r, &e);
 	f = cJSON_GetObjectItemCaseSensitive(j, "file");
-	snprintf(path, sizeof path, "%s/captures/%s/%s", home(r), session, f->valuestring);
+	path_fmt(path, sizeof path, NULL, "%s/captures/%s/%s", home(r), session, f->valuestring);
 	cJSON_Delete(j);
 	return send_file(r, path, type_of(path), "private, max-age=86400");
 }
@@ -357,11 +359,11 @@ id_wanted(const struct route *rt, const char *id)
 static void
 collect_session(const char *h, const char *session, const struct route *rt, struct idlist *l)
 {
-	char path[4096], id[128];
+	char path[PATH_MAX], id[128];
 	DIR *d;
 	struct dirent *de;
 
-	snprintf(path, sizeof path, "%s/captures/%s", h, session);
+	path_fmt(path, sizeof path, NULL, "%s/captures/%s", h, session);
 	if (!(d = opendir(path)))
 		return;
 	while ((de = readdir(d))) {
@@ -387,7 +389,7 @@ collect_session(const char *h, const char *session, const struct route *rt, stru
 static unsigned long long
 captures_gen(const char *h)
 {
-	char path[4096];
+	char path[PATH_MAX];
 	unsigned long long g = 1469598103934665603ULL;
 	time_t recent = time(NULL) - 2;
 	int racy = 0;
@@ -395,7 +397,7 @@ captures_gen(const char *h)
 	DIR *d;
 	struct dirent *de;
 
-	snprintf(path, sizeof path, "%s/captures", h);
+	path_fmt(path, sizeof path, NULL, "%s/captures", h);
 	if (stat(path, &st) < 0 || !(d = opendir(path)))
 		return 0;
 	do {
@@ -408,7 +410,7 @@ captures_gen(const char *h)
 			;
 		if (!de)
 			break;
-		snprintf(path, sizeof path, "%s/captures/%s", h, de->d_name);
+		path_fmt(path, sizeof path, NULL, "%s/captures/%s", h, de->d_name);
 	} while (stat(path, &st) == 0);
 	closedir(d);
 	return racy ? 0 : g ? g :
@@ -502,10 +504,10 @@ captures_build(struct req *r, unsigned long long gen)
 	if (r->rt.session[0])
 		collect_session(home(r), r->rt.session, &r->rt, &l);
 	else {
-		char path[4096];
+		char path[PATH_MAX];
 		DIR *d;
 		struct dirent *de;
-		snprintf(path, sizeof path, "%s/captures", home(r));
+		path_fmt(path, sizeof path, NULL, "%s/captures", home(r));
 		if ((d = opendir(path))) {
 			while ((de = readdir(d)))
 				if (session_name_valid(de->d_name))
@@ -579,13 +581,13 @@ count_captures(const char *h, const char *session)
 static cJSON *
 session_json(const char *h, const char *name)
 {
-	char path[4096];
+	char path[PATH_MAX];
 	cJSON *o = cJSON_CreateObject(), *st, *dag;
 	const cJSON *v;
 
 	cJSON_AddStringToObject(o, "name", name);
 	cJSON_AddNumberToObject(o, "captures", (double)count_captures(h, name));
-	snprintf(path, sizeof path, "%s/state/sessions/%s.json", h, name);
+	path_fmt(path, sizeof path, NULL, "%s/state/sessions/%s.json", h, name);
 	st = read_json_file(path);
 	v = cJSON_GetObjectItemCaseSensitive(st, "state");
 	cJSON_AddStringToObject(o, "state", cJSON_IsString(v) ? v->valuestring : "unknown");
@@ -596,7 +598,7 @@ session_json(const char *h, const char *name)
 	if (cJSON_IsString(v))
 		cJSON_AddStringToObject(o, "stopped_at", v->valuestring);
 	cJSON_Delete(st);
-	snprintf(path, sizeof path, "%s/state/dags/%s.json", h, name);
+	path_fmt(path, sizeof path, NULL, "%s/state/dags/%s.json", h, name);
 	dag = read_json_file(path);
 	v = cJSON_GetObjectItemCaseSensitive(dag, "cid");
 	if (cJSON_IsString(v) && route_cid_valid(v->valuestring)) {
@@ -635,7 +637,7 @@ cmp_str_desc(const void *a, const void *b)
 static enum MHD_Result
 sessions(struct req *r)
 {
-	char path[4096];
+	char path[PATH_MAX];
 	DIR *d;
 	struct dirent *de;
 	char **names = NULL;
@@ -643,7 +645,7 @@ sessions(struct req *r)
 	cJSON *o = cJSON_CreateObject(), *a = cJSON_AddArrayToObject(o, "sessions");
 	const char *view = r->rt.view[0] ? r->rt.view : "all";
 
-	snprintf(path, sizeof path, "%s/captures", home(r));
+	path_fmt(path, sizeof path, NULL, "%s/captures", home(r));
 	if ((d = opendir(path))) {
 		while ((de = readdir(d)) && n < 100000) {
 			if (!session_name_valid(de->d_name) ||
@@ -674,13 +676,13 @@ sessions(struct req *r)
 static enum MHD_Result
 queue(struct req *r)
 {
-	char spool[4096];
+	char spool[PATH_MAX];
 	cJSON *o = cJSON_CreateObject(), *c = cJSON_AddObjectToObject(o, "counts");
 	struct werr e = { 0 };
 	long long now = wall_ms(), oldest = -1;
 	size_t total = 0;
 
-	snprintf(spool, sizeof spool, "%s/spool", home(r));
+	path_fmt(spool, sizeof spool, NULL, "%s/spool", home(r));
 	for (int s = 0; s < SPOOL_NSTATES; s++) {
 		size_t n = 0;
 		if (spool_count(spool, s, &n, &e) < 0)
@@ -710,11 +712,11 @@ queue(struct req *r)
 static enum MHD_Result
 ipns(struct req *r)
 {
-	char path[4096];
+	char path[PATH_MAX];
 	cJSON *o = cJSON_CreateObject(), *st, *root;
 	const cJSON *v;
 
-	snprintf(path, sizeof path, "%s/state/ipns.json", home(r));
+	path_fmt(path, sizeof path, NULL, "%s/state/ipns.json", home(r));
 	st = read_json_file(path);
 	v = cJSON_GetObjectItemCaseSensitive(st, "name");
 	if (cJSON_IsString(v) && route_ipns_name_valid(v->valuestring)) {
@@ -734,7 +736,7 @@ ipns(struct req *r)
 			cJSON_AddStringToObject(o, k, v->valuestring);
 	}
 	cJSON_Delete(st);
-	snprintf(path, sizeof path, "%s/state/root.json", home(r));
+	path_fmt(path, sizeof path, NULL, "%s/state/root.json", home(r));
 	root = read_json_file(path);
 	v = cJSON_GetObjectItemCaseSensitive(root, "cid");
 	if (cJSON_IsString(v) && route_cid_valid(v->valuestring))

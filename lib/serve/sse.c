@@ -36,7 +36,7 @@ struct sse_hub {
 	pthread_t thread;
 	int started, stopping;
 	int stop_pipe[2];
-	char path[4096], dir[4096], base[256];
+	char path[PATH_MAX], dir[PATH_MAX], base[256];
 	long heartbeat_ms;
 	int fd; /* events.jsonl, -1 when absent */
 	ino_t ino;
