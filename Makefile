@@ -38,7 +38,7 @@ ifeq ($(COV),1)
 CFLAGS   ?= -O0 -g
 endif
 CFLAGS   ?= -O2 -g
-WANDA_CFLAGS  := -std=c11 -Wall -Wextra -Werror -Wmissing-prototypes -Wno-format-truncation -D_DEFAULT_SOURCE -D_GNU_SOURCE \
+WANDA_CFLAGS  := -std=c11 -Wall -Wextra -Werror -Wmissing-prototypes -D_DEFAULT_SOURCE -D_GNU_SOURCE \
                  -DWANDA_VERSION='"$(VERSION)"' -Ilib $(shell $(PKG_CONFIG) --cflags $(PKGS))
 # Every program is linked against the same list, and --as-needed keeps only
 # the libraries it calls: the linker knows better than a per-program list

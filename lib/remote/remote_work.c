@@ -17,13 +17,14 @@
 #include "base/buf.h"
 #include "base/cli.h"
 #include "base/eventlog.h"
+#include "base/path.h"
 #include "ipld/cid.h"
 #include "kubo/kubo.h"
 #include "remote/remote_int.h"
 #include "spool/sidecar.h"
 
 struct item {
-	char path[4400];
+	char path[PATH_MAX];
 	cJSON *en;
 	int gone;
 };
@@ -48,7 +49,7 @@ items_free(struct item *v, size_t n)
 static int
 load_items(const struct pass *ps, struct item **out, size_t *count, struct werr *e)
 {
-	char dir[4096];
+	char dir[PATH_MAX];
 	struct item *v = NULL;
 	size_t n = 0, cap = 0;
 	struct dirent *d;
@@ -69,7 +70,7 @@ load_items(const struct pass *ps, struct item **out, size_t *count, struct werr 
 			items_free(v, n);
 			return werr_prefix(e, "%s", dir);
 		}
-		snprintf(v[n].path, sizeof v[n].path, "%s/%s", dir, d->d_name);
+		path_fmt(v[n].path, sizeof v[n].path, NULL, "%s/%s", dir, d->d_name);
 		if (read_file(v[n].path, &buf, &len, NULL) < 0)
 			continue;
 		v[n].en = len < 65536 ? cJSON_Parse(buf) : NULL;
