@@ -139,12 +139,10 @@ CURLcode
 curl_easy_getinfo(CURL *h, CURLINFO info, ...)
 {
 	va_list ap;
-	CURLcode rc;
+	void *answer;
 
-	if (!loaded())
-		return CURLE_FAILED_INIT;
 	va_start(ap, info);
-	rc = lib.curl_easy_getinfo(h, info, va_arg(ap, void *));
+	answer = va_arg(ap, void *);
 	va_end(ap);
-	return rc;
+	return loaded() ? lib.curl_easy_getinfo(h, info, answer) : CURLE_FAILED_INIT;
 }

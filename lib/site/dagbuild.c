@@ -124,10 +124,19 @@ node_id(const struct build_cfg *b, char *id, size_t len, struct werr *e)
 	return 0;
 }
 
+/* The new blocks of a build, gathered under HOME/tmp. */
+static struct newblocks *
+home_blocks(const struct build_cfg *b, struct werr *e)
+{
+	char tmp[PATH_MAX];
+
+	return path_join(tmp, sizeof tmp, b->home, "tmp", e) < 0 ? NULL : nb_new(tmp, e);
+}
+
 int
 build_session(const struct build_cfg *b, const char *name, cJSON **line, struct werr *e)
 {
-	char id[KUBO_NAME_MAX], tmp[PATH_MAX];
+	char id[KUBO_NAME_MAX];
 	struct session_opts so = { b->home, name, b->page_size, NULL };
 	struct session_info si;
 	struct shipped sh = { 0 };
@@ -138,7 +147,7 @@ build_session(const struct build_cfg *b, const char *name, cJSON **line, struct 
 	if (node_id(b, id, sizeof id, e) < 0)
 		return -1;
 	so.node_id = id[0] ? id : NULL;
-	if (path_join(tmp, sizeof tmp, b->home, "tmp", e) < 0 || !(nb = nb_new(tmp, e)))
+	if (!(nb = home_blocks(b, e)))
 		return -1;
 	if (session_build(&so, nb_sink, nb, &si, e) < 0)
 		goto out;
@@ -160,7 +169,7 @@ out:
 int
 build_root(const struct build_cfg *b, cJSON **line, struct werr *e)
 {
-	char id[KUBO_NAME_MAX], tmp[PATH_MAX], cs[CID_STR_MAX];
+	char id[KUBO_NAME_MAX], cs[CID_STR_MAX];
 	struct root_opts ro = { b->home, NULL, NULL, NULL };
 	struct kubo_key key;
 	struct root_info ri;
@@ -178,7 +187,7 @@ build_root(const struct build_cfg *b, cJSON **line, struct werr *e)
 		ro.ipns_name = key.id;
 		ro.key = key.name;
 	}
-	if (path_join(tmp, sizeof tmp, b->home, "tmp", e) < 0 || !(nb = nb_new(tmp, e)))
+	if (!(nb = home_blocks(b, e)))
 		return -1;
 	if (root_build(&ro, nb_sink, nb, &ri, e) < 0 || ship(b, nb, &ri.cid, b->pin && !ri.not_imported, &sh, e) < 0 ||
 	    root_record(b->home, &ri, sh.imported, e) < 0 || cid_format(&ri.cid, 'b', cs, sizeof cs, e) < 0)
