@@ -16,7 +16,7 @@
 #include "net/peers.h"
 #include "base/atomicio.h"
 #include "base/buf.h"
-#include "base/cli.h"
+#include "base/clock.h"
 #include "base/eventlog.h"
 #include "base/path.h"
 #include "ipld/cid.h"

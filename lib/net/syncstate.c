@@ -11,7 +11,7 @@
 #include <unistd.h>
 #include "base/atomicio.h"
 #include "base/buf.h"
-#include "base/cli.h"
+#include "base/clock.h"
 #include "base/path.h"
 #include "ipld/cid.h"
 

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "base/atomicio.h"
-#include "base/cli.h"
+#include "base/clock.h"
 #include "base/path.h"
 #include "ipld/cid.h"
 #include "remote/remote_int.h"

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "base/atomicio.h"
-#include "base/cli.h"
+#include "base/clock.h"
 #include "base/path.h"
 #include "remote/remote_int.h"
 

@@ -15,7 +15,7 @@
 #include <unistd.h>
 #include "base/atomicio.h"
 #include "base/buf.h"
-#include "base/cli.h"
+#include "base/clock.h"
 #include "base/eventlog.h"
 #include "base/path.h"
 #include "ipld/cid.h"

@@ -18,7 +18,7 @@
 #include "serve/qrsvg.h"
 #include "base/atomicio.h"
 #include "base/buf.h"
-#include "base/cli.h"
+#include "base/clock.h"
 #include "base/path.h"
 #include "capture/capture.h"
 #include "capture/captureid.h"

@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "serve/sse.h"
-#include "base/cli.h"
+#include "base/clock.h"
 
 struct syn {
 	unsigned long long seq;
