@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <sys/statvfs.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -208,5 +209,16 @@ read_file(const char *path, char **out, size_t *len, struct werr *e)
 	}
 	fclose(f);
 	*out = buf_detach(&b, len);
+	return 0;
+}
+
+int
+disk_free(const char *path, uint64_t *bytes, struct werr *e)
+{
+	struct statvfs sv;
+
+	if (statvfs(path, &sv) < 0)
+		return werr_sys(e, EX_IOERR, "%s", path);
+	*bytes = (uint64_t)sv.f_bavail * (uint64_t)sv.f_frsize;
 	return 0;
 }

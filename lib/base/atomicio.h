@@ -5,6 +5,7 @@
 #define WANDA_ATOMICIO_H
 #include <limits.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include "base/werr.h"
 
@@ -35,5 +36,7 @@ int read_file(const char *path, char **out, size_t *len, struct werr *e);
  * hang in open), then refused unless it is a regular file (EX_DATAERR
  * "not a regular file"; missing: EX_NOINPUT). The fd is blocking again. */
 int open_regular(const char *path, struct werr *e);
+/* Bytes free for an unprivileged writer on the filesystem holding path. */
+int disk_free(const char *path, uint64_t *bytes, struct werr *e);
 
 #endif

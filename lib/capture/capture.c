@@ -10,7 +10,6 @@
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 #include "base/atomicio.h"
@@ -42,17 +41,6 @@ static void
 wrote(struct written *w, const char *path)
 {
 	snprintf(w->path[w->n++], sizeof w->path[0], "%s", path);
-}
-
-int
-disk_free(const char *path, uint64_t *bytes, struct werr *e)
-{
-	struct statvfs sv;
-
-	if (statvfs(path, &sv) < 0)
-		return werr_sys(e, EX_IOERR, "%s", path);
-	*bytes = (uint64_t)sv.f_bavail * (uint64_t)sv.f_frsize;
-	return 0;
 }
 
 /* The session directory's lock: stores hold it shared, crash recovery

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <unistd.h>
 #include "base/atomicio.h"
 #include "base/buf.h"
@@ -169,11 +168,9 @@ hex(const uint8_t *p, size_t n, char *out)
 static uint64_t
 free_bytes(const char *dir)
 {
-	struct statvfs sv;
+	uint64_t b;
 
-	if (statvfs(dir, &sv) < 0)
-		return 0;
-	return (uint64_t)sv.f_bavail * sv.f_frsize;
+	return disk_free(dir, &b, NULL) < 0 ? 0 : b;
 }
 
 struct sink {

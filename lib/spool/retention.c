@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <unistd.h>
 #include "base/atomicio.h"
 #include "base/buf.h"
@@ -17,17 +16,6 @@
 #include "base/path.h"
 #include "kubo/kubo.h"
 #include "spool/sidecar.h"
-
-int
-retention_free_bytes(const char *path, uint64_t *out, struct werr *e)
-{
-	struct statvfs sv;
-
-	if (statvfs(path, &sv) < 0)
-		return werr_sys(e, EX_IOERR, "statvfs %s", path);
-	*out = (uint64_t)sv.f_bavail * sv.f_frsize;
-	return 0;
-}
 
 static size_t
 body_write(char *p, size_t sz, size_t nm, void *ctx)
@@ -302,7 +290,7 @@ gc_loop(struct kubo *k, const struct retention_opts *o, struct cand *v, size_t n
 		t->freed += v[i].bytes;
 		if (o->dry_run)
 			t->free_now += v[i].bytes;
-		else if (retention_free_bytes(o->home, &t->free_now, e) < 0)
+		else if (disk_free(o->home, &t->free_now, e) < 0)
 			return -1;
 		l = cJSON_CreateObject();
 		cJSON_AddStringToObject(l, "id", v[i].id);
@@ -328,7 +316,7 @@ retention_run(const struct retention_opts *o, retention_emit_fn fn, void *ctx, s
 	cJSON *l;
 	int rc = 0;
 
-	if (retention_free_bytes(o->home, &t.free_before, e) < 0)
+	if (disk_free(o->home, &t.free_before, e) < 0)
 		return -1;
 	t.free_now = t.free_before;
 	if (t.free_now < o->keep_free) {
