@@ -1,4 +1,5 @@
 /* sync: pull, status, unpin (see sync.h). */
+#include "base/buf.h"
 #include "net/sync.h"
 #include <pthread.h>
 #include <stdio.h>
@@ -316,15 +317,16 @@ run_jobs(struct run *r)
 
 /* ---- one peer ---- */
 
-struct buf {
+/* index.json, read into one allocation of its maximum size */
+struct ixbuf {
 	char *p;
 	size_t len, cap;
 };
 
 static int
-buf_data(void *ctx, const void *p, size_t n, struct werr *e)
+ixbuf_data(void *ctx, const void *p, size_t n, struct werr *e)
 {
-	struct buf *b = ctx;
+	struct ixbuf *b = ctx;
 
 	if (b->len + n > b->cap)
 		return werr_set(e, EX_DATAERR, "index.json: over %zu bytes", b->cap - 1);
@@ -360,15 +362,15 @@ static int
 peer_index(struct kubo *k, const struct peer_entry *pe, const char *root, struct rootindex *ix,
     struct werr *e)
 {
-	struct buf b = { malloc(ROOTINDEX_MAX_BYTES + 1), 0, ROOTINDEX_MAX_BYTES + 1 };
+	struct ixbuf b = { malloc(ROOTINDEX_MAX_BYTES + 1), 0, ROOTINDEX_MAX_BYTES + 1 };
 	char path[256], what[256];
 	int rc = -1;
 
 	snprintf(path, sizeof path, "/ipfs/%s/index.json", root);
-	snprintf(what, sizeof what, "peer %s: %s", pe->peer, path);
+	text_fmt(what, sizeof what, "peer %s: %s", pe->peer, path);
 	if (!b.p)
 		return werr_set(e, EX_OSERR, "%s: out of memory", what);
-	if (kubo_cat(k, path, 0, ROOTINDEX_MAX_BYTES + 1, buf_data, &b, e) < 0)
+	if (kubo_cat(k, path, 0, ROOTINDEX_MAX_BYTES + 1, ixbuf_data, &b, e) < 0)
 		werr_prefix(e, "%s", what);
 	else if (b.len > ROOTINDEX_MAX_BYTES)
 		werr_set(e, EX_DATAERR, "%s: over %u bytes", what, ROOTINDEX_MAX_BYTES);
@@ -396,12 +398,8 @@ pinset_add(void *ctx, const char *cid, const char *type, struct werr *e)
 	struct pinset *ps = ctx;
 
 	(void)type;
-	if (ps->n == ps->cap) {
-		char **v = realloc(ps->v, (ps->cap = ps->cap ? ps->cap * 2 : 64) * sizeof *v);
-		if (!v)
-			return werr_set(e, EX_OSERR, "pin/ls: out of memory");
-		ps->v = v;
-	}
+	if (buf_grow_array(&ps->v, &ps->cap, ps->n + 1, sizeof *ps->v, 64, e) < 0)
+		return werr_prefix(e, "pin/ls");
 	if ((ps->v[ps->n] = strdup(cid)) == NULL)
 		return werr_set(e, EX_OSERR, "pin/ls: out of memory");
 	ps->n++;
