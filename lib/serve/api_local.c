@@ -563,24 +563,6 @@ cache_put(struct req *r, unsigned long long gen, const char *body, size_t len)
 	pthread_mutex_unlock(&s->cache_mu);
 }
 
-static enum MHD_Result
-reply_text(struct req *r, char *txt, size_t len)
-{
-	struct MHD_Response *resp = MHD_create_response_from_buffer(len, txt, MHD_RESPMEM_MUST_FREE);
-	enum MHD_Result rc;
-
-	if (!resp) {
-		free(txt);
-		return MHD_NO;
-	}
-	MHD_add_response_header(resp, "Content-Type", "application/json");
-	MHD_add_response_header(resp, "Cache-Control", "no-store");
-	add_common_headers(resp);
-	rc = MHD_queue_response(r->conn, 200, resp);
-	MHD_destroy_response(resp);
-	return rc;
-}
-
 static enum MHD_Result captures_build(struct req *r, unsigned long long gen);
 
 /* Served from the cache while nothing under captures/ changed. */
@@ -592,7 +574,7 @@ captures(struct req *r)
 	size_t len;
 
 	if (gen && cache_get(r, gen, &body, &len))
-		return reply_text(r, body, len);
+		return reply_json_text(r, 200, body, len);
 	return captures_build(r, gen);
 }
 
@@ -644,7 +626,7 @@ captures_build(struct req *r, unsigned long long gen)
 			return reply_error(r, 500, "out of memory");
 		if (!skipped) /* a bad sidecar is logged on every request */
 			cache_put(r, gen, txt, strlen(txt));
-		return reply_text(r, txt, strlen(txt));
+		return reply_json_text(r, 200, txt, strlen(txt));
 	}
 }
 

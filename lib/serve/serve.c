@@ -164,13 +164,19 @@ enum MHD_Result
 reply_json(struct req *r, int status, cJSON *obj)
 {
 	char *txt = cJSON_PrintUnformatted(obj);
-	struct MHD_Response *resp;
-	enum MHD_Result rc;
 
 	cJSON_Delete(obj);
 	if (!txt)
 		return MHD_NO;
-	resp = MHD_create_response_from_buffer(strlen(txt), txt, MHD_RESPMEM_MUST_FREE);
+	return reply_json_text(r, status, txt, strlen(txt));
+}
+
+enum MHD_Result
+reply_json_text(struct req *r, int status, char *txt, size_t len)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(len, txt, MHD_RESPMEM_MUST_FREE);
+	enum MHD_Result rc;
+
 	if (!resp) {
 		free(txt);
 		return MHD_NO;
