@@ -197,6 +197,28 @@ rentry_dir(const struct remote_set *rs, const struct remote_target *t, char *buf
 }
 
 int
+rentry_next(DIR *dp, const char *dir, char *path, size_t len, cJSON **en)
+{
+	struct dirent *d;
+	char *buf;
+	size_t l, n;
+
+	while ((d = readdir(dp)) != NULL) {
+		l = strlen(d->d_name);
+		if (d->d_name[0] == '.' || l < 6 || strcmp(d->d_name + l - 5, ".json") ||
+		    strcmp(d->d_name, "health.json") == 0)
+			continue;
+		path_fmt(path, len, NULL, "%s/%s", dir, d->d_name);
+		if (read_file(path, &buf, &n, NULL) < 0)
+			continue;
+		*en = n < RENTRY_MAX ? cJSON_Parse(buf) : NULL;
+		free(buf);
+		return 1;
+	}
+	return 0;
+}
+
+int
 rentry_write(const char *path, const cJSON *entry, struct werr *e)
 {
 	char *s = cJSON_PrintUnformatted(entry);
@@ -359,25 +381,13 @@ static int
 retry_dir(struct remote_set *rs, struct remote_target *t, size_t *n, struct werr *e)
 {
 	char dir[PATH_MAX], path[PATH_MAX];
-	struct dirent *d;
+	cJSON *en;
 	DIR *dp;
 	int rc = 0;
 
 	if (rentry_dir(rs, t, dir, sizeof dir) < 0 || (dp = opendir(dir)) == NULL)
 		return 0;
-	while (rc == 0 && (d = readdir(dp)) != NULL) {
-		size_t l = strlen(d->d_name);
-		char *buf;
-		size_t len;
-		cJSON *en;
-		if (d->d_name[0] == '.' || l < 6 || strcmp(d->d_name + l - 5, ".json") ||
-		    strcmp(d->d_name, "health.json") == 0)
-			continue;
-		path_fmt(path, sizeof path, NULL, "%s/%s", dir, d->d_name);
-		if (read_file(path, &buf, &len, NULL) < 0)
-			continue;
-		en = cJSON_Parse(buf);
-		free(buf);
+	while (rc == 0 && rentry_next(dp, dir, path, sizeof path, &en)) {
 		if (json_str(en, "state") && strcmp(json_str(en, "state"), "failed") == 0) {
 			cJSON_ReplaceItemInObjectCaseSensitive(en, "state", cJSON_CreateString("queued"));
 			cJSON_ReplaceItemInObjectCaseSensitive(en, "requests", cJSON_CreateNumber(0));

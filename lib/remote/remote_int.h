@@ -1,6 +1,7 @@
 /* remote_int.h: what the remote module's files share (not for callers). */
 #ifndef WANDA_REMOTE_INT_H
 #define WANDA_REMOTE_INT_H
+#include <dirent.h>
 #include "remote/remote.h"
 #include "base/json.h"
 
@@ -49,6 +50,10 @@ int rapi_probe(const struct remote_target *t, struct werr *e);
 
 /* Entry files. */
 int rentry_dir(const struct remote_set *rs, const struct remote_target *t, char *buf, size_t len);
+/* The next entry file of an open entry directory: its path and its JSON
+ * (NULL when over RENTRY_MAX or not JSON); 0 at the end. Skips other files. */
+#define RENTRY_MAX 65536
+int rentry_next(DIR *dp, const char *dir, char *path, size_t len, cJSON **en);
 int rentry_write(const char *path, const cJSON *entry, struct werr *e);
 int rhealth_write(const struct remote_set *rs, struct remote_target *t, const char *state,
     const char *error, struct werr *e);

@@ -22,25 +22,14 @@ count_dir(const struct remote_set *rs, const struct remote_target *t, struct bac
 {
 	char dir[PATH_MAX], path[PATH_MAX];
 	long long now = wall_ms();
-	struct dirent *d;
+	const char *st;
+	cJSON *en;
 	DIR *dp;
 
 	memset(b, 0, sizeof *b);
 	if (rentry_dir(rs, t, dir, sizeof dir) < 0 || (dp = opendir(dir)) == NULL)
 		return;
-	while ((d = readdir(dp)) != NULL) {
-		size_t l = strlen(d->d_name), len;
-		const char *st;
-		char *buf;
-		cJSON *en;
-		if (d->d_name[0] == '.' || l < 6 || strcmp(d->d_name + l - 5, ".json") ||
-		    strcmp(d->d_name, "health.json") == 0)
-			continue;
-		path_fmt(path, sizeof path, NULL, "%s/%s", dir, d->d_name);
-		if (read_file(path, &buf, &len, NULL) < 0)
-			continue;
-		en = len < 65536 ? cJSON_Parse(buf) : NULL;
-		free(buf);
+	while (rentry_next(dp, dir, path, sizeof path, &en)) {
 		if ((st = json_str(en, "state")) != NULL) {
 			double age = (double)(now - (long long)json_num(en, "enqueued_ms", (double)now)) / 1000;
 			if (strcmp(st, "queued") == 0)

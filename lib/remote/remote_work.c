@@ -52,30 +52,21 @@ load_items(const struct pass *ps, struct item **out, size_t *count, struct werr 
 	char dir[PATH_MAX];
 	struct item *v = NULL;
 	size_t n = 0, cap = 0;
-	struct dirent *d;
 	DIR *dp;
 
 	*out = NULL;
 	*count = 0;
 	if (rentry_dir(ps->rs, ps->t, dir, sizeof dir) < 0 || (dp = opendir(dir)) == NULL)
 		return errno == ENOENT ? 0 : werr_sys(e, EX_IOERR, "%s", dir);
-	while ((d = readdir(dp)) != NULL) {
-		size_t l = strlen(d->d_name), len;
-		char *buf;
-		if (d->d_name[0] == '.' || l < 6 || strcmp(d->d_name + l - 5, ".json") ||
-		    strcmp(d->d_name, "health.json") == 0)
-			continue;
+	for (;;) {
 		if (buf_grow_array(&v, &cap, n + 1, sizeof *v, 64, e) < 0) {
 			closedir(dp);
 			items_free(v, n);
 			return werr_prefix(e, "%s", dir);
 		}
-		path_fmt(v[n].path, sizeof v[n].path, NULL, "%s/%s", dir, d->d_name);
-		if (read_file(v[n].path, &buf, &len, NULL) < 0)
-			continue;
-		v[n].en = len < 65536 ? cJSON_Parse(buf) : NULL;
+		if (!rentry_next(dp, dir, v[n].path, sizeof v[n].path, &v[n].en))
+			break;
 		v[n].gone = 0;
-		free(buf);
 		if (json_str(v[n].en, "cid") && json_str(v[n].en, "sidecar") && json_str(v[n].en, "id") &&
 		    json_str(v[n].en, "block") && json_str(v[n].en, "state"))
 			n++;
