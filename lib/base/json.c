@@ -2,7 +2,10 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sysexits.h>
 #include "base/json.h"
+#include "base/atomicio.h"
+#include "base/werr.h"
 
 const char *
 json_str(const cJSON *o, const char *key)
@@ -46,4 +49,23 @@ json_num(const cJSON *o, const char *key, double dflt)
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
 
 	return cJSON_IsNumber(v) ? v->valuedouble : dflt;
+}
+
+cJSON *
+json_read_object(const char *path, struct werr *e)
+{
+	char *text;
+	size_t len;
+	cJSON *o;
+
+	if (read_file(path, &text, &len, e) < 0)
+		return NULL;
+	o = cJSON_ParseWithLength(text, len);
+	free(text);
+	if (!cJSON_IsObject(o)) {
+		cJSON_Delete(o);
+		werr_set(e, EX_DATAERR, "%s: not a JSON object", path);
+		return NULL;
+	}
+	return o;
 }

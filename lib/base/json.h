@@ -19,4 +19,9 @@ uint64_t json_u64(const cJSON *o, const char *key);
 /* A number; dflt when absent or not a number. */
 double json_num(const cJSON *o, const char *key, double dflt);
 
+struct werr;
+/* The JSON object in the file at path; NULL (EX_DATAERR "PATH: not a JSON
+ * object", or read_file's error) otherwise. */
+cJSON *json_read_object(const char *path, struct werr *e);
+
 #endif

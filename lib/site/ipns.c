@@ -29,22 +29,10 @@ state_path(const char *home, const char *file, int make, char *buf, size_t len, 
 static int
 json_load(const char *path, cJSON **out, struct werr *e)
 {
-	char *text;
-	size_t len;
-
 	*out = NULL;
 	if (access(path, F_OK) < 0 && errno == ENOENT)
 		return 0;
-	if (read_file(path, &text, &len, e) < 0)
-		return -1;
-	*out = cJSON_ParseWithLength(text, len);
-	free(text);
-	if (!*out || !cJSON_IsObject(*out)) {
-		cJSON_Delete(*out);
-		*out = NULL;
-		return werr_set(e, EX_DATAERR, "%s: not a JSON object", path);
-	}
-	return 0;
+	return (*out = json_read_object(path, e)) ? 0 : -1;
 }
 
 static int

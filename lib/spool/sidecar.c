@@ -184,20 +184,7 @@ sidecar_write(const char *path, const struct sidecar *s, struct werr *e)
 cJSON *
 sidecar_read_json(const char *path, struct werr *e)
 {
-	char *txt;
-	size_t n;
-	cJSON *o;
-
-	if (read_file(path, &txt, &n, e) < 0)
-		return NULL;
-	o = cJSON_ParseWithLength(txt, n);
-	free(txt);
-	if (o == NULL || !cJSON_IsObject(o)) {
-		cJSON_Delete(o);
-		werr_set(e, EX_DATAERR, "%s: not a JSON object", path);
-		return NULL;
-	}
-	return o;
+	return json_read_object(path, e);
 }
 
 int

@@ -399,19 +399,11 @@ spool_count(const char *spool_dir, int state, size_t *n, struct werr *e)
 cJSON *
 spool_read_entry(const char *path, struct werr *e)
 {
-	char *text;
 	const char *id;
 	cJSON *o;
 
-	if (read_file(path, &text, NULL, e) < 0)
+	if ((o = json_read_object(path, e)) == NULL)
 		return NULL;
-	o = cJSON_Parse(text);
-	free(text);
-	if (!cJSON_IsObject(o)) {
-		cJSON_Delete(o);
-		werr_set(e, EX_DATAERR, "%s: not a JSON object", path);
-		return NULL;
-	}
 	if ((id = json_str(o, "id")) == NULL || !spool_id_valid(id) || json_str(o, "path") == NULL) {
 		cJSON_Delete(o);
 		werr_set(e, EX_DATAERR, "%s: entry without a valid \"id\" and \"path\"", path);
