@@ -145,13 +145,20 @@ fetch_leaf(struct walk *w, struct kubo *k, const struct item *it, struct werr *e
 	return 0;
 }
 
+/* A worker's own client, one per worker thread,
+ * returned with w->mu held; the walk fails when there is none. */
 static struct kubo *
-client(struct walk *w, struct werr *e)
+worker_open(struct walk *w, struct werr *e)
 {
 	struct kubo_opts ko;
+	struct kubo *k;
 
 	kubo_opts_for_timeout(&ko, w->o->timeout_ms);
-	return kubo_new(w->o->api, &ko, e);
+	k = kubo_new(w->o->api, &ko, e);
+	pthread_mutex_lock(&w->mu);
+	if (!k)
+		fail(w, e);
+	return k;
 }
 
 static void *
@@ -159,11 +166,8 @@ structure_worker(void *arg)
 {
 	struct walk *w = arg;
 	struct werr e = { 0 };
-	struct kubo *k = client(w, &e);
+	struct kubo *k = worker_open(w, &e);
 
-	pthread_mutex_lock(&w->mu);
-	if (!k)
-		fail(w, &e);
 	while (!w->failed) {
 		struct cid c;
 		if (w->todo.n == 0) {
@@ -193,11 +197,8 @@ leaf_worker(void *arg)
 {
 	struct walk *w = arg;
 	struct werr e = { 0 };
-	struct kubo *k = client(w, &e);
+	struct kubo *k = worker_open(w, &e);
 
-	pthread_mutex_lock(&w->mu);
-	if (!k)
-		fail(w, &e);
 	while (!w->failed && w->next_leaf < w->leaves.n) {
 		struct item it = w->leaves.v[w->next_leaf++];
 		pthread_mutex_unlock(&w->mu);
