@@ -237,6 +237,23 @@ print_json(const cJSON *o, int pretty, size_t *len)
 	return buf_detach(&b, len);
 }
 
+/* o printed as the file NAME of a directory, imported into *ent. */
+static int
+json_file(const cJSON *o, int pretty, const char *name, struct dir_entry *ent, block_sink_fn sink,
+    void *ctx, struct werr *e)
+{
+	size_t len;
+	char *text = print_json(o, pretty, &len);
+	int rc;
+
+	if (!text)
+		return werr_set(e, EX_OSERR, "%s: out of memory", name);
+	ent->name = name;
+	rc = session_import_buf(text, len, sink, ctx, &ent->cid, &ent->tsize, e);
+	free(text);
+	return rc;
+}
+
 /* Sidecar members that are this node's state, not the capture's: they
  * change (push, pin, gc) while the content does not, so they stay out of
  * the manifest and the session's CID. */
@@ -294,8 +311,7 @@ one_page(const char *session, const struct caps *cs, size_t from, size_t to, siz
     struct pages *p, block_sink_fn sink, void *ctx, struct werr *e)
 {
 	cJSON *o = cJSON_CreateObject(), *arr, *sum;
-	char path[32], *text = NULL;
-	size_t len;
+	char path[32];
 	int rc = -1;
 
 	cJSON_AddStringToObject(o, "format", "wanda-manifest-page");
@@ -311,11 +327,7 @@ one_page(const char *session, const struct caps *cs, size_t from, size_t to, siz
 	}
 	if (path_fmt(p->names[pg], sizeof p->names[pg], e, "%04zu.json", pg) < 0)
 		goto out;
-	if (!(text = print_json(o, 0, &len)))
-		goto out;
-	p->ents[pg].name = p->names[pg];
-	if (session_import_buf(text, len, sink, ctx, &p->ents[pg].cid, &p->ents[pg].tsize, e) < 0) {
-		free(text);
+	if (json_file(o, 0, p->names[pg], &p->ents[pg], sink, ctx, e) < 0) {
 		cJSON_Delete(o);
 		return -1;
 	}
@@ -330,7 +342,6 @@ one_page(const char *session, const struct caps *cs, size_t from, size_t to, siz
 out:
 	if (rc < 0)
 		werr_set(e, EX_OSERR, "manifest page %zu: out of memory", pg);
-	free(text);
 	cJSON_Delete(o);
 	return rc;
 }
@@ -458,15 +469,8 @@ top(const struct session_opts *o, struct session_info *si, size_t page_size, str
 
 	if (dir(p->ents, p->n, sink, ctx, &ents[2], "manifest", e) < 0)
 		goto out;
-	if (!(text = print_json(m, 1, &len))) {
-		werr_set(e, EX_OSERR, "manifest.json: out of memory");
+	if (json_file(m, 1, "manifest.json", &ents[1], sink, ctx, e) < 0)
 		goto out;
-	}
-	ents[1].name = "manifest.json";
-	if (session_import_buf(text, len, sink, ctx, &ents[1].cid, &ents[1].tsize, e) < 0)
-		goto out;
-	free(text);
-	text = NULL;
 	if (gallery_session_html(o->name, &text, &len, e) < 0)
 		goto out;
 	ents[0].name = "index.html";
@@ -700,13 +704,8 @@ root_top(cJSON *ix, struct dir_entry *sess, size_t n, block_sink_fn sink, void *
 
 	if (dir(sess, n, sink, ctx, &ents[2], "sessions", e) < 0)
 		return -1;
-	if (!(text = print_json(ix, 1, &len)))
-		return werr_set(e, EX_OSERR, "index.json: out of memory");
-	ents[0].name = "index.json";
-	if (session_import_buf(text, len, sink, ctx, &ents[0].cid, &ents[0].tsize, e) < 0)
-		goto out;
-	free(text);
-	text = NULL;
+	if (json_file(ix, 1, "index.json", &ents[0], sink, ctx, e) < 0)
+		return -1;
 	if (gallery_root_html(ix, &text, &len, e) < 0)
 		goto out;
 	ents[1].name = "index.html";
