@@ -103,7 +103,7 @@ struct req {
 /* serve.c */
 void serve_logf(struct serve *s, const char *event, int status, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-enum MHD_Result reply_json(struct req *r, int status, cJSON *obj); /* takes obj */
+enum MHD_Result reply_json(struct req *r, int status, cJSON *obj);                 /* takes obj */
 enum MHD_Result reply_json_text(struct req *r, int status, char *txt, size_t len); /* takes txt */
 enum MHD_Result reply_error(struct req *r, int status, const char *msg);
 void add_common_headers(struct MHD_Response *resp);
