@@ -152,12 +152,14 @@ mkdir_p(const char *path, mode_t mode, struct werr *e)
 	return 0;
 }
 
-int
-open_regular(const char *path, struct werr *e)
+static int
+open_regular_flags(const char *path, int flags, struct werr *e)
 {
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC), fl;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | flags), fl;
 	struct stat st;
 
+	if (fd < 0 && errno == ELOOP && (flags & O_NOFOLLOW))
+		return werr_set(e, EX_DATAERR, "%s: a symlink, not a regular file", path);
 	if (fd < 0)
 		return werr_sys(e, errno == ENOENT ? EX_NOINPUT : EX_IOERR, "%s", path);
 	if (fstat(fd, &st) < 0 || (fl = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
@@ -170,6 +172,18 @@ open_regular(const char *path, struct werr *e)
 		return werr_set(e, EX_DATAERR, "%s: not a regular file", path);
 	}
 	return fd;
+}
+
+int
+open_regular(const char *path, struct werr *e)
+{
+	return open_regular_flags(path, 0, e);
+}
+
+int
+open_regular_nofollow(const char *path, struct werr *e)
+{
+	return open_regular_flags(path, O_NOFOLLOW, e);
 }
 
 int

@@ -34,5 +34,8 @@ int read_file(const char *path, char **out, size_t *len, struct werr *e);
  * hang in open), then refused unless it is a regular file (EX_DATAERR
  * "not a regular file"; missing: EX_NOINPUT). The fd is blocking again. */
 int open_regular(const char *path, struct werr *e);
+/* The same, for a path from hostile data (a stick, a peer): a symlink is
+ * refused too (EX_DATAERR), never followed. */
+int open_regular_nofollow(const char *path, struct werr *e);
 
 #endif

@@ -388,7 +388,9 @@ $(jq -c '. + {error:{kind:"http",message:"HTTP 400",permanent:true}}' <<<"$line"
 	mkcap 1
 	line=$(wanda-queue watch --once)
 	wanda-queue recover >/dev/null
-	for prog in "wanda-queue ack" "wanda-dag session --from-spool" "wanda-push --no-outbox"; do
+	# the remote stage needs a target; nothing listens there
+	printf 'remote.t.url = http://127.0.0.1:9\nremote.t.kind = cluster\n' >>"$WANDA_CONF"
+	for prog in "wanda-queue ack" "wanda-dag session --from-spool" "wanda-push --no-outbox" wanda-remote; do
 		{ head -c 50000000 /dev/zero | tr '\0' 'a'; echo; echo "$line"; } >"$BATS_TEST_TMPDIR/in"
 		run --separate-stderr /usr/bin/time -f '%M' $prog <"$BATS_TEST_TMPDIR/in"
 		[[ $stderr == *"stdin:"*"a line of 50000001 bytes, over the limit of 1048576"* ]] || fail "$prog: $stderr"
