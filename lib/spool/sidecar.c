@@ -50,6 +50,18 @@ sidecar_path_for(const char *image, char *buf, size_t len, struct werr *e)
 	return 0;
 }
 
+int
+sidecar_is_ours(const char *home, const char *path)
+{
+	size_t hl = strlen(home), pl;
+
+	if (path == NULL || hl == 0 || strncmp(path, home, hl) != 0 || strncmp(path + hl, "/captures/", 10) != 0)
+		return 0;
+	pl = strlen(path);
+	return strstr(path, "/../") == NULL && strstr(path, "/./") == NULL && strstr(path, "//") == NULL &&
+	    pl > 5 && strcmp(path + pl - 5, ".json") == 0;
+}
+
 /* "" -> JSON null, so readers see "unknown" rather than an empty name. */
 static void
 add_str_or_null(cJSON *o, const char *k, const char *v)

@@ -55,6 +55,11 @@ void sidecar_init(struct sidecar *s);
 /* captures/S/ID.jpg -> captures/S/ID.json (any extension replaced). */
 int sidecar_path_for(const char *image, char *buf, size_t len, struct werr *e);
 
+/* Is path one of our sidecars, a .json file under HOME/captures/ with no
+ * ".." in it? A path read from a line on stdin must pass this before
+ * anything is written there. */
+int sidecar_is_ours(const char *home, const char *path);
+
 cJSON *sidecar_to_json(const struct sidecar *s);
 /* Fills s from a parsed sidecar; missing required fields (id, session,
  * file, cid) are an EX_DATAERR naming `what`. */
