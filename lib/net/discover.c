@@ -27,13 +27,17 @@
 #define SYNC_READ_MS 30000
 #define WRITE_GAP_MS 250
 #define RECONNECT_PEERS 8
+#define REDIAL_MS 1000           /* reach stale and gone peers this often... */
+#define REDIAL_FAST_MIN_MS 60000 /* ... for max(10 heartbeats, this) after they were last heard */
+#define UNREACH_MAX 32
 #define ROOT_FILE_MAX 65536
 #define SYNC_FILE_MAX (16 << 20)
 
 struct disc {
 	const struct discover_cfg *c;
 	struct kubo *sub, *rpc;
-	struct dworker *w;
+	struct dworker *w;  /* pings, pubsub/peers */
+	struct dworker *wr; /* reaches (swarm/connect, ping, disconnect): may wait seconds */
 	struct peer_table *t;
 	char self[ANNOUNCE_ID_MAX], ipns[ANNOUNCE_ID_MAX];
 	size_t naddrs;
@@ -41,10 +45,12 @@ struct disc {
 	char root[ANNOUNCE_CID_MAX];
 	uint64_t sessions, seq, sent, stats_sig;
 	int have_self, subscribed, peering_done, inotify_fd, want_request;
-	long long next_hb, next_root, next_round, next_ping, next_topic, next_sync;
+	long long next_hb, next_root, next_round, next_ping, next_topic, next_sync, next_redial;
 	long long last_announce, last_request, early_at, last_write, last_stats, last_warn;
 	size_t ntopic;
 	char topic[DWORKER_TOPIC_PEERS][ANNOUNCE_ID_MAX];
+	size_t nunreach; /* peers whose last reach failed */
+	char unreach[UNREACH_MAX][ANNOUNCE_ID_MAX];
 	uint64_t rng;
 	char peers_path[4096], stats_path[4096], root_path[4096], sync_path[4096];
 };
@@ -342,8 +348,7 @@ on_left(void *ctx, const struct peer *p)
 static void
 connect_peer(struct disc *d, const struct peer *p)
 {
-	for (size_t i = 0; i < p->a.naddrs && i < 4; i++)
-		dworker_connect(d->w, p->a.peer, p->a.addrs[i]);
+	dworker_reach(d->wr, p->a.peer, p->a.addrs, p->a.naddrs);
 }
 
 static void
@@ -365,12 +370,12 @@ on_message(struct disc *d, const struct kubo_pubsub_msg *m)
 	}
 	if (ev != PEER_EV_NONE)
 		emit_event(d, ev, p);
-	if (ev == PEER_EV_JOINED) {
-		connect_peer(d, p);
-		dworker_ping(d->w, p->a.peer);
-	}
-	/* answer a request soon, but never more than once a second */
-	if (request && d->early_at == 0) {
+	if (ev == PEER_EV_JOINED)
+		connect_peer(d, p); /* a connection of our own, and its RTT */
+	/* answer a request soon, and announce to a peer that joins (or comes
+	 * back after we marked it gone: it may have marked us gone too), but
+	 * never more than once a second */
+	if ((request || ev == PEER_EV_JOINED) && d->early_at == 0) {
 		long long at = mono + (long long)(rnd(d) % 300);
 		d->early_at = at > d->last_announce + ANNOUNCE_GAP_MS ? at : d->last_announce + ANNOUNCE_GAP_MS;
 	}
@@ -392,6 +397,26 @@ on_topic_peers(struct disc *d, const struct dworker_results *r)
 	memcpy(d->topic, r->topic, sizeof d->topic);
 }
 
+/* A peer that did not answer a reach and now does: the link came back.
+ * Ask everyone to announce; the request is an announce itself, so the
+ * peer lists us at once, and its answer comes within 300 ms. */
+static void
+on_reach(struct disc *d, const char *peer, int ok, int alive)
+{
+	size_t i = 0;
+
+	while (i < d->nunreach && strcmp(d->unreach[i], peer) != 0)
+		i++;
+	if (ok && i < d->nunreach) {
+		memmove(d->unreach[i], d->unreach[--d->nunreach], ANNOUNCE_ID_MAX);
+		d->want_request |= !alive;
+	} else if (!ok && i == d->nunreach && d->nunreach < UNREACH_MAX) {
+		snprintf(d->unreach[d->nunreach++], ANNOUNCE_ID_MAX, "%s", peer);
+	}
+}
+
+static int is_alive(const struct disc *d, const char *peer);
+
 static void
 take_results(struct disc *d)
 {
@@ -404,6 +429,11 @@ take_results(struct disc *d)
 		peers_set_rtt(d->t, r->rtt[i].peer, r->rtt[i].rtt_ms);
 	if (r->have_topic)
 		on_topic_peers(d, r);
+	dworker_take(d->wr, r);
+	for (size_t i = 0; i < r->nrtt; i++)
+		peers_set_rtt(d->t, r->rtt[i].peer, r->rtt[i].rtt_ms);
+	for (size_t i = 0; i < r->nreach; i++)
+		on_reach(d, r->reach[i].peer, r->reach[i].ok, is_alive(d, r->reach[i].peer));
 	free(r);
 }
 
@@ -440,31 +470,55 @@ is_alive(const struct disc *d, const char *peer)
 static void
 connect_statics(struct disc *d)
 {
+	char ma[1][ANNOUNCE_ADDR_MAX];
+
 	for (size_t i = 0; i < d->c->nstatic; i++) {
 		const char *p2p = strstr(d->c->statics[i], "/p2p/");
 
-		if (p2p != NULL && !is_alive(d, p2p + 5))
-			dworker_connect(d->w, p2p + 5, d->c->statics[i]);
+		if (p2p != NULL && announce_multiaddr_ok(d->c->statics[i]) && !is_alive(d, p2p + 5)) {
+			snprintf(ma[0], sizeof ma[0], "%s", d->c->statics[i]);
+			dworker_reach(d->wr, p2p + 5, (const char(*)[ANNOUNCE_ADDR_MAX])ma, 1);
+		}
 	}
 }
 
-/* Every heartbeat: reconnect to peers we lost and to static peers we do
- * not hear; ping the others now and then. */
+/* Reach the peers we do not hear (the dworker drops a reach already
+ * queued): every REDIAL_MS, whatever the heartbeat, those heard within
+ * max(10 heartbeats, 1 min), so a link that comes back is used within
+ * about a second (swarm/connect clears libp2p's dial backoff); once a
+ * heartbeat (all) also those heard within the last day. */
+static void
+redial(struct disc *d, long long mono, int all)
+{
+	long long fast = 10 * d->c->heartbeat_ms > REDIAL_FAST_MIN_MS ? 10 * d->c->heartbeat_ms : REDIAL_FAST_MIN_MS;
+	size_t asked = 0;
+
+	for (int pass = 0; pass < 1 + all; pass++) {
+		for (size_t i = 0; i < peers_count(d->t) && asked < RECONNECT_PEERS; i++) {
+			const struct peer *p = peers_at(d->t, i);
+			long long age = wall_ms() - p->last_seen;
+
+			if (p->state != PEER_ALIVE && (pass == 0 ? age < fast : age >= fast && age < 86400000LL)) {
+				connect_peer(d, p);
+				asked++;
+			}
+		}
+	}
+	d->next_redial = mono + REDIAL_MS;
+}
+
+/* Every heartbeat: reconnect to peers we lost long ago and to static
+ * peers we do not hear; ping the others now and then. */
 static void
 round_(struct disc *d, long long mono)
 {
-	size_t asked = 0;
 	int ping = mono >= d->next_ping;
 
 	connect_statics(d);
-
+	redial(d, mono, 1);
 	for (size_t i = 0; i < peers_count(d->t); i++) {
 		const struct peer *p = peers_at(d->t, i);
 
-		if (p->state != PEER_ALIVE && asked < RECONNECT_PEERS && wall_ms() - p->last_seen < 86400000LL) {
-			connect_peer(d, p);
-			asked++;
-		}
 		if (ping && p->state == PEER_ALIVE)
 			dworker_ping(d->w, p->a.peer);
 	}
@@ -571,6 +625,8 @@ tick(struct disc *d)
 	peers_tick(d->t, mono, on_left, d);
 	if (mono >= d->next_round)
 		round_(d, mono);
+	else if (mono >= d->next_redial)
+		redial(d, mono, 0);
 	if (mono >= d->next_topic) {
 		dworker_topic_peers(d->w);
 		d->next_topic = mono + TOPIC_POLL_MS;
@@ -651,6 +707,7 @@ static void
 disc_close(struct disc *d)
 {
 	dworker_stop(d->w);
+	dworker_stop(d->wr);
 	if (d->inotify_fd >= 0)
 		close(d->inotify_fd);
 	peers_free(d->t);
@@ -668,7 +725,7 @@ discover_run(const struct discover_cfg *c, struct werr *e)
 	int rc = -1;
 
 	if (disc_open(&d, c, e) < 0 || peers_load(d.t, d.peers_path, wall_ms(), mono_ms(), e) < 0 ||
-	    (d.w = dworker_start(c->api, c->topic, e)) == NULL)
+	    (d.w = dworker_start(c->api, c->topic, e)) == NULL || (d.wr = dworker_start(c->api, c->topic, e)) == NULL)
 		goto out;
 	snprintf(dir, sizeof dir, "%s/state", c->home);
 	if ((d.inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) >= 0 &&

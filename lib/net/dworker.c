@@ -7,14 +7,17 @@
 #include "kubo/kubo.h"
 #include "ipld/multibase.h"
 
-enum job_kind { JOB_CONNECT,
+enum job_kind { JOB_REACH,
 	JOB_PING,
 	JOB_TOPIC };
+
+#define JOB_ADDR_MAX (ANNOUNCE_ADDR_MAX + ANNOUNCE_ID_MAX + 8)
 
 struct job {
 	enum job_kind kind;
 	char peer[ANNOUNCE_ID_MAX];
-	char addr[ANNOUNCE_ADDR_MAX + ANNOUNCE_ID_MAX + 8];
+	size_t naddrs;
+	char addr[DWORKER_REACH_ADDRS][JOB_ADDR_MAX];
 };
 
 struct dworker {
@@ -29,11 +32,24 @@ struct dworker {
 	struct dworker_results res;
 };
 
+/* The same kind of job for the same peer already waiting. */
+static int
+queued(const struct dworker *w, const struct job *j)
+{
+	for (size_t i = 0; i < w->n; i++) {
+		const struct job *q = &w->q[(w->head + i) % DWORKER_JOBS];
+
+		if (q->kind == j->kind && strcmp(q->peer, j->peer) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 static void
 push(struct dworker *w, const struct job *j)
 {
 	pthread_mutex_lock(&w->mu);
-	if (w->n < DWORKER_JOBS) {
+	if (w->n < DWORKER_JOBS && !queued(w, j)) {
 		w->q[(w->head + w->n++) % DWORKER_JOBS] = *j;
 		pthread_cond_signal(&w->cv);
 	}
@@ -41,15 +57,17 @@ push(struct dworker *w, const struct job *j)
 }
 
 void
-dworker_connect(struct dworker *w, const char *peer, const char *addr)
+dworker_reach(struct dworker *w, const char *peer, const char (*addrs)[ANNOUNCE_ADDR_MAX], size_t naddrs)
 {
-	struct job j = { .kind = JOB_CONNECT };
+	struct job j = { .kind = JOB_REACH };
 
 	snprintf(j.peer, sizeof j.peer, "%s", peer);
-	if (strstr(addr, "/p2p/") != NULL)
-		snprintf(j.addr, sizeof j.addr, "%s", addr);
-	else
-		snprintf(j.addr, sizeof j.addr, "%s/p2p/%s", addr, peer);
+	for (size_t i = 0; i < naddrs && j.naddrs < DWORKER_REACH_ADDRS; i++) {
+		if (strstr(addrs[i], "/p2p/") != NULL)
+			snprintf(j.addr[j.naddrs++], JOB_ADDR_MAX, "%s", addrs[i]);
+		else
+			snprintf(j.addr[j.naddrs++], JOB_ADDR_MAX, "%s/p2p/%s", addrs[i], peer);
+	}
 	push(w, &j);
 }
 
@@ -84,36 +102,70 @@ ping_line(void *ctx, const cJSON *o, struct werr *e)
 	return 0;
 }
 
-static void
-do_ping(struct dworker *w, const char *peer)
+/* 0 when the peer answered (its RTT is recorded), -1 when not. */
+static int
+do_ping(struct dworker *w, const char *peer, const char *timeout)
 {
-	struct kubo_param p[] = { { "arg", peer }, { "count", "1" }, { "timeout", "5s" }, { NULL, NULL } };
+	struct kubo_param p[] = { { "arg", peer }, { "count", "1" }, { "timeout", timeout }, { NULL, NULL } };
 	struct werr e = { 0 };
 	long long ns = -1;
 
 	if (kubo_rpc_ndjson(w->k, "ping", p, 0, ping_line, &ns, &e) < 0 || ns < 0)
-		return;
+		return -1;
 	pthread_mutex_lock(&w->mu);
 	if (w->res.nrtt < DWORKER_JOBS) {
 		snprintf(w->res.rtt[w->res.nrtt].peer, ANNOUNCE_ID_MAX, "%s", peer);
 		w->res.rtt[w->res.nrtt++].rtt_ms = (int)((ns + 999999) / 1000000);
 	}
 	pthread_mutex_unlock(&w->mu);
+	return 0;
+}
+
+/* swarm/connect with all the addresses in one call: Kubo makes them one
+ * AddrInfo, clears the peer's dial backoff and dials them together. It
+ * also succeeds at once when a connection (alive or dead) exists. */
+static int
+do_connect(struct dworker *w, const struct job *j, const char *timeout)
+{
+	struct kubo_param p[DWORKER_REACH_ADDRS + 2];
+	struct werr e = { 0 };
+	cJSON *o = NULL;
+	size_t n = 0;
+	int rc;
+
+	for (size_t i = 0; i < j->naddrs; i++)
+		p[n++] = (struct kubo_param){ "arg", j->addr[i] };
+	p[n++] = (struct kubo_param){ "timeout", timeout };
+	p[n] = (struct kubo_param){ NULL, NULL };
+	rc = kubo_rpc_json(w->k, "swarm/connect", p, 0, &o, &e);
+	cJSON_Delete(o);
+	return rc;
 }
 
 static void
-do_connect(struct dworker *w, const char *addr)
+do_reach(struct dworker *w, const struct job *j)
 {
-	struct kubo_param p[] = { { "arg", addr }, { "timeout", "5s" }, { NULL, NULL } };
+	char timeout[32], p2p[ANNOUNCE_ID_MAX + 8];
+	struct kubo_param dp[] = { { "arg", p2p }, { NULL, NULL } };
 	struct werr e = { 0 };
 	cJSON *o = NULL;
+	int ok = 0;
 
-	if (kubo_rpc_json(w->k, "swarm/connect", p, 0, &o, &e) == 0) {
-		pthread_mutex_lock(&w->mu);
-		w->res.nconnected++;
-		pthread_mutex_unlock(&w->mu);
+	snprintf(timeout, sizeof timeout, "%dms", DWORKER_REACH_MS);
+	if (j->naddrs > 0 && do_connect(w, j, timeout) == 0) {
+		ok = do_ping(w, j->peer, timeout) == 0;
+		if (!ok) {
+			snprintf(p2p, sizeof p2p, "/p2p/%s", j->peer);
+			kubo_rpc_json(w->k, "swarm/disconnect", dp, 0, &o, &e);
+			cJSON_Delete(o);
+		}
 	}
-	cJSON_Delete(o);
+	pthread_mutex_lock(&w->mu);
+	if (w->res.nreach < DWORKER_JOBS) {
+		snprintf(w->res.reach[w->res.nreach].peer, ANNOUNCE_ID_MAX, "%s", j->peer);
+		w->res.reach[w->res.nreach++].ok = ok;
+	}
+	pthread_mutex_unlock(&w->mu);
 }
 
 /* pubsub/peers: {"Strings":[peer...]} (null when none). */
@@ -157,10 +209,10 @@ run(void *arg)
 		w->head = (w->head + 1) % DWORKER_JOBS;
 		w->n--;
 		pthread_mutex_unlock(&w->mu);
-		if (j.kind == JOB_CONNECT)
-			do_connect(w, j.addr);
+		if (j.kind == JOB_REACH)
+			do_reach(w, &j);
 		else if (j.kind == JOB_PING)
-			do_ping(w, j.peer);
+			do_ping(w, j.peer, "5s");
 		else
 			do_topic(w);
 	}

@@ -1,8 +1,9 @@
-/* dworker: the discovery daemon's slow RPC calls (swarm/connect to a
- * peer that may be unreachable, ping, pubsub/peers) on a thread of their
- * own with its own Kubo client, so they never delay a heartbeat or the
- * reading of the subscription. Jobs and results are bounded queues; a
- * job that finds the queue full is dropped (the next round asks again). */
+/* dworker: the discovery daemon's slow RPC calls (reaching a peer that
+ * may be unreachable, ping, pubsub/peers) on a thread of their own with
+ * its own Kubo client, so they never delay a heartbeat or the reading of
+ * the subscription. Jobs and results are bounded queues; a job that finds
+ * the queue full, or the same job already queued, is dropped (the next
+ * round asks again). */
 #ifndef WANDA_DWORKER_H
 #define WANDA_DWORKER_H
 #include "base/werr.h"
@@ -10,6 +11,8 @@
 
 #define DWORKER_JOBS 64
 #define DWORKER_TOPIC_PEERS 64
+#define DWORKER_REACH_ADDRS 4
+#define DWORKER_REACH_MS 2000 /* swarm/connect and ping timeouts of a reach */
 
 struct dworker;
 
@@ -17,8 +20,14 @@ struct dworker;
 struct dworker *dworker_start(const char *api, const char *topic, struct werr *e);
 void dworker_stop(struct dworker *w);
 
-/* Queue: connect to addr (a multiaddr; /p2p/PEER appended when absent). */
-void dworker_connect(struct dworker *w, const char *peer, const char *addr);
+/* Queue a reach of peer: one swarm/connect to its first naddrs (at most
+ * DWORKER_REACH_ADDRS) multiaddrs (/p2p/PEER appended when absent), which
+ * also clears libp2p's dial backoff for the peer; then a ping over the
+ * connection. A connection that does not answer the ping is a dead one
+ * (a cut link leaves TCP retransmitting for minutes): it is closed
+ * (swarm/disconnect), so the next reach dials afresh. The result says
+ * whether the peer answered. */
+void dworker_reach(struct dworker *w, const char *peer, const char (*addrs)[ANNOUNCE_ADDR_MAX], size_t naddrs);
 void dworker_ping(struct dworker *w, const char *peer);
 void dworker_topic_peers(struct dworker *w);
 
@@ -31,7 +40,11 @@ struct dworker_results {
 	int have_topic; /* a pubsub/peers answer came */
 	size_t ntopic;
 	char topic[DWORKER_TOPIC_PEERS][ANNOUNCE_ID_MAX];
-	size_t nconnected; /* connects that succeeded */
+	size_t nreach; /* reaches done: did the peer answer? */
+	struct {
+		char peer[ANNOUNCE_ID_MAX];
+		int ok;
+	} reach[DWORKER_JOBS];
 };
 /* Move the results gathered since the last call into r. */
 void dworker_take(struct dworker *w, struct dworker_results *r);

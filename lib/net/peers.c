@@ -420,7 +420,7 @@ load_one(struct peer_table *t, cJSON *it, long long wall, long long mono)
 	cJSON_AddStringToObject(it, "ts", ls->valuestring);
 	if ((txt = cJSON_PrintUnformatted(it)) == NULL)
 		return;
-	if (announce_parse(txt, strlen(txt), &a, NULL) == AN_OK && find(t, a.peer) == NULL &&
+	if (announce_parse(txt, strlen(txt), &a, NULL) == AN_OK && allowed(t, a.peer) && find(t, a.peer) == NULL &&
 	    (p = slot_for_new(t)) != NULL) {
 		p->a = a;
 		p->first_seen = first;

@@ -105,7 +105,8 @@ cJSON *peer_to_json(const struct peer *p);
 /* Write peers.json atomically. */
 int peers_write(const struct peer_table *t, const char *path, long long wall, struct werr *e);
 /* Load a peers.json written earlier (first_seen, last seq, rtt kept; the
- * peers start stale-or-gone by their age, any seq accepted next).
+ * peers start stale-or-gone by their age, any seq accepted next; a peer
+ * peers_allow does not name is left out: the list may predate it).
  * A missing file is no error. */
 int peers_load(struct peer_table *t, const char *path, long long wall, long long mono, struct werr *e);
 /* Read peers.json into *doc (NULL when absent), checking its shape. */

@@ -142,6 +142,12 @@ test_file(void)
 	is_int(peers_at(u, 0)->rtt_ms, 3, "rtt kept");
 	is_str(peer_state_name(peers_at(u, 0)->state), "alive", "half a heartbeat old: alive");
 	ok(peers_at(u, 0)->first_seen == 1764650001000LL, "first_seen kept");
+	peers_free(u);
+	c.allow = (char *[]){ P2 };
+	c.nallow = 1;
+	u = peers_new(&c, NULL);
+	is_int(peers_load(u, path, 1764650001500LL, 50000, &e), 0, "loaded with a peers_allow");
+	is_int(peers_count(u), 0, "a peer peers_allow leaves out is not loaded");
 	unlink(path);
 	is_int(peers_read(path, &doc, &e), 0, "a missing peers.json is no error");
 	ok(doc == NULL, "... and gives no document");

@@ -10,8 +10,15 @@
 // estimations and several fanouts, the unixfs-v1-2025 profile, sha2-512).
 // Per setting, all its cases go through one `ipfs add --only-hash` and one
 // `ipfs add` (the blocks, for the export); per case, `wanda-dag add --car`
-// must print the root `ipfs add --only-hash` printed, and write the same
-// bytes `ipfs dag export ROOT` writes. It reports the first difference with
+// must print the root both printed, and write the same bytes `ipfs dag
+// export ROOT` writes.
+//
+// Kubo's two paths disagree in one known case: `ipfs add --only-hash`
+// ignores `--max-hamt-fanout` for the directory named on the command line
+// (it shards it with the default fanout 256; every directory below it, and
+// `ipfs add` itself, honour the flag). There the stored DAG, the one Kubo
+// pins and exports, is the truth: the case is checked against it and
+// reported on a `# kubo:` line. Any other disagreement is a harness error. It reports the first difference with
 // the seed, the case and its setting; WANDA_KUBO_XCHECK_ONLY=K runs case K of
 // that seed alone, WANDA_KUBO_XCHECK_KEEP=1 keeps the directory.
 // Exit 0 all equal, 1 a difference, 2 a harness error.
@@ -145,7 +152,8 @@ function run (cmd, args, opts = {}) {
   return p.stdout
 }
 
-// `ipfs add` of every case of a setting, one process; returns name -> root.
+// `ipfs add` of every case of a setting, one process; returns path -> CID
+// for every file and directory it printed.
 function kuboAdd (s, names, cwd, onlyHash) {
   const env = { ...process.env, IPFS_PATH: s.repoPath }
   const args = ['add', '-r', '--progress=false', ...(onlyHash ? ['--only-hash'] : ['--pin=false']), ...s.ipfs, '--', ...names]
@@ -153,9 +161,22 @@ function kuboAdd (s, names, cwd, onlyHash) {
   for (const line of String(run(ipfs, args, { cwd, env })).split('\n')) {
     // "added HASH NAME"; the cases are the names without a slash
     const m = line.match(/^added (\S+) (.*)$/)
-    if (m && !m[2].includes('/')) roots.set(m[2], m[1])
+    if (m) roots.set(m[2], m[1])
   }
   return roots
+}
+
+// Kubo's known self-disagreement (see the top): a setting with
+// --max-hamt-fanout, a directory case, and every path below the top equal.
+function onlyHashFanoutQuirk (g, nm, hashed, stored) {
+  if (!g.ipfs.some((a) => a.startsWith('--max-hamt-fanout='))) return false
+  let below = 0
+  for (const [p, cid] of stored) {
+    if (!p.startsWith(`${nm}/`)) continue
+    if (hashed.get(p) !== cid) return false
+    below++
+  }
+  return below > 0
 }
 
 function main () {
@@ -196,6 +217,7 @@ function main () {
       g.cases.push({ c, nm })
     }
     let n = 0
+    let quirks = 0
     for (const g of groups) {
       if (g.cases.length === 0) continue
       const names = g.cases.map((x) => x.nm)
@@ -203,8 +225,13 @@ function main () {
       const stored = kuboAdd(g, names, g.dir, false)
       for (const { c, nm } of g.cases) {
         const where = `case ${c} (${nm}, setting ${g.index}: repo ${g.repo}, ipfs add ${g.ipfs.join(' ')}; wanda-dag add ${g.wanda.join(' ')})`
-        const want = hashed.get(nm)
-        if (!want || stored.get(nm) !== want) throw Object.assign(new Error(`${where}: ipfs add gave ${stored.get(nm)}, --only-hash ${want}`), { harness: true })
+        const want = stored.get(nm)
+        if (!want) throw Object.assign(new Error(`${where}: ipfs add printed no root`), { harness: true })
+        if (hashed.get(nm) !== want) {
+          if (!onlyHashFanoutQuirk(g, nm, hashed, stored)) throw Object.assign(new Error(`${where}: ipfs add gave ${want}, --only-hash ${hashed.get(nm)}`), { harness: true })
+          console.log(`# kubo: ${where}: --only-hash ignored --max-hamt-fanout on the top directory (${hashed.get(nm)}); checked against the stored DAG ${want}`)
+          quirks++
+        }
         const car = path.join(tmp, 'wanda.car')
         const got = String(run(wandaDag, ['add', '-r', '-Q', ...g.wanda, '--car', car, nm], { cwd: g.dir })).trim()
         if (got !== want) { failed = `${where}: root CID differs: ipfs ${want}, wanda-dag ${got}`; break }
@@ -221,6 +248,7 @@ function main () {
       if (keep) console.log(`# kept ${tmp}`)
       return 1
     }
+    if (quirks) console.log(`# kubo: ${quirks} case(s) where ipfs add --only-hash disagreed with ipfs add`)
     console.log(`ok - ${n} cases equal (${stats.files} files, ${stats.trees} trees, ${(stats.bytes / MiB).toFixed(1)} MiB; ${groups.filter((g) => g.cases.length).length} settings)`)
     return 0
   } catch (e) {
