@@ -224,7 +224,8 @@ type_of(const char *name)
 static enum MHD_Result
 send_file(struct req *r, const char *path, const char *type, const char *cache)
 {
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO in the way would hang open() and the thread */
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	struct stat st;
 	struct MHD_Response *resp;
 	const char *rh = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Range");
