@@ -1,19 +1,20 @@
 /* bench/serve-sse.c: SSE fan-out client for bench/serve (built by it).
  *   serve-sse HOST PORT EVENTS_FILE CLIENTS INTERVAL_MS SECONDS
- * One epoll loop: CLIENTS connections to GET /api/events, and a timer that
- * appends one event stamped with the wall time (µs) to EVENTS_FILE every
- * INTERVAL_MS for SECONDS; each delivery's delay is recorded. Prints one
+ * One epoll loop reads CLIENTS connections to GET /api/events; a writer
+ * thread appends one event stamped with the wall time (µs) to EVENTS_FILE
+ * every INTERVAL_MS (absolute deadlines, so a busy reader does not slow
+ * the rate) for SECONDS; each delivery's delay is recorded. Prints one
  * JSON line: clients, connected, events, deliveries, p50_ms, p99_ms, max_ms. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <err.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,6 +39,39 @@ cmp(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
 	return x < y ? -1 : x > y;
+}
+
+struct writer {
+	int fd;
+	long ms, secs;
+	int events;
+};
+
+/* One event every w->ms, on absolute deadlines, after a second for every
+ * stream to start. */
+static void *
+writer(void *arg)
+{
+	struct writer *w = arg;
+	struct timespec t;
+	long n = w->secs * 1000 / w->ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	t.tv_sec += 1;
+	for (long i = 0; i < n; i++) {
+		char line[160];
+		int l;
+		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t, NULL);
+		l = snprintf(line, sizeof line, "{\"event\":\"bench\",\"t_us\":%lld}\n", now_us());
+		if (write(w->fd, line, (size_t)l) == l)
+			w->events++;
+		t.tv_nsec += w->ms * 1000000L;
+		while (t.tv_nsec >= 1000000000L) {
+			t.tv_nsec -= 1000000000L;
+			t.tv_sec++;
+		}
+	}
+	return NULL;
 }
 
 static double *lat;
@@ -67,10 +101,11 @@ int
 main(int argc, char **argv)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET };
-	int n, ep, tfd, evfd, events = 0, connected = 0;
+	int n, ep, evfd, connected = 0;
 	long ms, secs;
 	struct cl *cls;
-	struct itimerspec its = { 0 };
+	struct writer w;
+	pthread_t wt;
 	long long end_us;
 	char req[256];
 
@@ -95,32 +130,15 @@ main(int argc, char **argv)
 			err(74, "write");
 		epoll_ctl(ep, EPOLL_CTL_ADD, cls[i].fd, &ev);
 	}
-	tfd = timerfd_create(CLOCK_MONOTONIC, 0);
-	its.it_value.tv_sec = 1; /* let every stream start */
-	its.it_interval.tv_nsec = ms * 1000000L;
-	timerfd_settime(tfd, 0, &its, NULL);
-	{
-		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
-		epoll_ctl(ep, EPOLL_CTL_ADD, tfd, &ev);
-	}
+	w = (struct writer){ evfd, ms, secs, 0 };
+	if (pthread_create(&wt, NULL, writer, &w) != 0)
+		errx(71, "cannot start the writer thread");
 	end_us = now_us() + (1 + secs) * 1000000LL;
 	for (;;) {
 		struct epoll_event evs[256];
 		int k = epoll_wait(ep, evs, 256, 100);
 		for (int i = 0; i < k; i++) {
 			struct cl *c = evs[i].data.ptr;
-			if (!c) {
-				unsigned long long x;
-				char line[160];
-				if (read(tfd, &x, sizeof x) < 0)
-					continue;
-				if (now_us() < end_us) {
-					int l = snprintf(line, sizeof line, "{\"event\":\"bench\",\"t_us\":%lld}\n", now_us());
-					if (write(evfd, line, (size_t)l) == l)
-						events++;
-				}
-				continue;
-			}
 			ssize_t r = read(c->fd, c->buf + c->len, sizeof c->buf - c->len);
 			if (r <= 0) {
 				epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
@@ -134,13 +152,14 @@ main(int argc, char **argv)
 		if (now_us() > end_us + 2000000LL)
 			break;
 	}
+	pthread_join(wt, NULL);
 	for (int i = 0; i < n; i++)
 		connected += cls[i].ok;
 	qsort(lat, nlat, sizeof *lat, cmp);
 	printf("{\"clients\":%d,\"connected\":%d,\"events\":%d,\"deliveries\":%zu,\"expected\":%lld,"
 	       "\"p50_ms\":%.2f,\"p99_ms\":%.2f,\"max_ms\":%.2f}\n",
-	    n, connected, events, nlat,
-	    (long long)events * connected, nlat ? lat[nlat / 2] : 0, nlat ? lat[nlat * 99 / 100] : 0,
+	    n, connected, w.events, nlat,
+	    (long long)w.events * connected, nlat ? lat[nlat / 2] : 0, nlat ? lat[nlat * 99 / 100] : 0,
 	    nlat ? lat[nlat - 1] : 0);
 	return 0;
 }

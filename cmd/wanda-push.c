@@ -27,6 +27,9 @@ struct ctx {
 	struct kubo_cli kc; /* --api, --timeout, --retries */
 	const char *home;   /* for events.jsonl */
 	const struct config *cf;
+	const cJSON *cur_in;      /* the input line of the upload under way */
+	long long progress_ms;    /* when its last ipfs_upload_progress was logged */
+	long long progress_every; /* push_progress_every: at most this often (a small file has none) */
 };
 
 static void
@@ -137,6 +140,33 @@ upload_event(struct ctx *c, const char *name, const char *path, const cJSON *in,
 	cJSON_Delete(ev);
 }
 
+/* push_opts.on_bytes: {"event":"ipfs_upload_progress","file","bytes","total"}
+ * in events.jsonl, rate-limited, for wanda-serve's live status bar. */
+static void
+upload_progress(void *ctx, const char *path, uint64_t sent, uint64_t total)
+{
+	struct ctx *c = ctx;
+	long long now = mono_ms();
+	struct werr e = { 0 };
+	cJSON *ev;
+
+	if (now - c->progress_ms < c->progress_every || sent >= total || access(c->home, W_OK) != 0)
+		return;
+	c->progress_ms = now;
+	ev = event_new("ipfs_upload_progress");
+	cJSON_AddStringToObject(ev, "file", path);
+	for (const char *k = "id"; k; k = !strcmp(k, "id") ? "session" : NULL) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(c->cur_in, k);
+		if (cJSON_IsString(v))
+			cJSON_AddStringToObject(ev, k, v->valuestring);
+	}
+	cJSON_AddNumberToObject(ev, "bytes", (double)sent);
+	cJSON_AddNumberToObject(ev, "total", (double)total);
+	if (event_append(c->home, ev, &e) < 0)
+		warnx("%s", e.msg);
+	cJSON_Delete(ev);
+}
+
 /* Push one file; in (owned, may be NULL) is the JSON input line. */
 static void
 push_one(struct ctx *c, const char *path, const struct cid *expect, cJSON *in)
@@ -146,6 +176,8 @@ push_one(struct ctx *c, const char *path, const struct cid *expect, cJSON *in)
 
 	put(note, "path", cJSON_CreateString(path));
 	upload_event(c, "ipfs_upload_start", path, in, NULL);
+	c->cur_in = in;
+	c->progress_ms = mono_ms();
 	if (push_file(c->k, &c->po, path, expect, note, &r) < 0) {
 		warnx("%s", r.err.msg);
 		note_status(c, r.err.code);
@@ -156,6 +188,7 @@ push_one(struct ctx *c, const char *path, const struct cid *expect, cJSON *in)
 		warnx("%s: the daemon ignored max-file-links (Kubo before 0.35); WANDA's DAG nodes added by block/put",
 		    path);
 	cJSON_Delete(note);
+	c->cur_in = NULL;
 	upload_event(c, r.kind ? "ipfs_upload_error" : "ipfs_upload_complete", path, in, &r);
 	if (in != NULL)
 		put(in, "path", cJSON_CreateString(path));
@@ -466,6 +499,15 @@ main(int argc, char **argv)
 	snprintf(c.outbox, sizeof c.outbox, "%s/outbox", config_home(cf));
 	c.home = config_home(cf);
 	c.po.outbox = c.outbox;
+	{
+		int64_t every;
+		if (parse_duration_ms(config_get_or(cf, "push_progress_every", "250ms"), &every,
+		        "push_progress_every", &e) < 0)
+			errx(e.code, "%s", e.msg);
+		c.progress_every = every;
+	}
+	c.po.on_bytes = upload_progress;
+	c.po.on_bytes_ctx = &c;
 	if ((c.k = kubo_cli_open(&c.kc, c.api, sizeof c.api, &e)) == NULL)
 		errx(e.code, "%s", e.msg);
 	if (i < argc && strcmp(argv[i], "pin") == 0)

@@ -33,6 +33,8 @@ usage(FILE *f)
 	    "  --max-connections N     then 503 (config serve_max_connections, 512)\n"
 	    "  --timeout DURATION      idle connection timeout (config serve_timeout, 60s)\n"
 	    "  --heartbeat DURATION    event stream heartbeat (config serve_heartbeat, 15s)\n"
+	    "  --sse-buffer SIZE       events kept for the streams; a client further behind is\n"
+	    "                          dropped (config serve_sse_buffer, 1MiB)\n"
 	    "  --home DIR              WANDA home (config home)\n"
 	    "  --api URL               Kubo RPC API (config api)\n"
 	    "  --jq FILTER             reshape the JSON output\n"
@@ -47,6 +49,7 @@ enum { O_LISTEN = 256,
 	O_MAXCONN,
 	O_TIMEOUT,
 	O_BEAT,
+	O_SSEBUF,
 	O_HOME,
 	O_API };
 
@@ -60,6 +63,7 @@ static const struct option longopts[] = {
 	{ "max-connections", required_argument, NULL, O_MAXCONN },
 	{ "timeout", required_argument, NULL, O_TIMEOUT },
 	{ "heartbeat", required_argument, NULL, O_BEAT },
+	{ "sse-buffer", required_argument, NULL, O_SSEBUF },
 	{ "home", required_argument, NULL, O_HOME },
 	{ "api", required_argument, NULL, O_API },
 	{ NULL, 0, NULL, 0 },
@@ -81,6 +85,8 @@ static const char *const flag_keys[] = {
 	    O_LISTEN] = "serve_timeout",
 	[O_BEAT -
 	    O_LISTEN] = "serve_heartbeat",
+	[O_SSEBUF -
+	    O_LISTEN] = "serve_sse_buffer",
 	[O_HOME -
 	    O_LISTEN] = "home",
 	[O_API -
@@ -135,6 +141,7 @@ settle(const struct config *c, struct serve_cfg *s, char *api, size_t alen, char
     struct werr *e)
 {
 	int64_t t, hb;
+	uint64_t sb;
 	long mc;
 
 	serve_cfg_default(s);
@@ -149,10 +156,14 @@ settle(const struct config *c, struct serve_cfg *s, char *api, size_t alen, char
 	        "serve_max_connections", e) < 0 ||
 	    parse_duration_ms(config_get_or(c, "serve_timeout", "60s"), &t, "serve_timeout", e) < 0 ||
 	    parse_duration_ms(config_get_or(c, "serve_heartbeat", "15s"), &hb, "serve_heartbeat", e) < 0 ||
+	    parse_size(config_get_or(c, "serve_sse_buffer", "1MiB"), &sb, "serve_sse_buffer", e) < 0 ||
 	    config_api_url(c, api, alen, e) < 0)
 		return -1;
 	if (t < 1000 || hb < 100)
 		return werr_set(e, EX_USAGE, "--timeout must be at least 1s, --heartbeat at least 100ms");
+	if (sb < 65536 || sb > (1u << 30))
+		return werr_set(e, EX_USAGE, "--sse-buffer: 64KiB to 1GiB");
+	s->sse_buffer = (size_t)sb;
 	if (parse_long(config_get_or(c, "serve_threads", "2"), 1, 64, &s->threads, "serve_threads", e) < 0)
 		return -1;
 	s->max_connections = mc;

@@ -72,12 +72,12 @@ static const char *const known_keys[] = {
 	"quality", "camera", "capture_timeout", "interval", "duration", "session", "min_free",
 	"thumb_size", "max_pixels", "node", "queue_backoff", "queue_max_backoff",
 	"queue_max_lifetime", "queue_max_attempts", "queue_max_inflight", "queue_rescan",
-	"queue_orphan_age", "queue_claim_timeout", "keep_free", "remote_pin", "remote_pin_token",
+	"queue_orphan_age", "queue_claim_timeout", "keep_free", "remote_pin", "remote_pin_token", "push_progress_every",
 	"ipns_key", "ipns_lifetime", "ipns_ttl", "ipns_allow_offline", "ipns_timeout",
 	"peers_allow", "sync_rate", "sync_max_bytes", "sync_concurrency", "remote",
 	"remote_poll", "remote_max_poll", "remote_backoff", "remote_max_backoff", "node_name",
 	"serve_listen", "serve_token_file", "serve_gateway", "serve_public_gateway", "serve_hosts",
-	"serve_max_connections", "serve_timeout", "serve_heartbeat", "serve_threads",
+	"serve_max_connections", "serve_timeout", "serve_heartbeat", "serve_threads", "serve_sse_buffer",
 	"discovery_topic", "heartbeat", "peers_static", "announce_serve", "announce_cluster", NULL
 };
 

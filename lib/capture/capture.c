@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -360,13 +361,40 @@ session_path(const char *home, const char *name, char *buf, size_t len)
 	snprintf(buf, len, "%s/state/sessions/%s.json", home, name);
 }
 
+static void sweep(const char *dir, const char *name);
+
+/* Temp files of NAME.json left by a writer killed mid-write. Called under
+ * the sessions directory's lock, which every writer of the record holds. */
+static void
+session_sweep(const char *dir, const char *name)
+{
+	char prefix[NAME_MAX + 16];
+	struct dirent *de;
+	DIR *d;
+	size_t l = (size_t)snprintf(prefix, sizeof prefix, ".%s.json.tmp.", name);
+
+	if (l >= sizeof prefix || (d = opendir(dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL)
+		if (strncmp(de->d_name, prefix, l) == 0)
+			sweep(dir, de->d_name);
+	closedir(d);
+}
+
 static int
 session_write(const char *path, const char *name, const char *state, const char *started,
     const char *stopped, struct werr *e)
 {
-	cJSON *o = cJSON_CreateObject();
-	char *txt;
-	int rc;
+	cJSON *o;
+	char *txt, dir[4200];
+	int rc, lk;
+
+	snprintf(dir, sizeof dir, "%s", path);
+	*strrchr(dir, '/') = '\0';
+	if ((lk = lock_dir(dir, LOCK_EX, e)) < 0)
+		return -1;
+	session_sweep(dir, name);
+	o = cJSON_CreateObject();
 
 	cJSON_AddStringToObject(o, "session", name);
 	cJSON_AddStringToObject(o, "state", state);
@@ -379,6 +407,7 @@ session_write(const char *path, const char *name, const char *state, const char 
 	cJSON_Delete(o);
 	rc = atomic_write(path, txt, strlen(txt), e);
 	free(txt);
+	close(lk);
 	return rc;
 }
 

@@ -12,10 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <linux/openat2.h>
 #include <archive.h>
 #include <archive_entry.h>
+#include "base/beneath.h"
 #include "kubo/kubo_int.h"
 
 struct pull {
@@ -244,16 +243,6 @@ extract_entry(struct pull *pl, struct archive *in, struct archive *out, struct a
 	return 0;
 }
 
-/* openat2 below dirfd: never above it, and (with RESOLVE_NO_SYMLINKS)
- * through no symlink at all. */
-static int
-open_beneath(int dirfd, const char *rel, int flags, uint64_t resolve)
-{
-	struct open_how how = { .flags = (uint64_t)flags, .resolve = resolve };
-
-	return (int)syscall(SYS_openat2, dirfd, rel, &how, sizeof how);
-}
-
 static int
 write_one_link(int rootfd, const char *top, const struct slink *l, struct werr *e)
 {
@@ -267,11 +256,10 @@ write_one_link(int rootfd, const char *top, const struct slink *l, struct werr *
 		base = slash + 1;
 	} else
 		snprintf(parent, sizeof parent, ".");
-	pfd = open_beneath(rootfd, parent, O_PATH | O_DIRECTORY | O_CLOEXEC,
-	    RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
+	/* no symlink on the way: the link goes where the archive put it */
+	pfd = beneath_open(rootfd, parent, O_PATH | O_DIRECTORY | O_CLOEXEC, BENEATH_NO_SYMLINKS);
 	if (pfd < 0)
-		return werr_set(e, errno == ENOSYS ? EX_OSERR : EX_PROTOCOL, "%s/%s: %s", top, l->rel,
-		    errno == ENOSYS ? "openat2 not supported" : "not inside a directory of the download");
+		return werr_set(e, EX_PROTOCOL, "%s/%s: not inside a directory of the download", top, l->rel);
 	if (symlinkat(l->target, pfd, base) < 0)
 		rc = werr_set(e, errno == EEXIST ? EX_PROTOCOL : EX_CANTCREAT, "%s/%s: %s", top, l->rel,
 		    errno == EEXIST ? "twice in the archive" : strerror(errno));
@@ -298,8 +286,7 @@ write_links(struct pull *pl, struct werr *e)
 		if (write_one_link(rootfd, pl->top, &pl->links[i], e) < 0)
 			goto done;
 	for (i = 0; i < pl->nlinks; i++) {
-		fd = open_beneath(rootfd, pl->links[i].rel, O_PATH | O_CLOEXEC,
-		    RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS);
+		fd = beneath_open(rootfd, pl->links[i].rel, O_PATH | O_CLOEXEC, 0);
 		if (fd >= 0) {
 			close(fd);
 			continue;

@@ -180,8 +180,14 @@ outbox_put(const struct push_opts *o, const char *path, const cJSON *note, struc
 
 /* ---- online pushes -------------------------------------------------------- */
 
+/* An upload's progress: the bar on a terminal (big files) and the
+ * caller's observer (every file). */
 struct bar {
 	struct progress p;
+	int show;
+	const struct push_opts *o;
+	const char *path;
+	uint64_t size;
 };
 
 static void
@@ -189,8 +195,30 @@ on_progress(void *ctx, uint64_t sent, uint64_t total)
 {
 	struct bar *b = ctx;
 
-	(void)total;
-	progress_update(&b->p, sent);
+	if (b->show)
+		progress_update(&b->p, sent);
+	if (b->o->on_bytes)
+		b->o->on_bytes(b->o->on_bytes_ctx, b->path, sent, total ? total : b->size);
+}
+
+/* The progress of pushing path (r->size known), or NULL when nobody looks. */
+static struct bar *
+bar_start(struct bar *b, const struct push_opts *o, const char *path, const struct push_result *r)
+{
+	b->show = o->progress_min > 0 && r->size >= o->progress_min;
+	b->o = o;
+	b->path = path;
+	b->size = r->size;
+	if (b->show)
+		progress_start(&b->p, path, r->size);
+	return b->show || o->on_bytes ? b : NULL;
+}
+
+static void
+bar_end(struct bar *b)
+{
+	if (b && b->show)
+		progress_end(&b->p);
 }
 
 /* Compare the daemon's CID string with the local one. */
@@ -545,17 +573,15 @@ push_add(struct kubo *k, const struct push_opts *o, const char *path, const stru
 	ao.size_hint = r->size;
 	ao.tap = twin_tap;
 	ao.tap_ctx = &t;
-	if (o->progress_min > 0 && r->size >= o->progress_min) {
-		progress_start(&bar.p, path, r->size);
+	if ((bp = bar_start(&bar, o, path, r))) {
 		ao.progress = on_progress;
-		ao.progress_ctx = bp = &bar;
+		ao.progress_ctx = bp;
 	}
 	if (kubo_add_fd(k, fd, &ao, &res, &r->err) < 0)
 		rc = fail_kubo(r, k);
 	else
 		rc = settle(k, &t, path, expect, res.cid, bp, r);
-	if (bp != NULL)
-		progress_end(&bar.p);
+	bar_end(bp);
 	twin_clear(&t);
 	close(fd);
 	return rc;
@@ -568,13 +594,9 @@ push_via_car(struct kubo *k, const struct push_opts *o, const char *path, struct
 	struct bar bar, *bp = NULL;
 	int rc;
 
-	if (o->progress_min > 0 && r->size >= o->progress_min) {
-		progress_start(&bar.p, path, r->size);
-		bp = &bar;
-	}
+	bp = bar_start(&bar, o, path, r);
 	rc = push_car(k, path, bp, r);
-	if (bp != NULL)
-		progress_end(&bar.p);
+	bar_end(bp);
 	return rc;
 }
 

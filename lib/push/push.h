@@ -37,6 +37,9 @@ struct push_opts {
 	int no_outbox;         /* unreachable is an error instead of queuing */
 	const char *outbox;    /* the outbox directory ($WANDA_HOME/outbox) */
 	uint64_t progress_min; /* progress bar for files at least this big (0: never) */
+	/* Told the bytes sent of an upload as they go (NULL: nobody). */
+	void (*on_bytes)(void *ctx, const char *path, uint64_t sent, uint64_t total);
+	void *on_bytes_ctx;
 };
 void push_opts_default(struct push_opts *o);
 

@@ -381,7 +381,7 @@ cat(struct req *r, struct kubo *k, struct werr *e)
 	struct head h = { .n = 0 };
 	struct stream *st;
 	struct prod pr;
-	int rr, w;
+	int rr, w, head = r->head;
 	uint64_t off = 0, len;
 
 	snprintf(path, sizeof path, "/ipfs/%s", r->rt.arg);
@@ -417,7 +417,7 @@ cat(struct req *r, struct kubo *k, struct werr *e)
 	pr.st = st;
 	pr.srv = r->srv;
 	serve_head_ready(r); /* r belongs to the connection from here on */
-	if (len && kubo_cat(k, path, off, (int64_t)len, produce, &pr, e) < 0) {
+	if (len && !head && kubo_cat(k, path, off, (int64_t)len, produce, &pr, e) < 0) {
 		if (!st->closed)
 			serve_logf(pr.srv, "daemon_error", 0, "ipfs_cat %s: %s", path + 6, e->msg);
 		pthread_mutex_lock(&st->mu);

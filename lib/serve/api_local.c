@@ -72,7 +72,7 @@ where_slot(const char *id)
 
 	for (; *id; id++)
 		h = (h ^ (unsigned char)*id) * 16777619u;
-	return h % 512;
+	return h % SERVE_SLOTS;
 }
 
 static int scan_capture(const char *h, const char *id, char *session, size_t cap);
@@ -263,6 +263,101 @@ send_file(struct req *r, const char *path, const char *type, const char *cache)
 	return rc;
 }
 
+static int
+same_file(const struct stat *st, const struct thumbent *t)
+{
+	return st->st_dev == t->dev && st->st_ino == t->ino && st->st_size == t->size &&
+	    st->st_mtim.tv_sec == t->mtime.tv_sec && st->st_mtim.tv_nsec == t->mtime.tv_nsec;
+}
+
+/* Queue the cached response of thumbnail id when its file is unchanged
+ * (one stat, no sidecar, no open). 1 done (*rc set), 0 not cached. */
+static int
+thumb_cached(struct req *r, unsigned k, enum MHD_Result *rc)
+{
+	struct serve *s = r->srv;
+	struct thumbent t;
+	char path[4096];
+	struct stat st;
+	int hit;
+
+	pthread_mutex_lock(&s->cache_mu);
+	hit = s->thumbs[k].resp && !strcmp(s->thumbs[k].id, r->rt.arg);
+	if (hit)
+		t = s->thumbs[k];
+	pthread_mutex_unlock(&s->cache_mu);
+	if (!hit)
+		return 0;
+	snprintf(path, sizeof path, "%s/thumbs/%s/%s.jpg", home(r), t.session, t.id);
+	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) || !same_file(&st, &t))
+		return 0;
+	pthread_mutex_lock(&s->cache_mu); /* it may have been replaced meanwhile */
+	hit = s->thumbs[k].resp == t.resp;
+	if (hit)
+		*rc = MHD_queue_response(r->conn, 200, t.resp);
+	pthread_mutex_unlock(&s->cache_mu);
+	return hit;
+}
+
+/* A small thumbnail read whole into a response with its headers, queued
+ * and kept for the next requests; a big one is sent from its file. */
+static enum MHD_Result
+thumb_load(struct req *r, unsigned k, const char *session, const char *path)
+{
+	struct serve *s = r->srv;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	struct MHD_Response *resp, *old = NULL;
+	enum MHD_Result rc;
+	char *buf = NULL;
+
+	if (fd < 0)
+		return reply_error(r, 404, errno == ELOOP ? "not a plain file" : "file not found");
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > SERVE_THUMB_MAX ||
+	    !(buf = malloc((size_t)st.st_size + 1)) || pread(fd, buf, (size_t)st.st_size, 0) != st.st_size) {
+		free(buf);
+		close(fd);
+		return send_file(r, path, "image/jpeg", "private, max-age=86400");
+	}
+	close(fd);
+	if (!(resp = MHD_create_response_from_buffer((size_t)st.st_size, buf, MHD_RESPMEM_MUST_FREE))) {
+		free(buf);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, "Content-Type", "image/jpeg");
+	MHD_add_response_header(resp, "Cache-Control", "private, max-age=86400");
+	MHD_add_response_header(resp, "Accept-Ranges", "bytes");
+	add_common_headers(resp);
+	rc = MHD_queue_response(r->conn, 200, resp);
+	pthread_mutex_lock(&s->cache_mu);
+	{
+		struct thumbent *t = &s->thumbs[k];
+		if (t->resp) {
+			old = t->resp;
+			s->thumb_bytes -= (size_t)t->size;
+			t->resp = NULL;
+		}
+		if (s->thumb_bytes + (size_t)st.st_size <= SERVE_THUMB_BYTES && strlen(r->rt.arg) < sizeof t->id &&
+		    strlen(session) < sizeof t->session) {
+			strcpy(t->id, r->rt.arg);
+			strcpy(t->session, session);
+			t->dev = st.st_dev;
+			t->ino = st.st_ino;
+			t->size = st.st_size;
+			t->mtime = st.st_mtim;
+			t->resp = resp;
+			s->thumb_bytes += (size_t)st.st_size;
+			resp = NULL;
+		}
+	}
+	pthread_mutex_unlock(&s->cache_mu);
+	if (old)
+		MHD_destroy_response(old); /* freed when its last request is done */
+	if (resp)
+		MHD_destroy_response(resp);
+	return rc;
+}
+
 static enum MHD_Result
 capture_file(struct req *r)
 {
@@ -271,10 +366,18 @@ capture_file(struct req *r)
 	cJSON *j;
 	const cJSON *f;
 
+	int ranged = r->rt.id == R_CAPTURE_THUMB &&
+	    MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Range") != NULL;
+	enum MHD_Result rc;
+
+	if (r->rt.id == R_CAPTURE_THUMB && !ranged && thumb_cached(r, where_slot(r->rt.arg), &rc))
+		return rc;
 	if (!find_capture(r, r->rt.arg, session, sizeof session))
 		return reply_error(r, 404, "no such capture");
 	if (r->rt.id == R_CAPTURE_THUMB) {
 		snprintf(path, sizeof path, "%s/thumbs/%s/%s.jpg", home(r), session, r->rt.arg);
+		if (!ranged)
+			return thumb_load(r, where_slot(r->rt.arg), session, path);
 		return send_file(r, path, "image/jpeg", "private, max-age=86400");
 	}
 	if (!(j = load_sidecar(home(r), session, r->rt.arg, &e)))

@@ -278,7 +278,9 @@ captures_route(char s[MAX_SEGS][ROUTE_ARG_MAX + 1], int n, struct route *r)
 static int
 ipfs_route(const char *m, char s[MAX_SEGS][ROUTE_ARG_MAX + 1], int n, struct route *r)
 {
-	if (n == 3 && is(m, "GET")) {
+	int get = is(m, "GET") || is(m, "HEAD"); /* HEAD: GET without the body */
+
+	if (n == 3 && get) {
 		if (is(s[2], "status"))
 			return r->id = R_IPFS_STATUS, 0;
 		if (is(s[2], "stats"))
@@ -294,7 +296,7 @@ ipfs_route(const char *m, char s[MAX_SEGS][ROUTE_ARG_MAX + 1], int n, struct rou
 	if (n == 4 && is(s[2], "pin")) {
 		if (is(m, "DELETE"))
 			return set_arg(r, R_PIN_RM, s[3], route_cid_valid, "bad CID");
-		if (is(m, "GET"))
+		if (get)
 			return set_arg(r, R_PIN_STATUS, s[3], route_cid_valid, "bad CID");
 		return fail(r, 405, "method not allowed");
 	}

@@ -31,6 +31,7 @@ serve_cfg_default(struct serve_cfg *c)
 	c->status_ms = 5000;
 	c->max_body = 4096;
 	c->threads = 2;
+	c->sse_buffer = SSE_BUFFER_DEFAULT;
 }
 
 void
@@ -222,14 +223,35 @@ token_ok(struct serve *s, const char *auth)
 static void
 sse_wake(void *ctx)
 {
-	MHD_resume_connection(ctx);
+	struct req *r = ctx;
+
+	MHD_resume_connection(r->conn);
 }
 
 static void
 sse_suspend(void *ctx)
 {
-	MHD_suspend_connection(ctx);
+	struct req *r = ctx;
+
+	MHD_suspend_connection(r->conn);
 }
+
+/* A client that stopped reading: shut its socket so that its connection
+ * ends now (libmicrohttpd then closes it and completes the request). */
+static void
+sse_drop(void *ctx, unsigned long long behind)
+{
+	struct req *r = ctx;
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+	serve_logf(r->srv, "events_client_dropped", 0,
+	    "event stream client %llu bytes behind, more than serve_sse_buffer (%zu): dropped",
+	    behind, r->srv->cfg.sse_buffer);
+	if (ci)
+		shutdown(ci->connect_fd, SHUT_RDWR);
+}
+
+static const struct sse_ops sse_ops = { sse_wake, sse_suspend, sse_drop };
 
 static ssize_t
 sse_reader(void *cls, uint64_t pos, char *buf, size_t max)
@@ -239,7 +261,8 @@ sse_reader(void *cls, uint64_t pos, char *buf, size_t max)
 
 	(void)pos;
 	n = sse_client_read(r->sse, buf, max);
-	return n < 0 ? MHD_CONTENT_READER_END_OF_STREAM : n;
+	return n == -2 ? MHD_CONTENT_READER_END_WITH_ERROR : n < 0 ? MHD_CONTENT_READER_END_OF_STREAM :
+	                                                             n;
 }
 
 static enum MHD_Result
@@ -249,7 +272,7 @@ start_events(struct req *r)
 	struct MHD_Response *resp;
 	enum MHD_Result rc;
 
-	if (!(r->sse = sse_client_new(r->srv->hub, last, sse_wake, sse_suspend, r->conn)))
+	if (!(r->sse = sse_client_new(r->srv->hub, last, &sse_ops, r)))
 		return reply_error(r, 503, "out of memory");
 	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, sse_reader, r, NULL);
 	if (!resp)
@@ -358,6 +381,7 @@ first_call(struct req *r, const char *method)
 		    host ? host : "(none)", s->hosts[0]);
 		return reply_json(r, host ? 421 : 400, error_json(host ? "this server does not answer to that Host" : "Host header required"));
 	}
+	r->head = !strcmp(method, "HEAD");
 	if (r->overlong)
 		return reply_error(r, 414, "request target too long");
 	if (route_match(method, r->target, &r->rt))
@@ -615,7 +639,7 @@ serve_start(const struct serve_cfg *c, serve_log_fn log, void *ctx, struct werr 
 	s->token_created = created;
 	snprintf(s->url, sizeof s->url, v6 ? "http://[%s]:%u" : "http://%s:%u", host, real);
 	allowed_hosts(s, host, real, v6);
-	if (!(s->hub = sse_hub_new(evpath, c->heartbeat_ms, e)) || sse_hub_start(s->hub, e) < 0) {
+	if (!(s->hub = sse_hub_new(evpath, c->heartbeat_ms, c->sse_buffer, e)) || sse_hub_start(s->hub, e) < 0) {
 		close(fd);
 		goto fail;
 	}
@@ -679,5 +703,8 @@ serve_stop(struct serve *s)
 	pthread_mutex_destroy(&s->cache_mu);
 	for (int i = 0; i < SERVE_CACHE; i++)
 		free(s->cache[i].body);
+	for (int i = 0; i < SERVE_SLOTS; i++)
+		if (s->thumbs[i].resp)
+			MHD_destroy_response(s->thumbs[i].resp);
 	free(s);
 }

@@ -31,6 +31,7 @@ struct serve_cfg {
 	long status_ms;                   /* daemon status poll for ipfs_status events (default 5000) */
 	size_t max_body;                  /* request body limit (default 4096) */
 	long threads;                     /* libmicrohttpd polling threads (default 2) */
+	size_t sse_buffer;                /* event ring: how far a client may lag (default 1 MiB) */
 	const struct remote_set *remotes; /* wanda-remote targets for /api/ipfs/stats; NULL none */
 };
 void serve_cfg_default(struct serve_cfg *c);

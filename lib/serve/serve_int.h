@@ -9,6 +9,22 @@
 
 #define SERVE_MAX_HOSTS 16
 #define SERVE_CACHE 8
+#define SERVE_SLOTS 512       /* capture id hash slots: where[] and thumbs[] */
+#define SERVE_THUMB_MAX 65536 /* thumbnails up to this size are kept as ready responses */
+#define SERVE_THUMB_BYTES (16u << 20)
+
+/* A thumbnail as a ready response (headers and body, shared by every
+ * request for it), valid while its file is the same inode, size and
+ * mtime: thumbnails are written once, by rename. */
+struct thumbent {
+	char id[100];
+	char session[72];
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+	struct MHD_Response *resp;
+};
 
 /* A recent /api/captures answer, valid while the directories it was
  * read from are unchanged (every sidecar write is a rename, which
@@ -32,11 +48,13 @@ struct serve {
 	int token_created;
 	char hosts[SERVE_MAX_HOSTS][260];
 	size_t nhosts;
-	pthread_mutex_t cache_mu; /* cache and where */
+	pthread_mutex_t cache_mu; /* cache, where and thumbs */
 	struct {
 		char id[100];
 		char session[72];
-	} where[512]; /* capture id -> session, a hint */
+	} where[SERVE_SLOTS]; /* capture id -> session, a hint */
+	struct thumbent thumbs[SERVE_SLOTS];
+	size_t thumb_bytes;
 	struct cached cache[SERVE_CACHE];
 	unsigned long long cache_clock;
 	pthread_mutex_t mu; /* counters below */
@@ -65,6 +83,7 @@ struct req {
 	struct MHD_Connection *conn;
 	char target[ROUTE_TARGET_MAX + 2];
 	int overlong;
+	int head; /* a HEAD request: no body is sent, none is fetched */
 	struct route rt;
 	int stage; /* 0 new, 1 reading body, 2 in job, 3 job done */
 	char *body;

@@ -1,37 +1,52 @@
 /* sse: Server-Sent Events from $WANDA_HOME/events.jsonl.
  *
- * The file is the buffer: every client keeps only its byte offset in the
- * file and reads (pread) from there when it can send, so a slow client
- * costs no memory, only lag, and never holds up the others. Event ids are
- * the byte offset just past the event's line, so a client reconnecting
- * with Last-Event-ID resumes exactly there (an id that is not a line
- * boundary of the current file starts it at the end). A tailer thread
- * watches the file with inotify (and rescans it every second, and when
- * the inotify queue overflows or the file is replaced) and wakes the
- * waiting clients; it also wakes them every heartbeat period, and they
- * send a comment line when they had nothing else to send.
+ * One tailer thread watches the file with inotify (and rescans it every
+ * second, when the inotify queue overflows, and when the file is
+ * replaced), reads each new line once, formats its frame once and appends
+ * it to a shared ring of frames (`buffer` bytes). A live client keeps
+ * only its position in that ring: sending is a memcpy, however many
+ * clients there are, and one event wakes each waiting client once.
+ *
+ * Event ids are the byte offset just past the event's line, so a client
+ * reconnecting with Last-Event-ID resumes exactly there: it first catches
+ * up from the file itself (an id that is not a line boundary of the
+ * current file starts it at the end), then joins the ring.
+ *
+ * A client that reads but falls out of the ring (a burst bigger than the
+ * ring) goes back to the file from its last event. One that stops
+ * reading while more than the ring behind is dropped through its drop
+ * callback after two lag checks a second apart: a slow client never holds
+ * up the others and costs no memory of its own. When nothing happened for a heartbeat period a
+ * comment frame goes into the ring, so idle connections stay alive.
  *
  * The server adds its own events (ipfs_status, ipfs_peer_connected) with
- * sse_hub_publish: they carry no id (not replayable) and only the last
- * SSE_SYN_RING of them are kept. */
+ * sse_hub_publish: they carry no id (not replayable); a new client gets
+ * the latest one first. */
 #ifndef WANDA_SSE_H
 #define WANDA_SSE_H
 #include <stddef.h>
 #include <sys/types.h>
 #include "base/werr.h"
 
-#define SSE_SYN_RING 32
-#define SSE_LINE_MAX 16384 /* longer lines in events.jsonl are skipped */
+#define SSE_LINE_MAX 16384         /* longer lines in events.jsonl are skipped */
+#define SSE_BUFFER_DEFAULT 1048576 /* the ring, and so how far a client may lag */
 
 struct sse_hub;
 struct sse_client;
 
-/* Called with no lock held, from the tailer thread: resume the client's connection. */
-typedef void (*sse_wake_fn)(void *ctx);
-/* Called under the hub lock from sse_client_read when it has nothing to send. */
-typedef void (*sse_suspend_fn)(void *ctx);
+struct sse_ops {
+	/* Called with no lock held, from the tailer: resume the connection. */
+	void (*wake)(void *ctx);
+	/* Called under the hub lock from sse_client_read when it has nothing to send. */
+	void (*suspend)(void *ctx);
+	/* Called under the hub lock, once: the client stopped reading
+	 * `behind` bytes back, further than the ring; end its connection (a
+	 * client still in the hub is still connected: its socket is open). */
+	void (*drop)(void *ctx, unsigned long long behind);
+};
 
-struct sse_hub *sse_hub_new(const char *events_path, long heartbeat_ms, struct werr *e);
+/* buffer: the ring's size in bytes (0: SSE_BUFFER_DEFAULT; at least 64 KiB). */
+struct sse_hub *sse_hub_new(const char *events_path, long heartbeat_ms, size_t buffer, struct werr *e);
 int sse_hub_start(struct sse_hub *h, struct werr *e);
 /* Stop the tailer and wake every waiting client (each read then ends). */
 void sse_hub_stop(struct sse_hub *h);
@@ -40,10 +55,11 @@ void sse_hub_publish(struct sse_hub *h, const char *event, const char *json);
 size_t sse_hub_clients(struct sse_hub *h);
 
 /* last_id: the Last-Event-ID header (NULL: start at the end of the log). */
-struct sse_client *sse_client_new(struct sse_hub *h, const char *last_id, sse_wake_fn wake,
-    sse_suspend_fn suspend, void *ctx);
+struct sse_client *sse_client_new(struct sse_hub *h, const char *last_id, const struct sse_ops *ops,
+    void *ctx);
 /* Bytes put in buf; 0 after suspending the connection (nothing to send
- * now); -1 when the hub is stopping (end the stream). */
+ * now); -1 when the hub is stopping (end the stream); -2 when the client
+ * was dropped for lagging (close the connection). */
 ssize_t sse_client_read(struct sse_client *c, char *buf, size_t max);
 void sse_client_free(struct sse_client *c);
 

@@ -276,8 +276,10 @@ assert_failed_capture() {
 
 @test "timelapse: capture k starts at start + k*interval, however long captures take" {
 	# each capture takes ~0.3 s: a schedule that slept the interval after each
-	# capture would drift by that much per capture
-	run --separate-stderr env FAKE_SLEEP=0.3 wanda-capture --source rpicam --session tl --interval 1s --count 4
+	# capture would drift by that much per capture (all scaled by WANDA_TEST_SLOW)
+	iv=$(slow_ms 1000)
+	run --separate-stderr env FAKE_SLEEP="$(slow_s 300)" wanda-capture --source rpicam --session tl \
+		--interval "${iv}ms" --count 4
 	assert_success
 	[ "${#lines[@]}" -eq 4 ] || fail "output: $output; stderr: $stderr"
 	t0=$(epoch_ms "$(jq -r .captured_at <<<"${lines[0]}")")
@@ -285,14 +287,16 @@ assert_failed_capture() {
 		check_capture "${lines[$k]}"
 		[ "$(jq .slot <<<"${lines[$k]}")" -eq $k ]
 		t=$(epoch_ms "$(jq -r .captured_at <<<"${lines[$k]}")")
-		d=$((t - t0 - k * 1000))
-		[ ${d#-} -le 150 ] || fail "capture $k off schedule by ${d} ms"
+		d=$((t - t0 - k * iv))
+		[ ${d#-} -le "$(slow_ms 150)" ] || fail "capture $k off schedule by ${d} ms"
 	done
 	[ -z "$stderr" ] || fail "unexpected events: $stderr"
 }
 
 @test "timelapse: an overrun is reported and its slot skipped, never shifted" {
-	run --separate-stderr env FAKE_SLEEP=1.3 wanda-capture --source rpicam --session ov --interval 1s --count 4 --timeout 10s
+	iv=$(slow_ms 1000)
+	run --separate-stderr env FAKE_SLEEP="$(slow_s 1300)" wanda-capture --source rpicam --session ov \
+		--interval "${iv}ms" --count 4 --timeout "$(slow_ms 10000)ms"
 	assert_success
 	caps=$(grep -v '"event"' <<<"$output")
 	evs=$(grep '"event"' <<<"$output")
@@ -304,8 +308,8 @@ assert_failed_capture() {
 	[ "$s0" -eq 2 ]
 	t0=$(epoch_ms "$(jq -s -r '.[0].captured_at' <<<"$caps")")
 	t2=$(epoch_ms "$(jq -s -r '.[1].captured_at' <<<"$caps")")
-	d=$((t2 - t0 - 2000))
-	[ ${d#-} -le 150 ] || fail "slot 2 off by $d ms"
+	d=$((t2 - t0 - 2 * iv))
+	[ ${d#-} -le "$(slow_ms 150)" ] || fail "slot 2 off by $d ms"
 	[ "$(grep -c '"event":"overrun"' "$WANDA_HOME/events.jsonl")" -eq 2 ]
 	[[ $stderr == *"overran"* ]] || fail "stderr: $stderr"
 }
@@ -513,7 +517,7 @@ mount_small() {
 	for i in $(seq 1 12); do
 		wanda-capture --source test --session kill --width 1600 --height 1200 --count 1000 >/dev/null 2>&1 &
 		pid=$!
-		sleep "0.$((RANDOM % 10))$((RANDOM % 10))"
+		sleep "$(slow_s $((RANDOM % 100 * 10)))"
 		kill -KILL $pid 2>/dev/null || true
 		wait $pid 2>/dev/null || true
 	done

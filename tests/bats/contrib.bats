@@ -109,6 +109,21 @@ units() {
 	assert_output ''
 }
 
+@test "every wanda service bounds its memory: one MemoryMax= of at most 256M, a comment above saying why" {
+	n=0
+	for u in "$TOP"/contrib/systemd/wanda-*.service; do
+		[ "$(grep -c '^MemoryMax=' "$u")" -eq 1 ] || fail "${u##*/}: not one MemoryMax="
+		v=$(sed -n 's/^MemoryMax=\([0-9]*\)M$/\1/p' "$u")
+		[ -n "$v" ] || fail "${u##*/}: MemoryMax= not in M: $(grep '^MemoryMax=' "$u")"
+		[ "$v" -le 256 ] || fail "${u##*/}: MemoryMax=${v}M, over the 256M bench/memory allows for"
+		# the comment lines right above it name the measurement
+		awk '/^#/ { c = c $0 } !/^#/ { if (/^MemoryMax=/) print c; c = "" }' "$u" | grep -q 'bench/memory' ||
+			fail "${u##*/}: no comment above MemoryMax= giving the measurement (bench/memory)"
+		n=$((n + 1))
+	done
+	[ "$n" -ge 10 ] || fail "only $n units"
+}
+
 @test "the unit check catches a bad key and a missing program" {
 	units "$BATS_TEST_TMPDIR/units"
 	sed -i 's/^Restart=/Restrat=/' "$BATS_TEST_TMPDIR/units/ipfs.service"

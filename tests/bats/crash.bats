@@ -47,9 +47,9 @@ start_pipeline() {
 	A=$!
 }
 
-# gone PID SECONDS: the process ended (reaped) within SECONDS.
+# gone PID SECONDS: the process ended (reaped) within SECONDS (times WANDA_TEST_SLOW).
 gone() {
-	local end=$((SECONDS + $2))
+	local end=$((SECONDS + $(slow_ms $(($2 * 1000))) / 1000))
 	while kill -0 "$1" 2>/dev/null; do
 		[ $SECONDS -lt $end ] || return 1
 		sleep 0.05
@@ -108,7 +108,7 @@ pipeline_down() {
 	pipeline_down
 	run wanda-queue recover --orphan-age 0
 	assert_success
-	for _ in $(seq 1 60); do
+	for _ in $(seq 1 "$(slow_ms 60)"); do
 		wanda-queue watch --once --max-inflight 64 2>>"$T/watch.err" |
 			wanda-push --no-outbox 2>>"$T/push.err" | wanda-queue ack >>"$T/acks" 2>>"$T/ack.err"
 		[ -n "$(find "$SP/new" "$SP/cur" "$SP/deferred" -type f)" ] || break
@@ -150,8 +150,8 @@ pipeline_down() {
 	seed=1
 	wanda-capture --source test --session idle --width 160 --height 120 --count 4 >/dev/null
 	start_pipeline
-	# the four entries go through; then nothing more comes
-	for _ in $(seq 1 100); do
+	# the four entries go through (10 s, times WANDA_TEST_SLOW); then nothing more comes
+	for _ in $(seq 1 "$(slow_ms 100)"); do
 		if [ "$(grep -c '"state":"done"' "$T/acks" 2>/dev/null)" = 4 ]; then break; fi
 		sleep 0.1
 	done

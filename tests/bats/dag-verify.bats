@@ -204,5 +204,16 @@ first_section() {
 	cmp "$BATS_TEST_TMPDIR/big.car" "$BATS_TEST_TMPDIR/out.car"
 	rss=$(cat "$BATS_TEST_TMPDIR/rss")
 	echo "# car_reexport peak RSS: $rss KiB" >&3
-	[ "$WANDA_TEST_PASS" = asan ] || [ "$rss" -lt 16384 ] || fail "peak RSS ${rss} KiB"
+	limit=16384
+	# under qemu-user (tests/run --arm64) the RSS counts the emulator's own
+	# ~20 MiB: there the bound is over the same program re-exporting one block
+	if [ "${ARCH:-}" = arm64 ]; then
+		gen_bytes small 1000 >"$BATS_TEST_TMPDIR/small.bin"
+		node "$MKCAR" --v1 --raw-leaves "$BATS_TEST_TMPDIR/small.car" "$BATS_TEST_TMPDIR/small.bin"
+		/usr/bin/time -f '%M' -o "$BATS_TEST_TMPDIR/rss0" \
+			"$WANDA_TESTBIN/car_reexport" "$BATS_TEST_TMPDIR/small.car" >/dev/null
+		echo "# the same on one block: $(cat "$BATS_TEST_TMPDIR/rss0") KiB" >&3
+		limit=$((limit + $(cat "$BATS_TEST_TMPDIR/rss0")))
+	fi
+	[ "$WANDA_TEST_PASS" = asan ] || [ "$rss" -lt "$limit" ] || fail "peak RSS ${rss} KiB, limit $limit KiB"
 }

@@ -20,3 +20,19 @@ wanda_fresh_home() {
 gen_bytes() {
 	openssl enc -aes-128-ctr -nosalt -pass "pass:$1" -pbkdf2 -iter 1 </dev/zero 2>/dev/null | head -c "$2"
 }
+
+# Wall-clock budgets scale by WANDA_TEST_SLOW, a whole factor (1 unless set:
+# tests/run --arm64 sets it, the programs then run under qemu-user, several
+# times slower). slow_ms MS: the budget for this run, in milliseconds.
+export WANDA_TEST_SLOW=${WANDA_TEST_SLOW:-1}
+[[ $WANDA_TEST_SLOW =~ ^[1-9][0-9]*$ ]] || {
+	echo "helper.bash: WANDA_TEST_SLOW must be a whole factor >= 1, not '$WANDA_TEST_SLOW'" >&2
+	exit 64
+}
+slow_ms() { echo $(($1 * WANDA_TEST_SLOW)); }
+# slow_s MS: the same as seconds with a fraction (for sleep and FAKE_SLEEP)
+slow_s() {
+	local ms
+	ms=$(slow_ms "$1")
+	printf '%d.%03d\n' $((ms / 1000)) $((ms % 1000))
+}

@@ -79,20 +79,22 @@ node_resolve() {
 	for i in $(seq 1 100); do roots+=("$(new_root "burst $i")"); done
 	for i in $(seq 0 99); do jq -n --arg c "${roots[$i]}" '{cid:$c}' >"$BATS_TEST_TMPDIR/root$i.json"; done
 	out=$BATS_TEST_TMPDIR/publish.jsonl
+	# the period, scaled by WANDA_TEST_SLOW (100 program starts under qemu take longer than 30 s)
+	period=$(slow_ms 30000)
 	t0=$SECONDS
 	# a capture every few ms, each one rebuilding the root and asking to publish
 	for i in $(seq 0 99); do
 		cp "$BATS_TEST_TMPDIR/root$i.json" "$WANDA_HOME/state/root.json.tmp"
 		mv "$WANDA_HOME/state/root.json.tmp" "$WANDA_HOME/state/root.json"
-		wanda-ipns publish --debounce 30s --background >>"$out" 3>&- &
+		wanda-ipns publish --debounce "${period}ms" --background >>"$out" 3>&- &
 	done
 	wait
 	burst=$((SECONDS - t0))
 	echo "# burst of 100 took ${burst}s" >&3
 	# the burst itself never waited for a publish
-	[ "$burst" -lt 30 ]
+	[ "$burst" -lt $((period / 1000)) ]
 	# wait for the publisher: no lock holder, no marker
-	for _ in $(seq 1 600); do
+	for _ in $(seq 1 $((period / 50))); do
 		if flock -n "$WANDA_HOME/state/ipns.lock" true && [ ! -e "$WANDA_HOME/state/ipns.pending" ]; then
 			break
 		fi
@@ -105,7 +107,7 @@ node_resolve() {
 	[ "$n" -le 2 ]
 	# and never two within one period
 	if [ "$n" -eq 2 ]; then
-		jq -s -e 'map(select(.published) | .published_ms) | .[1] - .[0] >= 30000' "$out"
+		jq -s -e --argjson p "$period" 'map(select(.published) | .published_ms) | .[1] - .[0] >= $p' "$out"
 	fi
 	assert_equal "$(jq -s 'map(select(.published == false)) | length' "$out")" 0
 	assert_equal "$(wanda-ipns status | jq -r '.sequence, .pending' | xargs)" "$n false"
@@ -114,21 +116,24 @@ node_resolve() {
 }
 
 @test "publish --debounce: a second burst one period later publishes again, at most once per period" {
+	# the period (times WANDA_TEST_SLOW): long enough to start the second call within it
+	period=$(slow_ms 3000)
 	r1=$(new_root p1)
-	run wanda-ipns publish --debounce 2s
+	run wanda-ipns publish --debounce "${period}ms"
 	assert_success
+	p1=$(jq -r .published_ms <<<"$output")
 	t1=$(wanda-ipns status | jq -r .published_at)
 	r2=$(new_root p2)
 	# the period has not run out: this caller publishes only at its end
-	start=$SECONDS
-	run wanda-ipns publish --debounce 2s
+	run wanda-ipns publish --debounce "${period}ms"
 	assert_success
 	assert_equal "$(jq -r .cid <<<"$output")" "$r2"
-	[ $((SECONDS - start)) -ge 1 ]
+	p2=$(jq -r .published_ms <<<"$output")
+	[ $((p2 - p1)) -ge "$period" ] || fail "published again $((p2 - p1)) ms after the first, period $period ms"
 	assert_equal "$(wanda-ipns status | jq -r .sequence)" 2
 	refute [ "$(wanda-ipns status | jq -r .published_at)" = "$t1" ]
 	# nothing new: nothing published
-	run wanda-ipns publish --debounce 2s
+	run wanda-ipns publish --debounce "${period}ms"
 	assert_success
 	assert_output ""
 	assert_equal "$(wanda-ipns status | jq -r .sequence)" 2

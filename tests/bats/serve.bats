@@ -407,6 +407,109 @@ newest_id() { curl -s -m 10 "$URL/api/captures?limit=1" | jq -r '.captures[0].id
 	# an id that is no line boundary starts at the end
 	run curl -s -N -m 1 -H "Last-Event-ID: 3" "$URL/api/events"
 	refute_output --partial "event: capture"
+	# an event bigger than one read of the stream arrives whole, live and replayed
+	end=$(stat -c %s "$WANDA_HOME/events.jsonl")
+	curl -s -N -m 3 "$URL/api/events" >"$ev" 3>&- &
+	cpid=$!
+	sleep 0.5
+	printf '{"event":"big","pad":"%s"}\n' "$(head -c 12000 /dev/zero | tr '\0' x)" >>"$WANDA_HOME/events.jsonl"
+	wait "$cpid" || true
+	assert_equal "$(grep '^data: {"event":"big"' "$ev" | sed 's/^data: //' | jq -r '.pad | length')" 12000
+	run curl -s -N -m 1 -H "Last-Event-ID: $end" "$URL/api/events"
+	assert_equal "$(grep '^data: {"event":"big"' <<<"$output" | sed 's/^data: //' | jq -r '.pad | length')" 12000
+}
+
+@test "request headers too big: 431 with a log line" {
+	serve_start
+	r=$(get /api/queue -H "X-Big: $(head -c 9000 /dev/zero | tr '\0' a)")
+	assert_equal "$(status_of "$r")" 431
+	grep -q '"event":"server".*431' "$OUT"
+	r=$(get /api/queue)
+	assert_equal "$(status_of "$r")" 200
+}
+
+@test "an event stream client that stops reading is dropped with a log line; a reading one keeps up" {
+	serve_start --sse-buffer 64KiB
+	ev="$BATS_TEST_TMPDIR/ev"
+	exec 6<>"/dev/tcp/127.0.0.1/$PORT"
+	printf 'GET /api/events HTTP/1.1\r\nHost: 127.0.0.1:%s\r\n\r\n' "$PORT" >&6 # never read
+	curl -s -N -m 30 "$URL/api/events" >"$ev" 3>&- &
+	cpid=$!
+	sleep 0.5
+	rss0=$(awk '/VmRSS/ { print $2 }' "/proc/$SERVE_PID/status")
+	# 8 MB of events at once, far more than the ring and the socket buffers
+	awk 'BEGIN { for (i = 0; i < 40000; i++) printf "{\"event\":\"filler\",\"n\":%d,\"pad\":\"%0150d\"}\n", i, 0 }' \
+		>>"$WANDA_HOME/events.jsonl"
+	echo '{"event":"marker"}' >>"$WANDA_HOME/events.jsonl"
+	for _ in $(seq 200); do grep -q '^event: marker$' "$ev" && break; sleep 0.1; done
+	grep -q '^event: marker$' "$ev"
+	assert_equal "$(grep -c '^event: filler$' "$ev")" 40000
+	for _ in $(seq 100); do grep -q events_client_dropped "$OUT" && break; sleep 0.1; done
+	run grep -c '"event":"events_client_dropped"' "$OUT"
+	assert_output 1
+	# its connection is closed: what it holds ends
+	rc=0
+	timeout 20 cat <&6 >/dev/null || rc=$?
+	exec 6<&-
+	assert_equal "$rc" 0
+	rss1=$(awk '/VmRSS/ { print $2 }' "/proc/$SERVE_PID/status")
+	[ $((rss1 - rss0)) -lt 32768 ] || fail "RSS grew from $rss0 to $rss1 kB"
+	kill "$cpid"
+}
+
+@test "HEAD answers like GET without a body, on the IPFS routes too" {
+	captures 1
+	serve_start
+	id=$(newest_id)
+	cid=$(curl -s "$URL/api/captures/$id/cid" | jq -r .cid)
+	for p in /api/ipfs/status /api/ipfs/stats /api/ipfs/peers "/api/ipfs/$cid" "/api/ipfs/pin/$cid" \
+		/api/captures "/api/captures/$id/thumb" /api/queue /; do
+		r=$(curl -s -I -m 20 -o /dev/null -w '%{http_code}' "$URL$p")
+		assert_equal "$r" 200
+	done
+	size=$(curl -s "$URL/api/ipfs/$cid" | wc -c)
+	exec 5<>"/dev/tcp/127.0.0.1/$PORT"
+	printf 'HEAD /api/ipfs/%s HTTP/1.1\r\nHost: 127.0.0.1:%s\r\nConnection: close\r\n\r\n' "$cid" "$PORT" >&5
+	timeout 20 cat <&5 >"$BATS_TEST_TMPDIR/head"
+	exec 5<&-
+	run cat "$BATS_TEST_TMPDIR/head"
+	assert_line --partial "Content-Length: $size"
+	assert_line --partial 'Content-Type: image/jpeg'
+	# nothing after the blank line that ends the headers
+	assert_equal "$(tail -c 4 "$BATS_TEST_TMPDIR/head" | od -An -c | tr -d ' ')" '\r\n\r\n'
+	r=$(get "/api/ipfs/pin/$cid" -X PUT)
+	assert_equal "$(status_of "$r")" 405
+}
+
+@test "live upload progress: wanda-push's ipfs_upload_progress events, bytes of total, on the stream" {
+	serve_start
+	ev="$BATS_TEST_TMPDIR/ev"
+	curl -s -N -m 60 "$URL/api/events" >"$ev" 3>&- &
+	cpid=$!
+	sleep 0.5
+	head -c 32M /dev/urandom >"$BATS_TEST_TMPDIR/big.bin"
+	WANDA_PUSH_PROGRESS_EVERY=1ms wanda-push "$BATS_TEST_TMPDIR/big.bin" >/dev/null
+	for _ in $(seq 200); do grep -q '^event: ipfs_upload_complete$' "$ev" && break; sleep 0.1; done
+	kill "$cpid"
+	grep '^data: {"event":"ipfs_upload_progress"' "$ev" | sed 's/^data: //' >"$BATS_TEST_TMPDIR/prog"
+	n=$(wc -l <"$BATS_TEST_TMPDIR/prog")
+	[ "$n" -ge 2 ] || fail "only $n progress events"
+	run jq -s 'all(.file == "'"$BATS_TEST_TMPDIR/big.bin"'" and .total == 33554432 and .bytes > 0 and .bytes < .total)' \
+		"$BATS_TEST_TMPDIR/prog"
+	assert_output true
+	run jq -s '[.[].bytes] | . == sort' "$BATS_TEST_TMPDIR/prog"
+	assert_output true
+	# between the start and the completion of that upload
+	first=$(grep -n '^event: ipfs_upload_progress$' "$ev" | head -1 | cut -d: -f1)
+	start=$(grep -n '^event: ipfs_upload_start$' "$ev" | head -1 | cut -d: -f1)
+	end=$(grep -n '^event: ipfs_upload_complete$' "$ev" | head -1 | cut -d: -f1)
+	[ "$start" -lt "$first" ]
+	[ "$first" -lt "$end" ]
+	# the default pace: none for a thumbnail-sized file
+	head -c 64K /dev/urandom >"$BATS_TEST_TMPDIR/small.bin"
+	wanda-push "$BATS_TEST_TMPDIR/small.bin" >/dev/null
+	run grep -c 'small.bin","bytes"' "$WANDA_HOME/events.jsonl"
+	assert_output 0
 }
 
 @test "too many connections: 503 and a log line" {

@@ -43,6 +43,16 @@ try {
 	check(first > 0 && first < tiles, "only_visible_thumbs_fetched", `${first} of ${tiles}`);
 	console.log(`# thumbnails fetched before scrolling: ${first} of ${tiles}`);
 	await shot(page, "phone");
+	// status bar: daemon, peers, storage, queue, sync state per peer; the IPNS name's link
+	await page.waitForFunction(() => document.getElementById("s-daemon").textContent === "up" &&
+		!document.getElementById("s-storage").textContent.includes("…") &&
+		document.getElementById("s-sync").textContent.includes("pinned"), null, { timeout: 10000 });
+	const bar = await page.evaluate(() => ["s-peers", "s-queue", "s-sync"].map((i) => document.getElementById(i).textContent));
+	check(/^\d+$/.test(bar[0]) && /^\d+$/.test(bar[1]) && bar[2].includes("…oWPeer 1/2 pinned"), "status_bar", bar.join(" | "));
+	const ipns = await (await fetch(`${url}/api/ipns`)).json();
+	await page.waitForSelector("#ipns-name a", { timeout: 5000 });
+	const ilink = await page.locator("#ipns-name a").getAttribute("href");
+	check(ipns.name && ilink === `https://gw.example/ipns/${ipns.name}`, "ipns_gateway_link", ilink);
 	const width = await page.evaluate(() => document.documentElement.scrollWidth);
 	check(width <= 390, "fits_phone_width", `scrollWidth ${width}`);
 	await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
@@ -84,6 +94,10 @@ try {
 	await page.click("#d-pinb");
 	await page.waitForFunction(() => document.getElementById("d-pin").textContent === "pinned", null, { timeout: 20000 });
 	check(await pinned(cap.cid), "pin_changes_kubo_pin_ls", cap.cid);
+	const dl = await page.evaluate(() => ({ href: document.getElementById("d-dl").href, name: document.getElementById("d-dl").download }));
+	const got = await fetch(dl.href);
+	check(dl.href.endsWith(cap.image_url) && dl.name === cap.file && got.ok &&
+		got.headers.get("content-type") === "image/jpeg", "download_link", dl.href);
 	await shot(page, "detail");
 	await page.click("#d-close");
 
@@ -100,6 +114,17 @@ try {
 		newId, { timeout: 5000 });
 	ok("live_upload_complete_marks_tile");
 	await shot(page, "live");
+	// live byte-level progress: what wanda-push logs while a big file uploads
+	const log = path.join(process.env.WANDA_HOME, "events.jsonl"), big = "/data/big.dng";
+	fs.appendFileSync(log, JSON.stringify({ event: "ipfs_upload_start", file: big }) + "\n");
+	fs.appendFileSync(log, JSON.stringify({ event: "ipfs_upload_progress", file: big, bytes: 25165824, total: 50331648 }) + "\n");
+	await page.waitForFunction(() => !document.getElementById("s-prog").hidden, null, { timeout: 2000 });
+	const prog = await page.locator("#s-prog-t").textContent();
+	check(prog === "big.dng 50% (24.0 MiB of 48.0 MiB)", "live_upload_progress", prog);
+	await shot(page, "progress");
+	fs.appendFileSync(log, JSON.stringify({ event: "ipfs_upload_complete", file: big, cid: "bafkqaaa" }) + "\n");
+	await page.waitForFunction(() => document.getElementById("s-prog").hidden, null, { timeout: 2000 });
+	ok("live_upload_progress_ends");
 } catch (e) {
 	console.log(`not ok ${e.message}`);
 	if (page) await shot(page, "failure").catch(() => {});
