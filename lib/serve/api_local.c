@@ -305,7 +305,7 @@ static enum MHD_Result
 thumb_load(struct req *r, unsigned k, const char *session, const char *path)
 {
 	struct serve *s = r->srv;
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC); /* a FIFO: see send_file */
 	struct stat st;
 	struct MHD_Response *resp, *old = NULL;
 	enum MHD_Result rc;
