@@ -2,6 +2,7 @@
 #include <err.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include "base/config.h"
 #include "base/eventlog.h"
 #include "base/jsonl.h"
+#include "base/path.h"
 #include "capture/schedule.h"
 #include "base/werr.h"
 
@@ -343,13 +345,12 @@ static int
 disk_ok(struct run *r, uint64_t need)
 {
 	struct werr e = { 0 };
-	char dir[4200];
+	char dir[PATH_MAX];
 	uint64_t avail;
 
 	if (r->min_free == 0)
 		return 1;
-	snprintf(dir, sizeof dir, "%s/captures", r->env.home);
-	if (disk_free(dir, &avail, &e) < 0)
+	if (path_join(dir, sizeof dir, r->env.home, "captures", &e) < 0 || disk_free(dir, &avail, &e) < 0)
 		die(&e);
 	/* hysteresis: once low, only the room the refused capture needed
 	 * ends it (the slot's pre-check asks for none, the capture for its
@@ -522,9 +523,9 @@ main(int argc, char **argv)
 		errx(EX_USAGE, "%s: FILE arguments are for --source file", r.files[0]);
 	if (session_open(r.env.home, r.session, 0, &created, &e) < 0)
 		die(&e);
-	char work[4200];
-	snprintf(work, sizeof work, "%s/captures/%s", r.env.home, r.session);
-	if (mkdir_p(work, 0755, &e) < 0)
+	char work[PATH_MAX];
+	if (path_fmt(work, sizeof work, &e, "%s/captures/%s", r.env.home, r.session) < 0 ||
+	    mkdir_p(work, 0755, &e) < 0)
 		die(&e);
 	r.src.workdir = work;
 	recover(&r);

@@ -12,8 +12,10 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <cjson/cJSON.h>
+#include <limits.h>
 #include "ipld/addtree.h"
 #include "base/atomicio.h"
+#include "base/buf.h"
 #include "ipld/blockstore.h"
 #include "ipld/car.h"
 #include "ipld/cid.h"
@@ -27,6 +29,7 @@
 #include "spool/spool.h"
 #include "spool/settle.h"
 #include "base/jsonl.h"
+#include "base/path.h"
 #include "ipld/multibase.h"
 #include "ipld/multihash.h"
 #include "ipld/unixdir.h"
@@ -351,7 +354,7 @@ struct addout {
 	struct jsonl *j;
 	char last[CID_STR_MAX];
 	struct cid *roots; /* every root printed, for the CAR header */
-	size_t nroots;
+	size_t nroots, caproots;
 };
 
 static int
@@ -363,10 +366,8 @@ add_event_out(void *ctx, const struct add_event *ev, struct werr *e)
 	if (add_fmt(&ev->cid, o->a->o.imp.cid_base, o->last, sizeof o->last, e) < 0)
 		return -1;
 	if (ev->root) {
-		struct cid *r = realloc(o->roots, (o->nroots + 1) * sizeof *r);
-		if (r == NULL)
-			return werr_set(e, EX_OSERR, "add: out of memory");
-		o->roots = r;
+		if (buf_grow_array(&o->roots, &o->caproots, o->nroots + 1, sizeof *o->roots, 8, e) < 0)
+			return werr_prefix(e, "add");
 		o->roots[o->nroots++] = ev->cid;
 	}
 	if (o->a->quieter)
@@ -576,7 +577,7 @@ claim_path(const char *home, const char *sf, char *buf, size_t len)
 	struct spool_claimer who;
 
 	if (base == NULL || base[0] == '.' || spool_parse_claim(base, id, sizeof id, &who) != 0 ||
-	    (size_t)snprintf(buf, len, "%s/spool/cur/%s", home, base) >= len)
+	    path_fmt(buf, len, NULL, "%s/spool/cur/%s", home, base) < 0)
 		return NULL;
 	return buf;
 }
@@ -587,16 +588,17 @@ claim_path(const char *home, const char *sf, char *buf, size_t len)
 static int
 settle_line(const struct build_flags *f, const cJSON *in, const cJSON *line, struct werr *e)
 {
-	char cur[4400];
+	char cur[PATH_MAX];
 	const char *sf = claim_path(f->b.home, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(in, "spool_file")), cur, sizeof cur);
 	const cJSON *err = cJSON_GetObjectItemCaseSensitive(line, "error"), *it;
 	const char *msg = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(err, "message"));
 	struct werr le = { 0 };
-	char spool[4096];
+	char spool[PATH_MAX];
 	cJSON *ev;
 	int st = 0;
 
-	snprintf(spool, sizeof spool, "%s/spool", f->b.home);
+	if (path_join(spool, sizeof spool, f->b.home, "spool", e) < 0)
+		return -1;
 	if (sf && (st = spool_settle(spool, sf, &f->pol, line, wall_ms(), e)) < 0 &&
 	    e->code != EX_NOINPUT)
 		return -1;

@@ -2,6 +2,7 @@
  * state/peers.json (docs/discovery-protocol.md). */
 #include <err.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include "base/cli.h"
 #include "base/config.h"
 #include "base/jsonl.h"
+#include "base/path.h"
 #include "net/discover.h"
 #include "net/peers.h"
 
@@ -116,12 +118,11 @@ load_cfg(const struct config *cf, struct discover_cfg *dc, char *api, size_t api
 static int
 cmd_peers(struct opts *op, const struct discover_cfg *dc)
 {
-	char path[4096];
+	char path[PATH_MAX];
 	struct werr e = { 0 };
 	cJSON *doc, *it;
 
-	snprintf(path, sizeof path, "%s/state/peers.json", dc->home);
-	if (peers_read(path, &doc, &e) < 0)
+	if (path_fmt(path, sizeof path, &e, "%s/state/peers.json", dc->home) < 0 || peers_read(path, &doc, &e) < 0)
 		errx(e.code, "%s", e.msg);
 	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(doc, "peers")) if (jsonl_emit(op->out, it, &e) < 0)
 	    errx(e.code, "stdout: %s", e.msg);

@@ -1,6 +1,7 @@
 /* wanda-push: put files on IPFS, pinned, with a verified CID. */
 #include <err.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "base/config.h"
 #include "base/eventlog.h"
 #include "base/jsonl.h"
+#include "base/path.h"
 #include "kubo/kubo.h"
 #include "kubo/kubo_cli.h"
 #include "push/push.h"
@@ -23,7 +25,7 @@ struct ctx {
 	int flush;
 	int backlog; /* the outbox may hold CARs: flush after a success */
 	char api[1024];
-	char outbox[4096];
+	char outbox[PATH_MAX];
 	struct kubo_cli kc; /* --api, --timeout, --retries */
 	const char *home;   /* for events.jsonl */
 	const struct config *cf;
@@ -496,7 +498,8 @@ main(int argc, char **argv)
 	i = parse_args(&c, argc, argv, &jq);
 	if ((c.out = jsonl_open(stdout, jq, &e)) == NULL)
 		errx(e.code, "%s", e.msg);
-	snprintf(c.outbox, sizeof c.outbox, "%s/outbox", config_home(cf));
+	if (path_join(c.outbox, sizeof c.outbox, config_home(cf), "outbox", &e) < 0)
+		errx(e.code, "%s", e.msg);
 	c.home = config_home(cf);
 	c.po.outbox = c.outbox;
 	{

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <dirent.h>
 #include <getopt.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -21,12 +22,13 @@
 #include "ipld/cid.h"
 #include "spool/retention.h"
 #include "base/json.h"
+#include "base/path.h"
 #include "remote/remote.h"
 
 #define PROG "wanda-queue"
 
 struct opts {
-	char spool[4096];
+	char spool[PATH_MAX];
 	struct spool_policy pol;
 	long max_inflight;
 	int64_t rescan_ms;
@@ -164,9 +166,8 @@ settle(const struct config *c, struct opts *o, struct werr *e)
 {
 	const char *kf;
 
-	snprintf(o->spool, sizeof o->spool, "%s/spool", config_home(c));
 	o->home = config_home(c);
-	if (spool_policy_config(c, &o->pol, e) < 0 ||
+	if (path_join(o->spool, sizeof o->spool, o->home, "spool", e) < 0 || spool_policy_config(c, &o->pol, e) < 0 ||
 	    get_long(c, "queue_max_inflight", "16", 1, &o->max_inflight, e) < 0 ||
 	    get_duration(c, "queue_rescan", "30s", &o->rescan_ms, e) < 0 ||
 	    get_duration(c, "queue_orphan_age", "5m", &o->orphan_ms, e) < 0 ||
@@ -195,10 +196,10 @@ orphan_entry(const struct opts *o, const cJSON *sc, const char *side, const char
 {
 	const char *st = cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(sc, block), "state"));
 	const char *session = cJSON_GetStringValue(cJSON_GetObjectItem(sc, "session"));
-	char path[4096];
+	char path[PATH_MAX];
 
 	if (!file || !cid || !spool_id_valid(id) || strchr(file, '/') || (st && strcmp(st, "queued")) ||
-	    snprintf(path, sizeof path, "%s/%s", dir, file) >= (int)sizeof path ||
+	    path_join(path, sizeof path, dir, file, NULL) < 0 ||
 	    access(path, F_OK) != 0 || spool_has(o->spool, id))
 		return 0;
 	if (spool_add_file(o->spool, id, kind, session ? session : "", path, side, cid, e) < 0)
@@ -213,14 +214,13 @@ orphan_entry(const struct opts *o, const cJSON *sc, const char *side, const char
 static int
 orphan_one(const struct opts *o, const char *dir, const char *name, struct werr *e)
 {
-	char side[4096], rid[256];
+	char side[PATH_MAX], rid[256];
 	const char *id;
 	struct stat sb;
 	cJSON *sc;
 	int a = 0, b = 0;
 
-	snprintf(side, sizeof side, "%s/%s", dir, name);
-	if (stat(side, &sb) < 0 || wall_ms() - (long long)sb.st_mtime * 1000 < o->orphan_ms ||
+	if (path_join(side, sizeof side, dir, name, NULL) < 0 || stat(side, &sb) < 0 || wall_ms() - (long long)sb.st_mtime * 1000 < o->orphan_ms ||
 	    (sc = sidecar_read_json(side, NULL)) == NULL)
 		return 0;
 	if ((id = cJSON_GetStringValue(cJSON_GetObjectItem(sc, "id"))) != NULL && strlen(id) < 200) {
@@ -238,20 +238,20 @@ orphan_one(const struct opts *o, const char *dir, const char *name, struct werr 
 static int
 sweep_orphans(const struct opts *o, spool_id_fn fn, void *ctx, size_t *n, struct werr *e)
 {
-	char top[4096], dir[4096 + 256];
+	char top[PATH_MAX], dir[PATH_MAX];
 	struct dirent *s, *f;
 	DIR *td, *sd;
 	int rc = 0;
 
 	*n = 0;
-	snprintf(top, sizeof top, "%s/captures", o->home);
+	if (path_join(top, sizeof top, o->home, "captures", e) < 0)
+		return -1;
 	if ((td = opendir(top)) == NULL)
 		return 0;
 	while (rc >= 0 && (s = readdir(td)) != NULL) {
 		if (s->d_name[0] == '.')
 			continue;
-		snprintf(dir, sizeof dir, "%s/%s", top, s->d_name);
-		if ((sd = opendir(dir)) == NULL)
+		if (path_join(dir, sizeof dir, top, s->d_name, NULL) < 0 || (sd = opendir(dir)) == NULL)
 			continue;
 		while (rc >= 0 && (f = readdir(sd)) != NULL) {
 			size_t l = strlen(f->d_name);
@@ -297,7 +297,7 @@ return_stale_claims(struct watch *w, struct werr *e)
 {
 	struct spool_item *v;
 	struct stat st;
-	char path[4096], msg[128];
+	char path[PATH_MAX], msg[128];
 	long long now = wall_ms();
 	size_t n, k = 0;
 
@@ -335,7 +335,7 @@ scan(struct watch *w, struct werr *e)
 	struct spool_release r;
 	struct spool_item *v;
 	size_t n, inflight, i;
-	char cur[4096];
+	char cur[PATH_MAX];
 	int rc = 0;
 
 	if (return_stale_claims(w, e) < 0 ||
@@ -370,9 +370,10 @@ scan(struct watch *w, struct werr *e)
 static int
 watch_dir(int fd, const char *spool, const char *sub, uint32_t mask, struct werr *e)
 {
-	char p[4096];
+	char p[PATH_MAX];
 
-	snprintf(p, sizeof p, "%s/%s", spool, sub);
+	if (path_join(p, sizeof p, spool, sub, e) < 0)
+		return -1;
 	if (inotify_add_watch(fd, p, mask) < 0)
 		return werr_sys(e, EX_OSERR, "inotify %s", p);
 	return 0;
@@ -467,7 +468,7 @@ find_claim(const char *spool, const cJSON *res, char *path, size_t len)
 
 	if (sf) {
 		base = strrchr(sf, '/') ? strrchr(sf, '/') + 1 : sf;
-		if (base[0] != '.' && snprintf(path, len, "%s/cur/%s", spool, base) < (int)len &&
+		if (base[0] != '.' && path_fmt(path, len, NULL, "%s/cur/%s", spool, base) == 0 &&
 		    access(path, F_OK) == 0)
 			return 1;
 	}
@@ -475,7 +476,7 @@ find_claim(const char *spool, const cJSON *res, char *path, size_t len)
 		return 0;
 	for (size_t i = 0; i < n && !found; i++)
 		if (strcmp(v[i].id, id) == 0)
-			found = snprintf(path, len, "%s/cur/%s", spool, v[i].name) < (int)len;
+			found = path_fmt(path, len, NULL, "%s/cur/%s", spool, v[i].name) == 0;
 	free(v);
 	return found;
 }
@@ -598,7 +599,7 @@ static int
 ack_one(const struct opts *o, struct jsonl *out, const char *text, struct werr *e)
 {
 	cJSON *res = cJSON_Parse(text), *entry = NULL, *l;
-	char cur[4096];
+	char cur[PATH_MAX];
 	int have, ok;
 
 	if (!cJSON_IsObject(res) || (!json_str(res, "id") && !json_str(res, "spool_file"))) {
@@ -687,7 +688,7 @@ each_item(const char *spool, int only, item_fn fn, void *ctx, struct werr *e)
 	for (int s = 0; s < SPOOL_NSTATES; s++) {
 		struct spool_item *v;
 		size_t n;
-		char path[4096];
+		char path[PATH_MAX];
 		int rc = 0;
 		if (only >= 0 && s != only)
 			continue;

@@ -16,10 +16,12 @@
 #include <time.h>
 #include <unistd.h>
 #include <curl/curl.h>
+#include <limits.h>
 #include "base/atomicio.h"
 #include "base/cli.h"
 #include "base/config.h"
 #include "base/jsonl.h"
+#include "base/path.h"
 #include "remote/remote.h"
 
 #define PROG "wanda-remote"
@@ -77,13 +79,12 @@ pass_locked(struct worker *w, remote_note_fn fn, void *ctx, struct remote_pass *
 static int
 open_lock(const struct remote_set *rs, struct werr *e)
 {
-	char dir[4096], path[4200];
+	char dir[PATH_MAX], path[PATH_MAX];
 	int fd;
 
-	snprintf(dir, sizeof dir, "%s/remote", rs->home);
-	if (mkdir_p(dir, 0755, e) < 0)
+	if (path_join(dir, sizeof dir, rs->home, "remote", e) < 0 || mkdir_p(dir, 0755, e) < 0 ||
+	    path_join(path, sizeof path, dir, ".lock", e) < 0)
 		return -1;
-	snprintf(path, sizeof path, "%s/.lock", dir);
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0)
 		return werr_sys(e, EX_CANTCREAT, "%s", path);
 	return fd;

@@ -1,6 +1,7 @@
 /* wanda-serve: the node's web gallery, JSON API and live events. */
 #include <err.h>
 #include <getopt.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include "base/config.h"
 #include "remote/remote.h"
 #include "base/jsonl.h"
+#include "base/path.h"
 #include "serve/serve.h"
 
 #define PROG "wanda-serve"
@@ -150,7 +152,8 @@ settle(const struct config *c, struct serve_cfg *s, char *api, size_t alen, char
 	s->gateway = config_get_or(c, "serve_gateway", s->gateway);
 	s->public_gateway = config_get_or(c, "serve_public_gateway", s->public_gateway);
 	s->hosts = config_get(c, "serve_hosts");
-	snprintf(tok, tlen, "%s/state/serve.token", s->home);
+	if (path_fmt(tok, tlen, e, "%s/state/serve.token", s->home) < 0)
+		return -1;
 	s->token_file = config_get_or(c, "serve_token_file", tok);
 	if (parse_long(config_get_or(c, "serve_max_connections", "512"), 1, 100000, &mc,
 	        "serve_max_connections", e) < 0 ||
@@ -204,7 +207,7 @@ main(int argc, char **argv)
 	struct serve *s;
 	struct out o = { PTHREAD_MUTEX_INITIALIZER, NULL };
 	const char *jq = NULL;
-	char api[1024], tok[4096];
+	char api[1024], tok[PATH_MAX];
 	struct remote_set rs;
 	sigset_t set;
 	int sig;

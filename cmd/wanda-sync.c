@@ -4,16 +4,19 @@
 #include <err.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include "ipld/cid.h"
 #include "base/atomicio.h"
+#include "base/buf.h"
 #include "base/cli.h"
 #include "base/config.h"
 #include "kubo/dagverify.h"
 #include "base/jsonl.h"
+#include "base/path.h"
 #include "kubo/kubo.h"
 #include "kubo/kubo_cli.h"
 #include "net/rootindex.h"
@@ -70,19 +73,19 @@ static int
 verify_file(struct ctx *c, const char *abs, const char *rel, struct werr *e)
 {
 	struct kubo_files_stat st;
-	char ipath[8192], cidtxt[CID_STR_MAX], shown[8192];
+	char ipath[PATH_MAX], cidtxt[CID_STR_MAX], shown[PATH_MAX];
 	struct cid id;
 	uint64_t bytes = 0;
 	cJSON *o;
 
-	snprintf(ipath, sizeof ipath, "/ipfs/%s%s%s", c->root, *rel ? "/" : "", rel);
-	if (kubo_files_stat(c->k, ipath, &st, e) < 0 || dag_verify_file(c->k, st.hash, abs, &bytes, e) < 0)
+	if (path_fmt(ipath, sizeof ipath, e, "/ipfs/%s%s%s", c->root, *rel ? "/" : "", rel) < 0 ||
+	    path_fmt(shown, sizeof shown, e, "%s%s%s", c->dest, *rel ? "/" : "", rel) < 0 ||
+	    kubo_files_stat(c->k, ipath, &st, e) < 0 || dag_verify_file(c->k, st.hash, abs, &bytes, e) < 0)
 		return -1;
 	if (cid_parse(st.hash, &id, e) < 0 || cid_format(&id, 0, cidtxt, sizeof cidtxt, e) < 0)
 		return werr_set(e, EX_PROTOCOL, "files/stat %s: %s", ipath, e->msg);
 	c->files++;
 	c->bytes += bytes;
-	snprintf(shown, sizeof shown, "%s%s%s", c->dest, *rel ? "/" : "", rel);
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "path", shown);
 	cJSON_AddStringToObject(o, "cid", cidtxt);
@@ -110,7 +113,7 @@ read_names(const char *abs, char ***names, size_t *n, struct werr *e)
 	while ((de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		if (*n == cap && (*names = realloc(*names, (cap = cap ? cap * 2 : 32) * sizeof **names)) == NULL)
+		if (buf_grow_array(names, &cap, *n + 1, sizeof **names, 32, NULL) < 0)
 			break;
 		if (((*names)[*n] = strdup(de->d_name)) == NULL)
 			break;
@@ -141,11 +144,9 @@ walk(struct ctx *c, const char *abs, const char *rel, struct werr *e)
 	if (read_names(abs, &names, &n, e) < 0)
 		rc = -1;
 	for (i = 0; i < n; i++) {
-		char a[8192], r[8192];
+		char a[PATH_MAX], r[PATH_MAX];
 
-		snprintf(a, sizeof a, "%s/%s", abs, names[i]);
-		snprintf(r, sizeof r, "%s%s%s", rel, *rel ? "/" : "", names[i]);
-		if (rc == 0 && walk(c, a, r, e) < 0)
+		if (rc == 0 && (path_join(a, sizeof a, abs, names[i], e) < 0 || path_fmt(r, sizeof r, e, "%s%s%s", rel, *rel ? "/" : "", names[i]) < 0 || walk(c, a, r, e) < 0))
 			rc = -1;
 		free(names[i]);
 	}
@@ -164,13 +165,14 @@ cmd_get(struct ctx *c, const char *cid)
 {
 	struct werr e = { 0 };
 	struct cid id;
-	char dest[8192];
+	char dest[PATH_MAX];
 	cJSON *o, *line;
 
 	if (cid_parse(cid, &id, &e) < 0)
 		errx(EX_DATAERR, "%s", e.msg);
 	snprintf(c->root, sizeof c->root, "%s", cid);
-	snprintf(dest, sizeof dest, "%s/%s", c->outdir, cid);
+	if (path_join(dest, sizeof dest, c->outdir, cid, &e) < 0)
+		errx(e.code, "%s", e.msg);
 	c->dest = dest;
 	if ((c->lines = cJSON_CreateArray()) == NULL)
 		errx(EX_OSERR, "out of memory");

@@ -1,7 +1,11 @@
 #include "base/atomicio.h"
+#include "base/buf.h"
+#include "base/path.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <sys/statvfs.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,21 +48,23 @@ fsync_dir(const char *dir, struct werr *e)
 int
 fsync_parent(const char *path, struct werr *e)
 {
-	char buf[4096];
+	char buf[PATH_MAX];
 
-	snprintf(buf, sizeof buf, "%s", path);
+	if (path_fmt(buf, sizeof buf, e, "%s", path) < 0)
+		return -1;
 	return fsync_dir(dirname(buf), e);
 }
 
 int
 atomic_open(struct atomic_file *af, const char *path, struct werr *e)
 {
-	char dir[4096], base[4096];
+	char dir[PATH_MAX], base[PATH_MAX];
 
-	snprintf(dir, sizeof dir, "%s", path);
-	snprintf(base, sizeof base, "%s", path);
-	snprintf(af->path, sizeof af->path, "%s", path);
-	snprintf(af->tmp, sizeof af->tmp, "%s/.%s.tmp.XXXXXX", dirname(dir), basename(base));
+	af->fd = -1;
+	if (path_fmt(dir, sizeof dir, e, "%s", path) < 0 || path_fmt(base, sizeof base, e, "%s", path) < 0 ||
+	    path_fmt(af->path, sizeof af->path, e, "%s", path) < 0 ||
+	    path_fmt(af->tmp, sizeof af->tmp, e, "%s/.%s.tmp.XXXXXX", dirname(dir), basename(base)) < 0)
+		return -1;
 	af->fd = mkostemp(af->tmp, O_CLOEXEC);
 	if (af->fd < 0)
 		return werr_sys(e, EX_CANTCREAT, "%s", path);
@@ -116,12 +122,12 @@ atomic_write(const char *path, const void *buf, size_t len, struct werr *e)
 int
 rename_durable(const char *from, const char *to, struct werr *e)
 {
-	char a[4096], b[4096];
+	char a[PATH_MAX], b[PATH_MAX];
 
 	if (rename(from, to) < 0)
 		return werr_sys(e, EX_IOERR, "rename %s -> %s", from, to);
-	snprintf(a, sizeof a, "%s", from);
-	snprintf(b, sizeof b, "%s", to);
+	if (path_fmt(a, sizeof a, e, "%s", from) < 0 || path_fmt(b, sizeof b, e, "%s", to) < 0)
+		return -1;
 	if (fsync_dir(dirname(b), e) < 0)
 		return -1;
 	if (strcmp(a, b) != 0)
@@ -132,7 +138,7 @@ rename_durable(const char *from, const char *to, struct werr *e)
 int
 mkdir_p(const char *path, mode_t mode, struct werr *e)
 {
-	char buf[4096];
+	char buf[PATH_MAX];
 	size_t n = strlen(path);
 
 	if (n == 0 || n >= sizeof buf)
@@ -191,8 +197,8 @@ read_file(const char *path, char **out, size_t *len, struct werr *e)
 {
 	int fd = open_regular(path, e);
 	FILE *f;
-	char *buf = NULL;
-	size_t n = 0, cap = 0;
+	struct buf b = BUF_INIT;
+	size_t r;
 
 	if (fd < 0)
 		return -1;
@@ -200,31 +206,33 @@ read_file(const char *path, char **out, size_t *len, struct werr *e)
 		close(fd);
 		return werr_sys(e, EX_OSERR, "%s", path);
 	}
-	for (;;) {
-		if (cap - n < 4096) {
-			char *nb;
-			cap = cap ? cap * 2 : 8192;
-			if ((nb = realloc(buf, cap + 1)) == NULL) {
-				free(buf);
-				fclose(f);
-				return werr_sys(e, EX_OSERR, "%s", path);
-			}
-			buf = nb;
+	do {
+		if (buf_grow(&b, 8192, e) < 0) {
+			buf_free(&b);
+			fclose(f);
+			return werr_prefix(e, "%s", path);
 		}
-		size_t r = fread(buf + n, 1, cap - n, f);
-		n += r;
-		if (r == 0)
-			break;
-	}
+		r = fread(b.p + b.len, 1, b.cap - b.len - 1, f);
+		b.len += r;
+		b.p[b.len] = '\0';
+	} while (r > 0);
 	if (ferror(f)) {
-		free(buf);
+		buf_free(&b);
 		fclose(f);
 		return werr_sys(e, EX_IOERR, "%s", path);
 	}
 	fclose(f);
-	buf[n] = '\0';
-	*out = buf;
-	if (len)
-		*len = n;
+	*out = buf_detach(&b, len);
+	return 0;
+}
+
+int
+disk_free(const char *path, uint64_t *bytes, struct werr *e)
+{
+	struct statvfs sv;
+
+	if (statvfs(path, &sv) < 0)
+		return werr_sys(e, EX_IOERR, "%s", path);
+	*bytes = (uint64_t)sv.f_bavail * (uint64_t)sv.f_frsize;
 	return 0;
 }

@@ -3,7 +3,9 @@
  * fsync it, rename over the target, fsync the directory. */
 #ifndef WANDA_ATOMICIO_H
 #define WANDA_ATOMICIO_H
+#include <limits.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include "base/werr.h"
 
@@ -13,8 +15,8 @@ int atomic_write(const char *path, const void *buf, size_t len, struct werr *e);
  * then atomic_commit() (fsync, rename, fsync dir) or atomic_abort(). */
 struct atomic_file {
 	int fd;
-	char tmp[4096];
-	char path[4096];
+	char tmp[PATH_MAX];
+	char path[PATH_MAX];
 };
 int atomic_open(struct atomic_file *af, const char *path, struct werr *e);
 int atomic_commit(struct atomic_file *af, struct werr *e);
@@ -37,5 +39,7 @@ int open_regular(const char *path, struct werr *e);
 /* The same, for a path from hostile data (a stick, a peer): a symlink is
  * refused too (EX_DATAERR), never followed. */
 int open_regular_nofollow(const char *path, struct werr *e);
+/* Bytes free for an unprivileged writer on the filesystem holding path. */
+int disk_free(const char *path, uint64_t *bytes, struct werr *e);
 
 #endif

@@ -21,6 +21,7 @@
 #include <sys/syscall.h>
 #include <linux/openat2.h>
 #include "base/beneath.h"
+#include "base/buf.h"
 
 #define BENEATH_MAXLINKS 40 /* the kernel's limit (MAXSYMLINKS) */
 
@@ -42,16 +43,9 @@ walk_cur(const struct walk *w)
 static int
 walk_push(struct walk *w, int fd)
 {
-	if (w->n == w->cap) {
-		size_t cap = w->cap ? w->cap * 2 : 16;
-		int *n = realloc(w->fd, cap * sizeof *n);
-
-		if (n == NULL) {
-			close(fd);
-			return ENOMEM;
-		}
-		w->fd = n;
-		w->cap = cap;
+	if (buf_grow_array(&w->fd, &w->cap, w->n + 1, sizeof *w->fd, 16, NULL) < 0) {
+		close(fd);
+		return ENOMEM;
 	}
 	w->fd[w->n++] = fd;
 	return 0;

@@ -113,3 +113,25 @@ buf_grow_array(void *pv, size_t *cap, size_t need, size_t size, size_t min, stru
 	*cap = n;
 	return 0;
 }
+
+int
+text_fmt(char *dst, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (size == 0)
+		return 1;
+	va_start(ap, fmt);
+	n = vsnprintf(dst, size, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		dst[0] = '\0';
+		return 1;
+	}
+	if ((size_t)n < size)
+		return 0;
+	if (size > 3)
+		memcpy(dst + size - 4, "...", 4);
+	return 1;
+}

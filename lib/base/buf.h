@@ -31,6 +31,11 @@ void buf_reset(struct buf *b);
 char *buf_detach(struct buf *b, size_t *len);
 void buf_free(struct buf *b);
 
+/* Bounded text (a label, a message, never a file name: see path.h): printf
+ * into dst, and a text that does not fit is cut visibly, ending in "...".
+ * Returns 1 when it was cut, 0 when not. */
+int text_fmt(char *dst, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* Arrays: make *pv hold at least need elements of size bytes, doubling
  * *cap (from min); *pv and *cap unchanged on failure (EX_OSERR). */
 int buf_grow_array(void *pv, size_t *cap, size_t need, size_t size, size_t min, struct werr *e);

@@ -1,6 +1,8 @@
+#include "base/buf.h"
 #include "base/childrun.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -9,13 +11,14 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include "base/cli.h"
+#include "base/clock.h"
+#include "base/path.h"
 
 int
 in_path(const char *name)
 {
 	const char *path = getenv("PATH");
-	char buf[4096];
+	char buf[PATH_MAX];
 
 	if (strchr(name, '/') != NULL)
 		return access(name, X_OK) == 0;
@@ -23,8 +26,9 @@ in_path(const char *name)
 		path = "/usr/bin:/bin";
 	while (*path) {
 		size_t n = strcspn(path, ":");
-		snprintf(buf, sizeof buf, "%.*s/%s", (int)n, n ? path : ".", name);
-		if (access(buf, X_OK) == 0)
+		/* a name too long for a PATH entry cannot be run from it either */
+		if (path_fmt(buf, sizeof buf, NULL, "%.*s/%s", (int)n, n ? path : ".", name) == 0 &&
+		    access(buf, X_OK) == 0)
 			return 1;
 		path += n + (path[n] == ':');
 	}
@@ -71,13 +75,10 @@ keep_tail(char *tail, size_t cap, const char *p, size_t n)
 static int
 append_out(struct child_result *r, const char *p, size_t n)
 {
-	char *nb;
-
 	if (r->outlen + n > CHILD_OUT_MAX)
 		n = CHILD_OUT_MAX - r->outlen;
-	if ((nb = realloc(r->out, r->outlen + n + 1)) == NULL)
+	if (buf_grow_array(&r->out, &r->outcap, r->outlen + n + 1, 1, 4096, NULL) < 0)
 		return -1;
-	r->out = nb;
 	memcpy(r->out + r->outlen, p, n);
 	r->outlen += n;
 	r->out[r->outlen] = '\0';
@@ -216,7 +217,7 @@ child_result_free(struct child_result *r)
 {
 	free(r->out);
 	r->out = NULL;
-	r->outlen = 0;
+	r->outlen = r->outcap = 0;
 }
 
 void

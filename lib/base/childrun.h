@@ -18,7 +18,7 @@ struct child_result {
 	int killed_hard; /* 1: it ignored SIGTERM and got SIGKILL */
 	long long ms;    /* how long it ran */
 	char *out;       /* stdout (NUL-terminated, malloc'd), NULL when none */
-	size_t outlen;
+	size_t outlen, outcap;
 	char err[512]; /* last bytes of stderr, one line (newlines folded) */
 };
 

@@ -1,7 +1,10 @@
+#include "base/buf.h"
 #include "base/config.h"
+#include "base/path.h"
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,15 +35,9 @@ kv_put(struct config *c, const char *key, const char *value, struct werr *e)
 			c->kv[i].value = v;
 			return 0;
 		}
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 16;
-		struct kv *nkv = realloc(c->kv, cap * sizeof *nkv);
-		if (nkv == NULL) {
-			free(v);
-			return werr_sys(e, EX_OSERR, "config");
-		}
-		c->kv = nkv;
-		c->cap = cap;
+	if (buf_grow_array(&c->kv, &c->cap, c->n + 1, sizeof *c->kv, 16, e) < 0) {
+		free(v);
+		return werr_prefix(e, "config");
 	}
 	c->kv[c->n].key = strdup(key);
 	c->kv[c->n].value = v;
@@ -305,7 +302,7 @@ int
 config_api_url(const struct config *c, char *buf, size_t len, struct werr *e)
 {
 	const char *api = config_get(c, "api"), *ipfs_path = getenv("IPFS_PATH");
-	char path[4096], line[512];
+	char path[PATH_MAX], line[512];
 	FILE *f;
 
 	if (api != NULL && *api != '\0') {
@@ -317,7 +314,8 @@ config_api_url(const struct config *c, char *buf, size_t len, struct werr *e)
 		return 0;
 	}
 	if (ipfs_path != NULL && *ipfs_path != '\0') {
-		snprintf(path, sizeof path, "%s/api", ipfs_path);
+		if (path_join(path, sizeof path, ipfs_path, "api", e) < 0)
+			return werr_prefix(e, "IPFS_PATH");
 		if ((f = fopen(path, "r")) != NULL) {
 			char *s = fgets(line, sizeof line, f);
 			fclose(f);

@@ -1,10 +1,12 @@
 #include "base/eventlog.h"
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "base/cli.h"
+#include "base/clock.h"
+#include "base/path.h"
 
 cJSON *
 event_new(const char *name)
@@ -21,12 +23,13 @@ event_new(const char *name)
 int
 event_append(const char *home, const cJSON *ev, struct werr *e)
 {
-	char path[4096], *txt;
+	char path[PATH_MAX], *txt;
 	size_t n;
 	ssize_t w;
 	int fd;
 
-	snprintf(path, sizeof path, "%s/events.jsonl", home);
+	if (path_join(path, sizeof path, home, "events.jsonl", e) < 0)
+		return -1;
 	if ((txt = cJSON_PrintUnformatted(ev)) == NULL)
 		return werr_set(e, EX_OSERR, "%s: out of memory", path);
 	n = strlen(txt);

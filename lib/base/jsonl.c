@@ -1,3 +1,4 @@
+#include "base/buf.h"
 #include "base/jsonl.h"
 #include <jq.h>
 #include <stdlib.h>
@@ -117,17 +118,10 @@ jsonl_getline(char **buf, size_t *cap, FILE *f, struct werr *e)
 	int c = 0, over = 0;
 
 	while ((c = getc(f)) != EOF) {
-		if (!over && n + 2 > *cap) {
-			size_t nc = *cap ? *cap * 2 : 4096;
-			char *nb = n + 2 > JSONL_LINE_MAX ? NULL : realloc(*buf, nc);
-
-			if (nb == NULL) {
-				over = 1; /* too long (or no memory): skip to its end */
-			} else {
-				*buf = nb;
-				*cap = nc;
-			}
-		}
+		/* too long (or no memory): skip to its end */
+		if (!over && n + 2 > *cap &&
+		    (n + 2 > JSONL_LINE_MAX || buf_grow_array(buf, cap, n + 2, 1, 4096, NULL) < 0))
+			over = 1;
 		if (!over)
 			(*buf)[n] = (char)c;
 		n++;

@@ -4,6 +4,13 @@
 #include <stdio.h>
 #include <string.h>
 
+static void
+werr_vset(struct werr *e, int code, const char *fmt, va_list ap)
+{
+	e->code = code;
+	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+}
+
 int
 werr_set(struct werr *e, int code, const char *fmt, ...)
 {
@@ -11,9 +18,8 @@ werr_set(struct werr *e, int code, const char *fmt, ...)
 
 	if (e == NULL)
 		return -1;
-	e->code = code;
 	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+	werr_vset(e, code, fmt, ap);
 	va_end(ap);
 	return -1;
 }
@@ -27,9 +33,8 @@ werr_sys(struct werr *e, int code, const char *fmt, ...)
 
 	if (e == NULL)
 		return -1;
-	e->code = code;
 	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+	werr_vset(e, code, fmt, ap);
 	va_end(ap);
 	n = strlen(e->msg);
 	snprintf(e->msg + n, sizeof e->msg - n, ": %s", strerror(saved));
@@ -49,6 +54,8 @@ werr_prefix(struct werr *e, const char *fmt, ...)
 	vsnprintf(head, sizeof head, fmt, ap);
 	va_end(ap);
 	memcpy(old, e->msg, sizeof old);
-	snprintf(e->msg, sizeof e->msg, "%s: %s", head, old);
+	/* still one bounded line: a message cut short says so */
+	if (snprintf(e->msg, sizeof e->msg, "%s: %s", head, old) >= (int)sizeof e->msg)
+		memcpy(e->msg + sizeof e->msg - 4, "...", 4);
 	return -1;
 }

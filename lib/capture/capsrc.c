@@ -8,8 +8,10 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include "base/atomicio.h"
+#include "base/buf.h"
 #include "base/childrun.h"
-#include "base/cli.h"
+#include "base/clock.h"
+#include "base/path.h"
 #include "capture/jpegio.h"
 #include "capture/starfield.h"
 
@@ -89,12 +91,12 @@ frame_free(struct frame *f)
 	if (f->scratch[0]) {
 		DIR *d = opendir(f->scratch);
 		struct dirent *de;
-		char p[4096 + 256];
+		char p[PATH_MAX];
 		while (d && (de = readdir(d)) != NULL) {
 			if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 				continue;
-			snprintf(p, sizeof p, "%s/%s", f->scratch, de->d_name);
-			unlink(p);
+			if (path_join(p, sizeof p, f->scratch, de->d_name, NULL) == 0)
+				unlink(p);
 		}
 		if (d)
 			closedir(d);
@@ -286,8 +288,9 @@ static int
 make_scratch(const struct capsrc_opts *o, struct frame *f, struct werr *e)
 {
 	/* the pid in the name lets crash recovery tell a dead process's scratch */
-	snprintf(f->scratch, sizeof f->scratch, "%s/.capture.%ld.XXXXXX", o->workdir ? o->workdir : "/tmp",
-	    (long)getpid());
+	if (path_fmt(f->scratch, sizeof f->scratch, e, "%s/.capture.%ld.XXXXXX",
+	        o->workdir ? o->workdir : "/tmp", (long)getpid()) < 0)
+		return -1;
 	if (mkdtemp(f->scratch) == NULL) {
 		werr_sys(e, EX_CANTCREAT, "%s", f->scratch);
 		f->scratch[0] = '\0';
@@ -334,7 +337,7 @@ rpicam_program(const struct capsrc_opts *o)
 static int
 src_rpicam(const struct capsrc_opts *o, struct frame *f, int *timed_out, struct werr *e)
 {
-	char out[4096 + 32], buf[8192], *argv[48];
+	char out[PATH_MAX], buf[8192], *argv[48];
 	struct child_result r;
 	const char *prog = rpicam_program(o);
 	char *data;
@@ -342,7 +345,8 @@ src_rpicam(const struct capsrc_opts *o, struct frame *f, int *timed_out, struct 
 
 	if (make_scratch(o, f, e) < 0)
 		return -1;
-	snprintf(out, sizeof out, "%s/still.jpg", f->scratch);
+	if (path_join(out, sizeof out, f->scratch, "still.jpg", e) < 0)
+		return -1;
 	if (rpicam_argv(o, prog, out, argv, 48, buf, sizeof buf) < 0)
 		return werr_set(e, EX_USAGE, "%s: arguments too long", prog);
 	snprintf(f->program, sizeof f->program, "%s", prog);
@@ -356,7 +360,8 @@ src_rpicam(const struct capsrc_opts *o, struct frame *f, int *timed_out, struct 
 	if (jpeg_info(f->jpeg, n, &f->width, &f->height, e) < 0)
 		return werr_prefix(e, "%s: %s", prog, out);
 	if (o->raw) {
-		snprintf(f->dng, sizeof f->dng, "%s/still.dng", f->scratch);
+		if (path_join(f->dng, sizeof f->dng, f->scratch, "still.dng", e) < 0)
+			return -1;
 		if (access(f->dng, R_OK) != 0)
 			return werr_set(e, EX_UNAVAILABLE, "%s: --raw asked, but it wrote no DNG", prog);
 	}
@@ -388,7 +393,7 @@ cam_pick(const char *list, const char *want, char *idx, size_t idxlen, char *nam
 		for (char *q = line; *q; q++)
 			if (*q == '\'')
 				memmove(q, q + 1, strlen(q));
-		snprintf(name, namelen, "%s", line);
+		text_fmt(name, namelen, "%s", line); /* a label: cut visibly if long */
 		return 0;
 	}
 	return -1;
@@ -430,8 +435,7 @@ last_frame(const char *dir, char *path, size_t len)
 	closedir(d);
 	if (!best[0])
 		return -1;
-	snprintf(path, len, "%s/%s", dir, best);
-	return 0;
+	return path_join(path, len, dir, best, NULL);
 }
 
 /* cam prints the configuration it settled on: "0: 1280x960-BGR888". */
@@ -505,7 +509,8 @@ static int
 src_cam(const struct capsrc_opts *o, struct frame *f, int *timed_out, struct werr *e)
 {
 	const char *prog = o->program ? o->program : "cam";
-	char idx[32], pattern[4096 + 32], script[4096 + 32], yaml[1024], buf[8192], *argv[16], framep[4096 + 256];
+	char idx[32], pattern[PATH_MAX], script[PATH_MAX], yaml[1024], buf[8192], *argv[16];
+	char framep[PATH_MAX];
 	struct child_result r;
 	int rc;
 
@@ -514,13 +519,14 @@ src_cam(const struct capsrc_opts *o, struct frame *f, int *timed_out, struct wer
 		return -1;
 	if (make_scratch(o, f, e) < 0)
 		return -1;
-	snprintf(pattern, sizeof pattern, "%s/frame-#.bin", f->scratch);
+	if (path_join(pattern, sizeof pattern, f->scratch, "frame-#.bin", e) < 0)
+		return -1;
 	script[0] = '\0';
 	if (cam_script(o, yaml, sizeof yaml) < 0)
 		return werr_set(e, EX_SOFTWARE, "cam: capture script too long");
 	if (yaml[0]) {
-		snprintf(script, sizeof script, "%s/controls.yaml", f->scratch);
-		if (atomic_write(script, yaml, strlen(yaml), e) < 0)
+		if (path_join(script, sizeof script, f->scratch, "controls.yaml", e) < 0 ||
+		    atomic_write(script, yaml, strlen(yaml), e) < 0)
 			return -1;
 	}
 	if (cam_argv(o, prog, idx, pattern, script, argv, 16, buf, sizeof buf) < 0)

@@ -8,6 +8,7 @@
  * childrun's deadline. */
 #ifndef WANDA_CAPSRC_H
 #define WANDA_CAPSRC_H
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "base/werr.h"
@@ -38,11 +39,11 @@ struct frame {
 	uint8_t *jpeg; /* malloc'd */
 	size_t len;
 	int width, height;
-	char camera[128];   /* what took it: "test", "file", the camera's name */
-	char dng[4096];     /* scratch path of a DNG the source wrote, "" none */
-	long long start_ms; /* wall time the capture began */
-	char program[64];   /* camera program used, "" for test/file */
-	char scratch[4096]; /* scratch dir frame_free() removes, "" none */
+	char camera[128];       /* what took it: "test", "file", the camera's name */
+	char dng[PATH_MAX];     /* scratch path of a DNG the source wrote, "" none */
+	long long start_ms;     /* wall time the capture began */
+	char program[64];       /* camera program used, "" for test/file */
+	char scratch[PATH_MAX]; /* scratch dir frame_free() removes, "" none */
 };
 
 /* Exposure time: "30s", "250ms", "800us", "2m", "1/250" (of a second),

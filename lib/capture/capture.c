@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,23 +11,23 @@
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 #include "base/atomicio.h"
 #include "capture/captureid.h"
 #include "ipld/cid.h"
-#include "base/cli.h"
+#include "base/clock.h"
 #include "capture/exifdate.h"
 #include "ipld/importer.h"
 #include "capture/jpegio.h"
 #include "spool/sidecar.h"
 #include "spool/spool.h"
 #include "base/buf.h"
+#include "base/path.h"
 
 /* What this capture wrote so far, removed again on failure. */
 struct written {
-	char path[5][4200];
+	char path[5][PATH_MAX];
 	int n;
 };
 
@@ -41,17 +42,6 @@ static void
 wrote(struct written *w, const char *path)
 {
 	snprintf(w->path[w->n++], sizeof w->path[0], "%s", path);
-}
-
-int
-disk_free(const char *path, uint64_t *bytes, struct werr *e)
-{
-	struct statvfs sv;
-
-	if (statvfs(path, &sv) < 0)
-		return werr_sys(e, EX_IOERR, "%s", path);
-	*bytes = (uint64_t)sv.f_bavail * (uint64_t)sv.f_frsize;
-	return 0;
 }
 
 /* The session directory's lock: stores hold it shared, crash recovery
@@ -201,13 +191,12 @@ static int
 enqueue_capture(const struct capture_env *env, const char *dir, const char *side,
     const struct sidecar *s, int fresh, struct werr *e)
 {
-	char spool[4096], img[4200], dng[4200], rid[200];
+	char spool[PATH_MAX], img[PATH_MAX], dng[PATH_MAX], rid[200];
 	int n = 0;
 
-	snprintf(spool, sizeof spool, "%s/spool", env->home);
-	if (spool_init(spool, e) < 0)
+	if (path_join(spool, sizeof spool, env->home, "spool", e) < 0 || spool_init(spool, e) < 0 ||
+	    path_join(img, sizeof img, dir, s->file, e) < 0)
 		return -1;
-	snprintf(img, sizeof img, "%s/%s", dir, s->file);
 	if (fresh || (!spool_has(spool, s->id) && access(img, F_OK) == 0)) {
 		if (spool_add_file(spool, s->id, "capture", env->session, img, side, s->cid, e) < 0)
 			return -1;
@@ -216,7 +205,8 @@ enqueue_capture(const struct capture_env *env, const char *dir, const char *side
 	if (!s->raw[0] || !s->raw_cid[0])
 		return n;
 	spool_raw_id(s->id, rid, sizeof rid);
-	snprintf(dng, sizeof dng, "%s/%s", dir, s->raw);
+	if (path_join(dng, sizeof dng, dir, s->raw, e) < 0)
+		return -1;
 	if (fresh || (!spool_has(spool, rid) && access(dng, F_OK) == 0)) {
 		if (spool_add_file(spool, rid, "raw", env->session, dng, side, s->raw_cid, e) < 0)
 			return -1;
@@ -230,9 +220,10 @@ result_line(const struct sidecar *s, const struct capsrc_opts *o, const char *im
     const char *home, long long ms, long long cid_ms)
 {
 	cJSON *r = cJSON_CreateObject();
-	char thumb[4200], raw[4200];
+	char thumb[PATH_MAX], raw[PATH_MAX];
 
-	snprintf(thumb, sizeof thumb, "%s/%s", home, s->thumb);
+	/* both fit: the same names were written by capture_store */
+	path_join(thumb, sizeof thumb, home, s->thumb, NULL);
 	cJSON_AddStringToObject(r, "id", s->id);
 	cJSON_AddStringToObject(r, "session", s->session);
 	cJSON_AddStringToObject(r, "path", img);
@@ -247,7 +238,7 @@ result_line(const struct sidecar *s, const struct capsrc_opts *o, const char *im
 	cJSON_AddNumberToObject(r, "width", s->width);
 	cJSON_AddNumberToObject(r, "height", s->height);
 	if (s->raw[0]) {
-		snprintf(raw, sizeof raw, "%.*s/%s", (int)(strrchr(img, '/') - img), img, s->raw);
+		path_fmt(raw, sizeof raw, NULL, "%.*s/%s", (int)(strrchr(img, '/') - img), img, s->raw);
 		cJSON_AddStringToObject(r, "raw", raw);
 		cJSON_AddStringToObject(r, "raw_cid", s->raw_cid);
 	}
@@ -259,12 +250,13 @@ result_line(const struct sidecar *s, const struct capsrc_opts *o, const char *im
 static int
 store_raw(const struct frame *f, const char *dir, struct sidecar *s, struct written *w, struct werr *e)
 {
-	char dng[4200];
+	char dng[PATH_MAX];
 
 	if (!f->dng[0])
 		return 0;
 	snprintf(s->raw, sizeof s->raw, "%s.dng", s->id);
-	snprintf(dng, sizeof dng, "%s/%s", dir, s->raw);
+	if (path_join(dng, sizeof dng, dir, s->raw, e) < 0)
+		return -1;
 	if (link(f->dng, dng) < 0)
 		return werr_sys(e, EX_CANTCREAT, "%s", dng);
 	wrote(w, dng);
@@ -277,7 +269,8 @@ cJSON *
 capture_store(const struct capture_env *env, const struct capsrc_opts *o, struct frame *f,
     struct werr *e)
 {
-	char id[CAPTUREID_MAX], dir[4096], tdir[4096], img[4200], side[4200], thumb[4200], st[4200];
+	char id[CAPTUREID_MAX], dir[PATH_MAX], tdir[PATH_MAX], img[PATH_MAX], side[PATH_MAX];
+	char thumb[PATH_MAX], st[PATH_MAX];
 	struct written w = { .n = 0 };
 	struct sidecar s;
 	long long t0 = mono_ms(), t_file, cid_ms;
@@ -285,13 +278,14 @@ capture_store(const struct capture_env *env, const struct capsrc_opts *o, struct
 	size_t len;
 	int owned, lk;
 
-	snprintf(dir, sizeof dir, "%s/captures/%s", env->home, env->session);
-	snprintf(tdir, sizeof tdir, "%s/thumbs/%s", env->home, env->session);
-	snprintf(st, sizeof st, "%s/state", env->home);
+	if (path_fmt(dir, sizeof dir, e, "%s/captures/%s", env->home, env->session) < 0 ||
+	    path_fmt(tdir, sizeof tdir, e, "%s/thumbs/%s", env->home, env->session) < 0 ||
+	    path_join(st, sizeof st, env->home, "state", e) < 0)
+		return NULL;
 	if (mkdir_p(dir, 0755, e) < 0 || mkdir_p(tdir, 0755, e) < 0 || mkdir_p(st, 0755, e) < 0)
 		return NULL;
-	snprintf(st, sizeof st, "%s/state/captureid", env->home);
-	if (captureid_issue(st, env->node, id, sizeof id, e) < 0)
+	if (path_join(st, sizeof st, env->home, "state/captureid", e) < 0 ||
+	    captureid_issue(st, env->node, id, sizeof id, e) < 0)
 		return NULL;
 	if ((lk = lock_dir(dir, LOCK_SH, e)) < 0)
 		return NULL;
@@ -300,9 +294,10 @@ capture_store(const struct capture_env *env, const struct capsrc_opts *o, struct
 		return NULL;
 	}
 	fill_sidecar(&s, env, o, f, id, len);
-	snprintf(img, sizeof img, "%s/%s.jpg", dir, id);
-	snprintf(side, sizeof side, "%s/%s.json", dir, id);
-	snprintf(thumb, sizeof thumb, "%s/%s.jpg", tdir, id);
+	if (path_fmt(img, sizeof img, e, "%s/%s.jpg", dir, id) < 0 ||
+	    path_fmt(side, sizeof side, e, "%s/%s.json", dir, id) < 0 ||
+	    path_fmt(thumb, sizeof thumb, e, "%s/%s.jpg", tdir, id) < 0)
+		goto fail;
 	if (write_new(img, buf, len, e) < 0)
 		goto fail;
 	wrote(&w, img);
@@ -355,10 +350,10 @@ session_default_name(long long ms, char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%d", &tm);
 }
 
-static void
-session_path(const char *home, const char *name, char *buf, size_t len)
+static int
+session_path(const char *home, const char *name, char *buf, size_t len, struct werr *e)
 {
-	snprintf(buf, len, "%s/state/sessions/%s.json", home, name);
+	return path_fmt(buf, len, e, "%s/state/sessions/%s.json", home, name);
 }
 
 static void sweep(const char *dir, const char *name);
@@ -427,16 +422,15 @@ session_read(const char *path, struct werr *e)
 int
 session_open(const char *home, const char *name, int reopen, int *created, struct werr *e)
 {
-	char path[4200], dir[4200], now[40];
+	char path[PATH_MAX], dir[PATH_MAX], now[40];
 	cJSON *o;
 
 	*created = 0;
 	if (!session_name_valid(name))
 		return werr_set(e, EX_USAGE, "--session: bad session name \"%s\" (letters, digits, . _ -)", name);
-	snprintf(dir, sizeof dir, "%s/state/sessions", home);
-	if (mkdir_p(dir, 0755, e) < 0)
+	if (path_join(dir, sizeof dir, home, "state/sessions", e) < 0 || mkdir_p(dir, 0755, e) < 0 ||
+	    session_path(home, name, path, sizeof path, e) < 0)
 		return -1;
-	session_path(home, name, path, sizeof path);
 	rfc3339_ms(wall_ms(), now, sizeof now);
 	if (access(path, F_OK) != 0) {
 		*created = 1;
@@ -460,13 +454,17 @@ int
 session_close(const char *home, const char *name, const char *node, char *id, size_t idlen,
     struct werr *e)
 {
-	char path[4200], now[40], spool[4200], st[4200], dir[4200];
+	char path[PATH_MAX], now[40], spool[PATH_MAX], st[PATH_MAX], dir[PATH_MAX];
 	cJSON *o, *en;
 	int rc;
 
 	if (!session_name_valid(name))
 		return werr_set(e, EX_USAGE, "bad session name \"%s\"", name);
-	session_path(home, name, path, sizeof path);
+	if (session_path(home, name, path, sizeof path, e) < 0 ||
+	    path_join(st, sizeof st, home, "state/captureid", e) < 0 ||
+	    path_join(spool, sizeof spool, home, "spool", e) < 0 ||
+	    path_fmt(dir, sizeof dir, e, "%s/captures/%s", home, name) < 0)
+		return -1;
 	if ((o = session_read(path, e)) == NULL)
 		return e->code == EX_NOINPUT ? werr_set(e, EX_NOINPUT, "no session %s", name) : -1;
 	rfc3339_ms(wall_ms(), now, sizeof now);
@@ -476,11 +474,8 @@ session_close(const char *home, const char *name, const char *node, char *id, si
 	if (rc < 0)
 		return -1;
 	/* the entry sorts among the captures by its time-ordered id */
-	snprintf(st, sizeof st, "%s/state/captureid", home);
 	if (captureid_issue(st, node, id, idlen, e) < 0)
 		return -1;
-	snprintf(spool, sizeof spool, "%s/spool", home);
-	snprintf(dir, sizeof dir, "%s/captures/%s", home, name);
 	en = cJSON_CreateObject();
 	cJSON_AddStringToObject(en, "kind", "session");
 	cJSON_AddStringToObject(en, "session", name);
@@ -495,13 +490,12 @@ session_close(const char *home, const char *name, const char *node, char *id, si
 static int
 count_captures(const char *home, const char *name)
 {
-	char dir[4200];
+	char dir[PATH_MAX];
 	struct dirent *de;
 	int n = 0;
 	DIR *d;
 
-	snprintf(dir, sizeof dir, "%s/captures/%s", home, name);
-	if ((d = opendir(dir)) == NULL)
+	if (path_fmt(dir, sizeof dir, NULL, "%s/captures/%s", home, name) < 0 || (d = opendir(dir)) == NULL)
 		return 0;
 	while ((de = readdir(d)) != NULL) {
 		size_t l = strlen(de->d_name);
@@ -521,16 +515,15 @@ by_name(const void *a, const void *b)
 cJSON *
 session_list(const char *home, struct werr *e)
 {
-	char dir[4200], path[4200 + 256];
+	char dir[PATH_MAX], path[PATH_MAX];
 	char *names[4096];
 	size_t n = 0;
 	struct dirent *de;
 	cJSON *arr = cJSON_CreateArray();
 	DIR *d;
 
-	snprintf(dir, sizeof dir, "%s/state/sessions", home);
-	if ((d = opendir(dir)) == NULL)
-		return arr; /* no session yet */
+	if (path_join(dir, sizeof dir, home, "state/sessions", NULL) < 0 || (d = opendir(dir)) == NULL)
+		return arr; /* no session yet (or a home too long to hold one) */
 	while ((de = readdir(d)) != NULL && n < 4096) {
 		size_t l = strlen(de->d_name);
 		if (de->d_name[0] != '.' && l > 5 && strcmp(de->d_name + l - 5, ".json") == 0)
@@ -539,8 +532,7 @@ session_list(const char *home, struct werr *e)
 	closedir(d);
 	qsort(names, n, sizeof names[0], by_name);
 	for (size_t i = 0; i < n; i++) {
-		session_path(home, names[i], path, sizeof path);
-		cJSON *o = session_read(path, e);
+		cJSON *o = session_path(home, names[i], path, sizeof path, e) < 0 ? NULL : session_read(path, e);
 		if (o != NULL) {
 			cJSON_AddNumberToObject(o, "captures", count_captures(home, names[i]));
 			cJSON_AddItemToArray(arr, o);
@@ -555,16 +547,18 @@ static int
 complete_orphan(const struct capture_env *env, const char *dir, const char *tdir, const char *id,
     struct werr *e)
 {
-	char img[4200], side[4200], thumb[4200], dng[4200], *buf;
+	char img[PATH_MAX], side[PATH_MAX], thumb[PATH_MAX], dng[PATH_MAX], *buf;
 	struct sidecar s;
 	long long ms;
 	unsigned seq;
 	size_t len;
 	int rc = -1;
 
-	snprintf(img, sizeof img, "%s/%s.jpg", dir, id);
-	snprintf(side, sizeof side, "%s/%s.json", dir, id);
-	snprintf(thumb, sizeof thumb, "%s/%s.jpg", tdir, id);
+	if (path_fmt(img, sizeof img, e, "%s/%s.jpg", dir, id) < 0 ||
+	    path_fmt(side, sizeof side, e, "%s/%s.json", dir, id) < 0 ||
+	    path_fmt(thumb, sizeof thumb, e, "%s/%s.jpg", tdir, id) < 0 ||
+	    path_fmt(dng, sizeof dng, e, "%s/%s.dng", dir, id) < 0)
+		return -1;
 	if (read_file(img, &buf, &len, e) < 0)
 		return -1;
 	sidecar_init(&s);
@@ -584,7 +578,6 @@ complete_orphan(const struct capture_env *env, const char *dir, const char *tdir
 	}
 	if (cid_of((uint8_t *)buf, len, s.cid, sizeof s.cid, &s.tsize, e) < 0)
 		goto out;
-	snprintf(dng, sizeof dng, "%s/%s.dng", dir, id);
 	if (access(dng, F_OK) == 0) {
 		snprintf(s.raw, sizeof s.raw, "%s.dng", id);
 		if (file_cid(dng, s.raw_cid, sizeof s.raw_cid, &s.raw_tsize, e) < 0)
@@ -613,10 +606,11 @@ by_name_desc(const void *a, const void *b)
 static void
 sweep(const char *dir, const char *name)
 {
-	char p[4200];
+	char p[PATH_MAX];
 	long pid;
 
-	snprintf(p, sizeof p, "%s/%s", dir, name);
+	if (path_join(p, sizeof p, dir, name, NULL) < 0)
+		return;
 	if (strstr(name, ".tmp.") != NULL) {
 		unlink(p);
 	} else if (sscanf(name, ".capture.%ld.", &pid) == 1 && kill((pid_t)pid, 0) < 0 && errno == ESRCH) {
@@ -692,13 +686,12 @@ free_names(char **v, size_t n)
 static int
 requeue(const struct capture_env *env, const char *dir, const char *id, int *did, struct werr *e)
 {
-	char side[4200];
+	char side[PATH_MAX];
 	struct sidecar s;
 	int n;
 
 	*did = 0;
-	snprintf(side, sizeof side, "%s/%s.json", dir, id);
-	if (sidecar_read(side, &s, e) < 0)
+	if (path_fmt(side, sizeof side, e, "%s/%s.json", dir, id) < 0 || sidecar_read(side, &s, e) < 0)
 		return -1;
 	if (strcmp(s.state, "queued") != 0)
 		return 0;
@@ -712,12 +705,13 @@ int
 capture_recover(const struct capture_env *env, int recent, capture_repair_fn fn, void *ctx,
     struct werr *e)
 {
-	char dir[4200], tdir[4200], **imgs, **sides;
+	char dir[PATH_MAX], tdir[PATH_MAX], **imgs, **sides;
 	size_t ni, ns;
 	int lk, rc = 0, did;
 
-	snprintf(dir, sizeof dir, "%s/captures/%s", env->home, env->session);
-	snprintf(tdir, sizeof tdir, "%s/thumbs/%s", env->home, env->session);
+	if (path_fmt(dir, sizeof dir, e, "%s/captures/%s", env->home, env->session) < 0 ||
+	    path_fmt(tdir, sizeof tdir, e, "%s/thumbs/%s", env->home, env->session) < 0)
+		return -1;
 	if (access(dir, F_OK) != 0)
 		return 0;
 	if ((lk = lock_dir(dir, LOCK_EX | LOCK_NB, e)) < 0)

@@ -42,9 +42,6 @@ typedef void (*capture_repair_fn)(void *ctx, const char *id, const char *how);
 int capture_recover(const struct capture_env *env, int recent, capture_repair_fn fn, void *ctx,
     struct werr *e);
 
-/* Free bytes for an unprivileged writer on the filesystem holding path. */
-int disk_free(const char *path, uint64_t *bytes, struct werr *e);
-
 /* [A-Za-z0-9][A-Za-z0-9._-]*, at most 64 chars. */
 int session_name_valid(const char *name);
 /* Default session name for a wall time: the UTC date, 2026-11-24. */

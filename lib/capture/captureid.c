@@ -9,7 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "base/atomicio.h"
-#include "base/cli.h"
+#include "base/clock.h"
 
 void
 captureid_next(struct captureid_state *st, long long now_ms)

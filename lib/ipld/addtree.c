@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/buf.h"
 #include "ipld/addtree.h"
 #include "ipld/dagpb.h"
 #include "ipld/unixfs.h"
@@ -139,12 +140,8 @@ list_dir(struct adder *a, const char *path, char ***names, size_t *n, struct wer
 		const char *nm = de->d_name;
 		if (strcmp(nm, ".") == 0 || strcmp(nm, "..") == 0 || (nm[0] == '.' && !a->o->hidden))
 			continue;
-		if (*n == cap) {
-			char **v = realloc(*names, (cap = cap ? cap * 2 : 16) * sizeof *v);
-			if (v == NULL)
-				goto nomem;
-			*names = v;
-		}
+		if (buf_grow_array(names, &cap, *n + 1, sizeof **names, 16, NULL) < 0)
+			goto nomem;
 		if (((*names)[*n] = strdup(nm)) == NULL)
 			goto nomem;
 		(*n)++;
@@ -167,14 +164,8 @@ fail:
 static int
 keep_dir_event(struct adder *a, const char *name, const struct built *b, struct werr *e)
 {
-	if (a->ndirs == a->capdirs) {
-		size_t cap = a->capdirs ? a->capdirs * 2 : 16;
-		struct devent *v = realloc(a->dirs, cap * sizeof *v);
-		if (v == NULL)
-			return oom(e);
-		a->dirs = v;
-		a->capdirs = cap;
-	}
+	if (buf_grow_array(&a->dirs, &a->capdirs, a->ndirs + 1, sizeof *a->dirs, 16, NULL) < 0)
+		return oom(e);
 	if ((a->dirs[a->ndirs].name = strdup(name)) == NULL)
 		return oom(e);
 	a->dirs[a->ndirs++].b = *b;

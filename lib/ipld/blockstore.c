@@ -2,10 +2,13 @@
  * at an offset of an anonymous spill file. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "base/buf.h"
+#include "base/path.h"
 #include "ipld/blockstore.h"
 
 struct entry {
@@ -104,12 +107,13 @@ bs_free(struct blockstore *bs)
 static int
 open_spill(struct blockstore *bs, struct werr *e)
 {
-	char path[4096];
+	char path[PATH_MAX];
 
 	bs->fd = open(bs->tmpdir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	if (bs->fd >= 0)
 		return 0;
-	snprintf(path, sizeof path, "%s/wanda-blocks.XXXXXX", bs->tmpdir);
+	if (path_join(path, sizeof path, bs->tmpdir, "wanda-blocks.XXXXXX", e) < 0)
+		return -1;
 	if ((bs->fd = mkostemp(path, O_CLOEXEC)) < 0)
 		return werr_sys(e, EX_CANTCREAT, "%s: spill file", bs->tmpdir);
 	unlink(path);
@@ -186,13 +190,8 @@ bs_get(struct blockstore *bs, const struct cid *c, const uint8_t **data, size_t 
 		*data = en->mem;
 		return 0;
 	}
-	if (en->len > bs->scratch_cap) {
-		uint8_t *q = realloc(bs->scratch, en->len);
-		if (q == NULL)
-			return werr_sys(e, EX_OSERR, "blockstore");
-		bs->scratch = q;
-		bs->scratch_cap = en->len;
-	}
+	if (buf_grow_array(&bs->scratch, &bs->scratch_cap, en->len, 1, 4096, e) < 0)
+		return werr_prefix(e, "blockstore");
 	while (done < en->len) {
 		k = pread(bs->fd, bs->scratch + done, en->len - done, (off_t)(en->off + done));
 		if (k < 0 && errno == EINTR)

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "base/buf.h"
 #include "ipld/car.h"
 #include "ipld/dagpb.h"
 #include "ipld/varint.h"
@@ -299,13 +300,8 @@ get_section(struct car_reader *r, uint64_t len, uint64_t at, const char *what, s
 {
 	ssize_t got;
 
-	if (len > r->seccap) {
-		uint8_t *q = realloc(r->sec, (size_t)len);
-		if (q == NULL)
-			return werr_sys(e, EX_OSERR, "%s: offset %llu", r->name, (unsigned long long)at);
-		r->sec = q;
-		r->seccap = (size_t)len;
-	}
+	if (buf_grow_array(&r->sec, &r->seccap, (size_t)len, 1, 4096, e) < 0)
+		return werr_prefix(e, "%s: offset %llu", r->name, (unsigned long long)at);
 	if ((got = get_bytes(r, r->sec, (size_t)len, e)) < 0)
 		return -1;
 	if ((uint64_t)got < len)
@@ -593,20 +589,16 @@ visit(struct blockstore *bs, struct car_writer *w, const struct cid *c, struct f
 static int
 walk(struct blockstore *bs, struct car_writer *w, const struct cid *root, struct werr *e)
 {
-	struct frame *st = NULL, *q;
+	struct frame *st = NULL;
 	size_t depth = 0, cap = 0;
 	const struct cid *c = root;
 	int rc = 0;
 
 	for (;;) {
 		if (c != NULL) {
-			if (depth == cap) {
-				cap = cap ? cap * 2 : 16;
-				if ((q = realloc(st, cap * sizeof *st)) == NULL) {
-					rc = werr_sys(e, EX_OSERR, "%s", w->name);
-					break;
-				}
-				st = q;
+			if ((rc = buf_grow_array(&st, &cap, depth + 1, sizeof *st, 16, e)) < 0) {
+				werr_prefix(e, "%s", w->name);
+				break;
 			}
 			memset(&st[depth], 0, sizeof st[depth]);
 			if ((rc = visit(bs, w, c, &st[depth], e)) < 0)

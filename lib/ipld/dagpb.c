@@ -1,6 +1,7 @@
 /* dagpb: hand-written protobuf for the two dag-pb messages. */
 #include <stdlib.h>
 #include <string.h>
+#include "base/buf.h"
 #include "ipld/dagpb.h"
 #include "ipld/pbwire.h"
 
@@ -80,14 +81,8 @@ decode_link(const uint8_t *p, size_t n, struct pb_link *lk, struct werr *e)
 static int
 add_link(struct pb_node *nd, size_t *cap, const uint8_t *p, size_t n, struct werr *e)
 {
-	if (nd->nlinks == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 8;
-		struct pb_link *q = realloc(nd->links, ncap * sizeof *q);
-		if (q == NULL)
-			return werr_set(e, EX_OSERR, "dag-pb: out of memory");
-		nd->links = q;
-		*cap = ncap;
-	}
+	if (buf_grow_array(&nd->links, cap, nd->nlinks + 1, sizeof *nd->links, 8, e) < 0)
+		return werr_prefix(e, "dag-pb");
 	if (decode_link(p, n, &nd->links[nd->nlinks], e) < 0)
 		return werr_prefix(e, "link %zu", nd->nlinks);
 	nd->nlinks++;

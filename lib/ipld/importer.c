@@ -20,6 +20,7 @@
 #include "ipld/dagpb.h"
 #include "ipld/importer.h"
 #include "base/atomicio.h"
+#include "base/buf.h"
 #include "ipld/multihash.h"
 #include "ipld/unixfs.h"
 
@@ -57,7 +58,7 @@ struct file_importer {
 	size_t fill;
 	uint64_t total;
 	struct links *lv; /* balanced: pending links per level */
-	size_t nlv;
+	size_t nlv, caplv;
 	struct tframe *st; /* trickle: open frames, st[0] is the root */
 	size_t nst, capst;
 	uint64_t leaves, nodes;
@@ -122,14 +123,8 @@ emit(struct file_importer *f, const struct cid *c, const uint8_t *p, size_t n, s
 static int
 links_push(struct links *l, const struct ilink *x, struct werr *e)
 {
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 8;
-		struct ilink *v = realloc(l->v, cap * sizeof *v);
-		if (v == NULL)
-			return werr_set(e, EX_OSERR, "importer: out of memory");
-		l->v = v;
-		l->cap = cap;
-	}
+	if (buf_grow_array(&l->v, &l->cap, l->n + 1, sizeof *l->v, 8, e) < 0)
+		return werr_prefix(e, "importer");
 	l->v[l->n++] = *x;
 	return 0;
 }
@@ -251,11 +246,9 @@ static int
 bal_push(struct file_importer *f, size_t h, const struct ilink *x, struct werr *e)
 {
 	if (h == f->nlv) {
-		struct links *lv = realloc(f->lv, (f->nlv + 1) * sizeof *lv);
-		if (lv == NULL)
-			return werr_set(e, EX_OSERR, "importer: out of memory");
-		f->lv = lv;
-		memset(&f->lv[f->nlv++], 0, sizeof *lv);
+		if (buf_grow_array(&f->lv, &f->caplv, f->nlv + 1, sizeof *f->lv, 4, e) < 0)
+			return werr_prefix(e, "importer");
+		memset(&f->lv[f->nlv++], 0, sizeof *f->lv);
 	}
 	if (f->lv[h].n == (size_t)f->o.max_links) {
 		struct ilink parent;
@@ -296,14 +289,8 @@ bal_finish(struct file_importer *f, struct ilink *root, struct werr *e)
 static int
 tr_pushframe(struct file_importer *f, int maxdepth, struct werr *e)
 {
-	if (f->nst == f->capst) {
-		size_t cap = f->capst ? f->capst * 2 : 8;
-		struct tframe *st = realloc(f->st, cap * sizeof *st);
-		if (st == NULL)
-			return werr_set(e, EX_OSERR, "importer: out of memory");
-		f->st = st;
-		f->capst = cap;
-	}
+	if (buf_grow_array(&f->st, &f->capst, f->nst + 1, sizeof *f->st, 8, e) < 0)
+		return werr_prefix(e, "importer");
 	memset(&f->st[f->nst], 0, sizeof *f->st);
 	f->st[f->nst++].maxdepth = maxdepth;
 	return 0;

@@ -1,10 +1,12 @@
 /* newblocks: new blocks to a temp file of CAR sections, then one CAR. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "base/atomicio.h"
+#include "base/path.h"
 #include "ipld/car.h"
 #include "ipld/newblocks.h"
 #include "ipld/varint.h"
@@ -20,13 +22,12 @@ struct newblocks *
 nb_new(const char *tmpdir, struct werr *e)
 {
 	struct newblocks *nb;
-	char path[4096];
+	char path[PATH_MAX];
 
-	if (mkdir_p(tmpdir, 0755, e) < 0)
+	if (mkdir_p(tmpdir, 0755, e) < 0 || path_join(path, sizeof path, tmpdir, "blocks.XXXXXX", e) < 0)
 		return NULL;
 	if (!(nb = calloc(1, sizeof *nb)))
 		return werr_set(e, EX_OSERR, "out of memory"), NULL;
-	snprintf(path, sizeof path, "%s/blocks.XXXXXX", tmpdir);
 	if ((nb->fd = mkstemp(path)) < 0) {
 		werr_sys(e, EX_CANTCREAT, "%s", path);
 		free(nb);

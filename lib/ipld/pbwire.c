@@ -1,6 +1,7 @@
 /* pbwire: protobuf wire format helpers for dagpb.c and unixfs.c. */
 #include <stdlib.h>
 #include <string.h>
+#include "base/buf.h"
 #include "ipld/pbwire.h"
 
 void
@@ -8,17 +9,9 @@ pbbuf_bytes(struct pbbuf *b, const void *p, size_t n)
 {
 	if (b->oom || n == 0)
 		return;
-	if (b->len + n > b->cap) {
-		size_t cap = b->cap ? b->cap : 64;
-		uint8_t *q;
-		while (cap < b->len + n)
-			cap *= 2;
-		if ((q = realloc(b->p, cap)) == NULL) {
-			b->oom = 1;
-			return;
-		}
-		b->p = q;
-		b->cap = cap;
+	if (buf_grow_array(&b->p, &b->cap, b->len + n, 1, 64, NULL) < 0) {
+		b->oom = 1;
+		return;
 	}
 	memcpy(b->p + b->len, p, n);
 	b->len += n;

@@ -1,6 +1,7 @@
 /* unixfs: hand-written protobuf for the UnixFS Data and UnixTime messages. */
 #include <stdlib.h>
 #include <string.h>
+#include "base/buf.h"
 #include "ipld/unixfs.h"
 #include "ipld/pbwire.h"
 
@@ -54,14 +55,8 @@ ufs_encode(const struct ufs_data *d, uint8_t **out, size_t *len, struct werr *e)
 static int
 add_blocksize(struct ufs_data *d, size_t *cap, uint64_t v)
 {
-	if (d->nblocksizes == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 16;
-		uint64_t *q = realloc(d->blocksizes, ncap * sizeof *q);
-		if (q == NULL)
-			return -1;
-		d->blocksizes = q;
-		*cap = ncap;
-	}
+	if (buf_grow_array(&d->blocksizes, cap, d->nblocksizes + 1, sizeof *d->blocksizes, 16, NULL) < 0)
+		return -1;
 	d->blocksizes[d->nblocksizes++] = v;
 	return 0;
 }

@@ -1,4 +1,5 @@
 /* dagverify: a written file against its UnixFS DAG, leaf by leaf. */
+#include "base/buf.h"
 #include "kubo/dagverify.h"
 #include <fcntl.h>
 #include <stdlib.h>
@@ -31,13 +32,8 @@ slice(struct walk *w, uint64_t n, struct werr *e)
 	if (w->off + n > w->fsize)
 		return werr_set(e, EX_DATAERR, "%s: %llu bytes, shorter than its CID's content",
 		    w->path, (unsigned long long)w->fsize);
-	if (n > w->cap) {
-		uint8_t *b = realloc(w->buf, (size_t)n);
-		if (b == NULL)
-			return werr_sys(e, EX_OSERR, "%s", w->path);
-		w->buf = b;
-		w->cap = (size_t)n;
-	}
+	if (buf_grow_array(&w->buf, &w->cap, (size_t)n, 1, 4096, e) < 0)
+		return werr_prefix(e, "%s", w->path);
 	while (got < n) {
 		ssize_t r = pread(w->fd, w->buf + got, (size_t)n - got, (off_t)(w->off + got));
 		if (r <= 0)

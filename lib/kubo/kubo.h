@@ -193,6 +193,14 @@ int kubo_untar_fd(int fd, const char *dest, kubo_get_check check, void *ctx, str
 
 /* ---- pins -------------------------------------------------------------- */
 int kubo_pin_add(struct kubo *k, const char *path, int recursive, struct werr *e);
+/* A recursive pin/add that reports as it fetches: fn gets the number of
+ * blocks the daemon has gone through so far and their bytes (Kubo 0.43
+ * sends "Bytes"; 0 from a daemon that does not), every half second or so,
+ * also when nothing moves; fn returning -1 (e set) cancels the request,
+ * which fails with fn's error. Not retried. */
+typedef int (*kubo_pin_progress_fn)(void *ctx, uint64_t nodes, uint64_t bytes, struct werr *e);
+int kubo_pin_add_progress(struct kubo *k, const char *path, kubo_pin_progress_fn fn, void *ctx,
+    struct werr *e);
 int kubo_pin_rm(struct kubo *k, const char *path, int recursive, struct werr *e);
 /* Per pin; return 0 to go on, 1 to stop early (not an error), -1 error. */
 typedef int (*kubo_pin_fn)(void *ctx, const char *cid, const char *type, struct werr *e);

@@ -217,6 +217,61 @@ kubo_pin_add(struct kubo *k, const char *path, int recursive, struct werr *e)
 	return rc;
 }
 
+struct pinprog_ctx {
+	kubo_pin_progress_fn fn;
+	void *ctx;
+	uint64_t nodes, bytes;
+	int pinned;
+};
+
+/* {"Progress":N,"Bytes":B} every half second, {"Pins":[CID]} at the end. */
+static int
+pinprog_obj(void *ctx, const cJSON *o, struct werr *e)
+{
+	struct pinprog_ctx *c = ctx;
+	const cJSON *n = cJSON_GetObjectItemCaseSensitive(o, "Progress");
+	const cJSON *b = cJSON_GetObjectItemCaseSensitive(o, "Bytes");
+
+	if (cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(o, "Pins")))
+		c->pinned = 1;
+	if (cJSON_IsNumber(n) && n->valuedouble >= 0)
+		c->nodes = (uint64_t)n->valuedouble;
+	if (cJSON_IsNumber(b) && b->valuedouble >= 0)
+		c->bytes = (uint64_t)b->valuedouble;
+	return c->fn(c->ctx, c->nodes, c->bytes, e) < 0 ? -1 : 0;
+}
+
+static int
+pinprog_tick(void *ctx, struct werr *e)
+{
+	struct pinprog_ctx *c = ctx;
+
+	return c->fn(c->ctx, c->nodes, c->bytes, e) < 0 ? -1 : 0;
+}
+
+int
+kubo_pin_add_progress(struct kubo *k, const char *path, kubo_pin_progress_fn fn, void *ctx,
+    struct werr *e)
+{
+	struct kreq r;
+	struct kubo_param p[] = { { "arg", path }, { "recursive", "true" }, { "progress", "true" },
+		{ NULL, NULL } };
+	struct pinprog_ctx c = { fn, ctx, 0, 0, 0 };
+
+	kubo_req_init(&r, "pin/add", RESP_NDJSON);
+	r.params = p;
+	r.json_fn = pinprog_obj;
+	r.ctx = &c;
+	r.stream_forever = 1; /* fn is the watchdog */
+	r.on_tick = pinprog_tick;
+	r.tick_ms = 250;
+	if (kubo_run(k, &r, e) < 0)
+		return -1;
+	if (!c.pinned)
+		return kubo_fail(k, e, "pin/add", KUBO_E_TRUNCATED, 0, "the answer ended before the pin");
+	return 0;
+}
+
 int
 kubo_pin_rm(struct kubo *k, const char *path, int recursive, struct werr *e)
 {

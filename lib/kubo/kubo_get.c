@@ -15,6 +15,8 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include "base/beneath.h"
+#include "base/buf.h"
+#include "base/path.h"
 #include "kubo/kubo_int.h"
 
 struct pull {
@@ -174,15 +176,8 @@ defer_symlink(struct pull *pl, const char *name, const char *path, const char *t
 		return werr_set(e, EX_PROTOCOL, "%s: the root is a symlink", name);
 	if (check_symlink(name, target, depth, e) < 0)
 		return -1;
-	if (pl->nlinks == pl->caplinks) {
-		size_t cap = pl->caplinks ? pl->caplinks * 2 : 16;
-		struct slink *n = realloc(pl->links, cap * sizeof *n);
-
-		if (n == NULL)
-			return werr_set(e, EX_OSERR, "out of memory");
-		pl->links = n;
-		pl->caplinks = cap;
-	}
+	if (buf_grow_array(&pl->links, &pl->caplinks, pl->nlinks + 1, sizeof *pl->links, 16, e) < 0)
+		return -1;
 	l = &pl->links[pl->nlinks];
 	l->rel = strdup(path + strlen(pl->tmp) + strlen("/root/"));
 	l->target = strdup(target);
@@ -201,7 +196,8 @@ parent_not_dir(const char *path)
 	char parent[PATH_MAX];
 	struct stat st;
 
-	snprintf(parent, sizeof parent, "%s", path);
+	if (path_fmt(parent, sizeof parent, NULL, "%s", path) < 0)
+		return 0;
 	*strrchr(parent, '/') = '\0';
 	return lstat(parent, &st) == 0 && !S_ISDIR(st.st_mode);
 }
@@ -250,7 +246,8 @@ write_one_link(int rootfd, const char *top, const struct slink *l, struct werr *
 	const char *base = l->rel;
 	int pfd, rc = 0;
 
-	snprintf(parent, sizeof parent, "%s", l->rel);
+	if (path_fmt(parent, sizeof parent, e, "%s", l->rel) < 0)
+		return -1;
 	if ((slash = strrchr(parent, '/')) != NULL) {
 		*slash = '\0';
 		base = slash + 1;
@@ -279,7 +276,8 @@ write_links(struct pull *pl, struct werr *e)
 
 	if (pl->nlinks == 0)
 		return 0;
-	snprintf(root, sizeof root, "%s/root", pl->tmp);
+	if (path_join(root, sizeof root, pl->tmp, "root", e) < 0)
+		return -1;
 	if ((rootfd = open(root, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 		return werr_set(e, EX_PROTOCOL, "%s: symlinks in a download that is not a directory", pl->top);
 	for (i = 0; i < pl->nlinks; i++)
@@ -409,7 +407,9 @@ untar_begin(const char *dest, char *tmp, char *real, struct werr *e)
 
 	if (lstat(dest, &st) == 0)
 		return werr_set(e, EX_CANTCREAT, "%s: already exists", dest);
-	if ((size_t)snprintf(tmp, PATH_MAX, "%s.part-XXXXXX", dest) >= PATH_MAX || mkdtemp(tmp) == NULL)
+	if (path_fmt(tmp, PATH_MAX, e, "%s.part-XXXXXX", dest) < 0)
+		return -1;
+	if (mkdtemp(tmp) == NULL)
 		return werr_set(e, EX_CANTCREAT, "%s: %s", tmp, strerror(errno));
 	if (realpath(tmp, real) == NULL) {
 		werr_set(e, EX_CANTCREAT, "%s: %s", tmp, strerror(errno));
@@ -424,14 +424,15 @@ static int
 untar_end(struct pull *pl, int rc, const char *tmp, const char *dest, kubo_get_check check, void *ctx,
     struct werr *e)
 {
-	char root[PATH_MAX + 8];
+	char root[PATH_MAX];
 
 	for (size_t i = 0; i < pl->nlinks; i++) {
 		free(pl->links[i].rel);
 		free(pl->links[i].target);
 	}
 	free(pl->links);
-	snprintf(root, sizeof root, "%s/root", pl->tmp);
+	if (path_join(root, sizeof root, pl->tmp, "root", rc == 0 ? e : NULL) < 0)
+		rc = -1;
 	/* only verified content appears under dest: check it where it lies */
 	if (rc == 0 && check != NULL && check(ctx, root, e) < 0)
 		rc = -1;

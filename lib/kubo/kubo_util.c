@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "base/buf.h"
 #include "kubo/kubo_int.h"
 #include "base/json.h"
 
@@ -108,17 +109,8 @@ lines_keep(struct kubo_lines *l, const char *p, size_t n, struct werr *e)
 
 	if (l->len + n > max)
 		return werr_set(e, EX_PROTOCOL, "a JSON line over %zu bytes", max);
-	if (l->len + n + 1 > l->cap) {
-		size_t cap = l->cap ? l->cap : 1024;
-		char *q;
-
-		while (cap < l->len + n + 1)
-			cap *= 2;
-		if ((q = realloc(l->buf, cap)) == NULL)
-			return werr_set(e, EX_OSERR, "out of memory");
-		l->buf = q;
-		l->cap = cap;
-	}
+	if (buf_grow_array(&l->buf, &l->cap, l->len + n + 1, 1, 1024, e) < 0)
+		return -1;
 	memcpy(l->buf + l->len, p, n);
 	l->len += n;
 	return 0;

@@ -1,4 +1,5 @@
 /* dagwalk: fetch a DAG's structure, then its leaves, paced (see dagwalk.h). */
+#include "base/buf.h"
 #include "net/dagwalk.h"
 #include <pthread.h>
 #include <stdio.h>
@@ -34,12 +35,8 @@ struct walk {
 static int
 push(struct list *l, const struct cid *c, uint64_t size)
 {
-	if (l->n == l->cap) {
-		struct item *v = realloc(l->v, (l->cap = l->cap ? l->cap * 2 : 256) * sizeof *v);
-		if (!v)
-			return -1;
-		l->v = v;
-	}
+	if (buf_grow_array(&l->v, &l->cap, l->n + 1, sizeof *l->v, 256, NULL) < 0)
+		return -1;
 	l->v[l->n].cid = *c;
 	l->v[l->n++].size = size;
 	return 0;

@@ -1,6 +1,7 @@
 /* discover: the wanda-discover daemon loop (see discover.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,8 +15,10 @@
 #include "net/dworker.h"
 #include "net/peers.h"
 #include "base/atomicio.h"
-#include "base/cli.h"
+#include "base/buf.h"
+#include "base/clock.h"
 #include "base/eventlog.h"
+#include "base/path.h"
 #include "ipld/cid.h"
 #include "kubo/kubo.h"
 
@@ -52,7 +55,7 @@ struct disc {
 	size_t nunreach; /* peers whose last reach failed */
 	char unreach[UNREACH_MAX][ANNOUNCE_ID_MAX];
 	uint64_t rng;
-	char peers_path[4096], stats_path[4096], root_path[4096], sync_path[4096];
+	char peers_path[PATH_MAX], stats_path[PATH_MAX], root_path[PATH_MAX], sync_path[PATH_MAX];
 };
 
 static uint64_t
@@ -205,17 +208,16 @@ identify(struct disc *d, struct werr *e)
 
 	if (kubo_id(d->rpc, &id, e) < 0)
 		return -1;
-	if (!announce_peer_id_ok(id.id))
+	if (!announce_peer_id_ok(id.id) || text_fmt(d->self, sizeof d->self, "%s", id.id))
 		return werr_set(e, EX_PROTOCOL, "id: %s is not a peer id", id.id);
-	snprintf(d->self, sizeof d->self, "%s", id.id);
 	d->naddrs = 0;
 	for (size_t i = 0; i < id.naddrs && d->naddrs < ANNOUNCE_MAX_ADDRS; i++)
 		if (announce_multiaddr_ok(id.addrs[i]))
 			snprintf(d->addrs[d->naddrs++], ANNOUNCE_ADDR_MAX, "%s", id.addrs[i]);
 	snprintf(d->ipns, sizeof d->ipns, "%s", d->self);
 	if (d->c->ipns_key != NULL && kubo_key_find(d->rpc, d->c->ipns_key, &key, &found, e) == 0 && found &&
-	    announce_peer_id_ok(key.id))
-		snprintf(d->ipns, sizeof d->ipns, "%s", key.id);
+	    announce_peer_id_ok(key.id) && strlen(key.id) < sizeof d->ipns)
+		memcpy(d->ipns, key.id, strlen(key.id) + 1);
 	d->have_self = 1;
 	return 0;
 }
@@ -682,17 +684,16 @@ disc_open(struct disc *d, const struct discover_cfg *c, struct werr *e)
 {
 	struct peers_cfg pc = { .heartbeat_ms = c->heartbeat_ms, .self = d->self, .allow = c->allow, .nallow = c->nallow };
 	struct kubo_opts o;
-	char dir[4096];
+	char dir[PATH_MAX];
 
 	d->c = c;
 	d->inotify_fd = -1;
 	d->rng = (uint64_t)wall_ms() ^ ((uint64_t)getpid() << 32) ^ 0x9e3779b97f4a7c15ULL;
-	snprintf(dir, sizeof dir, "%s/state", c->home);
-	snprintf(d->peers_path, sizeof d->peers_path, "%s/peers.json", dir);
-	snprintf(d->stats_path, sizeof d->stats_path, "%s/discover.json", dir);
-	snprintf(d->root_path, sizeof d->root_path, "%s/root.json", dir);
-	snprintf(d->sync_path, sizeof d->sync_path, "%s/sync.json", dir);
-	if (mkdir_p(dir, 0755, e) < 0)
+	if (path_join(dir, sizeof dir, c->home, "state", e) < 0 ||
+	    path_join(d->peers_path, sizeof d->peers_path, dir, "peers.json", e) < 0 ||
+	    path_join(d->stats_path, sizeof d->stats_path, dir, "discover.json", e) < 0 ||
+	    path_join(d->root_path, sizeof d->root_path, dir, "root.json", e) < 0 ||
+	    path_join(d->sync_path, sizeof d->sync_path, dir, "sync.json", e) < 0 || mkdir_p(dir, 0755, e) < 0)
 		return -1;
 	kubo_opts_for_timeout(&o, 10000);
 	o.retries = 1;
@@ -721,13 +722,13 @@ discover_run(const struct discover_cfg *c, struct werr *e)
 	struct disc d = { 0 };
 	struct werr ee = { 0 };
 	long long backoff = 500;
-	char dir[4096];
+	char dir[PATH_MAX];
 	int rc = -1;
 
 	if (disc_open(&d, c, e) < 0 || peers_load(d.t, d.peers_path, wall_ms(), mono_ms(), e) < 0 ||
 	    (d.w = dworker_start(c->api, c->topic, e)) == NULL || (d.wr = dworker_start(c->api, c->topic, e)) == NULL)
 		goto out;
-	snprintf(dir, sizeof dir, "%s/state", c->home);
+	path_join(dir, sizeof dir, c->home, "state", NULL); /* fits: disc_open made it */
 	if ((d.inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) >= 0 &&
 	    inotify_add_watch(d.inotify_fd, dir, IN_CLOSE_WRITE | IN_MOVED_TO) < 0) {
 		close(d.inotify_fd);
@@ -775,22 +776,19 @@ int
 discover_list(const char *s, char ***out, size_t *n, struct werr *e)
 {
 	char *copy, *p, *tok;
+	size_t cap = 0;
 
 	*out = NULL;
 	*n = 0;
 	if (s == NULL || (copy = strdup(s)) == NULL)
 		return s == NULL ? 0 : werr_set(e, EX_OSERR, "out of memory");
 	for (p = copy; (tok = strsep(&p, ", \t")) != NULL;) {
-		char **v;
-
 		if (*tok == '\0')
 			continue;
-		if ((v = realloc(*out, (*n + 1) * sizeof *v)) == NULL || (v[*n] = strdup(tok)) == NULL) {
-			*out = v ? v : *out;
+		if (buf_grow_array(out, &cap, *n + 1, sizeof **out, 4, e) < 0 || ((*out)[*n] = strdup(tok)) == NULL) {
 			free(copy);
 			return werr_set(e, EX_OSERR, "out of memory");
 		}
-		*out = v;
 		(*n)++;
 	}
 	free(copy);

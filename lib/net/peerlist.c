@@ -1,4 +1,5 @@
 /* peerlist: state/peers.json (see peerlist.h). */
+#include "base/path.h"
 #include "net/peerlist.h"
 #include <errno.h>
 #include <stdio.h>
@@ -6,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <cjson/cJSON.h>
+#include <limits.h>
 #include "ipld/cid.h"
 #include "net/peers.h"
 
@@ -34,7 +36,7 @@ token_ok(const char *s)
 int
 peerlist_load(const char *home, struct peer_entry **out, size_t *n, struct werr *e)
 {
-	char path[4096];
+	char path[PATH_MAX];
 	struct stat st;
 	size_t cap;
 	cJSON *d, *p, *it;
@@ -43,7 +45,8 @@ peerlist_load(const char *home, struct peer_entry **out, size_t *n, struct werr 
 
 	*out = NULL;
 	*n = 0;
-	snprintf(path, sizeof path, "%s/state/peers.json", home);
+	if (path_join(path, sizeof path, home, "state/peers.json", e) < 0)
+		return -1;
 	if (stat(path, &st) < 0)
 		return errno == ENOENT ? 0 : werr_sys(e, EX_IOERR, "%s", path);
 	if (st.st_size > PEERLIST_MAX_BYTES)

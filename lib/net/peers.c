@@ -7,7 +7,7 @@
 #include <unistd.h>
 #include "net/peers.h"
 #include "base/atomicio.h"
-#include "base/cli.h"
+#include "base/clock.h"
 #include "spool/spool.h"
 
 #define LOG_EVERY_MS 10000

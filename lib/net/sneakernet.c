@@ -4,13 +4,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <unistd.h>
 #include "base/atomicio.h"
+#include "base/buf.h"
 #include "base/cli.h"
 #include "capture/capture.h"
 #include "ipld/cid.h"
@@ -18,6 +19,7 @@
 #include "net/carcheck.h"
 #include "net/syncstate.h"
 #include "base/json.h"
+#include "base/path.h"
 
 struct item {
 	char peer[128];
@@ -35,12 +37,8 @@ struct items {
 static struct item *
 items_add(struct items *it, struct werr *e)
 {
-	if (it->n == it->cap) {
-		struct item *v = realloc(it->v, (it->cap = it->cap ? it->cap * 2 : 16) * sizeof *v);
-		if (!v)
-			return werr_set(e, EX_OSERR, "out of memory"), NULL;
-		it->v = v;
-	}
+	if (buf_grow_array(&it->v, &it->cap, it->n + 1, sizeof *it->v, 16, e) < 0)
+		return NULL;
 	memset(&it->v[it->n], 0, sizeof *it->v);
 	return &it->v[it->n++];
 }
@@ -79,12 +77,13 @@ load_json(const char *path, size_t max, struct werr *e)
 static int
 own_sessions(const struct sneakernet_opts *o, const char *node, struct items *it, struct werr *e)
 {
-	char dir[4096], path[4400];
+	char dir[PATH_MAX], path[PATH_MAX];
 	struct dirent *d;
 	DIR *dp;
 	int rc = 0;
 
-	snprintf(dir, sizeof dir, "%s/state/dags", o->home);
+	if (path_join(dir, sizeof dir, o->home, "state/dags", e) < 0)
+		return -1;
 	if ((dp = opendir(dir)) == NULL)
 		return errno == ENOENT ? 0 : werr_sys(e, EX_IOERR, "%s", dir);
 	while (rc == 0 && (d = readdir(dp)) != NULL) {
@@ -96,8 +95,7 @@ own_sessions(const struct sneakernet_opts *o, const char *node, struct items *it
 		if (l <= 5 || l - 5 >= sizeof name || strcmp(d->d_name + l - 5, ".json") != 0)
 			continue;
 		snprintf(name, sizeof name, "%.*s", (int)(l - 5), d->d_name);
-		snprintf(path, sizeof path, "%s/%s", dir, d->d_name);
-		if (!session_name_valid(name) || (j = load_json(path, 1 << 20, e)) == NULL)
+		if (!session_name_valid(name) || path_join(path, sizeof path, dir, d->d_name, NULL) < 0 || (j = load_json(path, 1 << 20, e)) == NULL)
 			continue;
 		cid = json_str(j, "cid");
 		if (cid && strlen(cid) < CID_STR_MAX &&
@@ -105,7 +103,7 @@ own_sessions(const struct sneakernet_opts *o, const char *node, struct items *it
 			if ((x = items_add(it, e)) == NULL)
 				rc = -1;
 			else {
-				snprintf(x->peer, sizeof x->peer, "%s", node);
+				text_fmt(x->peer, sizeof x->peer, "%s", node); /* a peer id, bounded */
 				snprintf(x->session, sizeof x->session, "%s", name);
 				snprintf(x->cid, sizeof x->cid, "%s", cid);
 				x->tsize = jnum(j, "tsize") > 0 ? (uint64_t)jnum(j, "tsize") : 0;
@@ -170,11 +168,9 @@ hex(const uint8_t *p, size_t n, char *out)
 static uint64_t
 free_bytes(const char *dir)
 {
-	struct statvfs sv;
+	uint64_t b;
 
-	if (statvfs(dir, &sv) < 0)
-		return 0;
-	return (uint64_t)sv.f_bavail * sv.f_frsize;
+	return disk_free(dir, &b, NULL) < 0 ? 0 : b;
 }
 
 struct sink {
@@ -240,11 +236,10 @@ already_there(const char *path, const struct item *x, const cJSON *ent)
 static void
 drop_stale(const char *dir, const char *file)
 {
-	char pat[4400];
+	char pat[PATH_MAX];
 	glob_t g;
 
-	snprintf(pat, sizeof pat, "%s/.%s.tmp.*", dir, file);
-	if (glob(pat, GLOB_NOSORT, NULL, &g) == 0)
+	if (path_fmt(pat, sizeof pat, NULL, "%s/.%s.tmp.*", dir, file) == 0 && glob(pat, GLOB_NOSORT, NULL, &g) == 0)
 		for (size_t i = 0; i < g.gl_pathc; i++)
 			unlink(g.gl_pathv[i]);
 	globfree(&g);
@@ -299,13 +294,14 @@ export_car(struct kubo *k, const struct sneakernet_opts *o, const struct item *x
 static int
 save_manifest(const char *dir, cJSON *man, struct werr *e)
 {
-	char path[4400], *text = cJSON_Print(man);
+	char path[PATH_MAX], *text = cJSON_Print(man);
 	int rc;
 
 	if (!text)
 		return werr_set(e, EX_OSERR, "out of memory");
-	snprintf(path, sizeof path, "%s/%s", dir, SNEAKERNET_MANIFEST);
-	rc = atomic_write(path, text, strlen(text), e);
+	rc = path_join(path, sizeof path, dir, SNEAKERNET_MANIFEST, e);
+	if (rc == 0)
+		rc = atomic_write(path, text, strlen(text), e);
 	free(text);
 	return rc;
 }
@@ -314,13 +310,13 @@ save_manifest(const char *dir, cJSON *man, struct werr *e)
 static cJSON *
 open_manifest(const char *dir, const char *node)
 {
-	char path[4400], when[40];
+	char path[PATH_MAX], when[40];
 	struct werr e = { 0 };
-	cJSON *m;
+	cJSON *m = NULL;
 	const char *f, *n;
 
-	snprintf(path, sizeof path, "%s/%s", dir, SNEAKERNET_MANIFEST);
-	m = load_json(path, SNEAKERNET_MANIFEST_MAX, &e);
+	if (path_join(path, sizeof path, dir, SNEAKERNET_MANIFEST, &e) == 0)
+		m = load_json(path, SNEAKERNET_MANIFEST_MAX, &e);
 	if (m && (f = json_str(m, "format")) && !strcmp(f, "wanda-export") && (n = json_str(m, "node")) &&
 	    !strcmp(n, node) && cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(m, "sessions")))
 		return m;
@@ -363,9 +359,10 @@ export_all(struct kubo *k, const struct sneakernet_opts *o, struct items *it, cJ
 
 	for (size_t i = 0; i < it->n; i++) {
 		struct item *x = &it->v[i];
-		char path[4400];
+		char path[PATH_MAX];
 		cJSON *old = entry_for(man, x->file), *ent;
-		snprintf(path, sizeof path, "%s/%s", o->dir, x->file);
+		if (path_join(path, sizeof path, o->dir, x->file, e) < 0)
+			return -1;
 		if (already_there(path, x, old)) {
 			if (emit_item(o, x, "kept", old, NULL, e) < 0)
 				return -1;
@@ -466,10 +463,11 @@ import_car(struct kubo *k, const char *dir, const struct item *x, uint64_t size,
 	struct root_seen rs = { x->cid, 0 };
 	struct cid root;
 	struct stat st;
-	char path[4400], got[65];
+	char path[PATH_MAX], got[65];
 	int fd, rc = -1;
 
-	snprintf(path, sizeof path, "%s/%s", dir, x->file);
+	if (path_join(path, sizeof path, dir, x->file, e) < 0)
+		return -1;
 	/* the stick is hostile: a FIFO would hang open(), a symlink lead off it */
 	if ((fd = open_regular_nofollow(path, e)) < 0)
 		return -1;
@@ -533,12 +531,13 @@ sneakernet_import(const struct sneakernet_opts *o, struct werr *e)
 	struct kubo *k = NULL;
 	struct kubo_id id;
 	struct werr last = { 0 };
-	char path[4400];
+	char path[PATH_MAX];
 	const char *f;
 	cJSON *man = NULL, *s;
 	int rc = -1;
 
-	snprintf(path, sizeof path, "%s/%s", o->dir, SNEAKERNET_MANIFEST);
+	if (path_join(path, sizeof path, o->dir, SNEAKERNET_MANIFEST, e) < 0)
+		return -1;
 	if ((man = load_json(path, SNEAKERNET_MANIFEST_MAX, e)) == NULL)
 		return -1;
 	if (!(f = json_str(man, "format")) || strcmp(f, "wanda-export") != 0 || jnum(man, "version") != 1 ||

@@ -1,9 +1,11 @@
 /* sync: pull, status, unpin (see sync.h). */
+#include "base/buf.h"
 #include "net/sync.h"
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "base/cli.h"
 #include "ipld/cid.h"
 #include "kubo/kubo.h"
@@ -12,6 +14,11 @@
 #include "net/peerlist.h"
 #include "net/syncstate.h"
 #include "base/json.h"
+
+/* pin/add fetching nothing that long is cancelled and started again, then
+ * after SYNC_STALL_RETRIES the careful path takes over */
+#define SYNC_STALL_MS 2000
+#define SYNC_STALL_RETRIES 3
 
 struct job {
 	const struct rootindex_session *s;
@@ -83,34 +90,147 @@ fetched(void *ctx, uint64_t n)
 	pthread_mutex_unlock(&r->mu);
 }
 
-/* Fetch the DAG within the limits (dagwalk.h), then pin it, locally: every
- * block is here by then. (Leaving the leaves to pin/add's own fetch was
- * faster, but Kubo 0.43's FetchGraph was seen to stall for good after a
- * repo/gc, with nothing on its wantlist; block/stat calls time out and are
- * retried.) */
+/* The fast path's watchdog: pin/add's block count must move, its bytes
+ * stay within max_bytes. */
+struct watch {
+	struct run *r;
+	const char *what;
+	uint64_t nodes, bytes, max_bytes;
+	long long moved_ms;
+	int stalled, over;
+};
+
+static int
+watch_fn(void *ctx, uint64_t nodes, uint64_t bytes, struct werr *e)
+{
+	struct watch *w = ctx;
+	long long now = mono_ms();
+
+	if (w->max_bytes && bytes > w->max_bytes) {
+		w->over = 1;
+		return werr_set(e, EX_DATAERR, "%s: over --max-bytes %llu (%llu bytes fetched so far)",
+		    w->what, (unsigned long long)w->max_bytes, (unsigned long long)bytes);
+	}
+	if (bytes > w->bytes)
+		fetched(w->r, bytes - w->bytes);
+	if (nodes > w->nodes || bytes > w->bytes) {
+		w->nodes = nodes;
+		w->bytes = bytes;
+		w->moved_ms = now;
+	} else if (now - w->moved_ms > SYNC_STALL_MS) {
+		w->stalled = 1;
+		return werr_set(e, EX_TEMPFAIL, "%s: pin/add fetched nothing for %d s", w->what,
+		    SYNC_STALL_MS / 1000);
+	}
+	return 0;
+}
+
+/* A pin/add cancelled over max_bytes may have been recorded as the last
+ * report came, or be recorded a moment after the cancel: unpin it, and
+ * look again half a second later. */
+static void
+drop_cancelled(struct kubo *k, const struct job *j, const char *what)
+{
+	struct werr e = { 0 };
+
+	for (int i = 0; i < 2; i++) {
+		if (i > 0)
+			nanosleep(&(struct timespec){ 0, 500000000L }, NULL);
+		if (kubo_pin_rm(k, j->s->cid, 1, &e) < 0 && !strstr(e.msg, "not pinned"))
+			fprintf(stderr, "wanda-sync: %s: unpin %s: %s\n", what, j->s->cid, e.msg);
+	}
+}
+
+/* Kubo's own fetch: pin/add, watched (watch_fn), started again after a
+ * stall. 0 pinned, 1 stalled every time, -1 failed (e). */
+static int
+fetch_by_kubo(struct kubo *k, const struct job *j, struct watch *w, struct werr *e)
+{
+	for (int i = 0; i <= SYNC_STALL_RETRIES; i++) {
+		w->stalled = 0;
+		w->moved_ms = mono_ms();
+		if (kubo_pin_add_progress(k, j->s->cid, watch_fn, w, e) == 0)
+			return 0;
+		if (!w->stalled) {
+			if (w->over)
+				drop_cancelled(k, j, w->what);
+			return werr_prefix(e, "%s", w->what);
+		}
+		fprintf(stderr, "wanda-sync: %s%s\n", e->msg,
+		    i < SYNC_STALL_RETRIES ? "; again" : "; fetching block by block");
+	}
+	return 1;
+}
+
+/* Fetch and pin one session.
+ * Without a rate, Kubo fetches it itself: pin/add, one bitswap session
+ * asking for many blocks at once (as fast as `ipfs pin add`), watched:
+ * its byte count (real block sizes, reported every half second) must stay
+ * within max_bytes, and when its count stops moving for SYNC_STALL_MS it is
+ * cancelled and started again (a new session keeps what the last one
+ * got), then the careful path takes over. (Kubo 0.43's session was seen to
+ * stop for good half-way, nothing left on its wantlist, on a loaded
+ * machine, after a repo/gc, and more often right after the structure's
+ * blocks were fetched one by one: so with no max_bytes the structure walk
+ * comes after the pin, on local blocks, for the exact size and the codecs.)
+ * With max_bytes, the structure walk comes first (dagwalk.h): the DAG's
+ * exact declared size is checked before any leaf; and after the pin every
+ * leaf's real size is checked (locally), the pin dropped if one lies.
+ * The careful path (with a rate, or after the stalls) fetches every leaf
+ * by itself: block/stat by parallel workers, each a fresh want, paced,
+ * each checked against its declared size, so rate and max_bytes hold block
+ * by block; then pin/add is local. */
 static int
 pin_session(struct run *r, struct kubo *k, const struct job *j, uint64_t *bytes, struct werr *e)
 {
+	int fast = !r->o->rate, walk_first = !fast || r->o->max_bytes, rc;
 	struct dagwalk_opts wo = {
 		.api = r->o->api,
 		.timeout_ms = r->o->timeout_ms,
 		.pacer = r->o->rate ? &r->pacer : NULL,
 		.max_bytes = r->o->max_bytes,
-		.fetch_leaves = 1,
+		.fetch_leaves = !fast,
 		.progress = fetched,
 		.workers = 32,
 		.progress_ctx = r,
 	};
 	struct dagwalk_result res;
+	struct watch w = { .r = r, .max_bytes = r->o->max_bytes };
 	char what[100];
+	struct werr e2 = { 0 };
 
 	snprintf(what, sizeof what, "session %s", j->s->name);
-	wo.what = what;
-	if (dagwalk(j->s->cid, &wo, &res, e) < 0)
-		return -1;
-	*bytes = res.node_bytes + res.leaf_bytes;
+	wo.what = w.what = what;
+	if (walk_first) {
+		if (dagwalk(j->s->cid, &wo, &res, e) < 0)
+			return -1;
+		*bytes = res.node_bytes + res.leaf_bytes;
+		w.bytes = res.node_bytes; /* counted by the walk */
+	}
+	if (fast) {
+		if ((rc = fetch_by_kubo(k, j, &w, e)) < 0)
+			return -1;
+		if (rc == 0) {
+			/* on local blocks: the structure (not walked yet), or with
+			 * max_bytes every leaf's real size (a pin/add may end between
+			 * two of Kubo's progress reports) */
+			wo.progress = NULL;
+			wo.fetch_leaves = r->o->max_bytes != 0;
+			if ((!walk_first || wo.fetch_leaves) && dagwalk(j->s->cid, &wo, &res, e) < 0) {
+				if (kubo_pin_rm(k, j->s->cid, 1, &e2) < 0)
+					fprintf(stderr, "wanda-sync: %s: unpin %s: %s\n", what, j->s->cid, e2.msg);
+				return -1;
+			}
+			*bytes = res.node_bytes + res.leaf_bytes;
+			return 0;
+		}
+		wo.fetch_leaves = 1;
+		if (dagwalk(j->s->cid, &wo, &res, e) < 0)
+			return -1;
+		*bytes = res.node_bytes + res.leaf_bytes;
+	}
 	if (kubo_pin_add(k, j->s->cid, 1, e) < 0)
-		return werr_prefix(e, "session %s", j->s->name);
+		return werr_prefix(e, "%s", what);
 	return 0;
 }
 
@@ -197,15 +317,16 @@ run_jobs(struct run *r)
 
 /* ---- one peer ---- */
 
-struct buf {
+/* index.json, read into one allocation of its maximum size */
+struct ixbuf {
 	char *p;
 	size_t len, cap;
 };
 
 static int
-buf_data(void *ctx, const void *p, size_t n, struct werr *e)
+ixbuf_data(void *ctx, const void *p, size_t n, struct werr *e)
 {
-	struct buf *b = ctx;
+	struct ixbuf *b = ctx;
 
 	if (b->len + n > b->cap)
 		return werr_set(e, EX_DATAERR, "index.json: over %zu bytes", b->cap - 1);
@@ -241,15 +362,15 @@ static int
 peer_index(struct kubo *k, const struct peer_entry *pe, const char *root, struct rootindex *ix,
     struct werr *e)
 {
-	struct buf b = { malloc(ROOTINDEX_MAX_BYTES + 1), 0, ROOTINDEX_MAX_BYTES + 1 };
+	struct ixbuf b = { malloc(ROOTINDEX_MAX_BYTES + 1), 0, ROOTINDEX_MAX_BYTES + 1 };
 	char path[256], what[256];
 	int rc = -1;
 
 	snprintf(path, sizeof path, "/ipfs/%s/index.json", root);
-	snprintf(what, sizeof what, "peer %s: %s", pe->peer, path);
+	text_fmt(what, sizeof what, "peer %s: %s", pe->peer, path);
 	if (!b.p)
 		return werr_set(e, EX_OSERR, "%s: out of memory", what);
-	if (kubo_cat(k, path, 0, ROOTINDEX_MAX_BYTES + 1, buf_data, &b, e) < 0)
+	if (kubo_cat(k, path, 0, ROOTINDEX_MAX_BYTES + 1, ixbuf_data, &b, e) < 0)
 		werr_prefix(e, "%s", what);
 	else if (b.len > ROOTINDEX_MAX_BYTES)
 		werr_set(e, EX_DATAERR, "%s: over %u bytes", what, ROOTINDEX_MAX_BYTES);
@@ -277,12 +398,8 @@ pinset_add(void *ctx, const char *cid, const char *type, struct werr *e)
 	struct pinset *ps = ctx;
 
 	(void)type;
-	if (ps->n == ps->cap) {
-		char **v = realloc(ps->v, (ps->cap = ps->cap ? ps->cap * 2 : 64) * sizeof *v);
-		if (!v)
-			return werr_set(e, EX_OSERR, "pin/ls: out of memory");
-		ps->v = v;
-	}
+	if (buf_grow_array(&ps->v, &ps->cap, ps->n + 1, sizeof *ps->v, 64, e) < 0)
+		return werr_prefix(e, "pin/ls");
 	if ((ps->v[ps->n] = strdup(cid)) == NULL)
 		return werr_set(e, EX_OSERR, "pin/ls: out of memory");
 	ps->n++;

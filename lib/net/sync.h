@@ -6,11 +6,13 @@
  * index.json (at most ROOTINDEX_MAX_BYTES, validated, node.id must be the
  * peer); select sessions (rootindex_filter); skip those pinned here under
  * the same CID; refuse a session whose declared tsize is over max_bytes;
- * then fetch each remaining session by reading `dag/export` of its CID from
- * our own daemon, which pulls the blocks from the network only as fast as
- * the stream is read: so the reader paces it (rate) and counts it
- * (max_bytes, whatever the peer declared); once the whole DAG went through,
- * `pin/add` of the CID is local. Each change of a session is one JSON line
+ * then fetch each remaining session: without a rate, the daemon's own
+ * pin/add (one bitswap session) watched for max_bytes on its real byte
+ * count and for stalls (restarted, then left to the careful path), and
+ * the structure walked (dagwalk.h) after it, or before it with max_bytes
+ * (the DAG's exact declared size checked before any leaf); with a rate,
+ * the careful path: the structure, then every leaf fetched by dagwalk,
+ * paced and checked against its declared size, then a local pin/add. Each change of a session is one JSON line
  * (state queued → pinning → pinned | failed) and each peer ends with a
  * summary line. State is saved at every change, so a killed pull resumes:
  * blocks already fetched are in the blockstore, pinned sessions are skipped.

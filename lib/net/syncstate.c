@@ -2,6 +2,7 @@
 #include "net/syncstate.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,7 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "base/atomicio.h"
-#include "base/cli.h"
+#include "base/buf.h"
+#include "base/clock.h"
+#include "base/path.h"
 #include "ipld/cid.h"
 
 static void
@@ -51,7 +54,8 @@ syncstate_load(struct syncstate *s, const char *home, struct werr *e)
 	size_t len;
 
 	memset(s, 0, sizeof *s);
-	snprintf(s->path, sizeof s->path, "%s/state/sync.json", home);
+	if (path_join(s->path, sizeof s->path, home, "state/sync.json", e) < 0)
+		return -1;
 	if (stat(s->path, &st) < 0) {
 		if (errno != ENOENT)
 			return werr_sys(e, EX_IOERR, "%s", s->path);
@@ -79,10 +83,10 @@ syncstate_load(struct syncstate *s, const char *home, struct werr *e)
 int
 syncstate_save(struct syncstate *s, struct werr *e)
 {
-	char dir[4096], *text, *slash;
+	char dir[PATH_MAX], *text, *slash;
 	int rc;
 
-	snprintf(dir, sizeof dir, "%s", s->path);
+	memcpy(dir, s->path, sizeof dir); /* the same size */
 	if ((slash = strrchr(dir, '/')) != NULL) {
 		*slash = '\0';
 		if (mkdir_p(dir, 0755, e) < 0)
@@ -217,7 +221,7 @@ static cJSON **
 mirror_items(const struct syncstate *s, size_t *n)
 {
 	const cJSON *peer, *sess;
-	cJSON **v = NULL, **nv;
+	cJSON **v = NULL;
 	size_t cap = 0;
 
 	*n = 0;
@@ -232,11 +236,8 @@ mirror_items(const struct syncstate *s, size_t *n)
 		if (!cJSON_IsString(st) || strcmp(st->valuestring, "pinned") != 0 ||
 		    !cJSON_IsString(c) || cid_parse(c->valuestring, &id, &e2) < 0)
 			continue;
-		if (*n == cap) {
-			if ((nv = realloc(v, (cap = cap ? cap * 2 : 16) * sizeof *v)) == NULL)
-				break;
-			v = nv;
-		}
+		if (buf_grow_array(&v, &cap, *n + 1, sizeof *v, 16, NULL) < 0)
+			break;
 		m = cJSON_CreateObject();
 		cJSON_AddStringToObject(m, "peer", peer->string);
 		cJSON_AddStringToObject(m, "session", sess->string);
@@ -269,13 +270,12 @@ syncstate_mirrors(const char *home, struct werr *e)
 int
 syncstate_lock(const char *home, struct werr *e)
 {
-	char dir[4096], path[4200];
+	char dir[PATH_MAX], path[PATH_MAX];
 	int fd;
 
-	snprintf(dir, sizeof dir, "%s/state", home);
-	if (mkdir_p(dir, 0755, e) < 0)
+	if (path_join(dir, sizeof dir, home, "state", e) < 0 || mkdir_p(dir, 0755, e) < 0 ||
+	    path_join(path, sizeof path, dir, "sync.lock", e) < 0)
 		return -1;
-	snprintf(path, sizeof path, "%s/sync.lock", dir);
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0)
 		return werr_sys(e, EX_CANTCREAT, "%s", path);
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {

@@ -13,12 +13,13 @@
 #define WANDA_SYNCSTATE_H
 #include <stdint.h>
 #include <cjson/cJSON.h>
+#include <limits.h>
 #include "base/werr.h"
 
 #define SYNCSTATE_MAX_BYTES (16u << 20) /* a bigger sync.json is refused */
 
 struct syncstate {
-	char path[4096];
+	char path[PATH_MAX];
 	cJSON *doc;
 };
 

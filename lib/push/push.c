@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -12,7 +13,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "base/atomicio.h"
+#include "base/buf.h"
 #include "base/cli.h"
+#include "base/path.h"
 #include "ipld/importer.h"
 #include "spool/settle.h"
 
@@ -72,14 +75,8 @@ car_block(void *ctx, const struct cid *cid, const uint8_t *data, size_t len, str
 	for (size_t i = 0; i < c->nseen; i++)
 		if (cid_equal(&c->seen[i], cid))
 			return 0;
-	if (c->nseen == c->capseen) {
-		size_t cap = c->capseen ? c->capseen * 2 : 64;
-		struct cid *s = realloc(c->seen, cap * sizeof *s);
-		if (s == NULL)
-			return werr_sys(e, EX_OSERR, "CAR block list");
-		c->seen = s;
-		c->capseen = cap;
-	}
+	if (buf_grow_array(&c->seen, &c->capseen, c->nseen + 1, sizeof *c->seen, 64, e) < 0)
+		return werr_prefix(e, "CAR block list");
 	c->seen[c->nseen++] = *cid;
 	return car_writer_put(c->w, cid, data, len, e);
 }
@@ -116,14 +113,15 @@ car_of_file(const char *path, const struct cid *root, int fd, struct werr *e)
 static int
 outbox_note(const char *car, const cJSON *note, const struct push_result *r, struct werr *e)
 {
-	char p[4200], *old = NULL, *line, *all;
+	char p[PATH_MAX], *old = NULL, *line, *all;
 	size_t oldlen = 0;
 	cJSON *n;
 	int rc;
 
 	if (note == NULL)
 		return 0;
-	snprintf(p, sizeof p, "%.4090s.json", car);
+	if (path_fmt(p, sizeof p, e, "%s.json", car) < 0)
+		return -1;
 	if (read_file(p, &old, &oldlen, NULL) < 0)
 		oldlen = 0;
 	n = cJSON_Duplicate(note, 1);
@@ -164,8 +162,8 @@ outbox_put(const struct push_opts *o, const char *path, const cJSON *note, struc
 	}
 	if (mkdir_p(o->outbox, 0755, &r->err) < 0)
 		return fail(r, "outbox", 0);
-	snprintf(r->outbox_file, sizeof r->outbox_file, "%.3900s/%s.car", o->outbox, r->cid);
-	if (atomic_open(&af, r->outbox_file, &r->err) < 0)
+	if (path_fmt(r->outbox_file, sizeof r->outbox_file, &r->err, "%s/%s.car", o->outbox, r->cid) < 0 ||
+	    atomic_open(&af, r->outbox_file, &r->err) < 0)
 		return fail(r, "outbox", 0);
 	if (car_of_file(path, &root, af.fd, &r->err) < 0) {
 		atomic_abort(&af);
@@ -395,13 +393,8 @@ twin_block(void *ctx, const struct cid *cid, const uint8_t *data, size_t len, st
 
 	if (cid->codec == CODEC_RAW)
 		return fimp_add_leaf(t->kubo, cid, len, len, e);
-	if (t->nnodes == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 4;
-		if ((n = realloc(t->nodes, cap * sizeof *n)) == NULL)
-			return werr_sys(e, EX_OSERR, "DAG node list");
-		t->nodes = n;
-		t->cap = cap;
-	}
+	if (buf_grow_array(&t->nodes, &t->cap, t->nnodes + 1, sizeof *t->nodes, 4, e) < 0)
+		return werr_prefix(e, "DAG node list");
 	n = &t->nodes[t->nnodes];
 	if ((n->data = malloc(len)) == NULL)
 		return werr_sys(e, EX_OSERR, "DAG node");
@@ -608,7 +601,8 @@ push_file(struct kubo *k, const struct push_opts *o, const char *path, const str
 	int online = !o->offline && k != NULL, rc;
 
 	memset(r, 0, sizeof *r);
-	snprintf(r->path, sizeof r->path, "%s", path);
+	if (path_fmt(r->path, sizeof r->path, &r->err, "%s", path) < 0)
+		return fail(r, "missing", 1); /* no file can have that name */
 	if (online && o->via == PUSH_VIA_ADD) {
 		rc = push_add(k, o, path, expect, r);
 	} else {
@@ -660,12 +654,8 @@ outbox_list(const char *dir, size_t *n, struct werr *e)
 		size_t l = strlen(de->d_name);
 		if (l < 5 || de->d_name[0] == '.' || strcmp(de->d_name + l - 4, ".car") != 0)
 			continue;
-		if (*n + 1 >= cap) {
-			char **nv = realloc(v, (cap = cap ? cap * 2 : 16) * sizeof *v);
-			if (nv == NULL)
-				break;
-			v = nv;
-		}
+		if (buf_grow_array(&v, &cap, *n + 2, sizeof *v, 16, NULL) < 0)
+			break;
 		v[(*n)++] = strdup(de->d_name);
 	}
 	closedir(d);
@@ -680,12 +670,11 @@ outbox_list(const char *dir, size_t *n, struct werr *e)
 static cJSON *
 read_notes(const char *car)
 {
-	char p[4200], *text = NULL, *save = NULL;
+	char p[PATH_MAX], *text = NULL, *save = NULL;
 	size_t len;
 	cJSON *arr;
 
-	snprintf(p, sizeof p, "%.4090s.json", car);
-	if (read_file(p, &text, &len, NULL) < 0)
+	if (path_fmt(p, sizeof p, NULL, "%s.json", car) < 0 || read_file(p, &text, &len, NULL) < 0)
 		return NULL;
 	arr = cJSON_CreateArray();
 	for (char *l = strtok_r(text, "\n", &save); l != NULL; l = strtok_r(NULL, "\n", &save)) {
@@ -702,14 +691,16 @@ read_notes(const char *car)
 static int
 flush_one(struct kubo *k, const char *dir, const char *name, struct push_result *r)
 {
-	char note[4200];
+	char note[PATH_MAX];
 	struct stat st;
 	int fd, rc;
 
 	memset(r, 0, sizeof *r);
-	snprintf(r->outbox_file, sizeof r->outbox_file, "%.3900s/%s", dir, name);
 	snprintf(r->cid, sizeof r->cid, "%.*s", (int)(strlen(name) - 4), name);
-	snprintf(r->path, sizeof r->path, "%s", r->outbox_file);
+	if (path_join(r->outbox_file, sizeof r->outbox_file, dir, name, &r->err) < 0 ||
+	    path_fmt(note, sizeof note, &r->err, "%s.json", r->outbox_file) < 0)
+		return fail(r, "missing", 1);
+	memcpy(r->path, r->outbox_file, sizeof r->path);
 	if ((fd = open(r->outbox_file, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) < 0) {
 		werr_sys(&r->err, EX_NOINPUT, "%s", r->outbox_file);
 		if (fd >= 0)
@@ -720,7 +711,6 @@ flush_one(struct kubo *k, const char *dir, const char *name, struct push_result 
 	close(fd);
 	if (rc < 0)
 		return -1;
-	snprintf(note, sizeof note, "%.4090s.json", r->outbox_file);
 	if (unlink(r->outbox_file) < 0 || (unlink(note) < 0 && errno != ENOENT)) {
 		werr_sys(&r->err, EX_CANTCREAT, "%s", r->outbox_file);
 		return fail(r, "outbox", 0);
@@ -743,13 +733,11 @@ push_flush(struct kubo *k, const struct push_opts *o, push_flush_fn fn, void *ct
 		long long t0 = mono_ms();
 		cJSON *notes;
 		int one;
-		char car[4200];
-
-		snprintf(car, sizeof car, "%.3900s/%s", o->outbox, names[i]);
+		char car[PATH_MAX];
 		const cJSON *it;
 		int fnrc = 0;
 
-		notes = read_notes(car);
+		notes = path_join(car, sizeof car, o->outbox, names[i], NULL) < 0 ? NULL : read_notes(car);
 		one = flush_one(k, o->outbox, names[i], &r);
 		r.ms = mono_ms() - t0;
 		if (one < 0 && rc == 0) {

@@ -22,6 +22,7 @@
  */
 #ifndef WANDA_PUSH_H
 #define WANDA_PUSH_H
+#include <limits.h>
 #include <stdint.h>
 #include <cjson/cJSON.h>
 #include "ipld/cid.h"
@@ -44,12 +45,12 @@ struct push_opts {
 void push_opts_default(struct push_opts *o);
 
 struct push_result {
-	char path[4096];
+	char path[PATH_MAX];
 	char cid[CID_STR_MAX]; /* local CID, base32 ("" when not computed) */
 	uint64_t size;         /* file size in bytes */
 	int pinned;
 	int queued; /* in the outbox, not on the daemon */
-	char outbox_file[4096];
+	char outbox_file[PATH_MAX];
 	long long ms;   /* wall time of the whole push */
 	int fell_back;  /* the daemon's DAG had an unknown shape: sent again as a CAR */
 	int old_daemon; /* the daemon ignored max-file-links: WANDA's nodes added by block/put */

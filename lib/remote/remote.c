@@ -2,13 +2,15 @@
  * See remote.h. */
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "base/atomicio.h"
-#include "base/cli.h"
+#include "base/clock.h"
+#include "base/path.h"
 #include "ipld/cid.h"
 #include "remote/remote_int.h"
 #include "spool/sidecar.h"
@@ -144,7 +146,8 @@ remote_load(const struct config *c, const char *only, struct remote_set *rs, str
 	struct names nm = { 0 };
 
 	memset(rs, 0, sizeof *rs);
-	snprintf(rs->home, sizeof rs->home, "%s", config_home(c));
+	if (path_fmt(rs->home, sizeof rs->home, e, "%s", config_home(c)) < 0)
+		return -1;
 	if (gethostname(rs->node, sizeof rs->node) < 0)
 		snprintf(rs->node, sizeof rs->node, "wanda");
 	rs->node[sizeof rs->node - 1] = '\0';
@@ -190,7 +193,7 @@ remote_target_names(const struct remote_set *rs, const char **names, size_t max)
 int
 rentry_dir(const struct remote_set *rs, const struct remote_target *t, char *buf, size_t len)
 {
-	return snprintf(buf, len, "%s/remote/%s", rs->home, t->name) < (int)len ? 0 : -1;
+	return path_fmt(buf, len, NULL, "%s/remote/%s", rs->home, t->name);
 }
 
 int
@@ -209,13 +212,13 @@ rentry_write(const char *path, const cJSON *entry, struct werr *e)
 cJSON *
 rhealth_read(const struct remote_set *rs, const struct remote_target *t)
 {
-	char dir[4096], path[4200], *buf;
+	char dir[PATH_MAX], path[PATH_MAX], *buf;
 	size_t len;
 	cJSON *o;
 
 	if (rentry_dir(rs, t, dir, sizeof dir) < 0)
 		return NULL;
-	snprintf(path, sizeof path, "%s/health.json", dir);
+	path_fmt(path, sizeof path, NULL, "%s/health.json", dir);
 	if (read_file(path, &buf, &len, NULL) < 0)
 		return NULL;
 	o = len < 65536 ? cJSON_Parse(buf) : NULL;
@@ -229,7 +232,7 @@ int
 rhealth_write(const struct remote_set *rs, struct remote_target *t, const char *state,
     const char *error, struct werr *e)
 {
-	char dir[4096], path[4200], now[40];
+	char dir[PATH_MAX], path[PATH_MAX], now[40];
 	cJSON *o = rhealth_read(rs, t), *n;
 	const char *old = json_str(o, "state"), *ok = json_str(o, "last_ok_at");
 	int rc;
@@ -254,8 +257,9 @@ rhealth_write(const struct remote_set *rs, struct remote_target *t, const char *
 		cJSON_Delete(n);
 		return werr_set(e, EX_CANTCREAT, "%s: cannot create", dir);
 	}
-	snprintf(path, sizeof path, "%s/health.json", dir);
-	rc = rentry_write(path, n, e);
+	rc = path_join(path, sizeof path, dir, "health.json", e);
+	if (rc == 0)
+		rc = rentry_write(path, n, e);
 	cJSON_Delete(n);
 	if (rc == 0)
 		snprintf(t->health, sizeof t->health, "%s", state);
@@ -296,7 +300,7 @@ enqueue_one(struct remote_set *rs, struct remote_target *t, const cJSON *res, co
     struct werr *e)
 {
 	const char *id = json_str(res, "id"), *cid = json_str(res, "cid"), *sc = json_str(res, "sidecar");
-	char dir[4096], path[4400];
+	char dir[PATH_MAX], path[PATH_MAX];
 	cJSON *en, *rec;
 	int rc;
 
@@ -304,7 +308,8 @@ enqueue_one(struct remote_set *rs, struct remote_target *t, const cJSON *res, co
 		return 0;
 	if (rentry_dir(rs, t, dir, sizeof dir) < 0 || mkdir_p(dir, 0755, e) < 0)
 		return werr_prefix(e, "remote %s", t->name);
-	snprintf(path, sizeof path, "%s/%s.json", dir, id);
+	if (path_fmt(path, sizeof path, e, "%s/%s.json", dir, id) < 0)
+		return -1;
 	en = cJSON_CreateObject();
 	cJSON_AddStringToObject(en, "id", id);
 	cJSON_AddStringToObject(en, "cid", cid);
@@ -357,7 +362,7 @@ remote_enqueue(struct remote_set *rs, const cJSON *res, struct werr *e)
 static int
 retry_dir(struct remote_set *rs, struct remote_target *t, size_t *n, struct werr *e)
 {
-	char dir[4096], path[4400];
+	char dir[PATH_MAX], path[PATH_MAX];
 	struct dirent *d;
 	DIR *dp;
 	int rc = 0;
@@ -372,7 +377,7 @@ retry_dir(struct remote_set *rs, struct remote_target *t, size_t *n, struct werr
 		if (d->d_name[0] == '.' || l < 6 || strcmp(d->d_name + l - 5, ".json") ||
 		    strcmp(d->d_name, "health.json") == 0)
 			continue;
-		snprintf(path, sizeof path, "%s/%s", dir, d->d_name);
+		path_fmt(path, sizeof path, NULL, "%s/%s", dir, d->d_name);
 		if (read_file(path, &buf, &len, NULL) < 0)
 			continue;
 		en = cJSON_Parse(buf);
@@ -438,26 +443,26 @@ backfill_one(struct remote_set *rs, const char *side, size_t *n, struct werr *e)
 int
 remote_backfill(struct remote_set *rs, size_t *n, struct werr *e)
 {
-	char top[4096], dir[4400], side[4700];
+	char top[PATH_MAX], dir[PATH_MAX], side[PATH_MAX];
 	struct dirent *s, *f;
 	DIR *td, *sd;
 	int rc = 0;
 
 	*n = 0;
-	snprintf(top, sizeof top, "%s/captures", rs->home);
+	path_fmt(top, sizeof top, NULL, "%s/captures", rs->home);
 	if ((td = opendir(top)) == NULL)
 		return 0;
 	while (rc == 0 && (s = readdir(td)) != NULL) {
 		if (s->d_name[0] == '.')
 			continue;
-		snprintf(dir, sizeof dir, "%s/%s", top, s->d_name);
+		path_fmt(dir, sizeof dir, NULL, "%s/%s", top, s->d_name);
 		if ((sd = opendir(dir)) == NULL)
 			continue;
 		while (rc == 0 && (f = readdir(sd)) != NULL) {
 			size_t l = strlen(f->d_name);
 			if (f->d_name[0] == '.' || l < 6 || strcmp(f->d_name + l - 5, ".json") != 0)
 				continue;
-			snprintf(side, sizeof side, "%s/%s", dir, f->d_name);
+			path_fmt(side, sizeof side, NULL, "%s/%s", dir, f->d_name);
 			rc = backfill_one(rs, side, n, e);
 		}
 		closedir(sd);

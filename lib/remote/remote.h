@@ -18,6 +18,7 @@
  * at worst (the same CID: idempotent) and never confirms twice. */
 #ifndef WANDA_REMOTE_H
 #define WANDA_REMOTE_H
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cjson/cJSON.h>
@@ -49,7 +50,7 @@ struct remote_target {
 struct remote_set {
 	struct remote_target t[REMOTE_MAX_TARGETS];
 	size_t n;
-	char home[4096];
+	char home[PATH_MAX];
 	char api[1024];                         /* Kubo RPC, for this node's addresses (origins) */
 	char node[128];                         /* node name for pin metadata */
 	int64_t poll_min_ms, poll_max_ms;       /* confirmation polling, doubling */

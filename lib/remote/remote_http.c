@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "base/buf.h"
 #include "ipld/cid.h"
 #include "remote/remote_int.h"
 
@@ -15,12 +16,9 @@ body_write(char *p, size_t sz, size_t nm, void *ctx)
 {
 	struct rhttp *r = ctx;
 	size_t n = sz * nm;
-	char *np;
-
-	if (r->len + n > REMOTE_BODY_MAX || (np = realloc(r->body, r->len + n + 1)) == NULL)
+	if (r->len + n > REMOTE_BODY_MAX || buf_grow_array(&r->body, &r->cap, r->len + n + 1, 1, 1024, NULL) < 0)
 		return 0;
-	memcpy(np + r->len, p, n);
-	r->body = np;
+	memcpy(r->body + r->len, p, n);
 	r->len += n;
 	r->body[r->len] = '\0';
 	return n;
@@ -31,7 +29,7 @@ rhttp_free(struct rhttp *r)
 {
 	free(r->body);
 	r->body = NULL;
-	r->len = 0;
+	r->len = r->cap = 0;
 }
 
 static struct curl_slist *

@@ -12,7 +12,7 @@
 struct rhttp {
 	long status;
 	char *body;
-	size_t len;
+	size_t len, cap;
 };
 int rhttp_do(const struct remote_target *t, const char *method, const char *path,
     const char *json, struct rhttp *r, struct werr *e);

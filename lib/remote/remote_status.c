@@ -3,11 +3,13 @@
  * wanda-serve. Read from the entry files and health.json; with probe,
  * the target is also asked now. */
 #include <dirent.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "base/atomicio.h"
-#include "base/cli.h"
+#include "base/clock.h"
+#include "base/path.h"
 #include "remote/remote_int.h"
 
 struct backlog {
@@ -18,7 +20,7 @@ struct backlog {
 static void
 count_dir(const struct remote_set *rs, const struct remote_target *t, struct backlog *b)
 {
-	char dir[4096], path[4400];
+	char dir[PATH_MAX], path[PATH_MAX];
 	long long now = wall_ms();
 	struct dirent *d;
 	DIR *dp;
@@ -34,7 +36,7 @@ count_dir(const struct remote_set *rs, const struct remote_target *t, struct bac
 		if (d->d_name[0] == '.' || l < 6 || strcmp(d->d_name + l - 5, ".json") ||
 		    strcmp(d->d_name, "health.json") == 0)
 			continue;
-		snprintf(path, sizeof path, "%s/%s", dir, d->d_name);
+		path_fmt(path, sizeof path, NULL, "%s/%s", dir, d->d_name);
 		if (read_file(path, &buf, &len, NULL) < 0)
 			continue;
 		en = len < 65536 ? cJSON_Parse(buf) : NULL;

@@ -14,15 +14,17 @@
 #include <string.h>
 #include <unistd.h>
 #include "base/atomicio.h"
-#include "base/cli.h"
+#include "base/buf.h"
+#include "base/clock.h"
 #include "base/eventlog.h"
+#include "base/path.h"
 #include "ipld/cid.h"
 #include "kubo/kubo.h"
 #include "remote/remote_int.h"
 #include "spool/sidecar.h"
 
 struct item {
-	char path[4400];
+	char path[PATH_MAX];
 	cJSON *en;
 	int gone;
 };
@@ -47,8 +49,8 @@ items_free(struct item *v, size_t n)
 static int
 load_items(const struct pass *ps, struct item **out, size_t *count, struct werr *e)
 {
-	char dir[4096];
-	struct item *v = NULL, *nv;
+	char dir[PATH_MAX];
+	struct item *v = NULL;
 	size_t n = 0, cap = 0;
 	struct dirent *d;
 	DIR *dp;
@@ -63,16 +65,12 @@ load_items(const struct pass *ps, struct item **out, size_t *count, struct werr 
 		if (d->d_name[0] == '.' || l < 6 || strcmp(d->d_name + l - 5, ".json") ||
 		    strcmp(d->d_name, "health.json") == 0)
 			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			if ((nv = realloc(v, cap * sizeof *v)) == NULL) {
-				closedir(dp);
-				items_free(v, n);
-				return werr_sys(e, EX_OSERR, "%s", dir);
-			}
-			v = nv;
+		if (buf_grow_array(&v, &cap, n + 1, sizeof *v, 64, e) < 0) {
+			closedir(dp);
+			items_free(v, n);
+			return werr_prefix(e, "%s", dir);
 		}
-		snprintf(v[n].path, sizeof v[n].path, "%s/%s", dir, d->d_name);
+		path_fmt(v[n].path, sizeof v[n].path, NULL, "%s/%s", dir, d->d_name);
 		if (read_file(v[n].path, &buf, &len, NULL) < 0)
 			continue;
 		v[n].en = len < 65536 ? cJSON_Parse(buf) : NULL;

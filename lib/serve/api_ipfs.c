@@ -1,11 +1,13 @@
 /* api_ipfs: the routes that need the daemon, run in job threads (one
  * kubo client each, no retries: a browser asks again), the streamed
  * /api/ipfs/:cid, and the status poller behind ipfs_status events. */
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "base/path.h"
 #include "remote/remote.h"
 #include "serve/serve_int.h"
 #include "kubo/kubo.h"
@@ -384,8 +386,7 @@ cat(struct req *r, struct kubo *k, struct werr *e)
 	int rr, w, head = r->head;
 	uint64_t off = 0, len;
 
-	snprintf(path, sizeof path, "/ipfs/%s", r->rt.arg);
-	if (kubo_files_stat(k, path, &fs, e) < 0)
+	if (path_fmt(path, sizeof path, e, "/ipfs/%s", r->rt.arg) < 0 || kubo_files_stat(k, path, &fs, e) < 0)
 		return -1;
 	if (strcmp(fs.type, "file")) {
 		set_out(r, 400, error_json("that CID is a directory; ask for a file in it"));

@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +17,9 @@
 #include "serve/assets.h"
 #include "serve/qrsvg.h"
 #include "base/atomicio.h"
-#include "base/cli.h"
+#include "base/buf.h"
+#include "base/clock.h"
+#include "base/path.h"
 #include "capture/capture.h"
 #include "capture/captureid.h"
 #include "spool/sidecar.h"
@@ -46,11 +49,11 @@ plain_name(const char *s)
 static cJSON *
 load_sidecar(const char *h, const char *session, const char *id, struct werr *e)
 {
-	char path[4096];
+	char path[PATH_MAX];
 	cJSON *j;
 	const cJSON *jid, *js, *jf;
 
-	snprintf(path, sizeof path, "%s/captures/%s/%s.json", h, session, id);
+	path_fmt(path, sizeof path, NULL, "%s/captures/%s/%s.json", h, session, id);
 	if (!(j = sidecar_read_json(path, e)))
 		return NULL;
 	jid = cJSON_GetObjectItemCaseSensitive(j, "id");
@@ -85,7 +88,7 @@ find_capture(struct req *r, const char *id, char *session, size_t cap)
 {
 	struct serve *s = r->srv;
 	unsigned k = where_slot(id);
-	char path[4096];
+	char path[PATH_MAX];
 	struct stat st;
 	int hit;
 
@@ -95,7 +98,7 @@ find_capture(struct req *r, const char *id, char *session, size_t cap)
 		snprintf(session, cap, "%s", s->where[k].session);
 	pthread_mutex_unlock(&s->cache_mu);
 	if (hit) {
-		snprintf(path, sizeof path, "%s/captures/%s/%s.json", home(r), session, id);
+		path_fmt(path, sizeof path, NULL, "%s/captures/%s/%s.json", home(r), session, id);
 		if (lstat(path, &st) == 0 && S_ISREG(st.st_mode))
 			return 1;
 	}
@@ -113,21 +116,21 @@ find_capture(struct req *r, const char *id, char *session, size_t cap)
 static int
 scan_capture(const char *h, const char *id, char *session, size_t cap)
 {
-	char path[4096];
+	char path[PATH_MAX];
 	DIR *d;
 	struct dirent *de;
 	int found = 0;
 
-	snprintf(path, sizeof path, "%s/captures", h);
+	path_fmt(path, sizeof path, NULL, "%s/captures", h);
 	if (!(d = opendir(path)))
 		return 0;
 	while (!found && (de = readdir(d))) {
 		struct stat st;
 		if (!session_name_valid(de->d_name))
 			continue;
-		snprintf(path, sizeof path, "%s/captures/%s/%s.json", h, de->d_name, id);
-		if (lstat(path, &st) == 0 && S_ISREG(st.st_mode)) {
-			snprintf(session, cap, "%s", de->d_name);
+		path_fmt(path, sizeof path, NULL, "%s/captures/%s/%s.json", h, de->d_name, id);
+		if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && strlen(de->d_name) < cap) {
+			memcpy(session, de->d_name, strlen(de->d_name) + 1);
 			found = 1;
 		}
 	}
@@ -277,7 +280,7 @@ thumb_cached(struct req *r, unsigned k, enum MHD_Result *rc)
 {
 	struct serve *s = r->srv;
 	struct thumbent t;
-	char path[4096];
+	char path[PATH_MAX];
 	struct stat st;
 	int hit;
 
@@ -288,8 +291,7 @@ thumb_cached(struct req *r, unsigned k, enum MHD_Result *rc)
 	pthread_mutex_unlock(&s->cache_mu);
 	if (!hit)
 		return 0;
-	snprintf(path, sizeof path, "%s/thumbs/%s/%s.jpg", home(r), t.session, t.id);
-	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) || !same_file(&st, &t))
+	if (path_fmt(path, sizeof path, NULL, "%s/thumbs/%s/%s.jpg", home(r), t.session, t.id) < 0 || stat(path, &st) < 0 || !S_ISREG(st.st_mode) || !same_file(&st, &t))
 		return 0;
 	pthread_mutex_lock(&s->cache_mu); /* it may have been replaced meanwhile */
 	hit = s->thumbs[k].resp == t.resp;
@@ -361,7 +363,7 @@ thumb_load(struct req *r, unsigned k, const char *session, const char *path)
 static enum MHD_Result
 capture_file(struct req *r)
 {
-	char session[128], path[4096];
+	char session[128], path[PATH_MAX];
 	struct werr e = { 0 };
 	cJSON *j;
 	const cJSON *f;
@@ -375,7 +377,7 @@ capture_file(struct req *r)
 	if (!find_capture(r, r->rt.arg, session, sizeof session))
 		return reply_error(r, 404, "no such capture");
 	if (r->rt.id == R_CAPTURE_THUMB) {
-		snprintf(path, sizeof path, "%s/thumbs/%s/%s.jpg", home(r), session, r->rt.arg);
+		path_fmt(path, sizeof path, NULL, "%s/thumbs/%s/%s.jpg", home(r), session, r->rt.arg);
 		if (!ranged)
 			return thumb_load(r, where_slot(r->rt.arg), session, path);
 		return send_file(r, path, "image/jpeg", "private, max-age=86400");
@@ -383,7 +385,7 @@ capture_file(struct req *r)
 	if (!(j = load_sidecar(home(r), session, r->rt.arg, &e)))
 		return local_fail(r, &e);
 	f = cJSON_GetObjectItemCaseSensitive(j, "file");
-	snprintf(path, sizeof path, "%s/captures/%s/%s", home(r), session, f->valuestring);
+	path_fmt(path, sizeof path, NULL, "%s/captures/%s/%s", home(r), session, f->valuestring);
 	cJSON_Delete(j);
 	return send_file(r, path, type_of(path), "private, max-age=86400");
 }
@@ -460,11 +462,11 @@ id_wanted(const struct route *rt, const char *id)
 static void
 collect_session(const char *h, const char *session, const struct route *rt, struct idlist *l)
 {
-	char path[4096], id[128];
+	char path[PATH_MAX], id[128];
 	DIR *d;
 	struct dirent *de;
 
-	snprintf(path, sizeof path, "%s/captures/%s", h, session);
+	path_fmt(path, sizeof path, NULL, "%s/captures/%s", h, session);
 	if (!(d = opendir(path)))
 		return;
 	while ((de = readdir(d))) {
@@ -474,14 +476,8 @@ collect_session(const char *h, const char *session, const struct route *rt, stru
 		snprintf(id, sizeof id, "%.*s", (int)(n - 5), de->d_name);
 		if (!route_capture_id_valid(id) || !id_wanted(rt, id))
 			continue;
-		if (l->n == l->cap) {
-			size_t nc = l->cap ? 2 * l->cap : 256;
-			void *nv = realloc(l->v, nc * sizeof *l->v);
-			if (!nv)
-				break;
-			l->v = nv;
-			l->cap = nc;
-		}
+		if (buf_grow_array(&l->v, &l->cap, l->n + 1, sizeof *l->v, 256, NULL) < 0)
+			break;
 		snprintf(l->v[l->n][0], 128, "%s", id);
 		snprintf(l->v[l->n][1], 128, "%s", session);
 		l->n++;
@@ -496,7 +492,7 @@ collect_session(const char *h, const char *session, const struct route *rt, stru
 static unsigned long long
 captures_gen(const char *h)
 {
-	char path[4096];
+	char path[PATH_MAX];
 	unsigned long long g = 1469598103934665603ULL;
 	time_t recent = time(NULL) - 2;
 	int racy = 0;
@@ -504,7 +500,7 @@ captures_gen(const char *h)
 	DIR *d;
 	struct dirent *de;
 
-	snprintf(path, sizeof path, "%s/captures", h);
+	path_fmt(path, sizeof path, NULL, "%s/captures", h);
 	if (stat(path, &st) < 0 || !(d = opendir(path)))
 		return 0;
 	do {
@@ -517,7 +513,7 @@ captures_gen(const char *h)
 			;
 		if (!de)
 			break;
-		snprintf(path, sizeof path, "%s/captures/%s", h, de->d_name);
+		path_fmt(path, sizeof path, NULL, "%s/captures/%s", h, de->d_name);
 	} while (stat(path, &st) == 0);
 	closedir(d);
 	return racy ? 0 : g ? g :
@@ -611,10 +607,10 @@ captures_build(struct req *r, unsigned long long gen)
 	if (r->rt.session[0])
 		collect_session(home(r), r->rt.session, &r->rt, &l);
 	else {
-		char path[4096];
+		char path[PATH_MAX];
 		DIR *d;
 		struct dirent *de;
-		snprintf(path, sizeof path, "%s/captures", home(r));
+		path_fmt(path, sizeof path, NULL, "%s/captures", home(r));
 		if ((d = opendir(path))) {
 			while ((de = readdir(d)))
 				if (session_name_valid(de->d_name))
@@ -688,13 +684,13 @@ count_captures(const char *h, const char *session)
 static cJSON *
 session_json(const char *h, const char *name)
 {
-	char path[4096];
+	char path[PATH_MAX];
 	cJSON *o = cJSON_CreateObject(), *st, *dag;
 	const cJSON *v;
 
 	cJSON_AddStringToObject(o, "name", name);
 	cJSON_AddNumberToObject(o, "captures", (double)count_captures(h, name));
-	snprintf(path, sizeof path, "%s/state/sessions/%s.json", h, name);
+	path_fmt(path, sizeof path, NULL, "%s/state/sessions/%s.json", h, name);
 	st = read_json_file(path);
 	v = cJSON_GetObjectItemCaseSensitive(st, "state");
 	cJSON_AddStringToObject(o, "state", cJSON_IsString(v) ? v->valuestring : "unknown");
@@ -705,7 +701,7 @@ session_json(const char *h, const char *name)
 	if (cJSON_IsString(v))
 		cJSON_AddStringToObject(o, "stopped_at", v->valuestring);
 	cJSON_Delete(st);
-	snprintf(path, sizeof path, "%s/state/dags/%s.json", h, name);
+	path_fmt(path, sizeof path, NULL, "%s/state/dags/%s.json", h, name);
 	dag = read_json_file(path);
 	v = cJSON_GetObjectItemCaseSensitive(dag, "cid");
 	if (cJSON_IsString(v) && route_cid_valid(v->valuestring)) {
@@ -744,21 +740,20 @@ cmp_str_desc(const void *a, const void *b)
 static enum MHD_Result
 sessions(struct req *r)
 {
-	char path[4096];
+	char path[PATH_MAX];
 	DIR *d;
 	struct dirent *de;
 	char **names = NULL;
-	size_t n = 0;
+	size_t n = 0, cap = 0;
 	cJSON *o = cJSON_CreateObject(), *a = cJSON_AddArrayToObject(o, "sessions");
 	const char *view = r->rt.view[0] ? r->rt.view : "all";
 
-	snprintf(path, sizeof path, "%s/captures", home(r));
+	path_fmt(path, sizeof path, NULL, "%s/captures", home(r));
 	if ((d = opendir(path))) {
 		while ((de = readdir(d)) && n < 100000) {
-			char **nn;
-			if (!session_name_valid(de->d_name) || !(nn = realloc(names, (n + 1) * sizeof *names)))
+			if (!session_name_valid(de->d_name) ||
+			    buf_grow_array(&names, &cap, n + 1, sizeof *names, 16, NULL) < 0)
 				continue;
-			names = nn;
 			names[n++] = strdup(de->d_name);
 		}
 		closedir(d);
@@ -784,13 +779,13 @@ sessions(struct req *r)
 static enum MHD_Result
 queue(struct req *r)
 {
-	char spool[4096];
+	char spool[PATH_MAX];
 	cJSON *o = cJSON_CreateObject(), *c = cJSON_AddObjectToObject(o, "counts");
 	struct werr e = { 0 };
 	long long now = wall_ms(), oldest = -1;
 	size_t total = 0;
 
-	snprintf(spool, sizeof spool, "%s/spool", home(r));
+	path_fmt(spool, sizeof spool, NULL, "%s/spool", home(r));
 	for (int s = 0; s < SPOOL_NSTATES; s++) {
 		size_t n = 0;
 		if (spool_count(spool, s, &n, &e) < 0)
@@ -820,11 +815,11 @@ queue(struct req *r)
 static enum MHD_Result
 ipns(struct req *r)
 {
-	char path[4096];
+	char path[PATH_MAX];
 	cJSON *o = cJSON_CreateObject(), *st, *root;
 	const cJSON *v;
 
-	snprintf(path, sizeof path, "%s/state/ipns.json", home(r));
+	path_fmt(path, sizeof path, NULL, "%s/state/ipns.json", home(r));
 	st = read_json_file(path);
 	v = cJSON_GetObjectItemCaseSensitive(st, "name");
 	if (cJSON_IsString(v) && route_ipns_name_valid(v->valuestring)) {
@@ -844,7 +839,7 @@ ipns(struct req *r)
 			cJSON_AddStringToObject(o, k, v->valuestring);
 	}
 	cJSON_Delete(st);
-	snprintf(path, sizeof path, "%s/state/root.json", home(r));
+	path_fmt(path, sizeof path, NULL, "%s/state/root.json", home(r));
 	root = read_json_file(path);
 	v = cJSON_GetObjectItemCaseSensitive(root, "cid");
 	if (cJSON_IsString(v) && route_cid_valid(v->valuestring))

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,6 +16,8 @@
 #include <unistd.h>
 #include "serve/serve_int.h"
 #include "base/atomicio.h"
+#include "base/buf.h"
+#include "base/path.h"
 
 void
 serve_cfg_default(struct serve_cfg *c)
@@ -421,10 +424,9 @@ handler(void *cls, struct MHD_Connection *conn, const char *url, const char *met
 			if (r->body_len + *upload_size > r->srv->cfg.max_body)
 				r->too_big = 1;
 			else {
-				char *nb = realloc(r->body, r->body_len + *upload_size + 1);
-				if (!nb)
+				if (buf_grow_array(&r->body, &r->body_cap, r->body_len + *upload_size + 1, 1, 1024,
+				        NULL) < 0)
 					return MHD_NO;
-				r->body = nb;
 				memcpy(r->body + r->body_len, upload, *upload_size);
 				r->body_len += *upload_size;
 				r->body[r->body_len] = '\0';
@@ -513,8 +515,10 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 static void
 add_host(struct serve *s, const char *h)
 {
-	if (s->nhosts < SERVE_MAX_HOSTS && *h)
-		snprintf(s->hosts[s->nhosts++], sizeof s->hosts[0], "%s", h);
+	/* a name that does not fit is left out rather than cut (it could
+	 * then match some other host) */
+	if (s->nhosts < SERVE_MAX_HOSTS && *h && strlen(h) < sizeof s->hosts[0])
+		memcpy(s->hosts[s->nhosts++], h, strlen(h) + 1);
 }
 
 static void
@@ -617,7 +621,7 @@ struct serve *
 serve_start(const struct serve_cfg *c, serve_log_fn log, void *ctx, struct werr *e)
 {
 	struct serve *s = calloc(1, sizeof *s);
-	char host[256], evpath[4096];
+	char host[256], evpath[PATH_MAX];
 	unsigned port = 0, real = 0;
 	int fd, v6, created;
 
@@ -631,8 +635,7 @@ serve_start(const struct serve_cfg *c, serve_log_fn log, void *ctx, struct werr 
 	s->stop_pipe[0] = s->stop_pipe[1] = -1;
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_mutex_init(&s->cache_mu, NULL);
-	snprintf(evpath, sizeof evpath, "%s/events.jsonl", c->home);
-	if (serve_parse_listen(c->listen, host, sizeof host, &port, e) < 0 ||
+	if (path_fmt(evpath, sizeof evpath, e, "%s/events.jsonl", c->home) < 0 || serve_parse_listen(c->listen, host, sizeof host, &port, e) < 0 ||
 	    serve_token(c->token_file, s->token, sizeof s->token, &created, e) < 0 ||
 	    (fd = bind_socket(host, port, &v6, &real, e)) < 0)
 		goto fail;

@@ -87,7 +87,7 @@ struct req {
 	struct route rt;
 	int stage; /* 0 new, 1 reading body, 2 in job, 3 job done */
 	char *body;
-	size_t body_len;
+	size_t body_len, body_cap;
 	int too_big;
 	/* job result */
 	int status;

@@ -11,8 +11,9 @@
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "base/buf.h"
 #include "serve/sse.h"
-#include "base/cli.h"
+#include "base/clock.h"
 
 #define FRAME_MAX (SSE_LINE_MAX + 128)
 
@@ -47,7 +48,7 @@ struct sse_hub {
 	pthread_t thread;
 	int started, stopping;
 	int stop_pipe[2];
-	char path[4096], dir[4096], base[256];
+	char path[PATH_MAX], dir[PATH_MAX], base[256];
 	long heartbeat_ms;
 	int fd; /* events.jsonl, -1 when absent */
 	ino_t ino;
@@ -242,14 +243,8 @@ wake_waiting(struct sse_hub *h)
 	pthread_mutex_lock(&h->wake_mu);
 	pthread_mutex_lock(&h->mu);
 	n = h->nwait;
-	if (n > h->wbuf_cap) {
-		void *nb = realloc(h->wbuf, n * sizeof *h->wbuf);
-		if (nb) {
-			h->wbuf = nb;
-			h->wbuf_cap = n;
-		} else
-			n = h->wbuf_cap; /* the rest at the next wake */
-	}
+	if (buf_grow_array(&h->wbuf, &h->wbuf_cap, n, sizeof *h->wbuf, 16, NULL) < 0 && n > h->wbuf_cap)
+		n = h->wbuf_cap; /* the rest at the next wake */
 	for (size_t i = 0; i < n; i++) {
 		struct sse_client *c = h->waitv[h->nwait - 1 - i];
 		c->waiting = 0;
@@ -687,15 +682,10 @@ sse_client_read(struct sse_client *c, char *buf, size_t max)
 	if (used)
 		c->reads++;
 	else if (c->started) {
-		if (h->nwait == h->wcap) {
-			size_t nc = h->wcap ? 2 * h->wcap : 256;
-			void *nv = realloc(h->waitv, nc * sizeof *h->waitv);
-			if (!nv) { /* cannot wait: a heartbeat instead, and again */
-				pthread_mutex_unlock(&h->mu);
-				return snprintf(buf, max, ": heartbeat\n\n");
-			}
-			h->waitv = nv;
-			h->wcap = nc;
+		if (buf_grow_array(&h->waitv, &h->wcap, h->nwait + 1, sizeof *h->waitv, 256, NULL) < 0) {
+			/* cannot wait: a heartbeat instead, and again */
+			pthread_mutex_unlock(&h->mu);
+			return snprintf(buf, max, ": heartbeat\n\n");
 		}
 		c->waiting = 1;
 		c->widx = h->nwait;

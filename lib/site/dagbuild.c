@@ -1,12 +1,14 @@
 /* dagbuild: build, one CAR, one dag/import, record. See dagbuild.h. */
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "base/atomicio.h"
-#include "base/cli.h"
+#include "base/clock.h"
+#include "base/path.h"
 #include "site/dagbuild.h"
 #include "site/ipns.h"
 #include "ipld/newblocks.h"
@@ -17,7 +19,7 @@
 static int
 car_open(const struct build_cfg *b, struct werr *e)
 {
-	char tmp[4096];
+	char tmp[PATH_MAX];
 	int fd;
 
 	if (b->car) {
@@ -27,10 +29,9 @@ car_open(const struct build_cfg *b, struct werr *e)
 	}
 	if (!b->k)
 		return -2;
-	snprintf(tmp, sizeof tmp, "%s/tmp", b->home);
-	if (mkdir_p(tmp, 0755, e) < 0)
+	if (path_join(tmp, sizeof tmp, b->home, "tmp", e) < 0 || mkdir_p(tmp, 0755, e) < 0 ||
+	    path_join(tmp, sizeof tmp, b->home, "tmp/import.XXXXXX", e) < 0)
 		return -1;
-	snprintf(tmp, sizeof tmp, "%s/tmp/import.XXXXXX", b->home);
 	if ((fd = mkstemp(tmp)) < 0)
 		return werr_sys(e, EX_CANTCREAT, "%s", tmp);
 	unlink(tmp);
@@ -123,10 +124,19 @@ node_id(const struct build_cfg *b, char *id, size_t len, struct werr *e)
 	return 0;
 }
 
+/* The new blocks of a build, gathered under HOME/tmp. */
+static struct newblocks *
+home_blocks(const struct build_cfg *b, struct werr *e)
+{
+	char tmp[PATH_MAX];
+
+	return path_join(tmp, sizeof tmp, b->home, "tmp", e) < 0 ? NULL : nb_new(tmp, e);
+}
+
 int
 build_session(const struct build_cfg *b, const char *name, cJSON **line, struct werr *e)
 {
-	char id[KUBO_NAME_MAX], tmp[4096];
+	char id[KUBO_NAME_MAX];
 	struct session_opts so = { b->home, name, b->page_size, NULL };
 	struct session_info si;
 	struct shipped sh = { 0 };
@@ -137,8 +147,7 @@ build_session(const struct build_cfg *b, const char *name, cJSON **line, struct 
 	if (node_id(b, id, sizeof id, e) < 0)
 		return -1;
 	so.node_id = id[0] ? id : NULL;
-	snprintf(tmp, sizeof tmp, "%s/tmp", b->home);
-	if (!(nb = nb_new(tmp, e)))
+	if (!(nb = home_blocks(b, e)))
 		return -1;
 	if (session_build(&so, nb_sink, nb, &si, e) < 0)
 		goto out;
@@ -160,7 +169,7 @@ out:
 int
 build_root(const struct build_cfg *b, cJSON **line, struct werr *e)
 {
-	char id[KUBO_NAME_MAX], tmp[4096], cs[CID_STR_MAX];
+	char id[KUBO_NAME_MAX], cs[CID_STR_MAX];
 	struct root_opts ro = { b->home, NULL, NULL, NULL };
 	struct kubo_key key;
 	struct root_info ri;
@@ -178,8 +187,7 @@ build_root(const struct build_cfg *b, cJSON **line, struct werr *e)
 		ro.ipns_name = key.id;
 		ro.key = key.name;
 	}
-	snprintf(tmp, sizeof tmp, "%s/tmp", b->home);
-	if (!(nb = nb_new(tmp, e)))
+	if (!(nb = home_blocks(b, e)))
 		return -1;
 	if (root_build(&ro, nb_sink, nb, &ri, e) < 0 || ship(b, nb, &ri.cid, b->pin && !ri.not_imported, &sh, e) < 0 ||
 	    root_record(b->home, &ri, sh.imported, e) < 0 || cid_format(&ri.cid, 'b', cs, sizeof cs, e) < 0)

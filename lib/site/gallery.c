@@ -6,35 +6,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "base/buf.h"
 #include "site/gallery.h"
 #include "base/json.h"
 
+/* The page is built with every append unchecked; one failure sticks and
+ * is reported once, by sb_done. */
 struct sbuf {
-	char *p;
-	size_t len, cap;
+	struct buf b;
 	int oom;
 };
 
 static void
 sb_add(struct sbuf *b, const char *s, size_t n)
 {
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		char *p = realloc(b->p, cap);
-		if (!p) {
-			b->oom = 1;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
+	if (!b->oom && buf_add(&b->b, s, n, NULL) < 0)
+		b->oom = 1;
 }
 
 static void
@@ -80,13 +67,10 @@ sb_url(struct sbuf *b, const char *s)
 static int
 sb_done(struct sbuf *b, char **out, size_t *len, struct werr *e)
 {
-	if (b->oom) {
-		free(b->p);
+	if (b->oom || (*out = buf_detach(&b->b, len)) == NULL) {
+		buf_free(&b->b);
 		return werr_set(e, EX_OSERR, "gallery: out of memory");
 	}
-	*out = b->p;
-	if (len)
-		*len = b->len;
 	return 0;
 }
 
@@ -165,7 +149,7 @@ static const char SCRIPT[] =
 int
 gallery_session_html(const char *name, char **out, size_t *len, struct werr *e)
 {
-	struct sbuf b = { 0 };
+	struct sbuf b = { BUF_INIT, 0 };
 
 	sb_puts(&b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
 	            "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\n<title>");
@@ -220,7 +204,7 @@ root_row(struct sbuf *b, const cJSON *s)
 int
 gallery_root_html(const cJSON *index, char **out, size_t *len, struct werr *e)
 {
-	struct sbuf b = { 0 };
+	struct sbuf b = { BUF_INIT, 0 };
 	const cJSON *node = cJSON_GetObjectItemCaseSensitive(index, "node");
 	const cJSON *sessions = cJSON_GetObjectItemCaseSensitive(index, "sessions");
 	const char *id = json_str(node, "id"), *ipns = json_str(node, "ipns");

@@ -2,6 +2,7 @@
  * name. See ipns.h for the files and the debounce protocol. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,15 +10,19 @@
 #include <time.h>
 #include <unistd.h>
 #include "base/atomicio.h"
-#include "base/cli.h"
+#include "base/clock.h"
 #include "site/ipns.h"
 #include "base/json.h"
 #include "base/eventlog.h"
+#include "base/path.h"
 
-static void
-state_path(const char *home, const char *file, char *buf, size_t len)
+/* HOME/state/FILE into buf; with make, the state directory is made first. */
+static int
+state_path(const char *home, const char *file, int make, char *buf, size_t len, struct werr *e)
 {
-	snprintf(buf, len, "%s/state/%s", home, file);
+	if (path_join(buf, len, home, "state", e) < 0 || (make && mkdir_p(buf, 0755, e) < 0))
+		return -1;
+	return path_fmt(buf, len, e, "%s/state/%s", home, file);
 }
 
 /* A JSON file, or *out = NULL when it does not exist. */
@@ -45,14 +50,12 @@ json_load(const char *path, cJSON **out, struct werr *e)
 static int
 json_save(const char *home, const char *file, const cJSON *o, struct werr *e)
 {
-	char dir[4096], path[4096];
+	char path[PATH_MAX];
 	char *text;
 	int rc;
 
-	snprintf(dir, sizeof dir, "%s/state", home);
-	if (mkdir_p(dir, 0755, e) < 0)
+	if (state_path(home, file, 1, path, sizeof path, e) < 0)
 		return -1;
-	state_path(home, file, path, sizeof path);
 	if (!(text = cJSON_Print(o)))
 		return werr_set(e, EX_OSERR, "%s: out of memory", path);
 	size_t n = strlen(text);
@@ -110,12 +113,11 @@ ipns_key(struct kubo *k, const char *name, struct kubo_key *out, int *created, s
 int
 ipns_current_root(const char *home, char *cid, size_t len, struct werr *e)
 {
-	char path[4096];
+	char path[PATH_MAX];
 	cJSON *o;
 	const char *s;
 
-	state_path(home, "root.json", path, sizeof path);
-	if (json_load(path, &o, e) < 0)
+	if (state_path(home, "root.json", 0, path, sizeof path, e) < 0 || json_load(path, &o, e) < 0)
 		return -1;
 	if (!o)
 		return werr_set(e, EX_NOINPUT, "%s: no root yet (run wanda-dag root)", path);
@@ -132,10 +134,9 @@ ipns_current_root(const char *home, char *cid, size_t len, struct werr *e)
 int
 ipns_state_load(const char *home, cJSON **st, struct werr *e)
 {
-	char path[4096];
+	char path[PATH_MAX];
 
-	state_path(home, "ipns.json", path, sizeof path);
-	if (json_load(path, st, e) < 0)
+	if (state_path(home, "ipns.json", 0, path, sizeof path, e) < 0 || json_load(path, st, e) < 0)
 		return -1;
 	if (!*st && !(*st = cJSON_CreateObject()))
 		return werr_set(e, EX_OSERR, "out of memory");
@@ -146,13 +147,11 @@ ipns_state_load(const char *home, cJSON **st, struct werr *e)
 static int
 lock_take(const char *home, int nonblock, struct werr *e)
 {
-	char dir[4096], path[4096];
+	char path[PATH_MAX];
 	int fd;
 
-	snprintf(dir, sizeof dir, "%s/state", home);
-	if (mkdir_p(dir, 0755, e) < 0)
+	if (state_path(home, "ipns.lock", 1, path, sizeof path, e) < 0)
 		return -1;
-	state_path(home, "ipns.lock", path, sizeof path);
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0)
 		return werr_sys(e, EX_CANTCREAT, "%s", path);
 	while (flock(fd, LOCK_EX | (nonblock ? LOCK_NB : 0)) < 0) {
@@ -170,22 +169,19 @@ lock_take(const char *home, int nonblock, struct werr *e)
 int
 ipns_mark_pending(const char *home, const char *cid, struct werr *e)
 {
-	char dir[4096], path[4096];
+	char path[PATH_MAX];
 
-	snprintf(dir, sizeof dir, "%s/state", home);
-	if (mkdir_p(dir, 0755, e) < 0)
+	if (state_path(home, "ipns.pending", 1, path, sizeof path, e) < 0)
 		return -1;
-	state_path(home, "ipns.pending", path, sizeof path);
 	return atomic_write(path, cid ? cid : "", cid ? strlen(cid) : 0, e);
 }
 
 static int
 marker_exists(const char *home)
 {
-	char path[4096];
+	char path[PATH_MAX];
 
-	state_path(home, "ipns.pending", path, sizeof path);
-	return access(path, F_OK) == 0;
+	return state_path(home, "ipns.pending", 0, path, sizeof path, NULL) == 0 && access(path, F_OK) == 0;
 }
 
 /* Take the marker away (rename first, so a caller marking now makes a new
@@ -194,13 +190,14 @@ marker_exists(const char *home)
 static int
 marker_take(const char *home, char *cid, size_t len, struct werr *e)
 {
-	char path[4096], taken[4096];
+	char path[PATH_MAX], taken[PATH_MAX];
 	char *text;
 	size_t n;
 
 	cid[0] = '\0';
-	state_path(home, "ipns.pending", path, sizeof path);
-	state_path(home, "ipns.pending.taken", taken, sizeof taken);
+	if (state_path(home, "ipns.pending", 0, path, sizeof path, e) < 0 ||
+	    state_path(home, "ipns.pending.taken", 0, taken, sizeof taken, e) < 0)
+		return -1;
 	if (rename(path, taken) < 0) {
 		if (errno == ENOENT)
 			return 0;

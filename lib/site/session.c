@@ -2,19 +2,22 @@
  * See session.h and docs/index-format.md. */
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "base/atomicio.h"
+#include "base/buf.h"
 #include "capture/capture.h"
-#include "base/cli.h"
+#include "base/clock.h"
 #include "site/gallery.h"
 #include "ipld/importer.h"
 #include "site/session.h"
 #include "net/syncstate.h"
 #include "ipld/unixdir.h"
 #include "base/json.h"
+#include "base/path.h"
 
 /* One capture, from its sidecar. Strings point into j. */
 struct cap {
@@ -46,7 +49,7 @@ static void
 skip(struct session_info *si, const char *path, const char *why)
 {
 	if (si->skipped++ == 0)
-		snprintf(si->skip_reason, sizeof si->skip_reason, "%s: %s", path, why);
+		text_fmt(si->skip_reason, sizeof si->skip_reason, "%s: %s", path, why);
 }
 
 /* Fill c from sidecar j; a reason string when it cannot be used. */
@@ -82,14 +85,8 @@ cap_from_json(cJSON *j, struct cap *c)
 static int
 caps_push(struct caps *cs, const struct cap *c)
 {
-	if (cs->n == cs->cap) {
-		size_t cap = cs->cap ? cs->cap * 2 : 256;
-		struct cap *v = realloc(cs->v, cap * sizeof *v);
-		if (!v)
-			return -1;
-		cs->v = v;
-		cs->cap = cap;
-	}
+	if (buf_grow_array(&cs->v, &cs->cap, cs->n + 1, sizeof *cs->v, 256, NULL) < 0)
+		return -1;
 	cs->v[cs->n++] = *c;
 	return 0;
 }
@@ -147,19 +144,21 @@ static int
 load_caps(const char *home, const char *name, struct caps *cs, struct session_info *si,
     struct werr *e)
 {
-	char dir[4096], path[4400];
+	char dir[PATH_MAX], path[PATH_MAX];
 	struct dirent *d;
 	DIR *dp;
 	int rc = 0;
 
-	snprintf(dir, sizeof dir, "%s/captures/%s", home, name);
+	if (path_fmt(dir, sizeof dir, e, "%s/captures/%s", home, name) < 0)
+		return -1;
 	if (!(dp = opendir(dir)))
 		return werr_sys(e, errno == ENOENT ? EX_NOINPUT : EX_IOERR, "%s", dir);
 	while (rc == 0 && (errno = 0, d = readdir(dp))) {
 		if (!is_sidecar(d->d_name))
 			continue;
-		snprintf(path, sizeof path, "%s/%s", dir, d->d_name);
-		rc = load_one(path, cs, si, e);
+		rc = path_join(path, sizeof path, dir, d->d_name, e);
+		if (rc == 0)
+			rc = load_one(path, cs, si, e);
 	}
 	if (rc == 0 && errno)
 		rc = werr_sys(e, EX_IOERR, "%s", dir);
@@ -203,14 +202,14 @@ import_thumbs(const char *home, const char *name, struct caps *cs, block_sink_fn
     void *ctx, struct session_info *si, struct werr *e)
 {
 	struct import_opts io;
-	char path[4096];
+	char path[PATH_MAX];
 
 	import_opts_wanda(&io);
 	for (size_t i = 0; i < cs->n; i++) {
 		struct cap *c = &cs->v[i];
 		uint64_t fsize;
 
-		if ((size_t)snprintf(path, sizeof path, "%s/thumbs/%s/%s", home, name, c->tname) >= sizeof path ||
+		if (path_fmt(path, sizeof path, NULL, "%s/thumbs/%s/%s", home, name, c->tname) < 0 ||
 		    access(path, R_OK) < 0)
 			continue;
 		if (import_path(path, &io, sink, ctx, &c->tcid, &c->ttsize, &fsize, e) < 0)
@@ -225,20 +224,17 @@ static char *
 print_json(const cJSON *o, int pretty, size_t *len)
 {
 	char *s = pretty ? cJSON_Print(o) : cJSON_PrintUnformatted(o);
-	char *t;
-	size_t n;
+	struct buf b = BUF_INIT;
 
 	if (!s)
 		return NULL;
-	n = strlen(s);
-	if (!(t = realloc(s, n + 2))) {
+	if (buf_addstr(&b, s, NULL) < 0 || buf_addstr(&b, "\n", NULL) < 0) {
 		free(s);
+		buf_free(&b);
 		return NULL;
 	}
-	t[n] = '\n';
-	t[n + 1] = '\0';
-	*len = n + 1;
-	return t;
+	free(s);
+	return buf_detach(&b, len);
 }
 
 /* Sidecar members that are this node's state, not the capture's: they
@@ -313,7 +309,8 @@ one_page(const char *session, const struct caps *cs, size_t from, size_t to, siz
 			goto out;
 		cJSON_AddItemToArray(arr, m);
 	}
-	snprintf(p->names[pg], sizeof p->names[pg], "%04zu.json", pg);
+	if (path_fmt(p->names[pg], sizeof p->names[pg], e, "%04zu.json", pg) < 0)
+		goto out;
 	if (!(text = print_json(o, 0, &len)))
 		goto out;
 	p->ents[pg].name = p->names[pg];
@@ -518,11 +515,12 @@ out:
 static int
 save_state(const char *path, const cJSON *o, struct werr *e)
 {
-	char dir[4096], *text;
+	char dir[PATH_MAX], *text;
 	size_t len;
 	int rc;
 
-	snprintf(dir, sizeof dir, "%s", path);
+	if (path_fmt(dir, sizeof dir, e, "%s", path) < 0)
+		return -1;
 	*strrchr(dir, '/') = '\0';
 	if (mkdir_p(dir, 0755, e) < 0)
 		return -1;
@@ -548,7 +546,7 @@ session_record(const char *home, const char *name, const struct session_info *si
     struct werr *e)
 {
 	cJSON *o = cJSON_CreateObject();
-	char path[4096], when[40];
+	char path[PATH_MAX], when[40];
 	int rc;
 
 	rfc3339_ms(wall_ms(), when, sizeof when);
@@ -565,8 +563,9 @@ session_record(const char *home, const char *name, const struct session_info *si
 	cJSON_AddNumberToObject(o, "thumbs", (double)si->thumbs);
 	cJSON_AddStringToObject(o, "built_at", when);
 	cJSON_AddBoolToObject(o, "imported", imported);
-	snprintf(path, sizeof path, "%s/state/dags/%s.json", home, name);
-	rc = save_state(path, o, e);
+	rc = path_fmt(path, sizeof path, e, "%s/state/dags/%s.json", home, name);
+	if (rc == 0)
+		rc = save_state(path, o, e);
 	cJSON_Delete(o);
 	return rc;
 }
@@ -631,12 +630,8 @@ session_files(const char *dir, char ***names, size_t *n, struct werr *e)
 	while ((d = readdir(dp))) {
 		if (!is_sidecar(d->d_name))
 			continue;
-		if (*n == cap) {
-			char **v = realloc(*names, (cap = cap ? cap * 2 : 32) * sizeof *v);
-			if (!v)
-				break;
-			*names = v;
-		}
+		if (buf_grow_array(names, &cap, *n + 1, sizeof **names, 32, NULL) < 0)
+			break;
 		(*names)[(*n)++] = strndup(d->d_name, strlen(d->d_name) - 5);
 	}
 	closedir(dp);
@@ -746,15 +741,15 @@ int
 root_build(const struct root_opts *o, block_sink_fn sink, void *ctx, struct root_info *ri,
     struct werr *e)
 {
-	char dirp[4096], path[4400], **names;
+	char dirp[PATH_MAX], path[PATH_MAX], **names = NULL;
 	struct dir_entry *sess = NULL;
 	cJSON *ix = index_head(o), *arr = cJSON_CreateArray();
 	size_t n;
 	int rc = -1;
 
 	memset(ri, 0, sizeof *ri);
-	snprintf(dirp, sizeof dirp, "%s/state/dags", o->home);
-	if (session_files(dirp, &names, &n, e) < 0)
+	n = 0;
+	if (path_join(dirp, sizeof dirp, o->home, "state/dags", e) < 0 || session_files(dirp, &names, &n, e) < 0)
 		goto out;
 	if (!(sess = calloc(n + 1, sizeof *sess))) {
 		werr_set(e, EX_OSERR, "out of memory");
@@ -763,10 +758,9 @@ root_build(const struct root_opts *o, block_sink_fn sink, void *ctx, struct root
 	for (size_t i = 0; i < n; i++) {
 		cJSON *s;
 		int imported;
-		snprintf(path, sizeof path, "%s/%s.json", dirp, names[i]);
 		if (!session_name_valid(names[i]))
 			continue; /* not ours (an editor's backup file...) */
-		if (!(s = root_entry(path, names[i], &sess[i], &imported, e)))
+		if (path_fmt(path, sizeof path, e, "%s/%s.json", dirp, names[i]) < 0 || !(s = root_entry(path, names[i], &sess[i], &imported, e)))
 			goto out;
 		ri->not_imported += !imported;
 		sess[i].name = names[i];
@@ -796,13 +790,14 @@ out:
 int
 root_record(const char *home, const struct root_info *ri, int imported, struct werr *e)
 {
-	char path[4096], cs[CID_STR_MAX], when[40];
+	char path[PATH_MAX], cs[CID_STR_MAX], when[40];
 	char *old = NULL;
 	size_t len;
 	cJSON *o;
 	int rc;
 
-	snprintf(path, sizeof path, "%s/state/root.json", home);
+	if (path_join(path, sizeof path, home, "state/root.json", e) < 0)
+		return -1;
 	if (cid_format(&ri->cid, 'b', cs, sizeof cs, e) < 0)
 		return -1;
 	if (access(path, F_OK) == 0 && read_file(path, &old, &len, e) == 0) {

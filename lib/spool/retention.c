@@ -3,47 +3,28 @@
 #include <curl/curl.h>
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <unistd.h>
 #include "base/atomicio.h"
+#include "base/buf.h"
 #include "ipld/cid.h"
-#include "base/cli.h"
+#include "base/clock.h"
+#include "base/path.h"
 #include "kubo/kubo.h"
 #include "spool/sidecar.h"
-
-int
-retention_free_bytes(const char *path, uint64_t *out, struct werr *e)
-{
-	struct statvfs sv;
-
-	if (statvfs(path, &sv) < 0)
-		return werr_sys(e, EX_IOERR, "statvfs %s", path);
-	*out = (uint64_t)sv.f_bavail * sv.f_frsize;
-	return 0;
-}
-
-struct body {
-	char *p;
-	size_t n;
-};
 
 static size_t
 body_write(char *p, size_t sz, size_t nm, void *ctx)
 {
-	struct body *b = ctx;
+	struct buf *b = ctx;
 	size_t n = sz * nm;
-	char *np;
 
-	if (b->n + n > (1u << 20) || (np = realloc(b->p, b->n + n + 1)) == NULL)
+	if (b->len + n > (1u << 20) || buf_add(b, p, n, NULL) < 0)
 		return 0; /* an answer over 1 MiB is not a pin status */
-	memcpy(np + b->n, p, n);
-	b->p = np;
-	b->n += n;
-	b->p[b->n] = '\0';
 	return n;
 }
 
@@ -74,7 +55,7 @@ pinsvc_pinned(const char *base_url, const char *token, const char *cid, int *pin
 {
 	char url[2048], auth[1100];
 	struct curl_slist *h = NULL;
-	struct body b = { 0 };
+	struct buf b = BUF_INIT;
 	long status = 0;
 	CURLcode cc;
 	CURL *c;
@@ -110,13 +91,13 @@ pinsvc_pinned(const char *base_url, const char *token, const char *cid, int *pin
 		    "%s: HTTP %ld for pins?cid=%s", base_url, status, cid);
 	else
 		rc = pinsvc_answer(b.p ? b.p : "", cid, pinned, base_url, e);
-	free(b.p);
+	buf_free(&b);
 	return rc;
 }
 
 /* A capture whose image is still on the card. */
 struct cand {
-	char id[96], cid[160], image[4096], sidecar[4096];
+	char id[96], cid[160], image[PATH_MAX], sidecar[PATH_MAX];
 	uint64_t bytes;
 	int raw;       /* the capture's raw DNG, not its image */
 	int remote_ok; /* every remote target confirmed it (sidecar) */
@@ -158,16 +139,10 @@ push_cand(struct cand **v, size_t *n, size_t *cap, const char *dir, const char *
 
 	if (!file || !cid || strchr(file, '/') || strlen(id) >= 96 || strlen(cid) >= 160)
 		return 0;
-	if (*n == *cap) {
-		struct cand *nv = realloc(*v, (*cap ? *cap * 2 : 64) * sizeof **v);
-		if (nv == NULL)
-			return -1;
-		*v = nv;
-		*cap = *cap ? *cap * 2 : 64;
-	}
+	if (buf_grow_array(v, cap, *n + 1, sizeof **v, 64, NULL) < 0)
+		return -1;
 	c = &(*v)[*n];
-	snprintf(c->image, sizeof c->image, "%s/%s", dir, file);
-	if (stat(c->image, &st) == 0 && S_ISREG(st.st_mode)) {
+	if (path_join(c->image, sizeof c->image, dir, file, NULL) == 0 && stat(c->image, &st) == 0 && S_ISREG(st.st_mode)) {
 		snprintf(c->id, sizeof c->id, "%s", id);
 		snprintf(c->cid, sizeof c->cid, "%s", cid);
 		snprintf(c->sidecar, sizeof c->sidecar, "%s", side);
@@ -183,13 +158,12 @@ static int
 add_cand(const struct retention_opts *ro, struct cand **v, size_t *n, size_t *cap, const char *dir,
     const char *name)
 {
-	char path[4096];
+	char path[PATH_MAX];
 	const char *id, *cid, *raw_cid;
 	cJSON *o;
 	int rc = 0;
 
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	if ((o = sidecar_read_json(path, NULL)) == NULL)
+	if (path_join(path, sizeof path, dir, name, NULL) < 0 || (o = sidecar_read_json(path, NULL)) == NULL)
 		return 0; /* not a sidecar (or half a capture): not ours to judge */
 	cid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "cid"));
 	raw_cid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "raw_cid"));
@@ -212,13 +186,14 @@ static int
 candidates(const struct retention_opts *ro, struct cand **out, size_t *count, struct werr *e)
 {
 	const char *home = ro->home;
-	char top[4096], dir[4096];
+	char top[PATH_MAX], dir[PATH_MAX];
 	struct cand *v = NULL;
 	size_t n = 0, cap = 0;
 	struct dirent *s, *f;
 	DIR *td, *sd;
 
-	snprintf(top, sizeof top, "%s/captures", home);
+	if (path_join(top, sizeof top, home, "captures", e) < 0)
+		return -1;
 	if ((td = opendir(top)) == NULL) {
 		*out = NULL;
 		*count = 0;
@@ -227,8 +202,7 @@ candidates(const struct retention_opts *ro, struct cand **out, size_t *count, st
 	while ((s = readdir(td)) != NULL) {
 		if (s->d_name[0] == '.')
 			continue;
-		snprintf(dir, sizeof dir, "%s/%s", top, s->d_name);
-		if ((sd = opendir(dir)) == NULL)
+		if (path_join(dir, sizeof dir, top, s->d_name, NULL) < 0 || (sd = opendir(dir)) == NULL)
 			continue;
 		while ((f = readdir(sd)) != NULL) {
 			size_t l = strlen(f->d_name);
@@ -316,7 +290,7 @@ gc_loop(struct kubo *k, const struct retention_opts *o, struct cand *v, size_t n
 		t->freed += v[i].bytes;
 		if (o->dry_run)
 			t->free_now += v[i].bytes;
-		else if (retention_free_bytes(o->home, &t->free_now, e) < 0)
+		else if (disk_free(o->home, &t->free_now, e) < 0)
 			return -1;
 		l = cJSON_CreateObject();
 		cJSON_AddStringToObject(l, "id", v[i].id);
@@ -342,7 +316,7 @@ retention_run(const struct retention_opts *o, retention_emit_fn fn, void *ctx, s
 	cJSON *l;
 	int rc = 0;
 
-	if (retention_free_bytes(o->home, &t.free_before, e) < 0)
+	if (disk_free(o->home, &t.free_before, e) < 0)
 		return -1;
 	t.free_now = t.free_before;
 	if (t.free_now < o->keep_free) {

@@ -39,9 +39,6 @@ int retention_run(const struct retention_opts *o, retention_emit_fn fn, void *ct
 int retention_remote_confirmed(const cJSON *sc, const char *block, const char *cid,
     const char *const *targets, size_t ntargets);
 
-/* Bytes available to unprivileged users on the file system holding path. */
-int retention_free_bytes(const char *path, uint64_t *out, struct werr *e);
-
 /* Ask a Pinning Service API endpoint whether cid is pinned there. */
 int pinsvc_pinned(const char *base_url, const char *token, const char *cid, int *pinned,
     struct werr *e);

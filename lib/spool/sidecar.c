@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,8 +10,9 @@
 #include <sys/file.h>
 #include <unistd.h>
 #include "base/atomicio.h"
-#include "base/cli.h"
+#include "base/clock.h"
 #include "base/json.h"
+#include "base/path.h"
 
 static const char *const states[] = { "queued", "pinning", "pushed", "pinned", "failed", "local" };
 
@@ -227,10 +229,11 @@ sidecar_read(const char *path, struct sidecar *s, struct werr *e)
 static int
 lock_parent(const char *path, struct werr *e)
 {
-	char buf[4096];
+	char buf[PATH_MAX];
 	int fd;
 
-	snprintf(buf, sizeof buf, "%s", path);
+	if (path_fmt(buf, sizeof buf, e, "%s", path) < 0)
+		return -1;
 	fd = open(dirname(buf), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return werr_sys(e, EX_NOINPUT, "%s", path);

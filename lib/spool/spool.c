@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,8 +13,10 @@
 #include <time.h>
 #include <unistd.h>
 #include "base/atomicio.h"
-#include "base/cli.h"
+#include "base/buf.h"
+#include "base/clock.h"
 #include "base/json.h"
+#include "base/path.h"
 
 static const char *const state_names[SPOOL_NSTATES] = {
 	"new",
@@ -76,22 +79,17 @@ spool_backoff_ms(const struct spool_policy *p, long attempts)
 int
 spool_path(const char *spool_dir, int state, const char *name, char *buf, size_t len, struct werr *e)
 {
-	int n = snprintf(buf, len, "%s/%s/%s", spool_dir, spool_state_name(state), name);
-
-	if (n < 0 || (size_t)n >= len)
-		return werr_set(e, EX_USAGE, "%s: path too long", spool_dir);
-	return 0;
+	return path_fmt(buf, len, e, "%s/%s/%s", spool_dir, spool_state_name(state), name);
 }
 
 int
 spool_init(const char *spool_dir, struct werr *e)
 {
-	char p[4096];
+	char p[PATH_MAX];
 	static const char *const dirs[] = { "tmp", "new", "cur", "deferred", "failed", "corrupt" };
 
 	for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
-		snprintf(p, sizeof p, "%s/%s", spool_dir, dirs[i]);
-		if (mkdir_p(p, 0755, e) < 0)
+		if (path_join(p, sizeof p, spool_dir, dirs[i], e) < 0 || mkdir_p(p, 0755, e) < 0)
 			return -1;
 	}
 	return 0;
@@ -122,7 +120,7 @@ move_noreplace(const char *from, const char *to, struct werr *e)
 static int
 move_entry(const char *spool_dir, const char *from, int state, const char *id, struct werr *e)
 {
-	char to[4096];
+	char to[PATH_MAX];
 
 	if (spool_path(spool_dir, state, id, to, sizeof to, e) < 0)
 		return -1;
@@ -148,7 +146,10 @@ write_tmp(const char *spool_dir, const char *id, const cJSON *obj, char *name, s
 
 	if (text == NULL)
 		return werr_set(e, EX_SOFTWARE, "%s: cannot print entry", id);
-	snprintf(name, len, "%s/tmp/%s.%ld.XXXXXX", spool_dir, id, (long)getpid());
+	if (path_fmt(name, len, e, "%s/tmp/%s.%ld.XXXXXX", spool_dir, id, (long)getpid()) < 0) {
+		free(text);
+		return -1;
+	}
 	if ((fd = mkostemp(name, O_CLOEXEC)) < 0) {
 		free(text);
 		return werr_sys(e, EX_CANTCREAT, "%s", name);
@@ -176,7 +177,7 @@ static int
 rewrite_entry(const char *spool_dir, const char *path, const char *id, const cJSON *obj,
     struct werr *e)
 {
-	char tmp[4096];
+	char tmp[PATH_MAX];
 
 	if (write_tmp(spool_dir, id, obj, tmp, sizeof tmp, e) < 0)
 		return -1;
@@ -217,7 +218,7 @@ set_time(cJSON *o, const char *key, long long ms)
 int
 spool_add(const char *spool_dir, const char *id, const cJSON *entry, struct werr *e)
 {
-	char tmp[4096], to[4096];
+	char tmp[PATH_MAX], to[PATH_MAX];
 	cJSON *o;
 	int rc;
 
@@ -349,27 +350,24 @@ item_cmp(const void *a, const void *b)
 int
 spool_list(const char *spool_dir, int state, struct spool_item **items, size_t *n, struct werr *e)
 {
-	char dir[4096];
+	char dir[PATH_MAX];
 	struct spool_item *v = NULL;
 	size_t cnt = 0, cap = 0;
 	struct dirent *d;
 	DIR *dp;
 
-	snprintf(dir, sizeof dir, "%s/%s", spool_dir, spool_state_name(state));
+	if (path_join(dir, sizeof dir, spool_dir, spool_state_name(state), e) < 0)
+		return -1;
 	if ((dp = opendir(dir)) == NULL)
 		return werr_sys(e, EX_NOINPUT, "%s", dir);
 	while ((d = readdir(dp)) != NULL) {
 		struct spool_item *it;
 		if (d->d_name[0] == '.' || strlen(d->d_name) >= SPOOL_NAME_MAX)
 			continue;
-		if (cnt == cap) {
-			struct spool_item *nv = realloc(v, (cap = cap ? cap * 2 : 64) * sizeof *v);
-			if (nv == NULL) {
-				free(v);
-				closedir(dp);
-				return werr_sys(e, EX_OSERR, "%s", dir);
-			}
-			v = nv;
+		if (buf_grow_array(&v, &cap, cnt + 1, sizeof *v, 64, e) < 0) {
+			free(v);
+			closedir(dp);
+			return werr_prefix(e, "%s", dir);
 		}
 		it = &v[cnt++];
 		memset(it, 0, sizeof *it);
@@ -425,10 +423,11 @@ spool_read_entry(const char *path, struct werr *e)
 int
 spool_quarantine(const char *spool_dir, const char *path, struct werr *e)
 {
-	char buf[4096], to[4096];
+	char buf[PATH_MAX], to[PATH_MAX];
 	const char *base;
 
-	snprintf(buf, sizeof buf, "%s", path);
+	if (path_fmt(buf, sizeof buf, e, "%s", path) < 0)
+		return -1;
 	base = basename(buf);
 	if (spool_path(spool_dir, SPOOL_CORRUPT, base, to, sizeof to, e) < 0)
 		return -1;
@@ -438,7 +437,8 @@ spool_quarantine(const char *spool_dir, const char *path, struct werr *e)
 	for (int i = 1; move_noreplace(path, to, e) < 0; i++) {
 		if (errno != EEXIST || i > 1000)
 			return -1;
-		snprintf(to, sizeof to, "%s/corrupt/%s.%d", spool_dir, base, i);
+		if (path_fmt(to, sizeof to, e, "%s/corrupt/%s.%d", spool_dir, base, i) < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -447,7 +447,7 @@ int
 spool_claim(const char *spool_dir, const char *id, const struct spool_claimer *who,
     cJSON **entry, char *cur_path, size_t cap, struct werr *e)
 {
-	char from[4096], name[SPOOL_NAME_MAX + 64];
+	char from[PATH_MAX], name[SPOOL_NAME_MAX + 64];
 	struct werr qe = { 0 };
 	cJSON *o;
 
@@ -643,7 +643,7 @@ probe_in_flight(const char *spool_dir)
 {
 	static const int states[] = { SPOOL_NEW, SPOOL_CUR };
 	struct spool_item *v;
-	char path[4096];
+	char path[PATH_MAX];
 	size_t n;
 	int found = 0;
 
@@ -733,7 +733,7 @@ spool_release_due(const char *spool_dir, const struct spool_policy *p, long long
 {
 	struct spool_item *v;
 	size_t n;
-	char path[4096];
+	char path[PATH_MAX];
 	int probe_seen = -1, rc = 0;
 
 	memset(r, 0, sizeof *r);
@@ -753,7 +753,7 @@ spool_kick(const char *spool_dir, size_t *moved, struct werr *e)
 {
 	struct spool_item *v;
 	size_t n, k = 0;
-	char path[4096];
+	char path[PATH_MAX];
 	int rc = 0;
 
 	if (spool_list(spool_dir, SPOOL_DEFERRED, &v, &n, e) < 0)
@@ -780,7 +780,7 @@ int
 spool_retry(const char *spool_dir, const char *id, long long now_ms, struct werr *e)
 {
 	static const int from[] = { SPOOL_DEFERRED, SPOOL_FAILED };
-	char path[4096];
+	char path[PATH_MAX];
 	cJSON *o;
 	int rc;
 
@@ -810,7 +810,7 @@ spool_recover(const char *spool_dir, size_t *moved, spool_id_fn fn, void *ctx, s
 {
 	struct spool_item *v;
 	size_t n, k = 0;
-	char path[4096];
+	char path[PATH_MAX];
 	int rc = 0;
 
 	if (spool_list(spool_dir, SPOOL_CUR, &v, &n, e) < 0)
@@ -845,7 +845,7 @@ spool_purge(const char *spool_dir, int state, int64_t older_ms, long long now_ms
 	struct spool_item *v;
 	struct stat st;
 	size_t n, k = 0;
-	char path[4096];
+	char path[PATH_MAX];
 	int rc = 0;
 
 	if (state != SPOOL_FAILED && state != SPOOL_CORRUPT)
@@ -870,9 +870,10 @@ spool_purge(const char *spool_dir, int state, int64_t older_ms, long long now_ms
 	}
 	free(v);
 	if (rc == 0 && k > 0) {
-		char dir[4096];
-		snprintf(dir, sizeof dir, "%s/%s", spool_dir, spool_state_name(state));
-		rc = fsync_dir(dir, e);
+		char dir[PATH_MAX];
+		rc = path_join(dir, sizeof dir, spool_dir, spool_state_name(state), e);
+		if (rc == 0)
+			rc = fsync_dir(dir, e);
 	}
 	if (removed)
 		*removed = k;
@@ -884,7 +885,7 @@ spool_has(const char *spool_dir, const char *id)
 {
 	static const int states[] = { SPOOL_NEW, SPOOL_DEFERRED, SPOOL_FAILED };
 	struct spool_item *v;
-	char path[4096];
+	char path[PATH_MAX];
 	size_t n;
 	int found = 0;
 
@@ -924,20 +925,20 @@ tmp_abandoned(const char *name, const struct stat *st, long long now_ms)
 int
 spool_clean_tmp(const char *spool_dir, long long now_ms, size_t *removed, struct werr *e)
 {
-	char dir[4096], path[4096 + 256];
+	char dir[PATH_MAX], path[PATH_MAX];
 	struct dirent *d;
 	struct stat st;
 	size_t k = 0;
 	DIR *dp;
 
-	snprintf(dir, sizeof dir, "%s/tmp", spool_dir);
+	if (path_join(dir, sizeof dir, spool_dir, "tmp", e) < 0)
+		return -1;
 	if ((dp = opendir(dir)) == NULL)
 		return werr_sys(e, EX_NOINPUT, "%s", dir);
 	while ((d = readdir(dp)) != NULL) {
 		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
 			continue;
-		snprintf(path, sizeof path, "%s/%s", dir, d->d_name);
-		if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && tmp_abandoned(d->d_name, &st, now_ms) &&
+		if (path_join(path, sizeof path, dir, d->d_name, NULL) == 0 && lstat(path, &st) == 0 && S_ISREG(st.st_mode) && tmp_abandoned(d->d_name, &st, now_ms) &&
 		    unlink(path) == 0)
 			k++;
 	}

@@ -21,7 +21,7 @@ teardown() {
 # cfg KEY: the repo's value of KEY, as `ipfs config KEY` prints it
 cfg() { "$IPFS" config "$1"; }
 
-@test "setup-kubo: lowpower, 50-100 connections, StorageMax 10GB, RPC and gateway on loopback" {
+@test "setup-kubo: lowpower, 50-100 connections, StorageMax 10GB, pubsub, RPC and gateway on loopback" {
 	run "$TOP/contrib/setup-kubo" "$IPFS"
 	assert_success
 	assert_equal "$(cfg Swarm.ConnMgr.LowWater)" 50
@@ -29,6 +29,7 @@ cfg() { "$IPFS" config "$1"; }
 	assert_equal "$(cfg Datastore.StorageMax)" 10GB
 	assert_equal "$(cfg Addresses.API)" /ip4/127.0.0.1/tcp/5001
 	assert_equal "$(cfg Addresses.Gateway)" /ip4/127.0.0.1/tcp/8080
+	assert_equal "$(cfg Pubsub.Enabled)" true
 	# what the lowpower profile sets, and setup-kubo leaves
 	assert_equal "$(cfg Routing.Type)" autoclient
 	assert_equal "$(cfg Swarm.ConnMgr.GracePeriod)" 1m0s

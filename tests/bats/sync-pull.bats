@@ -188,6 +188,37 @@ teardown() { : >"$BATS_FILE_TMPDIR/wanda2.conf"; }
 	[ "$got" -lt 1048576 ]
 }
 
+@test "--max-bytes without --rate: a session whose links understate its blocks is cancelled as the daemon fetches it" {
+	# big50 announced as a directory linking 40 of its 1 MiB leaves, each link declaring
+	# 1 byte: the structure walk finds 40 bytes, the daemon's own fetch (pin/add) counts
+	# the real ones
+	links=$(ipfs_rpc 1 refs "arg=$(session_cid 1 big50)&recursive=true&unique=true" | jq -r .Ref | grep '^bafk' |
+		head -40 | jq -R . | jq -sc 'to_entries | map({Hash: {"/": .value}, Name: "l\(1000 + .key)", Tsize: 1})')
+	jq -n --argjson l "$links" '{Data: {"/": {bytes: "CAE"}}, Links: $l}' >dir.json
+	dir=$(curl -sSf -X POST -F "file=@dir.json" "$(ipfs_api 1)/api/v0/dag/put?input-codec=dag-json&store-codec=dag-pb&pin=true" | jq -r .Cid[])
+	aroot=$(on 1 wanda-dag root | jq -r .cid)
+	ipfs_rpc 1 cat "arg=/ipfs/$aroot/index.json" |
+		jq --arg d "$dir" '.sessions |= map(select(.name == "big50") | .cid = $d | .tsize = 1000)' >index.json
+	ix=$(curl -sSf -X POST -F "file=@index.json" "$(ipfs_api 1)/api/v0/add?cid-version=1&pin=false" | jq -r .Hash)
+	ipfs_rpc 1 files/rm "arg=/under&recursive=true&force=true" >/dev/null || true
+	ipfs_rpc 1 files/cp "arg=/ipfs/$aroot&arg=/under" >/dev/null
+	ipfs_rpc 1 files/rm "arg=/under/index.json" >/dev/null
+	ipfs_rpc 1 files/cp "arg=/ipfs/$ix&arg=/under/index.json" >/dev/null
+	announce 2 1 "$(ipfs_rpc 1 files/stat "arg=/under" | jq -r .Hash)"
+	run ! pinned 2 "$(session_cid 1 big50)"
+	before=$(received 2)
+	run --separate-stderr on 2 wanda-sync pull --all --session big50 --max-bytes 10M
+	[ "$status" -ne 0 ]
+	# stopped as Kubo reports its bytes, or, when the pin ended between two reports,
+	# by the check of every leaf after it (and the pin dropped)
+	assert_output --regexp "session big50: (over --max-bytes 10485760|block [a-z0-9]+ is 1048576 bytes, its parent said 1)"
+	run ! pinned 2 "$dir"
+	# Kubo reports its bytes every half second: on loopback all 40 MiB may be in by then
+	# (measured: 28 to 42 MB); what counts is that none of it stays pinned
+	got=$(($(received 2) - before))
+	echo "understated session stopped after $got bytes received (40 MiB in it, cap 10 MiB)" >&3
+}
+
 @test "unpin: drops one mirror, then all of a peer's" {
 	cid=$(session_cid 1 m31-2026-11-24)
 	run --separate-stderr on 2 wanda-sync unpin --peer "$A" --session m31-2026-11-24

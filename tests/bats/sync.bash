@@ -1,6 +1,10 @@
 # bats helpers for wanda-sync pull / sneakernet: node K of tests/ipfs-node
 # as a WANDA node with its own WANDA_HOME. Load after helper and ipfs.
 
+# home_of K: node K's WANDA_HOME (sync-netns.bats redefines it, and on,
+# ipfs_api and ipfs_peer_id, for the nodes of tests/netns-nodes).
+home_of() { echo "$BATS_FILE_TMPDIR/home$1"; }
+
 # on K CMD...: run CMD as node K (its WANDA_HOME, WANDA_API and IPFS_PATH).
 on() {
 	(node_env "$1" && shift && exec "$@")
@@ -27,12 +31,12 @@ received() {
 
 # session_cid K NAME: the CID node K's state/dags/NAME.json records
 session_cid() {
-	jq -r .cid "$BATS_FILE_TMPDIR/home$1/state/dags/$2.json"
+	jq -r .cid "$(home_of "$1")/state/dags/$2.json"
 }
 
 # sync_state K PEER SESSION FIELD
 sync_state() {
-	jq -r --arg p "$2" --arg s "$3" ".peers[\$p].sessions[\$s].$4" "$BATS_FILE_TMPDIR/home$1/state/sync.json"
+	jq -r --arg p "$2" --arg s "$3" ".peers[\$p].sessions[\$s].$4" "$(home_of "$1")/state/sync.json"
 }
 
 # capture K SESSION N [W H]: N test captures on node K (wanda-capture --source
@@ -40,14 +44,15 @@ sync_state() {
 # marked pinned as wanda-push | wanda-queue ack would, then the session DAG
 # and the node root built (wanda-dag session, wanda-dag root). Prints the root CID.
 capture() {
-	local k=$1 s=$2 n=$3 w=${4:-320} h=${5:-240} home=$BATS_FILE_TMPDIR/home$1 sc img cid size api
+	local k=$1 s=$2 n=$3 w=${4:-320} h=${5:-240} home sc img cid size api
+	home=$(home_of "$k")
 	api=$(ipfs_api "$k")
 	on "$k" wanda-capture --source test --session "$s" --count "$n" --interval 0 --no-queue \
 		--width "$w" --height "$h" --seed "$RANDOM" >/dev/null || return
 	for sc in "$home/captures/$s"/*.json; do
 		[ "$(jq -r '.ipfs.state // ""' "$sc")" = pinned ] && continue
 		img=$home/captures/$s/$(jq -r .file "$sc")
-		read -r cid size < <(curl -sSf -m 120 -X POST -F "file=@$img" \
+		read -r cid size < <(on "$k" curl -sSf -m 120 -X POST -F "file=@$img" \
 			"$api/api/v0/add?cid-version=1&raw-leaves=true&chunker=size-1048576&hash=sha2-256&pin=true&cid-base=base32" |
 			jq -r '"\(.Hash) \(.Size)"') || return
 		jq --arg cid "$cid" --argjson size "$size" \
@@ -61,11 +66,12 @@ capture() {
 # big_session K SESSION FILE: a session of node K whose one capture is FILE
 # (any size: a cheap "big" session), built like capture does.
 big_session() {
-	local k=$1 s=$2 f=$3 home=$BATS_FILE_TMPDIR/home$1 id cid size
+	local k=$1 s=$2 f=$3 home id cid size
+	home=$(home_of "$k")
 	id=20261124T030000Z-big-000001
 	mkdir -p "$home/captures/$s"
 	cp "$f" "$home/captures/$s/$id.jpg"
-	read -r cid size < <(curl -sSf -m 300 -X POST -F "file=@$f" \
+	read -r cid size < <(on "$k" curl -sSf -m 300 -X POST -F "file=@$f" \
 		"$(ipfs_api "$k")/api/v0/add?cid-version=1&raw-leaves=true&chunker=size-1048576&hash=sha2-256&pin=true&cid-base=base32" |
 		jq -r '"\(.Hash) \(.Size)"') || return
 	jq -n --arg id "$id" --arg s "$s" --arg cid "$cid" --argjson size "$size" \

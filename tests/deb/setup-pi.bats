@@ -62,6 +62,8 @@ kubo_conf() { jq -c ".$1" "$ROOT/var/lib/ipfs/config"; }
 	[ "$(kubo_conf Routing.Type)" = '"autoclient"' ]
 	[ "$(kubo_conf AutoNAT.ServiceMode)" = '"disabled"' ]
 	[ "$(kubo_conf Swarm.ConnMgr.Type)" = '"basic"' ]
+	# pubsub, for wanda-discover's topic
+	[ "$(kubo_conf Pubsub.Enabled)" = true ]
 	# wanda.conf and the firewall
 	assert_file_exists "$ROOT/etc/wanda/wanda.conf"
 	grep -q '^api = /ip4/127.0.0.1/tcp/5001' "$ROOT/etc/wanda/wanda.conf"
@@ -70,10 +72,13 @@ kubo_conf() { jq -c ".$1" "$ROOT/var/lib/ipfs/config"; }
 	# enabled the systemd way: symlinks in the targets' wants
 	for u in multi-user.target.wants/ipfs.service multi-user.target.wants/wanda-queue.service \
 		timers.target.wants/wanda-gc.timer timers.target.wants/wanda-capture.timer \
-		multi-user.target.wants/wanda-ipns.path timers.target.wants/wanda-ipns-republish.timer; do
+		multi-user.target.wants/wanda-ipns.path timers.target.wants/wanda-ipns-republish.timer \
+		multi-user.target.wants/wanda-discover.service multi-user.target.wants/wanda-serve.service; do
 		[ -L "$ROOT/etc/systemd/system/$u" ] || fail "$u not enabled"
 	done
 	[ ! -e "$ROOT/etc/systemd/system/multi-user.target.wants/wanda-timelapse.service" ]
+	# pulling peers' sessions takes their space: only with --sync
+	[ ! -e "$ROOT/etc/systemd/system/multi-user.target.wants/wanda-sync-pull.path" ]
 }
 
 @test "setup-pi twice changes nothing: the Kubo identity and the edited config stay" {
@@ -88,6 +93,16 @@ kubo_conf() { jq -c ".$1" "$ROOT/var/lib/ipfs/config"; }
 	[ "$(grep -c '^wanda:' "$ROOT/etc/passwd")" -eq 1 ]
 	[ "$(grep -c nftables.d "$ROOT/etc/nftables.conf")" -eq 1 ]
 	[ -L "$ROOT/etc/systemd/system/multi-user.target.wants/wanda-timelapse.service" ]
+}
+
+@test "setup-pi --sync also enables the pull of peers' sessions, on peers.json changes and on a timer" {
+	scratch_root
+	run "$TOP/contrib/setup-pi" --deb "$DEB" --kubo "$KUBO" --capture none --sync
+	assert_success
+	assert_output --partial 'wanda-sync-pull.path'
+	[ -L "$ROOT/etc/systemd/system/multi-user.target.wants/wanda-sync-pull.path" ]
+	[ -L "$ROOT/etc/systemd/system/timers.target.wants/wanda-sync-pull.timer" ]
+	[ ! -e "$ROOT/etc/systemd/system/timers.target.wants/wanda-capture.timer" ]
 }
 
 @test "setup-pi refuses what it cannot use: no files, a Kubo that is not an ELF, bad flags" {

@@ -24,9 +24,9 @@ fuzz_ack_reset(const char *home, const char *spool, const struct spool_claimer *
 	snprintf(cmd, sizeof cmd, "rm -rf %s/spool/*/* %s/captures", home, home);
 	if (system(cmd) != 0)
 		abort();
-	snprintf(p, sizeof p, "%s/captures/s1", home);
+	path_fmt(p, sizeof p, NULL, "%s/captures/s1", home);
 	mkdir_p(p, 0755, NULL);
-	snprintf(sc, sizeof sc, "%s/" FUZZ_ACK_ID ".json", p);
+	path_fmt(sc, sizeof sc, NULL, "%s/" FUZZ_ACK_ID ".json", p);
 	if ((f = fopen(sc, "w")) == NULL)
 		abort();
 	fputs("{\"id\":\"" FUZZ_ACK_ID "\",\"session\":\"s1\",\"file\":\"x.jpg\",\"bytes\":1,"

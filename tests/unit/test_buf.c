@@ -57,10 +57,22 @@ test_array(void)
 	free(v);
 }
 
+static void
+test_text(void)
+{
+	char s[8];
+
+	ok(text_fmt(s, sizeof s, "%s-%d", "ab", 7) == 0 && strcmp(s, "ab-7") == 0, "text that fits");
+	ok(text_fmt(s, sizeof s, "%s", "abcdefghij") == 1 && strcmp(s, "abcd...") == 0,
+	    "a longer text is cut visibly: %s", s);
+	ok(text_fmt(s, 2, "%s", "abc") == 1 && strcmp(s, "a") == 0, "a tiny buffer is still a string");
+}
+
 int
 main(void)
 {
 	test_bytes();
+	test_text();
 	test_array();
 	return done_testing();
 }

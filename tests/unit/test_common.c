@@ -9,6 +9,7 @@
 #include "base/atomicio.h"
 #include "base/jsonl.h"
 #include "base/cli.h"
+#include "base/path.h"
 
 static void
 test_parse(void)
@@ -42,7 +43,7 @@ test_config(const char *dir)
 	char path[4096], url[256];
 	FILE *f;
 
-	snprintf(path, sizeof path, "%s/wanda.conf", dir);
+	path_fmt(path, sizeof path, NULL, "%s/wanda.conf", dir);
 	f = fopen(path, "w");
 	fprintf(f, "# comment\nhome = /srv/wanda\nmin-free = 64M # trailing\n\napi=/ip4/127.0.0.1/tcp/5999\n");
 	fclose(f);
@@ -96,7 +97,7 @@ test_config(const char *dir)
 	c = config_load(&e);
 	ok(c == NULL && e.code == EX_CONFIG && strstr(e.msg, "not a regular file") != NULL,
 	    "a directory as WANDA_CONF: %s", e.msg);
-	snprintf(path, sizeof path, "%s/fifo.conf", dir);
+	path_fmt(path, sizeof path, NULL, "%s/fifo.conf", dir);
 	setenv("WANDA_CONF", path, 1);
 	ok(mkfifo(path, 0600) == 0 && (c = config_load(&e)) == NULL && strstr(e.msg, "not a regular file"),
 	    "a FIFO as WANDA_CONF does not hang: %s", e.msg);
@@ -117,9 +118,9 @@ test_atomic(const char *dir)
 	char path[4096], sub[4096], *buf;
 	size_t len;
 
-	snprintf(sub, sizeof sub, "%s/a/b/c", dir);
+	path_fmt(sub, sizeof sub, NULL, "%s/a/b/c", dir);
 	ok(mkdir_p(sub, 0755, &e) == 0, "mkdir_p");
-	snprintf(path, sizeof path, "%s/file", sub);
+	path_fmt(path, sizeof path, NULL, "%s/file", sub);
 	ok(atomic_write(path, "hello", 5, &e) == 0, "atomic_write");
 	ok(read_file(path, &buf, &len, &e) == 0 && len == 5 && memcmp(buf, "hello", 5) == 0, "read back");
 	free(buf);
@@ -129,7 +130,7 @@ test_atomic(const char *dir)
 	ok(read_file("/nonexistent/x", &buf, &len, &e) < 0 && e.code == EX_NOINPUT &&
 	        strstr(e.msg, "/nonexistent/x"),
 	    "missing file named");
-	snprintf(path, sizeof path, "%s/nodir/file", dir);
+	path_fmt(path, sizeof path, NULL, "%s/nodir/file", dir);
 	ok(atomic_write(path, "x", 1, &e) < 0 && e.code == EX_CANTCREAT, "unwritable target");
 }
 
@@ -142,7 +143,7 @@ test_jsonl(const char *dir)
 	struct jsonl *j;
 	cJSON *o;
 
-	snprintf(path, sizeof path, "%s/out", dir);
+	path_fmt(path, sizeof path, NULL, "%s/out", dir);
 	f = fopen(path, "w");
 	j = jsonl_open(f, NULL, &e);
 	o = cJSON_CreateObject();
@@ -170,7 +171,7 @@ test_atomic_more(const char *dir)
 	char path[4096], *buf;
 	size_t len;
 
-	snprintf(path, sizeof path, "%s/stream", dir);
+	path_fmt(path, sizeof path, NULL, "%s/stream", dir);
 	ok(atomic_open(&af, path, &e) == 0, "atomic_open");
 	ok(write_all(af.fd, "abc", 3) == 0, "write_all");
 	ok(access(path, F_OK) != 0, "target absent before commit");
@@ -187,19 +188,19 @@ test_atomic_more(const char *dir)
 	    "atomic_open on a missing dir names the path");
 	{
 		char to[4096];
-		snprintf(to, sizeof to, "%s/moved", dir);
+		path_fmt(to, sizeof to, NULL, "%s/moved", dir);
 		ok(rename_durable(path, to, &e) == 0 && access(to, F_OK) == 0, "rename_durable");
 		ok(rename_durable(path, to, &e) < 0 && e.code == EX_IOERR, "rename of a missing file");
 	}
 	ok(fsync_dir("/nonexistent", &e) < 0, "fsync_dir on a missing dir");
 	ok(mkdir_p("", 0755, &e) < 0 && e.code == EX_USAGE, "mkdir_p of empty path");
-	snprintf(path, sizeof path, "%s/moved/sub", dir);
+	path_fmt(path, sizeof path, NULL, "%s/moved/sub", dir);
 	ok(mkdir_p(path, 0755, &e) < 0 && e.code == EX_CANTCREAT, "mkdir_p through a file");
 	{
 		/* a file larger than read_file's first buffer */
 		char big[20000];
 		memset(big, 'q', sizeof big);
-		snprintf(path, sizeof path, "%s/big", dir);
+		path_fmt(path, sizeof path, NULL, "%s/big", dir);
 		atomic_write(path, big, sizeof big, &e);
 		ok(read_file(path, &buf, &len, &e) == 0 && len == sizeof big && buf[len] == '\0',
 		    "read_file grows its buffer");

@@ -16,6 +16,7 @@
 #include <archive_entry.h>
 #include "tap.h"
 #include "kubo/kubo.h"
+#include "base/clock.h"
 #include "ipld/multibase.h"
 
 static long long
@@ -859,6 +860,75 @@ test_slow(void)
 	canned_stop(&c, t);
 }
 
+struct pinwatch {
+	uint64_t nodes, bytes;
+	int calls;
+	long long since;
+};
+
+/* Gives up 400 ms after the count last moved. */
+static int
+pinwatch_fn(void *ctx, uint64_t nodes, uint64_t bytes, struct werr *e)
+{
+	struct pinwatch *w = ctx;
+
+	w->calls++;
+	if (nodes != w->nodes || bytes != w->bytes) {
+		w->nodes = nodes;
+		w->bytes = bytes;
+		w->since = mono_ms();
+	} else if (mono_ms() - w->since > 400)
+		return werr_set(e, EX_TEMPFAIL, "stalled at %llu", (unsigned long long)nodes);
+	return 0;
+}
+
+static void
+test_pin_progress(void)
+{
+	struct canned c = { 0 };
+	pthread_t t;
+	struct kubo *k;
+	struct werr e = { 0 };
+	struct pinwatch w = { 0 };
+	char *done = chunked((const char *[]){ "{\"Progress\":3,\"Bytes\":300}\n",
+	                         "{\"Progress\":7,\"Bytes\":1700}\n{\"Pins\":[\"bafyroot\"],\"Progress\":7}\n", NULL },
+	    1, NULL);
+	char *stuck = chunked((const char *[]){ "{\"Progress\":2,\"Bytes\":200}\n", NULL }, 0, NULL);
+	long long t0;
+
+	c.resp[0] = done;
+	c.resp[1] = stuck;
+	c.stall_ms = 0;
+	canned_start(&c, &t);
+	k = client(c.port, 2);
+	w.since = mono_ms();
+	ok(kubo_pin_add_progress(k, "bafyroot", pinwatch_fn, &w, &e) == 0, "pin/add with progress: %s", e.msg);
+	ok(strstr(c.req[0], "/api/v0/pin/add?arg=bafyroot&recursive=true&progress=true") != NULL, "request: %s",
+	    c.req[0]);
+	is_int(w.nodes, 7, "the last Progress");
+	is_int(w.bytes, 1700, "the last Bytes");
+	kubo_free(k);
+	canned_stop(&c, t);
+
+	/* the stream stays open and silent: the ticks call fn, which cancels */
+	memset(&c, 0, sizeof c);
+	c.resp[0] = stuck;
+	c.stall_ms = 5000;
+	canned_start(&c, &t);
+	k = client(c.port, 2);
+	memset(&w, 0, sizeof w);
+	w.since = mono_ms();
+	t0 = mono_ms();
+	ok(kubo_pin_add_progress(k, "bafyroot", pinwatch_fn, &w, &e) < 0, "a stalled pin/add is cancelled by fn");
+	ok(mono_ms() - t0 < 3000, "within fn's limit, not the server's 5 s (%lld ms)", mono_ms() - t0);
+	is_str(e.msg, "pin/add: stalled at 2", "fn's message");
+	is_int(kubo_last_error(k)->attempts, 1, "not retried");
+	kubo_free(k);
+	canned_stop(&c, t);
+	free(done);
+	free(stuck);
+}
+
 int
 main(void)
 {
@@ -875,6 +945,7 @@ main(void)
 	test_retry_rewind_resume();
 	test_sub();
 	test_slow();
+	test_pin_progress();
 	{
 		struct kubo_opts to;
 		kubo_opts_for_timeout(&to, 2000);

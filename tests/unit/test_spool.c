@@ -7,6 +7,7 @@
 #include "spool/spool.h"
 #include "base/atomicio.h"
 #include "base/cli.h"
+#include "base/path.h"
 
 static char top[4096];
 
@@ -15,7 +16,7 @@ exists(const char *sp, int state, const char *name)
 {
 	char p[4096];
 
-	snprintf(p, sizeof p, "%s/%s/%s", sp, spool_state_name(state), name);
+	path_fmt(p, sizeof p, NULL, "%s/%s/%s", sp, spool_state_name(state), name);
 	return access(p, F_OK) == 0;
 }
 
@@ -56,7 +57,7 @@ read_state(const char *sp, int state, const char *id)
 {
 	char p[4096];
 
-	snprintf(p, sizeof p, "%s/%s/%s", sp, spool_state_name(state), id);
+	path_fmt(p, sizeof p, NULL, "%s/%s/%s", sp, spool_state_name(state), id);
 	return spool_read_entry(p, NULL);
 }
 
@@ -65,7 +66,7 @@ make_spool(char *sp, size_t len, const char *name)
 {
 	struct werr e = { 0 };
 
-	snprintf(sp, len, "%s/%s", top, name);
+	path_fmt(sp, len, NULL, "%s/%s", top, name);
 	ok(spool_init(sp, &e) == 0, "init %s", name);
 }
 
@@ -128,7 +129,7 @@ test_add(void)
 	is_int(count(sp, SPOOL_NEW), 1, "still one entry");
 	{
 		char tmpd[4096];
-		snprintf(tmpd, sizeof tmpd, "%s/tmp", sp);
+		path_fmt(tmpd, sizeof tmpd, NULL, "%s/tmp", sp);
 		ok(rmdir(tmpd) == 0, "tmp/ is left empty");
 		mkdir(tmpd, 0755);
 	}
@@ -192,15 +193,15 @@ test_claim(void)
 	ok(spool_done(cur, &e) < 0 && e.code == EX_NOINPUT, "done twice: no input");
 
 	/* corrupt entries: not JSON, wrong id, no path */
-	snprintf(p, sizeof p, "%s/new/bad1", sp);
+	path_fmt(p, sizeof p, NULL, "%s/new/bad1", sp);
 	atomic_write(p, "{\"id\":", 6, &e);
 	ok(spool_claim(sp, "bad1", &me, &o, cur, sizeof cur, &e) == 2 && e.code == EX_DATAERR,
 	    "truncated JSON quarantined: %s", e.msg);
-	snprintf(p, sizeof p, "%s/new/bad2", sp);
+	path_fmt(p, sizeof p, NULL, "%s/new/bad2", sp);
 	atomic_write(p, "{\"id\":\"other\",\"path\":\"/x\"}", 27, &e);
 	ok(spool_claim(sp, "bad2", &me, &o, cur, sizeof cur, &e) == 2 && strstr(e.msg, "other"),
 	    "id mismatch quarantined");
-	snprintf(p, sizeof p, "%s/new/bad3", sp);
+	path_fmt(p, sizeof p, NULL, "%s/new/bad3", sp);
 	atomic_write(p, "{\"id\":\"bad3\"}", 13, &e);
 	ok(spool_claim(sp, "bad3", &me, &o, cur, sizeof cur, &e) == 2, "no path quarantined");
 	is_int(count(sp, SPOOL_CORRUPT), 3, "three in corrupt/");
@@ -349,7 +350,7 @@ test_release(void)
 	spool_fail(sp, cur, &p, "unreachable", "refused", 0, now, &e);
 	{
 		char path[4096];
-		snprintf(path, sizeof path, "%s/deferred/zz", sp);
+		path_fmt(path, sizeof path, NULL, "%s/deferred/zz", sp);
 		atomic_write(path, "{", 1, &e);
 	}
 	p.max_lifetime_ms = 1000;
@@ -413,13 +414,13 @@ test_recover(void)
 	struct spool_claimer reused = { me.pid, me.start + 1 };
 	ok(!spool_claimer_alive(&reused), "same pid, other start time: not the claimer");
 	ok(spool_proc_start(pid, &dead.start) < 0, "no /proc entry for the dead child");
-	snprintf(p, sizeof p, "%s/cur/r1@%ld.%llu", sp, (long)pid, me.start);
+	path_fmt(p, sizeof p, NULL, "%s/cur/r1@%ld.%llu", sp, (long)pid, me.start);
 	atomic_write(p, "{\"id\":\"r1\",\"path\":\"/x\"}\n", 24, &e);
-	snprintf(p, sizeof p, "%s/cur/r2@%ld.%llu", sp, (long)me.pid, me.start + 1);
+	path_fmt(p, sizeof p, NULL, "%s/cur/r2@%ld.%llu", sp, (long)me.pid, me.start + 1);
 	atomic_write(p, "{\"id\":\"r2\",\"path\":\"/x\"}\n", 24, &e);
-	snprintf(p, sizeof p, "%s/cur/r3@%ld.%llu", sp, (long)me.pid, me.start);
+	path_fmt(p, sizeof p, NULL, "%s/cur/r3@%ld.%llu", sp, (long)me.pid, me.start);
 	atomic_write(p, "{\"id\":\"r3\",\"path\":\"/x\"}\n", 24, &e);
-	snprintf(p, sizeof p, "%s/cur/r0", sp);
+	path_fmt(p, sizeof p, NULL, "%s/cur/r0", sp);
 	atomic_write(p, "{\"id\":\"r0\",\"path\":\"/x\"}\n", 24, &e);
 	ok(spool_recover(sp, &n, ids_seen, seen, &e) == 0 && n == 3, "three recovered (%s)", seen);
 	is_str(seen, "r0 r1 r2 ", "unclaimed, dead and reused-pid claims, oldest first");
@@ -427,7 +428,7 @@ test_recover(void)
 	    "back in new/");
 	is_int(count(sp, SPOOL_CUR), 1, "the live claim stays");
 	/* recovering next to an existing new/ copy drops the duplicate */
-	snprintf(p, sizeof p, "%s/cur/r1@%ld.%llu", sp, (long)pid, me.start);
+	path_fmt(p, sizeof p, NULL, "%s/cur/r1@%ld.%llu", sp, (long)pid, me.start);
 	atomic_write(p, "{\"id\":\"r1\",\"path\":\"/x\"}\n", 24, &e);
 	ok(spool_recover(sp, &n, NULL, NULL, &e) == 0 && n == 1 && count(sp, SPOOL_CUR) == 1 &&
 	        count(sp, SPOOL_NEW) == 3,
@@ -459,7 +460,7 @@ test_purge(void)
 	ok(spool_purge(sp, SPOOL_DEFERRED, 0, wall_ms(), &n, NULL, NULL, &e) < 0, "nor deferred ones");
 	{
 		char path[4096];
-		snprintf(path, sizeof path, "%s/new/q", sp);
+		path_fmt(path, sizeof path, NULL, "%s/new/q", sp);
 		atomic_write(path, "x", 1, &e);
 		ok(spool_quarantine(sp, path, &e) == 0, "quarantine");
 		atomic_write(path, "y", 1, &e);
@@ -484,11 +485,11 @@ test_tmp_and_has(void)
 	if ((pid = fork()) == 0)
 		_exit(0);
 	waitpid(pid, &st, 0);
-	snprintf(p, sizeof p, "%s/tmp/x1.%ld.abcdef", sp, (long)pid);
+	path_fmt(p, sizeof p, NULL, "%s/tmp/x1.%ld.abcdef", sp, (long)pid);
 	atomic_write(p, "{", 1, &e);
-	snprintf(p, sizeof p, "%s/tmp/x2.%ld.abcdef", sp, (long)getpid());
+	path_fmt(p, sizeof p, NULL, "%s/tmp/x2.%ld.abcdef", sp, (long)getpid());
 	atomic_write(p, "{", 1, &e);
-	snprintf(p, sizeof p, "%s/tmp/junk", sp);
+	path_fmt(p, sizeof p, NULL, "%s/tmp/junk", sp);
 	atomic_write(p, "{", 1, &e);
 	ok(spool_clean_tmp(sp, wall_ms(), &n, &e) == 0 && n == 1, "the dead writer's tmp file removed");
 	ok(access(p, F_OK) == 0, "a name without a pid stays while young");
@@ -506,7 +507,7 @@ test_tmp_and_has(void)
 int
 main(void)
 {
-	snprintf(top, sizeof top, "%s/wanda-test-spool.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	path_fmt(top, sizeof top, NULL, "%s/wanda-test-spool.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	if (mkdtemp(top) == NULL)
 		return 1;
 	test_basics();

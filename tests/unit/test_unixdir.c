@@ -6,6 +6,7 @@
 #include <time.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
+#include "base/buf.h"
 #include "tap.h"
 #include "ipld/cid.h"
 #include "ipld/dagpb.h"
@@ -89,8 +90,8 @@ t0260_tree(struct tree *t, int raw)
 	t->ents = calloc(t->n, sizeof *t->ents);
 	t->names = calloc(t->n, sizeof *t->names);
 	for (i = 0; i < t->n; i++) {
-		snprintf(t->names[i], sizeof t->names[i], "file%zu", i + 1);
-		snprintf(content, sizeof content, "%zu\n", i + 1);
+		text_fmt(t->names[i], sizeof t->names[i], "file%zu", i + 1);
+		text_fmt(content, sizeof content, "%zu\n", i + 1);
 		t->ents[i].name = t->names[i];
 		file_entry(&t->ents[i], content, raw);
 	}
