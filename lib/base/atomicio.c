@@ -6,6 +6,7 @@
 #include <libgen.h>
 #include <sys/statvfs.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -195,6 +196,12 @@ open_regular_nofollow(const char *path, struct werr *e)
 int
 read_file(const char *path, char **out, size_t *len, struct werr *e)
 {
+	return read_file_max(path, SIZE_MAX - 1, out, len, e);
+}
+
+int
+read_file_max(const char *path, size_t max, char **out, size_t *len, struct werr *e)
+{
 	int fd = open_regular(path, e);
 	FILE *f;
 	struct buf b = BUF_INIT;
@@ -215,6 +222,11 @@ read_file(const char *path, char **out, size_t *len, struct werr *e)
 		r = fread(b.p + b.len, 1, b.cap - b.len - 1, f);
 		b.len += r;
 		b.p[b.len] = '\0';
+		if (b.len > max) {
+			buf_free(&b);
+			fclose(f);
+			return werr_set(e, EX_DATAERR, "%s: over %zu bytes", path, max);
+		}
 	} while (r > 0);
 	if (ferror(f)) {
 		buf_free(&b);

@@ -658,9 +658,9 @@ read_json_file(const char *path)
 	size_t n;
 	cJSON *j;
 
-	if (read_file(path, &buf, &n, NULL) < 0)
+	if (read_file_max(path, 8u << 20, &buf, &n, NULL) < 0)
 		return NULL;
-	j = n < (8u << 20) ? cJSON_ParseWithLength(buf, n) : NULL;
+	j = cJSON_ParseWithLength(buf, n);
 	free(buf);
 	return cJSON_IsObject(j) ? j : (cJSON_Delete(j), NULL);
 }

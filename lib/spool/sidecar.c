@@ -199,7 +199,8 @@ sidecar_read_json(const char *path, struct werr *e)
 	size_t n;
 	cJSON *o;
 
-	if (read_file(path, &txt, &n, e) < 0)
+	/* a sidecar is a few KiB; a huge one is damage, not a capture */
+	if (read_file_max(path, SIDECAR_MAX_BYTES, &txt, &n, e) < 0)
 		return NULL;
 	o = cJSON_ParseWithLength(txt, n);
 	free(txt);

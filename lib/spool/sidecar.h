@@ -22,6 +22,8 @@
 #include "base/werr.h"
 
 #define SIDECAR_PROFILE "unixfs-v1-2025"
+/* the largest sidecar read (a real one is a few KiB) */
+#define SIDECAR_MAX_BYTES (1u << 20)
 
 struct sidecar {
 	char id[96];
