@@ -104,7 +104,8 @@ load_cfg(const struct config *cf, struct discover_cfg *dc, char *api, size_t api
 	if (serve != NULL && parse_long(serve, 1, 65535, &port, "announce_serve", &e) < 0)
 		errx(EX_USAGE, "%s", e.msg);
 	dc->serve_port = (int)port;
-	dc->cluster = strcmp(cl, "yes") == 0 || strcmp(cl, "true") == 0 || strcmp(cl, "1") == 0;
+	if (parse_bool(cl, &dc->cluster, "announce_cluster", &e) < 0)
+		errx(EX_USAGE, "%s", e.msg);
 	dc->ipns_key = config_get_or(cf, "ipns_key", "wanda");
 	if (discover_list(config_get(cf, "peers_allow"), &dc->allow, &dc->nallow, &e) < 0 ||
 	    discover_list(config_get(cf, "peers_static"), &dc->statics, &dc->nstatic, &e) < 0)

@@ -205,9 +205,9 @@ defaults(struct config *cf, struct opts *o, struct werr *e)
 
 	o->cfg.home = config_home(cf);
 	o->cfg.key = config_get_or(cf, "ipns_key", "wanda");
-	o->cfg.allow_offline = !strcmp(off, "yes") || !strcmp(off, "true") || !strcmp(off, "1");
 	kubo_cli_init(&o->kc, cf, 0);
-	if (parse_duration_ms(config_get_or(cf, "ipns_lifetime", "24h"), &o->cfg.lifetime_ms,
+	if (parse_bool(off, &o->cfg.allow_offline, "ipns_allow_offline", e) < 0 ||
+	    parse_duration_ms(config_get_or(cf, "ipns_lifetime", "24h"), &o->cfg.lifetime_ms,
 	        "ipns_lifetime", e) < 0 ||
 	    parse_duration_ms(config_get_or(cf, "ipns_ttl", "5m"), &o->cfg.ttl_ms, "ipns_ttl", e) < 0 ||
 	    parse_duration_ms(config_get_or(cf, "ipns_timeout", "2m"), &o->kc.timeout_ms, "ipns_timeout", e) < 0)

@@ -500,18 +500,13 @@ ipfs_block(const cJSON *entry)
 	return kind && strcmp(kind, "raw") == 0 ? "raw_ipfs" : "ipfs";
 }
 
-/* The sidecar an entry names, when it is one of ours: under
- * $WANDA_HOME/captures/, no "..". NULL otherwise. */
+/* The sidecar an entry names, when it is one of ours. NULL otherwise. */
 static const char *
 entry_sidecar(const struct opts *o, const cJSON *entry)
 {
 	const char *sc = entry ? json_str(entry, "sidecar") : NULL;
-	size_t hl = strlen(o->home);
 
-	if (sc == NULL || strncmp(sc, o->home, hl) != 0 || strncmp(sc + hl, "/captures/", 10) != 0 ||
-	    strstr(sc, "/../") != NULL)
-		return NULL;
-	return sc;
+	return sidecar_is_ours(o->home, sc) ? sc : NULL;
 }
 
 /* Push succeeded: record it in the sidecar, then drop the entry. In that

@@ -194,8 +194,16 @@ cmd_stage(struct remote_set *rs, struct werr *e)
 	if (rs->n > 0 && pthread_create(&w.th, NULL, worker_main, &w) != 0)
 		return werr_set(e, EX_OSERR, "cannot start the worker thread");
 	cli_input_unbuffered();
-	while (cli_wait_input() == 0 && (len = getline(&line, &cap, stdin)) > 0) {
+	while (cli_wait_input() == 0) {
+		struct werr le = { 0 };
+
+		if ((len = jsonl_getline(&line, &cap, stdin, &le)) == -1)
+			break;
 		lineno++;
+		if (len == -2) { /* read through and dropped: nothing to pass on */
+			warnx("stdin:%ld: %s", lineno, le.msg);
+			continue;
+		}
 		/* recorded before it goes on: once ack has seen a line, its entry exists */
 		if (enqueue_line(rs, line, lineno) > 0)
 			kick(&w);

@@ -6,6 +6,7 @@
 #include <libgen.h>
 #include <sys/statvfs.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,12 +159,14 @@ mkdir_p(const char *path, mode_t mode, struct werr *e)
 	return 0;
 }
 
-int
-open_regular(const char *path, struct werr *e)
+static int
+open_regular_flags(const char *path, int flags, struct werr *e)
 {
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC), fl;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | flags), fl;
 	struct stat st;
 
+	if (fd < 0 && errno == ELOOP && (flags & O_NOFOLLOW))
+		return werr_set(e, EX_DATAERR, "%s: a symlink, not a regular file", path);
 	if (fd < 0)
 		return werr_sys(e, errno == ENOENT ? EX_NOINPUT : EX_IOERR, "%s", path);
 	if (fstat(fd, &st) < 0 || (fl = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
@@ -179,7 +182,25 @@ open_regular(const char *path, struct werr *e)
 }
 
 int
+open_regular(const char *path, struct werr *e)
+{
+	return open_regular_flags(path, 0, e);
+}
+
+int
+open_regular_nofollow(const char *path, struct werr *e)
+{
+	return open_regular_flags(path, O_NOFOLLOW, e);
+}
+
+int
 read_file(const char *path, char **out, size_t *len, struct werr *e)
+{
+	return read_file_max(path, SIZE_MAX - 1, out, len, e);
+}
+
+int
+read_file_max(const char *path, size_t max, char **out, size_t *len, struct werr *e)
 {
 	int fd = open_regular(path, e);
 	FILE *f;
@@ -201,6 +222,11 @@ read_file(const char *path, char **out, size_t *len, struct werr *e)
 		r = fread(b.p + b.len, 1, b.cap - b.len - 1, f);
 		b.len += r;
 		b.p[b.len] = '\0';
+		if (b.len > max) {
+			buf_free(&b);
+			fclose(f);
+			return werr_set(e, EX_DATAERR, "%s: over %zu bytes", path, max);
+		}
 	} while (r > 0);
 	if (ferror(f)) {
 		buf_free(&b);

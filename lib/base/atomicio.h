@@ -32,10 +32,16 @@ int mkdir_p(const char *path, mode_t mode, struct werr *e);
 int write_all(int fd, const void *buf, size_t len);
 /* Read a whole (small) file; *out is NUL-terminated, free() it. */
 int read_file(const char *path, char **out, size_t *len, struct werr *e);
+/* The same, refusing a file over max bytes (EX_DATAERR, naming it) before
+ * it reads more than max + 1 bytes of it. */
+int read_file_max(const char *path, size_t max, char **out, size_t *len, struct werr *e);
 /* Open an input file for reading: opened without blocking (a FIFO would
  * hang in open), then refused unless it is a regular file (EX_DATAERR
  * "not a regular file"; missing: EX_NOINPUT). The fd is blocking again. */
 int open_regular(const char *path, struct werr *e);
+/* The same, for a path from hostile data (a stick, a peer): a symlink is
+ * refused too (EX_DATAERR), never followed. */
+int open_regular_nofollow(const char *path, struct werr *e);
 /* Bytes free for an unprivileged writer on the filesystem holding path. */
 int disk_free(const char *path, uint64_t *bytes, struct werr *e);
 

@@ -344,6 +344,20 @@ parse_long(const char *s, long lo, long hi, long *out, const char *what, struct 
 	return 0;
 }
 
+/* Anything else is an error, not "no": a typo ("ture", "on") must not
+ * quietly turn a feature off. */
+int
+parse_bool(const char *s, int *out, const char *what, struct werr *e)
+{
+	if (!strcmp(s, "yes") || !strcmp(s, "true") || !strcmp(s, "1"))
+		*out = 1;
+	else if (!strcmp(s, "no") || !strcmp(s, "false") || !strcmp(s, "0"))
+		*out = 0;
+	else
+		return werr_set(e, EX_USAGE, "%s: '%s' is not yes or no (true/false, 1/0)", what, s);
+	return 0;
+}
+
 int
 parse_size(const char *s, uint64_t *out, const char *what, struct werr *e)
 {

@@ -38,6 +38,7 @@ int config_api_url(const struct config *c, char *buf, size_t len, struct werr *e
 int parse_size(const char *s, uint64_t *out, const char *what, struct werr *e);       /* 10M, 1GiB, 512 */
 int parse_duration_ms(const char *s, int64_t *out, const char *what, struct werr *e); /* 500ms 30s 5m 2h 1d; bare = s */
 int parse_long(const char *s, long lo, long hi, long *out, const char *what, struct werr *e);
+int parse_bool(const char *s, int *out, const char *what, struct werr *e); /* yes/no true/false 1/0 */
 
 /* Multiaddr /ip4/A/tcp/P (or /ip6, /dns*) to "http://A:P". */
 int multiaddr_to_url(const char *ma, char *buf, size_t len, struct werr *e);

@@ -54,11 +54,17 @@ json_num(const cJSON *o, const char *key, double dflt)
 cJSON *
 json_read_object(const char *path, struct werr *e)
 {
+	return json_read_object_max(path, SIZE_MAX - 1, e);
+}
+
+cJSON *
+json_read_object_max(const char *path, size_t max, struct werr *e)
+{
 	char *text;
 	size_t len;
 	cJSON *o;
 
-	if (read_file(path, &text, &len, e) < 0)
+	if (read_file_max(path, max, &text, &len, e) < 0)
 		return NULL;
 	o = cJSON_ParseWithLength(text, len);
 	free(text);

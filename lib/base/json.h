@@ -23,5 +23,7 @@ struct werr;
 /* The JSON object in the file at path; NULL (EX_DATAERR "PATH: not a JSON
  * object", or read_file's error) otherwise. */
 cJSON *json_read_object(const char *path, struct werr *e);
+/* The same, refusing a file over max bytes (read_file_max). */
+cJSON *json_read_object_max(const char *path, size_t max, struct werr *e);
 
 #endif

@@ -12,7 +12,7 @@
 struct jerr {
 	struct jpeg_error_mgr pub;
 	jmp_buf jmp;
-	char msg[JMSG_LENGTH_MAX]; /* the fatal error's text */
+	char msg[JMSG_LENGTH_MAX + 80]; /* the fatal error's text, explained */
 };
 
 /* libjpeg's own allocations (a progressive image's coefficients) stop

@@ -468,10 +468,11 @@ import_car(struct kubo *k, const char *dir, const struct item *x, uint64_t size,
 
 	if (path_join(path, sizeof path, dir, x->file, e) < 0)
 		return -1;
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
-		return werr_sys(e, EX_NOINPUT, "%s", path);
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		werr_set(e, EX_DATAERR, "%s: not a regular file", path);
+	/* the stick is hostile: a FIFO would hang open(), a symlink lead off it */
+	if ((fd = open_regular_nofollow(path, e)) < 0)
+		return -1;
+	if (fstat(fd, &st) < 0) {
+		werr_sys(e, EX_IOERR, "%s", path);
 		goto out;
 	}
 	if (cid_parse(x->cid, &root, e) < 0 || carcheck_fd(fd, path, &root, &res, e) < 0)

@@ -364,6 +364,10 @@ remote_enqueue(struct remote_set *rs, const cJSON *res, struct werr *e)
 	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(res, "queued")) ||
 	    !id || !cid || !sc || !spool_id_valid(id) || cid_parse(cid, &parsed, NULL) < 0)
 		return 0; /* not a local success of a capture: not ours */
+	/* the line names the sidecar to update: only one of ours, never
+	 * whatever file a line on stdin names */
+	if (!sidecar_is_ours(rs->home, sc))
+		return werr_set(e, EX_DATAERR, "%s: not a sidecar under %s/captures", sc, rs->home);
 	if (kind && strcmp(kind, "capture") && strcmp(kind, "raw"))
 		return 0;
 	block = kind && strcmp(kind, "raw") == 0 ? "raw_remote" : "remote";

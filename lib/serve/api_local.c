@@ -227,7 +227,8 @@ type_of(const char *name)
 static enum MHD_Result
 send_file(struct req *r, const char *path, const char *type, const char *cache)
 {
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO in the way would hang open() and the thread */
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	struct stat st;
 	struct MHD_Response *resp;
 	const char *rh = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Range");
@@ -306,7 +307,7 @@ static enum MHD_Result
 thumb_load(struct req *r, unsigned k, const char *session, const char *path)
 {
 	struct serve *s = r->srv;
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC); /* a FIFO: see send_file */
 	struct stat st;
 	struct MHD_Response *resp, *old = NULL;
 	enum MHD_Result rc;
@@ -639,9 +640,9 @@ read_json_file(const char *path)
 	size_t n;
 	cJSON *j;
 
-	if (read_file(path, &buf, &n, NULL) < 0)
+	if (read_file_max(path, 8u << 20, &buf, &n, NULL) < 0)
 		return NULL;
-	j = n < (8u << 20) ? cJSON_ParseWithLength(buf, n) : NULL;
+	j = cJSON_ParseWithLength(buf, n);
 	free(buf);
 	return cJSON_IsObject(j) ? j : (cJSON_Delete(j), NULL);
 }

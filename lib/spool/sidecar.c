@@ -52,6 +52,17 @@ sidecar_path_for(const char *image, char *buf, size_t len, struct werr *e)
 	return 0;
 }
 
+int
+sidecar_is_ours(const char *home, const char *path)
+{
+	size_t hl = strlen(home), pl;
+
+	if (path == NULL || hl == 0 || strncmp(path, home, hl) != 0 || strncmp(path + hl, "/captures/", 10) != 0)
+		return 0;
+	pl = strlen(path);
+	return strstr(path, "/../") == NULL && pl > 5 && strcmp(path + pl - 5, ".json") == 0;
+}
+
 /* "" -> JSON null, so readers see "unknown" rather than an empty name. */
 static void
 add_str_or_null(cJSON *o, const char *k, const char *v)
@@ -184,7 +195,8 @@ sidecar_write(const char *path, const struct sidecar *s, struct werr *e)
 cJSON *
 sidecar_read_json(const char *path, struct werr *e)
 {
-	return json_read_object(path, e);
+	/* a sidecar is a few KiB; a huge one is damage, not a capture */
+	return json_read_object_max(path, SIDECAR_MAX_BYTES, e);
 }
 
 int

@@ -22,6 +22,8 @@
 #include "base/werr.h"
 
 #define SIDECAR_PROFILE "unixfs-v1-2025"
+/* the largest sidecar read (a real one is a few KiB) */
+#define SIDECAR_MAX_BYTES (1u << 20)
 
 struct sidecar {
 	char id[96];
@@ -54,6 +56,11 @@ void sidecar_init(struct sidecar *s);
 
 /* captures/S/ID.jpg -> captures/S/ID.json (any extension replaced). */
 int sidecar_path_for(const char *image, char *buf, size_t len, struct werr *e);
+
+/* Is path one of our sidecars, a .json file under HOME/captures/ with no
+ * ".." in it? A path read from a line on stdin must pass this before
+ * anything is written there. */
+int sidecar_is_ours(const char *home, const char *path);
 
 cJSON *sidecar_to_json(const struct sidecar *s);
 /* Fills s from a parsed sidecar; missing required fields (id, session,

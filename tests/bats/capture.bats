@@ -147,11 +147,12 @@ ref_cid() {
 	[[ $stderr == *"fifo.jpg: not a regular file"* ]] || fail "stderr: $stderr"
 }
 
-# set_sof_size FILE W H: rewrite the frame header's size (a decompression
-# bomb's header on a small body)
+# set_sof_size FILE W H [MARKER]: rewrite the frame header's size (a
+# decompression bomb's header on a small body); MARKER c0 (baseline, the
+# default) or c2 (progressive)
 set_sof_size() {
 	local off
-	off=$(LC_ALL=C grep -obUaP '\xff\xc0' "$1" | head -1 | cut -d: -f1)
+	off=$(LC_ALL=C grep -obUaP "\\xff\\x${4:-c0}" "$1" | head -1 | cut -d: -f1)
 	printf "\\x$(printf %02x $(($3 >> 8)))\\x$(printf %02x $(($3 & 255)))\\x$(printf %02x $(($2 >> 8)))\\x$(printf %02x $(($2 & 255)))" |
 		dd of="$1" bs=1 seek=$((off + 5)) conv=notrunc status=none
 }
@@ -183,6 +184,34 @@ set_sof_size() {
 	[[ $stderr == *"half.jpg: truncated JPEG (premature end of data"* ]] || fail "stderr: $stderr"
 	[ -z "$(ls -A "$WANDA_HOME/captures/cut")" ]
 	[ ! -d "$WANDA_HOME/spool/new" ] || [ -z "$(ls -A "$WANDA_HOME/spool/new")" ] || fail "queued"
+}
+
+# the capture-failed event of a file source: one line, exit 65, nothing
+# kept and nothing queued (a picture without its thumbnail is not taken)
+assert_failed_capture() {
+	assert_failure 65
+	[ "$(wc -l <<<"$stderr")" -eq 1 ] || fail "stderr: $stderr"
+	[[ $stderr == *"$1"* ]] || fail "stderr: $stderr"
+	assert_equal "$(jq -r .event <<<"$output")" capture-failed
+	[[ $(jq -r .message <<<"$output") == *"$1"* ]] || fail "event: $output"
+	[ -z "$(ls -A "$WANDA_HOME/captures/$2")" ]
+	[ ! -d "$WANDA_HOME/spool/new" ] || [ -z "$(ls -A "$WANDA_HOME/spool/new")" ] || fail "queued"
+}
+
+@test "file source: a CMYK JPEG is a failed capture whose error names the file and the colour space (65)" {
+	"$WANDA_TESTBIN/mkjpeg" 640 480 3 "$BATS_TEST_TMPDIR/print.jpg" cmyk
+	run --separate-stderr wanda-capture --source file --session cmyk "$BATS_TEST_TMPDIR/print.jpg"
+	assert_failed_capture "print.jpg: thumbnail: CMYK colour space not supported" cmyk
+}
+
+@test "file source: a progressive JPEG over libjpeg's memory cap fails at once, its error naming the file (65)" {
+	# 20000x20000 is under max_pixels raised to 400 MP, but its
+	# coefficients (1.2 GB) are over the 512 MiB libjpeg may take
+	"$WANDA_TESTBIN/mkjpeg" 64 64 4 "$BATS_TEST_TMPDIR/huge.jpg" progressive
+	set_sof_size "$BATS_TEST_TMPDIR/huge.jpg" 20000 20000 c2
+	WANDA_MAX_PIXELS=400000000 run --separate-stderr timeout 20 wanda-capture --source file --session mem \
+		"$BATS_TEST_TMPDIR/huge.jpg"
+	assert_failed_capture "huge.jpg: thumbnail: needs more than 512 MiB to decode (libjpeg: " mem
 }
 
 @test "rpicam source passes exposure, gain, awb, size, raw and settle to rpicam-still" {

@@ -63,6 +63,20 @@ programs() { for p in "$TOP"/cmd/wanda-*.c; do basename "$p" .c; done; }
 	assert_equal "$stderr" "wanda-queue: $BATS_TEST_TMPDIR/conf.d: not a regular file"
 }
 
+@test "a yes/no setting given anything else is a usage error, not a quiet no" {
+	wanda_fresh_home
+	WANDA_ANNOUNCE_CLUSTER=on run --separate-stderr wanda-discover peers
+	assert_failure 64
+	assert_equal "$stderr" "wanda-discover: announce_cluster: 'on' is not yes or no (true/false, 1/0)"
+	WANDA_IPNS_ALLOW_OFFLINE=ture run --separate-stderr wanda-ipns status
+	assert_failure 64
+	assert_equal "$stderr" "wanda-ipns: ipns_allow_offline: 'ture' is not yes or no (true/false, 1/0)"
+	for v in yes no true false 1 0; do
+		WANDA_IPNS_ALLOW_OFFLINE=$v run --separate-stderr wanda-ipns status
+		assert_success
+	done
+}
+
 @test "every program has bash, zsh and fish completions" {
 	for p in $(programs); do
 		assert_file_exists "$TOP/completions/bash/$p"

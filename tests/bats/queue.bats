@@ -388,7 +388,9 @@ $(jq -c '. + {error:{kind:"http",message:"HTTP 400",permanent:true}}' <<<"$line"
 	mkcap 1
 	line=$(wanda-queue watch --once)
 	wanda-queue recover >/dev/null
-	for prog in "wanda-queue ack" "wanda-dag session --from-spool" "wanda-push --no-outbox"; do
+	# the remote stage needs a target; nothing listens there
+	printf 'remote.t.url = http://127.0.0.1:9\nremote.t.kind = cluster\n' >>"$WANDA_CONF"
+	for prog in "wanda-queue ack" "wanda-dag session --from-spool" "wanda-push --no-outbox" wanda-remote; do
 		{ head -c 50000000 /dev/zero | tr '\0' 'a'; echo; echo "$line"; } >"$BATS_TEST_TMPDIR/in"
 		run --separate-stderr /usr/bin/time -f '%M' $prog <"$BATS_TEST_TMPDIR/in"
 		[[ $stderr == *"stdin:"*"a line of 50000001 bytes, over the limit of 1048576"* ]] || fail "$prog: $stderr"
@@ -396,6 +398,26 @@ $(jq -c '. + {error:{kind:"http",message:"HTTP 400",permanent:true}}' <<<"$line"
 		[ "$(tail -1 <<<"$stderr")" -lt 40000 ] || fail "$prog: RSS $(tail -1 <<<"$stderr") KiB"
 		[[ $output == *"$(id 1)"* ]] || fail "$prog did not go on: $output"
 	done
+}
+
+@test "the remote stage takes no path from its input line either" {
+	mkcap 1
+	echo '{"keep":"me"}' >"$BATS_TEST_TMPDIR/victim.json"
+	printf 'remote.t.url = http://127.0.0.1:9\nremote.t.kind = cluster\n' >>"$WANDA_CONF"
+	line=$(wanda-queue watch --once)
+	for sc in "$BATS_TEST_TMPDIR/victim.json" "$WANDA_HOME/captures/../../victim.json"; do
+		run --separate-stderr wanda-remote <<<"$(jq -c --arg v "$sc" '. + {sidecar:$v, pinned:true}' <<<"$line")"
+		assert_success
+		[[ $stderr == *"stdin:1: $sc: not a sidecar under $WANDA_HOME/captures"* ]] || fail "stderr: $stderr"
+		# the line goes on to ack, which keeps to the spool entry
+		assert_equal "$(jq -r .sidecar <<<"$output")" "$sc"
+	done
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/victim.json")" '{"keep":"me"}'
+	assert_equal "$(jq -r '.remote // "none"' "$(sidecar 1)")" none
+	# the capture's own sidecar is taken
+	run --separate-stderr wanda-remote <<<"$(jq -c '. + {pinned:true}' <<<"$line")"
+	assert_success
+	assert_equal "$(jq -r .remote.t.state "$(sidecar 1)")" queued
 }
 
 @test "a push whose CID is not the sidecar's fails the entry as cid-mismatch" {

@@ -43,6 +43,15 @@ serve_start() {
 serve_stop() {
 	[ -n "${SERVE_PID:-}" ] || return 0
 	kill "$SERVE_PID" 2>/dev/null || true
+	# a server that does not stop fails the test instead of hanging it
+	for _ in $(seq 100); do kill -0 "$SERVE_PID" 2>/dev/null || break; sleep 0.1; done
+	if kill -0 "$SERVE_PID" 2>/dev/null; then
+		kill -9 "$SERVE_PID"
+		wait "$SERVE_PID" 2>/dev/null
+		SERVE_PID=
+		echo "wanda-serve did not stop on SIGTERM" >&2
+		return 1
+	fi
 	wait "$SERVE_PID" 2>/dev/null || true
 	SERVE_PID=
 }
@@ -173,6 +182,24 @@ newest_id() { curl -s -m 10 "$URL/api/captures?limit=1" | jq -r '.captures[0].id
 	mv "$sc.tmp" "$sc"
 	run curl -s "$URL/api/captures"
 	assert_output --partial '"camera":"renamed"'
+}
+
+@test "a FIFO or a symlink where a thumbnail should be is a 404 at once; the server goes on" {
+	captures 2
+	serve_start
+	ids=$(curl -s -m 10 "$URL/api/captures" | jq -r '.captures[].id')
+	a=$(head -1 <<<"$ids") b=$(tail -1 <<<"$ids")
+	rm "$WANDA_HOME/thumbs/s1/$a.jpg" "$WANDA_HOME/thumbs/s1/$b.jpg"
+	mkfifo "$WANDA_HOME/thumbs/s1/$a.jpg"
+	ln -s /etc/passwd "$WANDA_HOME/thumbs/s1/$b.jpg"
+	for id in "$a" "$b"; do
+		r=$(get "/api/captures/$id/thumb" -m 10)
+		assert_equal "$(status_of "$r")" 404
+		[[ $(body_of "$r") == *"not a plain file"* ]] || fail "$id: $r"
+	done
+	assert_equal "$(status_of "$(get /api/captures -o /dev/null)")" 200
+	# no thread is stuck in open(): it stops when told
+	serve_stop
 }
 
 @test "images, thumbnails and IPFS content by capture id and CID, with Range" {

@@ -195,6 +195,20 @@ fix_manifest() {
 	wanda-dag verify "onward/mirror-$A-m42-2026-11-23.car" >/dev/null
 }
 
+@test "import: a FIFO or a symlink on the stick in place of a CAR is refused at once, not waited on or followed" {
+	copy_stick odd
+	rm odd/m42-2026-11-23.car
+	mkfifo odd/m42-2026-11-23.car
+	run --separate-stderr on 2 timeout 60 wanda-sync import odd
+	assert_failure 65
+	[[ $stderr == *"odd/m42-2026-11-23.car: not a regular file"* ]] || fail "stderr: $stderr"
+	rm odd/m42-2026-11-23.car
+	ln -s "$stick/m42-2026-11-23.car" odd/m42-2026-11-23.car
+	run --separate-stderr on 2 timeout 60 wanda-sync import odd
+	assert_failure 65
+	[[ $stderr == *"odd/m42-2026-11-23.car: a symlink, not a regular file"* ]] || fail "stderr: $stderr"
+}
+
 @test "import: a manifest naming a file outside the stick is refused" {
 	copy_stick evil
 	jq '.sessions[0].file = "../../etc/passwd.car"' evil/wanda-export.json >m

@@ -98,6 +98,19 @@ add_dir() {
 	[[ $stderr == *"do not match"* ]] || fail "stderr: $stderr"
 }
 
+@test "get: a damaged tar stream is a protocol error naming the CID (76), nothing written" {
+	# faultd flips a byte 2000 bytes into the answer: for a 1000-byte file
+	# that is in the tar's end blocks, which then fail their checksum
+	gen_bytes t1 1000 >f
+	cid=$(json_get "$(wanda-push f)" .cid)
+	faultd_start -u "$(node_hostport)" -m /api/v0/get corrupt
+	run --separate-stderr wanda-sync --api "$FAULTD_URL" get -o out "$cid"
+	assert_failure 76
+	[ "$(wc -l <<<"$stderr")" -eq 1 ] || fail "stderr: $stderr"
+	[[ $stderr == *"get: $cid: tar stream: Damaged tar archive"* ]] || fail "stderr: $stderr"
+	[ -z "$(ls -A out)" ]
+}
+
 @test "get refuses to overwrite an existing DIR/CID (73)" {
 	gen_bytes o1 1000 >f
 	cid=$(json_get "$(wanda-push f)" .cid)

@@ -205,6 +205,13 @@ test_atomic_more(const char *dir)
 		ok(read_file(path, &buf, &len, &e) == 0 && len == sizeof big && buf[len] == '\0',
 		    "read_file grows its buffer");
 		free(buf);
+		ok(read_file_max(path, sizeof big, &buf, &len, &e) == 0 && len == sizeof big,
+		    "read_file_max: a file of exactly max bytes");
+		free(buf);
+		buf = NULL;
+		ok(read_file_max(path, 10000, &buf, &len, &e) < 0 && e.code == EX_DATAERR &&
+		        strstr(e.msg, "/big: over 10000 bytes") != NULL && buf == NULL,
+		    "read_file_max: a bigger file is refused, naming it");
 	}
 }
 

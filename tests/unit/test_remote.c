@@ -80,7 +80,7 @@ test_load(const char *dir)
 static void
 test_enqueue(const char *dir)
 {
-	char side[4096], entry[4200], text[8192];
+	char side[4096], entry[4200], text[8192], *sc_text = NULL;
 	struct remote_set rs;
 	struct werr e = { 0 };
 	struct config *c;
@@ -88,7 +88,9 @@ test_enqueue(const char *dir)
 
 	c = conf(dir, "remote.fleet.url = http://127.0.0.1:1\n");
 	remote_load(c, NULL, &rs, &e);
-	snprintf(side, sizeof side, "%s/cap.json", dir);
+	snprintf(side, sizeof side, "%s/captures/s", dir);
+	mkdir_p(side, 0755, &e);
+	snprintf(side, sizeof side, "%s/captures/s/cap.json", dir);
 	atomic_write(side, "{\"id\":\"cap\",\"cid\":\"" CID "\"}", strlen("{\"id\":\"cap\",\"cid\":\"" CID "\"}"), &e);
 	snprintf(text, sizeof text, "{\"id\":\"cap\",\"kind\":\"capture\",\"cid\":\"%s\",\"sidecar\":\"%s\",\"pinned\":true}", CID, side);
 	res = cJSON_Parse(text);
@@ -107,6 +109,14 @@ test_enqueue(const char *dir)
 	cJSON_Delete(sc);
 	cJSON_ReplaceItemInObject(res, "id", cJSON_CreateString("../evil"));
 	is_int(remote_enqueue(&rs, res, &e), 0, "an id that is a path is not queued");
+	cJSON_ReplaceItemInObject(res, "id", cJSON_CreateString("cap2"));
+	snprintf(side, sizeof side, "%s/cap.json", dir);
+	atomic_write(side, "{}", 2, &e);
+	cJSON_ReplaceItemInObject(res, "sidecar", cJSON_CreateString(side));
+	ok(remote_enqueue(&rs, res, &e) < 0 && e.code == EX_DATAERR && strstr(e.msg, "not a sidecar under"),
+	    "a sidecar path outside home/captures is refused: %s", e.msg);
+	ok(read_file(side, &sc_text, NULL, &e) == 0 && strcmp(sc_text, "{}") == 0, "and that file is untouched");
+	free(sc_text);
 	cJSON_Delete(res);
 	remote_free(&rs);
 	config_free(c);

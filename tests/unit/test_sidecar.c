@@ -141,6 +141,18 @@ test_ids(const char *dir)
 	    "unwritable state file named");
 }
 
+static void
+test_ours(void)
+{
+	ok(sidecar_is_ours("/h", "/h/captures/s/1.json"), "a sidecar under home/captures is ours");
+	ok(sidecar_is_ours("/h/", "/h//captures/s/1.json"), "also with the home's trailing slash");
+	ok(!sidecar_is_ours("/h", "/h/captures/../state/x.json"), "'..' is not");
+	ok(!sidecar_is_ours("/h", "/hx/captures/s/1.json"), "a sibling of home is not");
+	ok(!sidecar_is_ours("/h", "/h/state/s/1.json"), "outside captures is not");
+	ok(!sidecar_is_ours("/h", "/h/captures/s/1.jpg"), "not a .json is not");
+	ok(!sidecar_is_ours("/h", NULL) && !sidecar_is_ours("", "/captures/s/1.json"), "none, or no home");
+}
+
 int
 main(void)
 {
@@ -151,6 +163,7 @@ main(void)
 		return 1;
 	test_roundtrip(dir);
 	test_ids(dir);
+	test_ours();
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
 	system(cmd);
 	return done_testing();
