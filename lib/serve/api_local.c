@@ -419,7 +419,10 @@ qr(struct req *r)
 	cJSON_Delete(j);
 	if (qr_svg(url, &svg, &n, &e) < 0)
 		return reply_error(r, 500, e.msg);
-	resp = MHD_create_response_from_buffer(n, svg, MHD_RESPMEM_MUST_FREE);
+	if (!(resp = MHD_create_response_from_buffer(n, svg, MHD_RESPMEM_MUST_FREE))) {
+		free(svg);
+		return MHD_NO;
+	}
 	MHD_add_response_header(resp, "Content-Type", "image/svg+xml");
 	MHD_add_response_header(resp, "Cache-Control", "private, max-age=3600");
 	MHD_add_response_header(resp, "Content-Security-Policy", "default-src 'none'");

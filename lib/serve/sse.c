@@ -548,7 +548,10 @@ sse_format_line(const char *line, size_t n, unsigned long long id, char *out, si
 	char name[64];
 	int w;
 
-	if (n == 0 || line[0] != '{' || line[n - 1] != '}' || memchr(line, '\r', n) ||
+	/* a CR or LF inside would end the data: field early and let the rest of
+	 * the line pose as fields of its own (callers split lines, but this
+	 * keeps the frame whole by itself) */
+	if (n == 0 || line[0] != '{' || line[n - 1] != '}' || memchr(line, '\r', n) || memchr(line, '\n', n) ||
 	    memchr(line, '\0', n) || event_name(line, n, name, sizeof name) < 0)
 		return 0;
 	w = snprintf(out, cap, "id: %llu\nevent: %s\ndata: %.*s\n\n", id, name, (int)n, line);
