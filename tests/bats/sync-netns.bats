@@ -214,8 +214,9 @@ fix_manifest() {
 	(exec "$NN" exec "$NODES" 3 wanda-sync pull --peer "$A" --session big40 --rate 8M >pull.out 2>/dev/null) &
 	pid=$!
 	sleep 2.5
-	# the pull itself (the harness's exec runs it in C's namespace as a child)
-	kill -9 "$(pgrep -P "$pid" -x wanda-sync)"
+	# the pull itself (the harness's exec runs it in C's namespace as a child;
+	# matched by its arguments: under qemu (tests/run --arm64) its name is qemu's)
+	kill -9 "$(pgrep -P "$pid" -f "wanda-sync pull")"
 	wait "$pid" || true
 	assert_equal "$(sync_state 3 "$A" big40 state)" pinning
 	mid=$(($(received 3) - before))
