@@ -16,6 +16,22 @@ wanda_fresh_home() {
 	mkdir -p "$WANDA_HOME"
 }
 
+# wanda_fresh_workdir: wanda_fresh_home, and the test's temp dir as the
+# current directory (for files the test writes by relative name).
+wanda_fresh_workdir() {
+	wanda_fresh_home
+	cd "$BATS_TEST_TMPDIR" || return
+}
+
+# spool_fresh_home: wanda_fresh_home for the capture -> spool -> queue
+# pipeline: the queue's retry backoff cut to seconds (a retried entry comes
+# back within a test); SP names the spool.
+spool_fresh_home() {
+	wanda_fresh_home
+	export WANDA_QUEUE_BACKOFF=1s WANDA_QUEUE_MAX_BACKOFF=2s
+	SP=$WANDA_HOME/spool
+}
+
 # Deterministic pseudo-random bytes: gen_bytes SEED SIZE > file
 gen_bytes() {
 	openssl enc -aes-128-ctr -nosalt -pass "pass:$1" -pbkdf2 -iter 1 </dev/zero 2>/dev/null | head -c "$2"

@@ -3,20 +3,10 @@
 # watch | wanda-push | ack into a real IPFS node; an outage; gc.
 bats_require_minimum_version 1.5.0
 load helper
-load ipfs
-
-setup_file() {
-	ipfs_start 1
-}
-
-teardown_file() {
-	ipfs_stop
-}
+load one-node
 
 setup() {
-	wanda_fresh_home
-	export WANDA_QUEUE_BACKOFF=1s WANDA_QUEUE_MAX_BACKOFF=2s
-	SP=$WANDA_HOME/spool
+	spool_fresh_home
 	BG_PIDS=()
 }
 

@@ -4,15 +4,7 @@
 # real Kubo node: see tests/browser/serve-gallery.mjs for the checks.
 # Screenshots go to tests/out/.
 load helper
-load ipfs
-
-setup_file() {
-	ipfs_start 1
-}
-
-teardown_file() {
-	ipfs_stop
-}
+load one-node
 
 setup() {
 	wanda_fresh_home

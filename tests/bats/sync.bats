@@ -8,10 +8,7 @@ load push
 setup_file() { ipfs_start 2; }
 teardown_file() { ipfs_stop; }
 
-setup() {
-	wanda_fresh_home
-	cd "$BATS_TEST_TMPDIR"
-}
+setup() { wanda_fresh_workdir; }
 
 teardown() { faultd_stop; }
 
