@@ -252,47 +252,69 @@ out:
 	free(buf);
 }
 
+/* A file of size bytes in 10-byte chunks, 3 links a node, and the shape
+ * Kubo gives it: leaves, and links at the root. raw: with raw leaves (and
+ * CIDv1, as Kubo requires). */
+struct shape {
+	const char *what;
+	size_t size, leaves, rootlinks;
+	int raw;
+};
+
 static void
-test_balanced_shapes(void)
+check_shapes(int trickle, const struct shape *s)
 {
 	struct import_opts o;
 
 	import_opts_kubo(&o);
+	o.trickle = trickle;
 	o.chunk_size = 10;
 	o.max_links = 3;
-	check_shape("balanced 1 chunk", &o, 10, 1, 0);
-	check_shape("balanced 3 chunks", &o, 30, 3, 3);
-	check_shape("balanced 4 chunks (one level more)", &o, 31, 4, 2);
-	check_shape("balanced 9 chunks (full 2 levels)", &o, 90, 9, 3);
-	check_shape("balanced 10 chunks (3 levels, single-child branch)", &o, 91, 10, 2);
-	check_shape("balanced 28 chunks", &o, 271, 28, 2);
-	o.raw_leaves = 1;
-	o.cid_version = 1;
-	check_shape("balanced raw leaves 28 chunks", &o, 271, 28, 2);
-	check_shape("balanced raw empty file", &o, 0, 1, 0);
+	for (; s->what != NULL; s++) {
+		if (s->raw) {
+			o.raw_leaves = 1;
+			o.cid_version = 1;
+		}
+		check_shape(s->what, &o, s->size, s->leaves, s->rootlinks);
+	}
+}
+
+static void
+test_balanced_shapes(void)
+{
+	static const struct shape shapes[] = {
+		{ "balanced 1 chunk", 10, 1, 0, 0 },
+		{ "balanced 3 chunks", 30, 3, 3, 0 },
+		{ "balanced 4 chunks (one level more)", 31, 4, 2, 0 },
+		{ "balanced 9 chunks (full 2 levels)", 90, 9, 3, 0 },
+		{ "balanced 10 chunks (3 levels, single-child branch)", 91, 10, 2, 0 },
+		{ "balanced 28 chunks", 271, 28, 2, 0 },
+		{ "balanced raw leaves 28 chunks", 271, 28, 2, 1 },
+		{ "balanced raw empty file", 0, 1, 0, 1 },
+		{ NULL, 0, 0, 0, 0 },
+	};
+
+	check_shapes(0, shapes);
 }
 
 static void
 test_trickle_shapes(void)
 {
-	struct import_opts o;
-
-	import_opts_kubo(&o);
-	o.trickle = 1;
-	o.chunk_size = 10;
-	o.max_links = 3;
 	/* root: 3 leaves, then 4 subtrees of depth 1 (3 leaves each), then
 	 * depth-2 subtrees (3 leaves + 4 depth-1 subtrees = 15 leaves). */
-	check_shape("trickle 1 chunk (root still a node)", &o, 5, 1, 1);
-	check_shape("trickle 3 chunks", &o, 30, 3, 3);
-	check_shape("trickle 4 chunks", &o, 40, 4, 4);
-	check_shape("trickle 15 chunks", &o, 150, 15, 7);
-	check_shape("trickle 16 chunks", &o, 151, 16, 8);
-	check_shape("trickle 100 chunks", &o, 999, 100, 12);
-	check_shape("trickle empty file", &o, 0, 0, 0);
-	o.raw_leaves = 1;
-	o.cid_version = 1;
-	check_shape("trickle raw leaves 100 chunks", &o, 1000, 100, 12);
+	static const struct shape shapes[] = {
+		{ "trickle 1 chunk (root still a node)", 5, 1, 1, 0 },
+		{ "trickle 3 chunks", 30, 3, 3, 0 },
+		{ "trickle 4 chunks", 40, 4, 4, 0 },
+		{ "trickle 15 chunks", 150, 15, 7, 0 },
+		{ "trickle 16 chunks", 151, 16, 8, 0 },
+		{ "trickle 100 chunks", 999, 100, 12, 0 },
+		{ "trickle empty file", 0, 0, 0, 0 },
+		{ "trickle raw leaves 100 chunks", 1000, 100, 12, 1 },
+		{ NULL, 0, 0, 0, 0 },
+	};
+
+	check_shapes(1, shapes);
 }
 
 /* The same bytes give the same CID however they are written. */
