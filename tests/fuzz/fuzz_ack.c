@@ -11,6 +11,7 @@ int wanda_queue_main(int, char **);
 #include "../../cmd/wanda-queue.c"
 #undef main
 #include "base/atomicio.h"
+#include "fuzz.h"
 
 #define FUZZ_ACK_ID "20261124T060001.000Z-t-0001"
 
@@ -41,6 +42,20 @@ fuzz_ack_reset(const char *home, const char *spool, const struct spool_claimer *
 	cJSON_Delete(entry);
 }
 
+struct fuzz_ack_ctx {
+	struct opts *o;
+	struct jsonl *out;
+};
+
+static void
+fuzz_ack_line(void *ctx, char *line)
+{
+	struct fuzz_ack_ctx *c = ctx;
+	struct werr e = { 0 };
+
+	ack_one(c->o, c->out, line, &e);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
@@ -50,13 +65,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct opts o;
 	static struct spool_claimer me;
 	static struct jsonl *out;
-	char *text, *line, *save = NULL;
-	FILE *f;
 
 	if (home[0] == '\0') {
-		snprintf(home, sizeof home, "/tmp/fuzz_ack.XXXXXX");
-		if (mkdtemp(home) == NULL)
-			abort();
+		fuzz_tmpdir(home, sizeof home, "fuzz_ack");
 		snprintf(decoy, sizeof decoy, "%s.decoy.json", home);
 		snprintf(o.spool, sizeof o.spool, "%s/spool", home);
 		o.home = home;
@@ -65,26 +76,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    (out = jsonl_open(fopen("/dev/null", "w"), NULL, NULL)) == NULL)
 			abort();
 	}
-	if ((f = fopen(decoy, "w")) == NULL)
-		abort();
-	fputs("{\"keep\":1}\n", f);
-	fclose(f);
+	fuzz_decoy_set(decoy);
 	fuzz_ack_reset(home, o.spool, &me);
-	if ((text = malloc(size + 1)) == NULL)
-		return 0;
-	memcpy(text, data, size);
-	text[size] = '\0';
-	for (line = strtok_r(text, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
-		struct werr e = { 0 };
-		ack_one(&o, out, line, &e);
-	}
-	free(text);
-	{
-		char buf[32] = "";
-		if ((f = fopen(decoy, "r")) == NULL || fgets(buf, sizeof buf, f) == NULL ||
-		    strcmp(buf, "{\"keep\":1}\n") != 0)
-			abort();
-		fclose(f);
-	}
+	fuzz_lines(data, size, fuzz_ack_line, &(struct fuzz_ack_ctx){ &o, out });
+	fuzz_decoy_check(decoy);
 	return 0;
 }

@@ -11,6 +11,24 @@ int wanda_dag_main(int, char **);
 #include "../../cmd/wanda-dag.c"
 #undef main
 #include "base/atomicio.h"
+#include "fuzz.h"
+
+struct fuzz_spoolline_ctx {
+	struct build_flags *bf;
+	struct jsonl *out;
+};
+
+static void
+fuzz_spoolline_line(void *ctx, char *line)
+{
+	struct fuzz_spoolline_ctx *c = ctx;
+	struct werr e = { 0 };
+	cJSON *in = cJSON_Parse(line);
+
+	if (cJSON_IsObject(in))
+		spool_line(c->bf, in, c->out, &e);
+	cJSON_Delete(in);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -20,13 +38,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static char home[64], decoy[96];
 	static struct build_flags bf;
 	static struct jsonl *out;
-	char *text, *line, *save = NULL, cmd[256];
+	char cmd[256];
 	FILE *f;
 
 	if (home[0] == '\0') {
-		snprintf(home, sizeof home, "/tmp/fuzz_spoolline.XXXXXX");
-		if (mkdtemp(home) == NULL)
-			abort();
+		fuzz_tmpdir(home, sizeof home, "fuzz_spoolline");
 		snprintf(decoy, sizeof decoy, "%s.decoy.json", home);
 		snprintf(cmd, sizeof cmd, "%s/spool", home);
 		bf.b.home = home;
@@ -46,30 +62,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    f);
 		fclose(f);
 	}
-	if ((f = fopen(decoy, "w")) == NULL)
-		abort();
-	fputs("{\"keep\":1}\n", f);
-	fclose(f);
-	if ((text = malloc(size + 1)) == NULL)
-		return 0;
-	memcpy(text, data, size);
-	text[size] = '\0';
-	for (line = strtok_r(text, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
-		struct werr e = { 0 };
-		cJSON *in = cJSON_Parse(line);
-		if (cJSON_IsObject(in))
-			spool_line(&bf, in, out, &e);
-		cJSON_Delete(in);
-	}
-	free(text);
+	fuzz_decoy_set(decoy);
+	fuzz_lines(data, size, fuzz_spoolline_line, &(struct fuzz_spoolline_ctx){ &bf, out });
 	snprintf(cmd, sizeof cmd, "%s/events.jsonl", home);
 	unlink(cmd);
-	{
-		char buf[32] = "";
-		if ((f = fopen(decoy, "r")) == NULL || fgets(buf, sizeof buf, f) == NULL ||
-		    strcmp(buf, "{\"keep\":1}\n") != 0)
-			abort();
-		fclose(f);
-	}
+	fuzz_decoy_check(decoy);
 	return 0;
 }
