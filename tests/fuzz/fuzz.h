@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* libFuzzer calls it; each target defines it */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 /* fuzz_tmpdir: on the first call, /tmp/NAME.XXXXXX made into dir (cap
  * bytes); later calls keep it. Aborts when it cannot be made. */
 static inline void
@@ -33,9 +36,9 @@ fuzz_write(const char *path, const uint8_t *data, size_t size)
 	return 0;
 }
 
-/* fuzz_lines: fn(ctx, line) for each non-empty line of the input. */
+/* fuzz_lines: fn(line) for each non-empty line of the input. */
 static inline void
-fuzz_lines(const uint8_t *data, size_t size, void (*fn)(void *, char *), void *ctx)
+fuzz_lines(const uint8_t *data, size_t size, void (*fn)(char *))
 {
 	char *text, *line, *save = NULL;
 
@@ -44,27 +47,32 @@ fuzz_lines(const uint8_t *data, size_t size, void (*fn)(void *, char *), void *c
 	memcpy(text, data, size);
 	text[size] = '\0';
 	for (line = strtok_r(text, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save))
-		fn(ctx, line);
+		fn(line);
 	free(text);
 }
 
 #define FUZZ_DECOY "{\"keep\":1}\n"
 
-/* fuzz_decoy_set / fuzz_decoy_check: a file no input may change (the
- * check aborts when it did). */
+/* fuzz_decoy_set / fuzz_decoy_check: HOME.decoy.json, beside the test
+ * home, a file no input may change (the check aborts when one did). */
 static inline void
-fuzz_decoy_set(const char *path)
+fuzz_decoy_set(const char *home)
 {
+	char path[128];
+
+	snprintf(path, sizeof path, "%s.decoy.json", home);
 	if (fuzz_write(path, (const uint8_t *)FUZZ_DECOY, strlen(FUZZ_DECOY)) < 0)
 		abort();
 }
 
 static inline void
-fuzz_decoy_check(const char *path)
+fuzz_decoy_check(const char *home)
 {
-	char buf[32] = "";
-	FILE *f = fopen(path, "r");
+	char path[128], buf[32] = "";
+	FILE *f;
 
+	snprintf(path, sizeof path, "%s.decoy.json", home);
+	f = fopen(path, "r");
 	if (f == NULL || fgets(buf, sizeof buf, f) == NULL || strcmp(buf, FUZZ_DECOY) != 0)
 		abort();
 	fclose(f);

@@ -42,43 +42,36 @@ fuzz_ack_reset(const char *home, const char *spool, const struct spool_claimer *
 	cJSON_Delete(entry);
 }
 
-struct fuzz_ack_ctx {
-	struct opts *o;
-	struct jsonl *out;
-};
+static struct opts fuzz_ack_opts;
+static struct jsonl *fuzz_ack_out;
 
 static void
-fuzz_ack_line(void *ctx, char *line)
+fuzz_ack_line(char *line)
 {
-	struct fuzz_ack_ctx *c = ctx;
 	struct werr e = { 0 };
 
-	ack_one(c->o, c->out, line, &e);
+	ack_one(&fuzz_ack_opts, fuzz_ack_out, line, &e);
 }
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static char home[64], decoy[96];
-	static struct opts o;
+	static char home[64];
 	static struct spool_claimer me;
-	static struct jsonl *out;
+	struct opts *o = &fuzz_ack_opts;
 
 	if (home[0] == '\0') {
 		fuzz_tmpdir(home, sizeof home, "fuzz_ack");
-		snprintf(decoy, sizeof decoy, "%s.decoy.json", home);
-		snprintf(o.spool, sizeof o.spool, "%s/spool", home);
-		o.home = home;
-		spool_policy_default(&o.pol);
-		if (spool_init(o.spool, NULL) < 0 || spool_self(&me, NULL) < 0 ||
-		    (out = jsonl_open(fopen("/dev/null", "w"), NULL, NULL)) == NULL)
+		snprintf(o->spool, sizeof o->spool, "%s/spool", home);
+		o->home = home;
+		spool_policy_default(&o->pol);
+		if (spool_init(o->spool, NULL) < 0 || spool_self(&me, NULL) < 0 ||
+		    (fuzz_ack_out = jsonl_open(fopen("/dev/null", "w"), NULL, NULL)) == NULL)
 			abort();
 	}
-	fuzz_decoy_set(decoy);
-	fuzz_ack_reset(home, o.spool, &me);
-	fuzz_lines(data, size, fuzz_ack_line, &(struct fuzz_ack_ctx){ &o, out });
-	fuzz_decoy_check(decoy);
+	fuzz_decoy_set(home);
+	fuzz_ack_reset(home, o->spool, &me);
+	fuzz_lines(data, size, fuzz_ack_line);
+	fuzz_decoy_check(home);
 	return 0;
 }

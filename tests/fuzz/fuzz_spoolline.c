@@ -13,42 +13,34 @@ int wanda_dag_main(int, char **);
 #include "base/atomicio.h"
 #include "fuzz.h"
 
-struct fuzz_spoolline_ctx {
-	struct build_flags *bf;
-	struct jsonl *out;
-};
+static struct build_flags fuzz_bf;
+static struct jsonl *fuzz_out;
 
 static void
-fuzz_spoolline_line(void *ctx, char *line)
+fuzz_spoolline_line(char *line)
 {
-	struct fuzz_spoolline_ctx *c = ctx;
 	struct werr e = { 0 };
 	cJSON *in = cJSON_Parse(line);
 
 	if (cJSON_IsObject(in))
-		spool_line(c->bf, in, c->out, &e);
+		spool_line(&fuzz_bf, in, fuzz_out, &e);
 	cJSON_Delete(in);
 }
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static char home[64], decoy[96];
-	static struct build_flags bf;
-	static struct jsonl *out;
+	static char home[64];
 	char cmd[256];
 	FILE *f;
 
 	if (home[0] == '\0') {
 		fuzz_tmpdir(home, sizeof home, "fuzz_spoolline");
-		snprintf(decoy, sizeof decoy, "%s.decoy.json", home);
 		snprintf(cmd, sizeof cmd, "%s/spool", home);
-		bf.b.home = home;
-		bf.b.strict = 1;
-		spool_policy_default(&bf.pol);
-		if (spool_init(cmd, NULL) < 0 || (out = jsonl_open(fopen("/dev/null", "w"), NULL, NULL)) == NULL)
+		fuzz_bf.b.home = home;
+		fuzz_bf.b.strict = 1;
+		spool_policy_default(&fuzz_bf.pol);
+		if (spool_init(cmd, NULL) < 0 || (fuzz_out = jsonl_open(fopen("/dev/null", "w"), NULL, NULL)) == NULL)
 			abort();
 		snprintf(cmd, sizeof cmd, "%s/captures/s1", home);
 		mkdir_p(cmd, 0755, NULL);
@@ -62,10 +54,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    f);
 		fclose(f);
 	}
-	fuzz_decoy_set(decoy);
-	fuzz_lines(data, size, fuzz_spoolline_line, &(struct fuzz_spoolline_ctx){ &bf, out });
+	fuzz_decoy_set(home);
+	fuzz_lines(data, size, fuzz_spoolline_line);
 	snprintf(cmd, sizeof cmd, "%s/events.jsonl", home);
 	unlink(cmd);
-	fuzz_decoy_check(decoy);
+	fuzz_decoy_check(home);
 	return 0;
 }

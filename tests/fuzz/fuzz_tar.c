@@ -55,8 +55,6 @@ fuzz_tar_link(const char *path, const struct stat *st, int flag, struct FTW *ftw
 	return 0;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

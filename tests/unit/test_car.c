@@ -6,7 +6,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include "tap.h"
-#include "hex.h"
+#include "fixture.h"
 #include "ipld/car.h"
 #include "ipld/dagpb.h"
 #include "ipld/varint.h"

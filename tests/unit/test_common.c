@@ -4,6 +4,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include "tap.h"
+#include "fixture.h"
 #include "base/werr.h"
 #include "base/config.h"
 #include "base/atomicio.h"
@@ -35,16 +36,6 @@ test_parse(void)
 	ok(parse_long("4x", 0, 100, &l, "--n", &e) < 0, "long with junk");
 }
 
-/* write_conf: PATH holds exactly TEXT (a wanda.conf for config_load). */
-static void
-write_conf(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	fputs(text, f);
-	fclose(f);
-}
-
 static void
 test_config(const char *dir)
 {
@@ -54,7 +45,7 @@ test_config(const char *dir)
 	FILE *f;
 
 	path_fmt(path, sizeof path, NULL, "%s/wanda.conf", dir);
-	write_conf(path, "# comment\nhome = /srv/wanda\nmin-free = 64M # trailing\n\napi=/ip4/127.0.0.1/tcp/5999\n");
+	write_text(path, "# comment\nhome = /srv/wanda\nmin-free = 64M # trailing\n\napi=/ip4/127.0.0.1/tcp/5999\n");
 	setenv("WANDA_CONF", path, 1);
 	setenv("WANDA_MIN_FREE", "128M", 1);
 	c = config_load(&e);
@@ -73,7 +64,7 @@ test_config(const char *dir)
 	config_free(c);
 	unsetenv("WANDA_MIN_FREE");
 
-	write_conf(path, "home /x\n");
+	write_text(path, "home /x\n");
 	c = config_load(&e);
 	ok(c == NULL && e.code == EX_CONFIG && strstr(e.msg, "wanda.conf:1") != NULL,
 	    "malformed config names file and line");
@@ -87,11 +78,11 @@ test_config(const char *dir)
 	c = config_load(&e);
 	ok(c != NULL && strcmp(config_get(c, "home"), "/good") == 0, "a 5000-byte comment line is one line");
 	config_free(c);
-	write_conf(path, "home = /x\nmin_fre = 1G\n");
+	write_text(path, "home = /x\nmin_fre = 1G\n");
 	c = config_load(&e);
 	ok(c == NULL && e.code == EX_CONFIG && strstr(e.msg, "wanda.conf:2: unknown key 'min_fre'") != NULL,
 	    "an unknown key names file, line and key: %s", e.msg);
-	write_conf(path, "home =\n");
+	write_text(path, "home =\n");
 	c = config_load(&e);
 	ok(c == NULL && e.code == EX_CONFIG && strstr(e.msg, "wanda.conf:1: home: empty value") != NULL,
 	    "an empty value is an error: %s", e.msg);

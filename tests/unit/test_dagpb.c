@@ -3,7 +3,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include "tap.h"
-#include "hex.h"
+#include "fixture.h"
 #include "ipld/dagpb.h"
 
 /* A directory {a.txt -> raw "hello world" (11), b -> empty file v0 (6)},

@@ -252,69 +252,48 @@ out:
 	free(buf);
 }
 
-/* A file of size bytes in 10-byte chunks, 3 links a node, and the shape
- * Kubo gives it: leaves, and links at the root. raw: with raw leaves (and
- * CIDv1, as Kubo requires). */
-struct shape {
-	const char *what;
-	size_t size, leaves, rootlinks;
-	int raw;
-};
-
+/* A file of size bytes in 10-byte chunks, 3 links a node, balanced or
+ * trickle, and the shape Kubo gives it: leaves, and links at the root.
+ * raw: with raw leaves (and CIDv1, as Kubo requires). */
 static void
-check_shapes(int trickle, const struct shape *s)
+test_shapes(void)
 {
+	static const struct {
+		const char *what;
+		int trickle, raw;
+		size_t size, leaves, rootlinks;
+	} shapes[] = {
+		{ "balanced 1 chunk", 0, 0, 10, 1, 0 },
+		{ "balanced 3 chunks", 0, 0, 30, 3, 3 },
+		{ "balanced 4 chunks (one level more)", 0, 0, 31, 4, 2 },
+		{ "balanced 9 chunks (full 2 levels)", 0, 0, 90, 9, 3 },
+		{ "balanced 10 chunks (3 levels, single-child branch)", 0, 0, 91, 10, 2 },
+		{ "balanced 28 chunks", 0, 0, 271, 28, 2 },
+		{ "balanced raw leaves 28 chunks", 0, 1, 271, 28, 2 },
+		{ "balanced raw empty file", 0, 1, 0, 1, 0 },
+		/* trickle root: 3 leaves, then 4 subtrees of depth 1 (3 leaves
+		 * each), then depth-2 subtrees (3 leaves + 4 depth-1 subtrees =
+		 * 15 leaves). */
+		{ "trickle 1 chunk (root still a node)", 1, 0, 5, 1, 1 },
+		{ "trickle 3 chunks", 1, 0, 30, 3, 3 },
+		{ "trickle 4 chunks", 1, 0, 40, 4, 4 },
+		{ "trickle 15 chunks", 1, 0, 150, 15, 7 },
+		{ "trickle 16 chunks", 1, 0, 151, 16, 8 },
+		{ "trickle 100 chunks", 1, 0, 999, 100, 12 },
+		{ "trickle empty file", 1, 0, 0, 0, 0 },
+		{ "trickle raw leaves 100 chunks", 1, 1, 1000, 100, 12 },
+	};
 	struct import_opts o;
 
-	import_opts_kubo(&o);
-	o.trickle = trickle;
-	o.chunk_size = 10;
-	o.max_links = 3;
-	for (; s->what != NULL; s++) {
-		if (s->raw) {
-			o.raw_leaves = 1;
-			o.cid_version = 1;
-		}
-		check_shape(s->what, &o, s->size, s->leaves, s->rootlinks);
+	for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+		import_opts_kubo(&o);
+		o.trickle = shapes[i].trickle;
+		o.chunk_size = 10;
+		o.max_links = 3;
+		o.raw_leaves = shapes[i].raw;
+		o.cid_version = shapes[i].raw;
+		check_shape(shapes[i].what, &o, shapes[i].size, shapes[i].leaves, shapes[i].rootlinks);
 	}
-}
-
-static void
-test_balanced_shapes(void)
-{
-	static const struct shape shapes[] = {
-		{ "balanced 1 chunk", 10, 1, 0, 0 },
-		{ "balanced 3 chunks", 30, 3, 3, 0 },
-		{ "balanced 4 chunks (one level more)", 31, 4, 2, 0 },
-		{ "balanced 9 chunks (full 2 levels)", 90, 9, 3, 0 },
-		{ "balanced 10 chunks (3 levels, single-child branch)", 91, 10, 2, 0 },
-		{ "balanced 28 chunks", 271, 28, 2, 0 },
-		{ "balanced raw leaves 28 chunks", 271, 28, 2, 1 },
-		{ "balanced raw empty file", 0, 1, 0, 1 },
-		{ NULL, 0, 0, 0, 0 },
-	};
-
-	check_shapes(0, shapes);
-}
-
-static void
-test_trickle_shapes(void)
-{
-	/* root: 3 leaves, then 4 subtrees of depth 1 (3 leaves each), then
-	 * depth-2 subtrees (3 leaves + 4 depth-1 subtrees = 15 leaves). */
-	static const struct shape shapes[] = {
-		{ "trickle 1 chunk (root still a node)", 5, 1, 1, 0 },
-		{ "trickle 3 chunks", 30, 3, 3, 0 },
-		{ "trickle 4 chunks", 40, 4, 4, 0 },
-		{ "trickle 15 chunks", 150, 15, 7, 0 },
-		{ "trickle 16 chunks", 151, 16, 8, 0 },
-		{ "trickle 100 chunks", 999, 100, 12, 0 },
-		{ "trickle empty file", 0, 0, 0, 0 },
-		{ "trickle raw leaves 100 chunks", 1000, 100, 12, 1 },
-		{ NULL, 0, 0, 0, 0 },
-	};
-
-	check_shapes(1, shapes);
 }
 
 /* The same bytes give the same CID however they are written. */
@@ -521,8 +500,7 @@ int
 main(void)
 {
 	test_kubo_small_vectors();
-	test_balanced_shapes();
-	test_trickle_shapes();
+	test_shapes();
 	test_write_splits();
 	test_bounded_memory();
 	test_errors();

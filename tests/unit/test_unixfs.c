@@ -3,7 +3,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include "tap.h"
-#include "hex.h"
+#include "fixture.h"
 #include "ipld/unixfs.h"
 
 static void
