@@ -28,6 +28,17 @@ tjerr_quiet(j_common_ptr c, int level)
 	(void)level;
 }
 
+/* tjerr_init: je set up to end libjpeg's errors in tjerr_exit; the error
+ * manager for a (de)compress struct's err. */
+static struct jpeg_error_mgr *
+tjerr_init(struct tjerr *je)
+{
+	struct jpeg_error_mgr *m = jpeg_std_error(&je->pub);
+
+	m->error_exit = tjerr_exit;
+	return m;
+}
+
 /* libjpeg's quantized DC of every block, compared with the DC planes.
  * Returns the number of blocks that differ; -1 when libjpeg refuses the
  * file or sees other components or more blocks than im has. */
@@ -39,8 +50,7 @@ dc_mismatches(const uint8_t *jpg, size_t n, const struct jpegdc_img *im)
 	volatile long bad = 0;
 
 	memset(&d, 0, sizeof d);
-	d.err = jpeg_std_error(&je.pub);
-	je.pub.error_exit = tjerr_exit;
+	d.err = tjerr_init(&je);
 	je.pub.emit_message = tjerr_quiet;
 	if (setjmp(je.jmp)) {
 		jpeg_destroy_decompress(&d);

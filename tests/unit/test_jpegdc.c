@@ -57,8 +57,7 @@ encode(const struct enc *o, const uint8_t *px, int w, int h, uint8_t **out, size
 	unsigned long len = 0;
 
 	memset(&c, 0, sizeof c);
-	c.err = jpeg_std_error(&je.pub);
-	je.pub.error_exit = tjerr_exit;
+	c.err = tjerr_init(&je);
 	if (setjmp(je.jmp)) {
 		jpeg_destroy_compress(&c);
 		free(buf);
@@ -103,8 +102,7 @@ libjpeg_eighth(const uint8_t *jpg, size_t n, int *w, int *h, int *comps)
 	uint8_t *volatile px = NULL;
 
 	memset(&d, 0, sizeof d);
-	d.err = jpeg_std_error(&je.pub);
-	je.pub.error_exit = tjerr_exit;
+	d.err = tjerr_init(&je);
 	if (setjmp(je.jmp)) {
 		jpeg_destroy_decompress(&d);
 		free(px);
