@@ -6,6 +6,7 @@
 # WANDA_CRASH_SEED replays a run (the seed is printed); WANDA_CRASH_KILLS
 # overrides the number of kills (200, 60 under asan).
 load helper
+load ipfs
 load one-node
 
 setup() {

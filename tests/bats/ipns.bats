@@ -3,6 +3,7 @@
 # resolve of the node root, the debounce of a burst, failures retried and
 # never fatal, republish before expiry.
 load helper
+load ipfs
 load one-node
 load ipns
 

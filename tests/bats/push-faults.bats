@@ -3,6 +3,7 @@
 # answers by a script, and relays to the real node (-u) when the script is used up.
 bats_require_minimum_version 1.5.0
 load helper
+load ipfs
 load one-node
 load push
 

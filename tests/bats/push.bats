@@ -2,6 +2,7 @@
 # wanda-push against a real IPFS node (Kubo, tests/ipfs-node).
 bats_require_minimum_version 1.5.0
 load helper
+load ipfs
 load one-node
 load push
 

@@ -3,6 +3,7 @@
 # watch | wanda-push | ack into a real IPFS node; an outage; gc.
 bats_require_minimum_version 1.5.0
 load helper
+load ipfs
 load one-node
 
 setup() {

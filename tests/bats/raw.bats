@@ -5,6 +5,7 @@
 # freed by gc only once pinned.
 bats_require_minimum_version 1.5.0
 load helper
+load ipfs
 load one-node
 
 setup() {

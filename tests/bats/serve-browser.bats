@@ -4,6 +4,7 @@
 # real Kubo node: see tests/browser/serve-gallery.mjs for the checks.
 # Screenshots go to tests/out/.
 load helper
+load ipfs
 load one-node
 
 setup() {

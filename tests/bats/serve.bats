@@ -4,6 +4,7 @@
 # limits, a clean stop, and the daemon stopped mid-run (last test).
 bats_require_minimum_version 1.5.0
 load helper
+load ipfs
 load one-node
 
 setup() {

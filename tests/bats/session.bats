@@ -4,6 +4,7 @@
 # root's index.json, the spool hand-off, and a 20,000-capture session.
 bats_require_minimum_version 1.5.0
 load helper
+load ipfs
 load one-node
 
 setup() {
