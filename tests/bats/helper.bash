@@ -7,6 +7,8 @@ export PATH="$WANDA_BIN:$PATH"
 load /usr/lib/bats/bats-support/load.bash
 load /usr/lib/bats/bats-assert/load.bash
 load /usr/lib/bats/bats-file/load.bash
+# bats 1.5's run flags (--separate-stderr, run !) are used throughout.
+bats_require_minimum_version 1.5.0
 
 # A fresh $WANDA_HOME per test, under bats' own temp dir (removed by bats).
 wanda_fresh_home() {

@@ -3,7 +3,6 @@
 # loopback): the name published on node 1 resolves on node 2 within the
 # debounce period, first publish and update. The publish-to-resolve time is
 # printed with the results ("# ...").
-bats_require_minimum_version 1.5.0
 load helper
 load ipfs
 load ipns

@@ -5,7 +5,6 @@
 # of the built Kubo, root CIDs and CAR bytes compared. On failure the output
 # names the seed and the first differing case; replay with
 # WANDA_KUBO_XCHECK_SEED=N WANDA_KUBO_XCHECK_ONLY=K.
-bats_require_minimum_version 1.5.0
 load helper
 load xcheck
 

@@ -1,7 +1,6 @@
 #!/usr/bin/env bats
 # wanda-push against what a real node will not do on demand: tests/tools/faultd
 # answers by a script, and relays to the real node (-u) when the script is used up.
-bats_require_minimum_version 1.5.0
 load helper
 load ipfs
 load one-node

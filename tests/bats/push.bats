@@ -1,6 +1,5 @@
 #!/usr/bin/env bats
 # wanda-push against a real IPFS node (Kubo, tests/ipfs-node).
-bats_require_minimum_version 1.5.0
 load helper
 load ipfs
 load one-node

@@ -1,7 +1,6 @@
 #!/usr/bin/env bats
 # wanda-queue: every state transition and every command; the pipeline
 # watch | wanda-push | ack into a real IPFS node; an outage; gc.
-bats_require_minimum_version 1.5.0
 load helper
 load ipfs
 load one-node

@@ -3,7 +3,6 @@
 # pushed and pinned through the same pipeline into a real IPFS node, so the
 # session directory's link to them resolves; recovered after a crash; and
 # freed by gc only once pinned.
-bats_require_minimum_version 1.5.0
 load helper
 load ipfs
 load one-node

@@ -6,7 +6,6 @@
 # a stick (sneakernet); then wanda-discover runs on the three (B is the
 # static peer A and C know) and B's pulls are triggered by its peer events.
 # The tests run in order and share the nodes (set up once per file).
-bats_require_minimum_version 1.5.0
 load helper
 load netns
 load ipfs

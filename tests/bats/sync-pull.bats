@@ -3,7 +3,6 @@
 # node 1 (A) captures sessions and builds its root; node 2 (B) reads A's
 # announcement from state/peers.json (written here as wanda-discover would)
 # and pins A's sessions as mirrors.
-bats_require_minimum_version 1.5.0
 load helper
 load ipfs
 load sync

@@ -1,6 +1,5 @@
 #!/usr/bin/env bats
 # wanda-sync get / cat against real IPFS nodes (two: bitswap between them).
-bats_require_minimum_version 1.5.0
 load helper
 load ipfs
 load push
