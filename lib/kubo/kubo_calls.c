@@ -1,6 +1,7 @@
 /* kubo_calls: the typed Kubo RPC calls of kubo.h, each a request
  * description for kubo_run() plus the parsing of its answer. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,80 @@ static int
 missing(struct kubo *k, struct werr *e, const char *cmd, const char *field)
 {
 	return kubo_fail(k, e, cmd, KUBO_E_PROTOCOL, 0, "answer has no %s", field);
+}
+
+/* ---- answers read into a struct --------------------------------------- */
+
+/* How a field of the answer is read into its struct member. */
+enum kf_kind {
+	KF_STR,        /* a string, cut to the member's size; "" when absent */
+	KF_NEED,       /* the same, and the call fails when it is "" */
+	KF_U64,        /* json_u64: a number or a string of digits */
+	KF_DOUBLE,     /* a number or a numeric string (stats/bw rates) */
+	KF_INT_OR_STR, /* an integer written as text, or a string (repo/stat Version) */
+	KF_FN,         /* what a table cannot say: fn(the field, the struct) */
+};
+
+/* A table of fields, one a line, ends with { NULL }. */
+struct kfield {
+	const char *key;
+	enum kf_kind kind;
+	size_t off, size; /* the member */
+	void (*fn)(const cJSON *v, void *out);
+};
+#define KF(type, member, key, kind) \
+	{ \
+		key, kind, offsetof(type, member), sizeof(((type *)0)->member), NULL \
+	}
+
+/* Fill out from the object o; the key of an empty KF_NEED field, or NULL. */
+static const char *
+fields_read(const cJSON *o, const struct kfield *f, void *out)
+{
+	const char *need = NULL;
+
+	for (; f->key != NULL; f++) {
+		char *m = (char *)out + f->off;
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, f->key);
+
+		switch (f->kind) {
+		case KF_STR:
+		case KF_NEED:
+			json_copy(m, f->size, o, f->key);
+			if (f->kind == KF_NEED && m[0] == '\0' && need == NULL)
+				need = f->key;
+			break;
+		case KF_U64: *(uint64_t *)m = json_u64(o, f->key); break;
+		case KF_DOUBLE:
+			*(double *)m = cJSON_IsString(v) ? strtod(v->valuestring, NULL) : json_num(o, f->key, 0);
+			break;
+		case KF_INT_OR_STR:
+			if (cJSON_IsNumber(v))
+				snprintf(m, f->size, "%d", v->valueint);
+			else
+				json_copy(m, f->size, o, f->key);
+			break;
+		case KF_FN: f->fn(v, out); break;
+		}
+	}
+	return need;
+}
+
+/* Call cmd, expect one JSON object and fill out (size bytes, zeroed
+ * first) from the table f. */
+static int
+call_fields(struct kubo *k, const char *cmd, const struct kubo_param *p, int flags,
+    const struct kfield *f, void *out, size_t size, struct werr *e)
+{
+	const char *need;
+	cJSON *o;
+
+	memset(out, 0, size);
+	if (call_obj(k, cmd, p, flags, &o, e) < 0)
+		return -1;
+	need = fields_read(o, f, out);
+	cJSON_Delete(o);
+	return need == NULL ? 0 : missing(k, e, cmd, need);
 }
 
 /* ---- add --------------------------------------------------------------- */
@@ -157,12 +232,7 @@ kubo_cat(struct kubo *k, const char *path, uint64_t offset, int64_t length,
 		{ "length", length >= 0 ? c.len_s : NULL }, { NULL, NULL } };
 
 	cat_resume(&c, 0);
-	kubo_req_init(&r, "cat", RESP_RAW);
-	r.params = p;
-	r.data_fn = fn;
-	r.ctx = ctx;
-	r.transfer = 1;
-	r.idempotent = 1;
+	kubo_req_download(&r, "cat", p, fn, ctx);
 	r.resume = cat_resume;
 	r.resume_ctx = &c;
 	return kubo_run(k, &r, e);
@@ -367,88 +437,76 @@ kubo_pin_check(struct kubo *k, const char *path, int *pinned, char *type, struct
 
 /* ---- node -------------------------------------------------------------- */
 
-int
-kubo_id(struct kubo *k, struct kubo_id *out, struct werr *e)
+/* id's Addresses, kept up to KUBO_MAX_ADDRS. */
+static void
+id_addrs(const cJSON *v, void *outv)
 {
-	cJSON *o, *it;
+	struct kubo_id *out = outv;
+	const cJSON *it;
 
-	memset(out, 0, sizeof *out);
-	if (call_obj(k, "id", NULL, KUBO_IDEMPOTENT, &o, e) < 0)
-		return -1;
-	json_copy(out->id, sizeof out->id, o, "ID");
-	json_copy(out->agent_version, sizeof out->agent_version, o, "AgentVersion");
-	json_copy(out->protocol_version, sizeof out->protocol_version, o, "ProtocolVersion");
-	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(o, "Addresses"))
+	cJSON_ArrayForEach(it, v)
 	{
 		if (cJSON_IsString(it) && out->naddrs < KUBO_MAX_ADDRS)
 			snprintf(out->addrs[out->naddrs++], sizeof out->addrs[0], "%s", it->valuestring);
 	}
-	cJSON_Delete(o);
-	return out->id[0] ? 0 : missing(k, e, "id", "ID");
 }
+
+static const struct kfield id_fields[] = {
+	KF(struct kubo_id, id, "ID", KF_NEED),
+	KF(struct kubo_id, agent_version, "AgentVersion", KF_STR),
+	KF(struct kubo_id, protocol_version, "ProtocolVersion", KF_STR),
+	{ "Addresses", KF_FN, 0, 0, id_addrs },
+	{ NULL },
+};
+
+int
+kubo_id(struct kubo *k, struct kubo_id *out, struct werr *e)
+{
+	return call_fields(k, "id", NULL, KUBO_IDEMPOTENT, id_fields, out, sizeof *out, e);
+}
+
+static const struct kfield version_fields[] = {
+	KF(struct kubo_version, version, "Version", KF_NEED),
+	KF(struct kubo_version, commit, "Commit", KF_STR),
+	KF(struct kubo_version, repo, "Repo", KF_STR),
+	KF(struct kubo_version, system, "System", KF_STR),
+	KF(struct kubo_version, golang, "Golang", KF_STR),
+	{ NULL },
+};
 
 int
 kubo_version(struct kubo *k, struct kubo_version *out, struct werr *e)
 {
-	cJSON *o;
-
-	memset(out, 0, sizeof *out);
-	if (call_obj(k, "version", NULL, KUBO_IDEMPOTENT, &o, e) < 0)
-		return -1;
-	json_copy(out->version, sizeof out->version, o, "Version");
-	json_copy(out->commit, sizeof out->commit, o, "Commit");
-	json_copy(out->repo, sizeof out->repo, o, "Repo");
-	json_copy(out->system, sizeof out->system, o, "System");
-	json_copy(out->golang, sizeof out->golang, o, "Golang");
-	cJSON_Delete(o);
-	return out->version[0] ? 0 : missing(k, e, "version", "Version");
+	return call_fields(k, "version", NULL, KUBO_IDEMPOTENT, version_fields, out, sizeof *out, e);
 }
+
+static const struct kfield repo_stat_fields[] = {
+	KF(struct kubo_repo_stat, repo_size, "RepoSize", KF_U64),
+	KF(struct kubo_repo_stat, storage_max, "StorageMax", KF_U64),
+	KF(struct kubo_repo_stat, num_objects, "NumObjects", KF_U64),
+	KF(struct kubo_repo_stat, repo_path, "RepoPath", KF_STR),
+	KF(struct kubo_repo_stat, version, "Version", KF_INT_OR_STR),
+	{ NULL },
+};
 
 int
 kubo_repo_stat(struct kubo *k, struct kubo_repo_stat *out, struct werr *e)
 {
-	cJSON *o;
-
-	memset(out, 0, sizeof *out);
-	if (call_obj(k, "repo/stat", NULL, KUBO_IDEMPOTENT, &o, e) < 0)
-		return -1;
-	out->repo_size = json_u64(o, "RepoSize");
-	out->storage_max = json_u64(o, "StorageMax");
-	out->num_objects = json_u64(o, "NumObjects");
-	json_copy(out->repo_path, sizeof out->repo_path, o, "RepoPath");
-	if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(o, "Version")))
-		snprintf(out->version, sizeof out->version, "%d",
-		    cJSON_GetObjectItemCaseSensitive(o, "Version")->valueint);
-	else
-		json_copy(out->version, sizeof out->version, o, "Version");
-	cJSON_Delete(o);
-	return 0;
+	return call_fields(k, "repo/stat", NULL, KUBO_IDEMPOTENT, repo_stat_fields, out, sizeof *out, e);
 }
 
-static double
-kj_num(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	if (cJSON_IsNumber(v))
-		return v->valuedouble;
-	return cJSON_IsString(v) ? strtod(v->valuestring, NULL) : 0;
-}
+static const struct kfield bw_fields[] = {
+	KF(struct kubo_bw, total_in, "TotalIn", KF_U64),
+	KF(struct kubo_bw, total_out, "TotalOut", KF_U64),
+	KF(struct kubo_bw, rate_in, "RateIn", KF_DOUBLE),
+	KF(struct kubo_bw, rate_out, "RateOut", KF_DOUBLE),
+	{ NULL },
+};
 
 int
 kubo_stats_bw(struct kubo *k, struct kubo_bw *out, struct werr *e)
 {
-	cJSON *o;
-
-	memset(out, 0, sizeof *out);
-	if (call_obj(k, "stats/bw", NULL, KUBO_IDEMPOTENT, &o, e) < 0)
-		return -1;
-	out->total_in = json_u64(o, "TotalIn");
-	out->total_out = json_u64(o, "TotalOut");
-	out->rate_in = kj_num(o, "RateIn");
-	out->rate_out = kj_num(o, "RateOut");
-	cJSON_Delete(o);
-	return 0;
+	return call_fields(k, "stats/bw", NULL, KUBO_IDEMPOTENT, bw_fields, out, sizeof *out, e);
 }
 
 /* ---- swarm ------------------------------------------------------------- */
@@ -559,12 +617,7 @@ kubo_dag_export_cb(struct kubo *k, const char *cid, kubo_data_fn fn, void *ctx, 
 	struct kreq r;
 	struct kubo_param p[] = { { "arg", cid }, { NULL, NULL } };
 
-	kubo_req_init(&r, "dag/export", RESP_RAW);
-	r.params = p;
-	r.data_fn = fn;
-	r.ctx = ctx;
-	r.transfer = 1;
-	r.idempotent = 1; /* retried only while nothing was delivered */
+	kubo_req_download(&r, "dag/export", p, fn, ctx);
 	return kubo_run(k, &r, e);
 }
 
@@ -634,12 +687,7 @@ kubo_block_get(struct kubo *k, const char *cid, uint8_t **out, size_t *len, stru
 
 	*out = NULL;
 	*len = 0;
-	kubo_req_init(&r, "block/get", RESP_RAW);
-	r.params = p;
-	r.data_fn = block_collect;
-	r.ctx = &b;
-	r.idempotent = 1;
-	r.transfer = 1;
+	kubo_req_download(&r, "block/get", p, block_collect, &b);
 	r.resume = block_restart;
 	r.resume_ctx = &b;
 	if (kubo_run(k, &r, e) < 0) {
@@ -656,19 +704,18 @@ kubo_block_get(struct kubo *k, const char *cid, uint8_t **out, size_t *len, stru
 	return 0;
 }
 
+static const struct kfield block_stat_fields[] = {
+	KF(struct kubo_block_stat, key, "Key", KF_NEED),
+	KF(struct kubo_block_stat, size, "Size", KF_U64),
+	{ NULL },
+};
+
 int
 kubo_block_stat(struct kubo *k, const char *cid, struct kubo_block_stat *out, struct werr *e)
 {
 	struct kubo_param p[] = { { "arg", cid }, { NULL, NULL } };
-	cJSON *o;
 
-	memset(out, 0, sizeof *out);
-	if (call_obj(k, "block/stat", p, KUBO_IDEMPOTENT, &o, e) < 0)
-		return -1;
-	json_copy(out->key, sizeof out->key, o, "Key");
-	out->size = json_u64(o, "Size");
-	cJSON_Delete(o);
-	return out->key[0] ? 0 : missing(k, e, "block/stat", "Key");
+	return call_fields(k, "block/stat", p, KUBO_IDEMPOTENT, block_stat_fields, out, sizeof *out, e);
 }
 
 /* ---- files (MFS) ------------------------------------------------------- */
@@ -701,22 +748,21 @@ kubo_files_rm(struct kubo *k, const char *path, int recursive, int force, struct
 	return call_void(k, "files/rm", p, 0, e);
 }
 
+static const struct kfield files_stat_fields[] = {
+	KF(struct kubo_files_stat, hash, "Hash", KF_NEED),
+	KF(struct kubo_files_stat, type, "Type", KF_STR),
+	KF(struct kubo_files_stat, size, "Size", KF_U64),
+	KF(struct kubo_files_stat, cumulative_size, "CumulativeSize", KF_U64),
+	KF(struct kubo_files_stat, blocks, "Blocks", KF_U64),
+	{ NULL },
+};
+
 int
 kubo_files_stat(struct kubo *k, const char *path, struct kubo_files_stat *out, struct werr *e)
 {
 	struct kubo_param p[] = { { "arg", path }, { NULL, NULL } };
-	cJSON *o;
 
-	memset(out, 0, sizeof *out);
-	if (call_obj(k, "files/stat", p, KUBO_IDEMPOTENT, &o, e) < 0)
-		return -1;
-	json_copy(out->hash, sizeof out->hash, o, "Hash");
-	json_copy(out->type, sizeof out->type, o, "Type");
-	out->size = json_u64(o, "Size");
-	out->cumulative_size = json_u64(o, "CumulativeSize");
-	out->blocks = json_u64(o, "Blocks");
-	cJSON_Delete(o);
-	return out->hash[0] ? 0 : missing(k, e, "files/stat", "Hash");
+	return call_fields(k, "files/stat", p, KUBO_IDEMPOTENT, files_stat_fields, out, sizeof *out, e);
 }
 
 int
@@ -749,19 +795,19 @@ kubo_files_ls(struct kubo *k, const char *path, kubo_files_fn fn, void *ctx, str
 
 /* ---- keys and IPNS ----------------------------------------------------- */
 
+/* A key as key/gen answers and key/list lists it. */
+static const struct kfield key_fields[] = {
+	KF(struct kubo_key, name, "Name", KF_STR),
+	KF(struct kubo_key, id, "Id", KF_NEED),
+	{ NULL },
+};
+
 int
 kubo_key_gen(struct kubo *k, const char *name, struct kubo_key *out, struct werr *e)
 {
 	struct kubo_param p[] = { { "arg", name }, { "type", "ed25519" }, { NULL, NULL } };
-	cJSON *o;
 
-	memset(out, 0, sizeof *out);
-	if (call_obj(k, "key/gen", p, 0, &o, e) < 0)
-		return -1;
-	json_copy(out->name, sizeof out->name, o, "Name");
-	json_copy(out->id, sizeof out->id, o, "Id");
-	cJSON_Delete(o);
-	return out->id[0] ? 0 : missing(k, e, "key/gen", "Id");
+	return call_fields(k, "key/gen", p, 0, key_fields, out, sizeof *out, e);
 }
 
 int
@@ -778,8 +824,7 @@ kubo_key_list(struct kubo *k, kubo_key_fn fn, void *ctx, struct werr *e)
 	{
 		struct kubo_key key;
 
-		json_copy(key.name, sizeof key.name, it, "Name");
-		json_copy(key.id, sizeof key.id, it, "Id");
+		(void)fields_read(it, key_fields, &key);
 		if (key.name[0] == '\0')
 			continue;
 		if (fn != NULL && (rc = fn(ctx, &key, e)) != 0)
