@@ -51,28 +51,78 @@ enum kf_kind {
 	KF_FN,         /* what a table cannot say: fn(the field, the struct) */
 };
 
-/* A table of fields, one a line, ends with { NULL }. */
 struct kfield {
-	const char *key;
+	const char *cmd, *key;
 	enum kf_kind kind;
 	size_t off, size; /* the member */
 	void (*fn)(const cJSON *v, void *out);
 };
-#define KF(type, member, key, kind) \
+#define KF(cmd, key, kind, type, member) \
 	{ \
-		key, kind, offsetof(type, member), sizeof(((type *)0)->member), NULL \
+		cmd, key, kind, offsetof(type, member), sizeof(((type *)0)->member), NULL \
 	}
 
-/* Fill out from the object o; the key of an empty KF_NEED field, or NULL. */
+/* id's Addresses, kept up to KUBO_MAX_ADDRS. */
+static void
+id_addrs(const cJSON *v, void *outv)
+{
+	struct kubo_id *out = outv;
+	const cJSON *it;
+
+	cJSON_ArrayForEach(it, v)
+	{
+		if (cJSON_IsString(it) && out->naddrs < KUBO_MAX_ADDRS)
+			snprintf(out->addrs[out->naddrs++], sizeof out->addrs[0], "%s", it->valuestring);
+	}
+}
+
+/* Every answer read into a struct, a field a line: the call, the field,
+ * how it is read, the member. key/list's entries read as key/gen's answer. */
+static const struct kfield answers[] = {
+	KF("id", "ID", KF_NEED, struct kubo_id, id),
+	KF("id", "AgentVersion", KF_STR, struct kubo_id, agent_version),
+	KF("id", "ProtocolVersion", KF_STR, struct kubo_id, protocol_version),
+	{ "id", "Addresses", KF_FN, 0, 0, id_addrs },
+	KF("version", "Version", KF_NEED, struct kubo_version, version),
+	KF("version", "Commit", KF_STR, struct kubo_version, commit),
+	KF("version", "Repo", KF_STR, struct kubo_version, repo),
+	KF("version", "System", KF_STR, struct kubo_version, system),
+	KF("version", "Golang", KF_STR, struct kubo_version, golang),
+	KF("repo/stat", "RepoSize", KF_U64, struct kubo_repo_stat, repo_size),
+	KF("repo/stat", "StorageMax", KF_U64, struct kubo_repo_stat, storage_max),
+	KF("repo/stat", "NumObjects", KF_U64, struct kubo_repo_stat, num_objects),
+	KF("repo/stat", "RepoPath", KF_STR, struct kubo_repo_stat, repo_path),
+	KF("repo/stat", "Version", KF_INT_OR_STR, struct kubo_repo_stat, version),
+	KF("stats/bw", "TotalIn", KF_U64, struct kubo_bw, total_in),
+	KF("stats/bw", "TotalOut", KF_U64, struct kubo_bw, total_out),
+	KF("stats/bw", "RateIn", KF_DOUBLE, struct kubo_bw, rate_in),
+	KF("stats/bw", "RateOut", KF_DOUBLE, struct kubo_bw, rate_out),
+	KF("block/stat", "Key", KF_NEED, struct kubo_block_stat, key),
+	KF("block/stat", "Size", KF_U64, struct kubo_block_stat, size),
+	KF("files/stat", "Hash", KF_NEED, struct kubo_files_stat, hash),
+	KF("files/stat", "Type", KF_STR, struct kubo_files_stat, type),
+	KF("files/stat", "Size", KF_U64, struct kubo_files_stat, size),
+	KF("files/stat", "CumulativeSize", KF_U64, struct kubo_files_stat, cumulative_size),
+	KF("files/stat", "Blocks", KF_U64, struct kubo_files_stat, blocks),
+	KF("key/gen", "Name", KF_STR, struct kubo_key, name),
+	KF("key/gen", "Id", KF_NEED, struct kubo_key, id),
+	{ NULL },
+};
+
+/* Fill out from the object o with cmd's rows of answers[]; the key of an
+ * empty KF_NEED field, or NULL. */
 static const char *
-fields_read(const cJSON *o, const struct kfield *f, void *out)
+fields_read(const cJSON *o, const char *cmd, void *out)
 {
 	const char *need = NULL;
 
-	for (; f->key != NULL; f++) {
+	for (const struct kfield *f = answers; f->cmd != NULL; f++) {
 		char *m = (char *)out + f->off;
-		const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, f->key);
+		const cJSON *v;
 
+		if (strcmp(f->cmd, cmd) != 0)
+			continue;
+		v = cJSON_GetObjectItemCaseSensitive(o, f->key);
 		switch (f->kind) {
 		case KF_STR:
 		case KF_NEED:
@@ -97,10 +147,10 @@ fields_read(const cJSON *o, const struct kfield *f, void *out)
 }
 
 /* Call cmd, expect one JSON object and fill out (size bytes, zeroed
- * first) from the table f. */
+ * first) from cmd's rows of answers[]. */
 static int
-call_fields(struct kubo *k, const char *cmd, const struct kubo_param *p, int flags,
-    const struct kfield *f, void *out, size_t size, struct werr *e)
+call_fields(struct kubo *k, const char *cmd, const struct kubo_param *p, int flags, void *out,
+    size_t size, struct werr *e)
 {
 	const char *need;
 	cJSON *o;
@@ -108,7 +158,7 @@ call_fields(struct kubo *k, const char *cmd, const struct kubo_param *p, int fla
 	memset(out, 0, size);
 	if (call_obj(k, cmd, p, flags, &o, e) < 0)
 		return -1;
-	need = fields_read(o, f, out);
+	need = fields_read(o, cmd, out);
 	cJSON_Delete(o);
 	return need == NULL ? 0 : missing(k, e, cmd, need);
 }
@@ -437,76 +487,28 @@ kubo_pin_check(struct kubo *k, const char *path, int *pinned, char *type, struct
 
 /* ---- node -------------------------------------------------------------- */
 
-/* id's Addresses, kept up to KUBO_MAX_ADDRS. */
-static void
-id_addrs(const cJSON *v, void *outv)
-{
-	struct kubo_id *out = outv;
-	const cJSON *it;
-
-	cJSON_ArrayForEach(it, v)
-	{
-		if (cJSON_IsString(it) && out->naddrs < KUBO_MAX_ADDRS)
-			snprintf(out->addrs[out->naddrs++], sizeof out->addrs[0], "%s", it->valuestring);
-	}
-}
-
-static const struct kfield id_fields[] = {
-	KF(struct kubo_id, id, "ID", KF_NEED),
-	KF(struct kubo_id, agent_version, "AgentVersion", KF_STR),
-	KF(struct kubo_id, protocol_version, "ProtocolVersion", KF_STR),
-	{ "Addresses", KF_FN, 0, 0, id_addrs },
-	{ NULL },
-};
-
 int
 kubo_id(struct kubo *k, struct kubo_id *out, struct werr *e)
 {
-	return call_fields(k, "id", NULL, KUBO_IDEMPOTENT, id_fields, out, sizeof *out, e);
+	return call_fields(k, "id", NULL, KUBO_IDEMPOTENT, out, sizeof *out, e);
 }
-
-static const struct kfield version_fields[] = {
-	KF(struct kubo_version, version, "Version", KF_NEED),
-	KF(struct kubo_version, commit, "Commit", KF_STR),
-	KF(struct kubo_version, repo, "Repo", KF_STR),
-	KF(struct kubo_version, system, "System", KF_STR),
-	KF(struct kubo_version, golang, "Golang", KF_STR),
-	{ NULL },
-};
 
 int
 kubo_version(struct kubo *k, struct kubo_version *out, struct werr *e)
 {
-	return call_fields(k, "version", NULL, KUBO_IDEMPOTENT, version_fields, out, sizeof *out, e);
+	return call_fields(k, "version", NULL, KUBO_IDEMPOTENT, out, sizeof *out, e);
 }
-
-static const struct kfield repo_stat_fields[] = {
-	KF(struct kubo_repo_stat, repo_size, "RepoSize", KF_U64),
-	KF(struct kubo_repo_stat, storage_max, "StorageMax", KF_U64),
-	KF(struct kubo_repo_stat, num_objects, "NumObjects", KF_U64),
-	KF(struct kubo_repo_stat, repo_path, "RepoPath", KF_STR),
-	KF(struct kubo_repo_stat, version, "Version", KF_INT_OR_STR),
-	{ NULL },
-};
 
 int
 kubo_repo_stat(struct kubo *k, struct kubo_repo_stat *out, struct werr *e)
 {
-	return call_fields(k, "repo/stat", NULL, KUBO_IDEMPOTENT, repo_stat_fields, out, sizeof *out, e);
+	return call_fields(k, "repo/stat", NULL, KUBO_IDEMPOTENT, out, sizeof *out, e);
 }
-
-static const struct kfield bw_fields[] = {
-	KF(struct kubo_bw, total_in, "TotalIn", KF_U64),
-	KF(struct kubo_bw, total_out, "TotalOut", KF_U64),
-	KF(struct kubo_bw, rate_in, "RateIn", KF_DOUBLE),
-	KF(struct kubo_bw, rate_out, "RateOut", KF_DOUBLE),
-	{ NULL },
-};
 
 int
 kubo_stats_bw(struct kubo *k, struct kubo_bw *out, struct werr *e)
 {
-	return call_fields(k, "stats/bw", NULL, KUBO_IDEMPOTENT, bw_fields, out, sizeof *out, e);
+	return call_fields(k, "stats/bw", NULL, KUBO_IDEMPOTENT, out, sizeof *out, e);
 }
 
 /* ---- swarm ------------------------------------------------------------- */
@@ -704,18 +706,12 @@ kubo_block_get(struct kubo *k, const char *cid, uint8_t **out, size_t *len, stru
 	return 0;
 }
 
-static const struct kfield block_stat_fields[] = {
-	KF(struct kubo_block_stat, key, "Key", KF_NEED),
-	KF(struct kubo_block_stat, size, "Size", KF_U64),
-	{ NULL },
-};
-
 int
 kubo_block_stat(struct kubo *k, const char *cid, struct kubo_block_stat *out, struct werr *e)
 {
 	struct kubo_param p[] = { { "arg", cid }, { NULL, NULL } };
 
-	return call_fields(k, "block/stat", p, KUBO_IDEMPOTENT, block_stat_fields, out, sizeof *out, e);
+	return call_fields(k, "block/stat", p, KUBO_IDEMPOTENT, out, sizeof *out, e);
 }
 
 /* ---- files (MFS) ------------------------------------------------------- */
@@ -748,21 +744,12 @@ kubo_files_rm(struct kubo *k, const char *path, int recursive, int force, struct
 	return call_void(k, "files/rm", p, 0, e);
 }
 
-static const struct kfield files_stat_fields[] = {
-	KF(struct kubo_files_stat, hash, "Hash", KF_NEED),
-	KF(struct kubo_files_stat, type, "Type", KF_STR),
-	KF(struct kubo_files_stat, size, "Size", KF_U64),
-	KF(struct kubo_files_stat, cumulative_size, "CumulativeSize", KF_U64),
-	KF(struct kubo_files_stat, blocks, "Blocks", KF_U64),
-	{ NULL },
-};
-
 int
 kubo_files_stat(struct kubo *k, const char *path, struct kubo_files_stat *out, struct werr *e)
 {
 	struct kubo_param p[] = { { "arg", path }, { NULL, NULL } };
 
-	return call_fields(k, "files/stat", p, KUBO_IDEMPOTENT, files_stat_fields, out, sizeof *out, e);
+	return call_fields(k, "files/stat", p, KUBO_IDEMPOTENT, out, sizeof *out, e);
 }
 
 int
@@ -795,19 +782,12 @@ kubo_files_ls(struct kubo *k, const char *path, kubo_files_fn fn, void *ctx, str
 
 /* ---- keys and IPNS ----------------------------------------------------- */
 
-/* A key as key/gen answers and key/list lists it. */
-static const struct kfield key_fields[] = {
-	KF(struct kubo_key, name, "Name", KF_STR),
-	KF(struct kubo_key, id, "Id", KF_NEED),
-	{ NULL },
-};
-
 int
 kubo_key_gen(struct kubo *k, const char *name, struct kubo_key *out, struct werr *e)
 {
 	struct kubo_param p[] = { { "arg", name }, { "type", "ed25519" }, { NULL, NULL } };
 
-	return call_fields(k, "key/gen", p, 0, key_fields, out, sizeof *out, e);
+	return call_fields(k, "key/gen", p, 0, out, sizeof *out, e);
 }
 
 int
@@ -824,7 +804,7 @@ kubo_key_list(struct kubo *k, kubo_key_fn fn, void *ctx, struct werr *e)
 	{
 		struct kubo_key key;
 
-		(void)fields_read(it, key_fields, &key);
+		(void)fields_read(it, "key/gen", &key);
 		if (key.name[0] == '\0')
 			continue;
 		if (fn != NULL && (rc = fn(ctx, &key, e)) != 0)
