@@ -389,7 +389,6 @@ static void
 test_answer_fields(void)
 {
 	struct canned c = { 0 };
-	pthread_t t;
 	struct kubo *k;
 	struct werr e = { 0 };
 	struct kubo_repo_stat rs;
@@ -397,12 +396,11 @@ test_answer_fields(void)
 	struct kubo_id id;
 	struct kubo_block_stat bst;
 
-	c.resp[0] = okjson("{\"RepoSize\":\"123\",\"StorageMax\":1e10,\"NumObjects\":7,\"RepoPath\":\"/r\",\"Version\":15}");
-	c.resp[1] = okjson("{\"TotalIn\":5,\"TotalOut\":\"6\",\"RateIn\":\"1.5\",\"RateOut\":2.25}");
-	c.resp[2] = okjson("{\"ID\":\"12D3KooW\",\"AgentVersion\":\"kubo/0.43.1/\",\"Addresses\":[\"/ip4/1\",7,\"/ip4/2\"]}");
-	c.resp[3] = okjson("{\"Size\":3}");
-	canned_start(&c, &t);
-	k = client(c.port, 1);
+	c.resp[0] = c.owned[0] = okjson("{\"RepoSize\":\"123\",\"StorageMax\":1e10,\"NumObjects\":7,\"RepoPath\":\"/r\",\"Version\":15}");
+	c.resp[1] = c.owned[1] = okjson("{\"TotalIn\":5,\"TotalOut\":\"6\",\"RateIn\":\"1.5\",\"RateOut\":2.25}");
+	c.resp[2] = c.owned[2] = okjson("{\"ID\":\"12D3KooW\",\"AgentVersion\":\"kubo/0.43.1/\",\"Addresses\":[\"/ip4/1\",7,\"/ip4/2\"]}");
+	c.resp[3] = c.owned[3] = okjson("{\"Size\":3}");
+	k = canned_start(&c, 1);
 	ok(kubo_repo_stat(k, &rs, &e) == 0, "repo/stat: %s", e.msg);
 	ok(rs.repo_size == 123 && rs.storage_max == 10000000000ull && rs.num_objects == 7,
 	    "numbers, and a string of digits");
@@ -419,10 +417,7 @@ test_answer_fields(void)
 	ok(kubo_block_stat(k, "bafkqaaa", &bst, &e) < 0, "block/stat without a Key fails");
 	is_int(kubo_last_error(k)->kind, KUBO_E_PROTOCOL, "kind protocol");
 	ok(strstr(e.msg, "no Key") != NULL, "names the field: %s", e.msg);
-	kubo_free(k);
-	canned_stop(&c, t);
-	for (int i = 0; i < 4; i++)
-		free((char *)c.resp[i]);
+	canned_stop(&c, k);
 }
 
 static int
