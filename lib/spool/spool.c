@@ -424,8 +424,8 @@ spool_quarantine(const char *spool_dir, const char *path, struct werr *e)
 
 	if (lstat(path, &st) < 0)
 		return werr_sys(e, errno == ENOENT ? EX_NOINPUT : EX_IOERR, "%s", path);
-	if (!S_ISREG(st.st_mode))
-		return werr_set(e, EX_DATAERR, "%s: not a spool entry (not a regular file)", path);
+	if (S_ISDIR(st.st_mode)) /* the state's directory itself, never an entry */
+		return werr_set(e, EX_DATAERR, "%s: a directory, not a spool entry", path);
 	if (path_fmt(buf, sizeof buf, e, "%s", path) < 0)
 		return -1;
 	base = basename(buf);
