@@ -519,7 +519,7 @@ build_parse(int argc, char **argv, struct common *c, struct build_flags *f, int 
 
 	if (!(f->cf = config_load(&e)))
 		errx(e.code, "%s", e.msg);
-	kubo_cli_init(&f->kc, f->cf, 0);
+	kubo_cli_init(&f->kc, f->cf, 0, 3);
 	f->import = f->b.pin = 1;
 	optind = 0; /* reinitialise glibc's getopt: options may follow the names (no '+') */
 	while ((ch = getopt_long(argc, argv, "hVJ:", lo, NULL)) != -1) {

@@ -205,7 +205,7 @@ defaults(struct config *cf, struct opts *o, struct werr *e)
 
 	o->cfg.home = config_home(cf);
 	o->cfg.key = config_get_or(cf, "ipns_key", "wanda");
-	kubo_cli_init(&o->kc, cf, 0);
+	kubo_cli_init(&o->kc, cf, 0, 3);
 	if (parse_bool(off, &o->cfg.allow_offline, "ipns_allow_offline", e) < 0 ||
 	    parse_duration_ms(config_get_or(cf, "ipns_lifetime", "24h"), &o->cfg.lifetime_ms,
 	        "ipns_lifetime", e) < 0 ||

@@ -494,7 +494,7 @@ main(int argc, char **argv)
 	if ((cf = config_load(&e)) == NULL)
 		errx(e.code, "%s", e.msg);
 	c.cf = cf;
-	kubo_cli_init(&c.kc, cf, 30000);
+	kubo_cli_init(&c.kc, cf, 30000, 3);
 	i = parse_args(&c, argc, argv, &jq);
 	if ((c.out = jsonl_open(stdout, jq, &e)) == NULL)
 		errx(e.code, "%s", e.msg);

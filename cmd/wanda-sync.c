@@ -397,7 +397,7 @@ main(int argc, char **argv)
 	cli_locale();
 	if ((cf = config_load(&e)) == NULL)
 		errx(e.code, "%s", e.msg);
-	kubo_cli_init(&c.kc, cf, 30000);
+	kubo_cli_init(&c.kc, cf, 30000, 3);
 	i = parse_args(&c, argc, argv, &jq);
 	if (i >= argc || !known(argv[i])) {
 		if (i < argc)

@@ -4,11 +4,11 @@
 #include "kubo/kubo_cli.h"
 
 void
-kubo_cli_init(struct kubo_cli *kc, struct config *cf, int64_t timeout_ms)
+kubo_cli_init(struct kubo_cli *kc, struct config *cf, int64_t timeout_ms, long retries)
 {
 	kc->cf = cf;
 	kc->timeout_ms = timeout_ms;
-	kc->retries = 3;
+	kc->retries = retries;
 }
 
 int
@@ -30,6 +30,16 @@ kubo_cli_opt(struct kubo_cli *kc, int ch, const char *arg, struct werr *e)
 	}
 }
 
+void
+kubo_cli_opts(const struct kubo_cli *kc, struct kubo_opts *ko)
+{
+	if (kc->timeout_ms > 0)
+		kubo_opts_for_timeout(ko, (long)kc->timeout_ms);
+	else
+		kubo_opts_default(ko);
+	ko->retries = (int)kc->retries;
+}
+
 struct kubo *
 kubo_cli_open(const struct kubo_cli *kc, char *url, size_t len, struct werr *e)
 {
@@ -42,10 +52,6 @@ kubo_cli_open(const struct kubo_cli *kc, char *url, size_t len, struct werr *e)
 	}
 	if (config_api_url(kc->cf, url, len, e) < 0)
 		return NULL;
-	if (kc->timeout_ms > 0)
-		kubo_opts_for_timeout(&ko, (long)kc->timeout_ms);
-	else
-		kubo_opts_default(&ko);
-	ko.retries = (int)kc->retries;
+	kubo_cli_opts(kc, &ko);
 	return kubo_new(url, &ko, e);
 }
