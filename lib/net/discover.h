@@ -20,8 +20,8 @@ typedef void (*discover_emit_fn)(void *ctx, cJSON *ev);
 typedef void (*discover_log_fn)(void *ctx, const char *line);
 
 struct discover_cfg {
-	const char *home;     /* $WANDA_HOME */
-	const char *api;      /* Kubo RPC URL */
+	const char *home; /* $WANDA_HOME */
+	const char *api;  /* Kubo RPC URL */
 	/* The clients' timeouts and retries (wanda-discover --timeout,
 	 * --retries). The subscription has no limit but the connect timeout;
 	 * the background calls (dworker.h) are never retried. */
