@@ -76,9 +76,7 @@ parse_args(int argc, char **argv, struct opts *op, struct config *cf)
 	/* 10 s and one retry: a heartbeat is never held up for long */
 	kubo_cli_init(&op->kc, cf, 10000, 1);
 	while ((ch = getopt_long(argc, argv, "hV", lo, NULL)) != -1) {
-		if ((rc = kubo_cli_opt(&op->kc, ch, optarg, &e)) == 0)
-			rc = cli_config_opt(cf, keys, ch, optarg, &e);
-		if (rc < 0)
+		if ((rc = kubo_cli_opt(&op->kc, keys, ch, optarg, &e)) < 0)
 			errx(e.code, "%s", e.msg);
 		if (rc > 0)
 			continue;

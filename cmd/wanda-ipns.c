@@ -235,7 +235,7 @@ parse_flags(int argc, char **argv, struct opts *o, struct werr *e)
 	int c;
 
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-		int rc = kubo_cli_opt(&o->kc, c, optarg, e);
+		int rc = kubo_cli_opt(&o->kc, NULL, c, optarg, e);
 		if (rc != 0) {
 			if (rc < 0)
 				return -1;

@@ -955,12 +955,11 @@ parse_args(int argc, char **argv, struct config *c, struct opts *o, struct werr 
 
 	kubo_cli_init(&o->kc, c, 0, 3);
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		if ((rc = kubo_cli_opt(&o->kc, ch, optarg, e)) == 0)
-			rc = cli_config_opt(c, flag_keys, ch, optarg, e);
-		if (rc < 0)
-			return -1;
-		if (rc > 0)
+		if ((rc = kubo_cli_opt(&o->kc, flag_keys, ch, optarg, e)) != 0) {
+			if (rc < 0)
+				return -1;
 			continue;
+		}
 		switch (ch) {
 		case 'h': usage(stdout); exit(0);
 		case 'V': cli_version(PROG); exit(0);

@@ -361,12 +361,11 @@ parse_args(int argc, char **argv, struct config *c, struct opts *o, struct werr 
 	/* 3 s, no retries: the addresses are a hint, a pin request goes without them */
 	kubo_cli_init(&o->kc, c, 3000, 0);
 	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-		if ((rc = kubo_cli_opt(&o->kc, ch, optarg, e)) == 0)
-			rc = cli_config_opt(c, keys, ch, optarg, e);
-		if (rc < 0)
-			return -1;
-		if (rc > 0)
+		if ((rc = kubo_cli_opt(&o->kc, keys, ch, optarg, e)) != 0) {
+			if (rc < 0)
+				return -1;
 			continue;
+		}
 		switch (ch) {
 		case 'h': usage(stdout); exit(0);
 		case 'V': cli_version(PROG); exit(0);

@@ -113,12 +113,11 @@ parse_args(int argc, char **argv, struct config *c, struct kubo_cli *kc, const c
 	/* 30 s a call, no retries: a browser asks again */
 	kubo_cli_init(kc, c, 30000, 0);
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		if ((rc = kubo_cli_opt(kc, ch, optarg, e)) == 0)
-			rc = cli_config_opt(c, flag_keys, ch, optarg, e);
-		if (rc < 0)
-			return -1;
-		if (rc > 0)
+		if ((rc = kubo_cli_opt(kc, flag_keys, ch, optarg, e)) != 0) {
+			if (rc < 0)
+				return -1;
 			continue;
+		}
 		switch (ch) {
 		case 'h': usage(stdout); exit(0);
 		case 'V': cli_version(PROG); exit(0);

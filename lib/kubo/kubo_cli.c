@@ -12,7 +12,8 @@ kubo_cli_init(struct kubo_cli *kc, struct config *cf, int64_t timeout_ms, long r
 }
 
 int
-kubo_cli_opt(struct kubo_cli *kc, int ch, const char *arg, struct werr *e)
+kubo_cli_opt(struct kubo_cli *kc, const struct cli_key_opt *keys, int ch, const char *arg,
+    struct werr *e)
 {
 	switch (ch) {
 	case KUBO_OPT_API:
@@ -26,7 +27,7 @@ kubo_cli_opt(struct kubo_cli *kc, int ch, const char *arg, struct werr *e)
 	case KUBO_OPT_RETRIES:
 		return parse_long(arg, 0, 100, &kc->retries, "--retries", e) < 0 ? -1 : 1;
 	default:
-		return 0;
+		return keys ? cli_config_opt(kc->cf, keys, ch, arg, e) : 0;
 	}
 }
 
