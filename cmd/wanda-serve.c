@@ -23,7 +23,8 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: " PROG " [--listen ADDR:PORT] [--token-file FILE] [--gateway URL]\n"
-	    "                   [--public-gateway URL] [options]\n"
+	    "                   [--public-gateway URL] [--api URL] [--timeout DURATION]\n"
+	    "                   [--retries N] [options]\n"
 	    "options:\n"
 	    "  --listen ADDR:PORT      address to listen on (config serve_listen, 127.0.0.1:8088;\n"
 	    "                          port 0 picks a free port)\n"
