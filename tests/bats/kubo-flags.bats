@@ -9,14 +9,7 @@
 bats_require_minimum_version 1.5.0
 load helper
 load ipfs
-
-setup_file() {
-	ipfs_start 1
-}
-
-teardown_file() {
-	ipfs_stop
-}
+load one-node
 
 setup() {
 	wanda_fresh_home
