@@ -519,13 +519,13 @@ build_parse(int argc, char **argv, struct common *c, struct build_flags *f, int 
 
 	if (!(f->cf = config_load(&e)))
 		errx(e.code, "%s", e.msg);
-	kubo_cli_init(&f->kc, f->cf, 0);
+	kubo_cli_init(&f->kc, f->cf, 0, 3);
 	f->import = f->b.pin = 1;
 	optind = 0; /* reinitialise glibc's getopt: options may follow the names (no '+') */
 	while ((ch = getopt_long(argc, argv, "hVJ:", lo, NULL)) != -1) {
 		if (common_opt(ch, c))
 			continue;
-		if ((rc = kubo_cli_opt(&f->kc, ch, optarg, &e)) < 0)
+		if ((rc = kubo_cli_opt(&f->kc, NULL, ch, optarg, &e)) < 0)
 			errx(e.code, "%s", e.msg);
 		if (rc > 0)
 			continue;
@@ -684,8 +684,10 @@ session_from_spool(struct build_flags *f, struct jsonl *out, struct werr *e)
 	return rc;
 }
 
+/* session SESSION... | --from-spool [--root], and root: the DAGs built,
+ * one line each (a root after its sessions). */
 static int
-cmd_session(int argc, char **argv, struct common *c)
+cmd_build(int argc, char **argv, struct common *c, int session)
 {
 	struct build_flags f = { 0 };
 	struct werr e = { 0 };
@@ -694,8 +696,9 @@ cmd_session(int argc, char **argv, struct common *c)
 	cJSON *line;
 	int rc = 0;
 
-	build_parse(argc, argv, c, &f, 1);
-	if (f.from_spool ? optind != argc : optind >= argc) {
+	build_parse(argc, argv, c, &f, session);
+	f.root |= !session;
+	if (!session || f.from_spool ? optind != argc : optind >= argc) {
 		usage(stderr);
 		return EX_USAGE;
 	}
@@ -719,38 +722,30 @@ cmd_session(int argc, char **argv, struct common *c)
 }
 
 static int
-cmd_root(int argc, char **argv, struct common *c)
+cmd_session(int argc, char **argv, struct common *c)
 {
-	struct build_flags f = { 0 };
-	struct werr e = { 0 };
-	struct config *cf;
-	struct jsonl *j;
-	cJSON *line;
-	int rc;
-
-	build_parse(argc, argv, c, &f, 0);
-	if (optind != argc) {
-		usage(stderr);
-		return EX_USAGE;
-	}
-	cf = build_setup(&f);
-	j = open_out(c);
-	if ((rc = build_root(&f.b, &line, &e)) == 0)
-		rc = jsonl_emit_take(j, line, &e);
-	jsonl_close(j);
-	kubo_free(f.b.k);
-	config_free(cf);
-	if (rc < 0)
-		errx(e.code, "%s", e.msg);
-	return 0;
+	return cmd_build(argc, argv, c, 1);
 }
 
-/* Open FILE.car for reading (the single operand of verify and ls). */
-static struct car_reader *
-open_car(int argc, char **argv, int i, const char *cmd)
+static int
+cmd_root(int argc, char **argv, struct common *c)
 {
-	struct werr e = { 0 };
+	return cmd_build(argc, argv, c, 0);
+}
+
+/* verify and ls: the one operand FILE.car, read and checked block by
+ * block, and the output. */
+struct carcmd {
+	const char *file;
 	struct car_reader *r;
+	struct jsonl *j;
+};
+
+static void
+carcmd_open(struct carcmd *cc, int argc, char **argv, struct common *c, const char *cmd)
+{
+	int i = simple_opts(argc, argv, c);
+	struct werr e = { 0 };
 	int fd;
 
 	if (argc - i != 1) {
@@ -758,13 +753,25 @@ open_car(int argc, char **argv, int i, const char *cmd)
 		usage(stderr);
 		exit(EX_USAGE);
 	}
-	if (strcmp(argv[i], "-") == 0)
+	cc->file = argv[i];
+	if (strcmp(cc->file, "-") == 0)
 		fd = 0;
-	else if ((fd = open(argv[i], O_RDONLY | O_CLOEXEC)) < 0)
-		err(EX_NOINPUT, "%s", argv[i]);
-	if ((r = car_reader_open(fd, argv[i], &e)) == NULL)
+	else if ((fd = open(cc->file, O_RDONLY | O_CLOEXEC)) < 0)
+		err(EX_NOINPUT, "%s", cc->file);
+	if ((cc->r = car_reader_open(fd, cc->file, &e)) == NULL)
 		errx(e.code, "%s", e.msg);
-	return r;
+	cc->j = open_out(c);
+}
+
+/* The end of verify and ls: rc < 0 is e's error. */
+static int
+carcmd_close(struct carcmd *cc, int rc, const struct werr *e)
+{
+	if (rc < 0)
+		errx(e->code, "%s", e->msg);
+	car_reader_close(cc->r);
+	jsonl_close(cc->j);
+	return 0;
 }
 
 static cJSON *
@@ -785,56 +792,55 @@ roots_json(const struct car_reader *r)
 static int
 cmd_verify(int argc, char **argv, struct common *c)
 {
-	int i = simple_opts(argc, argv, c), rc;
-	struct car_reader *r = open_car(argc, argv, i, "verify");
-	struct jsonl *j = open_out(c);
+	struct carcmd cc;
 	struct car_block b;
 	struct werr e = { 0 };
 	unsigned long long blocks = 0, bytes = 0;
 	struct progress pg;
 	struct stat st;
 	cJSON *o;
+	int rc;
 
+	carcmd_open(&cc, argc, argv, c, "verify");
 	/* a bar only for regular files: their size is the total */
-	progress_start(&pg, "verify", fstat(car_reader_fd(r), &st) == 0 && S_ISREG(st.st_mode) ? (unsigned long long)st.st_size : 0);
-	while ((rc = car_reader_next(r, &b, &e)) == 1) {
+	progress_start(&pg, "verify", fstat(car_reader_fd(cc.r), &st) == 0 && S_ISREG(st.st_mode) ? (unsigned long long)st.st_size : 0);
+	while ((rc = car_reader_next(cc.r, &b, &e)) == 1) {
 		blocks++;
 		bytes += b.len;
 		progress_update(&pg, b.data_offset + b.len);
 	}
 	progress_end(&pg);
-	if (rc < 0)
-		errx(e.code, "%s", e.msg);
-	o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "file", argv[i]);
-	cJSON_AddItemToObject(o, "roots", roots_json(r));
-	cJSON_AddNumberToObject(o, "blocks", (double)blocks);
-	cJSON_AddNumberToObject(o, "bytes", (double)bytes);
-	cJSON_AddBoolToObject(o, "ok", 1);
-	if (jsonl_emit_take(j, o, &e) < 0)
-		errx(e.code, "%s", e.msg);
-	car_reader_close(r);
-	jsonl_close(j);
-	return 0;
+	if (rc == 0) {
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "file", cc.file);
+		cJSON_AddItemToObject(o, "roots", roots_json(cc.r));
+		cJSON_AddNumberToObject(o, "blocks", (double)blocks);
+		cJSON_AddNumberToObject(o, "bytes", (double)bytes);
+		cJSON_AddBoolToObject(o, "ok", 1);
+		rc = jsonl_emit_take(cc.j, o, &e);
+	}
+	return carcmd_close(&cc, rc, &e);
 }
 
 /* ls FILE.car: one line per block, as it is read and verified. */
 static int
 cmd_ls(int argc, char **argv, struct common *c)
 {
-	int i = simple_opts(argc, argv, c), rc;
-	struct car_reader *r = open_car(argc, argv, i, "ls");
-	struct jsonl *j = open_out(c);
+	struct carcmd cc;
 	struct car_block b;
 	struct werr e = { 0 };
 	char s[CID_STR_MAX];
 	const char *codec;
 	cJSON *o;
+	int rc;
 
-	while ((rc = car_reader_next(r, &b, &e)) == 1) {
+	carcmd_open(&cc, argc, argv, c, "ls");
+	while ((rc = car_reader_next(cc.r, &b, &e)) == 1) {
+		if (cid_format(&b.cid, 0, s, sizeof s, &e) < 0) {
+			rc = -1;
+			break;
+		}
 		o = cJSON_CreateObject();
-		if (cid_format(&b.cid, 0, s, sizeof s, &e) < 0)
-			errx(e.code, "%s", e.msg);
 		cJSON_AddStringToObject(o, "cid", s);
 		if ((codec = cid_codec_name(b.cid.codec)) != NULL)
 			cJSON_AddStringToObject(o, "codec", codec);
@@ -842,14 +848,10 @@ cmd_ls(int argc, char **argv, struct common *c)
 			cJSON_AddNumberToObject(o, "codec", (double)b.cid.codec);
 		cJSON_AddNumberToObject(o, "size", (double)b.len);
 		cJSON_AddNumberToObject(o, "offset", (double)b.offset);
-		if (jsonl_emit_take(j, o, &e) < 0)
-			errx(e.code, "%s", e.msg);
+		if ((rc = jsonl_emit_take(cc.j, o, &e)) < 0)
+			break;
 	}
-	if (rc < 0)
-		errx(e.code, "%s", e.msg);
-	car_reader_close(r);
-	jsonl_close(j);
-	return 0;
+	return carcmd_close(&cc, rc, &e);
 }
 
 int

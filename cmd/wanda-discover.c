@@ -11,6 +11,7 @@
 #include "base/config.h"
 #include "base/jsonl.h"
 #include "base/path.h"
+#include "kubo/kubo_cli.h"
 #include "net/discover.h"
 #include "net/peers.h"
 
@@ -19,15 +20,18 @@ static volatile sig_atomic_t stop_requested;
 struct opts {
 	const char *jq;
 	struct jsonl *out;
+	struct kubo_cli kc; /* --api, --timeout, --retries */
 };
 
 static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: wanda-discover [run] [--api URL] [--topic TOPIC] [--heartbeat DURATION] [--jq FILTER]\n"
+	    "usage: wanda-discover [run] [--api URL] [--timeout DURATION] [--retries N] [--topic TOPIC]\n"
+	    "                      [--heartbeat DURATION] [--jq FILTER]\n"
 	    "       wanda-discover peers [--jq FILTER]\n"
-	    "       wanda-discover announce [--api URL] [--topic TOPIC] [--jq FILTER]\n"
+	    "       wanda-discover announce [--api URL] [--timeout DURATION] [--retries N] [--topic TOPIC]\n"
+	    "                      [--jq FILTER]\n"
 	    "       wanda-discover --help | --version\n");
 }
 
@@ -59,22 +63,24 @@ static int
 parse_args(int argc, char **argv, struct opts *op, struct config *cf)
 {
 	static const struct option lo[] = {
-		{ "api", required_argument, NULL, 'a' }, { "topic", required_argument, NULL, 'T' },
-		{ "heartbeat", required_argument, NULL, 'H' }, CLI_COMMON_LONGOPTS, { NULL, 0, NULL, 0 }
+		KUBO_CLI_LONGOPTS,
+		{ "topic", required_argument, NULL, 'T' },
+		{ "heartbeat", required_argument, NULL, 'H' },
+		CLI_COMMON_LONGOPTS,
+		{ NULL, 0, NULL, 0 },
 	};
+	static const struct cli_key_opt keys[] = { { 'T', "discovery_topic" }, { 'H', "heartbeat" }, { 0, NULL } };
 	struct werr e = { 0 };
-	int ch;
+	int ch, rc;
 
+	/* 10 s and one retry: a heartbeat is never held up for long */
+	kubo_cli_init(&op->kc, cf, 10000, 1);
 	while ((ch = getopt_long(argc, argv, "hV", lo, NULL)) != -1) {
-		const char *key = ch == 'a' ? "api" : ch == 'T' ? "discovery_topic" :
-		                                                  "heartbeat";
+		if ((rc = kubo_cli_opt(&op->kc, keys, ch, optarg, &e)) < 0)
+			errx(e.code, "%s", e.msg);
+		if (rc > 0)
+			continue;
 		switch (ch) {
-		case 'a':
-		case 'T':
-		case 'H':
-			if (config_set(cf, key, optarg, &e) < 0)
-				errx(e.code, "%s", e.msg);
-			break;
 		case 'J': op->jq = optarg; break;
 		case 'V': cli_version("wanda-discover"); exit(0);
 		case 'h': usage(stdout); exit(0);
@@ -86,7 +92,7 @@ parse_args(int argc, char **argv, struct opts *op, struct config *cf)
 
 /* The config keys into dc (lists are the caller's to free). */
 static void
-load_cfg(const struct config *cf, struct discover_cfg *dc, char *api, size_t apilen)
+load_cfg(const struct config *cf, const struct kubo_cli *kc, struct discover_cfg *dc, char *api, size_t apilen)
 {
 	struct werr e = { 0 };
 	const char *hb = config_get_or(cf, "heartbeat", "30s");
@@ -113,6 +119,7 @@ load_cfg(const struct config *cf, struct discover_cfg *dc, char *api, size_t api
 	if (config_api_url(cf, api, apilen, &e) < 0)
 		errx(e.code, "%s", e.msg);
 	dc->api = api;
+	kubo_cli_opts(kc, &dc->kubo);
 }
 
 static int
@@ -153,7 +160,7 @@ main(int argc, char **argv)
 		config_free(cf);
 		return EX_USAGE;
 	}
-	load_cfg(cf, &dc, api, sizeof api);
+	load_cfg(cf, &op.kc, &dc, api, sizeof api);
 	if ((op.out = jsonl_open(stdout, op.jq, &e)) == NULL)
 		errx(e.code, "%s", e.msg);
 	signal(SIGINT, on_signal);

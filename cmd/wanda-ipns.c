@@ -205,7 +205,7 @@ defaults(struct config *cf, struct opts *o, struct werr *e)
 
 	o->cfg.home = config_home(cf);
 	o->cfg.key = config_get_or(cf, "ipns_key", "wanda");
-	kubo_cli_init(&o->kc, cf, 0);
+	kubo_cli_init(&o->kc, cf, 0, 3);
 	if (parse_bool(off, &o->cfg.allow_offline, "ipns_allow_offline", e) < 0 ||
 	    parse_duration_ms(config_get_or(cf, "ipns_lifetime", "24h"), &o->cfg.lifetime_ms,
 	        "ipns_lifetime", e) < 0 ||
@@ -235,7 +235,7 @@ parse_flags(int argc, char **argv, struct opts *o, struct werr *e)
 	int c;
 
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-		int rc = kubo_cli_opt(&o->kc, c, optarg, e);
+		int rc = kubo_cli_opt(&o->kc, NULL, c, optarg, e);
 		if (rc != 0) {
 			if (rc < 0)
 				return -1;

@@ -455,7 +455,7 @@ parse_args(struct ctx *c, int argc, char **argv, const char **jq)
 	int ch, rc;
 
 	while ((ch = getopt_long(argc, argv, "hV", lo, NULL)) != -1) {
-		if ((rc = kubo_cli_opt(&c->kc, ch, optarg, &e)) < 0)
+		if ((rc = kubo_cli_opt(&c->kc, NULL, ch, optarg, &e)) < 0)
 			errx(e.code, "%s", e.msg);
 		if (rc > 0)
 			continue;
@@ -494,7 +494,7 @@ main(int argc, char **argv)
 	if ((cf = config_load(&e)) == NULL)
 		errx(e.code, "%s", e.msg);
 	c.cf = cf;
-	kubo_cli_init(&c.kc, cf, 30000);
+	kubo_cli_init(&c.kc, cf, 30000, 3);
 	i = parse_args(&c, argc, argv, &jq);
 	if ((c.out = jsonl_open(stdout, jq, &e)) == NULL)
 		errx(e.code, "%s", e.msg);

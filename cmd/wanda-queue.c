@@ -23,6 +23,7 @@
 #include "spool/retention.h"
 #include "base/json.h"
 #include "base/path.h"
+#include "kubo/kubo_cli.h"
 #include "remote/remote.h"
 
 #define PROG "wanda-queue"
@@ -41,6 +42,7 @@ struct opts {
 	const char *state;
 	const char *jq;
 	struct retention_opts gc;
+	struct kubo_cli kc; /* gc: --api, --timeout, --retries */
 	const struct config *cf;
 	struct remote_set rs;
 	const char *names[REMOTE_MAX_TARGETS];
@@ -57,7 +59,8 @@ usage(FILE *f)
 	    "       " PROG " [options] retry --all | ID...\n"
 	    "       " PROG " [options] recover [--orphan-age DURATION]\n"
 	    "       " PROG " [options] purge --older-than AGE failed|corrupt...\n"
-	    "       " PROG " [options] gc --keep-free SIZE [--remote-pin URL] [--dry-run]\n"
+	    "       " PROG " [options] gc --keep-free SIZE [--remote-pin URL] [--api URL]\n"
+	    "                   [--timeout DURATION] [--retries N] [--dry-run]\n"
 	    "options:\n"
 	    "  --home DIR              WANDA home (config home); the spool is DIR/spool\n"
 	    "  --once                  watch: claim what is queued, then exit\n"
@@ -76,6 +79,8 @@ usage(FILE *f)
 	    "  --remote-pin URL        gc: Pinning Service API endpoint that must also hold the pin\n"
 	    "                          (config remote_pin; token in config remote_pin_token)\n"
 	    "  --api URL               gc: Kubo RPC API (config api)\n"
+	    "  --timeout DURATION      gc: no progress in a daemon call for this long fails it\n"
+	    "  --retries N             gc: extra attempts of a failed daemon call (default 3)\n"
 	    "  --dry-run               gc: report what would be removed, remove nothing\n"
 	    "  --jq FILTER             reshape the JSON output\n"
 	    "  --help, --version\n");
@@ -95,13 +100,13 @@ enum {
 	O_OLDER,
 	O_KEEPFREE,
 	O_REMOTE,
-	O_API,
 	O_DRYRUN,
 	O_ORPHAN,
 };
 
 static const struct option longopts[] = {
 	CLI_COMMON_LONGOPTS,
+	KUBO_CLI_LONGOPTS,
 	{ "home", required_argument, NULL, O_HOME },
 	{ "once", no_argument, NULL, O_ONCE },
 	{ "max-inflight", required_argument, NULL, O_INFLIGHT },
@@ -115,35 +120,24 @@ static const struct option longopts[] = {
 	{ "older-than", required_argument, NULL, O_OLDER },
 	{ "keep-free", required_argument, NULL, O_KEEPFREE },
 	{ "remote-pin", required_argument, NULL, O_REMOTE },
-	{ "api", required_argument, NULL, O_API },
 	{ "dry-run", no_argument, NULL, O_DRYRUN },
 	{ "orphan-age", required_argument, NULL, O_ORPHAN },
 	{ NULL, 0, NULL, 0 },
 };
 
 /* Flags that are config keys go through config_set, so flag > env > file. */
-static const char *const flag_keys[] = {
-	[O_HOME - O_HOME] = "home",
-	[O_INFLIGHT -
-	    O_HOME] = "queue_max_inflight",
-	[O_RESCAN -
-	    O_HOME] = "queue_rescan",
-	[O_BACKOFF -
-	    O_HOME] = "queue_backoff",
-	[O_MAXBACKOFF -
-	    O_HOME] = "queue_max_backoff",
-	[O_LIFETIME -
-	    O_HOME] = "queue_max_lifetime",
-	[O_ATTEMPTS -
-	    O_HOME] = "queue_max_attempts",
-	[O_KEEPFREE -
-	    O_HOME] = "keep_free",
-	[O_REMOTE -
-	    O_HOME] = "remote_pin",
-	[O_API -
-	    O_HOME] = "api",
-	[O_ORPHAN -
-	    O_HOME] = "queue_orphan_age",
+static const struct cli_key_opt flag_keys[] = {
+	{ O_HOME, "home" },
+	{ O_INFLIGHT, "queue_max_inflight" },
+	{ O_RESCAN, "queue_rescan" },
+	{ O_BACKOFF, "queue_backoff" },
+	{ O_MAXBACKOFF, "queue_max_backoff" },
+	{ O_LIFETIME, "queue_max_lifetime" },
+	{ O_ATTEMPTS, "queue_max_attempts" },
+	{ O_KEEPFREE, "keep_free" },
+	{ O_REMOTE, "remote_pin" },
+	{ O_ORPHAN, "queue_orphan_age" },
+	{ 0, NULL },
 };
 
 static int
@@ -181,6 +175,7 @@ settle(const struct config *c, struct opts *o, struct werr *e)
 	o->gc.has_keep_free = (kf = config_get(c, "keep_free")) != NULL;
 	if (kf && parse_size(kf, &o->gc.keep_free, "--keep-free", e) < 0)
 		return -1;
+	kubo_cli_opts(&o->kc, &o->gc.kubo);
 	return config_api_url(c, o->gc.api, sizeof o->gc.api, e);
 }
 
@@ -957,9 +952,15 @@ run(struct opts *o, struct jsonl *out, int argc, char **argv, struct werr *e)
 static int
 parse_args(int argc, char **argv, struct config *c, struct opts *o, struct werr *e)
 {
-	int ch;
+	int ch, rc;
 
+	kubo_cli_init(&o->kc, c, 0, 3);
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if ((rc = kubo_cli_opt(&o->kc, flag_keys, ch, optarg, e)) != 0) {
+			if (rc < 0)
+				return -1;
+			continue;
+		}
 		switch (ch) {
 		case 'h': usage(stdout); exit(0);
 		case 'V': cli_version(PROG); exit(0);
@@ -972,20 +973,6 @@ parse_args(int argc, char **argv, struct config *c, struct opts *o, struct werr 
 			if (parse_duration_ms(optarg, &o->older_ms, "--older-than", e) < 0)
 				return -1;
 			o->has_older = 1;
-			break;
-		case O_HOME:
-		case O_INFLIGHT:
-		case O_RESCAN:
-		case O_BACKOFF:
-		case O_MAXBACKOFF:
-		case O_LIFETIME:
-		case O_ATTEMPTS:
-		case O_KEEPFREE:
-		case O_REMOTE:
-		case O_API:
-		case O_ORPHAN:
-			if (config_set(c, flag_keys[ch - O_HOME], optarg, e) < 0)
-				return -1;
 			break;
 		default:
 			usage(stderr);

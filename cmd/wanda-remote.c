@@ -22,6 +22,7 @@
 #include "base/config.h"
 #include "base/jsonl.h"
 #include "base/path.h"
+#include "kubo/kubo_cli.h"
 #include "remote/remote.h"
 
 #define PROG "wanda-remote"
@@ -29,24 +30,27 @@
 struct opts {
 	const char *jq;
 	const char *target;
-	int64_t timeout_ms;
-	int has_timeout;
+	int64_t wait_ms;    /* drain: give up after this long */
+	struct kubo_cli kc; /* --api, --timeout, --retries: this node's addresses */
 };
 
 static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: " PROG " [--target NAME] [--home DIR] [--api URL] [--jq FILTER]\n"
-	    "       " PROG " drain [--timeout DURATION] [--target NAME]\n"
+	    "usage: " PROG " [--target NAME] [--home DIR] [--api URL] [--timeout DURATION]\n"
+	    "                    [--retries N] [--jq FILTER]\n"
+	    "       " PROG " drain [--wait DURATION] [--target NAME]\n"
 	    "       " PROG " status [--target NAME]\n"
 	    "       " PROG " retry [--target NAME]\n"
 	    "       " PROG " backfill [--target NAME]\n"
 	    "options:\n"
 	    "  --target NAME        only that remote target (remote.NAME.* in wanda.conf)\n"
-	    "  --timeout DURATION   drain: give up waiting after this long (default 10m)\n"
+	    "  --wait DURATION      drain: give up waiting after this long (default 10m)\n"
 	    "  --home DIR           WANDA home (config home)\n"
 	    "  --api URL            Kubo RPC API, for this node's addresses (config api)\n"
+	    "  --timeout DURATION   that daemon call, and its silence (default 3s)\n"
+	    "  --retries N          extra attempts of it (default 0)\n"
 	    "  --jq FILTER          reshape the JSON output (not the lines passed through)\n"
 	    "  --help, --version\n");
 }
@@ -252,7 +256,7 @@ cmd_drain(struct remote_set *rs, const struct opts *o, struct jsonl *out, struct
 {
 	struct worker w = { .rs = rs };
 	struct drain d = { out, 0, 0, 0, e };
-	long long until = wall_ms() + (o->has_timeout ? o->timeout_ms : 600000);
+	long long until = wall_ms() + o->wait_ms;
 	struct remote_pass p;
 	cJSON *l;
 
@@ -344,28 +348,31 @@ parse_args(int argc, char **argv, struct config *c, struct opts *o, struct werr 
 {
 	static const struct option lo[] = {
 		CLI_COMMON_LONGOPTS,
+		KUBO_CLI_LONGOPTS,
 		{ "target", required_argument, NULL, 't' },
-		{ "timeout", required_argument, NULL, 'T' },
+		{ "wait", required_argument, NULL, 'W' },
 		{ "home", required_argument, NULL, 'H' },
-		{ "api", required_argument, NULL, 'a' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int ch;
+	static const struct cli_key_opt keys[] = { { 'H', "home" }, { 0, NULL } };
+	int ch, rc;
 
+	o->wait_ms = 600000;
+	/* 3 s, no retries: the addresses are a hint, a pin request goes without them */
+	kubo_cli_init(&o->kc, c, 3000, 0);
 	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		if ((rc = kubo_cli_opt(&o->kc, keys, ch, optarg, e)) != 0) {
+			if (rc < 0)
+				return -1;
+			continue;
+		}
 		switch (ch) {
 		case 'h': usage(stdout); exit(0);
 		case 'V': cli_version(PROG); exit(0);
 		case 'J': o->jq = optarg; break;
 		case 't': o->target = optarg; break;
-		case 'T':
-			if (parse_duration_ms(optarg, &o->timeout_ms, "--timeout", e) < 0)
-				return -1;
-			o->has_timeout = 1;
-			break;
-		case 'H':
-		case 'a':
-			if (config_set(c, ch == 'H' ? "home" : "api", optarg, e) < 0)
+		case 'W':
+			if (parse_duration_ms(optarg, &o->wait_ms, "--wait", e) < 0)
 				return -1;
 			break;
 		default:
@@ -414,6 +421,7 @@ main(int argc, char **argv)
 	curl_global_init(CURL_GLOBAL_DEFAULT); /* before the worker thread */
 	if (remote_load(c, o.target, &rs, &e) < 0)
 		errx(e.code, "%s", e.msg);
+	kubo_cli_opts(&o.kc, &rs.kubo);
 	if ((out = jsonl_open(stdout, o.jq, &e)) == NULL)
 		errx(e.code, "%s", e.msg);
 	rc = run(&rs, &o, out, argc - first, argv + first, &e);

@@ -13,6 +13,7 @@
 #include "remote/remote.h"
 #include "base/jsonl.h"
 #include "base/path.h"
+#include "kubo/kubo_cli.h"
 #include "serve/serve.h"
 
 #define PROG "wanda-serve"
@@ -22,7 +23,8 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: " PROG " [--listen ADDR:PORT] [--token-file FILE] [--gateway URL]\n"
-	    "                   [--public-gateway URL] [options]\n"
+	    "                   [--public-gateway URL] [--api URL] [--timeout DURATION]\n"
+	    "                   [--retries N] [options]\n"
 	    "options:\n"
 	    "  --listen ADDR:PORT      address to listen on (config serve_listen, 127.0.0.1:8088;\n"
 	    "                          port 0 picks a free port)\n"
@@ -33,12 +35,14 @@ usage(FILE *f)
 	    "                          (config serve_public_gateway, https://ipfs.io)\n"
 	    "  --host NAME             also answer to this Host name (config serve_hosts, comma-separated)\n"
 	    "  --max-connections N     then 503 (config serve_max_connections, 512)\n"
-	    "  --timeout DURATION      idle connection timeout (config serve_timeout, 60s)\n"
+	    "  --idle-timeout DURATION idle connection timeout (config serve_timeout, 60s)\n"
 	    "  --heartbeat DURATION    event stream heartbeat (config serve_heartbeat, 15s)\n"
 	    "  --sse-buffer SIZE       events kept for the streams; a client further behind is\n"
 	    "                          dropped (config serve_sse_buffer, 1MiB)\n"
 	    "  --home DIR              WANDA home (config home)\n"
 	    "  --api URL               Kubo RPC API (config api)\n"
+	    "  --timeout DURATION      each daemon call, and its silence (30s)\n"
+	    "  --retries N             extra attempts of a failed daemon call (0)\n"
 	    "  --jq FILTER             reshape the JSON output\n"
 	    "  --help, --version\n");
 }
@@ -49,50 +53,40 @@ enum { O_LISTEN = 256,
 	O_PUBGW,
 	O_HOST,
 	O_MAXCONN,
-	O_TIMEOUT,
+	O_IDLE,
 	O_BEAT,
 	O_SSEBUF,
-	O_HOME,
-	O_API };
+	O_HOME };
 
 static const struct option longopts[] = {
 	CLI_COMMON_LONGOPTS,
+	KUBO_CLI_LONGOPTS,
 	{ "listen", required_argument, NULL, O_LISTEN },
 	{ "token-file", required_argument, NULL, O_TOKEN },
 	{ "gateway", required_argument, NULL, O_GW },
 	{ "public-gateway", required_argument, NULL, O_PUBGW },
 	{ "host", required_argument, NULL, O_HOST },
 	{ "max-connections", required_argument, NULL, O_MAXCONN },
-	{ "timeout", required_argument, NULL, O_TIMEOUT },
+	{ "idle-timeout", required_argument, NULL, O_IDLE },
 	{ "heartbeat", required_argument, NULL, O_BEAT },
 	{ "sse-buffer", required_argument, NULL, O_SSEBUF },
 	{ "home", required_argument, NULL, O_HOME },
-	{ "api", required_argument, NULL, O_API },
 	{ NULL, 0, NULL, 0 },
 };
 
-static const char *const flag_keys[] = {
-	[O_LISTEN - O_LISTEN] = "serve_listen",
-	[O_TOKEN -
-	    O_LISTEN] = "serve_token_file",
-	[O_GW -
-	    O_LISTEN] = "serve_gateway",
-	[O_PUBGW -
-	    O_LISTEN] = "serve_public_gateway",
-	[O_HOST -
-	    O_LISTEN] = "serve_hosts",
-	[O_MAXCONN -
-	    O_LISTEN] = "serve_max_connections",
-	[O_TIMEOUT -
-	    O_LISTEN] = "serve_timeout",
-	[O_BEAT -
-	    O_LISTEN] = "serve_heartbeat",
-	[O_SSEBUF -
-	    O_LISTEN] = "serve_sse_buffer",
-	[O_HOME -
-	    O_LISTEN] = "home",
-	[O_API -
-	    O_LISTEN] = "api",
+/* Flags that are config keys: flag > env > file. */
+static const struct cli_key_opt flag_keys[] = {
+	{ O_LISTEN, "serve_listen" },
+	{ O_TOKEN, "serve_token_file" },
+	{ O_GW, "serve_gateway" },
+	{ O_PUBGW, "serve_public_gateway" },
+	{ O_HOST, "serve_hosts" },
+	{ O_MAXCONN, "serve_max_connections" },
+	{ O_IDLE, "serve_timeout" },
+	{ O_BEAT, "serve_heartbeat" },
+	{ O_SSEBUF, "serve_sse_buffer" },
+	{ O_HOME, "home" },
+	{ 0, NULL },
 };
 
 struct out {
@@ -113,22 +107,23 @@ log_line(void *ctx, cJSON *line)
 }
 
 static int
-parse_args(int argc, char **argv, struct config *c, const char **jq, struct werr *e)
+parse_args(int argc, char **argv, struct config *c, struct kubo_cli *kc, const char **jq, struct werr *e)
 {
-	int ch;
+	int ch, rc;
 
+	/* 30 s a call, no retries: a browser asks again */
+	kubo_cli_init(kc, c, 30000, 0);
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if ((rc = kubo_cli_opt(kc, flag_keys, ch, optarg, e)) != 0) {
+			if (rc < 0)
+				return -1;
+			continue;
+		}
 		switch (ch) {
 		case 'h': usage(stdout); exit(0);
 		case 'V': cli_version(PROG); exit(0);
 		case 'J': *jq = optarg; break;
-		default:
-			if (ch < O_LISTEN || ch > O_API) {
-				usage(stderr);
-				exit(EX_USAGE);
-			}
-			if (config_set(c, flag_keys[ch - O_LISTEN], optarg, e) < 0)
-				return -1;
+		default: usage(stderr); exit(EX_USAGE);
 		}
 	}
 	if (optind != argc) {
@@ -139,8 +134,8 @@ parse_args(int argc, char **argv, struct config *c, const char **jq, struct werr
 }
 
 static int
-settle(const struct config *c, struct serve_cfg *s, char *api, size_t alen, char *tok, size_t tlen,
-    struct werr *e)
+settle(const struct config *c, const struct kubo_cli *kc, struct serve_cfg *s, char *api, size_t alen,
+    char *tok, size_t tlen, struct werr *e)
 {
 	int64_t t, hb;
 	uint64_t sb;
@@ -163,7 +158,7 @@ settle(const struct config *c, struct serve_cfg *s, char *api, size_t alen, char
 	    config_api_url(c, api, alen, e) < 0)
 		return -1;
 	if (t < 1000 || hb < 100)
-		return werr_set(e, EX_USAGE, "--timeout must be at least 1s, --heartbeat at least 100ms");
+		return werr_set(e, EX_USAGE, "--idle-timeout must be at least 1s, --heartbeat at least 100ms");
 	if (sb < 65536 || sb > (1u << 30))
 		return werr_set(e, EX_USAGE, "--sse-buffer: 64KiB to 1GiB");
 	s->sse_buffer = (size_t)sb;
@@ -173,6 +168,8 @@ settle(const struct config *c, struct serve_cfg *s, char *api, size_t alen, char
 	s->timeout_s = (long)(t / 1000);
 	s->heartbeat_ms = (long)hb;
 	s->api_url = api;
+	s->daemon_timeout_ms = (long)kc->timeout_ms;
+	s->daemon_retries = kc->retries;
 	return 0;
 }
 
@@ -209,12 +206,13 @@ main(int argc, char **argv)
 	const char *jq = NULL;
 	char api[1024], tok[PATH_MAX];
 	struct remote_set rs;
+	struct kubo_cli kc;
 	sigset_t set;
 	int sig;
 	cJSON *l;
 
-	if (!(c = config_load(&e)) || parse_args(argc, argv, c, &jq, &e) < 0 ||
-	    settle(c, &sc, api, sizeof api, tok, sizeof tok, &e) < 0 || load_remotes(c, &sc, &rs, &e) < 0)
+	if (!(c = config_load(&e)) || parse_args(argc, argv, c, &kc, &jq, &e) < 0 ||
+	    settle(c, &kc, &sc, api, sizeof api, tok, sizeof tok, &e) < 0 || load_remotes(c, &sc, &rs, &e) < 0)
 		errx(e.code ? e.code : EX_USAGE, "%s", e.msg);
 	if (!(o.j = jsonl_open(stdout, jq, &e)))
 		errx(e.code, "%s", e.msg);

@@ -22,6 +22,15 @@ cli_version(const char *prog)
 }
 
 int
+cli_config_opt(struct config *cf, const struct cli_key_opt *t, int ch, const char *arg, struct werr *e)
+{
+	for (; t->key != NULL; t++)
+		if (t->ch == ch)
+			return config_set(cf, t->key, arg, e) < 0 ? -1 : 1;
+	return 0;
+}
+
+int
 cli_stderr_tty(void)
 {
 	return isatty(2);

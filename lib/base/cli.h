@@ -2,6 +2,7 @@
 #ifndef WANDA_CLI_H
 #define WANDA_CLI_H
 #include <stdio.h>
+#include "base/config.h"
 #include "base/werr.h"
 
 /* The user's character set (LC_CTYPE only: numbers keep the C format),
@@ -22,6 +23,15 @@ void cli_version(const char *prog);
 	{ \
 		"jq", required_argument, NULL, 'J' \
 	}
+
+/* A flag that sets a configuration key (so flag > env > file). */
+struct cli_key_opt {
+	int ch;          /* getopt_long's value for the flag */
+	const char *key; /* the config key it sets */
+};
+/* config_set() of ch's key in t (ended by { 0, NULL }): 1 done, 0 when ch
+ * is not in t, -1 on a bad value. */
+int cli_config_opt(struct config *cf, const struct cli_key_opt *t, int ch, const char *arg, struct werr *e);
 
 /* A filter in a pipeline (watch | push | ack) waits for its next input
  * line. If its reader is killed meanwhile, it would learn so only at its

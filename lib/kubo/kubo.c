@@ -14,19 +14,23 @@
 #include "base/clock.h"
 #include "base/json.h"
 
+/* The defaults kubo.h gives, as one literal (a field not named is 0). */
+static const struct kubo_opts kubo_opts_defaults = {
+	.connect_timeout_ms = 5000,
+	.timeout_ms = 60000,
+	.transfer_timeout_ms = 0,
+	.slow_timeout_ms = 900000,
+	.low_speed_bytes = 1,
+	.low_speed_s = 30,
+	.retries = 3,
+	.backoff_ms = 200,
+	.backoff_max_ms = 5000,
+};
+
 void
 kubo_opts_default(struct kubo_opts *o)
 {
-	memset(o, 0, sizeof *o);
-	o->connect_timeout_ms = 5000;
-	o->timeout_ms = 60000;
-	o->transfer_timeout_ms = 0;
-	o->slow_timeout_ms = 900000;
-	o->low_speed_bytes = 1;
-	o->low_speed_s = 30;
-	o->retries = 3;
-	o->backoff_ms = 200;
-	o->backoff_max_ms = 5000;
+	*o = kubo_opts_defaults;
 }
 
 void

@@ -4,15 +4,16 @@
 #include "kubo/kubo_cli.h"
 
 void
-kubo_cli_init(struct kubo_cli *kc, struct config *cf, int64_t timeout_ms)
+kubo_cli_init(struct kubo_cli *kc, struct config *cf, int64_t timeout_ms, long retries)
 {
 	kc->cf = cf;
 	kc->timeout_ms = timeout_ms;
-	kc->retries = 3;
+	kc->retries = retries;
 }
 
 int
-kubo_cli_opt(struct kubo_cli *kc, int ch, const char *arg, struct werr *e)
+kubo_cli_opt(struct kubo_cli *kc, const struct cli_key_opt *keys, int ch, const char *arg,
+    struct werr *e)
 {
 	switch (ch) {
 	case KUBO_OPT_API:
@@ -26,8 +27,18 @@ kubo_cli_opt(struct kubo_cli *kc, int ch, const char *arg, struct werr *e)
 	case KUBO_OPT_RETRIES:
 		return parse_long(arg, 0, 100, &kc->retries, "--retries", e) < 0 ? -1 : 1;
 	default:
-		return 0;
+		return keys ? cli_config_opt(kc->cf, keys, ch, arg, e) : 0;
 	}
+}
+
+void
+kubo_cli_opts(const struct kubo_cli *kc, struct kubo_opts *ko)
+{
+	if (kc->timeout_ms > 0)
+		kubo_opts_for_timeout(ko, (long)kc->timeout_ms);
+	else
+		kubo_opts_default(ko);
+	ko->retries = (int)kc->retries;
 }
 
 struct kubo *
@@ -42,10 +53,6 @@ kubo_cli_open(const struct kubo_cli *kc, char *url, size_t len, struct werr *e)
 	}
 	if (config_api_url(kc->cf, url, len, e) < 0)
 		return NULL;
-	if (kc->timeout_ms > 0)
-		kubo_opts_for_timeout(&ko, (long)kc->timeout_ms);
-	else
-		kubo_opts_default(&ko);
-	ko.retries = (int)kc->retries;
+	kubo_cli_opts(kc, &ko);
 	return kubo_new(url, &ko, e);
 }

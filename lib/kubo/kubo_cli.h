@@ -3,14 +3,18 @@
  *   --api URL           the RPC API (config "api", WANDA_API; flag > env > file)
  *   --timeout DURATION  no more than this of silence, each call within twice
  *                       that, connect within min(it, 5 s) (kubo_opts_for_timeout)
- *   --retries N         extra attempts of idempotent calls (0-100, default 3)
+ *   --retries N         extra attempts of idempotent calls (0-100)
  * Put KUBO_CLI_LONGOPTS in the getopt_long table and hand every option to
- * kubo_cli_opt() before your own switch. */
+ * kubo_cli_opt() before your own switch, with the program's flags that set
+ * config keys (so that every flag > env > file rule is in one call). A program that opens the client
+ * itself calls kubo_cli_open(); one whose library opens its own clients
+ * hands it kubo_cli_opts() and the URL (config_api_url). */
 #ifndef WANDA_KUBO_CLI_H
 #define WANDA_KUBO_CLI_H
 #include <stddef.h>
 #include <stdint.h>
 #include <getopt.h>
+#include "base/cli.h"
 #include "base/config.h"
 #include "base/werr.h"
 #include "kubo/kubo.h"
@@ -30,11 +34,17 @@ struct kubo_cli {
 	int64_t timeout_ms; /* 0: the client's defaults (kubo_opts_default) */
 	long retries;
 };
-/* timeout_ms: the program's default --timeout (0: the client's defaults). */
-void kubo_cli_init(struct kubo_cli *kc, struct config *cf, int64_t timeout_ms);
-/* 1 when ch was a daemon flag (taken), 0 when not ours, -1 on a bad value
- * (EX_USAGE naming the flag). */
-int kubo_cli_opt(struct kubo_cli *kc, int ch, const char *arg, struct werr *e);
+/* The program's defaults: timeout_ms of --timeout (0: the client's
+ * defaults), retries of --retries. */
+void kubo_cli_init(struct kubo_cli *kc, struct config *cf, int64_t timeout_ms, long retries);
+/* 1 when ch was a daemon flag or one of keys (may be NULL; cli_config_opt)
+ * and was taken, 0 when neither, -1 on a bad value (EX_USAGE naming the
+ * flag). */
+int kubo_cli_opt(struct kubo_cli *kc, const struct cli_key_opt *keys, int ch, const char *arg,
+    struct werr *e);
+/* The client options the flags give: kubo_opts_for_timeout(--timeout)
+ * (kubo_opts_default without one) and --retries. */
+void kubo_cli_opts(const struct kubo_cli *kc, struct kubo_opts *ko);
 /* The client for the configured API URL; url (may be NULL) gets the URL. */
 struct kubo *kubo_cli_open(const struct kubo_cli *kc, char *url, size_t len, struct werr *e);
 

@@ -683,7 +683,6 @@ static int
 disc_open(struct disc *d, const struct discover_cfg *c, struct werr *e)
 {
 	struct peers_cfg pc = { .heartbeat_ms = c->heartbeat_ms, .self = d->self, .allow = c->allow, .nallow = c->nallow };
-	struct kubo_opts o;
 	char dir[PATH_MAX];
 
 	d->c = c;
@@ -695,9 +694,7 @@ disc_open(struct disc *d, const struct discover_cfg *c, struct werr *e)
 	    path_join(d->root_path, sizeof d->root_path, dir, "root.json", e) < 0 ||
 	    path_join(d->sync_path, sizeof d->sync_path, dir, "sync.json", e) < 0 || mkdir_p(dir, 0755, e) < 0)
 		return -1;
-	kubo_opts_for_timeout(&o, 10000);
-	o.retries = 1;
-	if ((d->rpc = kubo_new(c->api, &o, e)) == NULL || (d->sub = kubo_new(c->api, &o, e)) == NULL)
+	if ((d->rpc = kubo_new(c->api, &c->kubo, e)) == NULL || (d->sub = kubo_new(c->api, &c->kubo, e)) == NULL)
 		return -1;
 	if ((d->t = peers_new(&pc, e)) == NULL)
 		return -1;
@@ -726,7 +723,8 @@ discover_run(const struct discover_cfg *c, struct werr *e)
 	int rc = -1;
 
 	if (disc_open(&d, c, e) < 0 || peers_load(d.t, d.peers_path, wall_ms(), mono_ms(), e) < 0 ||
-	    (d.w = dworker_start(c->api, c->topic, e)) == NULL || (d.wr = dworker_start(c->api, c->topic, e)) == NULL)
+	    (d.w = dworker_start(c->api, &c->kubo, c->topic, e)) == NULL ||
+	    (d.wr = dworker_start(c->api, &c->kubo, c->topic, e)) == NULL)
 		goto out;
 	path_join(dir, sizeof dir, c->home, "state", NULL); /* fits: disc_open made it */
 	if ((d.inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) >= 0 &&

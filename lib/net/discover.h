@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <cjson/cJSON.h>
 #include "base/werr.h"
+#include "kubo/kubo.h"
 
 /* An event ({"event","ts","peer","root","ipns",...}); ownership passes. */
 typedef void (*discover_emit_fn)(void *ctx, cJSON *ev);
@@ -19,8 +20,12 @@ typedef void (*discover_emit_fn)(void *ctx, cJSON *ev);
 typedef void (*discover_log_fn)(void *ctx, const char *line);
 
 struct discover_cfg {
-	const char *home;     /* $WANDA_HOME */
-	const char *api;      /* Kubo RPC URL */
+	const char *home; /* $WANDA_HOME */
+	const char *api;  /* Kubo RPC URL */
+	/* The clients' timeouts and retries (wanda-discover --timeout,
+	 * --retries). The subscription has no limit but the connect timeout;
+	 * the background calls (dworker.h) are never retried. */
+	struct kubo_opts kubo;
 	const char *topic;    /* discovery_topic */
 	int64_t heartbeat_ms; /* heartbeat */
 	char **allow;         /* peers_allow */

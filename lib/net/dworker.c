@@ -219,16 +219,15 @@ run(void *arg)
 }
 
 struct dworker *
-dworker_start(const char *api, const char *topic, struct werr *e)
+dworker_start(const char *api, const struct kubo_opts *ko, const char *topic, struct werr *e)
 {
 	struct dworker *w = calloc(1, sizeof *w);
-	struct kubo_opts o;
+	struct kubo_opts o = *ko;
 
 	if (w == NULL) {
 		werr_set(e, EX_OSERR, "out of memory");
 		return NULL;
 	}
-	kubo_opts_for_timeout(&o, 10000);
 	o.retries = 0;
 	if (mb_encode('u', (const uint8_t *)topic, strlen(topic), w->topic, sizeof w->topic, NULL) < 0 ||
 	    (w->k = kubo_new(api, &o, e)) == NULL) {

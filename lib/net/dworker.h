@@ -7,6 +7,7 @@
 #ifndef WANDA_DWORKER_H
 #define WANDA_DWORKER_H
 #include "base/werr.h"
+#include "kubo/kubo.h"
 #include "net/announce.h"
 
 #define DWORKER_JOBS 64
@@ -16,8 +17,9 @@
 
 struct dworker;
 
-/* api: the Kubo RPC URL; topic: the discovery topic. */
-struct dworker *dworker_start(const char *api, const char *topic, struct werr *e);
+/* api: the Kubo RPC URL, with ko's timeouts and no retries (the next
+ * round asks again); topic: the discovery topic. */
+struct dworker *dworker_start(const char *api, const struct kubo_opts *ko, const char *topic, struct werr *e);
 void dworker_stop(struct dworker *w);
 
 /* Queue a reach of peer: one swarm/connect to its first naddrs (at most

@@ -154,6 +154,7 @@ remote_load(const struct config *c, const char *only, struct remote_set *rs, str
 	snprintf(rs->node, sizeof rs->node, "%s", config_get_or(c, "node_name", rs->node));
 	if (config_api_url(c, rs->api, sizeof rs->api, e) < 0 || load_timing(c, rs, e) < 0)
 		return -1;
+	kubo_opts_default(&rs->kubo);
 	config_each(c, "remote.", name_of, &nm);
 	if (nm.bad)
 		return werr_set(e, EX_CONFIG, "remote.NAME.url: a target name must be 1-63 characters");

@@ -229,16 +229,13 @@ ask_again(struct pass *ps, struct item *it, const char *why, struct werr *e)
 static void
 load_origins(struct remote_set *rs)
 {
-	struct kubo_opts ko;
 	struct kubo_id id;
 	struct kubo *k;
 
 	if (rs->origins)
 		return;
 	rs->origins = cJSON_CreateArray();
-	kubo_opts_for_timeout(&ko, 3000);
-	ko.retries = 0;
-	if ((k = kubo_new(rs->api, &ko, NULL)) == NULL)
+	if ((k = kubo_new(rs->api, &rs->kubo, NULL)) == NULL)
 		return;
 	if (kubo_id(k, &id, NULL) == 0)
 		for (size_t i = 0; i < id.naddrs && i < 8; i++)

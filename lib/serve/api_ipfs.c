@@ -1,5 +1,5 @@
 /* api_ipfs: the routes that need the daemon, run in job threads (one
- * kubo client each, no retries: a browser asks again), the streamed
+ * kubo client each, daemon_retries: none by default, a browser asks again), the streamed
  * /api/ipfs/:cid, and the status poller behind ipfs_status events. */
 #include <limits.h>
 #include <poll.h>
@@ -22,7 +22,7 @@ client(struct serve *s, struct werr *e)
 	o.timeout_ms = s->cfg.daemon_timeout_ms;
 	o.slow_timeout_ms = s->cfg.daemon_timeout_ms;
 	o.low_speed_s = (s->cfg.daemon_timeout_ms + 999) / 1000;
-	o.retries = 0;
+	o.retries = (int)s->cfg.daemon_retries;
 	return kubo_new(s->cfg.api_url, &o, e);
 }
 

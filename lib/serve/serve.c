@@ -19,22 +19,27 @@
 #include "base/buf.h"
 #include "base/path.h"
 
+/* The defaults serve.h gives, as one literal (a field not named is 0 or
+ * NULL). */
+static const struct serve_cfg serve_cfg_defaults = {
+	.listen = "127.0.0.1:8088",
+	.gateway = "http://127.0.0.1:8080",
+	.public_gateway = "https://ipfs.io",
+	.max_connections = 512,
+	.max_jobs = 16,
+	.timeout_s = 60,
+	.daemon_timeout_ms = 30000,
+	.heartbeat_ms = 15000,
+	.status_ms = 5000,
+	.max_body = 4096,
+	.threads = 2,
+	.sse_buffer = SSE_BUFFER_DEFAULT,
+};
+
 void
 serve_cfg_default(struct serve_cfg *c)
 {
-	memset(c, 0, sizeof *c);
-	c->listen = "127.0.0.1:8088";
-	c->gateway = "http://127.0.0.1:8080";
-	c->public_gateway = "https://ipfs.io";
-	c->max_connections = 512;
-	c->max_jobs = 16;
-	c->timeout_s = 60;
-	c->daemon_timeout_ms = 30000;
-	c->heartbeat_ms = 15000;
-	c->status_ms = 5000;
-	c->max_body = 4096;
-	c->threads = 2;
-	c->sse_buffer = SSE_BUFFER_DEFAULT;
+	*c = serve_cfg_defaults;
 }
 
 /* ---- token, listen address ------------------------------------------- */

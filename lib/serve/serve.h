@@ -27,6 +27,7 @@ struct serve_cfg {
 	long max_jobs;                    /* daemon requests at once (default 16) */
 	long timeout_s;                   /* idle connection timeout (default 60) */
 	long daemon_timeout_ms;           /* each daemon call (default 30000) */
+	long daemon_retries;              /* extra attempts of one (default 0: a browser asks again) */
 	long heartbeat_ms;                /* SSE heartbeat (default 15000) */
 	long status_ms;                   /* daemon status poll for ipfs_status events (default 5000) */
 	size_t max_body;                  /* request body limit (default 4096) */

@@ -322,7 +322,7 @@ retention_run(const struct retention_opts *o, retention_emit_fn fn, void *ctx, s
 	if (t.free_now < o->keep_free) {
 		if (candidates(o, &v, &n, e) < 0)
 			return -1;
-		if (n > 0 && (k = kubo_new(o->api, NULL, e)) == NULL)
+		if (n > 0 && (k = kubo_new(o->api, &o->kubo, e)) == NULL)
 			rc = -1;
 		if (rc == 0)
 			rc = gc_loop(k, o, v, n, &t, fn, ctx, e);

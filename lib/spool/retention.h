@@ -13,10 +13,12 @@
 #include <stdint.h>
 #include <cjson/cJSON.h>
 #include "base/werr.h"
+#include "kubo/kubo.h"
 
 struct retention_opts {
 	const char *home;           /* $WANDA_HOME */
 	char api[1024];             /* Kubo RPC base URL */
+	struct kubo_opts kubo;      /* its client's timeouts and retries */
 	const char *remote_url;     /* Pinning Service API base URL, NULL = none */
 	const char *remote_token;   /* its bearer token, NULL = none */
 	const char *const *targets; /* remote stage targets (remote.NAME.*) that must confirm */

@@ -96,7 +96,7 @@ kubo_pins() {
 	# one more, pushed locally but never through the remote stage
 	other=$(capture 1)
 	wanda-queue watch --once | wanda-push --no-outbox | wanda-queue ack >/dev/null
-	run wanda-remote drain --timeout 120s
+	run wanda-remote drain --wait 120s
 	assert_success
 	# confirmed by the stage's worker or by drain, each once
 	[ "$(jq -r 'select(.event == "remote_pinned") | .id' "$WANDA_HOME/events.jsonl" | sort)" = "$(sort <<<"$ids")" ]
@@ -124,7 +124,7 @@ kubo_pins() {
 	[ "$(cluster_valid_metrics)" = peer1,peer2 ]
 	ids=$(capture 2)
 	pipeline >/dev/null
-	run wanda-remote drain --timeout 120s
+	run wanda-remote drain --wait 120s
 	assert_success
 	for id in $ids; do
 		[ "$(cluster_pinned_peers "$(cid_of "$id")" | paste -sd,)" = "peer1,peer2" ]
@@ -139,7 +139,7 @@ kubo_pins() {
 	run pipeline
 	assert_success
 	assert_output --partial '"state":"done"'
-	run wanda-remote drain --timeout 60s
+	run wanda-remote drain --wait 60s
 	[ "$status" -eq 69 ]
 	run jq -r '.remote.fleet.state' "$(sidecar "$id")"
 	assert_output failed
@@ -161,7 +161,7 @@ kubo_pins() {
 	assert_success
 	[ "$SECONDS" -lt 60 ]
 	[ "$(jq -r 'select(.state == "done") | .id' <<<"$output" | wc -l)" -eq 2 ]
-	run wanda-remote drain --timeout 3s
+	run wanda-remote drain --wait 3s
 	[ "$status" -eq 75 ]
 	run wanda-queue stats --jq 'select(.remote == "fleet") | [.health, .backlog] | join(" ")'
 	assert_output '"unreachable 2"'
@@ -185,7 +185,7 @@ kubo_pins() {
 		[ "$(jq -r .remote.fleet.state "$(sidecar "$id")")" = queued ]
 	done
 	for k in 1 2 3; do cluster_start_peer "$k"; done
-	run wanda-remote drain --timeout 120s
+	run wanda-remote drain --wait 120s
 	assert_success
 	[ "$(jq -r 'select(.state == "pinned") | .id' <<<"$output" | sort)" = "$(sort <<<"$ids")" ]
 	run wanda-queue stats --jq 'select(.remote == "fleet") | [.health, .backlog] | join(" ")'
@@ -198,7 +198,7 @@ kubo_pins() {
 	target svc psa "$CLUSTER_PSA"
 	id=$(capture 1)
 	pipeline >/dev/null
-	run wanda-remote drain --timeout 120s
+	run wanda-remote drain --wait 120s
 	assert_success
 	cid=$(cid_of "$id")
 	run curl -sf -u "$CLUSTER_AUTH" "$CLUSTER_PSA/pins?cid=$cid"
@@ -222,7 +222,7 @@ kubo_pins() {
 	run pipeline
 	assert_success
 	assert_output --partial '"state":"done"'
-	run wanda-remote drain --timeout 60s
+	run wanda-remote drain --wait 60s
 	[ "$status" -eq 78 ]
 	assert_output --partial "HTTP 401"
 	assert_output --partial "refused our credentials (remote.fleet.token_file)"
@@ -231,7 +231,7 @@ kubo_pins() {
 	assert_file_exists "$(image "$id")"
 	# fixed, the entry goes through
 	printf '%s\n' "$CLUSTER_AUTH" >"$BATS_TEST_TMPDIR/token"
-	run wanda-remote drain --timeout 120s
+	run wanda-remote drain --wait 120s
 	assert_success
 	assert_output --partial '"state":"pinned"'
 }
@@ -264,7 +264,7 @@ kubo_pins() {
 	wanda-queue ack <"$BATS_TEST_TMPDIR/passed" >/dev/null
 	wanda-queue recover >/dev/null
 	pipeline >/dev/null
-	run wanda-remote drain --timeout 120s
+	run wanda-remote drain --wait 120s
 	assert_success
 	for id in $ids; do
 		[ "$(jq -r .remote.fleet.state "$(sidecar "$id")")" = pinned ] || fail "$id not pinned"
@@ -279,7 +279,7 @@ kubo_pins() {
 	# and a replay of the results changes nothing
 	before=$(cat "$WANDA_HOME"/captures/*/*.json | jq -r .remote.fleet.confirmed_at | sort)
 	wanda-remote <"$BATS_TEST_TMPDIR/pushed" >/dev/null
-	run wanda-remote drain --timeout 10s
+	run wanda-remote drain --wait 10s
 	assert_success
 	[ "$(cat "$WANDA_HOME"/captures/*/*.json | jq -r .remote.fleet.confirmed_at | sort)" = "$before" ]
 }
@@ -290,7 +290,7 @@ kubo_pins() {
 	id=$(wanda-capture --source test --no-queue --width 320 --height 240 | jq -r .id)
 	jq -c '{id, kind: "capture", session, sidecar: input_filename, cid, pinned: true}' "$(sidecar "$id")" |
 		wanda-remote >/dev/null
-	run wanda-remote drain --timeout 60s
+	run wanda-remote drain --wait 60s
 	[ "$status" -eq 69 ]
 	assert_output --partial '"state":"failed"'
 	run jq -r .remote.fleet.error "$(sidecar "$id")"
@@ -338,7 +338,7 @@ kubo_pins() {
 	# the unit's pipeline, once instead of forever
 	run sh -c "${cmd/wanda-queue watch/wanda-queue watch --once}"
 	assert_success
-	run wanda-remote drain --timeout 120s
+	run wanda-remote drain --wait 120s
 	assert_success
 	[ "$(jq -r '[.ipfs.state, .remote.fleet.state] | join(" ")' "$(sidecar "$id")")" = "pinned pinned" ]
 }
@@ -353,7 +353,7 @@ kubo_pins() {
 	run wanda-remote backfill
 	assert_success
 	assert_output '{"queued":2}'
-	run wanda-remote drain --timeout 120s
+	run wanda-remote drain --wait 120s
 	assert_success
 	run wanda-remote backfill
 	assert_output '{"queued":0}'

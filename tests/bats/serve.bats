@@ -513,8 +513,8 @@ newest_id() { curl -s -m 10 "$URL/api/captures?limit=1" | jq -r '.captures[0].id
 	grep -q 'too many connections' "$OUT"
 }
 
-@test "a request that stalls is closed after --timeout, with a log line" {
-	serve_start --timeout 1s
+@test "a request that stalls is closed after --idle-timeout, with a log line" {
+	serve_start --idle-timeout 1s
 	exec 5<>"/dev/tcp/127.0.0.1/$PORT"
 	printf 'GET /api/queue HTTP/1.1\r\nHost: 127.0.0.1:%s\r\n' "$PORT" >&5   # headers never end
 	sleep 2.5
