@@ -279,7 +279,7 @@ src_file(const char *input, struct frame *f, struct werr *e)
 		return werr_prefix(e, "%s", input);
 	/* an ingested picture was taken when its file was made, not now */
 	if (stat(input, &sb) == 0)
-		f->start_ms = (long long)sb.st_mtim.tv_sec * 1000 + sb.st_mtim.tv_nsec / 1000000;
+		f->start_ms = stat_mtime_ms(&sb);
 	snprintf(f->camera, sizeof f->camera, "file");
 	return 0;
 }
