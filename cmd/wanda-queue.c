@@ -612,7 +612,7 @@ ack_one(const struct opts *o, struct jsonl *out, const char *text, struct werr *
 	ok = cJSON_GetObjectItemCaseSensitive(res, "error") == NULL && json_str(res, "cid") != NULL;
 	if (ok && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(res, "queued"))) {
 		/* in wanda-push's outbox, not on the daemon: the spool keeps it */
-		cJSON_AddItemToObject(res, "error", settle_error(EX_UNAVAILABLE, "unreachable", "queued in the outbox: the daemon was unreachable", 0));
+		cJSON_AddItemToObject(res, "error", settle_error(EX_UNAVAILABLE, SPOOL_KIND_UNREACHABLE, "queued in the outbox: the daemon was unreachable", 0));
 		ok = 0;
 	}
 	l = NULL;

@@ -19,7 +19,7 @@ struct child_result {
 	int killed_hard; /* 1: it ignored SIGTERM and got SIGKILL */
 	long long ms;    /* how long it ran */
 	struct buf out;  /* stdout (out.p NUL-terminated), out.p NULL when none */
-	char err[512]; /* last bytes of stderr, one line (newlines folded) */
+	char err[512];   /* last bytes of stderr, one line (newlines folded) */
 };
 
 /* Run argv[0] (searched in PATH). Returns 0 when the child ran (look at

@@ -612,7 +612,7 @@ push_file(struct kubo *k, const struct push_opts *o, const char *path, const str
 		else if (rc == 0)
 			online = 0;
 	}
-	if (rc < 0 && online && strcmp(r->kind, "unreachable") == 0 && !o->no_outbox) {
+	if (rc < 0 && online && strcmp(r->kind, SPOOL_KIND_UNREACHABLE) == 0 && !o->no_outbox) {
 		memset(&r->err, 0, sizeof r->err);
 		r->kind = NULL;
 		r->permanent = 0;
@@ -750,8 +750,8 @@ push_flush(struct kubo *k, const struct push_opts *o, push_flush_fn fn, void *ct
 		    fnrc = fn(ctx, &r, it, e);
 		cJSON_Delete(notes);
 		if (fnrc < 0)
-			one = rc = -1, r.kind = "unreachable";
-		if (one < 0 && strcmp(r.kind, "unreachable") == 0)
+			one = rc = -1, r.kind = SPOOL_KIND_UNREACHABLE;
+		if (one < 0 && strcmp(r.kind, SPOOL_KIND_UNREACHABLE) == 0)
 			break; /* the rest would fail the same way */
 	}
 	for (size_t i = 0; i < n; i++)

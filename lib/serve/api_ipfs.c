@@ -12,8 +12,6 @@
 #include "serve/serve_int.h"
 #include "kubo/kubo.h"
 
-void serve_head_ready(struct req *r);
-
 static struct kubo *
 client(struct serve *s, struct werr *e)
 {

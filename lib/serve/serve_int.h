@@ -1,4 +1,5 @@
-/* serve_int: what serve.c, api_local.c and api_ipfs.c share (not a public header). */
+/* serve_int: what serve.c, reply.c, api_local.c and api_ipfs.c share (not a
+ * public header). serve.c calls the handlers; they and serve.c call reply.c. */
 #ifndef WANDA_SERVE_INT_H
 #define WANDA_SERVE_INT_H
 #include <pthread.h>
@@ -100,7 +101,7 @@ struct req {
 	struct sse_client *sse;
 };
 
-/* serve.c */
+/* reply.c */
 void serve_logf(struct serve *s, const char *event, int status, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 enum MHD_Result reply_json(struct req *r, int status, cJSON *obj);                 /* takes obj */
@@ -113,6 +114,8 @@ struct MHD_Response *body_response(char *body, size_t len, const char *type, con
 /* Queue resp with the common headers and drop our reference to it. */
 enum MHD_Result reply_queue(struct req *r, unsigned status, struct MHD_Response *resp);
 cJSON *error_json(const char *msg);
+/* The job's answer is ready: the connection takes r back (job thread). */
+void serve_head_ready(struct req *r);
 
 /* api_local.c: answers at once. */
 enum MHD_Result api_local(struct req *r);

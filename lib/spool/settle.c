@@ -19,7 +19,7 @@ static const struct kind {
 	{ "input", EX_DATAERR, GIVE_UP, 0 },
 	{ "bad-entry", EX_DATAERR, GIVE_UP, 1 },
 	{ "bad-entry", EX_USAGE, GIVE_UP, 1 },
-	{ "unreachable", EX_UNAVAILABLE, RETRY, 1 },
+	{ SPOOL_KIND_UNREACHABLE, EX_UNAVAILABLE, RETRY, 1 },
 	{ "http", EX_SOFTWARE, REPORTED, 0 },
 	{ "build", EX_SOFTWARE, RETRY, 0 },
 	{ "outbox", EX_CANTCREAT, RETRY, 0 },
@@ -65,12 +65,6 @@ settle_permanent(const char *kind, int reported)
 	if (k == NULL || k->action == REPORTED)
 		return reported != 0;
 	return k->action == GIVE_UP;
-}
-
-int
-settle_daemon_down(const char *kind)
-{
-	return kind != NULL && strcmp(kind, "unreachable") == 0;
 }
 
 cJSON *

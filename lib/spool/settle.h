@@ -35,8 +35,6 @@ int settle_code(const char *kind);
 const char *settle_kind(int code);
 /* Give up rather than retry: by the table, or as the line reported. */
 int settle_permanent(const char *kind, int reported);
-/* The kind says the daemon is down, not the entry wrong (spool.h's probe rule). */
-int settle_daemon_down(const char *kind);
 
 /* An "error" object for a result line: {code, kind, message, permanent}
  * (permanent as the producer says; spool_settle applies the table). */

@@ -1,6 +1,5 @@
 /* spool: see spool.h for the states and the rules between them. */
 #include "spool/spool.h"
-#include "spool/settle.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -660,7 +659,9 @@ fail_entry(const char *spool_dir, const char *cur_path, const struct spool_polic
 static int
 is_unreachable(const cJSON *o)
 {
-	return settle_daemon_down(json_str(o, "error_kind"));
+	const char *kind = json_str(o, "error_kind");
+
+	return kind != NULL && strcmp(kind, SPOOL_KIND_UNREACHABLE) == 0;
 }
 
 /* 1 when the entry at path failed as unreachable last time (an entry that

@@ -33,6 +33,10 @@
 #include <cjson/cJSON.h>
 #include "base/werr.h"
 
+/* The error kind that says the daemon is down (the retry order above):
+ * named here, where the rule lives; settle.h's table of kinds uses it. */
+#define SPOOL_KIND_UNREACHABLE "unreachable"
+
 enum spool_state { SPOOL_NEW,
 	SPOOL_CUR,
 	SPOOL_DEFERRED,
