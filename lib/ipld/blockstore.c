@@ -204,22 +204,12 @@ bs_get(struct blockstore *bs, const struct cid *c, const uint8_t **data, size_t 
 	return 0;
 }
 
-size_t
-bs_count(const struct blockstore *bs)
+void
+bs_stats(const struct blockstore *bs, struct bs_stats *st)
 {
-	return bs->n;
-}
-
-uint64_t
-bs_bytes(const struct blockstore *bs)
-{
-	return bs->bytes;
-}
-
-uint64_t
-bs_spilled(const struct blockstore *bs)
-{
-	return bs->spilled;
+	st->blocks = bs->n;
+	st->bytes = bs->bytes;
+	st->spilled = bs->spilled;
 }
 
 int

@@ -23,9 +23,13 @@ int bs_has(const struct blockstore *bs, const struct cid *c);
 /* 0 and the block (valid until the next bs_get/bs_put/bs_free), or -1:
  * EX_SOFTWARE when absent, EX_IOERR when the spill file cannot be read. */
 int bs_get(struct blockstore *bs, const struct cid *c, const uint8_t **data, size_t *len, struct werr *e);
-size_t bs_count(const struct blockstore *bs);
-uint64_t bs_bytes(const struct blockstore *bs);   /* sum of block sizes */
-uint64_t bs_spilled(const struct blockstore *bs); /* bytes in the spill file */
+/* Counters for tests and tools. */
+struct bs_stats {
+	size_t blocks;
+	uint64_t bytes;   /* sum of block sizes */
+	uint64_t spilled; /* bytes in the spill file */
+};
+void bs_stats(const struct blockstore *bs, struct bs_stats *st);
 /* Traversal marks (car_export uses them to write each block once): returns
  * 1 when c was already marked, 0 when it is now, -1 when c is not stored. */
 int bs_mark(struct blockstore *bs, const struct cid *c);

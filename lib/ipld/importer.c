@@ -23,6 +23,7 @@
 #include "base/buf.h"
 #include "ipld/multihash.h"
 #include "ipld/unixfs.h"
+#include "ipld/varint.h"
 
 /* Room around the chunk for the dag-pb leaf wrapper, so a leaf block is
  * encoded in place around the data instead of copied (this is the hot path:
@@ -65,30 +66,22 @@ struct file_importer {
 	int broken, done;
 };
 
+/* The two profiles, a row each so that they read side by side (importer.h
+ * says where each comes from; 174 is boxo helpers.DefaultLinksPerBlock,
+ * 8192 / 47). */
+static const struct import_opts profile_kubo = { .cid_version = 0, .raw_leaves = 0, .mh_code = MH_SHA2_256, .chunk_size = 262144, .trickle = 0, .max_links = 174, .cid_base = 0 };
+static const struct import_opts profile_wanda = { .cid_version = 1, .raw_leaves = 1, .mh_code = MH_SHA2_256, .chunk_size = 1048576, .trickle = 0, .max_links = 1024, .cid_base = 'b' };
+
 void
 import_opts_kubo(struct import_opts *o)
 {
-	memset(o, 0, sizeof *o);
-	o->cid_version = 0;
-	o->raw_leaves = 0;
-	o->mh_code = MH_SHA2_256;
-	o->chunk_size = 262144;
-	o->trickle = 0;
-	o->max_links = 174; /* boxo helpers.DefaultLinksPerBlock: 8192 / 47 */
-	o->cid_base = 0;
+	*o = profile_kubo;
 }
 
 void
 import_opts_wanda(struct import_opts *o)
 {
-	memset(o, 0, sizeof *o);
-	o->cid_version = 1;
-	o->raw_leaves = 1;
-	o->mh_code = MH_SHA2_256;
-	o->chunk_size = 1048576;
-	o->trickle = 0;
-	o->max_links = 1024;
-	o->cid_base = 'b';
+	*o = profile_wanda;
 }
 
 int
@@ -176,31 +169,6 @@ out:
 	return rc;
 }
 
-static size_t
-put_uvarint(uint8_t *p, uint64_t v)
-{
-	size_t n = 0;
-
-	while (v >= 0x80) {
-		p[n++] = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	p[n++] = (uint8_t)v;
-	return n;
-}
-
-static size_t
-uvarint_len(uint64_t v)
-{
-	size_t n = 1;
-
-	while (v >= 0x80) {
-		v >>= 7;
-		n++;
-	}
-	return n;
-}
-
 /* The chunk in buf[LEAF_HEAD..+fill) as a leaf block, encoded in place. */
 static int
 make_leaf(struct file_importer *f, struct ilink *out, struct werr *e)
@@ -217,18 +185,18 @@ make_leaf(struct file_importer *f, struct ilink *out, struct werr *e)
 		/* PBNode{Data: UnixFS{Type, Data, filesize}}; boxo writes Type File in
 		 * balanced leaves (a historical quirk it keeps) and Raw in trickle. */
 		uint8_t head[LEAF_HEAD];
-		size_t ufslen = 2 + 1 + uvarint_len(n) + n + 1 + uvarint_len(n), h = 0, t = 0;
+		size_t ufslen = 2 + 1 + varint_len(n) + n + 1 + varint_len(n), h = 0, t = 0;
 
 		head[h++] = 0x0a;
-		h += put_uvarint(head + h, ufslen);
+		h += varint_put(ufslen, head + h);
 		head[h++] = 0x08;
 		head[h++] = f->o.trickle ? UFS_RAW : UFS_FILE;
 		head[h++] = 0x12;
-		h += put_uvarint(head + h, n);
+		h += varint_put(n, head + h);
 		blk = data - h;
 		memcpy(blk, head, h);
 		data[n + t++] = 0x18;
-		t += put_uvarint(data + n + t, n);
+		t += varint_put(n, data + n + t);
 		blklen = h + n + t;
 		if (cid_from_block(f->o.cid_version, CODEC_DAG_PB, f->o.mh_code, blk, blklen, &out->cid, e) < 0)
 			return -1;

@@ -3,6 +3,7 @@
 #include <string.h>
 #include "base/buf.h"
 #include "ipld/pbwire.h"
+#include "ipld/varint.h"
 
 void
 pbbuf_bytes(struct pbbuf *b, const void *p, size_t n)
@@ -21,14 +22,8 @@ void
 pbbuf_varint(struct pbbuf *b, uint64_t v)
 {
 	uint8_t t[10];
-	size_t n = 0;
 
-	while (v >= 0x80) {
-		t[n++] = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	t[n++] = (uint8_t)v;
-	pbbuf_bytes(b, t, n);
+	pbbuf_bytes(b, t, varint_put(v, t));
 }
 
 void

@@ -618,6 +618,17 @@ kubo_req_init(struct kreq *r, const char *cmd, enum resp_mode mode)
 	r->max_body = 16u << 20;
 }
 
+void
+kubo_req_download(struct kreq *r, const char *cmd, const struct kubo_param *p, kubo_data_fn fn, void *ctx)
+{
+	kubo_req_init(r, cmd, RESP_RAW);
+	r->params = p;
+	r->data_fn = fn;
+	r->ctx = ctx;
+	r->transfer = 1;
+	r->idempotent = 1;
+}
+
 /* Run a request with the retry policy of kubo.h. r->resume may rewrite
  * what r->params point to between attempts (cat's offset). */
 int

@@ -60,6 +60,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cjson/cJSON.h>
+#include "base/buf.h"
 #include "base/werr.h"
 
 #define KUBO_CID_MAX 160  /* a CID string, NUL included (= CID_STR_MAX) */
@@ -394,8 +395,8 @@ char *kubo_build_url(const char *base, const char *cmd, const struct kubo_param 
  * (default 1 MiB when max is 0) is a protocol error. */
 typedef int (*kubo_line_fn)(void *ctx, char *line, size_t n, struct werr *e);
 struct kubo_lines {
-	char *buf;
-	size_t len, cap, max;
+	struct buf b; /* the line so far */
+	size_t max;
 };
 int kubo_lines_feed(struct kubo_lines *l, const void *p, size_t n, kubo_line_fn fn, void *ctx, struct werr *e);
 /* At the end of the body: a last line without '\n' is passed to fn too. */

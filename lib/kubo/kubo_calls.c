@@ -1,6 +1,7 @@
 /* kubo_calls: the typed Kubo RPC calls of kubo.h, each a request
  * description for kubo_run() plus the parsing of its answer. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,130 @@ static int
 missing(struct kubo *k, struct werr *e, const char *cmd, const char *field)
 {
 	return kubo_fail(k, e, cmd, KUBO_E_PROTOCOL, 0, "answer has no %s", field);
+}
+
+/* ---- answers read into a struct --------------------------------------- */
+
+/* How a field of the answer is read into its struct member. */
+enum kf_kind {
+	KF_STR,        /* a string, cut to the member's size; "" when absent */
+	KF_NEED,       /* the same, and the call fails when it is "" */
+	KF_U64,        /* json_u64: a number or a string of digits */
+	KF_DOUBLE,     /* a number or a numeric string (stats/bw rates) */
+	KF_INT_OR_STR, /* an integer written as text, or a string (repo/stat Version) */
+	KF_FN,         /* what a table cannot say: fn(the field, the struct) */
+};
+
+struct kfield {
+	const char *cmd, *key;
+	enum kf_kind kind;
+	size_t off, size; /* the member */
+	void (*fn)(const cJSON *v, void *out);
+};
+#define KF(cmd, key, kind, type, member) \
+	{ \
+		cmd, key, kind, offsetof(type, member), sizeof(((type *)0)->member), NULL \
+	}
+
+/* id's Addresses, kept up to KUBO_MAX_ADDRS. */
+static void
+id_addrs(const cJSON *v, void *outv)
+{
+	struct kubo_id *out = outv;
+	const cJSON *it;
+
+	cJSON_ArrayForEach(it, v)
+	{
+		if (cJSON_IsString(it) && out->naddrs < KUBO_MAX_ADDRS)
+			snprintf(out->addrs[out->naddrs++], sizeof out->addrs[0], "%s", it->valuestring);
+	}
+}
+
+/* Every answer read into a struct, a field a line: the call, the field,
+ * how it is read, the member. key/list's entries read as key/gen's answer. */
+static const struct kfield answers[] = {
+	KF("id", "ID", KF_NEED, struct kubo_id, id),
+	KF("id", "AgentVersion", KF_STR, struct kubo_id, agent_version),
+	KF("id", "ProtocolVersion", KF_STR, struct kubo_id, protocol_version),
+	{ "id", "Addresses", KF_FN, 0, 0, id_addrs },
+	KF("version", "Version", KF_NEED, struct kubo_version, version),
+	KF("version", "Commit", KF_STR, struct kubo_version, commit),
+	KF("version", "Repo", KF_STR, struct kubo_version, repo),
+	KF("version", "System", KF_STR, struct kubo_version, system),
+	KF("version", "Golang", KF_STR, struct kubo_version, golang),
+	KF("repo/stat", "RepoSize", KF_U64, struct kubo_repo_stat, repo_size),
+	KF("repo/stat", "StorageMax", KF_U64, struct kubo_repo_stat, storage_max),
+	KF("repo/stat", "NumObjects", KF_U64, struct kubo_repo_stat, num_objects),
+	KF("repo/stat", "RepoPath", KF_STR, struct kubo_repo_stat, repo_path),
+	KF("repo/stat", "Version", KF_INT_OR_STR, struct kubo_repo_stat, version),
+	KF("stats/bw", "TotalIn", KF_U64, struct kubo_bw, total_in),
+	KF("stats/bw", "TotalOut", KF_U64, struct kubo_bw, total_out),
+	KF("stats/bw", "RateIn", KF_DOUBLE, struct kubo_bw, rate_in),
+	KF("stats/bw", "RateOut", KF_DOUBLE, struct kubo_bw, rate_out),
+	KF("block/stat", "Key", KF_NEED, struct kubo_block_stat, key),
+	KF("block/stat", "Size", KF_U64, struct kubo_block_stat, size),
+	KF("files/stat", "Hash", KF_NEED, struct kubo_files_stat, hash),
+	KF("files/stat", "Type", KF_STR, struct kubo_files_stat, type),
+	KF("files/stat", "Size", KF_U64, struct kubo_files_stat, size),
+	KF("files/stat", "CumulativeSize", KF_U64, struct kubo_files_stat, cumulative_size),
+	KF("files/stat", "Blocks", KF_U64, struct kubo_files_stat, blocks),
+	KF("key/gen", "Name", KF_STR, struct kubo_key, name),
+	KF("key/gen", "Id", KF_NEED, struct kubo_key, id),
+	{ NULL },
+};
+
+/* Fill out from the object o with cmd's rows of answers[]; the key of an
+ * empty KF_NEED field, or NULL. */
+static const char *
+fields_read(const cJSON *o, const char *cmd, void *out)
+{
+	const char *need = NULL;
+
+	for (const struct kfield *f = answers; f->cmd != NULL; f++) {
+		char *m = (char *)out + f->off;
+		const cJSON *v;
+
+		if (strcmp(f->cmd, cmd) != 0)
+			continue;
+		v = cJSON_GetObjectItemCaseSensitive(o, f->key);
+		switch (f->kind) {
+		case KF_STR:
+		case KF_NEED:
+			json_copy(m, f->size, o, f->key);
+			if (f->kind == KF_NEED && m[0] == '\0' && need == NULL)
+				need = f->key;
+			break;
+		case KF_U64: *(uint64_t *)m = json_u64(o, f->key); break;
+		case KF_DOUBLE:
+			*(double *)m = cJSON_IsString(v) ? strtod(v->valuestring, NULL) : json_num(o, f->key, 0);
+			break;
+		case KF_INT_OR_STR:
+			if (cJSON_IsNumber(v))
+				snprintf(m, f->size, "%d", v->valueint);
+			else
+				json_copy(m, f->size, o, f->key);
+			break;
+		case KF_FN: f->fn(v, out); break;
+		}
+	}
+	return need;
+}
+
+/* Call cmd, expect one JSON object and fill out (size bytes, zeroed
+ * first) from cmd's rows of answers[]. */
+static int
+call_fields(struct kubo *k, const char *cmd, const struct kubo_param *p, int flags, void *out,
+    size_t size, struct werr *e)
+{
+	const char *need;
+	cJSON *o;
+
+	memset(out, 0, size);
+	if (call_obj(k, cmd, p, flags, &o, e) < 0)
+		return -1;
+	need = fields_read(o, cmd, out);
+	cJSON_Delete(o);
+	return need == NULL ? 0 : missing(k, e, cmd, need);
 }
 
 /* ---- add --------------------------------------------------------------- */
@@ -157,12 +282,7 @@ kubo_cat(struct kubo *k, const char *path, uint64_t offset, int64_t length,
 		{ "length", length >= 0 ? c.len_s : NULL }, { NULL, NULL } };
 
 	cat_resume(&c, 0);
-	kubo_req_init(&r, "cat", RESP_RAW);
-	r.params = p;
-	r.data_fn = fn;
-	r.ctx = ctx;
-	r.transfer = 1;
-	r.idempotent = 1;
+	kubo_req_download(&r, "cat", p, fn, ctx);
 	r.resume = cat_resume;
 	r.resume_ctx = &c;
 	return kubo_run(k, &r, e);
@@ -370,85 +490,25 @@ kubo_pin_check(struct kubo *k, const char *path, int *pinned, char *type, struct
 int
 kubo_id(struct kubo *k, struct kubo_id *out, struct werr *e)
 {
-	cJSON *o, *it;
-
-	memset(out, 0, sizeof *out);
-	if (call_obj(k, "id", NULL, KUBO_IDEMPOTENT, &o, e) < 0)
-		return -1;
-	json_copy(out->id, sizeof out->id, o, "ID");
-	json_copy(out->agent_version, sizeof out->agent_version, o, "AgentVersion");
-	json_copy(out->protocol_version, sizeof out->protocol_version, o, "ProtocolVersion");
-	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(o, "Addresses"))
-	{
-		if (cJSON_IsString(it) && out->naddrs < KUBO_MAX_ADDRS)
-			snprintf(out->addrs[out->naddrs++], sizeof out->addrs[0], "%s", it->valuestring);
-	}
-	cJSON_Delete(o);
-	return out->id[0] ? 0 : missing(k, e, "id", "ID");
+	return call_fields(k, "id", NULL, KUBO_IDEMPOTENT, out, sizeof *out, e);
 }
 
 int
 kubo_version(struct kubo *k, struct kubo_version *out, struct werr *e)
 {
-	cJSON *o;
-
-	memset(out, 0, sizeof *out);
-	if (call_obj(k, "version", NULL, KUBO_IDEMPOTENT, &o, e) < 0)
-		return -1;
-	json_copy(out->version, sizeof out->version, o, "Version");
-	json_copy(out->commit, sizeof out->commit, o, "Commit");
-	json_copy(out->repo, sizeof out->repo, o, "Repo");
-	json_copy(out->system, sizeof out->system, o, "System");
-	json_copy(out->golang, sizeof out->golang, o, "Golang");
-	cJSON_Delete(o);
-	return out->version[0] ? 0 : missing(k, e, "version", "Version");
+	return call_fields(k, "version", NULL, KUBO_IDEMPOTENT, out, sizeof *out, e);
 }
 
 int
 kubo_repo_stat(struct kubo *k, struct kubo_repo_stat *out, struct werr *e)
 {
-	cJSON *o;
-
-	memset(out, 0, sizeof *out);
-	if (call_obj(k, "repo/stat", NULL, KUBO_IDEMPOTENT, &o, e) < 0)
-		return -1;
-	out->repo_size = json_u64(o, "RepoSize");
-	out->storage_max = json_u64(o, "StorageMax");
-	out->num_objects = json_u64(o, "NumObjects");
-	json_copy(out->repo_path, sizeof out->repo_path, o, "RepoPath");
-	if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(o, "Version")))
-		snprintf(out->version, sizeof out->version, "%d",
-		    cJSON_GetObjectItemCaseSensitive(o, "Version")->valueint);
-	else
-		json_copy(out->version, sizeof out->version, o, "Version");
-	cJSON_Delete(o);
-	return 0;
-}
-
-static double
-kj_num(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	if (cJSON_IsNumber(v))
-		return v->valuedouble;
-	return cJSON_IsString(v) ? strtod(v->valuestring, NULL) : 0;
+	return call_fields(k, "repo/stat", NULL, KUBO_IDEMPOTENT, out, sizeof *out, e);
 }
 
 int
 kubo_stats_bw(struct kubo *k, struct kubo_bw *out, struct werr *e)
 {
-	cJSON *o;
-
-	memset(out, 0, sizeof *out);
-	if (call_obj(k, "stats/bw", NULL, KUBO_IDEMPOTENT, &o, e) < 0)
-		return -1;
-	out->total_in = json_u64(o, "TotalIn");
-	out->total_out = json_u64(o, "TotalOut");
-	out->rate_in = kj_num(o, "RateIn");
-	out->rate_out = kj_num(o, "RateOut");
-	cJSON_Delete(o);
-	return 0;
+	return call_fields(k, "stats/bw", NULL, KUBO_IDEMPOTENT, out, sizeof *out, e);
 }
 
 /* ---- swarm ------------------------------------------------------------- */
@@ -559,12 +619,7 @@ kubo_dag_export_cb(struct kubo *k, const char *cid, kubo_data_fn fn, void *ctx, 
 	struct kreq r;
 	struct kubo_param p[] = { { "arg", cid }, { NULL, NULL } };
 
-	kubo_req_init(&r, "dag/export", RESP_RAW);
-	r.params = p;
-	r.data_fn = fn;
-	r.ctx = ctx;
-	r.transfer = 1;
-	r.idempotent = 1; /* retried only while nothing was delivered */
+	kubo_req_download(&r, "dag/export", p, fn, ctx);
 	return kubo_run(k, &r, e);
 }
 
@@ -634,12 +689,7 @@ kubo_block_get(struct kubo *k, const char *cid, uint8_t **out, size_t *len, stru
 
 	*out = NULL;
 	*len = 0;
-	kubo_req_init(&r, "block/get", RESP_RAW);
-	r.params = p;
-	r.data_fn = block_collect;
-	r.ctx = &b;
-	r.idempotent = 1;
-	r.transfer = 1;
+	kubo_req_download(&r, "block/get", p, block_collect, &b);
 	r.resume = block_restart;
 	r.resume_ctx = &b;
 	if (kubo_run(k, &r, e) < 0) {
@@ -660,15 +710,8 @@ int
 kubo_block_stat(struct kubo *k, const char *cid, struct kubo_block_stat *out, struct werr *e)
 {
 	struct kubo_param p[] = { { "arg", cid }, { NULL, NULL } };
-	cJSON *o;
 
-	memset(out, 0, sizeof *out);
-	if (call_obj(k, "block/stat", p, KUBO_IDEMPOTENT, &o, e) < 0)
-		return -1;
-	json_copy(out->key, sizeof out->key, o, "Key");
-	out->size = json_u64(o, "Size");
-	cJSON_Delete(o);
-	return out->key[0] ? 0 : missing(k, e, "block/stat", "Key");
+	return call_fields(k, "block/stat", p, KUBO_IDEMPOTENT, out, sizeof *out, e);
 }
 
 /* ---- files (MFS) ------------------------------------------------------- */
@@ -705,18 +748,8 @@ int
 kubo_files_stat(struct kubo *k, const char *path, struct kubo_files_stat *out, struct werr *e)
 {
 	struct kubo_param p[] = { { "arg", path }, { NULL, NULL } };
-	cJSON *o;
 
-	memset(out, 0, sizeof *out);
-	if (call_obj(k, "files/stat", p, KUBO_IDEMPOTENT, &o, e) < 0)
-		return -1;
-	json_copy(out->hash, sizeof out->hash, o, "Hash");
-	json_copy(out->type, sizeof out->type, o, "Type");
-	out->size = json_u64(o, "Size");
-	out->cumulative_size = json_u64(o, "CumulativeSize");
-	out->blocks = json_u64(o, "Blocks");
-	cJSON_Delete(o);
-	return out->hash[0] ? 0 : missing(k, e, "files/stat", "Hash");
+	return call_fields(k, "files/stat", p, KUBO_IDEMPOTENT, out, sizeof *out, e);
 }
 
 int
@@ -753,15 +786,8 @@ int
 kubo_key_gen(struct kubo *k, const char *name, struct kubo_key *out, struct werr *e)
 {
 	struct kubo_param p[] = { { "arg", name }, { "type", "ed25519" }, { NULL, NULL } };
-	cJSON *o;
 
-	memset(out, 0, sizeof *out);
-	if (call_obj(k, "key/gen", p, 0, &o, e) < 0)
-		return -1;
-	json_copy(out->name, sizeof out->name, o, "Name");
-	json_copy(out->id, sizeof out->id, o, "Id");
-	cJSON_Delete(o);
-	return out->id[0] ? 0 : missing(k, e, "key/gen", "Id");
+	return call_fields(k, "key/gen", p, 0, out, sizeof *out, e);
 }
 
 int
@@ -778,8 +804,7 @@ kubo_key_list(struct kubo *k, kubo_key_fn fn, void *ctx, struct werr *e)
 	{
 		struct kubo_key key;
 
-		json_copy(key.name, sizeof key.name, it, "Name");
-		json_copy(key.id, sizeof key.id, it, "Id");
+		(void)fields_read(it, "key/gen", &key);
 		if (key.name[0] == '\0')
 			continue;
 		if (fn != NULL && (rc = fn(ctx, &key, e)) != 0)

@@ -391,14 +391,6 @@ rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 	return 0;
 }
 
-static int
-get_restart(void *ctx, uint64_t delivered)
-{
-	(void)ctx;
-	(void)delivered;
-	return -1; /* bytes were extracted: no blind retry */
-}
-
 /* The temporary directory beside dest (tmp, and its realpath in real). */
 static int
 untar_begin(const char *dest, char *tmp, char *real, struct werr *e)
@@ -467,13 +459,8 @@ kubo_get(struct kubo *k, const char *path, const char *dest, kubo_get_check chec
 	if (untar_begin(dest, tmp, real, e) < 0)
 		return kubo_fail(k, e, "get", KUBO_E_LOCAL, EX_CANTCREAT, "%s", e->msg);
 	pl.tmp = real;
-	kubo_req_init(&r, "get", RESP_RAW);
-	r.params = p;
-	r.data_fn = pull_sink;
-	r.ctx = &pl;
-	r.transfer = 1;
-	r.idempotent = 1;
-	r.resume = get_restart;
+	/* no resume: once bytes were extracted, no blind retry */
+	kubo_req_download(&r, "get", p, pull_sink, &pl);
 	r.perform = get_perform;
 	rc = kubo_run(k, &r, e);
 	free(pl.buf.p);

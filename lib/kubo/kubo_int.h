@@ -82,6 +82,10 @@ struct xfer {
 };
 
 void kubo_req_init(struct kreq *r, const char *cmd, enum resp_mode mode);
+/* A download (cat, dag/export, block/get, get): the answer's bytes to
+ * fn(ctx), under the transfer timeout, retried while nothing was delivered;
+ * after that only when the caller sets r->resume. */
+void kubo_req_download(struct kreq *r, const char *cmd, const struct kubo_param *p, kubo_data_fn fn, void *ctx);
 void kubo_upload_fd(struct kreq *r, int fd, uint64_t hint);
 void kubo_upload_buf(struct kreq *r, const void *p, size_t n);
 int kubo_run(struct kubo *k, struct kreq *r, struct werr *e);

@@ -107,13 +107,9 @@ lines_keep(struct kubo_lines *l, const char *p, size_t n, struct werr *e)
 {
 	size_t max = l->max ? l->max : (1u << 20);
 
-	if (l->len + n > max)
+	if (l->b.len + n > max)
 		return werr_set(e, EX_PROTOCOL, "a JSON line over %zu bytes", max);
-	if (buf_grow_array(&l->buf, &l->cap, l->len + n + 1, 1, 1024, e) < 0)
-		return -1;
-	memcpy(l->buf + l->len, p, n);
-	l->len += n;
-	return 0;
+	return buf_add(&l->b, p, n, e);
 }
 
 int
@@ -126,9 +122,9 @@ kubo_lines_feed(struct kubo_lines *l, const void *data, size_t n, kubo_line_fn f
 
 		if (lines_keep(l, p, part, e) < 0)
 			return -1;
-		len = l->len;
-		l->len = 0; /* the line is consumed whatever fn says */
-		if (emit_line(l, l->buf, len, fn, ctx, e) < 0)
+		len = l->b.len;
+		l->b.len = 0; /* the line is consumed whatever fn says */
+		if (emit_line(l, l->b.p, len, fn, ctx, e) < 0)
 			return -1;
 		n -= part + 1;
 		p = nl + 1;
@@ -139,20 +135,18 @@ kubo_lines_feed(struct kubo_lines *l, const void *data, size_t n, kubo_line_fn f
 int
 kubo_lines_finish(struct kubo_lines *l, kubo_line_fn fn, void *ctx, struct werr *e)
 {
-	size_t len = l->len;
+	size_t len = l->b.len;
 
-	l->len = 0;
+	l->b.len = 0;
 	if (len == 0)
 		return 0;
-	return emit_line(l, l->buf, len, fn, ctx, e);
+	return emit_line(l, l->b.p, len, fn, ctx, e);
 }
 
 void
 kubo_lines_free(struct kubo_lines *l)
 {
-	free(l->buf);
-	l->buf = NULL;
-	l->len = l->cap = 0;
+	buf_free(&l->b);
 }
 
 /* ---- Kubo's error body --------------------------------------------------- */

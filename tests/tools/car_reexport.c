@@ -41,7 +41,9 @@ main(int argc, char **argv)
 		roots[i] = *car_reader_root(r, i);
 	if (car_export(bs, roots, car_reader_nroots(r), 1, "stdout", &e) < 0)
 		errx(e.code, "%s", e.msg);
-	fprintf(stderr, "car_reexport: %zu blocks, %llu spilled bytes\n", bs_count(bs), (unsigned long long)bs_spilled(bs));
+	struct bs_stats st;
+	bs_stats(bs, &st);
+	fprintf(stderr, "car_reexport: %zu blocks, %llu spilled bytes\n", st.blocks, (unsigned long long)st.spilled);
 	car_reader_close(r);
 	free(roots);
 	bs_free(bs);

@@ -22,6 +22,7 @@ test_spill(size_t limit, const char *what)
 	const uint8_t *d;
 	size_t len, bad = 0;
 	struct cid c;
+	struct bs_stats st;
 	uint64_t total = 0;
 
 	ok(bs != NULL, "bs_new (%s)", what);
@@ -32,8 +33,9 @@ test_spill(size_t limit, const char *what)
 			bad++;
 	}
 	is_int(bad, 0, "300 puts (%s)", what);
-	is_int(bs_count(bs), 300, "count (%s)", what);
-	ok(bs_bytes(bs) == total, "bytes (%s)", what);
+	bs_stats(bs, &st);
+	is_int(st.blocks, 300, "count (%s)", what);
+	ok(st.bytes == total, "bytes (%s)", what);
 	for (int i = 299; i >= 0; i--) {
 		uint8_t want[5000];
 		mkblock(i, want, 1000 + (size_t)i * 10, &c);
@@ -41,12 +43,13 @@ test_spill(size_t limit, const char *what)
 			bad++;
 	}
 	is_int(bad, 0, "every block reads back (%s)", what);
+	bs_stats(bs, &st);
 	if (limit == 0)
-		ok(bs_spilled(bs) == total, "everything spilled with limit 0");
+		ok(st.spilled == total, "everything spilled with limit 0");
 	else if (limit > total)
-		ok(bs_spilled(bs) == 0, "nothing spilled under the limit");
+		ok(st.spilled == 0, "nothing spilled under the limit");
 	else
-		ok(bs_spilled(bs) > 0 && bs_spilled(bs) < total, "part spilled with limit %zu", limit);
+		ok(st.spilled > 0 && st.spilled < total, "part spilled with limit %zu", limit);
 	bs_free(bs);
 }
 
@@ -58,14 +61,17 @@ main(void)
 	struct cid a, b;
 	const uint8_t *d;
 	size_t len;
+	struct bs_stats st;
+	int rc;
 
 	cid_from_block(1, CODEC_RAW, MH_SHA2_256, "aaa", 3, &a, &e);
 	cid_from_block(1, CODEC_RAW, MH_SHA2_256, "bbb", 3, &b, &e);
 	ok(!bs_has(bs, &a), "empty store has nothing");
 	ok(bs_put(bs, &a, (const uint8_t *)"aaa", 3, &e) == 0, "put a");
 	ok(bs_put(bs, &a, (const uint8_t *)"aaa", 3, &e) == 0, "put a again");
-	is_int(bs_count(bs), 1, "dedup: one block");
-	is_int(bs_bytes(bs), 3, "dedup: 3 bytes");
+	bs_stats(bs, &st);
+	is_int(st.blocks, 1, "dedup: one block");
+	is_int(st.bytes, 3, "dedup: 3 bytes");
 	ok(bs_has(bs, &a) && !bs_has(bs, &b), "has a, not b");
 	ok(bs_get(bs, &a, &d, &len, &e) == 0 && len == 3 && memcmp(d, "aaa", 3) == 0, "get a");
 	e.code = 0;
@@ -82,7 +88,9 @@ main(void)
 	is_int(bs_mark(bs, &a_pb), -1, "mark of an absent CID");
 	bs_clear_marks(bs);
 	is_int(bs_mark(bs, &a), 0, "marks cleared");
-	ok(bs_sink(bs, &a_pb, (const uint8_t *)"aaa", 3, &e) == 0 && bs_count(bs) == 3, "bs_sink adapter puts");
+	rc = bs_sink(bs, &a_pb, (const uint8_t *)"aaa", 3, &e);
+	bs_stats(bs, &st);
+	ok(rc == 0 && st.blocks == 3, "bs_sink adapter puts");
 	bs_free(bs);
 	bs_free(NULL);
 

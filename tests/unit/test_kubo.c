@@ -377,6 +377,59 @@ test_http_errors(void)
 	canned_stop(&c, t);
 }
 
+/* A 200 with a JSON body (free it). */
+static char *
+okjson(const char *body)
+{
+	char *s = malloc(strlen(body) + 200);
+
+	sprintf(s, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
+	           "Connection: close\r\n\r\n%s",
+	    strlen(body), body);
+	return s;
+}
+
+/* The typed answers read through one field table: each kind of field. */
+static void
+test_answer_fields(void)
+{
+	struct canned c = { 0 };
+	pthread_t t;
+	struct kubo *k;
+	struct werr e = { 0 };
+	struct kubo_repo_stat rs;
+	struct kubo_bw bw;
+	struct kubo_id id;
+	struct kubo_block_stat bst;
+
+	c.resp[0] = okjson("{\"RepoSize\":\"123\",\"StorageMax\":1e10,\"NumObjects\":7,\"RepoPath\":\"/r\",\"Version\":15}");
+	c.resp[1] = okjson("{\"TotalIn\":5,\"TotalOut\":\"6\",\"RateIn\":\"1.5\",\"RateOut\":2.25}");
+	c.resp[2] = okjson("{\"ID\":\"12D3KooW\",\"AgentVersion\":\"kubo/0.43.1/\",\"Addresses\":[\"/ip4/1\",7,\"/ip4/2\"]}");
+	c.resp[3] = okjson("{\"Size\":3}");
+	canned_start(&c, &t);
+	k = client(c.port, 1);
+	ok(kubo_repo_stat(k, &rs, &e) == 0, "repo/stat: %s", e.msg);
+	ok(rs.repo_size == 123 && rs.storage_max == 10000000000ull && rs.num_objects == 7,
+	    "numbers, and a string of digits");
+	is_str(rs.repo_path, "/r", "a string");
+	is_str(rs.version, "15", "a number kept as text");
+	ok(kubo_stats_bw(k, &bw, &e) == 0, "stats/bw: %s", e.msg);
+	ok(bw.total_in == 5 && bw.total_out == 6 && bw.rate_in == 1.5 && bw.rate_out == 2.25,
+	    "rates as a number or a numeric string");
+	ok(kubo_id(k, &id, &e) == 0, "id: %s", e.msg);
+	is_str(id.id, "12D3KooW", "ID");
+	is_str(id.protocol_version, "", "an absent string is empty");
+	is_int(id.naddrs, 2, "the Addresses that are strings");
+	is_str(id.addrs[1], "/ip4/2", "in order");
+	ok(kubo_block_stat(k, "bafkqaaa", &bst, &e) < 0, "block/stat without a Key fails");
+	is_int(kubo_last_error(k)->kind, KUBO_E_PROTOCOL, "kind protocol");
+	ok(strstr(e.msg, "no Key") != NULL, "names the field: %s", e.msg);
+	kubo_free(k);
+	canned_stop(&c, t);
+	for (int i = 0; i < 4; i++)
+		free((char *)c.resp[i]);
+}
+
 static int
 count_pin(void *ctx, const char *cid, const char *type, struct werr *e)
 {
@@ -938,6 +991,7 @@ main(void)
 	test_mb64();
 	test_add_ok_and_trailer();
 	test_http_errors();
+	test_answer_fields();
 	test_truncated_and_inband();
 	test_stall_and_unreachable();
 	test_get();
