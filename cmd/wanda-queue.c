@@ -456,27 +456,28 @@ cmd_watch(const struct opts *o, struct jsonl *out, struct werr *e)
 
 /* ---- ack --------------------------------------------------------------- */
 
-/* Find the claimed file for a result: its spool_file's name in our cur/,
- * else any claim of its id. */
+/* Find the claimed file for a result: its spool_file's name in our cur/
+ * (a regular file there: the line is not trusted), else any claim of its id. */
 static int
 find_claim(const char *spool, const cJSON *res, char *path, size_t len)
 {
 	const char *sf = json_str(res, "spool_file"), *id = json_str(res, "id"), *base;
 	struct spool_item *v;
+	struct stat st;
 	size_t n;
 	int found = 0;
 
 	if (sf) {
 		base = strrchr(sf, '/') ? strrchr(sf, '/') + 1 : sf;
-		if (base[0] != '.' && path_fmt(path, len, NULL, "%s/cur/%s", spool, base) == 0 &&
-		    access(path, F_OK) == 0)
+		if (spool_path(spool, SPOOL_CUR, base, path, len, NULL) == 0 && lstat(path, &st) == 0 &&
+		    S_ISREG(st.st_mode))
 			return 1;
 	}
 	if (id == NULL || spool_list(spool, SPOOL_CUR, &v, &n, NULL) < 0)
 		return 0;
 	for (size_t i = 0; i < n && !found; i++)
 		if (strcmp(v[i].id, id) == 0)
-			found = path_fmt(path, len, NULL, "%s/cur/%s", spool, v[i].name) == 0;
+			found = spool_path(spool, SPOOL_CUR, v[i].name, path, len, NULL) == 0;
 	free(v);
 	return found;
 }

@@ -78,6 +78,10 @@ spool_backoff_ms(const struct spool_policy *p, long attempts)
 int
 spool_path(const char *spool_dir, int state, const char *name, char *buf, size_t len, struct werr *e)
 {
+	/* a name may come from a result line: it must name a file in the
+	 * state's directory, never the directory itself or a way out of it */
+	if (name[0] == '\0' || name[0] == '.' || strchr(name, '/') || strlen(name) >= SPOOL_NAME_MAX)
+		return werr_set(e, EX_DATAERR, "\"%.80s\": not a spool entry name", name);
 	return path_fmt(buf, len, e, "%s/%s/%s", spool_dir, spool_state_name(state), name);
 }
 
@@ -451,7 +455,12 @@ spool_quarantine(const char *spool_dir, const char *path, struct werr *e)
 {
 	char buf[PATH_MAX], to[PATH_MAX];
 	const char *base;
+	struct stat st;
 
+	if (lstat(path, &st) < 0)
+		return werr_sys(e, errno == ENOENT ? EX_NOINPUT : EX_IOERR, "%s", path);
+	if (!S_ISREG(st.st_mode))
+		return werr_set(e, EX_DATAERR, "%s: not a spool entry (not a regular file)", path);
 	if (path_fmt(buf, sizeof buf, e, "%s", path) < 0)
 		return -1;
 	base = basename(buf);

@@ -102,7 +102,8 @@ struct spool_item {
 int spool_list(const char *spool_dir, int state, struct spool_item **items, size_t *n, struct werr *e);
 /* Number of files in one state directory. */
 int spool_count(const char *spool_dir, int state, size_t *n, struct werr *e);
-/* spool_dir/STATE/NAME */
+/* spool_dir/STATE/NAME; EX_DATAERR when NAME is not a plain entry name
+ * (empty, a dot first, a '/', too long). */
 int spool_path(const char *spool_dir, int state, const char *name, char *buf, size_t len, struct werr *e);
 /* Split "ID@PID.START"; 0 when it is a claim name. */
 int spool_parse_claim(const char *name, char *id, size_t idlen, struct spool_claimer *c);

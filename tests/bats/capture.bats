@@ -2,7 +2,6 @@
 # wanda-capture: sources (with fake camera programs), the store, the
 # timelapse schedule, timeouts, ids, sessions and the disk guard.
 load helper
-bats_require_minimum_version 1.5.0
 
 setup() {
 	wanda_fresh_home

@@ -9,15 +9,10 @@ CLUSTER_NODE_SCRIPT="$(cd "$BATS_TEST_DIRNAME/.." && pwd)/cluster-node"
 # CLUSTER_PSA (peer 1's Pinning Service API), CLUSTER_AUTH (user:password).
 cluster_start() {
 	export CLUSTER_DIR="$BATS_FILE_TMPDIR/cluster"
-	"$CLUSTER_NODE_SCRIPT" start "$CLUSTER_DIR" "$IPFS_NODE_DIR" || return
-	# shellcheck disable=SC1091
-	. "$CLUSTER_DIR/env"
+	harness_start "$CLUSTER_NODE_SCRIPT" "$CLUSTER_DIR" "$CLUSTER_DIR" "$IPFS_NODE_DIR"
 }
 
-cluster_stop() {
-	[ -n "${CLUSTER_DIR:-}" ] || return 0
-	"$CLUSTER_NODE_SCRIPT" stop "$CLUSTER_DIR"
-}
+cluster_stop() { harness_stop "$CLUSTER_NODE_SCRIPT" "${CLUSTER_DIR:-}"; }
 
 # cluster_stop_peer K / cluster_start_peer K
 cluster_stop_peer()  { "$CLUSTER_NODE_SCRIPT" stop-peer "$CLUSTER_DIR" "$1"; }

@@ -1,6 +1,5 @@
 #!/usr/bin/env bats
 # Every program: --help, --version, bad flags, man page, completions.
-bats_require_minimum_version 1.5.0
 load helper
 
 programs() { for p in "$TOP"/cmd/wanda-*.c; do basename "$p" .c; done; }

@@ -2,7 +2,6 @@
 # contrib/: the Kubo set-up of contrib/setup-pi (contrib/setup-kubo) against
 # the real Kubo binary, contrib/systemd/ipfs.service starting that repo, and
 # every unit of contrib/systemd through systemd-analyze verify.
-bats_require_minimum_version 1.5.0
 load helper
 
 setup_file() {

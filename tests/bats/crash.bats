@@ -7,19 +7,10 @@
 # overrides the number of kills (200, 60 under asan).
 load helper
 load ipfs
-
-setup_file() {
-	ipfs_start 1
-}
-
-teardown_file() {
-	ipfs_stop
-}
+load one-node
 
 setup() {
-	wanda_fresh_home
-	export WANDA_QUEUE_BACKOFF=1s WANDA_QUEUE_MAX_BACKOFF=2s
-	SP=$WANDA_HOME/spool
+	spool_fresh_home
 	T=$BATS_TEST_TMPDIR
 	CAP= W= P= A=
 }

@@ -12,13 +12,13 @@
 # could not hold.
 # The tests run in order and share the nodes (set up once per file).
 load helper
+load netns
 
-NN="$TOP/tests/netns-nodes"
 HB_S=3
 HB=${HB_S}s
 
 setup_file() {
-	[ "$(id -u)" = 0 ] || { echo "discover.bats needs root (ip netns)" >&2; return 1; }
+	netns_need_root || return
 	export NODES="$BATS_FILE_TMPDIR/nn"
 	"$NN" start "$NODES"
 	for k in 1 3; do
@@ -37,18 +37,6 @@ id_of() { cat "$NODES/node$1/peer_id"; }
 state_on() {
 	jq -r --arg p "$2" '.peers[] | select(.peer == $p) | .state' \
 		"$NODES/node$1/home/state/peers.json" 2>/dev/null || true
-}
-# wait_until SECONDS CMD...: poll every 0.1 s; prints the milliseconds taken
-wait_until() {
-	local limit=$1 t0 now
-	shift
-	t0=$(date +%s%3N)
-	while ! "$@"; do
-		now=$(date +%s%3N)
-		[ $((now - t0)) -lt $((limit * 1000)) ] || { echo "timeout after ${limit}s: $*" >&2; return 1; }
-		sleep 0.1
-	done
-	echo $(($(date +%s%3N) - t0))
 }
 is_state() { [ "$(state_on "$1" "$(id_of "$2")")" = "$3" ]; }
 on_node() { local k=$1; shift; "$NN" exec "$NODES" "$k" "$@"; }

@@ -7,6 +7,8 @@ export PATH="$WANDA_BIN:$PATH"
 load /usr/lib/bats/bats-support/load.bash
 load /usr/lib/bats/bats-assert/load.bash
 load /usr/lib/bats/bats-file/load.bash
+# bats 1.5's run flags (--separate-stderr, run !) are used throughout.
+bats_require_minimum_version 1.5.0
 
 # A fresh $WANDA_HOME per test, under bats' own temp dir (removed by bats).
 wanda_fresh_home() {
@@ -14,6 +16,22 @@ wanda_fresh_home() {
 	export WANDA_CONF="$BATS_TEST_TMPDIR/wanda.conf"
 	: >"$WANDA_CONF"
 	mkdir -p "$WANDA_HOME"
+}
+
+# wanda_fresh_workdir: wanda_fresh_home, and the test's temp dir as the
+# current directory (for files the test writes by relative name).
+wanda_fresh_workdir() {
+	wanda_fresh_home
+	cd "$BATS_TEST_TMPDIR" || return
+}
+
+# spool_fresh_home: wanda_fresh_home for the capture -> spool -> queue
+# pipeline: the queue's retry backoff cut to seconds (a retried entry comes
+# back within a test); SP names the spool.
+spool_fresh_home() {
+	wanda_fresh_home
+	export WANDA_QUEUE_BACKOFF=1s WANDA_QUEUE_MAX_BACKOFF=2s
+	SP=$WANDA_HOME/spool
 }
 
 # Deterministic pseudo-random bytes: gen_bytes SEED SIZE > file

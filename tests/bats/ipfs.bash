@@ -8,20 +8,31 @@
 # the functions here because the file loads them at top level.
 IPFS_NODE_SCRIPT="$(cd "$BATS_TEST_DIRNAME/.." && pwd)/ipfs-node"
 
+# harness_start SCRIPT DIR ARGS...: SCRIPT start ARGS... (tests/ipfs-node,
+# tests/cluster-node), then the variables it wrote to DIR/env, exported.
+harness_start() {
+	local script=$1 dir=$2
+	shift 2
+	"$script" start "$@" || return
+	# shellcheck disable=SC1091
+	. "$dir/env"
+}
+
+# harness_stop SCRIPT DIR: SCRIPT stop DIR; safe when start failed
+# half-way (DIR set, nothing running), and when called twice.
+harness_stop() {
+	[ -n "$2" ] || return 0
+	"$1" stop "$2"
+}
+
 # ipfs_start N: N nodes (1-3), connected; exports WANDA_API (node 1),
 # IPFS_PATH (node 1's repo), IPFS_NODE_DIR, IPFS_NODES.
 ipfs_start() {
 	export IPFS_NODE_DIR="$BATS_FILE_TMPDIR/ipfs"
-	"$IPFS_NODE_SCRIPT" start "${1:-1}" "$IPFS_NODE_DIR" || return
-	# shellcheck disable=SC1091
-	. "$IPFS_NODE_DIR/env"
+	harness_start "$IPFS_NODE_SCRIPT" "$IPFS_NODE_DIR" "${1:-1}" "$IPFS_NODE_DIR"
 }
 
-# Safe when start failed half-way, and when called twice.
-ipfs_stop() {
-	[ -n "${IPFS_NODE_DIR:-}" ] || return 0
-	"$IPFS_NODE_SCRIPT" stop "$IPFS_NODE_DIR"
-}
+ipfs_stop() { harness_stop "$IPFS_NODE_SCRIPT" "${IPFS_NODE_DIR:-}"; }
 
 # Kubo's init pins the empty UnixFS directory on every fresh repo.
 IPFS_EMPTY_DIR=QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn

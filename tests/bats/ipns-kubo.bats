@@ -3,9 +3,9 @@
 # loopback): the name published on node 1 resolves on node 2 within the
 # debounce period, first publish and update. The publish-to-resolve time is
 # printed with the results ("# ...").
-bats_require_minimum_version 1.5.0
 load helper
 load ipfs
+load ipns
 
 DEBOUNCE_S=10
 
@@ -13,18 +13,6 @@ setup_file() { ipfs_start 2; }
 teardown_file() { ipfs_stop; }
 
 setup() { wanda_fresh_home; }
-
-# new_root SEED: a small file added to node 1, its CID as state/root.json
-new_root() {
-	local cid
-	printf 'root %s\n' "$1" >"$BATS_TEST_TMPDIR/root.txt"
-	cid=$(curl -sSf -X POST -F "file=@$BATS_TEST_TMPDIR/root.txt" \
-		"$(ipfs_api 1)/api/v0/add?cid-version=1&raw-leaves=true&pin=true" | jq -r .Hash) || return
-	mkdir -p "$WANDA_HOME/state"
-	jq -n --arg c "$cid" '{cid:$c}' >"$WANDA_HOME/state/root.json.tmp"
-	mv "$WANDA_HOME/state/root.json.tmp" "$WANDA_HOME/state/root.json"
-	echo "$cid"
-}
 
 now_ms() { date +%s%3N; }
 
@@ -51,7 +39,7 @@ publish_and_resolve() {
 }
 
 @test "publish on node 1, resolve on node 2 within the debounce; an update too" {
-	root=$(new_root a)
+	root=$(new_root a true)
 	publish_and_resolve "$root"
 	echo "# first publish: wanda-ipns publish ${publish_ms} ms, publish-to-resolve on node 2 ${resolve_ms} ms" >&3
 	first=$name
@@ -60,7 +48,7 @@ publish_and_resolve() {
 	refute_output --partial "$name"
 	# an update, after the debounce period: the higher sequence wins on node 2
 	sleep "$DEBOUNCE_S"
-	root2=$(new_root b)
+	root2=$(new_root b true)
 	publish_and_resolve "$root2"
 	echo "# update: wanda-ipns publish ${publish_ms} ms, publish-to-resolve on node 2 ${resolve_ms} ms" >&3
 	assert_equal "$name" "$first"

@@ -4,31 +4,12 @@
 # never fatal, republish before expiry.
 load helper
 load ipfs
-
-setup_file() {
-	ipfs_start 1
-}
-
-teardown_file() {
-	ipfs_stop
-}
+load one-node
+load ipns
 
 setup() {
 	wanda_fresh_home
 	echo "ipns_allow_offline = yes" >"$WANDA_CONF"
-}
-
-# A real root: one small file added to the node; its CID into state/root.json
-# as wanda-dag root records it. new_root SEED
-new_root() {
-	local cid
-	printf 'root %s\n' "$1" >"$BATS_TEST_TMPDIR/root.txt"
-	cid=$(curl -sSf -X POST -F "file=@$BATS_TEST_TMPDIR/root.txt" \
-		"$WANDA_API/api/v0/add?cid-version=1&raw-leaves=true&cid-base=base32&pin=false" | jq -r .Hash) || return
-	mkdir -p "$WANDA_HOME/state"
-	jq -n --arg c "$cid" '{cid:$c}' >"$WANDA_HOME/state/root.json.tmp"
-	mv "$WANDA_HOME/state/root.json.tmp" "$WANDA_HOME/state/root.json"
-	echo "$cid"
 }
 
 # The daemon's own answer for a name (not through WANDA's client).

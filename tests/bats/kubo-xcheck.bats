@@ -5,8 +5,8 @@
 # of the built Kubo, root CIDs and CAR bytes compared. On failure the output
 # names the seed and the first differing case; replay with
 # WANDA_KUBO_XCHECK_SEED=N WANDA_KUBO_XCHECK_ONLY=K.
-bats_require_minimum_version 1.5.0
 load helper
+load xcheck
 
 setup_file() {
 	IPFS_BIN=$("$TOP/tests/kubo-build")
@@ -22,13 +22,7 @@ setup_file() {
 }
 
 @test "the differential test fails, naming seed and case, when wanda-dag's root differs" {
-	mkdir -p "$BATS_TEST_TMPDIR/bin"
-	cat >"$BATS_TEST_TMPDIR/bin/wanda-dag" <<-'SH'
-	#!/bin/sh
-	for a; do case $a in --car) car=1 ;; *) [ "$car" = 1 ] && { : >"$a"; car=; } ;; esac; done
-	echo bafkqaaa
-	SH
-	chmod +x "$BATS_TEST_TMPDIR/bin/wanda-dag"
+	fake_dag_wrong_root
 	WANDA_BIN="$BATS_TEST_TMPDIR/bin" WANDA_KUBO_XCHECK_SEED=7 WANDA_KUBO_XCHECK_CASES=3 \
 		run node "$TOP/tests/xcheck/kubo-xcheck.mjs"
 	assert_failure 1

@@ -1,17 +1,13 @@
 #!/usr/bin/env bats
 # wanda-push against what a real node will not do on demand: tests/tools/faultd
 # answers by a script, and relays to the real node (-u) when the script is used up.
-bats_require_minimum_version 1.5.0
 load helper
 load ipfs
+load one-node
 load push
 
-setup_file() { ipfs_start 1; }
-teardown_file() { ipfs_stop; }
-
 setup() {
-	wanda_fresh_home
-	cd "$BATS_TEST_TMPDIR"
+	wanda_fresh_workdir
 	gen_bytes "$BATS_TEST_NUMBER" 300000 >a
 	gen_bytes "x$BATS_TEST_NUMBER" 200000 >b
 }

@@ -1,17 +1,11 @@
 #!/usr/bin/env bats
 # wanda-push against a real IPFS node (Kubo, tests/ipfs-node).
-bats_require_minimum_version 1.5.0
 load helper
 load ipfs
+load one-node
 load push
 
-setup_file() { ipfs_start 1; }
-teardown_file() { ipfs_stop; }
-
-setup() {
-	wanda_fresh_home
-	cd "$BATS_TEST_TMPDIR"
-}
+setup() { wanda_fresh_workdir; }
 
 teardown() { faultd_stop; }
 

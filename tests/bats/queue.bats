@@ -1,22 +1,12 @@
 #!/usr/bin/env bats
 # wanda-queue: every state transition and every command; the pipeline
 # watch | wanda-push | ack into a real IPFS node; an outage; gc.
-bats_require_minimum_version 1.5.0
 load helper
 load ipfs
-
-setup_file() {
-	ipfs_start 1
-}
-
-teardown_file() {
-	ipfs_stop
-}
+load one-node
 
 setup() {
-	wanda_fresh_home
-	export WANDA_QUEUE_BACKOFF=1s WANDA_QUEUE_MAX_BACKOFF=2s
-	SP=$WANDA_HOME/spool
+	spool_fresh_home
 	BG_PIDS=()
 }
 
@@ -372,6 +362,24 @@ $(jq -c '. + {error:{kind:"http",message:"HTTP 400",permanent:true}}' <<<"$line"
 	assert_equal "$(jq -r .state <<<"$output")" gone
 	assert_equal "$(cat "$BATS_TEST_TMPDIR/victim.json")" '{"keep":"me"}'
 	assert_equal "$(jq -r .ipfs.state "$(sidecar 1)")" queued
+}
+
+@test "ack: a spool_file that names cur/ itself, or a way out of it, settles nothing and moves no directory" {
+	mkcap 1
+	line=$(wanda-queue watch --once)
+	for sf in "$SP/cur/$(id 1)/../" "$SP/cur/" "$SP/cur/.." "x/"; do
+		run --separate-stderr wanda-queue ack <<<"$(jq -c --arg sf "$sf" '{spool_file:$sf, cid:.cid}' <<<"$line")"
+		assert_success
+		assert_equal "$(jq -r .state <<<"$output")" gone
+		[ -d "$SP/cur" ] || fail "cur/ moved away by $sf"
+		[ "$(find "$SP/corrupt" -mindepth 1 | wc -l)" -eq 0 ] || fail "something quarantined by $sf"
+		[ "$(count cur)" -eq 1 ] || fail "the claim is gone after $sf"
+	done
+	# the real result for the claim still settles it
+	run --separate-stderr wanda-queue ack <<<"$(jq -c '. + {pinned:true}' <<<"$line")"
+	assert_success
+	assert_equal "$(jq -r .state <<<"$output")" done
+	[ "$(count cur)" -eq 0 ]
 }
 
 @test "a sidecar that does not parse fails its entry at once (permanent), not days of retries" {

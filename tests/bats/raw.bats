@@ -3,12 +3,9 @@
 # pushed and pinned through the same pipeline into a real IPFS node, so the
 # session directory's link to them resolves; recovered after a crash; and
 # freed by gc only once pinned.
-bats_require_minimum_version 1.5.0
 load helper
 load ipfs
-
-setup_file() { ipfs_start 1; }
-teardown_file() { ipfs_stop; }
+load one-node
 
 setup() {
 	wanda_fresh_home

@@ -5,14 +5,7 @@
 # Screenshots go to tests/out/.
 load helper
 load ipfs
-
-setup_file() {
-	ipfs_start 1
-}
-
-teardown_file() {
-	ipfs_stop
-}
+load one-node
 
 setup() {
 	wanda_fresh_home

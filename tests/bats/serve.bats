@@ -2,17 +2,9 @@
 # wanda-serve over curl against a real Kubo node: every route, the errors,
 # the token, the Host check, path tricks, a malformed sidecar, live events,
 # limits, a clean stop, and the daemon stopped mid-run (last test).
-bats_require_minimum_version 1.5.0
 load helper
 load ipfs
-
-setup_file() {
-	ipfs_start 1
-}
-
-teardown_file() {
-	ipfs_stop
-}
+load one-node
 
 setup() {
 	wanda_fresh_home

@@ -2,17 +2,9 @@
 # wanda-dag session / root against a real IPFS node: the session DAG served
 # by the node's gateway, the gallery page in headless Chromium, the node
 # root's index.json, the spool hand-off, and a 20,000-capture session.
-bats_require_minimum_version 1.5.0
 load helper
 load ipfs
-
-setup_file() {
-	ipfs_start 1
-}
-
-teardown_file() {
-	ipfs_stop
-}
+load one-node
 
 setup() {
 	wanda_fresh_home

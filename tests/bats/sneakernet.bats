@@ -2,7 +2,6 @@
 # wanda-sync export / import: sessions carried on a disk between two Kubo
 # nodes that are never connected (two separate tests/ipfs-node starts on
 # loopback: neither knows the other's address, no bootstrap, no mDNS).
-bats_require_minimum_version 1.5.0
 load helper
 load ipfs
 load sync

@@ -6,16 +6,15 @@
 # a stick (sneakernet); then wanda-discover runs on the three (B is the
 # static peer A and C know) and B's pulls are triggered by its peer events.
 # The tests run in order and share the nodes (set up once per file).
-bats_require_minimum_version 1.5.0
 load helper
+load netns
 load ipfs
 load sync
 
-NN="$TOP/tests/netns-nodes"
 HB=1s
 
 setup_file() {
-	[ "$(id -u)" = 0 ] || { echo "sync-netns.bats needs root (ip netns)" >&2; return 1; }
+	netns_need_root || return
 	export NODES="$BATS_FILE_TMPDIR/nn" A C
 	"$NN" start "$NODES" || return
 	A=$(cat "$NODES/node1/peer_id")
@@ -49,18 +48,6 @@ npeers() { ipfs_rpc "$1" swarm/peers | jq '.Peers // [] | length'; }
 sync_state_is() { [ "$(sync_state "$1" "$A" "$2" state)" = "$3" ]; }
 has_block() { ipfs_rpc "$1" block/stat "arg=$2&offline=true" | jq -e .Size >/dev/null; }
 
-# wait_until SECONDS CMD...: poll every 0.1 s; prints the milliseconds taken
-wait_until() {
-	local limit=$1 t0 now
-	shift
-	t0=$(date +%s%3N)
-	while ! "$@"; do
-		now=$(date +%s%3N)
-		[ $((now - t0)) -lt $((limit * 1000)) ] || { echo "timeout after ${limit}s: $*" >&2; return 1; }
-		sleep 0.1
-	done
-	echo $(($(date +%s%3N) - t0))
-}
 # announced_on K ROOT: node K's peers.json lists A with ROOT
 announced_on() {
 	[ "$(jq -r --arg p "$A" '.peers[] | select(.peer == $p) | .root' \

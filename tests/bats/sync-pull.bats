@@ -3,7 +3,6 @@
 # node 1 (A) captures sessions and builds its root; node 2 (B) reads A's
 # announcement from state/peers.json (written here as wanda-discover would)
 # and pins A's sessions as mirrors.
-bats_require_minimum_version 1.5.0
 load helper
 load ipfs
 load sync
@@ -20,6 +19,13 @@ teardown_file() { ipfs_stop; }
 setup() { cd "$BATS_TEST_TMPDIR"; }
 
 teardown() { : >"$BATS_FILE_TMPDIR/wanda2.conf"; }
+
+# index_root FILE: a root that is a directory holding FILE as index.json,
+# added to node 1; prints its CID.
+index_root() {
+	curl -sSf -X POST -F "file=@$1;filename=index.json" \
+		"$(ipfs_api 1)/api/v0/add?cid-version=1&wrap-with-directory=true" | tail -1 | jq -r .Hash
+}
 
 @test "pull: B pins A's session, one line per state change and a summary" {
 	root=$(capture 1 m42-2026-11-23 5)
@@ -248,16 +254,12 @@ teardown() { : >"$BATS_FILE_TMPDIR/wanda2.conf"; }
 
 @test "a hostile root: index.json not in the format, over the cap, or a name that does not resolve" {
 	echo '{"format":"something-else","version":1}' >bad.json
-	bad=$(curl -sSf -X POST -F "file=@bad.json;filename=index.json" \
-		"$(ipfs_api 1)/api/v0/add?cid-version=1&wrap-with-directory=true" | tail -1 | jq -r .Hash)
-	announce 2 1 "$bad"
+	announce 2 1 "$(index_root bad.json)"
 	run --separate-stderr on 2 wanda-sync pull --all
 	assert_failure 65
 	assert_output --partial "index.json: format is not wanda-index"
 	head -c 5000000 /dev/zero | tr '\0' ' ' >fat.json
-	fat=$(curl -sSf -X POST -F "file=@fat.json;filename=index.json" \
-		"$(ipfs_api 1)/api/v0/add?cid-version=1&wrap-with-directory=true" | tail -1 | jq -r .Hash)
-	announce 2 1 "$fat"
+	announce 2 1 "$(index_root fat.json)"
 	run --separate-stderr on 2 wanda-sync pull --all
 	assert_failure 65
 	assert_output --partial "over 4194304 bytes"

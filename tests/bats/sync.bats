@@ -1,6 +1,5 @@
 #!/usr/bin/env bats
 # wanda-sync get / cat against real IPFS nodes (two: bitswap between them).
-bats_require_minimum_version 1.5.0
 load helper
 load ipfs
 load push
@@ -8,10 +7,7 @@ load push
 setup_file() { ipfs_start 2; }
 teardown_file() { ipfs_stop; }
 
-setup() {
-	wanda_fresh_home
-	cd "$BATS_TEST_TMPDIR"
-}
+setup() { wanda_fresh_workdir; }
 
 teardown() { faultd_stop; }
 

@@ -4,6 +4,7 @@
 # and CAR bytes compared. On failure the output names the seed and the first
 # differing case; replay with WANDA_XCHECK_SEED=N WANDA_XCHECK_ONLY=K.
 load helper
+load xcheck
 
 @test "wanda-dag add matches ipfs-unixfs-importer set to Kubo's options (root CID and CAR bytes)" {
 	[ -d "$TOP/tests/node_modules/ipfs-unixfs-importer" ] ||
@@ -16,13 +17,7 @@ load helper
 
 @test "the cross-check fails, naming seed and case, when the two sides differ" {
 	# A wanda-dag that prints a wrong root must be caught, not waved through.
-	mkdir -p "$BATS_TEST_TMPDIR/bin"
-	cat >"$BATS_TEST_TMPDIR/bin/wanda-dag" <<-'SH'
-	#!/bin/sh
-	for a; do case $a in --car) car=1 ;; *) [ "$car" = 1 ] && { : >"$a"; car=; } ;; esac; done
-	echo bafkqaaa
-	SH
-	chmod +x "$BATS_TEST_TMPDIR/bin/wanda-dag"
+	fake_dag_wrong_root
 	WANDA_BIN="$BATS_TEST_TMPDIR/bin" WANDA_XCHECK_SEED=7 WANDA_XCHECK_CASES=3 \
 		run node "$TOP/tests/xcheck/xcheck.mjs"
 	assert_failure 1

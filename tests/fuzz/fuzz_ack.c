@@ -11,6 +11,7 @@ int wanda_queue_main(int, char **);
 #include "../../cmd/wanda-queue.c"
 #undef main
 #include "base/atomicio.h"
+#include "fuzz.h"
 
 #define FUZZ_ACK_ID "20261124T060001.000Z-t-0001"
 
@@ -41,50 +42,36 @@ fuzz_ack_reset(const char *home, const char *spool, const struct spool_claimer *
 	cJSON_Delete(entry);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+static struct opts fuzz_ack_opts;
+static struct jsonl *fuzz_ack_out;
+
+static void
+fuzz_ack_line(char *line)
+{
+	struct werr e = { 0 };
+
+	ack_one(&fuzz_ack_opts, fuzz_ack_out, line, &e);
+}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static char home[64], decoy[96];
-	static struct opts o;
+	static char home[64];
 	static struct spool_claimer me;
-	static struct jsonl *out;
-	char *text, *line, *save = NULL;
-	FILE *f;
+	struct opts *o = &fuzz_ack_opts;
 
 	if (home[0] == '\0') {
-		snprintf(home, sizeof home, "/tmp/fuzz_ack.XXXXXX");
-		if (mkdtemp(home) == NULL)
-			abort();
-		snprintf(decoy, sizeof decoy, "%s.decoy.json", home);
-		snprintf(o.spool, sizeof o.spool, "%s/spool", home);
-		o.home = home;
-		spool_policy_default(&o.pol);
-		if (spool_init(o.spool, NULL) < 0 || spool_self(&me, NULL) < 0 ||
-		    (out = jsonl_open(fopen("/dev/null", "w"), NULL, NULL)) == NULL)
+		fuzz_tmpdir(home, sizeof home, "fuzz_ack");
+		snprintf(o->spool, sizeof o->spool, "%s/spool", home);
+		o->home = home;
+		spool_policy_default(&o->pol);
+		if (spool_init(o->spool, NULL) < 0 || spool_self(&me, NULL) < 0 ||
+		    (fuzz_ack_out = jsonl_open(fopen("/dev/null", "w"), NULL, NULL)) == NULL)
 			abort();
 	}
-	if ((f = fopen(decoy, "w")) == NULL)
-		abort();
-	fputs("{\"keep\":1}\n", f);
-	fclose(f);
-	fuzz_ack_reset(home, o.spool, &me);
-	if ((text = malloc(size + 1)) == NULL)
-		return 0;
-	memcpy(text, data, size);
-	text[size] = '\0';
-	for (line = strtok_r(text, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
-		struct werr e = { 0 };
-		ack_one(&o, out, line, &e);
-	}
-	free(text);
-	{
-		char buf[32] = "";
-		if ((f = fopen(decoy, "r")) == NULL || fgets(buf, sizeof buf, f) == NULL ||
-		    strcmp(buf, "{\"keep\":1}\n") != 0)
-			abort();
-		fclose(f);
-	}
+	fuzz_decoy_set(home);
+	fuzz_ack_reset(home, o->spool, &me);
+	fuzz_lines(data, size, fuzz_ack_line);
+	fuzz_decoy_check(home);
 	return 0;
 }

@@ -10,30 +10,23 @@
 #include <string.h>
 #include <unistd.h>
 #include "base/config.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static char path[64];
+	static char dir[64], path[96];
 	static const char *const keys[] = { "home", "api", "min_free", "queue_backoff", "max_pixels", NULL };
 	struct werr e = { 0 };
 	struct config *c;
-	FILE *f;
 
-	if (path[0] == '\0') {
-		int fd;
-		snprintf(path, sizeof path, "/tmp/fuzz_config.XXXXXX");
-		if ((fd = mkstemp(path)) < 0)
-			abort();
-		close(fd);
+	if (dir[0] == '\0') {
+		fuzz_tmpdir(dir, sizeof dir, "fuzz_config");
+		snprintf(path, sizeof path, "%s/wanda.conf", dir);
 		setenv("WANDA_CONF", path, 1);
 	}
-	if ((f = fopen(path, "w")) == NULL)
+	if (fuzz_write(path, data, size) < 0)
 		return 0;
-	fwrite(data, 1, size, f);
-	fclose(f);
 	if ((c = config_load(&e)) == NULL) {
 		if (e.code != EX_CONFIG && e.code != EX_OSERR)
 			abort();

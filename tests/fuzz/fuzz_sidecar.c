@@ -10,8 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "spool/sidecar.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -20,20 +19,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char in[128], out[128];
 	struct sidecar a, b;
 	struct werr e = { 0 };
-	FILE *f;
 
-	if (dir[0] == '\0') {
-		snprintf(dir, sizeof dir, "/tmp/fuzz_sidecar.XXXXXX");
-		if (mkdtemp(dir) == NULL)
-			abort();
-	}
+	fuzz_tmpdir(dir, sizeof dir, "fuzz_sidecar");
 	snprintf(in, sizeof in, "%s/in.json", dir);
 	snprintf(out, sizeof out, "%s/out.json", dir);
-	if ((f = fopen(in, "w")) == NULL)
-		return 0;
-	fwrite(data, 1, size, f);
-	fclose(f);
-	if (sidecar_read(in, &a, &e) < 0)
+	if (fuzz_write(in, data, size) < 0 || sidecar_read(in, &a, &e) < 0)
 		return 0;
 	if (sidecar_write(out, &a, &e) < 0 || sidecar_read(out, &b, &e) < 0)
 		abort();

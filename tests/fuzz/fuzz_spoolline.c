@@ -11,28 +11,36 @@ int wanda_dag_main(int, char **);
 #include "../../cmd/wanda-dag.c"
 #undef main
 #include "base/atomicio.h"
+#include "fuzz.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+static struct build_flags fuzz_bf;
+static struct jsonl *fuzz_out;
+
+static void
+fuzz_spoolline_line(char *line)
+{
+	struct werr e = { 0 };
+	cJSON *in = cJSON_Parse(line);
+
+	if (cJSON_IsObject(in))
+		spool_line(&fuzz_bf, in, fuzz_out, &e);
+	cJSON_Delete(in);
+}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static char home[64], decoy[96];
-	static struct build_flags bf;
-	static struct jsonl *out;
-	char *text, *line, *save = NULL, cmd[256];
+	static char home[64];
+	char cmd[256];
 	FILE *f;
 
 	if (home[0] == '\0') {
-		snprintf(home, sizeof home, "/tmp/fuzz_spoolline.XXXXXX");
-		if (mkdtemp(home) == NULL)
-			abort();
-		snprintf(decoy, sizeof decoy, "%s.decoy.json", home);
+		fuzz_tmpdir(home, sizeof home, "fuzz_spoolline");
 		snprintf(cmd, sizeof cmd, "%s/spool", home);
-		bf.b.home = home;
-		bf.b.strict = 1;
-		spool_policy_default(&bf.pol);
-		if (spool_init(cmd, NULL) < 0 || (out = jsonl_open(fopen("/dev/null", "w"), NULL, NULL)) == NULL)
+		fuzz_bf.b.home = home;
+		fuzz_bf.b.strict = 1;
+		spool_policy_default(&fuzz_bf.pol);
+		if (spool_init(cmd, NULL) < 0 || (fuzz_out = jsonl_open(fopen("/dev/null", "w"), NULL, NULL)) == NULL)
 			abort();
 		snprintf(cmd, sizeof cmd, "%s/captures/s1", home);
 		mkdir_p(cmd, 0755, NULL);
@@ -46,30 +54,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    f);
 		fclose(f);
 	}
-	if ((f = fopen(decoy, "w")) == NULL)
-		abort();
-	fputs("{\"keep\":1}\n", f);
-	fclose(f);
-	if ((text = malloc(size + 1)) == NULL)
-		return 0;
-	memcpy(text, data, size);
-	text[size] = '\0';
-	for (line = strtok_r(text, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
-		struct werr e = { 0 };
-		cJSON *in = cJSON_Parse(line);
-		if (cJSON_IsObject(in))
-			spool_line(&bf, in, out, &e);
-		cJSON_Delete(in);
-	}
-	free(text);
+	fuzz_decoy_set(home);
+	fuzz_lines(data, size, fuzz_spoolline_line);
 	snprintf(cmd, sizeof cmd, "%s/events.jsonl", home);
 	unlink(cmd);
-	{
-		char buf[32] = "";
-		if ((f = fopen(decoy, "r")) == NULL || fgets(buf, sizeof buf, f) == NULL ||
-		    strcmp(buf, "{\"keep\":1}\n") != 0)
-			abort();
-		fclose(f);
-	}
+	fuzz_decoy_check(home);
 	return 0;
 }

@@ -18,6 +18,7 @@
 #include <sys/syscall.h>
 #include <linux/openat2.h>
 #include "kubo/kubo.h"
+#include "fuzz.h"
 
 static int fuzz_tar_rootfd = -1;
 
@@ -54,8 +55,6 @@ fuzz_tar_link(const char *path, const struct stat *st, int flag, struct FTW *ftw
 	return 0;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -66,11 +65,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (fd < 0)
 		return 0;
-	if (dir[0] == '\0') {
-		snprintf(dir, sizeof dir, "/tmp/fuzz_tar.XXXXXX");
-		if (mkdtemp(dir) == NULL)
-			abort();
-	}
+	fuzz_tmpdir(dir, sizeof dir, "fuzz_tar");
 	if (write(fd, data, size) != (ssize_t)size || lseek(fd, 0, SEEK_SET) != 0) {
 		close(fd);
 		return 0;

@@ -17,6 +17,7 @@
 #include "ipld/cid.h"
 #include "base/config.h"
 #include "kubo/kubo.h"
+#include "base/clock.h"
 
 static void
 usage(void)
@@ -196,15 +197,6 @@ struct sub_state {
 	const char *ready_file;
 };
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int
 sub_fn(void *ctx, enum kubo_sub_event ev, const struct kubo_pubsub_msg *m, struct werr *e)
 {
@@ -218,7 +210,7 @@ sub_fn(void *ctx, enum kubo_sub_event ev, const struct kubo_pubsub_msg *m, struc
 			fclose(f);
 		return 0;
 	case KUBO_SUB_TICK:
-		if (s->max_ms > 0 && now_ms() - s->t0 >= s->max_ms)
+		if (s->max_ms > 0 && mono_ms() - s->t0 >= s->max_ms)
 			return werr_set(e, EX_TEMPFAIL, "no message after %ld ms", s->max_ms);
 		return 0;
 	default:
@@ -236,7 +228,7 @@ sub_fn(void *ctx, enum kubo_sub_event ev, const struct kubo_pubsub_msg *m, struc
 static int
 cmd_sub(struct kubo *k, int argc, char **argv, struct werr *e)
 {
-	struct sub_state s = { 1, 0, now_ms(), NULL };
+	struct sub_state s = { 1, 0, mono_ms(), NULL };
 
 	if (argc < 3)
 		usage();

@@ -10,6 +10,7 @@
 
 #include "ipld/addtree.h"
 #include "tap.h"
+#include "fixture.h"
 
 struct log {
 	char buf[4096];
@@ -39,15 +40,6 @@ failing_sink(void *ctx, const struct cid *c, const uint8_t *p, size_t n, struct 
 {
 	(void)ctx, (void)c, (void)p, (void)n;
 	return werr_set(e, EX_IOERR, "blockstore: disk full");
-}
-
-static void
-put(const char *path, const char *s)
-{
-	FILE *f = fopen(path, "w");
-
-	fputs(s, f);
-	fclose(f);
 }
 
 static void
@@ -207,26 +199,26 @@ main(void)
 	mkdir("moons", 0755);
 	mkdir("moons/jupiter", 0755);
 	mkdir("moons/saturn", 0755);
-	put("moons/jupiter/europa.txt", "Hello Europa!\n");
-	put("moons/saturn/titan.txt", "Hello Titan!\n");
-	put("moons/mercury.txt", "hey youre no moon!\n");
+	write_text("moons/jupiter/europa.txt", "Hello Europa!\n");
+	write_text("moons/saturn/titan.txt", "Hello Titan!\n");
+	write_text("moons/mercury.txt", "hey youre no moon!\n");
 	mkdir("planets2", 0755);
-	put("planets2/europa.txt", "x\n");
+	write_text("planets2/europa.txt", "x\n");
 	mkdir("files", 0755);
 	mkdir("files/foo", 0755);
 	mkdir("files/bar", 0755);
-	put("files/foo/baz", "some text\n");
+	write_text("files/foo/baz", "some text\n");
 	if (symlink("files/foo/baz", "files/bar/baz") < 0 || symlink("files/does/not/exist", "files/bad") < 0)
 		return 1;
 	mkdir("planets", 0755);
 	mkdir("planets/.asteroids", 0755);
-	put("planets/mars.txt", "Hello Mars\n");
-	put("planets/venus.txt", "Hello Venus\n");
-	put("planets/.pluto.txt", "Hello Pluto\n");
-	put("planets/.charon.txt", "Hello Charon\n");
-	put("planets/.asteroids/ceres.txt", "Hello Ceres\n");
-	put("planets/.asteroids/pallas.txt", "Hello Pallas\n");
-	put("stdin.txt", "Hello Neptune!\nHello Pluton!");
+	write_text("planets/mars.txt", "Hello Mars\n");
+	write_text("planets/venus.txt", "Hello Venus\n");
+	write_text("planets/.pluto.txt", "Hello Pluto\n");
+	write_text("planets/.charon.txt", "Hello Charon\n");
+	write_text("planets/.asteroids/ceres.txt", "Hello Ceres\n");
+	write_text("planets/.asteroids/pallas.txt", "Hello Pallas\n");
+	write_text("stdin.txt", "Hello Neptune!\nHello Pluton!");
 	mkdir("fifodir", 0755);
 	mkfifo("fifodir/pipe", 0644);
 

@@ -6,22 +6,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include "tap.h"
+#include "fixture.h"
 #include "ipld/car.h"
 #include "ipld/dagpb.h"
 #include "ipld/varint.h"
-
-static size_t
-unhex(const char *h, uint8_t *out)
-{
-	size_t n = 0;
-
-	for (; h[0] && h[1]; h += 2) {
-		unsigned v;
-		sscanf(h, "%2x", &v);
-		out[n++] = (uint8_t)v;
-	}
-	return n;
-}
 
 /* An fd holding exactly p[0..n), at offset 0. */
 static int

@@ -4,6 +4,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include "tap.h"
+#include "fixture.h"
 #include "base/werr.h"
 #include "base/config.h"
 #include "base/atomicio.h"
@@ -44,9 +45,7 @@ test_config(const char *dir)
 	FILE *f;
 
 	path_fmt(path, sizeof path, NULL, "%s/wanda.conf", dir);
-	f = fopen(path, "w");
-	fprintf(f, "# comment\nhome = /srv/wanda\nmin-free = 64M # trailing\n\napi=/ip4/127.0.0.1/tcp/5999\n");
-	fclose(f);
+	write_text(path, "# comment\nhome = /srv/wanda\nmin-free = 64M # trailing\n\napi=/ip4/127.0.0.1/tcp/5999\n");
 	setenv("WANDA_CONF", path, 1);
 	setenv("WANDA_MIN_FREE", "128M", 1);
 	c = config_load(&e);
@@ -65,9 +64,7 @@ test_config(const char *dir)
 	config_free(c);
 	unsetenv("WANDA_MIN_FREE");
 
-	f = fopen(path, "w");
-	fprintf(f, "home /x\n");
-	fclose(f);
+	write_text(path, "home /x\n");
 	c = config_load(&e);
 	ok(c == NULL && e.code == EX_CONFIG && strstr(e.msg, "wanda.conf:1") != NULL,
 	    "malformed config names file and line");
@@ -81,15 +78,11 @@ test_config(const char *dir)
 	c = config_load(&e);
 	ok(c != NULL && strcmp(config_get(c, "home"), "/good") == 0, "a 5000-byte comment line is one line");
 	config_free(c);
-	f = fopen(path, "w");
-	fputs("home = /x\nmin_fre = 1G\n", f);
-	fclose(f);
+	write_text(path, "home = /x\nmin_fre = 1G\n");
 	c = config_load(&e);
 	ok(c == NULL && e.code == EX_CONFIG && strstr(e.msg, "wanda.conf:2: unknown key 'min_fre'") != NULL,
 	    "an unknown key names file, line and key: %s", e.msg);
-	f = fopen(path, "w");
-	fputs("home =\n", f);
-	fclose(f);
+	write_text(path, "home =\n");
 	c = config_load(&e);
 	ok(c == NULL && e.code == EX_CONFIG && strstr(e.msg, "wanda.conf:1: home: empty value") != NULL,
 	    "an empty value is an error: %s", e.msg);

@@ -3,20 +3,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include "tap.h"
+#include "fixture.h"
 #include "ipld/dagpb.h"
-
-static size_t
-unhex(const char *h, uint8_t *out)
-{
-	size_t n = 0;
-
-	for (; h[0] && h[1]; h += 2) {
-		unsigned v;
-		sscanf(h, "%2x", &v);
-		out[n++] = (uint8_t)v;
-	}
-	return n;
-}
 
 /* A directory {a.txt -> raw "hello world" (11), b -> empty file v0 (6)},
  * as @ipld/dag-pb encodes it; its CIDv1 is bafybeides27j... */

@@ -252,47 +252,48 @@ out:
 	free(buf);
 }
 
+/* A file of size bytes in 10-byte chunks, 3 links a node, balanced or
+ * trickle, and the shape Kubo gives it: leaves, and links at the root.
+ * raw: with raw leaves (and CIDv1, as Kubo requires). */
 static void
-test_balanced_shapes(void)
+test_shapes(void)
 {
+	static const struct {
+		const char *what;
+		int trickle, raw;
+		size_t size, leaves, rootlinks;
+	} shapes[] = {
+		{ "balanced 1 chunk", 0, 0, 10, 1, 0 },
+		{ "balanced 3 chunks", 0, 0, 30, 3, 3 },
+		{ "balanced 4 chunks (one level more)", 0, 0, 31, 4, 2 },
+		{ "balanced 9 chunks (full 2 levels)", 0, 0, 90, 9, 3 },
+		{ "balanced 10 chunks (3 levels, single-child branch)", 0, 0, 91, 10, 2 },
+		{ "balanced 28 chunks", 0, 0, 271, 28, 2 },
+		{ "balanced raw leaves 28 chunks", 0, 1, 271, 28, 2 },
+		{ "balanced raw empty file", 0, 1, 0, 1, 0 },
+		/* trickle root: 3 leaves, then 4 subtrees of depth 1 (3 leaves
+		 * each), then depth-2 subtrees (3 leaves + 4 depth-1 subtrees =
+		 * 15 leaves). */
+		{ "trickle 1 chunk (root still a node)", 1, 0, 5, 1, 1 },
+		{ "trickle 3 chunks", 1, 0, 30, 3, 3 },
+		{ "trickle 4 chunks", 1, 0, 40, 4, 4 },
+		{ "trickle 15 chunks", 1, 0, 150, 15, 7 },
+		{ "trickle 16 chunks", 1, 0, 151, 16, 8 },
+		{ "trickle 100 chunks", 1, 0, 999, 100, 12 },
+		{ "trickle empty file", 1, 0, 0, 0, 0 },
+		{ "trickle raw leaves 100 chunks", 1, 1, 1000, 100, 12 },
+	};
 	struct import_opts o;
 
-	import_opts_kubo(&o);
-	o.chunk_size = 10;
-	o.max_links = 3;
-	check_shape("balanced 1 chunk", &o, 10, 1, 0);
-	check_shape("balanced 3 chunks", &o, 30, 3, 3);
-	check_shape("balanced 4 chunks (one level more)", &o, 31, 4, 2);
-	check_shape("balanced 9 chunks (full 2 levels)", &o, 90, 9, 3);
-	check_shape("balanced 10 chunks (3 levels, single-child branch)", &o, 91, 10, 2);
-	check_shape("balanced 28 chunks", &o, 271, 28, 2);
-	o.raw_leaves = 1;
-	o.cid_version = 1;
-	check_shape("balanced raw leaves 28 chunks", &o, 271, 28, 2);
-	check_shape("balanced raw empty file", &o, 0, 1, 0);
-}
-
-static void
-test_trickle_shapes(void)
-{
-	struct import_opts o;
-
-	import_opts_kubo(&o);
-	o.trickle = 1;
-	o.chunk_size = 10;
-	o.max_links = 3;
-	/* root: 3 leaves, then 4 subtrees of depth 1 (3 leaves each), then
-	 * depth-2 subtrees (3 leaves + 4 depth-1 subtrees = 15 leaves). */
-	check_shape("trickle 1 chunk (root still a node)", &o, 5, 1, 1);
-	check_shape("trickle 3 chunks", &o, 30, 3, 3);
-	check_shape("trickle 4 chunks", &o, 40, 4, 4);
-	check_shape("trickle 15 chunks", &o, 150, 15, 7);
-	check_shape("trickle 16 chunks", &o, 151, 16, 8);
-	check_shape("trickle 100 chunks", &o, 999, 100, 12);
-	check_shape("trickle empty file", &o, 0, 0, 0);
-	o.raw_leaves = 1;
-	o.cid_version = 1;
-	check_shape("trickle raw leaves 100 chunks", &o, 1000, 100, 12);
+	for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+		import_opts_kubo(&o);
+		o.trickle = shapes[i].trickle;
+		o.chunk_size = 10;
+		o.max_links = 3;
+		o.raw_leaves = shapes[i].raw;
+		o.cid_version = shapes[i].raw;
+		check_shape(shapes[i].what, &o, shapes[i].size, shapes[i].leaves, shapes[i].rootlinks);
+	}
 }
 
 /* The same bytes give the same CID however they are written. */
@@ -499,8 +500,7 @@ int
 main(void)
 {
 	test_kubo_small_vectors();
-	test_balanced_shapes();
-	test_trickle_shapes();
+	test_shapes();
 	test_write_splits();
 	test_bounded_memory();
 	test_errors();

@@ -9,20 +9,10 @@
 #include <jpeglib.h>
 #include <sysexits.h>
 #include "tap.h"
+#include "libjpeg_dc.h"
 #include "capture/jpegdc.h"
 #include "capture/jpegio.h"
 #include "capture/starfield.h"
-
-struct tjerr {
-	struct jpeg_error_mgr pub;
-	jmp_buf jmp;
-};
-
-static void
-tjerr_exit(j_common_ptr c)
-{
-	longjmp(((struct tjerr *)c->err)->jmp, 1);
-}
 
 struct enc {
 	int comps;  /* 1 grey, 3 YCbCr (or RGB with .rgb) */
@@ -67,8 +57,7 @@ encode(const struct enc *o, const uint8_t *px, int w, int h, uint8_t **out, size
 	unsigned long len = 0;
 
 	memset(&c, 0, sizeof c);
-	c.err = jpeg_std_error(&je.pub);
-	je.pub.error_exit = tjerr_exit;
+	c.err = tjerr_init(&je);
 	if (setjmp(je.jmp)) {
 		jpeg_destroy_compress(&c);
 		free(buf);
@@ -104,40 +93,6 @@ encode(const struct enc *o, const uint8_t *px, int w, int h, uint8_t **out, size
 	return 0;
 }
 
-/* libjpeg's quantized DC of every block, compared with the DC planes.
- * Returns the number of blocks that differ (-1 if libjpeg failed). */
-static long
-dc_mismatches(const uint8_t *jpg, size_t n, const struct jpegdc_img *im)
-{
-	struct jpeg_decompress_struct d;
-	struct tjerr je;
-	volatile long bad = 0;
-
-	memset(&d, 0, sizeof d);
-	d.err = jpeg_std_error(&je.pub);
-	je.pub.error_exit = tjerr_exit;
-	if (setjmp(je.jmp)) {
-		jpeg_destroy_decompress(&d);
-		return -1;
-	}
-	jpeg_create_decompress(&d);
-	jpeg_mem_src(&d, jpg, (unsigned long)n);
-	jpeg_read_header(&d, TRUE);
-	jvirt_barray_ptr *coefs = jpeg_read_coefficients(&d);
-	for (int c = 0; c < d.num_components; c++) {
-		jpeg_component_info *ci = &d.comp_info[c];
-		for (JDIMENSION by = 0; by < ci->height_in_blocks; by++) {
-			JBLOCKARRAY row = (*d.mem->access_virt_barray)((j_common_ptr)&d, coefs[c], by, 1, FALSE);
-			for (JDIMENSION bx = 0; bx < ci->width_in_blocks; bx++)
-				if (row[0][bx][0] != im->dc[c][(size_t)by * (size_t)im->bw[c] + bx])
-					bad++;
-		}
-	}
-	jpeg_finish_decompress(&d);
-	jpeg_destroy_decompress(&d);
-	return bad;
-}
-
 /* libjpeg at 1/8, set up as jpegio's fallback path is. */
 static uint8_t *
 libjpeg_eighth(const uint8_t *jpg, size_t n, int *w, int *h, int *comps)
@@ -147,8 +102,7 @@ libjpeg_eighth(const uint8_t *jpg, size_t n, int *w, int *h, int *comps)
 	uint8_t *volatile px = NULL;
 
 	memset(&d, 0, sizeof d);
-	d.err = jpeg_std_error(&je.pub);
-	je.pub.error_exit = tjerr_exit;
+	d.err = tjerr_init(&je);
 	if (setjmp(je.jmp)) {
 		jpeg_destroy_decompress(&d);
 		free(px);

@@ -19,15 +19,6 @@
 #include "base/clock.h"
 #include "ipld/multibase.h"
 
-static long long
-kubo_mono_ms_for_tests(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ---- pure helpers ------------------------------------------------------ */
 
 static void
@@ -187,6 +178,8 @@ struct canned {
 	int delay_ms;        /* before writing the first response */
 	char req[8][1024];   /* request lines seen */
 	int nreq;
+	pthread_t thread;
+	char *owned[8]; /* responses canned_stop frees */
 };
 
 static void
@@ -244,31 +237,6 @@ serve(void *arg)
 	return NULL;
 }
 
-static void
-canned_start(struct canned *c, pthread_t *t)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	socklen_t sl = sizeof sa;
-	int one = 1;
-
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	c->lfd = socket(AF_INET, SOCK_STREAM, 0);
-	setsockopt(c->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-	bind(c->lfd, (struct sockaddr *)&sa, sizeof sa);
-	listen(c->lfd, 8);
-	getsockname(c->lfd, (struct sockaddr *)&sa, &sl);
-	c->port = ntohs(sa.sin_port);
-	pthread_create(t, NULL, serve, c);
-}
-
-static void
-canned_stop(struct canned *c, pthread_t t)
-{
-	shutdown(c->lfd, SHUT_RDWR);
-	pthread_join(t, NULL);
-	close(c->lfd);
-}
-
 static struct kubo *
 client(int port, int retries)
 {
@@ -283,6 +251,39 @@ client(int port, int retries)
 	o.timeout_ms = 5000;
 	snprintf(url, sizeof url, "http://127.0.0.1:%d/", port);
 	return kubo_new(url, &o, &e);
+}
+
+/* canned_start: the server in its thread, and a client of it with this
+ * many retries; canned_stop frees the client and stops the server. */
+static struct kubo *
+canned_start(struct canned *c, int retries)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t sl = sizeof sa;
+	int one = 1;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	c->lfd = socket(AF_INET, SOCK_STREAM, 0);
+	setsockopt(c->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	bind(c->lfd, (struct sockaddr *)&sa, sizeof sa);
+	listen(c->lfd, 8);
+	getsockname(c->lfd, (struct sockaddr *)&sa, &sl);
+	c->port = ntohs(sa.sin_port);
+	pthread_create(&c->thread, NULL, serve, c);
+	return client(c->port, retries);
+}
+
+static void
+canned_stop(struct canned *c, struct kubo *k)
+{
+	size_t i;
+
+	kubo_free(k);
+	shutdown(c->lfd, SHUT_RDWR);
+	pthread_join(c->thread, NULL);
+	close(c->lfd);
+	for (i = 0; i < 8; i++)
+		free(c->owned[i]);
 }
 
 #define OKJSON(body) "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " #body "\r\nConnection: close\r\n\r\n"
@@ -310,7 +311,6 @@ static void
 test_add_ok_and_trailer(void)
 {
 	struct canned c = { 0 };
-	pthread_t t;
 	struct kubo *k;
 	struct werr e = { 0 };
 	struct kubo_add_opts o;
@@ -323,8 +323,7 @@ test_add_ok_and_trailer(void)
 
 	c.resp[0] = ok_resp;
 	c.resp[1] = trailer_resp;
-	canned_start(&c, &t);
-	k = client(c.port, 2);
+	k = canned_start(&c, 2);
 	kubo_add_opts_wanda(&o);
 	o.filename = "a b.jpg";
 	ok(kubo_add_buf(k, "hello", 5, &o, &res, &e) == 0, "add: %s", e.msg);
@@ -339,8 +338,7 @@ test_add_ok_and_trailer(void)
 	is_int(e.code, EX_PROTOCOL, "EX_PROTOCOL");
 	ok(strstr(e.msg, "disk full") != NULL, "the trailer's text: %s", e.msg);
 	is_int(kubo_last_error(k)->attempts, 1, "stream errors are not retried");
-	kubo_free(k);
-	canned_stop(&c, t);
+	canned_stop(&c, k);
 	free(ok_resp);
 	free(trailer_resp);
 }
@@ -349,7 +347,6 @@ static void
 test_http_errors(void)
 {
 	struct canned c = { 0 };
-	pthread_t t;
 	struct kubo *k;
 	struct werr e = { 0 };
 	struct kubo_id id;
@@ -360,8 +357,7 @@ test_http_errors(void)
 	c.resp[2] = "HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nContent-Length: 57\r\n"
 	            "Connection: close\r\n\r\n{\"Message\":\"not pinned or pinned indirectly\",\"Code\":0}\n\n\n";
 	c.resp[3] = OKJSON(2) "[]";
-	canned_start(&c, &t);
-	k = client(c.port, 1);
+	k = canned_start(&c, 1);
 	ok(kubo_version(k, &v, &e) == 0, "a 503 is retried, then the answer: %s", e.msg);
 	is_str(v.version, "0.29.0", "version parsed");
 	is_int(kubo_last_error(k)->attempts, 2, "two attempts");
@@ -373,8 +369,7 @@ test_http_errors(void)
 	is_int(kubo_last_error(k)->attempts, 1, "500 is not retried");
 	ok(kubo_id(k, &id, &e) < 0 && kubo_last_error(k)->kind == KUBO_E_PROTOCOL,
 	    "an array where an object belongs: protocol");
-	kubo_free(k);
-	canned_stop(&c, t);
+	canned_stop(&c, k);
 }
 
 /* A 200 with a JSON body (free it). */
@@ -394,7 +389,6 @@ static void
 test_answer_fields(void)
 {
 	struct canned c = { 0 };
-	pthread_t t;
 	struct kubo *k;
 	struct werr e = { 0 };
 	struct kubo_repo_stat rs;
@@ -402,12 +396,11 @@ test_answer_fields(void)
 	struct kubo_id id;
 	struct kubo_block_stat bst;
 
-	c.resp[0] = okjson("{\"RepoSize\":\"123\",\"StorageMax\":1e10,\"NumObjects\":7,\"RepoPath\":\"/r\",\"Version\":15}");
-	c.resp[1] = okjson("{\"TotalIn\":5,\"TotalOut\":\"6\",\"RateIn\":\"1.5\",\"RateOut\":2.25}");
-	c.resp[2] = okjson("{\"ID\":\"12D3KooW\",\"AgentVersion\":\"kubo/0.43.1/\",\"Addresses\":[\"/ip4/1\",7,\"/ip4/2\"]}");
-	c.resp[3] = okjson("{\"Size\":3}");
-	canned_start(&c, &t);
-	k = client(c.port, 1);
+	c.resp[0] = c.owned[0] = okjson("{\"RepoSize\":\"123\",\"StorageMax\":1e10,\"NumObjects\":7,\"RepoPath\":\"/r\",\"Version\":15}");
+	c.resp[1] = c.owned[1] = okjson("{\"TotalIn\":5,\"TotalOut\":\"6\",\"RateIn\":\"1.5\",\"RateOut\":2.25}");
+	c.resp[2] = c.owned[2] = okjson("{\"ID\":\"12D3KooW\",\"AgentVersion\":\"kubo/0.43.1/\",\"Addresses\":[\"/ip4/1\",7,\"/ip4/2\"]}");
+	c.resp[3] = c.owned[3] = okjson("{\"Size\":3}");
+	k = canned_start(&c, 1);
 	ok(kubo_repo_stat(k, &rs, &e) == 0, "repo/stat: %s", e.msg);
 	ok(rs.repo_size == 123 && rs.storage_max == 10000000000ull && rs.num_objects == 7,
 	    "numbers, and a string of digits");
@@ -424,10 +417,7 @@ test_answer_fields(void)
 	ok(kubo_block_stat(k, "bafkqaaa", &bst, &e) < 0, "block/stat without a Key fails");
 	is_int(kubo_last_error(k)->kind, KUBO_E_PROTOCOL, "kind protocol");
 	ok(strstr(e.msg, "no Key") != NULL, "names the field: %s", e.msg);
-	kubo_free(k);
-	canned_stop(&c, t);
-	for (int i = 0; i < 4; i++)
-		free((char *)c.resp[i]);
+	canned_stop(&c, k);
 }
 
 static int
@@ -443,7 +433,6 @@ static void
 test_truncated_and_inband(void)
 {
 	struct canned c = { 0 };
-	pthread_t t;
 	struct kubo *k;
 	struct werr e = { 0 };
 	int n = 0;
@@ -455,8 +444,7 @@ test_truncated_and_inband(void)
 	c.resp[1] = cut;
 	c.resp[2] = inband;
 	c.resp[3] = OKJSON(42) "{\"Keys\":{\"bafkqaaa\":{\"Type\":\"recursive\"}}}";
-	canned_start(&c, &t);
-	k = client(c.port, 1);
+	k = canned_start(&c, 1);
 	ok(kubo_pin_ls(k, NULL, NULL, count_pin, &n, &e) < 0, "a cut chunked body fails");
 	is_int(kubo_last_error(k)->kind, KUBO_E_TRUNCATED, "kind truncated");
 	is_int(e.code, EX_IOERR, "EX_IOERR");
@@ -470,8 +458,7 @@ test_truncated_and_inband(void)
 	n = 0;
 	ok(kubo_pin_ls(k, "bafkqaaa", NULL, count_pin, &n, &e) == 0 && n == 1,
 	    "a daemon that does not stream: the Keys object");
-	kubo_free(k);
-	canned_stop(&c, t);
+	canned_stop(&c, k);
 	free(cut);
 	free(inband);
 }
@@ -480,7 +467,6 @@ static void
 test_stall_and_unreachable(void)
 {
 	struct canned c = { 0 };
-	pthread_t t;
 	struct kubo *k;
 	struct werr e = { 0 };
 	struct kubo_repo_stat rs;
@@ -490,13 +476,11 @@ test_stall_and_unreachable(void)
 
 	c.resp[0] = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{";
 	c.stall_ms = 2500;
-	canned_start(&c, &t);
-	k = client(c.port, 0);
+	k = canned_start(&c, 0);
 	ok(kubo_repo_stat(k, &rs, &e) < 0, "a stalled body fails");
 	is_int(kubo_last_error(k)->kind, KUBO_E_TIMEOUT, "kind timeout (low-speed)");
 	is_int(e.code, EX_TEMPFAIL, "EX_TEMPFAIL");
-	kubo_free(k);
-	canned_stop(&c, t);
+	canned_stop(&c, k);
 
 	/* a bound socket that does not listen: connections are refused */
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -563,6 +547,43 @@ tar_response(const struct tent *ents, size_t cut, size_t *len)
 	return resp;
 }
 
+/* canned_tars: c's first n responses, the tars of these entry lists. */
+static void
+canned_tars(struct canned *c, const struct tent *const *tars, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		c->resp[i] = c->owned[i] = tar_response(tars[i], 0, &c->resp_len[i]);
+}
+
+/* refuse_tars: the next n answers are hostile tars; each get is refused
+ * as a protocol error and leaves nothing at its dest (DIR/badI). */
+static void
+refuse_tars(struct kubo *k, const char *dir, size_t n)
+{
+	struct werr e = { 0 };
+	struct stat st;
+	char dest[128];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(dest, sizeof dest, "%s/bad%zu", dir, i);
+		ok(kubo_get(k, "QmTop", dest, NULL, NULL, &e) < 0 && kubo_last_error(k)->kind == KUBO_E_PROTOCOL &&
+		        lstat(dest, &st) < 0,
+		    "hostile tar %zu refused, nothing at dest: %s", i, e.msg);
+	}
+}
+
+static void
+remove_tmpdir(const char *dir)
+{
+	char cmd[160];
+
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	ok(system(cmd) == 0, "clean up");
+}
+
 static int
 no_leftovers(const char *dir)
 {
@@ -599,25 +620,18 @@ test_get(void)
 	};
 	static const struct tent fifo[] = { { "QmTop", AE_IFIFO, NULL }, { NULL, 0, NULL } };
 	static const struct tent file[] = { { "QmFile", AE_IFREG, "just bytes" }, { NULL, 0, NULL } };
-	const struct tent *bad[] = { dotdot, absolute, badlink, abslink, twotops, fifo };
+	const struct tent *tars[] = { good, dotdot, absolute, badlink, abslink, twotops, fifo };
 	struct canned c = { 0 };
-	pthread_t t;
 	struct kubo *k;
 	struct werr e = { 0 };
-	char dir[] = "/tmp/test_kubo.XXXXXX", dest[128], buf[64], *resps[10];
+	char dir[] = "/tmp/test_kubo.XXXXXX", dest[128], buf[64];
 	struct stat st;
-	size_t i;
 	FILE *f;
 
 	if (mkdtemp(dir) == NULL)
 		return;
-	resps[0] = tar_response(good, 0, &c.resp_len[0]);
-	for (i = 0; i < 6; i++)
-		resps[1 + i] = tar_response(bad[i], 0, &c.resp_len[1 + i]);
-	for (i = 0; i < 7; i++)
-		c.resp[i] = resps[i];
-	canned_start(&c, &t);
-	k = client(c.port, 0);
+	canned_tars(&c, tars, 7);
+	k = canned_start(&c, 0);
 	snprintf(dest, sizeof dest, "%s/good", dir);
 	ok(kubo_get(k, "QmTop", dest, NULL, NULL, &e) == 0, "get a directory: %s", e.msg);
 	snprintf(dest, sizeof dest, "%s/good/a", dir);
@@ -628,30 +642,19 @@ test_get(void)
 	snprintf(dest, sizeof dest, "%s/good/sub/l", dir);
 	ok(readlink(dest, buf, sizeof buf) == 4 && memcmp(buf, "../a", 4) == 0, "a symlink inside is kept");
 	ok(strstr(c.req[0], "/api/v0/get?arg=QmTop&archive=true") != NULL, "get?archive=true");
-	for (i = 0; i < 6; i++) {
-		snprintf(dest, sizeof dest, "%s/bad%zu", dir, i);
-		ok(kubo_get(k, "QmTop", dest, NULL, NULL, &e) < 0 && kubo_last_error(k)->kind == KUBO_E_PROTOCOL &&
-		        lstat(dest, &st) < 0,
-		    "hostile tar %zu refused, nothing at dest: %s", i, e.msg);
-	}
+	refuse_tars(k, dir, 6);
 	ok(lstat("/tmp/evil-wanda", &st) < 0 && lstat("/tmp/evil", &st) < 0, "nothing written outside");
 	snprintf(dest, sizeof dest, "%s/good", dir);
 	ok(kubo_get(k, "QmTop", dest, NULL, NULL, &e) < 0 && e.code == EX_CANTCREAT, "an existing dest is refused");
 	ok(no_leftovers(dir), "no temporary directories left");
-	kubo_free(k);
-	canned_stop(&c, t);
-	for (i = 0; i < 7; i++)
-		free(resps[i]);
+	canned_stop(&c, k);
 
 	memset(&c, 0, sizeof c);
-	resps[0] = tar_response(file, 0, &c.resp_len[0]);
-	resps[1] = tar_response(file, 700, &c.resp_len[1]);
-	c.resp[0] = resps[0];
-	c.resp[1] = resps[1];
+	canned_tars(&c, (const struct tent *[]){ file }, 1);
+	c.resp[1] = c.owned[1] = tar_response(file, 700, &c.resp_len[1]);
 	c.resp[2] = "HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\n"
 	            "Content-Length: 29\r\nConnection: close\r\n\r\n{\"Message\":\"no link named x\"}";
-	canned_start(&c, &t);
-	k = client(c.port, 0);
+	k = canned_start(&c, 0);
 	snprintf(dest, sizeof dest, "%s/file", dir);
 	ok(kubo_get(k, "QmFile", dest, NULL, NULL, &e) == 0 && stat(dest, &st) == 0 && S_ISREG(st.st_mode) &&
 	        st.st_size == 10,
@@ -665,12 +668,8 @@ test_get(void)
 	        strstr(e.msg, "no link named x") != NULL,
 	    "HTTP 500: the node's message: %s", e.msg);
 	ok(no_leftovers(dir), "no temporary directories left");
-	kubo_free(k);
-	canned_stop(&c, t);
-	free(resps[0]);
-	free(resps[1]);
-	snprintf(buf, sizeof buf, "rm -rf %s", dir);
-	ok(system(buf) == 0, "clean up");
+	canned_stop(&c, k);
+	remove_tmpdir(dir);
 }
 
 static int
@@ -708,44 +707,27 @@ test_get_hostile(void)
 	static const struct tent good[] = {
 		{ "QmTop", AE_IFDIR, NULL }, { "QmTop/a", AE_IFREG, "hello" }, { NULL, 0, NULL }
 	};
-	const struct tent *bad[] = { chain, under_file, root_twice, dot, link_then_file };
+	const struct tent *tars[] = { chain, under_file, root_twice, dot, link_then_file, good, good };
 	struct canned c = { 0 };
-	pthread_t t;
 	struct kubo *k;
 	struct werr e = { 0 };
-	char dir[] = "/tmp/test_kubo.XXXXXX", dest[128], buf[160], *resps[7];
+	char dir[] = "/tmp/test_kubo.XXXXXX", dest[128];
 	struct stat st;
-	size_t i;
 	int seen = 0;
 
 	if (mkdtemp(dir) == NULL)
 		return;
-	for (i = 0; i < 5; i++)
-		resps[i] = tar_response(bad[i], 0, &c.resp_len[i]);
-	resps[5] = tar_response(good, 0, &c.resp_len[5]);
-	resps[6] = tar_response(good, 0, &c.resp_len[6]);
-	for (i = 0; i < 7; i++)
-		c.resp[i] = resps[i];
-	canned_start(&c, &t);
-	k = client(c.port, 0);
-	for (i = 0; i < 5; i++) {
-		snprintf(dest, sizeof dest, "%s/bad%zu", dir, i);
-		ok(kubo_get(k, "QmTop", dest, NULL, NULL, &e) < 0 && kubo_last_error(k)->kind == KUBO_E_PROTOCOL &&
-		        lstat(dest, &st) < 0,
-		    "hostile tar %zu refused, nothing at dest: %s", i, e.msg);
-	}
+	canned_tars(&c, tars, 7);
+	k = canned_start(&c, 0);
+	refuse_tars(k, dir, 5);
 	snprintf(dest, sizeof dest, "%s/checked", dir);
 	ok(kubo_get(k, "QmTop", dest, refuse_check, &seen, &e) < 0 && e.code == EX_DATAERR && seen &&
 	        lstat(dest, &st) < 0,
 	    "content that fails the check never appears at dest");
 	ok(kubo_get(k, "QmTop", dest, NULL, NULL, &e) == 0 && lstat(dest, &st) == 0, "a rerun works: %s", e.msg);
 	ok(no_leftovers(dir), "no temporary directories left");
-	kubo_free(k);
-	canned_stop(&c, t);
-	for (i = 0; i < 7; i++)
-		free(resps[i]);
-	snprintf(buf, sizeof buf, "rm -rf %s", dir);
-	ok(system(buf) == 0, "clean up");
+	canned_stop(&c, k);
+	remove_tmpdir(dir);
 }
 
 /* ---- retries that must re-send or resume --------------------------------- */
@@ -764,7 +746,6 @@ static void
 test_retry_rewind_resume(void)
 {
 	struct canned c = { 0 };
-	pthread_t t;
 	struct kubo *k;
 	struct werr e = { 0 };
 	struct kubo_add_opts o;
@@ -781,8 +762,7 @@ test_retry_rewind_resume(void)
 	c.resp[2] = busy;
 	c.resp[3] = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\nConnection: close\r\n\r\n0123";
 	c.resp[4] = "HTTP/1.1 200 OK\r\nContent-Length: 6\r\nConnection: close\r\n\r\n456789";
-	canned_start(&c, &t);
-	k = client(c.port, 2);
+	k = canned_start(&c, 2);
 	kubo_add_opts_wanda(&o);
 	ok(kubo_add_fd(k, fd, &o, &res, &e) == 0 && kubo_last_error(k)->attempts == 2,
 	    "add from a file: a 503, then re-sent from where the fd started: %s", e.msg);
@@ -794,8 +774,7 @@ test_retry_rewind_resume(void)
 	ok(kubo_cat(k, "bafkqaaa", 0, -1, collect, got, &e) == 0, "cat cut short, then resumed: %s", e.msg);
 	is_str(got, "0123456789", "the bytes, once each");
 	ok(strstr(c.req[4], "offset=4") != NULL, "the retry asked from offset 4: %s", c.req[4]);
-	kubo_free(k);
-	canned_stop(&c, t);
+	canned_stop(&c, k);
 	free(okr);
 	close(fd);
 	unlink(path);
@@ -833,7 +812,6 @@ static void
 test_sub(void)
 {
 	struct canned c = { 0 };
-	pthread_t t;
 	struct kubo *k;
 	struct werr e = { 0 };
 	struct subseen seen = { 0 };
@@ -851,11 +829,10 @@ test_sub(void)
 	c.resp[2] = garbage;
 	c.resp[3] = empty;
 	c.stall_ms = 1500; /* the stream stays open this long */
-	canned_start(&c, &t);
-	k = client(c.port, 3);
-	t0 = kubo_mono_ms_for_tests();
+	k = canned_start(&c, 3);
+	t0 = mono_ms();
 	ok(kubo_pubsub_sub(k, "wanda/discovery", 100, sub_cb, &seen, &e) == 0, "sub: the callback ends it: %s", e.msg);
-	ok(kubo_mono_ms_for_tests() - t0 < 1500, "3 ticks of 100 ms before the stream closed (not 1 a second)");
+	ok(mono_ms() - t0 < 1500, "3 ticks of 100 ms before the stream closed (not 1 a second)");
 	is_int(seen.ready, 1, "ready once");
 	is_int(seen.msgs, 1, "one message");
 	is_str(seen.data, "hello", "data decoded");
@@ -874,9 +851,8 @@ test_sub(void)
 	        kubo_last_error(k)->kind == KUBO_E_PROTOCOL,
 	    "an object that is no message (Kubo sends none): protocol");
 	ok(kubo_pubsub_sub(k, "", 0, sub_cb, &seen, &e) < 0 && e.code == EX_USAGE, "an empty topic");
-	kubo_free(k);
 	c.stall_ms = 0;
-	canned_stop(&c, t);
+	canned_stop(&c, k);
 	free(open_stream);
 	free(ended);
 	free(garbage);
@@ -889,28 +865,23 @@ static void
 test_slow(void)
 {
 	struct canned c = { 0 };
-	pthread_t t;
 	struct kubo *k;
 	struct werr e = { 0 };
 	struct kubo_id id;
 
 	c.resp[0] = OKJSON(21) "{\"Pins\":[\"bafkqaaa\"]}";
 	c.delay_ms = 2500;
-	canned_start(&c, &t);
-	k = client(c.port, 0);
+	k = canned_start(&c, 0);
 	ok(kubo_pin_add(k, "bafkqaaa", 1, &e) == 0, "pin add waits out 2.5 s of silence (low-speed 1 s): %s", e.msg);
-	kubo_free(k);
-	canned_stop(&c, t);
+	canned_stop(&c, k);
 
 	memset(&c, 0, sizeof c);
 	c.resp[0] = OKJSON(2) "{}";
 	c.delay_ms = 2500;
-	canned_start(&c, &t);
-	k = client(c.port, 0);
+	k = canned_start(&c, 0);
 	ok(kubo_id(k, &id, &e) < 0 && kubo_last_error(k)->kind == KUBO_E_TIMEOUT,
 	    "id gives up on the same silence: %s", e.msg);
-	kubo_free(k);
-	canned_stop(&c, t);
+	canned_stop(&c, k);
 }
 
 struct pinwatch {
@@ -939,7 +910,6 @@ static void
 test_pin_progress(void)
 {
 	struct canned c = { 0 };
-	pthread_t t;
 	struct kubo *k;
 	struct werr e = { 0 };
 	struct pinwatch w = { 0 };
@@ -952,23 +922,20 @@ test_pin_progress(void)
 	c.resp[0] = done;
 	c.resp[1] = stuck;
 	c.stall_ms = 0;
-	canned_start(&c, &t);
-	k = client(c.port, 2);
+	k = canned_start(&c, 2);
 	w.since = mono_ms();
 	ok(kubo_pin_add_progress(k, "bafyroot", pinwatch_fn, &w, &e) == 0, "pin/add with progress: %s", e.msg);
 	ok(strstr(c.req[0], "/api/v0/pin/add?arg=bafyroot&recursive=true&progress=true") != NULL, "request: %s",
 	    c.req[0]);
 	is_int(w.nodes, 7, "the last Progress");
 	is_int(w.bytes, 1700, "the last Bytes");
-	kubo_free(k);
-	canned_stop(&c, t);
+	canned_stop(&c, k);
 
 	/* the stream stays open and silent: the ticks call fn, which cancels */
 	memset(&c, 0, sizeof c);
 	c.resp[0] = stuck;
 	c.stall_ms = 5000;
-	canned_start(&c, &t);
-	k = client(c.port, 2);
+	k = canned_start(&c, 2);
 	memset(&w, 0, sizeof w);
 	w.since = mono_ms();
 	t0 = mono_ms();
@@ -976,8 +943,7 @@ test_pin_progress(void)
 	ok(mono_ms() - t0 < 3000, "within fn's limit, not the server's 5 s (%lld ms)", mono_ms() - t0);
 	is_str(e.msg, "pin/add: stalled at 2", "fn's message");
 	is_int(kubo_last_error(k)->attempts, 1, "not retried");
-	kubo_free(k);
-	canned_stop(&c, t);
+	canned_stop(&c, k);
 	free(done);
 	free(stuck);
 }

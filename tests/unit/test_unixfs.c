@@ -3,20 +3,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include "tap.h"
+#include "fixture.h"
 #include "ipld/unixfs.h"
-
-static size_t
-unhex(const char *h, uint8_t *out)
-{
-	size_t n = 0;
-
-	for (; h[0] && h[1]; h += 2) {
-		unsigned v;
-		sscanf(h, "%2x", &v);
-		out[n++] = (uint8_t)v;
-	}
-	return n;
-}
 
 static void
 same(const struct ufs_data *d, const char *hex, const char *what)

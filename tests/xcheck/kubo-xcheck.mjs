@@ -27,16 +27,11 @@ import * as crypto from 'node:crypto'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { MiB, fileSize, name, rng, runOptions } from './random.mjs'
 
-const here = path.dirname(fileURLToPath(import.meta.url))
-const top = path.resolve(here, '../..')
-const wandaDag = path.join(process.env.WANDA_BIN ?? path.join(top, 'build/bin'), 'wanda-dag')
+const { wandaDag, seed, ncases, only } = runOptions('WANDA_KUBO_XCHECK')
 const ipfs = process.env.IPFS_BIN
-const seed = Number(process.env.WANDA_KUBO_XCHECK_SEED ?? Math.floor(Math.random() * 2 ** 31))
-const ncases = Number(process.env.WANDA_KUBO_XCHECK_CASES ?? 200)
-const only = process.env.WANDA_KUBO_XCHECK_ONLY != null ? Number(process.env.WANDA_KUBO_XCHECK_ONLY) : null
-const MiB = 1024 * 1024
+const SIZES = { small: 0.55, medium: 0.94, maxMiB: 40 }
 
 // The repos: Kubo's defaults, the unixfs-v1-2025 profile, and each with a
 // HAMT threshold low enough that small test trees shard. The threshold is
@@ -72,23 +67,6 @@ const settings = [
   { repo: 'hamtBlock', ipfs: ['--max-hamt-fanout=32'], wanda: [...V1, '--hamt-threshold=2048', '--hamt-fanout=32'] }
 ].map((s) => ({ ...s, wanda: s.wanda ?? s.ipfs }))
 
-// mulberry32, one stream per case so that WANDA_KUBO_XCHECK_ONLY replays a
-// case without generating the ones before it.
-function rng (s) {
-  let a = s >>> 0
-  const next = () => {
-    a = (a + 0x6D2B79F5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-  const int = (lo, hi) => lo + Math.floor(next() * (hi - lo + 1))
-  const pick = (xs) => xs[Math.floor(next() * xs.length)]
-  const logInt = (lo, hi) => Math.floor(Math.exp(Math.log(lo) + next() * (Math.log(hi + 1) - Math.log(lo))))
-  return { next, int, pick, logInt }
-}
-
 // n bytes: zeros (every chunk the same block), a repeated pattern, or an
 // AES-CTR keystream seeded from r (fast enough for tens of MiB).
 function bytes (r, n) {
@@ -104,27 +82,6 @@ function bytes (r, n) {
   return out
 }
 
-function fileSize (r, big) {
-  const x = r.next()
-  if (x < 0.08) return r.int(0, 2)
-  if (x < 0.55) return r.logInt(3, 64 * 1024)
-  if (x < 0.94 || !big) return r.logInt(64 * 1024, 3 * MiB)
-  return r.int(8 * MiB, 40 * MiB)
-}
-
-const nameChars = [...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.~+=,@ éü日本ß']
-function name (r, used) {
-  for (;;) {
-    let s = ''
-    for (let i = r.logInt(1, 40); i > 0; i--) s += r.pick(nameChars)
-    s = s.trim()
-    // Kubo skips hidden names without -H; "." and ".." are not names
-    if (s === '' || s.startsWith('.') || used.has(s)) continue
-    used.add(s)
-    return s
-  }
-}
-
 // Write a random tree at dir, at most budget.left bytes of file data.
 function writeTree (r, dir, budget, depth) {
   const used = new Set()
@@ -136,7 +93,7 @@ function writeTree (r, dir, budget, depth) {
       writeTree(r, p, budget, depth + 1)
       continue
     }
-    const size = Math.min(fileSize(r, false), budget.left)
+    const size = Math.min(fileSize(r, false, SIZES), budget.left)
     budget.left -= Math.max(size, 1)
     fs.writeFileSync(p, bytes(r, size))
   }
@@ -203,7 +160,7 @@ function main () {
       const nm = `c${c}`
       const p = path.join(g.dir, nm)
       if (r.next() < 0.5) {
-        const data = bytes(r, fileSize(r, true))
+        const data = bytes(r, fileSize(r, true, SIZES))
         fs.writeFileSync(p, data)
         stats.files++
         stats.bytes += data.length

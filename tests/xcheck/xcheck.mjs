@@ -16,44 +16,23 @@ import { spawnSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { importer } from 'ipfs-unixfs-importer'
 import { fixedSize } from 'ipfs-unixfs-importer/chunker'
 import { balanced, trickle } from 'ipfs-unixfs-importer/layout'
 import { CarWriter } from '@ipld/car'
 import * as dagPb from '@ipld/dag-pb'
+import { MiB, fileSize, name, rng, runOptions } from './random.mjs'
 
 // Not in the package's exports map, so by file: DirFlat decides flat or
 // sharded (estimateNodeSize) exactly as the importer's tree builder does.
 const { DirFlat } = await import(new URL('./dir-flat.js', import.meta.resolve('ipfs-unixfs-importer')).href)
 const { default: DirSharded } = await import(new URL('./dir-sharded.js', import.meta.resolve('ipfs-unixfs-importer')).href)
 
-const here = path.dirname(fileURLToPath(import.meta.url))
-const top = path.resolve(here, '../..')
-const bin = process.env.WANDA_BIN ?? path.join(top, 'build/bin')
-const wandaDag = path.join(bin, 'wanda-dag')
-const seed = Number(process.env.WANDA_XCHECK_SEED ?? Math.floor(Math.random() * 2 ** 31))
-const ncases = Number(process.env.WANDA_XCHECK_CASES ?? 200)
-const only = process.env.WANDA_XCHECK_ONLY != null ? Number(process.env.WANDA_XCHECK_ONLY) : null
-const MiB = 1024 * 1024
+const { wandaDag, seed, ncases, only } = runOptions('WANDA_XCHECK')
+// Most files small, some medium, a few of tens of MiB (the run must stay
+// within a few minutes on a slow shared machine).
+const SIZES = { small: 0.6, medium: 0.96, maxMiB: 32 }
 const stats = { files: 0, trees: 0, sharded: 0 }
-
-// mulberry32: small, fast, deterministic; one stream per case so that
-// WANDA_XCHECK_ONLY replays a case without generating the ones before it.
-function rng (s) {
-  let a = s >>> 0
-  const next = () => {
-    a = (a + 0x6D2B79F5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-  const int = (lo, hi) => lo + Math.floor(next() * (hi - lo + 1))
-  const pick = (xs) => xs[Math.floor(next() * xs.length)]
-  const logInt = (lo, hi) => Math.floor(Math.exp(Math.log(lo) + next() * (Math.log(hi + 1) - Math.log(lo))))
-  return { next, int, pick, logInt }
-}
 
 function bytes (r, n) {
   const out = new Uint8Array(n)
@@ -66,30 +45,6 @@ function bytes (r, n) {
   const pat = new Uint8Array(w.buffer, 0, Math.min(unit, n))
   for (let off = 0; off < n; off += pat.length) out.set(pat.subarray(0, Math.min(pat.length, n - off)), off)
   return out
-}
-
-// Most files small, some medium, a few of tens of MiB (the run must stay
-// within a few minutes on a slow shared machine).
-function fileSize (r, big) {
-  const x = r.next()
-  if (x < 0.08) return r.int(0, 2)
-  if (x < 0.6) return r.logInt(3, 64 * 1024)
-  if (x < 0.96 || !big) return r.logInt(64 * 1024, 3 * MiB)
-  return r.int(8 * MiB, 32 * MiB)
-}
-
-const nameChars = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.~+=,@ éü日本ß'
-function name (r, used) {
-  for (;;) {
-    const len = r.logInt(1, 40)
-    let s = ''
-    for (let i = 0; i < len; i++) s += r.pick([...nameChars])
-    s = s.trim()
-    // Kubo skips hidden files without -H, and "." / ".." are not names.
-    if (s === '' || s.startsWith('.') || used.has(s)) continue
-    used.add(s)
-    return s
-  }
 }
 
 // A tree: { files: [{ rel, data }], dirs: [rel] } under a root directory.
@@ -107,7 +62,7 @@ function tree (r, budget) {
         dirs.push(child)
         walk(child, depth + 1)
       } else {
-        const size = Math.min(fileSize(r, false), budget.left)
+        const size = Math.min(fileSize(r, false, SIZES), budget.left)
         budget.left -= Math.max(size, 1)
         files.push({ rel: child, data: bytes(r, size) })
       }
@@ -279,7 +234,7 @@ function makeCase (k) {
   const s = settings(r)
   let c
   if (r.next() < 0.6) {
-    const data = bytes(r, fileSize(r, true))
+    const data = bytes(r, fileSize(r, true, SIZES))
     c = { kind: 'file', data, size: data.length }
   } else {
     const t = tree(r, { left: 2 * MiB })
