@@ -75,14 +75,9 @@ keep_tail(char *tail, size_t cap, const char *p, size_t n)
 static int
 append_out(struct child_result *r, const char *p, size_t n)
 {
-	if (r->outlen + n > CHILD_OUT_MAX)
-		n = CHILD_OUT_MAX - r->outlen;
-	if (buf_grow_array(&r->out, &r->outcap, r->outlen + n + 1, 1, 4096, NULL) < 0)
-		return -1;
-	memcpy(r->out + r->outlen, p, n);
-	r->outlen += n;
-	r->out[r->outlen] = '\0';
-	return 0;
+	if (r->out.len + n > CHILD_OUT_MAX)
+		n = CHILD_OUT_MAX - r->out.len;
+	return buf_add(&r->out, p, n, NULL);
 }
 
 /* Read both pipes until EOF or the deadline (mono ms). 1 when both closed. */
@@ -215,9 +210,7 @@ child_run(char *const argv[], long long timeout_ms, long long grace_ms,
 void
 child_result_free(struct child_result *r)
 {
-	free(r->out);
-	r->out = NULL;
-	r->outlen = r->outcap = 0;
+	buf_free(&r->out);
 }
 
 void

@@ -6,6 +6,7 @@
 #ifndef WANDA_CHILDRUN_H
 #define WANDA_CHILDRUN_H
 #include <stddef.h>
+#include "base/buf.h"
 #include "base/werr.h"
 
 #define CHILD_OUT_MAX (1 << 20)
@@ -17,9 +18,8 @@ struct child_result {
 	int timed_out;   /* 1: we killed it at the deadline */
 	int killed_hard; /* 1: it ignored SIGTERM and got SIGKILL */
 	long long ms;    /* how long it ran */
-	char *out;       /* stdout (NUL-terminated, malloc'd), NULL when none */
-	size_t outlen, outcap;
-	char err[512]; /* last bytes of stderr, one line (newlines folded) */
+	struct buf out;  /* stdout (out.p NUL-terminated), out.p NULL when none */
+	char err[512];   /* last bytes of stderr, one line (newlines folded) */
 };
 
 /* Run argv[0] (searched in PATH). Returns 0 when the child ran (look at

@@ -1,6 +1,8 @@
-/* clock: milliseconds, monotonic and wall, and their RFC 3339 form. */
+/* clock: milliseconds, monotonic and wall, and their RFC 3339 form; a
+ * file's mtime in the same wall ms. */
 #include <stdio.h>
 #include <time.h>
+#include <sys/stat.h>
 #include "base/clock.h"
 
 long long
@@ -31,4 +33,10 @@ rfc3339_ms(long long ms, char *buf, size_t len)
 	gmtime_r(&t, &tm);
 	strftime(tmp, sizeof tmp, "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(buf, len, "%s.%03lldZ", tmp, ms % 1000);
+}
+
+long long
+stat_mtime_ms(const struct stat *st)
+{
+	return (long long)st->st_mtim.tv_sec * 1000 + st->st_mtim.tv_nsec / 1000000;
 }

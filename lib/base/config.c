@@ -358,78 +358,77 @@ parse_bool(const char *s, int *out, const char *what, struct werr *e)
 	return 0;
 }
 
-int
-parse_size(const char *s, uint64_t *out, const char *what, struct werr *e)
+/* A unit a number may carry, and what it multiplies the number by. */
+struct unit {
+	const char *name;
+	double mul;
+};
+
+/* s as a non-negative number followed by one of the units (the table ends
+ * with a NULL name; nocase: in any letter case), times that unit. */
+static int
+parse_scaled(const char *s, const struct unit *u, int nocase, double *out)
 {
 	char *end;
 	double v;
-	uint64_t mul = 1;
 
 	errno = 0;
 	v = strtod(s, &end);
 	if (end == s || errno != 0 || v < 0)
+		return -1;
+	for (; u->name; u++)
+		if ((nocase ? strcasecmp(end, u->name) : strcmp(end, u->name)) == 0) {
+			*out = v * u->mul;
+			return 0;
+		}
+	return -1;
+}
+
+int
+parse_size(const char *s, uint64_t *out, const char *what, struct werr *e)
+{
+	static const struct unit units[] = {
+		{ "", 1 },
+		{ "B", 1 },
+		{ "K", 0x1p10 },
+		{ "KB", 0x1p10 },
+		{ "KiB", 0x1p10 },
+		{ "M", 0x1p20 },
+		{ "MB", 0x1p20 },
+		{ "MiB", 0x1p20 },
+		{ "G", 0x1p30 },
+		{ "GB", 0x1p30 },
+		{ "GiB", 0x1p30 },
+		{ "T", 0x1p40 },
+		{ "TB", 0x1p40 },
+		{ "TiB", 0x1p40 },
+		{ NULL, 0 },
+	};
+	double v;
+
+	if (parse_scaled(s, units, 1, &v) < 0 || v > 1.8e19)
 		return werr_set(e, EX_USAGE, "%s: '%s' is not a size (like 512, 10M, 1GiB)", what, s);
-	switch (toupper((unsigned char)*end)) {
-	case '\0': break;
-	case 'B':
-		if (end[1] != '\0')
-			goto bad;
-		break;
-	case 'K':
-		mul = 1ULL << 10;
-		end++;
-		break;
-	case 'M':
-		mul = 1ULL << 20;
-		end++;
-		break;
-	case 'G':
-		mul = 1ULL << 30;
-		end++;
-		break;
-	case 'T':
-		mul = 1ULL << 40;
-		end++;
-		break;
-	default: goto bad;
-	}
-	if (mul > 1 && *end != '\0' && strcasecmp(end, "B") != 0 && strcasecmp(end, "iB") != 0)
-		goto bad;
-	if (v * (double)mul > 1.8e19)
-		goto bad;
-	*out = (uint64_t)(v * (double)mul);
+	*out = (uint64_t)v;
 	return 0;
-bad:
-	return werr_set(e, EX_USAGE, "%s: '%s' is not a size (like 512, 10M, 1GiB)", what, s);
 }
 
 int
 parse_duration_ms(const char *s, int64_t *out, const char *what, struct werr *e)
 {
-	char *end;
+	static const struct unit units[] = {
+		{ "ms", 1 },
+		{ "", 1000 },
+		{ "s", 1000 },
+		{ "m", 60000 },
+		{ "min", 60000 },
+		{ "h", 3600000 },
+		{ "d", 86400000 },
+		{ NULL, 0 },
+	};
 	double v;
-	double mul = 1000;
 
-	errno = 0;
-	v = strtod(s, &end);
-	if (end == s || errno != 0 || v < 0)
-		goto bad;
-	if (strcmp(end, "ms") == 0)
-		mul = 1;
-	else if (strcmp(end, "") == 0 || strcmp(end, "s") == 0)
-		mul = 1000;
-	else if (strcmp(end, "m") == 0 || strcmp(end, "min") == 0)
-		mul = 60000;
-	else if (strcmp(end, "h") == 0)
-		mul = 3600000;
-	else if (strcmp(end, "d") == 0)
-		mul = 86400000;
-	else
-		goto bad;
-	if (v * mul > 9.2e18)
-		goto bad;
-	*out = (int64_t)(v * mul + 0.5);
+	if (parse_scaled(s, units, 0, &v) < 0 || v > 9.2e18)
+		return werr_set(e, EX_USAGE, "%s: '%s' is not a duration (like 500ms, 30s, 5m, 2h)", what, s);
+	*out = (int64_t)(v + 0.5);
 	return 0;
-bad:
-	return werr_set(e, EX_USAGE, "%s: '%s' is not a duration (like 500ms, 30s, 5m, 2h)", what, s);
 }

@@ -4,11 +4,23 @@
 #include <stdio.h>
 #include <string.h>
 
+/* The one place a message is set: printf-style, then ": strerror(*errnum)"
+ * unless errnum is NULL. errno is left as the caller had it. */
 static void
-werr_vset(struct werr *e, int code, const char *fmt, va_list ap)
+werr_vset(struct werr *e, int code, const int *errnum, const char *fmt, va_list ap)
 {
+	int saved = errno;
+	size_t n;
+
+	if (e == NULL)
+		return;
 	e->code = code;
 	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+	if (errnum) {
+		n = strlen(e->msg);
+		snprintf(e->msg + n, sizeof e->msg - n, ": %s", strerror(*errnum));
+	}
+	errno = saved;
 }
 
 int
@@ -16,10 +28,8 @@ werr_set(struct werr *e, int code, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (e == NULL)
-		return -1;
 	va_start(ap, fmt);
-	werr_vset(e, code, fmt, ap);
+	werr_vset(e, code, NULL, fmt, ap);
 	va_end(ap);
 	return -1;
 }
@@ -28,17 +38,11 @@ int
 werr_sys(struct werr *e, int code, const char *fmt, ...)
 {
 	va_list ap;
-	int saved = errno;
-	size_t n;
+	int saved = errno; /* before va_start can touch it */
 
-	if (e == NULL)
-		return -1;
 	va_start(ap, fmt);
-	werr_vset(e, code, fmt, ap);
+	werr_vset(e, code, &saved, fmt, ap);
 	va_end(ap);
-	n = strlen(e->msg);
-	snprintf(e->msg + n, sizeof e->msg - n, ": %s", strerror(saved));
-	errno = saved;
 	return -1;
 }
 

@@ -279,7 +279,7 @@ src_file(const char *input, struct frame *f, struct werr *e)
 		return werr_prefix(e, "%s", input);
 	/* an ingested picture was taken when its file was made, not now */
 	if (stat(input, &sb) == 0)
-		f->start_ms = (long long)sb.st_mtim.tv_sec * 1000 + sb.st_mtim.tv_nsec / 1000000;
+		f->start_ms = stat_mtime_ms(&sb);
 	snprintf(f->camera, sizeof f->camera, "file");
 	return 0;
 }
@@ -411,7 +411,7 @@ cam_list(const struct capsrc_opts *o, const char *prog, char *idx, size_t idxlen
 	lo.timeout_ms = 10000;
 	if (run_camera(&lo, argv, &r, timed_out, e) < 0)
 		return -1;
-	rc = cam_pick(r.out ? r.out : "", o->camera, idx, idxlen, name, namelen);
+	rc = cam_pick(r.out.p ? r.out.p : "", o->camera, idx, idxlen, name, namelen);
 	child_result_free(&r);
 	if (rc < 0)
 		return werr_set(e, EX_UNAVAILABLE, "%s --list: %s", prog,
@@ -537,7 +537,7 @@ src_cam(const struct capsrc_opts *o, struct frame *f, int *timed_out, struct wer
 		child_result_free(&r);
 		return werr_set(e, EX_UNAVAILABLE, "%s: wrote no frame into %s", prog, f->scratch);
 	}
-	rc = cam_encode(o, framep, r.out ? r.out : "", f, e);
+	rc = cam_encode(o, framep, r.out.p ? r.out.p : "", f, e);
 	child_result_free(&r);
 	return rc;
 }

@@ -1,6 +1,5 @@
 #include "capture/jpegdc.h"
 #include <endian.h>
-#include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -373,13 +372,27 @@ tables(const struct jpeg_decompress_struct *d, struct scan *sc, struct huff *sto
 	return 0;
 }
 
-/* Everything this path needs from the headers, read by libjpeg; runs after
- * setjmp. 0, or -1 for a picture this path does not take. */
+struct header_arg {
+	const uint8_t *jpg;
+	size_t len;
+	struct jpegdc_img *im;
+	struct scan *sc;
+	struct huff *store;
+};
+
+/* Everything this path needs from the headers, read by libjpeg (see
+ * jerr_decompress). 0, or -1 for a picture this path does not take. */
 static int
-header_body(struct jpeg_decompress_struct *d, const uint8_t *jpg, size_t len,
-    struct jpegdc_img *im, struct scan *sc, struct huff *store)
+header_body(struct jpeg_decompress_struct *d, void *arg, struct werr *e)
 {
+	struct header_arg *a = arg;
+	const uint8_t *jpg = a->jpg;
+	size_t len = a->len;
+	struct jpegdc_img *im = a->im;
+	struct scan *sc = a->sc;
 	int used = 0;
+
+	(void)e;
 
 	d->mem->max_memory_to_use = JPEG_MEM_MAX;
 	jpeg_mem_src(d, jpg, (unsigned long)len);
@@ -419,27 +432,16 @@ header_body(struct jpeg_decompress_struct *d, const uint8_t *jpg, size_t len,
 		/* libjpeg's IDCT multiplier type is a short */
 		im->q0[ci->component_index] = (int16_t)q->quantval[0];
 	}
-	return tables(d, sc, store, &used);
+	return tables(d, sc, a->store, &used);
 }
 
+/* A header libjpeg refuses is a picture this path does not take (-1). */
 static int
 header(const uint8_t *jpg, size_t len, struct jpegdc_img *im, struct scan *sc, struct huff *store)
 {
-	struct jpeg_decompress_struct d;
-	struct jerr je;
-	int rc;
+	struct header_arg a = { jpg, len, im, sc, store };
 
-	memset(&d, 0, sizeof d);
-	jerr_init(&je);
-	d.err = &je.pub;
-	if (setjmp(je.jmp)) {
-		jpeg_destroy_decompress(&d);
-		return -1;
-	}
-	jpeg_create_decompress(&d);
-	rc = header_body(&d, jpg, len, im, sc, store);
-	jpeg_destroy_decompress(&d);
-	return rc;
+	return jerr_decompress(header_body, &a, "header", NULL);
 }
 
 void

@@ -1,4 +1,5 @@
 #include "capture/jpegerr.h"
+#include <string.h>
 #include <jerror.h>
 
 static const char *
@@ -56,4 +57,24 @@ jerr_init(struct jerr *je)
 	je->pub.error_exit = jerr_exit;
 	je->pub.emit_message = jerr_silent;
 	je->msg[0] = '\0';
+}
+
+int
+jerr_decompress(jerr_body_fn *body, void *arg, const char *what, struct werr *e)
+{
+	struct jpeg_decompress_struct d;
+	struct jerr je;
+	int rc;
+
+	memset(&d, 0, sizeof d);
+	jerr_init(&je);
+	d.err = &je.pub;
+	if (setjmp(je.jmp)) {
+		jpeg_destroy_decompress(&d);
+		return werr_set(e, EX_DATAERR, "%s: %s", what, je.msg);
+	}
+	jpeg_create_decompress(&d);
+	rc = body(&d, arg, e);
+	jpeg_destroy_decompress(&d);
+	return rc;
 }

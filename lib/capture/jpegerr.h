@@ -8,6 +8,7 @@
 #include <setjmp.h>
 #include <stdio.h>
 #include <jpeglib.h>
+#include "base/werr.h"
 
 struct jerr {
 	struct jpeg_error_mgr pub;
@@ -21,5 +22,13 @@ struct jerr {
 
 /* Set up je; then `d.err = &je.pub` and `if (setjmp(je.jmp)) ...`. */
 void jerr_init(struct jerr *je);
+
+/* A decompressor's body: runs after setjmp, so nothing it changes needs to
+ * be volatile. Returns 0 or -1 (its own error in e). */
+typedef int jerr_body_fn(struct jpeg_decompress_struct *d, void *arg, struct werr *e);
+/* Make a decompressor, run body(d, arg, e) on it with libjpeg's fatal
+ * errors caught, destroy it. body's result; a libjpeg error is -1 with
+ * EX_DATAERR "what: libjpeg's message" (e may be NULL). */
+int jerr_decompress(jerr_body_fn *body, void *arg, const char *what, struct werr *e);
 
 #endif

@@ -56,26 +56,31 @@ jpeg_encode(const uint8_t *px, int w, int h, int comps, size_t stride, int quali
 	return 0;
 }
 
+struct info_arg {
+	const uint8_t *jpg;
+	size_t len;
+	int *w, *h;
+};
+
+static int
+info_body(struct jpeg_decompress_struct *d, void *arg, struct werr *e)
+{
+	struct info_arg *a = arg;
+
+	(void)e;
+	jpeg_mem_src(d, a->jpg, (unsigned long)a->len);
+	jpeg_read_header(d, TRUE);
+	*a->w = (int)d->image_width;
+	*a->h = (int)d->image_height;
+	return 0;
+}
+
 int
 jpeg_info(const uint8_t *jpg, size_t len, int *w, int *h, struct werr *e)
 {
-	struct jpeg_decompress_struct d;
-	struct jerr je;
+	struct info_arg a = { jpg, len, w, h };
 
-	memset(&d, 0, sizeof d);
-	jerr_init(&je);
-	d.err = &je.pub;
-	if (setjmp(je.jmp)) {
-		jpeg_destroy_decompress(&d);
-		return werr_set(e, EX_DATAERR, "not a JPEG: %s", je.msg);
-	}
-	jpeg_create_decompress(&d);
-	jpeg_mem_src(&d, jpg, (unsigned long)len);
-	jpeg_read_header(&d, TRUE);
-	*w = (int)d.image_width;
-	*h = (int)d.image_height;
-	jpeg_destroy_decompress(&d);
-	return 0;
+	return jerr_decompress(info_body, &a, "not a JPEG", e);
 }
 
 int
@@ -190,59 +195,58 @@ resample_area(const uint8_t *src, int sw, int sh, int comps, uint8_t *dst, int d
 	free(xs);
 }
 
-/* Decode at 1/denom into a malloc'd buffer; body runs after setjmp. */
-static uint8_t *
-decode_scaled_body(struct jpeg_decompress_struct *d, const uint8_t *jpg, size_t len, int max_side,
-    int *sw, int *sh, int *comps, uint8_t **pix)
+struct scaled_arg {
+	const uint8_t *jpg;
+	size_t len;
+	int max_side;
+	int *sw, *sh, *comps;
+	uint8_t **pix;
+};
+
+/* Decode at 1/denom into a malloc'd buffer (see jerr_decompress). */
+static int
+scaled_body(struct jpeg_decompress_struct *d, void *arg, struct werr *e)
 {
+	struct scaled_arg *a = arg;
+	size_t rowlen;
+
 	d->mem->max_memory_to_use = JPEG_MEM_MAX;
-	jpeg_mem_src(d, jpg, (unsigned long)len);
+	jpeg_mem_src(d, a->jpg, (unsigned long)a->len);
 	jpeg_read_header(d, TRUE);
 	d->scale_num = 1;
-	d->scale_denom = (unsigned)jpeg_thumb_denom((int)d->image_width, (int)d->image_height, max_side);
+	d->scale_denom = (unsigned)jpeg_thumb_denom((int)d->image_width, (int)d->image_height, a->max_side);
 	d->dct_method = JDCT_IFAST;
 	d->do_fancy_upsampling = FALSE;
 	d->do_block_smoothing = FALSE;
 	if (d->jpeg_color_space != JCS_GRAYSCALE)
 		d->out_color_space = JCS_RGB;
 	jpeg_start_decompress(d);
-	*sw = (int)d->output_width;
-	*sh = (int)d->output_height;
-	*comps = d->output_components;
-	*pix = malloc((size_t)*sw * (size_t)*sh * (size_t)*comps);
-	if (*pix == NULL)
-		return NULL;
+	*a->sw = (int)d->output_width;
+	*a->sh = (int)d->output_height;
+	*a->comps = d->output_components;
+	rowlen = (size_t)*a->sw * (size_t)*a->comps;
+	if ((*a->pix = malloc(rowlen * (size_t)*a->sh)) == NULL)
+		return werr_set(e, EX_OSERR, "thumbnail: out of memory");
 	while (d->output_scanline < d->output_height) {
-		JSAMPROW row = *pix + (size_t)d->output_scanline * (size_t)*sw * (size_t)*comps;
+		JSAMPROW row = *a->pix + (size_t)d->output_scanline * rowlen;
 		jpeg_read_scanlines(d, &row, 1);
 	}
 	jpeg_finish_decompress(d);
-	return *pix;
+	return 0;
 }
 
 static int
 decode_scaled(const uint8_t *jpg, size_t len, int max_side, uint8_t **pix, int *sw, int *sh,
     int *comps, struct werr *e)
 {
-	struct jpeg_decompress_struct d;
-	struct jerr je;
+	struct scaled_arg a = { jpg, len, max_side, sw, sh, comps, pix };
 
 	*pix = NULL;
-	memset(&d, 0, sizeof d);
-	jerr_init(&je);
-	d.err = &je.pub;
-	if (setjmp(je.jmp)) {
-		jpeg_destroy_decompress(&d);
+	if (jerr_decompress(scaled_body, &a, "thumbnail", e) < 0) {
 		free(*pix);
 		*pix = NULL;
-		return werr_set(e, EX_DATAERR, "thumbnail: %s", je.msg);
+		return -1;
 	}
-	jpeg_create_decompress(&d);
-	if (decode_scaled_body(&d, jpg, len, max_side, sw, sh, comps, pix) == NULL) {
-		jpeg_destroy_decompress(&d);
-		return werr_set(e, EX_OSERR, "thumbnail: out of memory");
-	}
-	jpeg_destroy_decompress(&d);
 	return 0;
 }
 

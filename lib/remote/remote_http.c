@@ -16,20 +16,15 @@ body_write(char *p, size_t sz, size_t nm, void *ctx)
 {
 	struct rhttp *r = ctx;
 	size_t n = sz * nm;
-	if (r->len + n > REMOTE_BODY_MAX || buf_grow_array(&r->body, &r->cap, r->len + n + 1, 1, 1024, NULL) < 0)
+	if (r->body.len + n > REMOTE_BODY_MAX || buf_add(&r->body, p, n, NULL) < 0)
 		return 0;
-	memcpy(r->body + r->len, p, n);
-	r->len += n;
-	r->body[r->len] = '\0';
 	return n;
 }
 
 void
 rhttp_free(struct rhttp *r)
 {
-	free(r->body);
-	r->body = NULL;
-	r->len = r->cap = 0;
+	buf_free(&r->body);
 }
 
 static struct curl_slist *
@@ -86,7 +81,7 @@ rhttp_do(const struct remote_target *t, const char *method, const char *path, co
 		rhttp_free(r);
 		return werr_set(e, EX_UNAVAILABLE, "%s: %s: %s", t->name, t->url, curl_easy_strerror(cc));
 	}
-	if (r->body == NULL && (r->body = calloc(1, 1)) == NULL)
+	if (r->body.p == NULL && buf_add(&r->body, "", 0, NULL) < 0)
 		return werr_set(e, EX_OSERR, "%s: out of memory", t->name);
 	return 0;
 }
@@ -96,14 +91,14 @@ rhttp_do(const struct remote_target *t, const char *method, const char *path, co
 static void
 answer_reason(const struct rhttp *r, char *buf, size_t len)
 {
-	cJSON *o = cJSON_Parse(r->body ? r->body : "");
+	cJSON *o = cJSON_Parse(r->body.p ? r->body.p : "");
 	const cJSON *er = cJSON_GetObjectItemCaseSensitive(o, "error");
 	const char *m = json_str(o, "message");
 
 	if (m == NULL && cJSON_IsObject(er))
 		m = json_str(er, "details") ? json_str(er, "details") : json_str(er, "reason");
-	if (m == NULL && r->body)
-		m = r->body;
+	if (m == NULL && r->body.p)
+		m = r->body.p;
 	snprintf(buf, len, "%.200s", m ? m : "");
 	for (char *p = buf; *p; p++)
 		if (*p == '\n' || *p == '\r')
@@ -165,7 +160,7 @@ cluster_request(const struct remote_set *rs, const struct remote_target *t, cons
 		rhttp_free(&r);
 		return rc;
 	}
-	o = cJSON_Parse(r.body);
+	o = cJSON_Parse(r.body.p);
 	rc = cJSON_IsObject(o) && json_str(o, "cid") && cid_str_equal(json_str(o, "cid"), cid) ? 0 :
 	                                                                                         werr_set(e, EX_PROTOCOL, "%s: POST /pins/%s: not a Cluster pin in the answer", t->name, cid);
 	if (rc == 0)
@@ -205,7 +200,7 @@ psa_request(const struct remote_set *rs, const struct remote_target *t, const cJ
 		rhttp_free(&r);
 		return rc;
 	}
-	o = cJSON_Parse(r.body);
+	o = cJSON_Parse(r.body.p);
 	rc = json_str(o, "requestid") && strlen(json_str(o, "requestid")) < len ? 0 :
 	                                                                          werr_set(e, EX_PROTOCOL, "%s: POST /pins: no requestid in the answer", t->name);
 	if (rc == 0)
@@ -316,7 +311,7 @@ cluster_status(const struct remote_target *t, const char *const *cids, size_t n,
 	if (r.status != 200 && r.status != 204)
 		rc = rhttp_fail(t, &r, "GET /pins", e);
 	else
-		rc = cluster_parse(t, r.body, cids, n, out);
+		rc = cluster_parse(t, r.body.p, cids, n, out);
 	rhttp_free(&r);
 	return rc;
 }
@@ -361,7 +356,7 @@ psa_status(const struct remote_target *t, const char *const *cids, size_t n,
 	if (r.status != 200)
 		rc = rhttp_fail(t, &r, "GET /pins", e);
 	else
-		rc = psa_parse(t, r.body, cids, n, out, e);
+		rc = psa_parse(t, r.body.p, cids, n, out, e);
 	rhttp_free(&r);
 	return rc;
 }

@@ -3,6 +3,7 @@
 #define WANDA_REMOTE_INT_H
 #include <dirent.h>
 #include "remote/remote.h"
+#include "base/buf.h"
 #include "base/json.h"
 
 #define REMOTE_BODY_MAX (4u << 20) /* a bigger answer is not a pin status */
@@ -12,8 +13,7 @@
  * -1: no answer (e: EX_UNAVAILABLE, the transport's reason). */
 struct rhttp {
 	long status;
-	char *body;
-	size_t len, cap;
+	struct buf body;
 };
 int rhttp_do(const struct remote_target *t, const char *method, const char *path,
     const char *json, struct rhttp *r, struct werr *e);

@@ -436,7 +436,6 @@ enum MHD_Result
 api_daemon_reply(struct req *r)
 {
 	struct MHD_Response *resp;
-	enum MHD_Result rc;
 	char v[96];
 
 	if (!r->st) {
@@ -465,10 +464,7 @@ api_daemon_reply(struct req *r)
 			MHD_add_response_header(resp, "Content-Range", v);
 		}
 	}
-	add_common_headers(resp);
-	rc = MHD_queue_response(r->conn, (unsigned)r->status, resp);
-	MHD_destroy_response(resp);
-	return rc;
+	return reply_queue(r, (unsigned)r->status, resp);
 }
 
 void

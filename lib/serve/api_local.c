@@ -234,7 +234,6 @@ send_file(struct req *r, const char *path, const char *type, const char *cache)
 	const char *rh = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Range");
 	uint64_t off = 0, len;
 	int rr;
-	enum MHD_Result rc;
 	char v[96];
 
 	if (fd < 0)
@@ -260,10 +259,7 @@ send_file(struct req *r, const char *path, const char *type, const char *cache)
 		    (unsigned long long)(off + len - 1), (unsigned long long)st.st_size);
 		MHD_add_response_header(resp, "Content-Range", v);
 	}
-	add_common_headers(resp);
-	rc = MHD_queue_response(r->conn, rr ? 206 : 200, resp);
-	MHD_destroy_response(resp);
-	return rc;
+	return reply_queue(r, rr ? 206 : 200, resp);
 }
 
 static int
@@ -322,15 +318,11 @@ thumb_load(struct req *r, unsigned k, const char *session, const char *path)
 		return send_file(r, path, "image/jpeg", "private, max-age=86400");
 	}
 	close(fd);
-	if (!(resp = MHD_create_response_from_buffer((size_t)st.st_size, buf, MHD_RESPMEM_MUST_FREE))) {
-		free(buf);
+	if (!(resp = body_response(buf, (size_t)st.st_size, "image/jpeg", "private, max-age=86400")))
 		return MHD_NO;
-	}
-	MHD_add_response_header(resp, "Content-Type", "image/jpeg");
-	MHD_add_response_header(resp, "Cache-Control", "private, max-age=86400");
 	MHD_add_response_header(resp, "Accept-Ranges", "bytes");
 	add_common_headers(resp);
-	rc = MHD_queue_response(r->conn, 200, resp);
+	rc = MHD_queue_response(r->conn, 200, resp); /* the cache keeps our reference */
 	pthread_mutex_lock(&s->cache_mu);
 	{
 		struct thumbent *t = &s->thumbs[k];
@@ -400,7 +392,6 @@ qr(struct req *r)
 	char *svg;
 	size_t n;
 	struct MHD_Response *resp;
-	enum MHD_Result rc;
 
 	if (r->rt.id == R_CAPTURE_QR) {
 		const cJSON *c;
@@ -419,17 +410,10 @@ qr(struct req *r)
 	cJSON_Delete(j);
 	if (qr_svg(url, &svg, &n, &e) < 0)
 		return reply_error(r, 500, e.msg);
-	if (!(resp = MHD_create_response_from_buffer(n, svg, MHD_RESPMEM_MUST_FREE))) {
-		free(svg);
+	if (!(resp = body_response(svg, n, "image/svg+xml", "private, max-age=3600")))
 		return MHD_NO;
-	}
-	MHD_add_response_header(resp, "Content-Type", "image/svg+xml");
-	MHD_add_response_header(resp, "Cache-Control", "private, max-age=3600");
 	MHD_add_response_header(resp, "Content-Security-Policy", "default-src 'none'");
-	add_common_headers(resp);
-	rc = MHD_queue_response(r->conn, 200, resp);
-	MHD_destroy_response(resp);
-	return rc;
+	return reply_queue(r, 200, resp);
 }
 
 /* ---- listing ----------------------------------------------------------- */
@@ -893,7 +877,6 @@ asset(struct req *r, int which)
 	struct asset a = asset_get(which);
 	struct MHD_Response *resp = MHD_create_response_from_buffer(a.len, (void *)a.data,
 	    MHD_RESPMEM_PERSISTENT);
-	enum MHD_Result rc;
 
 	if (!resp)
 		return MHD_NO;
@@ -904,10 +887,7 @@ asset(struct req *r, int which)
 		    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
 		    "script-src 'self' 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'; "
 		    "base-uri 'none'; form-action 'none'");
-	add_common_headers(resp);
-	rc = MHD_queue_response(r->conn, 200, resp);
-	MHD_destroy_response(resp);
-	return rc;
+	return reply_queue(r, 200, resp);
 }
 
 enum MHD_Result

@@ -54,24 +54,41 @@ reply_json(struct req *r, int status, cJSON *obj)
 	return reply_json_text(r, status, txt, strlen(txt));
 }
 
+struct MHD_Response *
+body_response(char *body, size_t len, const char *type, const char *cache)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+
+	if (!resp) {
+		free(body);
+		return NULL;
+	}
+	MHD_add_response_header(resp, "Content-Type", type);
+	MHD_add_response_header(resp, "Cache-Control", cache);
+	return resp;
+}
+
+enum MHD_Result
+reply_queue(struct req *r, unsigned status, struct MHD_Response *resp)
+{
+	enum MHD_Result rc;
+
+	add_common_headers(resp);
+	rc = MHD_queue_response(r->conn, status, resp);
+	MHD_destroy_response(resp);
+	return rc;
+}
+
 enum MHD_Result
 reply_json_text(struct req *r, int status, char *txt, size_t len)
 {
-	struct MHD_Response *resp = MHD_create_response_from_buffer(len, txt, MHD_RESPMEM_MUST_FREE);
-	enum MHD_Result rc;
+	struct MHD_Response *resp = body_response(txt, len, "application/json", "no-store");
 
-	if (!resp) {
-		free(txt);
+	if (!resp)
 		return MHD_NO;
-	}
-	MHD_add_response_header(resp, "Content-Type", "application/json");
-	MHD_add_response_header(resp, "Cache-Control", "no-store");
-	add_common_headers(resp);
 	if (status == 401)
 		MHD_add_response_header(resp, "WWW-Authenticate", "Bearer");
-	rc = MHD_queue_response(r->conn, (unsigned)status, resp);
-	MHD_destroy_response(resp);
-	return rc;
+	return reply_queue(r, (unsigned)status, resp);
 }
 
 enum MHD_Result

@@ -208,7 +208,6 @@ start_events(struct req *r)
 {
 	const char *last = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Last-Event-ID");
 	struct MHD_Response *resp;
-	enum MHD_Result rc;
 
 	if (!(r->sse = sse_client_new(r->srv->hub, last, &sse_ops, r)))
 		return reply_error(r, 503, "out of memory");
@@ -218,10 +217,7 @@ start_events(struct req *r)
 	MHD_add_response_header(resp, "Content-Type", "text/event-stream");
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
 	MHD_add_response_header(resp, "X-Accel-Buffering", "no");
-	add_common_headers(resp);
-	rc = MHD_queue_response(r->conn, MHD_HTTP_OK, resp);
-	MHD_destroy_response(resp);
-	return rc;
+	return reply_queue(r, MHD_HTTP_OK, resp);
 }
 
 /* ---- jobs -------------------------------------------------------------- */

@@ -108,6 +108,11 @@ enum MHD_Result reply_json(struct req *r, int status, cJSON *obj);              
 enum MHD_Result reply_json_text(struct req *r, int status, char *txt, size_t len); /* takes txt */
 enum MHD_Result reply_error(struct req *r, int status, const char *msg);
 void add_common_headers(struct MHD_Response *resp);
+/* A malloc'd body as a response of that type and caching: the body is the
+ * response's from here on (freed here when there is no response: NULL). */
+struct MHD_Response *body_response(char *body, size_t len, const char *type, const char *cache);
+/* Queue resp with the common headers and drop our reference to it. */
+enum MHD_Result reply_queue(struct req *r, unsigned status, struct MHD_Response *resp);
 cJSON *error_json(const char *msg);
 /* The job's answer is ready: the connection takes r back (job thread). */
 void serve_head_ready(struct req *r);

@@ -110,87 +110,84 @@ session_line(const char *name, const struct session_info *si, const struct shipp
 	return o;
 }
 
+/* What every build starts from, in this order: its clock, this node's ID
+ * ("" without a daemon), for the root the IPNS key (when one is set), and
+ * the store of its new blocks, gathered under HOME/tmp. */
+struct build_run {
+	long long t0;
+	char id[KUBO_NAME_MAX];
+	struct kubo_key key;
+	int keyed; /* key was looked up */
+	struct newblocks *nb;
+	struct shipped sh;
+};
+
 static int
-node_id(const struct build_cfg *b, char *id, size_t len, struct werr *e)
+run_begin(const struct build_cfg *b, int want_key, struct build_run *x, struct werr *e)
 {
 	struct kubo_id ki;
-
-	id[0] = '\0';
-	if (!b->k)
-		return 0;
-	if (kubo_id(b->k, &ki, e) < 0)
-		return -1;
-	snprintf(id, len, "%s", ki.id);
-	return 0;
-}
-
-/* The new blocks of a build, gathered under HOME/tmp. */
-static struct newblocks *
-home_blocks(const struct build_cfg *b, struct werr *e)
-{
 	char tmp[PATH_MAX];
 
-	return path_join(tmp, sizeof tmp, b->home, "tmp", e) < 0 ? NULL : nb_new(tmp, e);
+	memset(x, 0, sizeof *x);
+	x->t0 = mono_ms();
+	if (b->k && kubo_id(b->k, &ki, e) < 0)
+		return -1;
+	if (b->k)
+		snprintf(x->id, sizeof x->id, "%s", ki.id);
+	if ((x->keyed = want_key && b->k && b->ipns_key) && ipns_key(b->k, b->ipns_key, &x->key, NULL, e) < 0)
+		return -1;
+	if (path_join(tmp, sizeof tmp, b->home, "tmp", e) < 0 || !(x->nb = nb_new(tmp, e)))
+		return -1;
+	return 0;
 }
 
 int
 build_session(const struct build_cfg *b, const char *name, cJSON **line, struct werr *e)
 {
-	char id[KUBO_NAME_MAX];
 	struct session_opts so = { b->home, name, b->page_size, NULL };
 	struct session_info si;
-	struct shipped sh = { 0 };
-	struct newblocks *nb;
-	long long t0 = mono_ms();
+	struct build_run x;
 	int rc = -1;
 
-	if (node_id(b, id, sizeof id, e) < 0)
+	if (run_begin(b, 0, &x, e) < 0)
 		return -1;
-	so.node_id = id[0] ? id : NULL;
-	if (!(nb = home_blocks(b, e)))
-		return -1;
-	if (session_build(&so, nb_sink, nb, &si, e) < 0)
+	so.node_id = x.id[0] ? x.id : NULL;
+	if (session_build(&so, nb_sink, x.nb, &si, e) < 0)
 		goto out;
 	if (b->strict && b->k && si.unpushed) {
 		werr_set(e, EX_TEMPFAIL, "session %s: %zu of %zu captures not pushed yet", name,
 		    si.unpushed, si.count);
 		goto out;
 	}
-	if (ship(b, nb, &si.cid, b->pin && !si.unpushed, &sh, e) < 0 ||
-	    session_record(b->home, name, &si, sh.imported, e) < 0)
+	if (ship(b, x.nb, &si.cid, b->pin && !si.unpushed, &x.sh, e) < 0 ||
+	    session_record(b->home, name, &si, x.sh.imported, e) < 0)
 		goto out;
-	*line = session_line(name, &si, &sh, t0);
+	*line = session_line(name, &si, &x.sh, x.t0);
 	rc = 0;
 out:
-	nb_free(nb);
+	nb_free(x.nb);
 	return rc;
 }
 
 int
 build_root(const struct build_cfg *b, cJSON **line, struct werr *e)
 {
-	char id[KUBO_NAME_MAX], cs[CID_STR_MAX];
+	char cs[CID_STR_MAX];
 	struct root_opts ro = { b->home, NULL, NULL, NULL };
-	struct kubo_key key;
 	struct root_info ri;
-	struct shipped sh = { 0 };
-	struct newblocks *nb;
-	long long t0 = mono_ms();
+	struct build_run x;
 	int rc = -1;
 
-	if (node_id(b, id, sizeof id, e) < 0)
+	if (run_begin(b, 1, &x, e) < 0)
 		return -1;
-	ro.node_id = id;
-	if (b->k && b->ipns_key) {
-		if (ipns_key(b->k, b->ipns_key, &key, NULL, e) < 0)
-			return -1;
-		ro.ipns_name = key.id;
-		ro.key = key.name;
+	ro.node_id = x.id;
+	if (x.keyed) {
+		ro.ipns_name = x.key.id;
+		ro.key = x.key.name;
 	}
-	if (!(nb = home_blocks(b, e)))
-		return -1;
-	if (root_build(&ro, nb_sink, nb, &ri, e) < 0 || ship(b, nb, &ri.cid, b->pin && !ri.not_imported, &sh, e) < 0 ||
-	    root_record(b->home, &ri, sh.imported, e) < 0 || cid_format(&ri.cid, 'b', cs, sizeof cs, e) < 0)
+	if (root_build(&ro, nb_sink, x.nb, &ri, e) < 0 ||
+	    ship(b, x.nb, &ri.cid, b->pin && !ri.not_imported, &x.sh, e) < 0 ||
+	    root_record(b->home, &ri, x.sh.imported, e) < 0 || cid_format(&ri.cid, 'b', cs, sizeof cs, e) < 0)
 		goto out;
 	*line = cJSON_CreateObject();
 	cJSON_AddBoolToObject(*line, "root", 1);
@@ -200,9 +197,9 @@ build_root(const struct build_cfg *b, cJSON **line, struct werr *e)
 	cJSON_AddNumberToObject(*line, "sessions", (double)ri.sessions);
 	cJSON_AddNumberToObject(*line, "captures", (double)ri.captures);
 	cJSON_AddNumberToObject(*line, "tsize", (double)ri.tsize);
-	add_common(*line, &sh, t0);
+	add_common(*line, &x.sh, x.t0);
 	rc = 0;
 out:
-	nb_free(nb);
+	nb_free(x.nb);
 	return rc;
 }

@@ -237,6 +237,20 @@ print_json(const cJSON *o, int pretty, size_t *len)
 	return buf_detach(&b, len);
 }
 
+/* text (malloc'd, freed here) as the file NAME of a directory, imported
+ * into *ent. */
+static int
+text_file(char *text, size_t len, const char *name, struct dir_entry *ent, block_sink_fn sink,
+    void *ctx, struct werr *e)
+{
+	int rc;
+
+	ent->name = name;
+	rc = session_import_buf(text, len, sink, ctx, &ent->cid, &ent->tsize, e);
+	free(text);
+	return rc;
+}
+
 /* o printed as the file NAME of a directory, imported into *ent. */
 static int
 json_file(const cJSON *o, int pretty, const char *name, struct dir_entry *ent, block_sink_fn sink,
@@ -244,14 +258,10 @@ json_file(const cJSON *o, int pretty, const char *name, struct dir_entry *ent, b
 {
 	size_t len;
 	char *text = print_json(o, pretty, &len);
-	int rc;
 
 	if (!text)
 		return werr_set(e, EX_OSERR, "%s: out of memory", name);
-	ent->name = name;
-	rc = session_import_buf(text, len, sink, ctx, &ent->cid, &ent->tsize, e);
-	free(text);
-	return rc;
+	return text_file(text, len, name, ent, sink, ctx, e);
 }
 
 /* Sidecar members that are this node's state, not the capture's: they
@@ -463,27 +473,20 @@ top(const struct session_opts *o, struct session_info *si, size_t page_size, str
     struct dir_entry *ents, block_sink_fn sink, void *ctx, struct werr *e)
 {
 	cJSON *m = manifest_summary(o, si, page_size, p);
-	char *text = NULL;
+	struct dir_entry root;
+	char *html;
 	size_t len;
 	int rc = -1;
 
-	if (dir(p->ents, p->n, sink, ctx, &ents[2], "manifest", e) < 0)
-		goto out;
-	if (json_file(m, 1, "manifest.json", &ents[1], sink, ctx, e) < 0)
-		goto out;
-	if (gallery_session_html(o->name, &text, &len, e) < 0)
-		goto out;
-	ents[0].name = "index.html";
-	if (session_import_buf(text, len, sink, ctx, &ents[0].cid, &ents[0].tsize, e) < 0)
-		goto out;
-	struct dir_entry root;
-	if (dir(ents, 5, sink, ctx, &root, o->name, e) < 0)
-		goto out;
-	si->cid = root.cid;
-	si->tsize = root.tsize;
-	rc = 0;
-out:
-	free(text);
+	if (dir(p->ents, p->n, sink, ctx, &ents[2], "manifest", e) == 0 &&
+	    json_file(m, 1, "manifest.json", &ents[1], sink, ctx, e) == 0 &&
+	    gallery_session_html(o->name, &html, &len, e) == 0 &&
+	    text_file(html, len, "index.html", &ents[0], sink, ctx, e) == 0 &&
+	    dir(ents, 5, sink, ctx, &root, o->name, e) == 0) {
+		si->cid = root.cid;
+		si->tsize = root.tsize;
+		rc = 0;
+	}
 	cJSON_Delete(m);
 	return rc;
 }
@@ -698,26 +701,18 @@ root_top(cJSON *ix, struct dir_entry *sess, size_t n, block_sink_fn sink, void *
     struct root_info *ri, struct werr *e)
 {
 	struct dir_entry ents[3], root;
-	char *text = NULL;
+	char *html;
 	size_t len;
-	int rc = -1;
 
-	if (dir(sess, n, sink, ctx, &ents[2], "sessions", e) < 0)
-		return -1;
-	if (json_file(ix, 1, "index.json", &ents[0], sink, ctx, e) < 0)
-		return -1;
-	if (gallery_root_html(ix, &text, &len, e) < 0)
-		goto out;
-	ents[1].name = "index.html";
-	if (session_import_buf(text, len, sink, ctx, &ents[1].cid, &ents[1].tsize, e) < 0 ||
+	if (dir(sess, n, sink, ctx, &ents[2], "sessions", e) < 0 ||
+	    json_file(ix, 1, "index.json", &ents[0], sink, ctx, e) < 0 ||
+	    gallery_root_html(ix, &html, &len, e) < 0 ||
+	    text_file(html, len, "index.html", &ents[1], sink, ctx, e) < 0 ||
 	    dir(ents, 3, sink, ctx, &root, "root", e) < 0)
-		goto out;
+		return -1;
 	ri->cid = root.cid;
 	ri->tsize = root.tsize;
-	rc = 0;
-out:
-	free(text);
-	return rc;
+	return 0;
 }
 
 /* What this node holds for its peers (state/sync.json's pinned entries),

@@ -399,6 +399,41 @@ spool_count(const char *spool_dir, int state, size_t *n, struct werr *e)
 	return 0;
 }
 
+/* A pass over one state's entries in id order: fn(ctx, item, its path, e)
+ * on each until it returns other than 0 (-1 an error, 1 done early), which
+ * is then what the pass returns. */
+typedef int entry_fn(void *ctx, const struct spool_item *it, const char *path, struct werr *e);
+
+/* What the passes below carry: their parameters and what they count. */
+struct pass {
+	const char *spool_dir;
+	long long now_ms;
+	size_t k;       /* kick, recover, purge: entries moved or removed */
+	spool_id_fn fn; /* recover, purge: told of each one, when not NULL */
+	void *ctx;
+	int64_t older_ms;             /* purge */
+	const struct spool_policy *p; /* release */
+	int probe_seen;
+	struct spool_release *r;
+};
+
+static int
+each_entry(const char *spool_dir, int state, entry_fn *fn, void *ctx, struct werr *e)
+{
+	struct spool_item *v;
+	char path[PATH_MAX];
+	size_t n;
+	int rc = 0;
+
+	if (spool_list(spool_dir, state, &v, &n, e) < 0)
+		return -1;
+	for (size_t i = 0; i < n && rc == 0; i++)
+		if ((rc = spool_path(spool_dir, state, v[i].name, path, sizeof path, e)) == 0)
+			rc = fn(ctx, &v[i], path, e);
+	free(v);
+	return rc;
+}
+
 cJSON *
 spool_read_entry(const char *path, struct werr *e)
 {
@@ -638,31 +673,34 @@ is_unreachable(const cJSON *o)
 	return kind != NULL && strcmp(kind, SPOOL_KIND_UNREACHABLE) == 0;
 }
 
+/* 1 when the entry at path failed as unreachable last time (an entry that
+ * cannot be read did not). */
+static int
+entry_unreachable(const char *path)
+{
+	cJSON *o = spool_read_entry(path, NULL);
+	int found = o != NULL && is_unreachable(o);
+
+	cJSON_Delete(o);
+	return found;
+}
+
+static int
+unreachable_one(void *ctx, const struct spool_item *it, const char *path, struct werr *e)
+{
+	(void)ctx;
+	(void)it;
+	(void)e;
+	return entry_unreachable(path);
+}
+
 /* 1 when some entry in new/ or cur/ failed as unreachable last time: a
  * probe is already out, so no other unreachable entry may overtake it. */
 static int
 probe_in_flight(const char *spool_dir)
 {
-	static const int states[] = { SPOOL_NEW, SPOOL_CUR };
-	struct spool_item *v;
-	char path[PATH_MAX];
-	size_t n;
-	int found = 0;
-
-	for (size_t s = 0; s < 2 && !found; s++) {
-		if (spool_list(spool_dir, states[s], &v, &n, NULL) < 0)
-			continue;
-		for (size_t i = 0; i < n && !found; i++) {
-			cJSON *o;
-			if (spool_path(spool_dir, states[s], v[i].name, path, sizeof path, NULL) < 0 ||
-			    (o = spool_read_entry(path, NULL)) == NULL)
-				continue;
-			found = is_unreachable(o);
-			cJSON_Delete(o);
-		}
-		free(v);
-	}
-	return found;
+	return each_entry(spool_dir, SPOOL_NEW, unreachable_one, NULL, NULL) == 1 ||
+	    each_entry(spool_dir, SPOOL_CUR, unreachable_one, NULL, NULL) == 1;
 }
 
 /* Whether an unreachable entry must wait: all but the oldest one (the
@@ -689,22 +727,26 @@ due_ms(const char *path, const cJSON *o, long long now_ms)
 
 	if (spool_parse_time(json_str(o, "next_attempt_at"), &due) < 0)
 		due = 0;
-	if (stat(path, &st) == 0 &&
-	    (mt = (long long)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000) > now_ms && mt > due)
+	if (stat(path, &st) == 0 && (mt = stat_mtime_ms(&st)) > now_ms && mt > due)
 		due = mt;
 	return due;
 }
 
 /* One deferred entry: expire it, release it, or note when it is due. */
 static int
-release_one(const char *spool_dir, const char *path, const struct spool_policy *p,
-    long long now_ms, int *probe_seen, struct spool_release *r, struct werr *e)
+release_one(void *ctx, const struct spool_item *it, const char *path, struct werr *e)
 {
+	struct pass *x = ctx;
+	const char *spool_dir = x->spool_dir;
+	const struct spool_policy *p = x->p;
+	long long now_ms = x->now_ms;
+	struct spool_release *r = x->r;
 	struct werr re = { 0 };
 	long long due;
 	cJSON *o;
 	int rc = 0;
 
+	(void)it;
 	if ((o = spool_read_entry(path, &re)) == NULL) {
 		if (re.code == EX_NOINPUT)
 			return 0; /* moved meanwhile (retry, another watcher) */
@@ -717,7 +759,7 @@ release_one(const char *spool_dir, const char *path, const struct spool_policy *
 		    json_str(o, "last_error") ? json_str(o, "last_error") : "no attempt succeeded");
 		r->expired++;
 		rc = to_failed(spool_dir, path, o, reason, now_ms, e);
-	} else if (is_unreachable(o) && waits_behind_probe(spool_dir, probe_seen)) {
+	} else if (is_unreachable(o) && waits_behind_probe(spool_dir, &x->probe_seen)) {
 		/* waits behind the probe; a success kicks it */
 	} else if ((due = due_ms(path, o, now_ms)) <= now_ms) {
 		if ((rc = move_entry(spool_dir, path, SPOOL_NEW, json_str(o, "id"), e)) == 0)
@@ -733,48 +775,33 @@ int
 spool_release_due(const char *spool_dir, const struct spool_policy *p, long long now_ms,
     struct spool_release *r, struct werr *e)
 {
-	struct spool_item *v;
-	size_t n;
-	char path[PATH_MAX];
-	int probe_seen = -1, rc = 0;
+	struct pass x = { .spool_dir = spool_dir, .now_ms = now_ms, .p = p, .probe_seen = -1, .r = r };
 
 	memset(r, 0, sizeof *r);
-	if (spool_list(spool_dir, SPOOL_DEFERRED, &v, &n, e) < 0)
-		return -1;
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		rc = spool_path(spool_dir, SPOOL_DEFERRED, v[i].name, path, sizeof path, e);
-		if (rc == 0)
-			rc = release_one(spool_dir, path, p, now_ms, &probe_seen, r, e);
-	}
-	free(v);
-	return rc;
+	return each_entry(spool_dir, SPOOL_DEFERRED, release_one, &x, e);
+}
+
+static int
+kick_one(void *ctx, const struct spool_item *it, const char *path, struct werr *e)
+{
+	struct pass *x = ctx;
+	int rc;
+
+	if (!entry_unreachable(path))
+		return 0;
+	if ((rc = move_entry(x->spool_dir, path, SPOOL_NEW, it->name, e)) == 0)
+		x->k++;
+	return rc < 0 ? -1 : 0;
 }
 
 int
 spool_kick(const char *spool_dir, size_t *moved, struct werr *e)
 {
-	struct spool_item *v;
-	size_t n, k = 0;
-	char path[PATH_MAX];
-	int rc = 0;
+	struct pass x = { .spool_dir = spool_dir };
+	int rc = each_entry(spool_dir, SPOOL_DEFERRED, kick_one, &x, e);
 
-	if (spool_list(spool_dir, SPOOL_DEFERRED, &v, &n, e) < 0)
-		return -1;
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		cJSON *o;
-		if (spool_path(spool_dir, SPOOL_DEFERRED, v[i].name, path, sizeof path, e) < 0)
-			rc = -1;
-		else if ((o = spool_read_entry(path, NULL)) != NULL) {
-			if (is_unreachable(o) &&
-			    (rc = move_entry(spool_dir, path, SPOOL_NEW, v[i].name, e)) == 0)
-				k++;
-			rc = rc < 0 ? -1 : 0;
-			cJSON_Delete(o);
-		}
-	}
-	free(v);
 	if (moved)
-		*moved = k;
+		*moved = x.k;
 	return rc;
 }
 
@@ -807,78 +834,70 @@ spool_retry(const char *spool_dir, const char *id, long long now_ms, struct werr
 	return werr_set(e, EX_NOINPUT, "%s: no such deferred or failed entry", id);
 }
 
+static int
+recover_one(void *ctx, const struct spool_item *it, const char *path, struct werr *e)
+{
+	struct pass *x = ctx;
+	int rc;
+
+	if (it->claimed && spool_claimer_alive(&it->claimer))
+		return 0;
+	if (!spool_id_valid(it->id))
+		return spool_quarantine(x->spool_dir, path, e);
+	if ((rc = move_entry(x->spool_dir, path, SPOOL_NEW, it->id, e)) == 0) {
+		x->k++;
+		if (x->fn)
+			x->fn(x->ctx, it->id);
+	}
+	return rc < 0 ? -1 : 0;
+}
+
 int
 spool_recover(const char *spool_dir, size_t *moved, spool_id_fn fn, void *ctx, struct werr *e)
 {
-	struct spool_item *v;
-	size_t n, k = 0;
-	char path[PATH_MAX];
-	int rc = 0;
+	struct pass x = { .spool_dir = spool_dir, .fn = fn, .ctx = ctx };
+	int rc = each_entry(spool_dir, SPOOL_CUR, recover_one, &x, e);
 
-	if (spool_list(spool_dir, SPOOL_CUR, &v, &n, e) < 0)
-		return -1;
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		if (v[i].claimed && spool_claimer_alive(&v[i].claimer))
-			continue;
-		if (!spool_id_valid(v[i].id)) {
-			rc = spool_path(spool_dir, SPOOL_CUR, v[i].name, path, sizeof path, e);
-			if (rc == 0)
-				rc = spool_quarantine(spool_dir, path, e);
-			continue;
-		}
-		rc = spool_path(spool_dir, SPOOL_CUR, v[i].name, path, sizeof path, e);
-		if (rc == 0 && (rc = move_entry(spool_dir, path, SPOOL_NEW, v[i].id, e)) == 0) {
-			k++;
-			if (fn)
-				fn(ctx, v[i].id);
-		}
-		rc = rc < 0 ? -1 : 0;
-	}
-	free(v);
 	if (moved)
-		*moved = k;
+		*moved = x.k;
 	return rc;
+}
+
+static int
+purge_one(void *ctx, const struct spool_item *it, const char *path, struct werr *e)
+{
+	struct pass *x = ctx;
+	struct stat st;
+
+	if (stat(path, &st) < 0 || x->now_ms - stat_mtime_ms(&st) < x->older_ms)
+		return 0;
+	if (unlink(path) < 0 && errno != ENOENT)
+		return werr_sys(e, EX_IOERR, "%s", path);
+	x->k++;
+	if (x->fn)
+		x->fn(x->ctx, it->name);
+	return 0;
 }
 
 int
 spool_purge(const char *spool_dir, int state, int64_t older_ms, long long now_ms,
     size_t *removed, spool_id_fn fn, void *ctx, struct werr *e)
 {
-	struct spool_item *v;
-	struct stat st;
-	size_t n, k = 0;
-	char path[PATH_MAX];
-	int rc = 0;
+	struct pass x = { .spool_dir = spool_dir, .now_ms = now_ms, .fn = fn, .ctx = ctx, .older_ms = older_ms };
+	char dir[PATH_MAX];
+	int rc;
 
 	if (state != SPOOL_FAILED && state != SPOOL_CORRUPT)
 		return werr_set(e, EX_USAGE, "purge: only failed and corrupt entries, not %s",
 		    spool_state_name(state));
-	if (spool_list(spool_dir, state, &v, &n, e) < 0)
-		return -1;
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		if ((rc = spool_path(spool_dir, state, v[i].name, path, sizeof path, e)) < 0)
-			break;
-		if (stat(path, &st) < 0)
-			continue;
-		if (now_ms - ((long long)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000) < older_ms)
-			continue;
-		if (unlink(path) < 0 && errno != ENOENT) {
-			rc = werr_sys(e, EX_IOERR, "%s", path);
-			break;
-		}
-		k++;
-		if (fn)
-			fn(ctx, v[i].name);
-	}
-	free(v);
-	if (rc == 0 && k > 0) {
-		char dir[PATH_MAX];
+	rc = each_entry(spool_dir, state, purge_one, &x, e);
+	if (rc == 0 && x.k > 0) {
 		rc = path_join(dir, sizeof dir, spool_dir, spool_state_name(state), e);
 		if (rc == 0)
 			rc = fsync_dir(dir, e);
 	}
 	if (removed)
-		*removed = k;
+		*removed = x.k;
 	return rc;
 }
 

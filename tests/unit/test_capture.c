@@ -198,7 +198,7 @@ test_child(const char *dir)
 
 	ok(child_run(echo, 5000, 1000, &r, &e) == 0, "runs");
 	ok(r.exited && r.status == 3 && !r.timed_out, "exit status");
-	is_str(r.out, "out\n", "stdout captured");
+	is_str(r.out.p, "out\n", "stdout captured");
 	ok(strstr(r.err, "err") != NULL, "stderr tail kept");
 	child_describe(&r, why, sizeof why);
 	ok(strstr(why, "exited 3") != NULL, "described: %s", why);
