@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -247,4 +248,24 @@ disk_free(const char *path, uint64_t *bytes, struct werr *e)
 		return werr_sys(e, EX_IOERR, "%s", path);
 	*bytes = (uint64_t)sv.f_bavail * (uint64_t)sv.f_frsize;
 	return 0;
+}
+
+int
+dir_lock(const char *dir, int how, int open_code, struct werr *e)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return werr_sys(e, open_code, "%s", dir);
+	while (flock(fd, how) < 0) {
+		if (errno != EINTR) {
+			if (errno != EWOULDBLOCK)
+				werr_sys(e, EX_OSERR, "lock %s", dir);
+			else
+				werr_set(e, 0, "busy");
+			close(fd);
+			return -1;
+		}
+	}
+	return fd;
 }

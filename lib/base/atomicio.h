@@ -42,6 +42,11 @@ int open_regular(const char *path, struct werr *e);
 /* The same, for a path from hostile data (a stick, a peer): a symlink is
  * refused too (EX_DATAERR), never followed. */
 int open_regular_nofollow(const char *path, struct werr *e);
+/* Open directory dir and flock it (how: LOCK_SH or LOCK_EX, with LOCK_NB
+ * not to wait): the locked fd, or -1 with e: open_code naming dir when it
+ * cannot be opened, EX_OSERR when flock fails, code 0 and "busy" when
+ * LOCK_NB found it held. Every writer of a directory's files takes it. */
+int dir_lock(const char *dir, int how, int open_code, struct werr *e);
 /* Bytes free for an unprivileged writer on the filesystem holding path. */
 int disk_free(const char *path, uint64_t *bytes, struct werr *e);
 

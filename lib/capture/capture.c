@@ -1,5 +1,4 @@
 #include "capture/capture.h"
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
@@ -42,29 +41,6 @@ static void
 wrote(struct written *w, const char *path)
 {
 	snprintf(w->path[w->n++], sizeof w->path[0], "%s", path);
-}
-
-/* The session directory's lock: stores hold it shared, crash recovery
- * exclusive, and sidecar updates (lib/sidecar) take it exclusive too, so
- * recovery never meets a capture or an update half-done. */
-static int
-lock_dir(const char *dir, int how, struct werr *e)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (fd < 0)
-		return werr_sys(e, EX_CANTCREAT, "%s", dir);
-	while (flock(fd, how) < 0) {
-		if (errno != EINTR) {
-			if (errno != EWOULDBLOCK)
-				werr_sys(e, EX_OSERR, "lock %s", dir);
-			else
-				werr_set(e, 0, "busy");
-			close(fd);
-			return -1;
-		}
-	}
-	return fd;
 }
 
 /* Write buf to path: temp file, fsync, then link() so an existing file is
@@ -287,7 +263,10 @@ capture_store(const struct capture_env *env, const struct capsrc_opts *o, struct
 	if (path_join(st, sizeof st, env->home, "state/captureid", e) < 0 ||
 	    captureid_issue(st, env->node, id, sizeof id, e) < 0)
 		return NULL;
-	if ((lk = lock_dir(dir, LOCK_SH, e)) < 0)
+	/* the session directory's lock: stores hold it shared, crash recovery
+	 * exclusive, and sidecar updates (lib/spool/sidecar) take it exclusive
+	 * too, so recovery never meets a capture or an update half-done */
+	if ((lk = dir_lock(dir, LOCK_SH, EX_CANTCREAT, e)) < 0)
 		return NULL;
 	if (with_exif_date(f, &buf, &len, &owned, e) < 0) {
 		close(lk);
@@ -325,221 +304,6 @@ fail:
 	if (owned)
 		free(buf);
 	return NULL;
-}
-
-int
-session_name_valid(const char *name)
-{
-	size_t n = strlen(name);
-
-	if (n == 0 || n > 64 || !isalnum((unsigned char)name[0]))
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!isalnum((unsigned char)name[i]) && !strchr("._-", name[i]))
-			return 0;
-	return 1;
-}
-
-void
-session_default_name(long long ms, char *buf, size_t len)
-{
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(buf, len, "%Y-%m-%d", &tm);
-}
-
-static int
-session_path(const char *home, const char *name, char *buf, size_t len, struct werr *e)
-{
-	return path_fmt(buf, len, e, "%s/state/sessions/%s.json", home, name);
-}
-
-static void sweep(const char *dir, const char *name);
-
-/* Temp files of NAME.json left by a writer killed mid-write. Called under
- * the sessions directory's lock, which every writer of the record holds. */
-static void
-session_sweep(const char *dir, const char *name)
-{
-	char prefix[NAME_MAX + 16];
-	struct dirent *de;
-	DIR *d;
-	size_t l = (size_t)snprintf(prefix, sizeof prefix, ".%s.json.tmp.", name);
-
-	if (l >= sizeof prefix || (d = opendir(dir)) == NULL)
-		return;
-	while ((de = readdir(d)) != NULL)
-		if (strncmp(de->d_name, prefix, l) == 0)
-			sweep(dir, de->d_name);
-	closedir(d);
-}
-
-static int
-session_write(const char *path, const char *name, const char *state, const char *started,
-    const char *stopped, struct werr *e)
-{
-	cJSON *o;
-	char *txt, dir[4200];
-	int rc, lk;
-
-	snprintf(dir, sizeof dir, "%s", path);
-	*strrchr(dir, '/') = '\0';
-	if ((lk = lock_dir(dir, LOCK_EX, e)) < 0)
-		return -1;
-	session_sweep(dir, name);
-	o = cJSON_CreateObject();
-
-	cJSON_AddStringToObject(o, "session", name);
-	cJSON_AddStringToObject(o, "state", state);
-	cJSON_AddStringToObject(o, "started_at", started);
-	if (stopped)
-		cJSON_AddStringToObject(o, "stopped_at", stopped);
-	else
-		cJSON_AddNullToObject(o, "stopped_at");
-	txt = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
-	rc = atomic_write(path, txt, strlen(txt), e);
-	free(txt);
-	close(lk);
-	return rc;
-}
-
-static cJSON *
-session_read(const char *path, struct werr *e)
-{
-	cJSON *o = sidecar_read_json(path, e);
-
-	if (o != NULL && !cJSON_IsString(cJSON_GetObjectItem(o, "state"))) {
-		werr_set(e, EX_DATAERR, "%s: session record has no state", path);
-		cJSON_Delete(o);
-		return NULL;
-	}
-	return o;
-}
-
-int
-session_open(const char *home, const char *name, int reopen, int *created, struct werr *e)
-{
-	char path[PATH_MAX], dir[PATH_MAX], now[40];
-	cJSON *o;
-
-	*created = 0;
-	if (!session_name_valid(name))
-		return werr_set(e, EX_USAGE, "--session: bad session name \"%s\" (letters, digits, . _ -)", name);
-	if (path_join(dir, sizeof dir, home, "state/sessions", e) < 0 || mkdir_p(dir, 0755, e) < 0 ||
-	    session_path(home, name, path, sizeof path, e) < 0)
-		return -1;
-	rfc3339_ms(wall_ms(), now, sizeof now);
-	if (access(path, F_OK) != 0) {
-		*created = 1;
-		return session_write(path, name, "open", now, NULL, e);
-	}
-	if ((o = session_read(path, e)) == NULL)
-		return -1;
-	int closed = strcmp(cJSON_GetObjectItem(o, "state")->valuestring, "closed") == 0;
-	const char *started = cJSON_GetStringValue(cJSON_GetObjectItem(o, "started_at"));
-	int rc = 0;
-	if (closed && !reopen)
-		rc = werr_set(e, EX_DATAERR, "session %s is closed (wanda-capture session start %s reopens it)",
-		    name, name);
-	else if (closed)
-		rc = session_write(path, name, "open", started ? started : now, NULL, e);
-	cJSON_Delete(o);
-	return rc;
-}
-
-int
-session_close(const char *home, const char *name, const char *node, char *id, size_t idlen,
-    struct werr *e)
-{
-	char path[PATH_MAX], now[40], spool[PATH_MAX], st[PATH_MAX], dir[PATH_MAX];
-	cJSON *o, *en;
-	int rc;
-
-	if (!session_name_valid(name))
-		return werr_set(e, EX_USAGE, "bad session name \"%s\"", name);
-	if (session_path(home, name, path, sizeof path, e) < 0 ||
-	    path_join(st, sizeof st, home, "state/captureid", e) < 0 ||
-	    path_join(spool, sizeof spool, home, "spool", e) < 0 ||
-	    path_fmt(dir, sizeof dir, e, "%s/captures/%s", home, name) < 0)
-		return -1;
-	if ((o = session_read(path, e)) == NULL)
-		return e->code == EX_NOINPUT ? werr_set(e, EX_NOINPUT, "no session %s", name) : -1;
-	rfc3339_ms(wall_ms(), now, sizeof now);
-	const char *started = cJSON_GetStringValue(cJSON_GetObjectItem(o, "started_at"));
-	rc = session_write(path, name, "closed", started ? started : now, now, e);
-	cJSON_Delete(o);
-	if (rc < 0)
-		return -1;
-	/* the entry sorts among the captures by its time-ordered id */
-	if (captureid_issue(st, node, id, idlen, e) < 0)
-		return -1;
-	en = cJSON_CreateObject();
-	cJSON_AddStringToObject(en, "kind", "session");
-	cJSON_AddStringToObject(en, "session", name);
-	cJSON_AddStringToObject(en, "path", dir);
-	rc = spool_init(spool, e);
-	if (rc == 0)
-		rc = spool_add(spool, id, en, e);
-	cJSON_Delete(en);
-	return rc;
-}
-
-static int
-count_captures(const char *home, const char *name)
-{
-	char dir[PATH_MAX];
-	struct dirent *de;
-	int n = 0;
-	DIR *d;
-
-	if (path_fmt(dir, sizeof dir, NULL, "%s/captures/%s", home, name) < 0 || (d = opendir(dir)) == NULL)
-		return 0;
-	while ((de = readdir(d)) != NULL) {
-		size_t l = strlen(de->d_name);
-		if (de->d_name[0] != '.' && l > 5 && strcmp(de->d_name + l - 5, ".json") == 0)
-			n++;
-	}
-	closedir(d);
-	return n;
-}
-
-static int
-by_name(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-cJSON *
-session_list(const char *home, struct werr *e)
-{
-	char dir[PATH_MAX], path[PATH_MAX];
-	char *names[4096];
-	size_t n = 0;
-	struct dirent *de;
-	cJSON *arr = cJSON_CreateArray();
-	DIR *d;
-
-	if (path_join(dir, sizeof dir, home, "state/sessions", NULL) < 0 || (d = opendir(dir)) == NULL)
-		return arr; /* no session yet (or a home too long to hold one) */
-	while ((de = readdir(d)) != NULL && n < 4096) {
-		size_t l = strlen(de->d_name);
-		if (de->d_name[0] != '.' && l > 5 && strcmp(de->d_name + l - 5, ".json") == 0)
-			names[n++] = strndup(de->d_name, l - 5);
-	}
-	closedir(d);
-	qsort(names, n, sizeof names[0], by_name);
-	for (size_t i = 0; i < n; i++) {
-		cJSON *o = session_path(home, names[i], path, sizeof path, e) < 0 ? NULL : session_read(path, e);
-		if (o != NULL) {
-			cJSON_AddNumberToObject(o, "captures", count_captures(home, names[i]));
-			cJSON_AddItemToArray(arr, o);
-		}
-		free(names[i]);
-	}
-	return arr;
 }
 
 /* Complete a capture whose image made it and whose sidecar did not. */
@@ -714,7 +478,7 @@ capture_recover(const struct capture_env *env, int recent, capture_repair_fn fn,
 		return -1;
 	if (access(dir, F_OK) != 0)
 		return 0;
-	if ((lk = lock_dir(dir, LOCK_EX | LOCK_NB, e)) < 0)
+	if ((lk = dir_lock(dir, LOCK_EX | LOCK_NB, EX_CANTCREAT, e)) < 0)
 		return e->code == 0 ? 0 : -1; /* a capture is being stored: next time */
 	scan_session(dir, &imgs, &ni, &sides, &ns);
 	sweep_temps(tdir);

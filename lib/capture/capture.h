@@ -7,8 +7,7 @@
  *   spool/new/ID        (queue entry, kind "capture")
  * A failure at any step removes what this capture wrote so far: a capture
  * is all there or not there, and earlier captures are never touched.
- * Sessions: state/sessions/NAME.json {"session","state":"open|closed",
- * "started_at","stopped_at"}. */
+ * The session records (open, close, list) are capture/session_record.h's. */
 #ifndef WANDA_CAPTURE_H
 #define WANDA_CAPTURE_H
 #include <stdint.h>
@@ -41,19 +40,5 @@ cJSON *capture_store(const struct capture_env *env, const struct capsrc_opts *o,
 typedef void (*capture_repair_fn)(void *ctx, const char *id, const char *how);
 int capture_recover(const struct capture_env *env, int recent, capture_repair_fn fn, void *ctx,
     struct werr *e);
-
-/* [A-Za-z0-9][A-Za-z0-9._-]*, at most 64 chars. */
-int session_name_valid(const char *name);
-/* Default session name for a wall time: the UTC date, 2026-11-24. */
-void session_default_name(long long ms, char *buf, size_t len);
-/* Open (create) a session; EX_DATAERR when it exists and is closed unless
- * reopen. *created tells whether it was new. */
-int session_open(const char *home, const char *name, int reopen, int *created, struct werr *e);
-/* Close it and queue {"kind":"session","session":NAME} so `wanda-dag
- * session` runs through the spool. Returns the spool entry's id in id. */
-int session_close(const char *home, const char *name, const char *node, char *id, size_t idlen,
-    struct werr *e);
-/* Every session record with its capture count (sidecars on disk). */
-cJSON *session_list(const char *home, struct werr *e);
 
 #endif

@@ -218,21 +218,10 @@ static int
 lock_parent(const char *path, struct werr *e)
 {
 	char buf[PATH_MAX];
-	int fd;
 
 	if (path_fmt(buf, sizeof buf, e, "%s", path) < 0)
 		return -1;
-	fd = open(dirname(buf), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return werr_sys(e, EX_NOINPUT, "%s", path);
-	while (flock(fd, LOCK_EX) < 0) {
-		if (errno != EINTR) {
-			werr_sys(e, EX_OSERR, "lock %s", path);
-			close(fd);
-			return -1;
-		}
-	}
-	return fd;
+	return dir_lock(dirname(buf), LOCK_EX, EX_NOINPUT, e);
 }
 
 static void

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include "tap.h"
 #include "fixture.h"
@@ -209,6 +210,26 @@ test_atomic_more(const char *dir)
 }
 
 static void
+test_dir_lock(const char *dir)
+{
+	struct werr e = { 0 };
+	char missing[4096];
+	int a, b;
+
+	a = dir_lock(dir, LOCK_EX, EX_CANTCREAT, &e);
+	ok(a >= 0, "dir_lock: exclusive");
+	b = dir_lock(dir, LOCK_SH | LOCK_NB, EX_CANTCREAT, &e);
+	ok(b < 0 && e.code == 0 && strcmp(e.msg, "busy") == 0, "dir_lock: a held lock is busy, not an error");
+	close(a);
+	b = dir_lock(dir, LOCK_SH | LOCK_NB, EX_CANTCREAT, &e);
+	ok(b >= 0, "dir_lock: free again once the holder closes it");
+	close(b);
+	path_fmt(missing, sizeof missing, NULL, "%s/no-such-dir", dir);
+	ok(dir_lock(missing, LOCK_EX, EX_NOINPUT, &e) < 0 && e.code == EX_NOINPUT && strstr(e.msg, "no-such-dir"),
+	    "dir_lock: a missing directory is the caller's code, naming it");
+}
+
+static void
 test_cli(void)
 {
 	char buf[64];
@@ -275,6 +296,7 @@ main(void)
 	test_atomic(dir);
 	test_jsonl(dir);
 	test_atomic_more(dir);
+	test_dir_lock(dir);
 	test_cli();
 	test_werr();
 	test_jsonl_errors();
