@@ -515,19 +515,17 @@ build_parse(int argc, char **argv, struct common *c, struct build_flags *f, int 
 	};
 	struct werr e = { 0 };
 	long n;
-	int ch, rc;
+	int ch;
 
 	if (!(f->cf = config_load(&e)))
 		errx(e.code, "%s", e.msg);
 	kubo_cli_init(&f->kc, f->cf, 0, 3);
 	f->import = f->b.pin = 1;
 	optind = 0; /* reinitialise glibc's getopt: options may follow the names (no '+') */
-	while ((ch = getopt_long(argc, argv, "hVJ:", lo, NULL)) != -1) {
-		if (common_opt(ch, c))
-			continue;
-		if ((rc = kubo_cli_opt(&f->kc, NULL, ch, optarg, &e)) < 0)
+	while ((ch = kubo_cli_getopt(&f->kc, NULL, argc, argv, "hVJ:", lo, &e)) != -1) {
+		if (ch == KUBO_CLI_BAD)
 			errx(e.code, "%s", e.msg);
-		if (rc > 0)
+		if (common_opt(ch, c))
 			continue;
 		if (ch == 'c')
 			f->b.car = optarg;

@@ -71,16 +71,13 @@ parse_args(int argc, char **argv, struct opts *op, struct config *cf)
 	};
 	static const struct cli_key_opt keys[] = { { 'T', "discovery_topic" }, { 'H', "heartbeat" }, { 0, NULL } };
 	struct werr e = { 0 };
-	int ch, rc;
+	int ch;
 
 	/* 10 s and one retry: a heartbeat is never held up for long */
 	kubo_cli_init(&op->kc, cf, 10000, 1);
-	while ((ch = getopt_long(argc, argv, "hV", lo, NULL)) != -1) {
-		if ((rc = kubo_cli_opt(&op->kc, keys, ch, optarg, &e)) < 0)
-			errx(e.code, "%s", e.msg);
-		if (rc > 0)
-			continue;
+	while ((ch = kubo_cli_getopt(&op->kc, keys, argc, argv, "hV", lo, &e)) != -1) {
 		switch (ch) {
+		case KUBO_CLI_BAD: errx(e.code, "%s", e.msg);
 		case 'J': op->jq = optarg; break;
 		case 'V': cli_version("wanda-discover"); exit(0);
 		case 'h': usage(stdout); exit(0);

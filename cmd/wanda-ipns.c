@@ -234,14 +234,10 @@ parse_flags(int argc, char **argv, struct opts *o, struct werr *e)
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-		int rc = kubo_cli_opt(&o->kc, NULL, c, optarg, e);
-		if (rc != 0) {
-			if (rc < 0)
-				return -1;
-			continue;
-		}
+	while ((c = kubo_cli_getopt(&o->kc, NULL, argc, argv, "", lo, e)) != -1) {
+		int rc = 0;
 		switch (c) {
+		case KUBO_CLI_BAD: return -1;
 		case 'k': o->cfg.key = optarg; break;
 		case 'l': rc = parse_duration_ms(optarg, &o->cfg.lifetime_ms, "--lifetime", e); break;
 		case 't': rc = parse_duration_ms(optarg, &o->cfg.ttl_ms, "--ttl", e); break;

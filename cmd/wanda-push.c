@@ -452,14 +452,11 @@ parse_args(struct ctx *c, int argc, char **argv, const char **jq)
 		KUBO_CLI_LONGOPTS, CLI_COMMON_LONGOPTS, { NULL, 0, NULL, 0 }
 	};
 	struct werr e = { 0 };
-	int ch, rc;
+	int ch;
 
-	while ((ch = getopt_long(argc, argv, "hV", lo, NULL)) != -1) {
-		if ((rc = kubo_cli_opt(&c->kc, NULL, ch, optarg, &e)) < 0)
-			errx(e.code, "%s", e.msg);
-		if (rc > 0)
-			continue;
+	while ((ch = kubo_cli_getopt(&c->kc, NULL, argc, argv, "hV", lo, &e)) != -1) {
 		switch (ch) {
+		case KUBO_CLI_BAD: errx(e.code, "%s", e.msg);
 		case 'v':
 			if (strcmp(optarg, "add") == 0)
 				c->po.via = PUSH_VIA_ADD;

@@ -952,16 +952,12 @@ run(struct opts *o, struct jsonl *out, int argc, char **argv, struct werr *e)
 static int
 parse_args(int argc, char **argv, struct config *c, struct opts *o, struct werr *e)
 {
-	int ch, rc;
+	int ch;
 
 	kubo_cli_init(&o->kc, c, 0, 3);
-	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		if ((rc = kubo_cli_opt(&o->kc, flag_keys, ch, optarg, e)) != 0) {
-			if (rc < 0)
-				return -1;
-			continue;
-		}
+	while ((ch = kubo_cli_getopt(&o->kc, flag_keys, argc, argv, "", longopts, e)) != -1) {
 		switch (ch) {
+		case KUBO_CLI_BAD: return -1;
 		case 'h': usage(stdout); exit(0);
 		case 'V': cli_version(PROG); exit(0);
 		case 'J': o->jq = optarg; break;

@@ -355,18 +355,14 @@ parse_args(int argc, char **argv, struct config *c, struct opts *o, struct werr 
 		{ NULL, 0, NULL, 0 },
 	};
 	static const struct cli_key_opt keys[] = { { 'H', "home" }, { 0, NULL } };
-	int ch, rc;
+	int ch;
 
 	o->wait_ms = 600000;
 	/* 3 s, no retries: the addresses are a hint, a pin request goes without them */
 	kubo_cli_init(&o->kc, c, 3000, 0);
-	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-		if ((rc = kubo_cli_opt(&o->kc, keys, ch, optarg, e)) != 0) {
-			if (rc < 0)
-				return -1;
-			continue;
-		}
+	while ((ch = kubo_cli_getopt(&o->kc, keys, argc, argv, "", lo, e)) != -1) {
 		switch (ch) {
+		case KUBO_CLI_BAD: return -1;
 		case 'h': usage(stdout); exit(0);
 		case 'V': cli_version(PROG); exit(0);
 		case 'J': o->jq = optarg; break;

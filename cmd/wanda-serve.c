@@ -109,17 +109,13 @@ log_line(void *ctx, cJSON *line)
 static int
 parse_args(int argc, char **argv, struct config *c, struct kubo_cli *kc, const char **jq, struct werr *e)
 {
-	int ch, rc;
+	int ch;
 
 	/* 30 s a call, no retries: a browser asks again */
 	kubo_cli_init(kc, c, 30000, 0);
-	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		if ((rc = kubo_cli_opt(kc, flag_keys, ch, optarg, e)) != 0) {
-			if (rc < 0)
-				return -1;
-			continue;
-		}
+	while ((ch = kubo_cli_getopt(kc, flag_keys, argc, argv, "", longopts, e)) != -1) {
 		switch (ch) {
+		case KUBO_CLI_BAD: return -1;
 		case 'h': usage(stdout); exit(0);
 		case 'V': cli_version(PROG); exit(0);
 		case 'J': *jq = optarg; break;

@@ -274,14 +274,13 @@ parse_args(struct ctx *c, int argc, char **argv, const char **jq)
 		CLI_COMMON_LONGOPTS, { NULL, 0, NULL, 0 }
 	};
 	struct werr e = { 0 };
-	int ch, rc;
+	int ch;
 
-	while ((ch = getopt_long(argc, argv, "o:hV", lo, NULL)) != -1) {
-		if ((rc = kubo_cli_opt(&c->kc, NULL, ch, optarg, &e)) < 0)
-			errx(e.code, "%s", e.msg);
-		if (rc > 0 || sync_option(c, ch, optarg))
+	while ((ch = kubo_cli_getopt(&c->kc, NULL, argc, argv, "o:hV", lo, &e)) != -1) {
+		if (ch != KUBO_CLI_BAD && sync_option(c, ch, optarg))
 			continue;
 		switch (ch) {
+		case KUBO_CLI_BAD: errx(e.code, "%s", e.msg);
 		case 'o':
 			c->outdir = optarg;
 			c->have_output = 1;

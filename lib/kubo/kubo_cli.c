@@ -31,6 +31,21 @@ kubo_cli_opt(struct kubo_cli *kc, const struct cli_key_opt *keys, int ch, const 
 	}
 }
 
+int
+kubo_cli_getopt(struct kubo_cli *kc, const struct cli_key_opt *keys, int argc, char **argv,
+    const char *optstring, const struct option *lo, struct werr *e)
+{
+	int ch, rc;
+
+	while ((ch = getopt_long(argc, argv, optstring, lo, NULL)) != -1) {
+		if ((rc = kubo_cli_opt(kc, keys, ch, optarg, e)) < 0)
+			return KUBO_CLI_BAD;
+		if (rc == 0)
+			return ch;
+	}
+	return -1;
+}
+
 void
 kubo_cli_opts(const struct kubo_cli *kc, struct kubo_opts *ko)
 {

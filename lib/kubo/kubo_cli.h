@@ -45,6 +45,12 @@ int kubo_cli_opt(struct kubo_cli *kc, const struct cli_key_opt *keys, int ch, co
 /* The client options the flags give: kubo_opts_for_timeout(--timeout)
  * (kubo_opts_default without one) and --retries. */
 void kubo_cli_opts(const struct kubo_cli *kc, struct kubo_opts *ko);
+/* getopt_long that takes the daemon flags and the keys flags itself: the
+ * next option the program handles, -1 at the end, KUBO_CLI_BAD on a bad
+ * value of one it took (e says which, EX_USAGE). */
+#define KUBO_CLI_BAD (-2)
+int kubo_cli_getopt(struct kubo_cli *kc, const struct cli_key_opt *keys, int argc, char **argv,
+    const char *optstring, const struct option *lo, struct werr *e);
 /* The client for the configured API URL; url (may be NULL) gets the URL. */
 struct kubo *kubo_cli_open(const struct kubo_cli *kc, char *url, size_t len, struct werr *e);
 
