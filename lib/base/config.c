@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -374,7 +375,7 @@ parse_scaled(const char *s, const struct unit *u, int nocase, double *out)
 
 	errno = 0;
 	v = strtod(s, &end);
-	if (end == s || errno != 0 || v < 0)
+	if (end == s || errno != 0 || !isfinite(v) || v < 0) /* strtod takes "nan" and "inf" */
 		return -1;
 	for (; u->name; u++)
 		if ((nocase ? strcasecmp(end, u->name) : strcmp(end, u->name)) == 0) {

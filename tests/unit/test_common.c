@@ -32,6 +32,9 @@ test_parse(void)
 	ok(parse_duration_ms("2h", &ms, "--x", &e) == 0 && ms == 7200000, "2h");
 	ok(parse_duration_ms("5", &ms, "--x", &e) == 0 && ms == 5000, "bare seconds");
 	ok(parse_duration_ms("5y", &ms, "--interval", &e) < 0 && strstr(e.msg, "--interval"), "bad duration");
+	ok(parse_size("nan", &sz, "--x", &e) < 0 && parse_size("inf", &sz, "--x", &e) < 0 &&
+	        parse_duration_ms("nanms", &ms, "--x", &e) < 0 && parse_duration_ms("infinity", &ms, "--x", &e) < 0,
+	    "nan and inf are neither a size nor a duration");
 	ok(parse_long("42", 0, 100, &l, "--n", &e) == 0 && l == 42, "long");
 	ok(parse_long("101", 0, 100, &l, "--n", &e) < 0, "long out of range");
 	ok(parse_long("4x", 0, 100, &l, "--n", &e) < 0, "long with junk");
