@@ -3,6 +3,7 @@
 #include "base/path.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <libgen.h>
 #include <sys/statvfs.h>
 #include <limits.h>
@@ -268,4 +269,20 @@ dir_lock(const char *dir, int how, int open_code, struct werr *e)
 		}
 	}
 	return fd;
+}
+
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	remove(path);
+	return 0;
+}
+
+void
+rm_tree(const char *dir)
+{
+	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }

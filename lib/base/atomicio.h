@@ -42,6 +42,9 @@ int open_regular(const char *path, struct werr *e);
 /* The same, for a path from hostile data (a stick, a peer): a symlink is
  * refused too (EX_DATAERR), never followed. */
 int open_regular_nofollow(const char *path, struct werr *e);
+/* Remove dir and everything below it, best effort, never following a
+ * symlink (a link is removed, not what it points at). */
+void rm_tree(const char *dir);
 /* Open directory dir and flock it (how: LOCK_SH or LOCK_EX, with LOCK_NB
  * not to wait): the locked fd, or -1 with e: open_code naming dir when it
  * cannot be opened, EX_OSERR when flock fails, code 0 and "busy" when

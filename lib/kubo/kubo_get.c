@@ -5,7 +5,6 @@
  * place at the end: dest is either complete or absent. */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +13,7 @@
 #include <sys/stat.h>
 #include <archive.h>
 #include <archive_entry.h>
+#include "base/atomicio.h"
 #include "base/beneath.h"
 #include "base/buf.h"
 #include "base/path.h"
@@ -381,16 +381,6 @@ get_perform(struct kubo *k, struct xfer *x)
 	return pl->rc;
 }
 
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
-
 /* The temporary directory beside dest (tmp, and its realpath in real). */
 static int
 untar_begin(const char *dest, char *tmp, char *real, struct werr *e)
@@ -430,7 +420,7 @@ untar_end(struct pull *pl, int rc, const char *tmp, const char *dest, kubo_get_c
 		rc = -1;
 	if (rc == 0 && renameat2(AT_FDCWD, root, AT_FDCWD, dest, RENAME_NOREPLACE) < 0)
 		rc = werr_set(e, EX_CANTCREAT, "%s: %s", dest, strerror(errno));
-	nftw(tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	rm_tree(tmp);
 	return rc;
 }
 

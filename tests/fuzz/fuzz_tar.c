@@ -17,20 +17,11 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <linux/openat2.h>
+#include "base/atomicio.h"
 #include "kubo/kubo.h"
 #include "fuzz.h"
 
 static int fuzz_tar_rootfd = -1;
-
-static int
-fuzz_tar_rm(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
 
 /* A symlink in the tree that leads out of it is the bug this target hunts. */
 static int
@@ -80,6 +71,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	close(fd);
-	nftw(dest, fuzz_tar_rm, 16, FTW_DEPTH | FTW_PHYS);
+	rm_tree(dest);
 	return 0;
 }

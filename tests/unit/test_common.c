@@ -233,6 +233,26 @@ test_dir_lock(const char *dir)
 }
 
 static void
+test_rm_tree(const char *dir)
+{
+	char tree[4096], sub[4096], keep[4096], p[4096];
+	struct werr e = { 0 };
+
+	path_fmt(tree, sizeof tree, NULL, "%s/tree", dir);
+	path_fmt(sub, sizeof sub, NULL, "%s/a/b", tree);
+	path_fmt(keep, sizeof keep, NULL, "%s/keep", dir);
+	mkdir_p(sub, 0755, &e);
+	atomic_write(keep, "x", 1, &e);
+	path_fmt(p, sizeof p, NULL, "%s/f", sub);
+	atomic_write(p, "y", 1, &e);
+	path_fmt(p, sizeof p, NULL, "%s/a/out", tree);
+	ok(symlink(dir, p) == 0, "rm_tree: a link out of the tree");
+	rm_tree(tree);
+	ok(access(tree, F_OK) != 0, "rm_tree: the tree is gone");
+	ok(access(keep, F_OK) == 0, "rm_tree: what a link in it pointed at is not");
+}
+
+static void
 test_cli(void)
 {
 	char buf[64];
@@ -300,6 +320,7 @@ main(void)
 	test_jsonl(dir);
 	test_atomic_more(dir);
 	test_dir_lock(dir);
+	test_rm_tree(dir);
 	test_cli();
 	test_werr();
 	test_jsonl_errors();
