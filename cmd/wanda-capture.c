@@ -14,7 +14,7 @@
 #include "capture/capsrc.h"
 #include "base/childrun.h"
 #include "capture/capture.h"
-#include "capture/session_record.h"
+#include "capture/sessions.h"
 #include "capture/captureid.h"
 #include "base/cli.h"
 #include "base/config.h"

@@ -7,7 +7,7 @@
  *   spool/new/ID        (queue entry, kind "capture")
  * A failure at any step removes what this capture wrote so far: a capture
  * is all there or not there, and earlier captures are never touched.
- * The session records (open, close, list) are capture/session_record.h's. */
+ * The session records (open, close, list) are capture/sessions.h's. */
 #ifndef WANDA_CAPTURE_H
 #define WANDA_CAPTURE_H
 #include <stdint.h>

@@ -11,7 +11,9 @@ kubo_cli_init(struct kubo_cli *kc, struct config *cf, int64_t timeout_ms, long r
 	kc->retries = retries;
 }
 
-int
+/* 1 when ch was a daemon flag or one of keys and was taken, 0 when
+ * neither, -1 on a bad value (EX_USAGE naming the flag). */
+static int
 kubo_cli_opt(struct kubo_cli *kc, const struct cli_key_opt *keys, int ch, const char *arg,
     struct werr *e)
 {

@@ -4,9 +4,10 @@
  *   --timeout DURATION  no more than this of silence, each call within twice
  *                       that, connect within min(it, 5 s) (kubo_opts_for_timeout)
  *   --retries N         extra attempts of idempotent calls (0-100)
- * Put KUBO_CLI_LONGOPTS in the getopt_long table and hand every option to
- * kubo_cli_opt() before your own switch, with the program's flags that set
- * config keys (so that every flag > env > file rule is in one call). A program that opens the client
+ * Put KUBO_CLI_LONGOPTS in the getopt_long table and loop on
+ * kubo_cli_getopt(), with the program's flags that set config keys (so
+ * that every flag > env > file rule is in one call); it hands back only
+ * the program's own options. A program that opens the client
  * itself calls kubo_cli_open(); one whose library opens its own clients
  * hands it kubo_cli_opts() and the URL (config_api_url). */
 #ifndef WANDA_KUBO_CLI_H
@@ -37,15 +38,11 @@ struct kubo_cli {
 /* The program's defaults: timeout_ms of --timeout (0: the client's
  * defaults), retries of --retries. */
 void kubo_cli_init(struct kubo_cli *kc, struct config *cf, int64_t timeout_ms, long retries);
-/* 1 when ch was a daemon flag or one of keys (may be NULL; cli_config_opt)
- * and was taken, 0 when neither, -1 on a bad value (EX_USAGE naming the
- * flag). */
-int kubo_cli_opt(struct kubo_cli *kc, const struct cli_key_opt *keys, int ch, const char *arg,
-    struct werr *e);
 /* The client options the flags give: kubo_opts_for_timeout(--timeout)
  * (kubo_opts_default without one) and --retries. */
 void kubo_cli_opts(const struct kubo_cli *kc, struct kubo_opts *ko);
-/* getopt_long that takes the daemon flags and the keys flags itself: the
+/* getopt_long that takes the daemon flags and keys' flags (may be NULL;
+ * cli_config_opt) itself: the
  * next option the program handles, -1 at the end, KUBO_CLI_BAD on a bad
  * value of one it took (e says which, EX_USAGE). */
 #define KUBO_CLI_BAD (-2)

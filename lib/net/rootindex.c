@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cjson/cJSON.h>
-#include "capture/session_record.h"
+#include "capture/sessions.h"
 #include "ipld/cid.h"
 
 static int

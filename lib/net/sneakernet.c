@@ -13,7 +13,7 @@
 #include "base/atomicio.h"
 #include "base/buf.h"
 #include "base/cli.h"
-#include "capture/session_record.h"
+#include "capture/sessions.h"
 #include "ipld/cid.h"
 #include "kubo/kubo.h"
 #include "net/carcheck.h"

@@ -154,7 +154,10 @@ remote_load(const struct config *c, const char *only, struct remote_set *rs, str
 	snprintf(rs->node, sizeof rs->node, "%s", config_get_or(c, "node_name", rs->node));
 	if (config_api_url(c, rs->api, sizeof rs->api, e) < 0 || load_timing(c, rs, e) < 0)
 		return -1;
-	kubo_opts_default(&rs->kubo);
+	/* this node's addresses are a hint: 3 s, no retry, and a pin request
+	 * goes without them (wanda-remote's --timeout and --retries replace it) */
+	kubo_opts_for_timeout(&rs->kubo, 3000);
+	rs->kubo.retries = 0;
 	config_each(c, "remote.", name_of, &nm);
 	if (nm.bad)
 		return werr_set(e, EX_CONFIG, "remote.NAME.url: a target name must be 1-63 characters");

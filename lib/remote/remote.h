@@ -53,7 +53,7 @@ struct remote_set {
 	size_t n;
 	char home[PATH_MAX];
 	char api[1024];                         /* Kubo RPC, for this node's addresses (origins) */
-	struct kubo_opts kubo;                  /* its client (kubo_opts_default; wanda-remote's flags) */
+	struct kubo_opts kubo;                  /* its client (3 s, no retry; wanda-remote's flags) */
 	char node[128];                         /* node name for pin metadata */
 	int64_t poll_min_ms, poll_max_ms;       /* confirmation polling, doubling */
 	int64_t backoff_min_ms, backoff_max_ms; /* a target that cannot be reached */

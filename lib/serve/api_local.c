@@ -20,7 +20,7 @@
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/path.h"
-#include "capture/session_record.h"
+#include "capture/sessions.h"
 #include "capture/captureid.h"
 #include "spool/sidecar.h"
 #include "spool/spool.h"

@@ -4,7 +4,7 @@
 #include <string.h>
 #include "serve/route.h"
 #include "ipld/cid.h"
-#include "capture/session_record.h"
+#include "capture/sessions.h"
 #include "spool/spool.h"
 
 #define MAX_SEGS 6

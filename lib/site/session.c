@@ -9,7 +9,7 @@
 #include <unistd.h>
 #include "base/atomicio.h"
 #include "base/buf.h"
-#include "capture/session_record.h"
+#include "capture/sessions.h"
 #include "base/clock.h"
 #include "site/gallery.h"
 #include "ipld/importer.h"

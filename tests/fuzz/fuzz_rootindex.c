@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "capture/session_record.h"
+#include "capture/sessions.h"
 #include "ipld/cid.h"
 #include "net/rootindex.h"
 

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "base/atomicio.h"
-#include "capture/session_record.h"
+#include "capture/sessions.h"
 #include "ipld/car.h"
 #include "site/gallery.h"
 #include "site/ipns.h"

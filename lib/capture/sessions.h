@@ -1,8 +1,8 @@
-/* session_record: wanda-capture's record of a session,
+/* sessions: wanda-capture's record of a session,
  * state/sessions/NAME.json {"session","state":"open|closed","started_at",
  * "stopped_at"}, and the one rule for session names. */
-#ifndef WANDA_SESSION_RECORD_H
-#define WANDA_SESSION_RECORD_H
+#ifndef WANDA_SESSIONS_H
+#define WANDA_SESSIONS_H
 #include <stddef.h>
 #include <cjson/cJSON.h>
 #include "base/werr.h"

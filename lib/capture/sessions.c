@@ -1,4 +1,4 @@
-/* session_record: a capture session as wanda-capture keeps it, in
+/* sessions: a capture session as wanda-capture keeps it, in
  * state/sessions/NAME.json {"session","state":"open|closed","started_at",
  * "stopped_at"}: the name rule, open, close (which queues the session's
  * build through the spool) and list. Each record is written whole (temp,
@@ -13,7 +13,7 @@
 #include <sys/file.h>
 #include <time.h>
 #include <unistd.h>
-#include "capture/session_record.h"
+#include "capture/sessions.h"
 #include "base/atomicio.h"
 #include "base/buf.h"
 #include "base/clock.h"
